@@ -1,0 +1,5 @@
+// Placeholder until the check command lands; replaced by its owner.
+export async function main(_argv: string[]): Promise<number> {
+    process.stderr.write("istio-egress check: not implemented yet\n");
+    return 2;
+}

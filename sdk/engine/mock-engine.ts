@@ -1,0 +1,187 @@
+/**
+ * An in-process Pulumi engine built on `pulumi.runtime.setMocks`.
+ *
+ * It runs a Pulumi program (a function, or a program file) without the Pulumi CLI or a cluster and records
+ * every resource the program registers: type token, logical name, URN, inputs, parent and dependencies. The
+ * tests, the `render` command and the benchmarks all use it, so what they see is what the real engine would
+ * be asked to create.
+ *
+ * The mock monitor of @pulumi/pulumi hands `newResource` only the type, name and inputs; the parent and the
+ * dependencies live on the gRPC request, so the monitor's `registerResource` is wrapped to read them there.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as settings from "@pulumi/pulumi/runtime/settings";
+import * as stack from "@pulumi/pulumi/runtime/stack";
+
+/** `waitForRPCs` is marked @internal in the SDK's typings but is what `pulumi` itself awaits before exit. */
+const waitForRPCs: () => Promise<void> = (settings as any).waitForRPCs;
+
+export interface CapturedResource {
+    urn: string;
+    type: string;
+    name: string;
+    /** true for provider-managed resources, false for components (and the root stack). */
+    custom: boolean;
+    inputs: Record<string, any>;
+    /** URN of the parent resource ("" for the root stack). */
+    parent: string;
+    /** URNs this resource explicitly depends on (`dependsOn` plus the engine's input dependencies). */
+    dependencies: string[];
+    /** Per-property dependencies: property name → URNs. */
+    propertyDependencies: Record<string, string[]>;
+}
+
+export interface RunOptions {
+    project?: string;
+    stack?: string;
+    /** Run as `pulumi preview` (true) or `pulumi up` (false, the default). */
+    preview?: boolean;
+    /** Stack configuration. Keys may be `project:key` or bare `key` (qualified with the project name). */
+    config?: Record<string, string>;
+    /**
+     * Extra output state the simulated provider returns for a resource, by type token. Outputs missing from the
+     * state never resolve in preview mode, so the engine fills in what real providers report (e.g. a Helm
+     * release's `status`).
+     */
+    extraState?: Record<string, (inputs: Record<string, any>, name: string) => Record<string, any>>;
+}
+
+export interface RunResult {
+    resources: CapturedResource[];
+    /** The stack outputs (the program's exports / return value), resolved. */
+    outputs: Record<string, any>;
+}
+
+/** What a real Helm provider reports about a release once it is deployed (or planned, in preview). */
+function helmReleaseState(inputs: Record<string, any>, name: string): Record<string, any> {
+    return {
+        status: {
+            name: inputs.name ?? name,
+            namespace: inputs.namespace ?? "default",
+            chart: inputs.chart,
+            version: inputs.version,
+            revision: 1,
+            status: "deployed",
+        },
+    };
+}
+
+const DEFAULT_EXTRA_STATE: NonNullable<RunOptions["extraState"]> = {
+    "kubernetes:helm.sh/v3:Release": helmReleaseState,
+};
+
+function qualifyConfig(project: string, config: Record<string, string>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(config)) {
+        out[k.includes(":") ? k : `${project}:${k}`] = v;
+    }
+    return out;
+}
+
+/** Serialises runs: the Pulumi runtime keeps global state, so two programs must never run at once. */
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs `program` under the mock engine and returns every registered resource.
+ * The program's return value (or, for a program file, its exports) becomes the stack outputs.
+ * Rejects with the program's error if it throws (e.g. a `pulumi.ResourceError` from validation); the
+ * resources registered before the error are attached to it as `capturedResources`.
+ */
+export function runProgram(program: () => unknown, options: RunOptions = {}): Promise<RunResult> {
+    const run = queue.then(() => runNow(program, options));
+    queue = run.catch(() => undefined);
+    return run;
+}
+
+async function runNow(program: () => unknown, options: RunOptions): Promise<RunResult> {
+    const project = options.project ?? "project";
+    const stackName = options.stack ?? "dev";
+    const extraState = { ...DEFAULT_EXTRA_STATE, ...(options.extraState ?? {}) };
+    const resources: CapturedResource[] = [];
+
+    pulumi.runtime.setAllConfig(qualifyConfig(project, options.config ?? {}));
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
+                const extra = extraState[args.type]?.(args.inputs, args.name) ?? {};
+                return { id: args.custom ? `${args.name}-id` : undefined, state: { ...args.inputs, ...extra } };
+            },
+            call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+                return args.inputs;
+            },
+        },
+        project,
+        stackName,
+        options.preview ?? false,
+    );
+
+    const monitor: any = settings.getMonitor();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: (err: any, resp: any) => void) => {
+        register(req, (err: any, resp: any) => {
+            if (!err && resp) {
+                const propertyDependencies: Record<string, string[]> = {};
+                req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
+                    propertyDependencies[key] = deps.getUrnsList();
+                });
+                resources.push({
+                    urn: resp.getUrn(),
+                    type: req.getType(),
+                    name: req.getName(),
+                    custom: req.getCustom(),
+                    inputs: pulumi.runtime.deserializeProperties(req.getObject()),
+                    parent: req.getParent(),
+                    dependencies: req.getDependenciesList(),
+                    propertyDependencies,
+                });
+            }
+            callback(err, resp);
+        });
+    };
+
+    let outputs: Record<string, any> = {};
+    try {
+        outputs = (await stack.runInPulumiStack(async () => await program())) ?? {};
+        await waitForRPCs();
+    } catch (err) {
+        await waitForRPCs().catch(() => undefined);
+        if (err && typeof err === "object") {
+            (err as any).capturedResources = resources;
+        }
+        throw err;
+    }
+    return { resources, outputs: unwrapSecrets(outputs) };
+}
+
+/** Stack outputs come back in the wire format; secrets are `{4dabf18193072939515e22adb298388d: ..., value}`. */
+function unwrapSecrets(value: any): any {
+    if (Array.isArray(value)) {
+        return value.map(unwrapSecrets);
+    }
+    if (value && typeof value === "object") {
+        if (value["4dabf18193072939515e22adb298388d"] && "value" in value) {
+            return unwrapSecrets(value.value);
+        }
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+    }
+    return value;
+}
+
+/** The captured resources that are children (direct or indirect) of the resource with the given URN. */
+export function descendantsOf(resources: CapturedResource[], urn: string): CapturedResource[] {
+    const byParent = new Map<string, CapturedResource[]>();
+    for (const r of resources) {
+        const list = byParent.get(r.parent) ?? [];
+        list.push(r);
+        byParent.set(r.parent, list);
+    }
+    const out: CapturedResource[] = [];
+    const stackOfUrns = [urn];
+    while (stackOfUrns.length > 0) {
+        for (const child of byParent.get(stackOfUrns.pop()!) ?? []) {
+            out.push(child);
+            stackOfUrns.push(child.urn);
+        }
+    }
+    return out;
+}

@@ -1,0 +1,86 @@
+/**
+ * Validation of Kubernetes and Istio objects against the published schemas.
+ *
+ * Core Kubernetes kinds come from `kubernetes-models` (CommonJS); Istio kinds from `@kubernetes-models/istio`
+ * 3.x, which carries the `networking.istio.io/v1`, `security.istio.io/v1` and `telemetry.istio.io/v1` schemas
+ * but is ESM-only, so it is loaded with a dynamic `import()` (kept as such by `module: node16`).
+ */
+
+/** A Kubernetes object as plain data. */
+export interface K8sObject {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: any };
+    [k: string]: any;
+}
+
+type ModelClass = new (data: any) => { validate(): void };
+
+const ISTIO_GROUPS = new Set([
+    "networking.istio.io",
+    "security.istio.io",
+    "telemetry.istio.io",
+    "extensions.istio.io",
+    "install.istio.io",
+]);
+
+const modelCache = new Map<string, ModelClass | null>();
+
+/** Thrown when no published schema is known for an apiVersion/kind; unknown kinds are not silently accepted. */
+export class UnknownKindError extends Error {}
+
+async function loadModel(apiVersion: string, kind: string): Promise<ModelClass | null> {
+    const key = `${apiVersion}/${kind}`;
+    if (modelCache.has(key)) {
+        return modelCache.get(key)!;
+    }
+    const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
+    let model: ModelClass | null = null;
+    try {
+        if (ISTIO_GROUPS.has(group)) {
+            const mod: any = await import(`@kubernetes-models/istio/${group}/${version}/${kind}`);
+            model = mod[kind] ?? null;
+        } else {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const mod: any = require(group === "" ? `kubernetes-models/${version}/${kind}` : `kubernetes-models/${group}/${version}/${kind}`);
+            model = mod[kind] ?? null;
+        }
+    } catch {
+        model = null;
+    }
+    modelCache.set(key, model);
+    return model;
+}
+
+/**
+ * Validates one object against its published schema. Returns the list of schema errors (empty when valid).
+ * Throws `UnknownKindError` when no schema is published for the object's apiVersion/kind.
+ */
+export async function schemaErrors(obj: K8sObject): Promise<string[]> {
+    const model = await loadModel(obj.apiVersion, obj.kind);
+    if (!model) {
+        throw new UnknownKindError(`no published schema for ${obj.apiVersion} ${obj.kind}`);
+    }
+    try {
+        new model(obj).validate();
+        return [];
+    } catch (err: any) {
+        return [String(err?.message ?? err)];
+    }
+}
+
+/** Validates many objects; returns `kind/namespace/name: error` lines for every invalid one. */
+export async function validateAll(objects: K8sObject[]): Promise<string[]> {
+    const problems: string[] = [];
+    for (const obj of objects) {
+        const id = `${obj.kind}/${obj.metadata?.namespace ?? ""}/${obj.metadata?.name}`;
+        try {
+            for (const e of await schemaErrors(obj)) {
+                problems.push(`${id}: ${e}`);
+            }
+        } catch (err: any) {
+            problems.push(`${id}: ${err.message}`);
+        }
+    }
+    return problems;
+}
