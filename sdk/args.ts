@@ -107,8 +107,11 @@ export interface GatewayArgs {
     podDisruptionBudgetMinAvailable?: number;
     /** Container resources, as in the chart's `resources`. */
     resources?: pulumi.Input<{ [key: string]: any }>;
-    /** Extra Helm values, merged last (deeply). `service.type` stays ClusterIP. */
-    values?: pulumi.Input<{ [key: string]: any }>;
+    /**
+     * Extra Helm values, merged last (deeply; arrays are replaced). Plain values, not outputs: the lock-down
+     * derives the gateway's container ports from them. `service.type` must stay ClusterIP.
+     */
+    values?: { [key: string]: any };
 }
 
 export interface AutoscalingArgs {
@@ -138,6 +141,8 @@ export interface LockdownArgs {
     dnsNamespace?: string;
     /** Pod labels of the cluster DNS. Default `{ "k8s-app": "kube-dns" }`. */
     dnsLabels?: { [key: string]: string };
+    /** The mesh's trust domain, used in principals (`<trustDomain>/ns/<ns>/sa/<sa>`). Default `cluster.local`. */
+    trustDomain?: string;
     /** Envoy access logs on the gateway through the Telemetry API. Default true. */
     accessLogs?: boolean;
 }
