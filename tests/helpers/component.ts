@@ -1,0 +1,61 @@
+/** Runs the component under the mock engine and hands back what it registered, as resources and as objects. */
+import * as pulumi from "@pulumi/pulumi";
+import { CapturedResource, runProgram } from "../../sdk/engine/mock-engine";
+import { EgressGatewayArgs } from "../../sdk/args";
+import { EgressGateway } from "../../sdk/component";
+import { K8sObject } from "../../sdk/schema/validate";
+
+export interface Rendered {
+    resources: CapturedResource[];
+    component: CapturedResource;
+    /** Children of the component (everything it registered). */
+    children: CapturedResource[];
+    /** The Kubernetes objects (Namespace, NetworkPolicy, Istio CRs) the children manage. */
+    objects: K8sObject[];
+    release: CapturedResource;
+    outputs: Record<string, any>;
+}
+
+export function objectOf(r: CapturedResource): K8sObject | undefined {
+    if (!r.custom || !r.type.startsWith("kubernetes:") || r.type.startsWith("kubernetes:helm.sh/") || r.type.startsWith("pulumi:providers:")) {
+        return undefined;
+    }
+    return r.inputs as K8sObject;
+}
+
+export async function renderComponent(args: EgressGatewayArgs, name = "egress", preview = false): Promise<Rendered> {
+    const { resources, outputs } = await runProgram(() => {
+        const c = new EgressGateway(name, args);
+        return {
+            namespace: c.namespace,
+            serviceHost: c.serviceHost,
+            serviceName: c.serviceName,
+            labels: c.labels,
+            gatewayRef: c.gatewayRef,
+            containerPorts: c.containerPorts,
+            releaseStatus: c.releaseStatus,
+            hosts: c.hosts,
+            protectedNamespaces: c.protectedNamespaces,
+        } as Record<string, pulumi.Output<any>>;
+    }, { preview });
+    const component = resources.find((r) => r.type === "istio-egress:index:EgressGateway" && r.name === name)!;
+    const children = resources.filter((r) => r.parent === component.urn);
+    const objects = children.map(objectOf).filter((o): o is K8sObject => o !== undefined);
+    const release = children.find((r) => r.type === "kubernetes:helm.sh/v3:Release")!;
+    return { resources, component, children, objects, release, outputs };
+}
+
+export function byKind(objects: K8sObject[], kind: string): K8sObject[] {
+    return objects.filter((o) => o.kind === kind);
+}
+
+/** Where ../shared/reference is (CI and the developers' machines); undefined in a user's clone. */
+export function referenceDir(): string | undefined {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const fs = require("fs") as typeof import("fs");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const path = require("path") as typeof import("path");
+    // dist/tests/helpers → repo root is three levels up.
+    const dir = path.resolve(__dirname, "..", "..", "..", "..", "shared", "reference");
+    return fs.existsSync(dir) ? dir : undefined;
+}
