@@ -1,0 +1,241 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import Ajv from "ajv";
+import { EgressGatewayArgs, EgressMode } from "../sdk/args";
+import { runProgram } from "../sdk/engine/mock-engine";
+import { EgressGateway } from "../sdk/component";
+import { schemaErrors, validateAll } from "../sdk/schema/validate";
+import { byKind, referenceDir, renderComponent } from "./helpers/component";
+
+const ISTIO_CR = "kubernetes:networking.istio.io/v1";
+
+const oneOfEach: EgressGatewayArgs = {
+    hosts: [
+        { host: "httpbin.org", mode: EgressMode.Http, allow: [{ namespaces: ["app-b"] }] },
+        { host: "api.example.com", mode: EgressMode.TlsOrigination, allow: [{ namespaces: ["app-b"] }] },
+        { host: "*.wikipedia.org", mode: EgressMode.Tls, upstreamHost: "www.wikipedia.org", allow: [{ namespaces: ["app-a"] }] },
+        { host: "partner.example.net", mode: EgressMode.MutualTlsOrigination, credentialName: "partner-client" },
+        { host: "edition.cnn.com", mode: EgressMode.Tls },
+    ],
+    lockdown: { namespaces: [{ name: "app-a" }, { name: "app-b" }] },
+};
+
+describe("EgressGateway component (mock engine)", function () {
+    this.timeout(120000);
+
+    it("registers exactly the expected children per mode, all parented to the component", async () => {
+        const r = await renderComponent({
+            hosts: [
+                { host: "httpbin.org", mode: EgressMode.Http },
+                { host: "api.example.com", mode: EgressMode.TlsOrigination },
+                { host: "edition.cnn.com", mode: EgressMode.Tls },
+                { host: "partner.example.net", mode: EgressMode.MutualTlsOrigination, credentialName: "partner-client" },
+                { host: "*.wikipedia.org", mode: EgressMode.Tls, upstreamHost: "www.wikipedia.org" },
+            ],
+        });
+        for (const c of r.children) {
+            assert.strictEqual(c.parent, r.component.urn, `${c.name} is a child of the component`);
+            assert.ok(c.name.startsWith("egress-"), `${c.name} is named after the component`);
+        }
+        const routing = r.children.filter((c) => c.type.startsWith(ISTIO_CR)).map((c) => `${c.type.slice(ISTIO_CR.length + 1)} ${c.name}`);
+        assert.deepStrictEqual(routing.sort(), [
+            "DestinationRule egress-api-example-com-tls-dr",
+            "DestinationRule egress-gateway-dr",
+            "DestinationRule egress-partner-example-net-tls-dr",
+            "Gateway egress-gateway-gw",
+            "ServiceEntry egress-api-example-com-se",
+            "ServiceEntry egress-edition-cnn-com-se",
+            "ServiceEntry egress-httpbin-org-se",
+            "ServiceEntry egress-partner-example-net-se",
+            "ServiceEntry egress-wildcard-wikipedia-org-se",
+            "ServiceEntry egress-wildcard-wikipedia-org-upstream-se",
+            "VirtualService egress-api-example-com-vs",
+            "VirtualService egress-edition-cnn-com-vs",
+            "VirtualService egress-httpbin-org-vs",
+            "VirtualService egress-partner-example-net-vs",
+            "VirtualService egress-wildcard-wikipedia-org-vs",
+        ]);
+        assert.strictEqual(r.children.filter((c) => c.type === "kubernetes:core/v1:Namespace").length, 1);
+        assert.strictEqual(r.children.filter((c) => c.type === "kubernetes:helm.sh/v3:Release").length, 1);
+    });
+
+    it("routes each mode in two hops through the gateway over ISTIO_MUTUAL", async () => {
+        const r = await renderComponent(oneOfEach);
+        const gwHost = "istio-egressgateway.istio-egress.svc.cluster.local";
+        const vs = (host: string) => byKind(r.objects, "VirtualService").find((o) => o.spec.hosts[0] === host)!;
+        const dr = byKind(r.objects, "DestinationRule").find((o) => o.spec.host === gwHost)!;
+        assert.strictEqual(dr.spec.trafficPolicy.tls.mode, "ISTIO_MUTUAL");
+        for (const s of dr.spec.subsets) {
+            assert.strictEqual(s.trafficPolicy.portLevelSettings[0].tls.mode, "ISTIO_MUTUAL", `subset ${s.name}`);
+        }
+        // HTTP: mesh:80 → gateway:80, gateway:80 → host:80.
+        const h = vs("httpbin.org");
+        assert.deepStrictEqual(h.spec.http[0].match, [{ gateways: ["mesh"], port: 80 }]);
+        assert.deepStrictEqual(h.spec.http[0].route[0].destination, { host: gwHost, subset: "httpbin-org", port: { number: 80 } });
+        assert.deepStrictEqual(h.spec.http[1].route[0].destination, { host: "httpbin.org", port: { number: 80 } });
+        // TLS origination: gateway → host:443, with SIMPLE TLS verifying the host.
+        assert.deepStrictEqual(vs("api.example.com").spec.http[1].route[0].destination, { host: "api.example.com", port: { number: 443 } });
+        const orig = byKind(r.objects, "DestinationRule").find((o) => o.spec.host === "api.example.com")!;
+        assert.deepStrictEqual(orig.spec.trafficPolicy.portLevelSettings[0], {
+            port: { number: 443 },
+            tls: { mode: "SIMPLE", sni: "api.example.com", subjectAltNames: ["api.example.com"], insecureSkipVerify: false },
+        });
+        // Mutual origination: client credential from the gateway's namespace.
+        const mutual = byKind(r.objects, "DestinationRule").find((o) => o.spec.host === "partner.example.net")!;
+        assert.strictEqual(mutual.metadata.namespace, "istio-egress");
+        assert.strictEqual(mutual.spec.trafficPolicy.portLevelSettings[0].tls.mode, "MUTUAL");
+        assert.strictEqual(mutual.spec.trafficPolicy.portLevelSettings[0].tls.credentialName, "partner-client");
+        // TLS (app TLS wrapped in Istio mTLS): SNI match on the mesh leg, TCP at the gateway on the host's own server.
+        const t = vs("edition.cnn.com");
+        assert.deepStrictEqual(t.spec.tls[0].match, [{ gateways: ["mesh"], port: 443, sniHosts: ["edition.cnn.com"] }]);
+        assert.deepStrictEqual(t.spec.tcp[0].route[0].destination, { host: "edition.cnn.com", port: { number: 443 } });
+        const gateway = byKind(r.objects, "Gateway")[0];
+        const server = gateway.spec.servers.find((s: any) => s.hosts.includes("edition.cnn.com"));
+        assert.deepStrictEqual(server.tls, { mode: "ISTIO_MUTUAL" });
+        assert.strictEqual(server.port.protocol, "TLS");
+        // Wildcard: sidecars learn the name (NONE), the gateway forwards to the DNS-resolved upstream.
+        const w = vs("*.wikipedia.org");
+        assert.deepStrictEqual(w.spec.tcp[0].route[0].destination, { host: "www.wikipedia.org", port: { number: 443 } });
+        const ses = byKind(r.objects, "ServiceEntry");
+        assert.strictEqual(ses.find((o) => o.spec.hosts[0] === "*.wikipedia.org")!.spec.resolution, "NONE");
+        assert.strictEqual(ses.find((o) => o.spec.hosts[0] === "www.wikipedia.org")!.spec.resolution, "DNS");
+        for (const se of ses.filter((o) => !o.spec.hosts[0].startsWith("*"))) {
+            assert.strictEqual(se.spec.resolution, "DNS", `${se.spec.hosts[0]} resolves by DNS (NONE would loop the gateway)`);
+            assert.strictEqual(se.spec.location, "MESH_EXTERNAL");
+        }
+    });
+
+    it("emits only objects that validate against the published Kubernetes and Istio schemas", async () => {
+        const r = await renderComponent(oneOfEach);
+        assert.ok(r.objects.length > 15);
+        assert.deepStrictEqual(await validateAll(r.objects), []);
+    });
+
+    it("the schema check itself rejects a broken object", async () => {
+        const errors = await schemaErrors({ apiVersion: "networking.istio.io/v1", kind: "ServiceEntry", metadata: { name: "x" }, spec: { hosts: "a.com", resolution: "MAYBE" } });
+        assert.ok(errors.length > 0);
+    });
+
+    it("installs the istio/gateway chart pinned, ClusterIP, with the egress labels", async () => {
+        const r = await renderComponent({ gateway: { replicas: 3, resources: { requests: { cpu: "200m", memory: "256Mi" } } } });
+        const rel = r.release.inputs;
+        assert.strictEqual(rel.chart, "gateway");
+        assert.strictEqual(rel.version, "1.29.2");
+        assert.strictEqual(rel.repositoryOpts.repo, "https://istio-release.storage.googleapis.com/charts");
+        assert.strictEqual(rel.namespace, "istio-egress");
+        assert.strictEqual(rel.name, "istio-egressgateway");
+        assert.strictEqual(rel.values.service.type, "ClusterIP");
+        assert.deepStrictEqual(rel.values.labels, { istio: "egressgateway" });
+        assert.strictEqual(rel.values.replicaCount, 3);
+        assert.deepStrictEqual(rel.values.resources, { requests: { cpu: "200m", memory: "256Mi" } });
+        const over = await renderComponent({ gateway: { chartVersion: "1.30.1", values: { podAnnotations: { "prometheus.io/scrape": "false" } } } });
+        assert.strictEqual(over.release.inputs.version, "1.30.1");
+        assert.strictEqual(over.release.inputs.values.podAnnotations["prometheus.io/scrape"], "false");
+    });
+
+    it("passes Helm values that validate against the chart's values.schema.json", async function () {
+        const ref = referenceDir();
+        if (!ref) {
+            console.log("      (skipped: ../shared/reference absent, as in a user's clone)");
+            this.skip();
+        }
+        const schema = JSON.parse(fs.readFileSync(path.join(ref!, "istio-gateway-chart", "values.schema.json"), "utf8"));
+        delete schema.$schema;
+        const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
+        const scenarios: EgressGatewayArgs[] = [
+            {},
+            oneOfEach,
+            { gateway: { autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 6, targetCPUUtilizationPercentage: 70 }, resources: { limits: { cpu: "1", memory: "512Mi" } } } },
+            { gateway: { replicas: 1, values: { nodeSelector: { pool: "egress" }, tolerations: [{ key: "egress", operator: "Exists" }] } } },
+        ];
+        for (const args of scenarios) {
+            const r = await renderComponent(args);
+            assert.ok(validate(r.release.inputs.values), JSON.stringify(validate.errors));
+        }
+        // And the check has teeth: a key the chart does not know fails.
+        assert.strictEqual(validate({ service: { type: "ClusterIP" }, notAChartValue: true }), false);
+    });
+
+    it("exposes the outputs another stack needs", async () => {
+        const r = await renderComponent(oneOfEach);
+        assert.strictEqual(r.outputs.namespace, "istio-egress");
+        assert.strictEqual(r.outputs.serviceHost, "istio-egressgateway.istio-egress.svc.cluster.local");
+        assert.deepStrictEqual(r.outputs.labels, { istio: "egressgateway" });
+        assert.strictEqual(r.outputs.gatewayRef, "istio-egress/egress-gateway");
+        assert.deepStrictEqual(r.outputs.containerPorts, { http: 80, tls: 443 });
+        assert.strictEqual(r.outputs.releaseStatus, "deployed");
+        assert.deepStrictEqual(r.outputs.protectedNamespaces, ["app-a", "app-b"]);
+        assert.deepStrictEqual(r.outputs.hosts["api.example.com"], {
+            serviceEntry: "istio-egress/egress-api-example-com",
+            virtualService: "istio-egress/egress-api-example-com",
+            destinationRule: "istio-egress/egress-api-example-com-tls",
+            subset: "api-example-com",
+            sni: "api.example.com",
+        });
+        // The component's own registered outputs carry the same values.
+        const preview = await renderComponent(oneOfEach, "egress", true);
+        assert.strictEqual(preview.outputs.releaseStatus, "deployed", "release status resolves in preview too");
+    });
+
+    it("keeps every child's URN when hosts are reordered or added", async () => {
+        const hosts = oneOfEach.hosts!;
+        const before = await renderComponent({ ...oneOfEach, hosts });
+        const after = await renderComponent({ ...oneOfEach, hosts: [{ host: "new.example.org", mode: EgressMode.Http }, ...[...hosts].reverse()] });
+        const urnsAfter = new Set(after.children.map((c) => c.urn));
+        for (const c of before.children) {
+            assert.ok(urnsAfter.has(c.urn), `${c.name} kept its URN`);
+        }
+        assert.ok(after.children.some((c) => c.name === "egress-new-example-org-vs"));
+    });
+
+    it("orders the rollout: namespace → gateway lock-down → release → routes → app lock-down", async () => {
+        const r = await renderComponent(oneOfEach);
+        const urn = (pred: (c: (typeof r.children)[number]) => boolean) => r.children.filter(pred).map((c) => c.urn);
+        const [ns] = urn((c) => c.type === "kubernetes:core/v1:Namespace");
+        const release = r.release;
+        const routes = urn((c) => c.type.startsWith(ISTIO_CR) && c.inputs.metadata.namespace === "istio-egress");
+        const appLockdown = r.children.filter((c) => c.inputs.metadata?.namespace === "app-a" || c.inputs.metadata?.namespace === "app-b");
+        const gatewayLockdown = r.children.filter(
+            (c) => c.inputs.metadata?.namespace === "istio-egress" && !c.type.startsWith(ISTIO_CR),
+        );
+        assert.ok(appLockdown.length >= 2, "protected namespaces get policies");
+        assert.ok(gatewayLockdown.length >= 1, "the gateway namespace gets policies");
+        assert.ok(release.dependencies.includes(ns));
+        for (const g of gatewayLockdown) {
+            assert.ok(release.dependencies.includes(g.urn), `release waits for ${g.name}`);
+        }
+        for (const route of routes) {
+            const c = r.children.find((x) => x.urn === route)!;
+            assert.ok(c.dependencies.includes(release.urn), `${c.name} waits for the release`);
+        }
+        for (const a of appLockdown) {
+            assert.ok(a.dependencies.includes(release.urn), `${a.name} waits for the release`);
+            for (const route of routes) {
+                assert.ok(a.dependencies.includes(route), `${a.name} waits for ${route.split("::").pop()}`);
+            }
+        }
+    });
+
+    it("rejects bad input with a ResourceError naming field and rule, before registering anything", async () => {
+        try {
+            await runProgram(() => {
+                new EgressGateway("egress", { hosts: [{ host: "*", mode: EgressMode.Tls }, { host: "a.example.com", mode: EgressMode.Http, port: 70000 }] });
+            });
+            assert.fail("expected an error");
+        } catch (err: any) {
+            assert.match(err.message, /istio-egress:index:EgressGateway "egress": invalid arguments/);
+            assert.match(err.message, /hosts\[0\]\.host: a bare `\*`/);
+            assert.match(err.message, /hosts\[1\]\.port: must be an integer port from 1 to 65535/);
+            const registered = (err.capturedResources as { type: string }[]).filter((x) => x.type !== "pulumi:pulumi:Stack");
+            assert.deepStrictEqual(registered, [], "nothing but the stack was registered");
+        }
+    });
+
+    it("can leave the namespace to someone else", async () => {
+        const r = await renderComponent({ gateway: { createNamespace: false, namespace: "egress-gw" } });
+        assert.strictEqual(r.children.filter((c) => c.type === "kubernetes:core/v1:Namespace").length, 0);
+        assert.strictEqual(r.outputs.namespace, "egress-gw");
+        assert.strictEqual(r.release.inputs.namespace, "egress-gw");
+    });
+});
