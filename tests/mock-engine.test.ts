@@ -51,3 +51,22 @@ describe("mock engine", () => {
         );
     });
 });
+
+describe("mock engine: stack references", () => {
+    it("serves another stack's outputs to StackReference, and fails for an unknown stack", async () => {
+        const { outputs } = await runProgram(
+            () => {
+                const ref = new pulumi.StackReference("org/platform/prod");
+                return { ns: ref.getOutput("namespace") };
+            },
+            { stackReferences: { "org/platform/prod": { namespace: "istio-egress" } } },
+        );
+        assert.deepStrictEqual(outputs, { ns: "istio-egress" });
+        await assert.rejects(
+            runProgram(() => {
+                new pulumi.StackReference("org/platform/nope");
+            }),
+            /unknown stack "org\/platform\/nope"/,
+        );
+    });
+});

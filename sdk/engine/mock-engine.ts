@@ -44,6 +44,12 @@ export interface RunOptions {
      * release's `status`).
      */
     extraState?: Record<string, (inputs: Record<string, any>, name: string) => Record<string, any>>;
+    /**
+     * Outputs of other stacks, by stack name (`org/project/stack` as the program passes it to `StackReference`),
+     * so that a program reading another stack's outputs can run offline. A reference to a stack not listed here
+     * fails, as it would against a backend that does not know it.
+     */
+    stackReferences?: Record<string, Record<string, any>>;
 }
 
 export interface RunResult {
@@ -96,8 +102,21 @@ export function runProgram(program: () => unknown, options: RunOptions = {}): Pr
 async function runNow(program: () => unknown, options: RunOptions): Promise<RunResult> {
     const project = options.project ?? "project";
     const stackName = options.stack ?? "dev";
-    const extraState = { ...DEFAULT_EXTRA_STATE, ...(options.extraState ?? {}) };
+    const stackReferences = options.stackReferences ?? {};
+    const extraState: NonNullable<RunOptions["extraState"]> = {
+        ...DEFAULT_EXTRA_STATE,
+        "pulumi:pulumi:StackReference": (inputs: Record<string, any>) => {
+            const outputs = stackReferences[inputs.name];
+            if (!outputs) {
+                throw new Error(`unknown stack "${inputs.name}" (known: ${Object.keys(stackReferences).join(", ") || "none"})`);
+            }
+            return { outputs, secretOutputNames: [] };
+        },
+        ...(options.extraState ?? {}),
+    };
     const resources: CapturedResource[] = [];
+    /** Registrations the (simulated) provider refused: the real engine fails the update on any of them. */
+    const failures: Error[] = [];
 
     pulumi.runtime.setAllConfig(qualifyConfig(project, options.config ?? {}));
     await pulumi.runtime.setMocks(
@@ -119,6 +138,9 @@ async function runNow(program: () => unknown, options: RunOptions): Promise<RunR
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req: any, callback: (err: any, resp: any) => void) => {
         register(req, (err: any, resp: any) => {
+            if (err) {
+                failures.push(new Error(`${req.getType()} "${req.getName()}": ${err?.message ?? err}`));
+            }
             if (!err && resp) {
                 const propertyDependencies: Record<string, string[]> = {};
                 req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
@@ -139,10 +161,24 @@ async function runNow(program: () => unknown, options: RunOptions): Promise<RunR
         });
     };
 
+    // Reads (`get` functions, StackReference) go through readResource: a refused read fails the update too.
+    const read = monitor.readResource.bind(monitor);
+    monitor.readResource = (req: any, callback: (err: any, resp: any) => void) => {
+        read(req, (err: any, resp: any) => {
+            if (err) {
+                failures.push(new Error(`${req.getType()} "${req.getName()}": ${err?.message ?? err}`));
+            }
+            callback(err, resp);
+        });
+    };
+
     let outputs: Record<string, any> = {};
     try {
         outputs = (await stack.runInPulumiStack(async () => await program())) ?? {};
         await waitForRPCs();
+        if (failures.length > 0) {
+            throw failures[0];
+        }
     } catch (err) {
         await waitForRPCs().catch(() => undefined);
         if (err && typeof err === "object") {
