@@ -635,6 +635,13 @@ function planLockdown(c: Checker, args: LockdownArgs, gw: GatewayPlan, hosts: Ho
     c.dnsLabel("lockdown.dnsNamespace", dnsNamespace, "a namespace name (DNS-1123 label)");
     const dnsLabels = args.dnsLabels ?? { "k8s-app": "kube-dns" };
     c.labels("lockdown.dnsLabels", dnsLabels);
+    // The gateway's namespace is default-deny for every pod in it: istiod or the cluster DNS there would be cut off.
+    if (istiodNamespace === gw.namespace) {
+        c.fail("gateway.namespace", `must not be istiod's namespace (${istiodNamespace}): the gateway's namespace is default-deny for every pod in it, which would cut istiod off`);
+    }
+    if (dnsNamespace === gw.namespace) {
+        c.fail("gateway.namespace", `must not be the cluster DNS's namespace (${dnsNamespace}): the gateway's namespace is default-deny for every pod in it, which would cut DNS off`);
+    }
     const trustDomain = args.trustDomain ?? "cluster.local";
     if (typeof trustDomain !== "string" || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(trustDomain)) {
         c.fail("lockdown.trustDomain", `must be the mesh trust domain, a DNS-like name; got ${JSON.stringify(trustDomain)}`);
