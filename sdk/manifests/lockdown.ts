@@ -1,0 +1,383 @@
+/**
+ * The lock-down around the egress gateway, as plain Kubernetes / Istio objects. Pure: plan in, objects out.
+ *
+ * What it keeps (see docs/lockdown.md):
+ *  1. nothing bypasses the gateway — NetworkPolicies (L3/L4, enforced by the CNI, outside Istio's reach) make
+ *     the gateway pods the only way out of a protected namespace, and the gateway's only way out is the
+ *     internet on the external services' ports (never private ranges, cluster ranges or cloud metadata);
+ *  2. per-host access by identity — AuthorizationPolicies on the gateway pods: default deny, one ALLOW policy
+ *     and one DENY policy whose rules grow with the hosts (O(1) objects);
+ *  3. all egress monitored — a Telemetry resource turns on Envoy access logs on the gateway pods;
+ *  4. no impersonation — identities come from Istio mTLS (PeerAuthentication STRICT in the gateway namespace),
+ *     so a caller is matched on the certificate istiod issued for its own service account.
+ *
+ * Names: every object is named `<component>-<namespace>-<purpose>` (or `<component>-<purpose>` for the
+ * gateway's Istio security objects), keyed by namespace and purpose, never by list position, so adding or
+ * reordering namespaces, hosts or CIDRs never renames (and so never replaces) an existing object. Names are
+ * unique per (kind, namespace).
+ */
+import type { AccessRulePlan, EgressPlan, HostPlan } from "../plan";
+import type { K8sObject } from "../schema/validate";
+import { NON_INTERNET_IPV4, NON_INTERNET_IPV6 } from "../net";
+
+/** The label every namespace carries since Kubernetes 1.22 (set by the API server); used in namespaceSelectors. */
+export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+/** istiod's xDS + CA port (mTLS). The webhook port 15017 is called by the API server, not by pods. */
+export const ISTIOD_XDS_PORT = 15012;
+export const DNS_PORT = 53;
+
+export interface LockdownManifests {
+    /** Objects in the gateway's namespace: NetworkPolicies, PeerAuthentication, AuthorizationPolicies, Telemetry. */
+    gatewayNamespace: K8sObject[];
+    /**
+     * Objects in the protected application namespaces: default-deny egress and its allows, the REGISTRY_ONLY
+     * Sidecar. Apply them only once the gateway and its routes exist (they cut every other way out).
+     */
+    protectedNamespaces: K8sObject[];
+}
+
+/** Builds every lock-down object for a plan. */
+export function lockdownManifests(plan: EgressPlan): LockdownManifests {
+    return {
+        gatewayNamespace: [...gatewayNetworkPolicies(plan), ...gatewaySecurity(plan)],
+        protectedNamespaces: plan.lockdown.namespaces.flatMap((ns) => protectedNamespaceObjects(plan, ns.name, ns.registryOnlySidecar)),
+    };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Shared pieces
+
+function managedLabels(plan: EgressPlan): Record<string, string> {
+    return {
+        "app.kubernetes.io/managed-by": "istio-egress",
+        "app.kubernetes.io/part-of": plan.name,
+    };
+}
+
+function metadata(plan: EgressPlan, name: string, namespace: string): K8sObject["metadata"] {
+    return { name, namespace, labels: managedLabels(plan) };
+}
+
+function networkPolicy(plan: EgressPlan, name: string, namespace: string, spec: Record<string, any>): K8sObject {
+    return { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: metadata(plan, name, namespace), spec };
+}
+
+/** Pods with `labels` in namespace `namespace`, as a NetworkPolicy peer. */
+function podsIn(namespace: string, labels: Record<string, string>): Record<string, any> {
+    return { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: namespace } }, podSelector: { matchLabels: { ...labels } } };
+}
+
+function dnsRule(plan: EgressPlan): Record<string, any> {
+    return {
+        to: [podsIn(plan.lockdown.dns.namespace, plan.lockdown.dns.labels)],
+        ports: [
+            { protocol: "UDP", port: DNS_PORT },
+            { protocol: "TCP", port: DNS_PORT },
+        ],
+    };
+}
+
+function istiodRule(plan: EgressPlan): Record<string, any> {
+    return { to: [podsIn(plan.lockdown.istiod.namespace, plan.lockdown.istiod.labels)], ports: [{ protocol: "TCP", port: ISTIOD_XDS_PORT }] };
+}
+
+/**
+ * The gateway pods' container ports that carry mesh traffic: the targetPorts of the Service ports the routing
+ * uses (HTTP-speaking hosts, TLS-wrapped hosts), as configured in the chart values — never hard-coded.
+ */
+export function gatewayContainerPorts(plan: EgressPlan): number[] {
+    return [...new Set([plan.gateway.httpPort.targetPort, plan.gateway.tlsPort.targetPort])].sort((a, b) => a - b);
+}
+
+function tcpPorts(ports: number[]): Record<string, any>[] {
+    return ports.map((port) => ({ protocol: "TCP", port }));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 1. Protected application namespaces
+
+/** Names of the objects in protected namespace `ns` (also used by tests and docs). */
+export function protectedNames(plan: EgressPlan, ns: string) {
+    const p = `${plan.name}-${ns}`;
+    return {
+        denyEgress: `${p}-deny-egress`,
+        dns: `${p}-egress-dns`,
+        istiod: `${p}-egress-istiod`,
+        gateway: `${p}-egress-gateway`,
+        inCluster: `${p}-egress-in-cluster`,
+        /** `<prefix>-<ns>-allow-<name>` for an extra CIDR (its name is a DNS label, validated by the plan). */
+        extra: (name: string) => `${p}-allow-${name}`,
+        sidecar: `${p}-registry-only`,
+    };
+}
+
+function protectedNamespaceObjects(plan: EgressPlan, ns: string, registryOnlySidecar: boolean): K8sObject[] {
+    const names = protectedNames(plan, ns);
+    const lock = plan.lockdown;
+    const egress = (name: string, rules: Record<string, any>[]) => networkPolicy(plan, name, ns, { podSelector: {}, policyTypes: ["Egress"], egress: rules });
+    const objects: K8sObject[] = [
+        // Selects every pod for Egress and allows nothing: what the policies below do not allow is dropped.
+        networkPolicy(plan, names.denyEgress, ns, { podSelector: {}, policyTypes: ["Egress"] }),
+        egress(names.dns, [dnsRule(plan)]),
+        egress(names.istiod, [istiodRule(plan)]),
+        egress(names.gateway, [{ to: [podsIn(plan.gateway.namespace, plan.gateway.labels)], ports: tcpPorts(gatewayContainerPorts(plan)) }]),
+    ];
+    if (lock.allowInCluster) {
+        // Pods of every namespace (selectors match pods only, never external addresses); every port.
+        objects.push(egress(names.inCluster, [{ to: [{ namespaceSelector: {} }] }]));
+    }
+    for (const extra of lock.extraEgressCidrs) {
+        objects.push(egress(names.extra(extra.name), [{ to: [{ ipBlock: { cidr: canonicalCidr(extra.cidr) } }], ports: tcpPorts(extra.ports) }]));
+    }
+    if (registryOnlySidecar) {
+        objects.push({
+            apiVersion: "networking.istio.io/v1",
+            kind: "Sidecar",
+            metadata: metadata(plan, names.sidecar, ns),
+            spec: {
+                // Every host of the registry stays visible (routing to the gateway keeps working); anything not in
+                // the registry is refused by the sidecar instead of being passed through.
+                egress: [{ hosts: ["*/*"] }],
+                outboundTrafficPolicy: { mode: "REGISTRY_ONLY" },
+            },
+        });
+    }
+    return objects;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 2. The gateway's namespace: NetworkPolicies
+
+/** Names of the objects in the gateway's namespace. */
+export function gatewayNames(plan: EgressPlan) {
+    const p = `${plan.name}-${plan.gateway.namespace}`;
+    return {
+        denyAll: `${p}-deny-all`,
+        ingress: `${p}-ingress-from-protected`,
+        dns: `${p}-egress-dns`,
+        istiod: `${p}-egress-istiod`,
+        internet: `${p}-egress-internet`,
+        peerAuthentication: `${plan.name}-strict-mtls`,
+        authzDefaultDeny: `${plan.name}-default-deny`,
+        authzAllow: `${plan.name}-allow`,
+        authzDeny: `${plan.name}-deny`,
+        telemetry: `${plan.name}-access-logs`,
+    };
+}
+
+function gatewayNetworkPolicies(plan: EgressPlan): K8sObject[] {
+    const gw = plan.gateway;
+    const names = gatewayNames(plan);
+    const gwPods = { matchLabels: { ...gw.labels } };
+    const objects: K8sObject[] = [
+        // Every pod of the namespace: no ingress, no egress, unless allowed below.
+        networkPolicy(plan, names.denyAll, gw.namespace, { podSelector: {}, policyTypes: ["Ingress", "Egress"] }),
+    ];
+    const protectedNs = plan.lockdown.namespaces.map((n) => n.name);
+    if (protectedNs.length > 0) {
+        // (An ingress rule with an empty `from` would admit everyone: with no protected namespace, no rule at all.)
+        objects.push(
+            networkPolicy(plan, names.ingress, gw.namespace, {
+                podSelector: gwPods,
+                policyTypes: ["Ingress"],
+                ingress: [
+                    {
+                        from: protectedNs.map((ns) => ({ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: ns } } })),
+                        ports: tcpPorts(gatewayContainerPorts(plan)),
+                    },
+                ],
+            }),
+        );
+    }
+    const egress = (name: string, rules: Record<string, any>[]) => networkPolicy(plan, name, gw.namespace, { podSelector: gwPods, policyTypes: ["Egress"], egress: rules });
+    objects.push(egress(names.dns, [dnsRule(plan)]), egress(names.istiod, [istiodRule(plan)]));
+    const ports = plan.lockdown.externalPorts;
+    const blocks = internetIpBlocks(plan.lockdown.clusterCidrs);
+    // (A rule with empty `ports` would open every port: with no external host, no internet rule at all.)
+    if (ports.length > 0 && blocks.length > 0) {
+        objects.push(egress(names.internet, [{ to: blocks.map((ipBlock) => ({ ipBlock })), ports: tcpPorts(ports) }]));
+    }
+    return objects;
+}
+
+/**
+ * The internet as NetworkPolicy ipBlocks: `0.0.0.0/0` and `::/0`, each minus the non-internet ranges of its
+ * family (private, carrier-grade NAT, link-local/metadata, loopback; unique-local, link-local, loopback) and
+ * minus the cluster's own CIDRs of that family. The `except` lists are minimal (a range inside another listed
+ * one is dropped, duplicates too) and every entry is a strict subset of its `cidr`, as the API server requires.
+ * A family whose every address is excluded gets no block.
+ */
+export function internetIpBlocks(clusterCidrs: string[]): { cidr: string; except: string[] }[] {
+    const out: { cidr: string; except: string[] }[] = [];
+    for (const [family, all, base] of [
+        [4, "0.0.0.0/0", NON_INTERNET_IPV4],
+        [6, "::/0", NON_INTERNET_IPV6],
+    ] as const) {
+        const candidates = [...base, ...clusterCidrs].map(parseCidr).filter((c) => c.family === family);
+        if (candidates.some((c) => c.prefix === 0)) {
+            continue; // everything excluded: no internet in this family
+        }
+        const kept: Cidr[] = [];
+        candidates.forEach((c, i) => {
+            const covered = candidates.some((o, j) => j !== i && contains(o, c) && (o.prefix < c.prefix || j < i));
+            if (!covered) kept.push(c);
+        });
+        out.push({ cidr: all, except: kept.map(formatCidr) });
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 2–4. The gateway's namespace: mTLS, authorization, telemetry
+
+function gatewaySecurity(plan: EgressPlan): K8sObject[] {
+    const gw = plan.gateway;
+    const names = gatewayNames(plan);
+    const selector = { matchLabels: { ...gw.labels } };
+    const authz = (name: string, spec: Record<string, any>): K8sObject => ({
+        apiVersion: "security.istio.io/v1",
+        kind: "AuthorizationPolicy",
+        metadata: metadata(plan, name, gw.namespace),
+        spec: { selector, ...spec },
+    });
+    const objects: K8sObject[] = [
+        {
+            // Namespace-wide (one per namespace): callers without an Istio client certificate are refused, so every
+            // request the gateway authorizes carries a verified identity.
+            apiVersion: "security.istio.io/v1",
+            kind: "PeerAuthentication",
+            metadata: metadata(plan, names.peerAuthentication, gw.namespace),
+            spec: { mtls: { mode: "STRICT" } },
+        },
+        // An ALLOW policy without rules matches nothing; since an ALLOW policy applies, what no rule allows is denied.
+        authz(names.authzDefaultDeny, {}),
+    ];
+    const hosts = [...plan.hosts].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+    const allowRules = hosts.flatMap((h) => h.allow.map((r) => authzRule(plan, h, r)));
+    const denyRules = hosts.flatMap((h) => h.deny.map((r) => authzRule(plan, h, r)));
+    if (allowRules.length > 0) {
+        objects.push(authz(names.authzAllow, { action: "ALLOW", rules: allowRules }));
+    }
+    if (denyRules.length > 0) {
+        objects.push(authz(names.authzDeny, { action: "DENY", rules: denyRules }));
+    }
+    if (plan.lockdown.accessLogs) {
+        objects.push({
+            apiVersion: "telemetry.istio.io/v1",
+            kind: "Telemetry",
+            metadata: metadata(plan, names.telemetry, gw.namespace),
+            spec: { selector, accessLogging: [{ providers: [{ name: "envoy" }] }] },
+        });
+    }
+    return objects;
+}
+
+/**
+ * One AuthorizationPolicy rule: "a caller matching `rule` reaching `host`".
+ *
+ * - Source: in one of the namespaces OR one of the principals — separate `from` entries, which Istio ORs (the
+ *   fields inside one `source` are ANDed). No namespace and no service account: any mTLS identity (`*`).
+ * - Destination: always the gateway listener that serves the host (`ports`, TCP-valid), so that a DENY rule of an
+ *   HTTP host can never widen onto the TLS listener (Istio drops HTTP-only fields of DENY rules on TCP traffic).
+ *   HTTP-speaking hosts: the Host/authority header, with or without a port, plus the rule's paths and methods.
+ *   TLS-wrapped hosts: the outer SNI the mesh leg sets for this host (`connection.sni`), which is also what the
+ *   gateway routes on; the application's TLS is opaque to the gateway.
+ */
+export function authzRule(plan: EgressPlan, host: HostPlan, rule: AccessRulePlan): Record<string, any> {
+    const from = rule.anyAuthenticated
+        ? [{ source: { principals: ["*"] } }]
+        : [
+              ...(rule.namespaces.length > 0 ? [{ source: { namespaces: [...rule.namespaces] } }] : []),
+              ...(rule.principals.length > 0 ? [{ source: { principals: [...rule.principals] } }] : []),
+          ];
+    if (from.length === 0) {
+        // Unreachable with a valid plan; an empty `from` would match every caller, even unauthenticated ones.
+        throw new Error(`access rule for ${host.host} names no source; refusing to emit a rule that matches everyone`);
+    }
+    const port = String(host.gatewayPort.targetPort);
+    if (host.http) {
+        const operation: Record<string, any> = { hosts: [host.host, `${host.host}:*`], ports: [port] };
+        if (rule.paths.length > 0) operation.paths = [...rule.paths];
+        if (rule.methods.length > 0) operation.methods = [...rule.methods];
+        return { from, to: [{ operation }] };
+    }
+    return { from, to: [{ operation: { ports: [port] } }], when: [{ key: "connection.sni", values: [host.sni] }] };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// CIDR arithmetic (exact, BigInt; the plan has already checked that every CIDR parses)
+
+interface Cidr {
+    family: 4 | 6;
+    network: bigint;
+    prefix: number;
+}
+
+function parseIPv4(text: string): bigint {
+    return text.split(".").reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);
+}
+
+function parseIPv6(text: string): bigint {
+    let head = text;
+    let tail: bigint | undefined;
+    const last = head.lastIndexOf(":");
+    if (head.slice(last + 1).includes(".")) {
+        tail = parseIPv4(head.slice(last + 1));
+        head = `${head.slice(0, last + 1)}0:0`;
+    }
+    const [l, r] = head.includes("::") ? head.split("::") : [head, undefined];
+    const left = l === "" ? [] : l.split(":");
+    const right = r === undefined || r === "" ? [] : r.split(":");
+    const groups = r === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill("0"), ...right];
+    let value = groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
+    if (tail !== undefined) value = (value & ~0xffffffffn) | tail;
+    return value;
+}
+
+function parseCidr(text: string): Cidr {
+    const [addr, len] = text.split("/");
+    const family = addr.includes(":") ? 6 : 4;
+    const bits = family === 4 ? 32 : 128;
+    const prefix = Number(len);
+    const value = family === 4 ? parseIPv4(addr) : parseIPv6(addr);
+    const host = BigInt(bits - prefix);
+    return { family, network: (value >> host) << host, prefix };
+}
+
+function contains(outer: Cidr, inner: Cidr): boolean {
+    if (outer.family !== inner.family || outer.prefix > inner.prefix) return false;
+    const host = BigInt((outer.family === 4 ? 32 : 128) - outer.prefix);
+    return inner.network >> host === outer.network >> host;
+}
+
+function formatCidr(c: Cidr): string {
+    if (c.family === 4) {
+        const n = c.network;
+        return `${[24n, 16n, 8n, 0n].map((s) => String((n >> s) & 0xffn)).join(".")}/${c.prefix}`;
+    }
+    // RFC 5952: lowercase, no leading zeros, the longest run (first on a tie) of two or more zero groups as "::".
+    const groups = Array.from({ length: 8 }, (_, i) => Number((c.network >> BigInt(112 - 16 * i)) & 0xffffn));
+    let best = -1;
+    let bestLen = 1;
+    for (let i = 0; i < 8; ) {
+        if (groups[i] !== 0) {
+            i++;
+            continue;
+        }
+        let j = i;
+        while (j < 8 && groups[j] === 0) j++;
+        if (j - i > bestLen) {
+            best = i;
+            bestLen = j - i;
+        }
+        i = j;
+    }
+    const hex = groups.map((g) => g.toString(16));
+    const text = best < 0 ? hex.join(":") : `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
+    return `${text}/${c.prefix}`;
+}
+
+/** A CIDR in canonical form (network address, host bits cleared; compressed IPv6). */
+export function canonicalCidr(text: string): string {
+    return formatCidr(parseCidr(text));
+}

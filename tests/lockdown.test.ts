@@ -1,0 +1,488 @@
+/**
+ * The lock-down manifests as objects: exact names, namespaces and specs per scenario, schema validity, naming
+ * stability, CIDR arithmetic and the fail-closed defaults. What the objects *do* is evaluated in
+ * lockdown-promises.test.ts.
+ */
+import * as assert from "assert";
+import { EgressGatewayArgs, EgressMode } from "../sdk/args";
+import { ArgsError, buildPlan } from "../sdk/plan";
+import { gatewayContainerPorts, internetIpBlocks, lockdownManifests, LockdownManifests } from "../sdk/manifests/lockdown";
+import { K8sObject, schemaErrors } from "../sdk/schema/validate";
+import { cidrContains, parseCidr } from "../sdk/analysis/cidr";
+
+const MANAGED = { "app.kubernetes.io/managed-by": "istio-egress", "app.kubernetes.io/part-of": "eg" };
+const GW = { istio: "egressgateway" };
+
+function render(args: EgressGatewayArgs, name = "eg"): LockdownManifests {
+    return lockdownManifests(buildPlan(name, args));
+}
+function all(m: LockdownManifests): K8sObject[] {
+    return [...m.gatewayNamespace, ...m.protectedNamespaces];
+}
+function find(objs: K8sObject[], kind: string, namespace: string, name: string): K8sObject {
+    const o = objs.find((x) => x.kind === kind && x.metadata.namespace === namespace && x.metadata.name === name);
+    assert.ok(o, `no ${kind} ${namespace}/${name}; have ${objs.map((x) => `${x.kind} ${x.metadata.namespace}/${x.metadata.name}`).join(", ")}`);
+    return o;
+}
+function ids(objs: K8sObject[]): string[] {
+    return objs.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`);
+}
+
+/** Scenarios used across the file; every object of every scenario must validate against the published schemas. */
+const SCENARIOS: Record<string, EgressGatewayArgs> = {
+    minimal: {},
+    asm: {
+        hosts: [{ host: "www.aliyun.com", mode: EgressMode.Http, allow: [{}], deny: [{ namespaces: ["demo-frontend"] }] }],
+        lockdown: { namespaces: [{ name: "demo-frontend" }, { name: "demo-server" }] },
+    },
+    everything: {
+        gateway: { namespace: "egress", labels: { app: "egw", tier: "edge" }, values: { service: { ports: [{ name: "http2", port: 80, targetPort: 8080 }, { name: "https", port: 443, targetPort: 8443 }] } } },
+        hosts: [
+            { host: "api.example.com", mode: EgressMode.Http, allow: [{ namespaces: ["team-a"], paths: ["/v1/*"], methods: ["GET"] }], deny: [{ serviceAccounts: ["team-a/batch"] }] },
+            { host: "billing.example.com", mode: EgressMode.TlsOrigination, allow: [{ serviceAccounts: ["team-b/payments"] }] },
+            { host: "secure.example.com", mode: EgressMode.Tls, allow: [{ namespaces: ["team-a", "team-b"], serviceAccounts: ["ops/robot"] }], deny: [{ namespaces: ["team-b"] }] },
+            { host: "partner.example.com", mode: EgressMode.MutualTlsOrigination, credentialName: "partner-client" },
+            { host: "*.wikipedia.org", mode: EgressMode.Tls, upstreamHost: "en.wikipedia.org", allow: [{}] },
+        ],
+        lockdown: {
+            namespaces: [{ name: "team-a" }, { name: "team-b", registryOnlySidecar: false }],
+            allowInCluster: false,
+            extraEgressCidrs: [
+                { name: "kube-apiserver", cidr: "34.1.2.3/32", ports: [443] },
+                { name: "metrics-v6", cidr: "2001:db8:0:0::/64", ports: [9090, 9091] },
+            ],
+            clusterCidrs: ["10.96.0.0/12", "34.118.224.0/20", "fd00:10:96::/112"],
+            istiodNamespace: "mesh",
+            istiodLabels: { app: "istiod", "istio.io/rev": "stable" },
+            dnsNamespace: "dns",
+            dnsLabels: { "k8s-app": "coredns" },
+            trustDomain: "corp.example",
+            accessLogs: false,
+        },
+    },
+};
+
+describe("lockdown manifests: exact objects", () => {
+    it("renders the ASM tutorial scenario object for object", () => {
+        const m = render(SCENARIOS.asm);
+        const meta = (name: string, namespace: string) => ({ name, namespace, labels: MANAGED });
+        const dnsTo = [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }];
+        const istiodTo = [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-system" } }, podSelector: { matchLabels: { app: "istiod" } } }];
+        const dnsPorts = [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }];
+        const np = (name: string, namespace: string, spec: object) => ({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: meta(name, namespace), spec });
+        const gwPorts = [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 443 }];
+        const appNs = (ns: string) => [
+            np(`eg-${ns}-deny-egress`, ns, { podSelector: {}, policyTypes: ["Egress"] }),
+            np(`eg-${ns}-egress-dns`, ns, { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: dnsTo, ports: dnsPorts }] }),
+            np(`eg-${ns}-egress-istiod`, ns, { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: istiodTo, ports: [{ protocol: "TCP", port: 15012 }] }] }),
+            np(`eg-${ns}-egress-gateway`, ns, {
+                podSelector: {},
+                policyTypes: ["Egress"],
+                egress: [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-egress" } }, podSelector: { matchLabels: GW } }], ports: gwPorts }],
+            }),
+            np(`eg-${ns}-egress-in-cluster`, ns, { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: {} }] }] }),
+            {
+                apiVersion: "networking.istio.io/v1",
+                kind: "Sidecar",
+                metadata: meta(`eg-${ns}-registry-only`, ns),
+                spec: { egress: [{ hosts: ["*/*"] }], outboundTrafficPolicy: { mode: "REGISTRY_ONLY" } },
+            },
+        ];
+        assert.deepStrictEqual(m.protectedNamespaces, [...appNs("demo-frontend"), ...appNs("demo-server")]);
+
+        const gwSel = { matchLabels: GW };
+        const hostOp = { hosts: ["www.aliyun.com", "www.aliyun.com:*"], ports: ["80"] };
+        assert.deepStrictEqual(m.gatewayNamespace, [
+            np("eg-istio-egress-deny-all", "istio-egress", { podSelector: {}, policyTypes: ["Ingress", "Egress"] }),
+            np("eg-istio-egress-ingress-from-protected", "istio-egress", {
+                podSelector: gwSel,
+                policyTypes: ["Ingress"],
+                ingress: [
+                    {
+                        from: [
+                            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "demo-frontend" } } },
+                            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "demo-server" } } },
+                        ],
+                        ports: gwPorts,
+                    },
+                ],
+            }),
+            np("eg-istio-egress-egress-dns", "istio-egress", { podSelector: gwSel, policyTypes: ["Egress"], egress: [{ to: dnsTo, ports: dnsPorts }] }),
+            np("eg-istio-egress-egress-istiod", "istio-egress", { podSelector: gwSel, policyTypes: ["Egress"], egress: [{ to: istiodTo, ports: [{ protocol: "TCP", port: 15012 }] }] }),
+            np("eg-istio-egress-egress-internet", "istio-egress", {
+                podSelector: gwSel,
+                policyTypes: ["Egress"],
+                egress: [
+                    {
+                        to: [
+                            { ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8"] } },
+                            { ipBlock: { cidr: "::/0", except: ["fc00::/7", "fe80::/10", "::1/128"] } },
+                        ],
+                        ports: [{ protocol: "TCP", port: 80 }],
+                    },
+                ],
+            }),
+            { apiVersion: "security.istio.io/v1", kind: "PeerAuthentication", metadata: meta("eg-strict-mtls", "istio-egress"), spec: { mtls: { mode: "STRICT" } } },
+            { apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", metadata: meta("eg-default-deny", "istio-egress"), spec: { selector: gwSel } },
+            {
+                apiVersion: "security.istio.io/v1",
+                kind: "AuthorizationPolicy",
+                metadata: meta("eg-allow", "istio-egress"),
+                spec: { selector: gwSel, action: "ALLOW", rules: [{ from: [{ source: { principals: ["*"] } }], to: [{ operation: hostOp }] }] },
+            },
+            {
+                apiVersion: "security.istio.io/v1",
+                kind: "AuthorizationPolicy",
+                metadata: meta("eg-deny", "istio-egress"),
+                spec: { selector: gwSel, action: "DENY", rules: [{ from: [{ source: { namespaces: ["demo-frontend"] } }], to: [{ operation: hostOp }] }] },
+            },
+            {
+                apiVersion: "telemetry.istio.io/v1",
+                kind: "Telemetry",
+                metadata: meta("eg-access-logs", "istio-egress"),
+                spec: { selector: gwSel, accessLogging: [{ providers: [{ name: "envoy" }] }] },
+            },
+        ]);
+    });
+
+    it("derives every port, label, namespace and identity from the plan (custom gateway, istiod, DNS, trust domain)", () => {
+        const m = render(SCENARIOS.everything);
+        const objs = all(m);
+        const gwSel = { matchLabels: { app: "egw", tier: "edge" } };
+        // Gateway container ports come from the Helm values' targetPorts.
+        const toGw = find(objs, "NetworkPolicy", "team-a", "eg-team-a-egress-gateway").spec.egress[0];
+        assert.deepStrictEqual(toGw.to, [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "egress" } }, podSelector: gwSel }]);
+        assert.deepStrictEqual(toGw.ports, [{ protocol: "TCP", port: 8080 }, { protocol: "TCP", port: 8443 }]);
+        assert.deepStrictEqual(find(objs, "NetworkPolicy", "egress", "eg-egress-ingress-from-protected").spec.ingress[0].ports, toGw.ports);
+        assert.deepStrictEqual(find(objs, "NetworkPolicy", "team-b", "eg-team-b-egress-dns").spec.egress[0].to, [
+            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "dns" } }, podSelector: { matchLabels: { "k8s-app": "coredns" } } },
+        ]);
+        assert.deepStrictEqual(find(objs, "NetworkPolicy", "egress", "eg-egress-egress-istiod").spec.egress[0].to, [
+            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "mesh" } }, podSelector: { matchLabels: { app: "istiod", "istio.io/rev": "stable" } } },
+        ]);
+        // The internet: external ports of all hosts; cluster CIDRs outside the private ranges are excluded, canonically.
+        const internet = find(objs, "NetworkPolicy", "egress", "eg-egress-egress-internet").spec;
+        assert.deepStrictEqual(internet.podSelector, gwSel);
+        assert.deepStrictEqual(internet.egress[0].ports, [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 443 }]);
+        assert.deepStrictEqual(internet.egress[0].to[0].ipBlock.except.slice(-1), ["34.118.224.0/20"]);
+        assert.deepStrictEqual(internet.egress[0].to[1].ipBlock.except, ["fc00::/7", "fe80::/10", "::1/128"], "fd00:10:96::/112 is inside fc00::/7");
+        // Extra CIDRs: one clearly named policy each, on their TCP ports only.
+        assert.deepStrictEqual(find(objs, "NetworkPolicy", "team-a", "eg-team-a-allow-kube-apiserver").spec, {
+            podSelector: {},
+            policyTypes: ["Egress"],
+            egress: [{ to: [{ ipBlock: { cidr: "34.1.2.3/32" } }], ports: [{ protocol: "TCP", port: 443 }] }],
+        });
+        assert.deepStrictEqual(find(objs, "NetworkPolicy", "team-b", "eg-team-b-allow-metrics-v6").spec.egress, [
+            { to: [{ ipBlock: { cidr: "2001:db8::/64" } }], ports: [{ protocol: "TCP", port: 9090 }, { protocol: "TCP", port: 9091 }] },
+        ]);
+        // allowInCluster: false → no in-cluster policy; registryOnlySidecar false for team-b only; accessLogs false → no Telemetry.
+        assert.deepStrictEqual(
+            ids(m.protectedNamespaces),
+            [
+                "NetworkPolicy team-a/eg-team-a-deny-egress",
+                "NetworkPolicy team-a/eg-team-a-egress-dns",
+                "NetworkPolicy team-a/eg-team-a-egress-istiod",
+                "NetworkPolicy team-a/eg-team-a-egress-gateway",
+                "NetworkPolicy team-a/eg-team-a-allow-kube-apiserver",
+                "NetworkPolicy team-a/eg-team-a-allow-metrics-v6",
+                "Sidecar team-a/eg-team-a-registry-only",
+                "NetworkPolicy team-b/eg-team-b-deny-egress",
+                "NetworkPolicy team-b/eg-team-b-egress-dns",
+                "NetworkPolicy team-b/eg-team-b-egress-istiod",
+                "NetworkPolicy team-b/eg-team-b-egress-gateway",
+                "NetworkPolicy team-b/eg-team-b-allow-kube-apiserver",
+                "NetworkPolicy team-b/eg-team-b-allow-metrics-v6",
+            ],
+        );
+        assert.ok(!m.gatewayNamespace.some((o) => o.kind === "Telemetry"));
+    });
+
+    it("builds one ALLOW and one DENY rule per (host, entry), sorted by host: SNI for TLS, Host + paths/methods for HTTP", () => {
+        const objs = all(render(SCENARIOS.everything));
+        const sel = { matchLabels: { app: "egw", tier: "edge" } };
+        const allow = find(objs, "AuthorizationPolicy", "egress", "eg-allow").spec;
+        const deny = find(objs, "AuthorizationPolicy", "egress", "eg-deny").spec;
+        const tlsTo = [{ operation: { ports: ["8443"] } }];
+        assert.deepStrictEqual(allow, {
+            selector: sel,
+            action: "ALLOW",
+            rules: [
+                // *.wikipedia.org: allow [{}] → any mTLS identity; the outer SNI is the wildcard's upstream.
+                { from: [{ source: { principals: ["*"] } }], to: tlsTo, when: [{ key: "connection.sni", values: ["en.wikipedia.org"] }] },
+                {
+                    from: [{ source: { namespaces: ["team-a"] } }],
+                    to: [{ operation: { hosts: ["api.example.com", "api.example.com:*"], ports: ["8080"], paths: ["/v1/*"], methods: ["GET"] } }],
+                },
+                { from: [{ source: { principals: ["corp.example/ns/team-b/sa/payments"] } }], to: [{ operation: { hosts: ["billing.example.com", "billing.example.com:*"], ports: ["8080"] } }] },
+                // partner.example.com has no allow rule: nobody reaches it.
+                {
+                    from: [{ source: { namespaces: ["team-a", "team-b"] } }, { source: { principals: ["corp.example/ns/ops/sa/robot"] } }],
+                    to: tlsTo,
+                    when: [{ key: "connection.sni", values: ["secure.example.com"] }],
+                },
+            ],
+        });
+        assert.deepStrictEqual(deny, {
+            selector: sel,
+            action: "DENY",
+            rules: [
+                { from: [{ source: { principals: ["corp.example/ns/team-a/sa/batch"] } }], to: [{ operation: { hosts: ["api.example.com", "api.example.com:*"], ports: ["8080"] } }] },
+                { from: [{ source: { namespaces: ["team-b"] } }], to: tlsTo, when: [{ key: "connection.sni", values: ["secure.example.com"] }] },
+            ],
+        });
+        assert.deepStrictEqual(find(objs, "AuthorizationPolicy", "egress", "eg-default-deny").spec, { selector: sel });
+    });
+
+    it("every object of every scenario validates against the published Kubernetes / Istio schemas", async () => {
+        let count = 0;
+        for (const [name, args] of Object.entries(SCENARIOS)) {
+            for (const obj of all(render(args))) {
+                assert.deepStrictEqual(await schemaErrors(obj), [], `${name}: ${obj.kind} ${obj.metadata.namespace}/${obj.metadata.name}`);
+                count++;
+            }
+        }
+        assert.ok(count > 40, `validated ${count} objects`);
+    });
+
+    it("the schema check is live: a broken object is reported", async () => {
+        const np = find(all(render(SCENARIOS.asm)), "NetworkPolicy", "demo-frontend", "eg-demo-frontend-egress-dns");
+        const broken = { ...np, spec: { ...np.spec, egress: [{ to: [{ ipBlock: {} }] }] } };
+        assert.notDeepStrictEqual(await schemaErrors(broken), []);
+    });
+});
+
+describe("lockdown manifests: names and structure", () => {
+    it("names are unique per kind and namespace, prefixed with the component's name, DNS-1123, at most 253 characters", () => {
+        for (const args of Object.values(SCENARIOS)) {
+            const objs = all(render(args, "my-egress"));
+            const keys = objs.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`);
+            assert.strictEqual(new Set(keys).size, keys.length, `duplicates in ${keys}`);
+            for (const o of objs) {
+                assert.ok(o.metadata.name.startsWith("my-egress-"), o.metadata.name);
+                assert.match(o.metadata.name, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+                assert.ok(o.metadata.name.length <= 253);
+                assert.ok(o.metadata.namespace, `${o.metadata.name} has a namespace`);
+            }
+        }
+    });
+
+    it("names are keyed by namespace and purpose: reordering or adding namespaces, hosts and CIDRs renames nothing", () => {
+        const base = SCENARIOS.everything;
+        const shuffled: EgressGatewayArgs = {
+            ...base,
+            hosts: [...base.hosts!].reverse(),
+            lockdown: {
+                ...base.lockdown,
+                namespaces: [{ name: "new-team" }, ...[...base.lockdown!.namespaces!].reverse()],
+                extraEgressCidrs: [{ name: "dns-upstream", cidr: "8.8.8.8/32", ports: [853] }, ...[...base.lockdown!.extraEgressCidrs!].reverse()],
+            },
+        };
+        const before = all(render(base));
+        const after = all(render(shuffled));
+        const key = (o: K8sObject) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`;
+        const afterByKey = new Map(after.map((o) => [key(o), o]));
+        for (const o of before) {
+            const same = afterByKey.get(key(o));
+            assert.ok(same, `${key(o)} was renamed or dropped`);
+            if (o.metadata.namespace !== "egress" && o.kind === "NetworkPolicy" && !o.metadata.name.includes("allow-")) {
+                // A protected namespace's baseline objects are untouched by changes elsewhere.
+                assert.deepStrictEqual(same, o, `${key(o)} changed`);
+            }
+        }
+        // Authorization rules are sorted by host: reordering hosts does not even change the policies.
+        assert.deepStrictEqual(find(after, "AuthorizationPolicy", "egress", "eg-allow"), find(before, "AuthorizationPolicy", "egress", "eg-allow"));
+        assert.deepStrictEqual(find(after, "AuthorizationPolicy", "egress", "eg-deny"), find(before, "AuthorizationPolicy", "egress", "eg-deny"));
+        assert.ok(afterByKey.has("NetworkPolicy/new-team/eg-new-team-deny-egress"));
+        assert.ok(afterByKey.has("NetworkPolicy/team-a/eg-team-a-allow-dns-upstream"));
+    });
+
+    it("authorization stays O(1) objects however many hosts and rules there are", () => {
+        const count = (n: number) =>
+            all(
+                render({
+                    hosts: Array.from({ length: n }, (_, i) => ({ host: `h${i}.example.com`, mode: EgressMode.Http, allow: [{ namespaces: [`ns${i}`] }], deny: [{ serviceAccounts: [`ns${i}/bad`] }] })),
+                }),
+            ).filter((o) => o.kind === "AuthorizationPolicy");
+        const one = count(1);
+        const many = count(40);
+        assert.deepStrictEqual(ids(many), ids(one));
+        assert.strictEqual(many.find((o) => o.spec.action === "ALLOW" && o.spec.rules)!.spec.rules.length, 40);
+        assert.strictEqual(many.find((o) => o.spec.action === "DENY")!.spec.rules.length, 40);
+    });
+
+    it("gateway container ports are the Service targetPorts the routing uses, deduplicated", () => {
+        assert.deepStrictEqual(gatewayContainerPorts(buildPlan("eg", {})), [80, 443]);
+        const plan = buildPlan("eg", { gateway: { values: { service: { ports: [{ name: "http2", port: 80, targetPort: 8080 }, { name: "https", port: 443, targetPort: 8443 }, { name: "extra", port: 9000 }] } } } });
+        assert.deepStrictEqual(gatewayContainerPorts(plan), [8080, 8443], "only the HTTP and TLS listeners, not every Service port");
+    });
+});
+
+describe("lockdown manifests: fail-closed defaults", () => {
+    it("a host without allow rules gets no ALLOW rule; with no allow rule at all there is no ALLOW policy besides the default deny", () => {
+        const objs = all(render({ hosts: [{ host: "nobody.example.com", mode: EgressMode.Http }, { host: "tls.example.com", mode: EgressMode.Tls, deny: [{ namespaces: ["x"] }] }] }));
+        const authz = objs.filter((o) => o.kind === "AuthorizationPolicy");
+        assert.deepStrictEqual(
+            authz.map((o) => o.metadata.name),
+            ["eg-default-deny", "eg-deny"],
+        );
+        assert.ok(!JSON.stringify(authz.filter((o) => (o.spec.action ?? "ALLOW") === "ALLOW")).includes("nobody.example.com"));
+        const partial = all(render({ hosts: [{ host: "nobody.example.com", mode: EgressMode.Http }, { host: "some.example.com", mode: EgressMode.Http, allow: [{}] }] }));
+        assert.ok(!JSON.stringify(find(partial, "AuthorizationPolicy", "istio-egress", "eg-allow")).includes("nobody.example.com"));
+    });
+
+    it("every AuthorizationPolicy and Telemetry selects the gateway pods in the gateway's namespace (never mesh-wide)", () => {
+        for (const args of Object.values(SCENARIOS)) {
+            const plan = buildPlan("eg", args);
+            for (const o of lockdownManifests(plan).gatewayNamespace.filter((x) => x.kind === "AuthorizationPolicy" || x.kind === "Telemetry")) {
+                assert.strictEqual(o.metadata.namespace, plan.gateway.namespace);
+                assert.deepStrictEqual(o.spec.selector, { matchLabels: plan.gateway.labels }, `${o.metadata.name} selector`);
+                assert.ok(Object.keys(o.spec.selector.matchLabels).length > 0);
+                assert.ok(!o.spec.targetRef && !o.spec.targetRefs);
+            }
+            for (const o of all(lockdownManifests(plan))) {
+                assert.notStrictEqual(o.metadata.namespace, plan.lockdown.istiod.namespace, "nothing lands in the root namespace");
+            }
+        }
+    });
+
+    it("nothing ever emits ALLOW_ANY, an allow-all rule or an ipBlock in a protected namespace other than the opt-in CIDRs", () => {
+        for (const args of Object.values(SCENARIOS)) {
+            const plan = buildPlan("eg", args);
+            const m = lockdownManifests(plan);
+            assert.ok(!JSON.stringify(m).includes("ALLOW_ANY"));
+            for (const o of all(m)) {
+                if (o.kind === "AuthorizationPolicy") {
+                    for (const r of o.spec.rules ?? []) {
+                        assert.ok(r.from?.length > 0 && r.to?.length > 0, `${o.metadata.name}: every rule names sources and a destination`);
+                    }
+                }
+                if (o.kind !== "NetworkPolicy") continue;
+                for (const r of [...(o.spec.egress ?? []), ...(o.spec.ingress ?? [])]) {
+                    const peers = r.to ?? r.from;
+                    assert.ok(peers?.length > 0, `${o.metadata.name}: a rule without peers would allow everyone`);
+                    if (!o.metadata.name.endsWith("-in-cluster")) {
+                        assert.ok(r.ports?.length > 0, `${o.metadata.name}: a rule without ports opens every port`);
+                    }
+                    const blocks = peers.filter((p: any) => p.ipBlock).map((p: any) => p.ipBlock.cidr);
+                    if (o.metadata.namespace !== plan.gateway.namespace) {
+                        const allowed = plan.lockdown.extraEgressCidrs.map((e) => parseCidr(e.cidr));
+                        for (const b of blocks) {
+                            assert.ok(
+                                allowed.some((a) => a.prefix === parseCidr(b).prefix && cidrContains(a, b.split("/")[0])),
+                                `${o.metadata.name}: ipBlock ${b} is not an opt-in extra CIDR`,
+                            );
+                            assert.match(o.metadata.name, /-allow-/);
+                        }
+                    }
+                }
+            }
+        }
+    });
+
+    it("the in-cluster allow selects pods only (namespaceSelector {}), and disappears with allowInCluster: false", () => {
+        const on = render({ lockdown: { namespaces: [{ name: "app" }] } });
+        assert.deepStrictEqual(find(on.protectedNamespaces, "NetworkPolicy", "app", "eg-app-egress-in-cluster").spec.egress, [{ to: [{ namespaceSelector: {} }] }]);
+        const off = render({ lockdown: { namespaces: [{ name: "app" }], allowInCluster: false } });
+        assert.ok(!off.protectedNamespaces.some((o) => o.metadata.name.endsWith("-in-cluster")));
+    });
+
+    it("with no hosts, the gateway gets no internet rule (an empty ports list would open every port)", () => {
+        const m = render({ lockdown: { namespaces: [{ name: "app" }] } });
+        assert.ok(!m.gatewayNamespace.some((o) => o.metadata.name.endsWith("-egress-internet")));
+        assert.ok(m.gatewayNamespace.some((o) => o.metadata.name === "eg-istio-egress-deny-all"));
+    });
+
+    it("with no protected namespace, the gateway gets no ingress rule (an empty `from` would admit everyone)", () => {
+        const m = render({ hosts: [{ host: "a.example.com", mode: EgressMode.Http, allow: [{}] }] });
+        assert.deepStrictEqual(m.protectedNamespaces, []);
+        assert.ok(!m.gatewayNamespace.some((o) => o.spec.ingress));
+        assert.deepStrictEqual(find(m.gatewayNamespace, "NetworkPolicy", "istio-egress", "eg-istio-egress-deny-all").spec.policyTypes, ["Ingress", "Egress"]);
+    });
+
+    it("PeerAuthentication STRICT is namespace-wide in the gateway's namespace", () => {
+        const plan = buildPlan("eg", SCENARIOS.everything);
+        const pa = lockdownManifests(plan).gatewayNamespace.filter((o) => o.kind === "PeerAuthentication");
+        assert.deepStrictEqual(pa, [
+            { apiVersion: "security.istio.io/v1", kind: "PeerAuthentication", metadata: { name: "eg-strict-mtls", namespace: "egress", labels: MANAGED }, spec: { mtls: { mode: "STRICT" } } },
+        ]);
+    });
+
+    it("rejects a gateway namespace shared with istiod or the cluster DNS (its default deny would cut them off)", () => {
+        const problems = (args: EgressGatewayArgs) => {
+            try {
+                buildPlan("eg", args);
+            } catch (err) {
+                assert.ok(err instanceof ArgsError);
+                return err.problems;
+            }
+            return [];
+        };
+        const p1 = problems({ gateway: { namespace: "istio-system" } });
+        assert.ok(p1.some((p) => p.field === "gateway.namespace" && /istiod/.test(p.rule)), JSON.stringify(p1));
+        const p2 = problems({ gateway: { namespace: "infra" }, lockdown: { dnsNamespace: "infra" } });
+        assert.ok(p2.some((p) => p.field === "gateway.namespace" && /DNS/.test(p.rule)), JSON.stringify(p2));
+        assert.deepStrictEqual(problems({ gateway: { namespace: "infra" } }), []);
+    });
+});
+
+describe("lockdown manifests: the internet ipBlocks", () => {
+    const v4Base = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8"];
+
+    function assertValid(blocks: { cidr: string; except: string[] }[]): void {
+        for (const b of blocks) {
+            const outer = parseCidr(b.cidr);
+            assert.strictEqual(new Set(b.except).size, b.except.length, `duplicates in ${b.except}`);
+            for (const e of b.except) {
+                const inner = parseCidr(e);
+                // k8s: each except must be a strict subset of cidr.
+                assert.ok(inner.family === outer.family && inner.prefix > outer.prefix && cidrContains(outer, e.split("/")[0]), `${e} not strictly inside ${b.cidr}`);
+                for (const other of b.except) {
+                    const o = parseCidr(other);
+                    const covers = other !== e && o.family === inner.family && o.prefix <= inner.prefix && cidrContains(o, e.split("/")[0]);
+                    assert.ok(!covers, `${e} is inside ${other}: listed twice`);
+                }
+            }
+        }
+    }
+
+    it("excludes private, CGNAT, link-local and loopback ranges of both families by default", () => {
+        const blocks = internetIpBlocks([]);
+        assert.deepStrictEqual(blocks, [
+            { cidr: "0.0.0.0/0", except: v4Base },
+            { cidr: "::/0", except: ["fc00::/7", "fe80::/10", "::1/128"] },
+        ]);
+        assertValid(blocks);
+    });
+
+    it("adds cluster CIDRs outside those ranges, each once, canonically, per family", () => {
+        const blocks = internetIpBlocks(["10.96.0.0/12", "100.100.0.0/16", "34.118.230.7/20", "34.118.224.0/20", "2600:1900:4000:0000::/44", "fd00::/8", "169.254.169.254/32"]);
+        assert.deepStrictEqual(blocks, [
+            { cidr: "0.0.0.0/0", except: [...v4Base, "34.118.224.0/20"] },
+            { cidr: "::/0", except: ["fc00::/7", "fe80::/10", "::1/128", "2600:1900:4000::/44"] },
+        ]);
+        assertValid(blocks);
+    });
+
+    it("a cluster CIDR that covers a built-in range replaces it (no range listed inside another)", () => {
+        const blocks = internetIpBlocks(["10.0.0.0/7", "172.0.0.0/8"]);
+        assert.deepStrictEqual(blocks[0].except, ["192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8", "10.0.0.0/7", "172.0.0.0/8"]);
+        assertValid(blocks);
+    });
+
+    it("a family with every address excluded gets no block at all (an except equal to cidr is invalid)", () => {
+        assert.deepStrictEqual(internetIpBlocks(["0.0.0.0/0"]).map((b) => b.cidr), ["::/0"]);
+        assert.deepStrictEqual(internetIpBlocks(["::/0"]).map((b) => b.cidr), ["0.0.0.0/0"]);
+    });
+
+    it("the metadata endpoint and private addresses are never inside the gateway's internet", () => {
+        for (const clusterCidrs of [[], ["10.96.0.0/12"], ["34.118.224.0/20", "fd00:1::/64"]]) {
+            const blocks = internetIpBlocks(clusterCidrs);
+            const inside = (ip: string) => blocks.some((b) => cidrContains(parseCidr(b.cidr), ip) && !b.except.some((e) => cidrContains(parseCidr(e), ip)));
+            for (const ip of ["169.254.169.254", "10.1.2.3", "172.20.0.1", "192.168.1.1", "100.100.100.200", "127.0.0.1", "fd00:ec2::254", "fe80::1", "::1"]) {
+                assert.strictEqual(inside(ip), false, `${ip} open with cluster CIDRs ${clusterCidrs}`);
+            }
+            assert.strictEqual(inside("93.184.216.34"), true);
+            assert.strictEqual(inside("2606:2800:220:1:248:1893:25c8:1946"), true);
+        }
+    });
+});
