@@ -133,6 +133,11 @@ export interface LockdownArgs {
      * "internet". RFC 1918, 100.64.0.0/10 and 169.254.0.0/16 are always excluded.
      */
     clusterCidrs?: string[];
+    /**
+     * External ports the gateway may reach on the internet besides its own hosts' ports — for hosts that
+     * application teams add from their own stacks (`EgressRoutes`). Default none.
+     */
+    externalPorts?: number[];
     /** Namespace of istiod. Default `istio-system`. */
     istiodNamespace?: string;
     /** Pod labels of istiod. Default `{ app: "istiod" }`. */

@@ -642,6 +642,12 @@ function planLockdown(c: Checker, args: LockdownArgs, gw: GatewayPlan, hosts: Ho
     if (dnsNamespace === gw.namespace) {
         c.fail("gateway.namespace", `must not be the cluster DNS's namespace (${dnsNamespace}): the gateway's namespace is default-deny for every pod in it, which would cut DNS off`);
     }
+    const extraPorts = args.externalPorts ?? [];
+    if (!Array.isArray(extraPorts)) {
+        c.fail("lockdown.externalPorts", "must be a list of ports");
+    } else {
+        extraPorts.forEach((p, i) => c.port(`lockdown.externalPorts[${i}]`, p));
+    }
     const trustDomain = args.trustDomain ?? "cluster.local";
     if (typeof trustDomain !== "string" || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(trustDomain)) {
         c.fail("lockdown.trustDomain", `must be the mesh trust domain, a DNS-like name; got ${JSON.stringify(trustDomain)}`);
@@ -655,7 +661,7 @@ function planLockdown(c: Checker, args: LockdownArgs, gw: GatewayPlan, hosts: Ho
         dns: { namespace: dnsNamespace, labels: { ...dnsLabels } },
         accessLogs: args.accessLogs ?? true,
         trustDomain,
-        externalPorts: [...new Set(hosts.map((h) => h.targetPort))].sort((a, b) => a - b),
+        externalPorts: [...new Set([...hosts.map((h) => h.targetPort), ...extraPorts])].sort((a, b) => a - b),
     };
 }
 

@@ -31,19 +31,31 @@ export function childName(componentName: string, homeNamespace: string, obj: K8s
     return `${name}${ns}-${kind}`;
 }
 
-/** A Kubernetes object whose fields may still be outputs (e.g. a namespace that comes from another stack). */
-export type ObjectInput = pulumi.Input<K8sObject>;
-
 /** Registers one object with the @pulumi/kubernetes class that owns its kind (Istio kinds as CustomResources). */
 export function registerObject(name: string, obj: K8sObject, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
-    const { apiVersion, kind, ...rest } = obj;
-    switch (`${apiVersion}/${kind}`) {
+    return registerObjectOutput(name, obj, pulumi.output(obj), opts);
+}
+
+/**
+ * Registers an object whose content is only known later (e.g. it names a namespace another stack owns).
+ * `shape` fixes the kind; `value` gives the content, whose kind must stay the same.
+ */
+export function registerObjectOutput(name: string, shape: K8sObject, value: pulumi.Output<K8sObject>, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+    const checked = value.apply((o) => {
+        if (o.apiVersion !== shape.apiVersion || o.kind !== shape.kind) {
+            throw new Error(`internal: ${name} changed kind from ${shape.apiVersion}/${shape.kind} to ${o.apiVersion}/${o.kind}`);
+        }
+        return o;
+    });
+    const metadata = checked.apply((o) => o.metadata);
+    const spec = checked.apply((o) => o.spec);
+    switch (`${shape.apiVersion}/${shape.kind}`) {
         case "v1/Namespace":
-            return new k8s.core.v1.Namespace(name, rest, opts);
+            return new k8s.core.v1.Namespace(name, { metadata }, opts);
         case "networking.k8s.io/v1/NetworkPolicy":
-            return new k8s.networking.v1.NetworkPolicy(name, rest as any, opts);
+            return new k8s.networking.v1.NetworkPolicy(name, { metadata, spec }, opts);
         default:
-            return new k8s.apiextensions.CustomResource(name, obj as any, opts);
+            return new k8s.apiextensions.CustomResource(name, { apiVersion: shape.apiVersion, kind: shape.kind, metadata, spec }, opts);
     }
 }
 

@@ -1,0 +1,139 @@
+/**
+ * The multi-team layout: a platform stack owns the gateway; a team stack adds its hosts and rules through the
+ * platform's outputs (StackReference), and the two together lock the team's namespace down to the gateway.
+ */
+import * as assert from "assert";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { CapturedResource, runProgram } from "../sdk/engine/mock-engine";
+import { EgressMode } from "../sdk/args";
+import { EgressGateway } from "../sdk/component";
+import { EgressRoutes } from "../sdk/routes";
+import { K8sObject, validateAll } from "../sdk/schema/validate";
+import { connectionAllowed } from "../sdk/analysis/netpol";
+import { evaluateAuthz } from "../sdk/analysis/authz";
+import { objectOf } from "./helpers/component";
+
+const objects = (rs: CapturedResource[]) => rs.map(objectOf).filter((o): o is K8sObject => o !== undefined);
+
+/** Runs a compiled example program (dist/examples/...) under the mock engine. */
+function runExample(rel: string, stackReferences?: Record<string, Record<string, any>>) {
+    const entry = path.resolve(__dirname, "..", "examples", rel, "index.js");
+    return runProgram(
+        () => {
+            delete require.cache[entry];
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            return { ...require(entry) };
+        },
+        { stackReferences },
+    );
+}
+
+describe("multi-team: platform stack + team stack", function () {
+    this.timeout(120000);
+
+    it("the team's objects land in the platform's gateway namespace, with its labels and ports", async () => {
+        const platform = await runExample("multi-team/platform");
+        assert.strictEqual(platform.outputs.namespace, "istio-egress");
+        const team = await runExample("multi-team/team", { "organization/multi-team-platform/dev": platform.outputs });
+        const teamObjects = objects(team.resources);
+        assert.deepStrictEqual(await validateAll(teamObjects), []);
+
+        const gatewaySide = teamObjects.filter((o) => o.metadata.namespace === "istio-egress");
+        assert.deepStrictEqual(gatewaySide.map((o) => `${o.kind} ${o.metadata.name}`).sort(), [
+            "AuthorizationPolicy payments-allow",
+            "DestinationRule payments-gateway",
+            "Gateway payments-gateway",
+            "NetworkPolicy payments-istio-egress-ingress-from-protected",
+            "ServiceEntry payments-api-stripe-com",
+            "VirtualService payments-api-stripe-com",
+        ]);
+        const gw = gatewaySide.find((o) => o.kind === "Gateway")!;
+        assert.deepStrictEqual(gw.spec.selector, { istio: "egressgateway" });
+        const dr = gatewaySide.find((o) => o.kind === "DestinationRule")!;
+        assert.strictEqual(dr.spec.host, "istio-egressgateway.istio-egress.svc.cluster.local");
+        assert.strictEqual(dr.spec.trafficPolicy, undefined, "the platform's DestinationRule owns the top-level policy");
+        const vs = gatewaySide.find((o) => o.kind === "VirtualService")!;
+        assert.deepStrictEqual(vs.spec.gateways, ["mesh", "istio-egress/payments-gateway"]);
+        const teamSide = teamObjects.filter((o) => o.metadata.namespace === "payments");
+        assert.ok(teamSide.some((o) => o.kind === "NetworkPolicy" && o.spec.podSelector && Object.keys(o.spec.podSelector).length === 0 && !o.spec.egress));
+        assert.ok(teamSide.some((o) => o.kind === "Sidecar" && o.spec.outboundTrafficPolicy.mode === "REGISTRY_ONLY"));
+
+        // Team-side lock-down waits for the routes on the gateway side.
+        const teamResources = team.resources.filter((r) => (r.inputs.metadata?.namespace ?? "") === "payments");
+        const routeUrns = team.resources.filter((r) => r.inputs.metadata?.namespace === "istio-egress").map((r) => r.urn);
+        for (const r of teamResources) {
+            for (const u of routeUrns) assert.ok(r.dependencies.includes(u), `${r.name} waits for ${u.split("::").pop()}`);
+        }
+    });
+
+    it("together, the two stacks let payments/checkout (only) reach api.stripe.com through the gateway", async () => {
+        const platform = await runExample("multi-team/platform");
+        const team = await runExample("multi-team/team", { "organization/multi-team-platform/dev": platform.outputs });
+        const all = [...objects(platform.resources), ...objects(team.resources)];
+        const gatewayPod = { namespace: "istio-egress", labels: { istio: "egressgateway", app: "istio-egressgateway" } };
+        const checkout = { namespace: "payments", labels: { app: "checkout" } };
+
+        // Network: payments pods reach the gateway pods on the TLS container port, and not the internet.
+        assert.ok(connectionAllowed(all, checkout, { pod: gatewayPod }, platform.outputs.containerPorts.tls).allowed);
+        assert.ok(!connectionAllowed(all, checkout, { ip: "93.184.216.34" }, 443).allowed);
+        // The gateway's ingress admits the platform's own protected namespace too, and nobody else.
+        assert.ok(connectionAllowed(all, { namespace: "ci", labels: {} }, { pod: gatewayPod }, 443).allowed);
+        assert.ok(!connectionAllowed(all, { namespace: "default", labels: {} }, { pod: gatewayPod }, 443).allowed);
+
+        // Identity at the gateway: the team's ALLOW rule adds to the platform's, under its default deny.
+        const at = (principal: string, sni: string) =>
+            evaluateAuthz(all, {
+                workload: gatewayPod,
+                source: { principal, namespace: principal.split("/")[2] },
+                http: false,
+                sni,
+                port: 443,
+            });
+        assert.ok(at("cluster.local/ns/payments/sa/checkout", "api.stripe.com").allowed);
+        assert.ok(!at("cluster.local/ns/payments/sa/reporting", "api.stripe.com").allowed, "another SA of the team is refused");
+        assert.ok(!at("cluster.local/ns/ci/sa/default", "api.stripe.com").allowed, "the platform's namespace gets nothing of the team's");
+        assert.ok(at("cluster.local/ns/ci/sa/default", "api.github.com").allowed);
+        assert.ok(!at("cluster.local/ns/payments/sa/checkout", "api.github.com").allowed);
+    });
+
+    it("validates the team's args before registering anything, and needs the gateway", async () => {
+        await assert.rejects(
+            runProgram(() => {
+                new EgressRoutes("payments", {
+                    gateway: { namespace: "istio-egress", serviceName: "istio-egressgateway", labels: { istio: "egressgateway" }, containerPorts: { http: 80, tls: 443 } },
+                    hosts: [{ host: "api.stripe.com", mode: EgressMode.Tls, allow: [{ paths: ["/v1"] }] }],
+                });
+            }),
+            /EgressRoutes "payments": invalid arguments:\n  - hosts\[0\]\.allow\[0\]: paths and methods need an HTTP-speaking mode/,
+        );
+        await assert.rejects(
+            runProgram(() => {
+                new EgressRoutes("payments", { hosts: [] } as any);
+            }),
+            /gateway: is required/,
+        );
+    });
+
+    it("works with a gateway in a non-default namespace and ports, in one program too", async () => {
+        const { resources } = await runProgram(() => {
+            const platform = new EgressGateway("platform", {
+                gateway: { namespace: "egress-gw", labels: { egress: "yes" }, values: { service: { ports: [{ name: "http2", port: 80, targetPort: 8080 }, { name: "https", port: 443, targetPort: 8443 }] } } },
+                lockdown: { externalPorts: [443] },
+            });
+            new EgressRoutes("team", {
+                gateway: { namespace: platform.namespace, serviceName: platform.serviceName, labels: platform.labels, containerPorts: platform.containerPorts },
+                hosts: [{ host: "api.example.com", mode: EgressMode.Http, allow: [{ namespaces: ["team"] }] }],
+                namespaces: [{ name: "team" }],
+            });
+            return {} as Record<string, pulumi.Output<any>>;
+        });
+        const all = objects(resources);
+        const teamNp = all.find((o) => o.kind === "NetworkPolicy" && o.metadata.namespace === "team" && JSON.stringify(o.spec).includes('"egress":"yes"'))!;
+        assert.ok(teamNp, "the team's namespace may reach the gateway pods by their labels");
+        assert.ok(JSON.stringify(teamNp.spec).includes("8080"), "on the gateway's container port from the values");
+        const vs = all.find((o) => o.kind === "VirtualService" && o.metadata.name === "team-api-example-com")!;
+        assert.strictEqual(vs.metadata.namespace, "egress-gw");
+        assert.strictEqual(vs.spec.http[0].route[0].destination.host, "istio-egressgateway.egress-gw.svc.cluster.local");
+    });
+});
