@@ -1,0 +1,26 @@
+/**
+ * The Alibaba Cloud Service Mesh egress tutorial: every namespace of the mesh may reach www.aliyun.com through
+ * the egress gateway, except `demo-frontend`, which the gateway answers with 403 (a DENY AuthorizationPolicy;
+ * DENY is evaluated before ALLOW). The app speaks HTTP; the gateway originates TLS, so it sees the request.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { EgressGateway, EgressMode } from "../../sdk";
+
+const config = new pulumi.Config();
+const frontend = config.get("frontendNamespace") ?? "demo-frontend";
+const backend = config.get("backendNamespace") ?? "demo-backend";
+
+const egress = new EgressGateway("asm", {
+    hosts: [
+        {
+            host: "www.aliyun.com",
+            mode: EgressMode.TlsOrigination,
+            allow: [{}], // any workload with a mesh identity
+            deny: [{ namespaces: [frontend] }],
+        },
+    ],
+    lockdown: { namespaces: [{ name: frontend }, { name: backend }] },
+});
+
+export const gatewayNamespace = egress.namespace;
+export const hosts = egress.hosts;
