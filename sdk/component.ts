@@ -14,6 +14,14 @@ import { lockdownManifests } from "./manifests/lockdown";
 import { namespaceObject, releaseArgs } from "./manifests/gateway";
 import { registerObjects } from "./resources";
 
+/** The gateway's container ports (what NetworkPolicies must open towards the gateway pods). */
+export interface ContainerPorts {
+    /** Container port of the HTTP (Istio mTLS) listener. */
+    http: number;
+    /** Container port of the TLS (Istio mTLS) listener. */
+    tls: number;
+}
+
 /** What another stack needs to attach hosts and rules to this gateway. */
 export interface HostOutputs {
     /** `namespace/name` of the host's ServiceEntry. */
@@ -56,7 +64,7 @@ export class EgressGateway extends pulumi.ComponentResource {
     /** `namespace/name` of the Istio Gateway object, for VirtualServices in other stacks. */
     public readonly gatewayRef: pulumi.Output<string>;
     /** Container ports of the gateway's HTTP and TLS listeners (for NetworkPolicies in other stacks). */
-    public readonly containerPorts: pulumi.Output<{ http: number; tls: number }>;
+    public readonly containerPorts: pulumi.Output<ContainerPorts>;
     /** The Helm release's status as reported by Helm (`deployed`, ...). */
     public readonly releaseStatus: pulumi.Output<string>;
     /** Per external host, the names of its Istio objects. */

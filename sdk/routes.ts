@@ -32,7 +32,13 @@ export interface GatewayReferenceArgs {
     /** The gateway pods' labels (`EgressGateway.labels`). */
     labels: pulumi.Input<{ [key: string]: pulumi.Input<string> }>;
     /** The gateway's container ports (`EgressGateway.containerPorts`). */
-    containerPorts: pulumi.Input<{ http: pulumi.Input<number>; tls: pulumi.Input<number> }>;
+    containerPorts: pulumi.Input<ContainerPortsArgs>;
+}
+
+/** The gateway's container ports, as `EgressGateway.containerPorts` reports them. */
+export interface ContainerPortsArgs {
+    http: pulumi.Input<number>;
+    tls: pulumi.Input<number>;
 }
 
 export interface EgressRoutesArgs {
