@@ -1,0 +1,115 @@
+/**
+ * The policies' configuration: what `--policy-pack-config` may set, with defaults.
+ *
+ * Pulumi's policy configuration is per policy (a `configSchema` on each policy; the CLI applies its `default`s and
+ * validates the file against it). Each policy declares only the properties it reads, with the defaults below.
+ */
+import type { PolicyConfigSchema } from "@pulumi/policy";
+
+export const SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease", "istio-system"];
+export const DEFAULT_GATEWAY_NAMESPACES = ["istio-egress"];
+export const DEFAULT_GATEWAY_LABELS: Record<string, string> = { istio: "egressgateway" };
+/** The component's default, and the name Istio's own profiles give an egress gateway in istio-system. */
+export const DEFAULT_GATEWAY_SERVICE_HOSTS = [
+    "istio-egressgateway.istio-egress.svc.cluster.local",
+    "istio-egressgateway.istio-system.svc.cluster.local",
+];
+/** RFC 1918, RFC 6598 (100.64.0.0/10) and IPv6 unique-local: where pod, service and node ranges live. */
+export const DEFAULT_IN_CLUSTER_CIDRS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"];
+
+export interface GuardConfig {
+    /** Namespaces the policy ignores. */
+    exemptNamespaces: string[];
+    /** Namespaces that host the egress gateway (ignored by the workload and NetworkPolicy policies). */
+    gatewayNamespaces: string[];
+    /** Pod labels that identify the egress gateway. */
+    gatewayLabels: Record<string, string>;
+    /** FQDNs of the egress gateway's Service. */
+    gatewayServiceHosts: string[];
+    /** Address ranges that count as inside the cluster. */
+    inClusterCidrs: string[];
+    /** Extra destinations outside the cluster that NetworkPolicies may open (e.g. the API server). */
+    allowedEgressCidrs: string[];
+    /** Stack policies: also treat namespaces where the stack deploys the egress gateway as gateway namespaces. */
+    discoverGatewayNamespaces: boolean;
+}
+
+export type ConfigKey = keyof GuardConfig;
+
+const stringList = (description: string, def: string[]) => ({
+    type: "array" as const,
+    items: { type: "string" as const, minLength: 1 },
+    default: def,
+    description,
+});
+
+const PROPERTY_SCHEMAS: Record<ConfigKey, (def: any) => any> = {
+    exemptNamespaces: (def) => stringList("Namespaces this policy ignores.", def),
+    gatewayNamespaces: (def) =>
+        stringList("Namespaces that host the egress gateway; workloads and NetworkPolicies there are not judged.", def),
+    gatewayLabels: (def) => ({
+        type: "object",
+        additionalProperties: { type: "string" },
+        minProperties: 1,
+        default: def,
+        description: "Pod labels that identify the egress gateway (the Gateway selector).",
+    }),
+    gatewayServiceHosts: (def) =>
+        stringList("FQDNs of the egress gateway's Service (`<release>.<namespace>.svc.cluster.local`).", def),
+    inClusterCidrs: (def) => stringList("CIDRs that count as inside the cluster (pod, service, node ranges).", def),
+    allowedEgressCidrs: (def) =>
+        stringList("CIDRs outside the cluster that a NetworkPolicy may open for application pods (e.g. the API server).", def),
+    discoverGatewayNamespaces: (def) => ({
+        type: "boolean",
+        default: def,
+        description:
+            "Also exempt the namespaces where this stack deploys the egress gateway (an istio/gateway Release or pods carrying the gateway labels).",
+    }),
+};
+
+const DEFAULTS: GuardConfig = {
+    exemptNamespaces: SYSTEM_NAMESPACES,
+    gatewayNamespaces: DEFAULT_GATEWAY_NAMESPACES,
+    gatewayLabels: DEFAULT_GATEWAY_LABELS,
+    gatewayServiceHosts: DEFAULT_GATEWAY_SERVICE_HOSTS,
+    inClusterCidrs: DEFAULT_IN_CLUSTER_CIDRS,
+    allowedEgressCidrs: [],
+    discoverGatewayNamespaces: true,
+};
+
+/** A policy's `configSchema` for the given properties, with the defaults (optionally overridden per policy). */
+export function configSchema(keys: ConfigKey[], overrides: Partial<GuardConfig> = {}): PolicyConfigSchema {
+    const properties: Record<string, any> = {};
+    for (const k of keys) {
+        properties[k] = PROPERTY_SCHEMAS[k](clone(overrides[k] ?? DEFAULTS[k]));
+    }
+    return { properties };
+}
+
+/**
+ * The effective configuration of a policy: what `getConfig()` returned, with the policy's schema defaults for
+ * anything missing (an older CLI may not apply them), type-checked (a wrong type names the property).
+ */
+export function readConfig(policyName: string, schema: PolicyConfigSchema | undefined, given: Record<string, any>): GuardConfig {
+    const out: any = clone(DEFAULTS);
+    for (const [k, s] of Object.entries(schema?.properties ?? {})) {
+        const v = given?.[k] !== undefined ? given[k] : (s as any).default;
+        if (v === undefined) continue;
+        const t = (s as any).type;
+        const ok =
+            t === "array"
+                ? Array.isArray(v) && v.every((x) => typeof x === "string")
+                : t === "object"
+                  ? v !== null && typeof v === "object" && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string")
+                  : typeof v === t;
+        if (!ok) {
+            throw new Error(`policy "${policyName}": config property "${k}" must be ${t === "array" ? "a list of strings" : t === "object" ? "a map of strings" : `a ${t}`}`);
+        }
+        out[k] = v;
+    }
+    return out as GuardConfig;
+}
+
+function clone<T>(v: T): T {
+    return v === undefined ? v : JSON.parse(JSON.stringify(v));
+}

@@ -1,0 +1,436 @@
+/**
+ * An in-process stand-in for Pulumi's policy analyzer, used by the tests and by `istio-egress check`.
+ *
+ * It runs the very policy objects the pack serves, the way @pulumi/policy's analyzer server does
+ * (`server.js`: `makeAnalyzeRpcFun` / `makeAnalyzeStackRpcFun`) after the CLI has reconciled the policy pack
+ * configuration:
+ * - configuration: each policy's `configSchema` defaults, then the `all` enforcement level, then the user's
+ *   per-policy config (a level string or `{enforcementLevel, ...properties}`), validated against the schema (as the
+ *   CLI does with `--policy-pack-config`); `getConfig()` returns the properties without `enforcementLevel`;
+ * - enforcement: per-policy config level, else the policy's, else the pack's (`advisory`); `disabled` skips the
+ *   policy; `remediate` is reported as `mandatory` (a resource policy without a remediation, and any stack policy);
+ * - props are wrapped in @pulumi/policy's own `unknownCheckingProxy`; an `UnknownValueError` becomes an advisory
+ *   "can't run policy ... during preview" diagnostic; `notApplicable()` is swallowed; any other error fails the run
+ *   ("Error validating resource with policy ...");
+ * - `reportViolation(message, urn?)` yields a diagnostic whose urn is the resource's (resource policies) or the one
+ *   given (stack policies).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import Ajv, { ValidateFunction } from "ajv";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    EnforcementLevel,
+    Policies,
+    PolicyResource as PulumiPolicyResource,
+    ResourceValidationArgs,
+    StackValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+    UnknownValueError,
+    unknownCheckingProxy,
+} from "@pulumi/policy";
+import type { CapturedResource } from "../engine/mock-engine";
+import type { K8sObject } from "../schema/validate";
+import { gvkOfType, isHelmRelease, kindOf, typeOfManifest } from "./objects";
+import { POLICY_PACK_NAME, policies as packPolicies } from "./policies";
+
+/** A resource as the analyzer receives it. */
+export interface PolicyResource {
+    type: string;
+    name: string;
+    urn: string;
+    props: Record<string, any>;
+    /** URN of the parent. */
+    parent?: string;
+    /** URNs of the dependencies. */
+    dependencies?: string[];
+}
+
+export interface ViolationResource {
+    type: string;
+    kind: string;
+    namespace?: string;
+    name: string;
+    urn: string;
+}
+
+export interface Violation {
+    policy: string;
+    enforcementLevel: EnforcementLevel;
+    resource: ViolationResource;
+    message: string;
+    /** The policy's description (the analyzer prefixes the message with it). */
+    description: string;
+}
+
+export interface RunOptions {
+    /** Policy pack configuration, as in a `--policy-pack-config` file. */
+    config?: Record<string, any>;
+    stackTags?: Record<string, string>;
+    /** The policies to run; default: the whole `istio-egress-guard` pack. */
+    policies?: Policies;
+    /** The pack's default enforcement level (`PolicyPackArgs.enforcementLevel`); default `advisory`. */
+    packEnforcementLevel?: EnforcementLevel;
+}
+
+/** Thrown for a configuration the CLI would reject; the message names the policy and the property. */
+export class PolicyConfigError extends Error {}
+
+const LEVELS = new Set(["advisory", "mandatory", "remediate", "disabled"]);
+
+function packVersion(): string {
+    for (const p of [path.resolve(__dirname, "../../../policy-pack/package.json"), path.resolve(__dirname, "../../policy-pack/package.json")]) {
+        try {
+            return JSON.parse(fs.readFileSync(p, "utf8")).version ?? "0.0.0";
+        } catch {
+            // try the next location
+        }
+    }
+    return "0.0.0";
+}
+
+type PolicyConfigMap = Record<string, { enforcementLevel?: EnforcementLevel } & Record<string, any>>;
+
+function normalizeEntry(policy: string, v: any): { enforcementLevel?: EnforcementLevel; properties: Record<string, any> } {
+    if (typeof v === "string") {
+        if (!LEVELS.has(v)) throw new PolicyConfigError(`policy "${policy}": enforcement level "${v}" is not one of advisory, mandatory, remediate, disabled`);
+        return { enforcementLevel: v as EnforcementLevel, properties: {} };
+    }
+    if (v === null || typeof v !== "object" || Array.isArray(v)) {
+        throw new PolicyConfigError(`policy "${policy}": config must be an enforcement level or an object`);
+    }
+    const { enforcementLevel, ...properties } = v;
+    if (enforcementLevel !== undefined && !LEVELS.has(enforcementLevel)) {
+        throw new PolicyConfigError(`policy "${policy}": enforcementLevel "${enforcementLevel}" is not one of advisory, mandatory, remediate, disabled`);
+    }
+    return { enforcementLevel, properties };
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validators = new WeakMap<object, ValidateFunction>();
+
+/** What the CLI hands the analyzer's `configure` call: schema defaults, then `all`, then per-policy config, validated. */
+export function reconcileConfig(policies: Policies, config: Record<string, any> = {}): PolicyConfigMap {
+    const byName = new Map(policies.map((p) => [p.name, p]));
+    for (const key of Object.keys(config)) {
+        if (key !== "all" && !byName.has(key)) {
+            throw new PolicyConfigError(`config names policy "${key}", which is not in the pack (policies: ${[...byName.keys()].join(", ")})`);
+        }
+    }
+    const all = config.all !== undefined ? normalizeEntry("all", config.all) : undefined;
+    const out: PolicyConfigMap = {};
+    for (const p of policies) {
+        const properties: Record<string, any> = {};
+        for (const [k, s] of Object.entries(p.configSchema?.properties ?? {})) {
+            if ((s as any).default !== undefined) properties[k] = JSON.parse(JSON.stringify((s as any).default));
+        }
+        let level = p.enforcementLevel;
+        if (all?.enforcementLevel) level = all.enforcementLevel;
+        if (config[p.name] !== undefined) {
+            const entry = normalizeEntry(p.name, config[p.name]);
+            if (entry.enforcementLevel) level = entry.enforcementLevel;
+            Object.assign(properties, entry.properties);
+        }
+        const schema = {
+            type: "object",
+            properties: p.configSchema?.properties ?? {},
+            required: p.configSchema?.required ?? [],
+            additionalProperties: false,
+        };
+        let validate = validators.get(p);
+        if (!validate) {
+            validate = ajv.compile(schema);
+            validators.set(p, validate);
+        }
+        if (!validate(properties)) {
+            const errs = (validate.errors ?? []).map((e) =>
+                e.keyword === "additionalProperties"
+                    ? `unknown property "${(e.params as any).additionalProperty}"`
+                    : `${e.instancePath.replace(/^\//, "").replace(/\//g, ".") || "(config)"} ${e.message}`,
+            );
+            throw new PolicyConfigError(`policy "${p.name}": invalid config: ${errs.join("; ")}`);
+        }
+        out[p.name] = { ...properties, ...(level ? { enforcementLevel: level } : {}) };
+    }
+    return out;
+}
+
+/** As @pulumi/policy's (internal) `isResourcePolicy`: a validate function (or list of them) or a remediation. */
+function isResourcePolicy(p: any): p is ResourceValidationPolicy {
+    const v = p.validateResource;
+    if (typeof v === "function") return true;
+    if (Array.isArray(v)) return v.every((f) => typeof f === "function");
+    return typeof p.remediateResource === "function";
+}
+
+/** As @pulumi/policy's (internal) `isStackPolicy`. */
+function isStackPolicy(p: any): p is StackValidationPolicy {
+    return typeof p.validateStack === "function";
+}
+
+class NotApplicableError extends Error {
+    constructor(public reason?: string) {
+        super(reason ?? "Policy does not apply");
+    }
+}
+
+function throwNotApplicable(reason?: string): never {
+    throw new NotApplicableError(reason);
+}
+
+function getPulumiType(obj: any): string | undefined {
+    const t = obj?.__pulumiType;
+    return typeof t === "string" && t.length > 0 ? t : undefined;
+}
+
+function isTypeOf(type: string, resourceClass: any): boolean {
+    const t = getPulumiType(resourceClass);
+    if (t) return type === t;
+    const isInstance = resourceClass?.isInstance;
+    return typeof isInstance === "function" && isInstance({ __pulumiType: type }) === true;
+}
+
+const DEFAULT_OPTS = { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] };
+
+/** A fresh deep copy, as the analyzer deserialises the props anew for every validation. */
+function copyProps(props: Record<string, any>): Record<string, any> {
+    const copy = (v: any): any => {
+        if (Array.isArray(v)) return v.map(copy);
+        if (v && typeof v === "object") {
+            const o: Record<string, any> = {};
+            for (const k of Object.keys(v)) if (v[k] !== undefined) o[k] = copy(v[k]);
+            return o;
+        }
+        return v;
+    };
+    return copy(props);
+}
+
+const UNKNOWN_SENTINELS = new Set([
+    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
+    "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
+    "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
+    "030794c1-ac77-496b-92df-f27374a8bd58",
+    "e48ece36-62e2-4504-bad9-02848725956a",
+    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
+]);
+
+function known(v: any): any {
+    return typeof v === "string" && UNKNOWN_SENTINELS.has(v) ? undefined : v;
+}
+
+/** Kind/namespace/name of a resource for reports, read without the proxy (unknowns become absent). */
+export function describeResource(r: PolicyResource | undefined): ViolationResource {
+    if (!r) return { type: "pulumi:pulumi:Stack", kind: "Stack", name: "(stack)", urn: "" };
+    const props = r.props ?? {};
+    if (isHelmRelease(r.type)) {
+        return { type: r.type, kind: "Release", namespace: known(props.namespace) ?? "default", name: known(props.name) ?? r.name, urn: r.urn };
+    }
+    const gvk = gvkOfType(r.type);
+    const kind = gvk ? gvk.kind : r.type;
+    const meta = props.metadata && typeof props.metadata === "object" ? props.metadata : {};
+    const namespaced = gvk ? kindOf(r.type) !== "Namespace" && !["ClusterRole", "ClusterRoleBinding", "Node", "PersistentVolume", "CustomResourceDefinition"].includes(kind) : false;
+    return {
+        type: r.type,
+        kind,
+        ...(namespaced ? { namespace: known(meta.namespace) ?? "default" } : {}),
+        name: known(meta.name) ?? r.name,
+        urn: r.urn,
+    };
+}
+
+/** Runs the policies over the resources, as `pulumi preview --policy-pack` would, and returns every diagnostic. */
+export async function runPolicies(resources: PolicyResource[], options: RunOptions = {}): Promise<Violation[]> {
+    const policies = options.policies ?? packPolicies;
+    const packLevel = options.packEnforcementLevel ?? "advisory";
+    const config = reconcileConfig(policies, options.config ?? {});
+    const stackTags: ReadonlyMap<string, string> = new Map(Object.entries(options.stackTags ?? {}));
+    const version = packVersion();
+    const byUrn = new Map(resources.map((r) => [r.urn, r]));
+    const out: Violation[] = [];
+
+    const getConfigFor = (name: string) => () => {
+        const c = config[name];
+        if (!c) return {} as any;
+        const { enforcementLevel: _ignored, ...properties } = c;
+        return JSON.parse(JSON.stringify(properties));
+    };
+    const levelOf = (p: { name: string; enforcementLevel?: EnforcementLevel }): EnforcementLevel =>
+        (config[p.name]?.enforcementLevel || p.enforcementLevel || packLevel) as EnforcementLevel;
+    const policyFrom = (name: string) => `policy '${name}' from policy pack '${POLICY_PACK_NAME}@v${version}'`;
+
+    // analyze: every resource, every resource policy.
+    for (const r of resources) {
+        for (const p of policies) {
+            let level = levelOf(p);
+            if (level === "disabled" || !isResourcePolicy(p)) continue;
+            if (!p.validateResource) continue; // remediation-only: not applicable
+            if (level === "remediate") level = "mandatory";
+            if (!Array.isArray(p.validateResource)) {
+                const t = getPulumiType(p.validateResource);
+                if (t && t !== r.type) continue;
+            }
+            const validations = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
+            for (const validation of validations) {
+                const props = unknownCheckingProxy(copyProps(r.props)) as Record<string, any>;
+                const args: ResourceValidationArgs = {
+                    type: r.type,
+                    props,
+                    urn: r.urn,
+                    name: r.name,
+                    opts: { ...DEFAULT_OPTS, ...(r.parent ? { parent: r.parent } : {}) },
+                    stackTags,
+                    isType: (cls: any) => isTypeOf(r.type, cls),
+                    asType: ((cls: any) => (isTypeOf(r.type, cls) ? props : undefined)) as any,
+                    getConfig: getConfigFor(p.name),
+                    notApplicable: throwNotApplicable,
+                };
+                const report = (message: string, _urn?: string) => {
+                    out.push({ policy: p.name, enforcementLevel: level, resource: describeResource(r), message, description: p.description });
+                };
+                try {
+                    await Promise.resolve(validation(args, report));
+                } catch (e) {
+                    if (e instanceof UnknownValueError) {
+                        out.push({
+                            policy: p.name,
+                            enforcementLevel: "advisory",
+                            resource: describeResource(r),
+                            message: `can't run ${policyFrom(p.name)} during preview: ${(e as Error).message}`,
+                            description: p.description,
+                        });
+                    } else if (e instanceof NotApplicableError) {
+                        // not applicable: nothing to report
+                    } else {
+                        throw new Error(`Error validating resource with ${policyFrom(p.name)}: ${(e as any)?.stack ?? e}`);
+                    }
+                }
+            }
+        }
+    }
+
+    // analyzeStack: every stack policy over all resources, with parents and dependencies linked.
+    for (const p of policies) {
+        let level = levelOf(p);
+        if (level === "disabled" || !isStackPolicy(p)) continue;
+        if (level === "remediate") level = "mandatory";
+        const t = getPulumiType(p.validateStack);
+        if (t && !resources.some((r) => r.type === t)) continue;
+        const report = (message: string, urn?: string) => {
+            out.push({ policy: p.name, enforcementLevel: level, resource: describeResource(urn ? byUrn.get(urn) : undefined), message, description: p.description });
+        };
+        try {
+            const intermediates = resources.map((r) => {
+                const props = unknownCheckingProxy(copyProps(r.props)) as Record<string, any>;
+                const resource: PulumiPolicyResource = {
+                    type: r.type,
+                    props,
+                    urn: r.urn,
+                    name: r.name,
+                    opts: { ...DEFAULT_OPTS, ...(r.parent ? { parent: r.parent } : {}) },
+                    dependencies: [],
+                    propertyDependencies: {},
+                    isType: (cls: any) => isTypeOf(r.type, cls),
+                    asType: ((cls: any) => (isTypeOf(r.type, cls) ? props : undefined)) as any,
+                };
+                return { resource, parent: r.parent, dependencies: r.dependencies ?? [] };
+            });
+            const byUrnResource = new Map(intermediates.map((i) => [i.resource.urn, i.resource]));
+            for (const i of intermediates) {
+                if (i.parent && byUrnResource.has(i.parent)) i.resource.parent = byUrnResource.get(i.parent);
+                i.resource.dependencies = i.dependencies.map((d) => byUrnResource.get(d)).filter((d): d is PulumiPolicyResource => !!d);
+            }
+            const args: StackValidationArgs = {
+                resources: intermediates.map((i) => i.resource),
+                getConfig: getConfigFor(p.name),
+                stackTags,
+                notApplicable: throwNotApplicable,
+            };
+            await Promise.resolve(p.validateStack(args, report));
+        } catch (e) {
+            if (e instanceof UnknownValueError) {
+                out.push({
+                    policy: p.name,
+                    enforcementLevel: "advisory",
+                    resource: describeResource(undefined),
+                    message: `can't run ${policyFrom(p.name)} during preview: ${(e as Error).message}`,
+                    description: p.description,
+                });
+            } else if (e instanceof NotApplicableError) {
+                // not applicable
+            } else {
+                throw new Error(`Error validating stack with ${policyFrom(p.name)}: ${(e as any)?.stack ?? e}`);
+            }
+        }
+    }
+    return out;
+}
+
+export function hasMandatory(violations: Violation[]): boolean {
+    return violations.some((v) => v.enforcementLevel === "mandatory");
+}
+
+/** The unknown sentinel the engine sends for a value not known during preview. */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+/** Captured inputs → what the analyzer receives: unknowns as the engine's sentinel, secrets unwrapped. */
+function toAnalyzerValue(v: any): any {
+    if (v === undefined) return undefined;
+    if (pulumi.isUnknown(v) || pulumi.Output.isInstance(v)) return UNKNOWN;
+    if (pulumi.Resource.isInstance(v)) return UNKNOWN;
+    if (Array.isArray(v)) return v.map((x) => (x === undefined ? null : toAnalyzerValue(x)));
+    if (v && typeof v === "object") {
+        if (v[SIG_KEY] === SECRET_SIG) return toAnalyzerValue(v.value);
+        const o: Record<string, any> = {};
+        for (const k of Object.keys(v)) {
+            const x = toAnalyzerValue(v[k]);
+            if (x !== undefined) o[k] = x;
+        }
+        return o;
+    }
+    return v;
+}
+
+/** Resources captured by the mock engine → analyzer input (custom resources only, as the engine analyses). */
+export function fromCaptured(captured: CapturedResource[]): PolicyResource[] {
+    return captured
+        .filter((c) => c.custom)
+        .map((c) => ({
+            type: c.type,
+            name: c.name,
+            urn: c.urn,
+            props: toAnalyzerValue(c.inputs ?? {}),
+            parent: c.parent || undefined,
+            dependencies: c.dependencies ?? [],
+        }));
+}
+
+/**
+ * Kubernetes manifests → analyzer input, typed as the Kubernetes provider types them
+ * (`apps/v1` `Deployment` → `kubernetes:apps/v1:Deployment`); `kind: List` objects are expanded.
+ */
+export function fromManifests(objs: K8sObject[], stack = "check", project = "istio-egress"): PolicyResource[] {
+    const flat: K8sObject[] = [];
+    const expand = (o: any) => {
+        if (o && o.kind === "List" && Array.isArray(o.items)) o.items.forEach(expand);
+        else if (o) flat.push(o);
+    };
+    objs.forEach(expand);
+    const seen = new Map<string, number>();
+    return flat.map((o) => {
+        if (typeof o.apiVersion !== "string" || typeof o.kind !== "string") {
+            throw new Error(`object ${JSON.stringify(o?.metadata?.name ?? "?")} has no apiVersion/kind`);
+        }
+        const type = typeOfManifest(o.apiVersion, o.kind);
+        const ns = o.metadata?.namespace;
+        const base = `${ns ? `${ns}/` : ""}${o.metadata?.name ?? o.kind.toLowerCase()}`;
+        const n = seen.get(`${type}::${base}`) ?? 0;
+        seen.set(`${type}::${base}`, n + 1);
+        const name = n === 0 ? base : `${base}#${n}`;
+        return { type, name, urn: `urn:pulumi:${stack}::${project}::${type}::${name}`, props: o as Record<string, any> };
+    });
+}

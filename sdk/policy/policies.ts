@@ -1,0 +1,309 @@
+/**
+ * The `istio-egress-guard` policies: @pulumi/policy `ResourceValidationPolicy` / `StackValidationPolicy` objects
+ * wrapping the pure rules of `rules.ts`.
+ *
+ * They match Kubernetes resources by type token, never with `validateResourceOfType(k8s.apiextensions.CustomResource,
+ * ...)`: an Istio object's token is `kubernetes:networking.istio.io/v1:ServiceEntry`, not the CustomResource class's.
+ *
+ * Per-object checks are resource policies: the engine runs them before each resource is created, so a mandatory
+ * violation stops `pulumi up` before anything reaches the cluster, and an unknown value during preview only
+ * affects the one resource that has it. Checks that need the whole stack (a namespace's default-deny, a
+ * ServiceEntry's routing) are stack policies; they look at each resource on its own and report what they can
+ * before re-raising the first unknown value, which the analyzer turns into its "can't run during preview" advisory.
+ *
+ * This module never constructs a PolicyPack (that starts the analyzer's gRPC server); `policy-pack/index.ts` does.
+ */
+import type {
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+} from "@pulumi/policy";
+import { ConfigKey, GuardConfig, configSchema, readConfig } from "./config";
+import { groupOf, gvkOfType, isHelmRelease, kindOf, nameOf, namespaceOf } from "./objects";
+import {
+    StackObject,
+    allowAnyProblems,
+    captureExclusionProblems,
+    defaultDenyFindings,
+    escapePrivilegeProblems,
+    gatewayFacts,
+    gatewayServiceProblems,
+    gatewayTlsProblems,
+    networkPolicyProblems,
+    openServiceEntryProblems,
+    serviceEntryRoutingFindings,
+    sidecarInjectionProblems,
+} from "./rules";
+
+export const POLICY_PACK_NAME = "istio-egress-guard";
+
+/** What a per-object rule receives. */
+interface ObjectView {
+    type: string;
+    kind: string;
+    group: string;
+    namespace: string | undefined;
+    name: string;
+    props: any;
+}
+
+type ObjectRule = (o: ObjectView, cfg: GuardConfig) => string[];
+
+interface ResourceRuleSpec {
+    name: string;
+    description: string;
+    enforcementLevel: EnforcementLevel;
+    remediationSteps: string;
+    config: ConfigKey[];
+    configDefaults?: Partial<GuardConfig>;
+    /** Skip objects in the exempt and gateway namespaces. */
+    scopeByNamespace: "workloads" | "exempt-only";
+    check: ObjectRule;
+}
+
+function viewOf(args: { type: string; props: any; name: string }): ObjectView | undefined {
+    if (isHelmRelease(args.type)) {
+        return { type: args.type, kind: "Release", group: "helm.sh", namespace: namespaceOf(args.type, args.props), name: nameOf(args.type, args.props, args.name), props: args.props };
+    }
+    const kind = kindOf(args.type);
+    if (!kind) return undefined;
+    return { type: args.type, kind, group: groupOf(args.type) ?? "", namespace: namespaceOf(args.type, args.props), name: nameOf(args.type, args.props, args.name), props: args.props };
+}
+
+function resourcePolicy(spec: ResourceRuleSpec): ResourceValidationPolicy {
+    const schema: PolicyConfigSchema = configSchema(spec.config, spec.configDefaults);
+    return {
+        name: spec.name,
+        description: spec.description,
+        enforcementLevel: spec.enforcementLevel,
+        remediationSteps: spec.remediationSteps,
+        configSchema: schema,
+        validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
+            if (!gvkOfType(args.type)) return;
+            const cfg = readConfig(spec.name, schema, args.getConfig<Record<string, any>>());
+            const view = viewOf(args);
+            if (!view) return;
+            const scopeNs = view.kind === "Namespace" ? view.name : view.namespace;
+            if (scopeNs !== undefined) {
+                if (cfg.exemptNamespaces.includes(scopeNs)) return;
+                if (spec.scopeByNamespace === "workloads" && cfg.gatewayNamespaces.includes(scopeNs)) return;
+            }
+            for (const message of spec.check(view, cfg)) {
+                reportViolation(message);
+            }
+        },
+    };
+}
+
+interface StackRuleSpec {
+    name: string;
+    description: string;
+    enforcementLevel: EnforcementLevel;
+    remediationSteps: string;
+    config: ConfigKey[];
+    configDefaults?: Partial<GuardConfig>;
+    check: (objects: StackObject[], cfg: GuardConfig) => { urn: string; message: string }[];
+}
+
+function isUnknownValueError(e: any): boolean {
+    return !!e && (e.constructor?.name === "UnknownValueError" || e.name === "UnknownValueError") && Array.isArray(e.props);
+}
+
+/**
+ * The stack's Kubernetes objects. A resource whose identifying fields (namespace, name) are unknown during
+ * preview is left out and its error kept, so the rest of the stack is still judged.
+ */
+function stackObjects(args: StackValidationArgs, unknowns: unknown[]): StackObject[] {
+    const out: StackObject[] = [];
+    for (const r of args.resources) {
+        try {
+            const gvk = gvkOfType(r.type);
+            if (!gvk) continue;
+            const view = viewOf(r);
+            if (!view) continue;
+            out.push({ ...view, patch: gvk.kind.endsWith("Patch"), urn: r.urn });
+        } catch (e) {
+            if (!isUnknownValueError(e)) throw e;
+            unknowns.push(e);
+        }
+    }
+    return out;
+}
+
+function stackPolicy(spec: StackRuleSpec): StackValidationPolicy {
+    const schema: PolicyConfigSchema = configSchema(spec.config, spec.configDefaults);
+    return {
+        name: spec.name,
+        description: spec.description,
+        enforcementLevel: spec.enforcementLevel,
+        remediationSteps: spec.remediationSteps,
+        configSchema: schema,
+        validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
+            const cfg = readConfig(spec.name, schema, args.getConfig<Record<string, any>>());
+            const unknowns: unknown[] = [];
+            const objects = stackObjects(args, unknowns);
+            // Judge what is known; an object whose fields the rule reads are unknown is retried alone to find it.
+            let findings: { urn: string; message: string }[];
+            try {
+                findings = spec.check(objects, cfg);
+            } catch (e) {
+                if (!isUnknownValueError(e)) throw e;
+                unknowns.push(e);
+                const known = objects.filter((o) => {
+                    try {
+                        spec.check([o], cfg);
+                        return true;
+                    } catch (err) {
+                        if (!isUnknownValueError(err)) throw err;
+                        return false;
+                    }
+                });
+                try {
+                    findings = spec.check(known, cfg);
+                } catch (err) {
+                    if (!isUnknownValueError(err)) throw err;
+                    findings = [];
+                }
+            }
+            for (const f of findings) {
+                reportViolation(f.message, f.urn);
+            }
+            if (unknowns.length > 0) {
+                // The analyzer reports this as an advisory "can't run ... during preview".
+                throw unknowns[0];
+            }
+        },
+    };
+}
+
+const WORKLOAD_CONFIG: ConfigKey[] = ["exemptNamespaces", "gatewayNamespaces", "gatewayLabels"];
+
+export const sidecarInjectionRequired = resourcePolicy({
+    name: "sidecar-injection-required",
+    description: "Workloads must not opt out of the mesh: no sidecar means no egress gateway.",
+    enforcementLevel: "mandatory",
+    remediationSteps:
+        'Remove sidecar.istio.io/inject: "false" (label or annotation), istio.io/dataplane-mode: none and sidecar.istio.io/interceptionMode from pod templates; label application namespaces istio-injection: enabled.',
+    config: WORKLOAD_CONFIG,
+    scopeByNamespace: "workloads",
+    check: (o, cfg) => sidecarInjectionProblems(o.kind, o.props, cfg),
+});
+
+export const noTrafficCaptureExclusions = resourcePolicy({
+    name: "no-traffic-capture-exclusions",
+    description: "Outbound traffic must not be excluded from the sidecar's capture (IP ranges, ports, interfaces).",
+    enforcementLevel: "mandatory",
+    remediationSteps:
+        "Remove the traffic.sidecar.istio.io/* outbound exclusion annotations from pod templates and global.proxy include/exclude settings from the istiod values.",
+    config: WORKLOAD_CONFIG,
+    scopeByNamespace: "workloads",
+    check: (o, cfg) => captureExclusionProblems(o.kind, o.props, cfg),
+});
+
+export const noProxyEscapePrivileges = resourcePolicy({
+    name: "no-proxy-escape-privileges",
+    description: "Pods must not escape the sidecar's iptables: no hostNetwork, UID/GID 1337, NET_ADMIN, NET_RAW or privileged containers.",
+    enforcementLevel: "mandatory",
+    remediationSteps:
+        "Drop hostNetwork, run as a UID/GID other than 1337, drop NET_ADMIN/NET_RAW/ALL from capabilities.add and set privileged: false.",
+    config: WORKLOAD_CONFIG,
+    scopeByNamespace: "workloads",
+    check: (o, cfg) => escapePrivilegeProblems(o.kind, o.props, cfg),
+});
+
+export const noExternalEgressNetworkPolicy = resourcePolicy({
+    name: "no-external-egress-networkpolicy",
+    description: "NetworkPolicies must not open egress outside the cluster to pods other than the egress gateway.",
+    enforcementLevel: "mandatory",
+    remediationSteps:
+        "Give every egress rule a `to` with in-cluster peers; replace ipBlocks outside the cluster by routing through the egress gateway (or list a required CIDR in allowedEgressCidrs).",
+    config: [...WORKLOAD_CONFIG, "inClusterCidrs", "allowedEgressCidrs"],
+    scopeByNamespace: "workloads",
+    check: (o, cfg) => (o.group === "networking.k8s.io" ? networkPolicyProblems(o.kind, o.props, cfg) : []),
+});
+
+export const namespaceDefaultDenyEgress = stackPolicy({
+    name: "namespace-default-deny-egress",
+    description: "Every application namespace the stack deploys workloads to must have a default-deny egress NetworkPolicy.",
+    enforcementLevel: "mandatory",
+    remediationSteps:
+        "Add a NetworkPolicy with podSelector: {} and policyTypes: [Egress] to the namespace, allowing only in-cluster peers (DNS, istiod, the egress gateway).",
+    config: [...WORKLOAD_CONFIG, "inClusterCidrs", "allowedEgressCidrs", "discoverGatewayNamespaces"],
+    check: (objects, cfg) => defaultDenyFindings(objects, cfg, gatewayFacts(objects, cfg)),
+});
+
+export const registryOnlyOutbound = resourcePolicy({
+    name: "registry-only-outbound",
+    description: "Sidecars must not pass traffic for unknown hosts: no outboundTrafficPolicy ALLOW_ANY.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set outboundTrafficPolicy.mode to REGISTRY_ONLY in Sidecars and in the mesh config (istiod values meshConfig).",
+    config: ["exemptNamespaces"],
+    configDefaults: { exemptNamespaces: [] },
+    scopeByNamespace: "exempt-only",
+    check: (o) => allowAnyProblems(o.kind, o.group, o.props),
+});
+
+export const noOpenServiceEntry = resourcePolicy({
+    name: "no-open-service-entry",
+    description: "ServiceEntries must name their hosts and must not pass through every destination on a TCP port.",
+    enforcementLevel: "mandatory",
+    remediationSteps: 'Replace host "*" with the external host names; give TCP ports addresses or use resolution DNS.',
+    config: ["exemptNamespaces"],
+    configDefaults: { exemptNamespaces: [] },
+    scopeByNamespace: "exempt-only",
+    check: (o) => openServiceEntryProblems(o.kind, o.group, o.props),
+});
+
+export const serviceEntryViaEgressGateway = stackPolicy({
+    name: "service-entry-via-egress-gateway",
+    description: "Every external (MESH_EXTERNAL) ServiceEntry host must be routed through the egress gateway by a VirtualService.",
+    enforcementLevel: "mandatory",
+    remediationSteps:
+        "Add a VirtualService for the host with a `mesh` leg to the egress gateway's Service and a leg bound to the egress Gateway that forwards to the host; or export the ServiceEntry to the gateway's namespace only.",
+    config: ["exemptNamespaces", "gatewayNamespaces", "gatewayLabels", "gatewayServiceHosts", "discoverGatewayNamespaces"],
+    configDefaults: { exemptNamespaces: [] },
+    check: (objects, cfg) => serviceEntryRoutingFindings(objects, cfg, gatewayFacts(objects, cfg)),
+});
+
+export const egressGatewayIstioMutual = resourcePolicy({
+    name: "egress-gateway-istio-mutual",
+    description: "Every server of the egress Gateway must require Istio mTLS (tls.mode ISTIO_MUTUAL).",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set tls.mode: ISTIO_MUTUAL on every server of Gateways that select the egress gateway.",
+    config: ["exemptNamespaces", "gatewayLabels"],
+    configDefaults: { exemptNamespaces: [] },
+    scopeByNamespace: "exempt-only",
+    check: (o, cfg) => gatewayTlsProblems(o.kind, o.group, o.props, cfg),
+});
+
+export const egressGatewayClusterIp = resourcePolicy({
+    name: "egress-gateway-cluster-ip",
+    description: "The egress gateway's Service must be ClusterIP, not reachable from outside the cluster.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set service.type: ClusterIP in the istio/gateway release values (the chart defaults to LoadBalancer).",
+    config: ["exemptNamespaces", "gatewayNamespaces", "gatewayLabels"],
+    configDefaults: { exemptNamespaces: [] },
+    scopeByNamespace: "exempt-only",
+    check: (o, cfg) =>
+        o.kind === "Release" || (o.kind === "Service" && o.group === "")
+            ? gatewayServiceProblems(o.kind, o.props, o.name, o.namespace ?? "default", cfg)
+            : [],
+});
+
+/** Every policy of the pack, in the order they are reported. */
+export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
+    sidecarInjectionRequired,
+    noTrafficCaptureExclusions,
+    noProxyEscapePrivileges,
+    noExternalEgressNetworkPolicy,
+    namespaceDefaultDenyEgress,
+    registryOnlyOutbound,
+    noOpenServiceEntry,
+    serviceEntryViaEgressGateway,
+    egressGatewayIstioMutual,
+    egressGatewayClusterIp,
+];
