@@ -508,7 +508,33 @@ export function buildAccessReport(objects: K8sObject[], options: ReportOptions =
     const gatewayObjs = objects.filter((o) => isIstio(o, "Gateway", "networking.istio.io"));
     const gatewaySelectors = gatewayObjs.map((g) => (g.spec?.selector ?? {}) as Record<string, string>);
 
-    const sources = collectSources(objects, gatewaySelectors, options.extraSources ?? []);
+    // Namespaces that host gateway pods (mesh routes point at a Service there, or a gateway chart is installed
+    // there) are not sources: the pods there are the gateway.
+    const gatewayNamespaces = new Set<string>();
+    for (const vs of objects.filter((o) => isIstio(o, "VirtualService", "networking.istio.io"))) {
+        const gws = (vs.spec?.gateways ?? []) as string[];
+        if (!gws.includes("mesh") || gws.length < 2) {
+            continue;
+        }
+        for (const section of ["http", "tls", "tcp"]) {
+            for (const entry of (vs.spec?.[section] ?? []) as any[]) {
+                for (const r of entry?.route ?? []) {
+                    const svc = r?.destination?.host ? clusterService(String(r.destination.host), ns(vs)) : undefined;
+                    if (svc) {
+                        gatewayNamespaces.add(svc.namespace);
+                    }
+                }
+            }
+        }
+    }
+    for (const h of helm) {
+        if (/(^|\/)gateway$/.test(h.chart)) {
+            gatewayNamespaces.add(h.namespace);
+        }
+    }
+    const sources = collectSources(objects, gatewaySelectors, options.extraSources ?? []).filter(
+        (s) => !(s.origin === "namespace" && gatewayNamespaces.has(s.namespace)),
+    );
     const hosts = collectExternalHosts(objects);
     const gateways = new Map<string, GatewayInfo>();
     const rows: AccessRow[] = [];

@@ -1,0 +1,116 @@
+/**
+ * Captured Pulumi resources → the Kubernetes objects they stand for.
+ *
+ * - `CustomResource`s (type `kubernetes:<group>/<version>:<Kind>` with `apiVersion`/`kind` in their inputs) are
+ *   taken as they are;
+ * - typed kinds (`kubernetes:apps/v1:Deployment`) get `apiVersion`/`kind` from their type token;
+ * - providers (`pulumi:providers:*`), components and non-Kubernetes resources are skipped;
+ * - a Helm `Release` (`kubernetes:helm.sh/v3:Release`) is one resource under the mock engine: it is reported as
+ *   the chart, repository, version, namespace and values it would install, never as the chart's objects.
+ * An object without `metadata.name` gets the Pulumi resource name (the real provider would add a random suffix).
+ */
+import type { CapturedResource } from "../engine/mock-engine.js";
+import type { K8sObject } from "../schema/validate.js";
+
+export interface HelmReleaseObject {
+    /** Release name (`name` input, else the Pulumi resource name). */
+    name: string;
+    namespace: string;
+    chart: string;
+    repository?: string;
+    version?: string;
+    values: Record<string, any>;
+    urn: string;
+    /** Other inputs worth showing (createNamespace, skipCrds, ...). */
+    options: Record<string, any>;
+}
+
+export interface ConvertedObjects {
+    objects: K8sObject[];
+    helmReleases: HelmReleaseObject[];
+    /** Resources that are Kubernetes-typed but could not be turned into an object, with why. */
+    skipped: { urn: string; reason: string }[];
+    /** URN of each object, index-aligned with `objects`. */
+    urns: string[];
+}
+
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+/** Plain data: secrets unwrapped (rendered in the clear — render output is for review), undefined dropped. */
+export function plain(v: any): any {
+    if (Array.isArray(v)) {
+        return v.map((x) => (x === undefined ? null : plain(x)));
+    }
+    if (v && typeof v === "object") {
+        if (SIG_KEY in v && "value" in v) {
+            return plain(v.value);
+        }
+        const out: Record<string, any> = {};
+        for (const [k, x] of Object.entries(v)) {
+            if (x !== undefined) {
+                out[k] = plain(x);
+            }
+        }
+        return out;
+    }
+    return v;
+}
+
+/** `kubernetes:apps/v1:Deployment` → {apiVersion: "apps/v1", kind: "Deployment"}; core group → "v1". */
+export function gvkOf(type: string): { apiVersion: string; kind: string } | undefined {
+    const m = /^kubernetes:([^:]+)\/([^/:]+):([^:]+)$/.exec(type);
+    if (!m) {
+        return undefined;
+    }
+    return { apiVersion: m[1] === "core" ? m[2] : `${m[1]}/${m[2]}`, kind: m[3] };
+}
+
+export function isHelmReleaseType(type: string): boolean {
+    return /^kubernetes:helm\.sh\/v\d+:Release$/.test(type);
+}
+
+export function convertCaptured(resources: CapturedResource[]): ConvertedObjects {
+    const objects: K8sObject[] = [];
+    const urns: string[] = [];
+    const helmReleases: HelmReleaseObject[] = [];
+    const skipped: ConvertedObjects["skipped"] = [];
+    for (const r of resources) {
+        if (!r.custom || r.type.startsWith("pulumi:providers:") || !r.type.startsWith("kubernetes:")) {
+            continue;
+        }
+        const inputs = plain(r.inputs ?? {});
+        if (isHelmReleaseType(r.type)) {
+            const { chart, name, namespace, version, values, repositoryOpts, valueYamlFiles: _files, ...rest } = inputs;
+            helmReleases.push({
+                name: name ?? r.name,
+                namespace: namespace ?? "default",
+                chart: String(chart ?? ""),
+                repository: repositoryOpts?.repo,
+                version,
+                values: values ?? {},
+                urn: r.urn,
+                options: Object.fromEntries(Object.entries(rest).filter(([k]) => !["compat", "__defaults"].includes(k))),
+            });
+            continue;
+        }
+        const gvk = gvkOf(r.type);
+        if (!gvk) {
+            skipped.push({ urn: r.urn, reason: `type ${r.type} is not a Kubernetes object type` });
+            continue;
+        }
+        if (gvk.kind.endsWith("Patch") || gvk.kind.endsWith("List") || gvk.apiVersion.startsWith("yaml/") || gvk.apiVersion.startsWith("kustomize/")) {
+            skipped.push({ urn: r.urn, reason: `${gvk.kind} is not a standalone object (patches and lists are not rendered)` });
+            continue;
+        }
+        const { apiVersion, kind, metadata, ...rest } = inputs;
+        const obj: K8sObject = {
+            apiVersion: apiVersion ?? gvk.apiVersion,
+            kind: kind ?? gvk.kind,
+            metadata: { ...(metadata ?? {}), name: metadata?.name ?? r.name },
+            ...rest,
+        };
+        objects.push(obj);
+        urns.push(r.urn);
+    }
+    return { objects, helmReleases, skipped, urns };
+}
