@@ -16,6 +16,7 @@ import { validateAll } from "../schema/validate.js";
 import { formatReportTable } from "../analysis/report.js";
 import { ProgramLoadError } from "../render/loader.js";
 import { ProgramError, RenderResult, renderProgram, reportFor, writeRender } from "../render/render.js";
+import { fromCaptured, hasMandatory, runPolicies, Violation } from "../policy/harness.js";
 
 const USAGE = `usage: istio-egress render DIR [--out OUTDIR] [--json] [--stack NAME] [--config key=value ...]
                           [--policy-config FILE] [--stack-reference ORG/PROJECT/STACK=FILE ...]
@@ -29,32 +30,7 @@ const USAGE = `usage: istio-egress render DIR [--out OUTDIR] [--json] [--stack N
   --stack-reference N=F  outputs (JSON or YAML) of another stack N read through StackReference (repeatable)
 `;
 
-/** The policy harness API render relies on (sdk/policy/harness.ts). */
-interface PolicyHarness {
-    runPolicies(resources: unknown[], options?: { config?: Record<string, any> }): Promise<PolicyViolation[]>;
-    fromCaptured(captured: unknown[]): unknown[];
-    hasMandatory(violations: PolicyViolation[]): boolean;
-}
-
-export interface PolicyViolation {
-    policy: string;
-    enforcementLevel: string;
-    resource: { type: string; kind: string; namespace?: string; name: string; urn: string };
-    message: string;
-}
-
-/** Loads the policy harness; undefined when it is not part of this build. */
-export function loadPolicyHarness(): PolicyHarness | undefined {
-    try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        return require("../policy/harness.js") as PolicyHarness;
-    } catch (err: any) {
-        if (err?.code === "MODULE_NOT_FOUND" && String(err.message).includes("harness")) {
-            return undefined;
-        }
-        throw err;
-    }
-}
+export type PolicyViolation = Violation;
 
 interface Args {
     dir: string;
@@ -198,15 +174,12 @@ export async function main(argv: string[]): Promise<number> {
 
     const problems = await validateAll(result.objects);
     const report = reportFor(result);
-    const harness = loadPolicyHarness();
     let violations: PolicyViolation[] = [];
     let policyError: string | undefined;
-    if (harness) {
-        try {
-            violations = await harness.runPolicies(harness.fromCaptured(result.resources), { config: policyConfig });
-        } catch (err: any) {
-            policyError = String(err?.message ?? err);
-        }
+    try {
+        violations = await runPolicies(fromCaptured(result.resources), { config: policyConfig });
+    } catch (err: any) {
+        policyError = String(err?.message ?? err);
     }
     const outDir = path.resolve(args.out);
     const written = writeRender(outDir, result, report, { violations });
@@ -224,9 +197,7 @@ export async function main(argv: string[]): Promise<number> {
     if (problems.length > 0) {
         fail(`schema validation: ${problems.length} problem(s)\n${problems.map((p) => `  ${p}\n`).join("")}`);
     }
-    if (!harness) {
-        say("policy pack: not available in this build (sdk/policy/harness missing); not run\n");
-    } else if (policyError) {
+    if (policyError) {
         fail(`policy pack: failed to run: ${policyError}\n`);
     } else {
         say(formatViolations(violations));
@@ -255,7 +226,7 @@ export async function main(argv: string[]): Promise<number> {
     if (problems.length > 0 || policyError) {
         return 2;
     }
-    if (harness && harness.hasMandatory(violations)) {
+    if (hasMandatory(violations)) {
         say("verdict: FAIL (mandatory policy violation)\n");
         return 1;
     }
