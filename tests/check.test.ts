@@ -1,0 +1,115 @@
+/**
+ * `istio-egress check`: Kubernetes YAML in, the pack's verdict out — text, JSON and exit codes — in-process and as
+ * the installed bin would run it.
+ */
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { main } from "../sdk/cli/check";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const FIX = path.join(ROOT, "tests", "fixtures", "policy", "check");
+const BIN = path.join(ROOT, "dist", "sdk", "cli", "main.js");
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const so = process.stdout.write.bind(process.stdout);
+    const se = process.stderr.write.bind(process.stderr);
+    (process.stdout as any).write = (s: any) => (out.push(String(s)), true);
+    (process.stderr as any).write = (s: any) => (err.push(String(s)), true);
+    try {
+        const code = await main(argv);
+        return { code, out: out.join(""), err: err.join("") };
+    } finally {
+        (process.stdout as any).write = so;
+        (process.stderr as any).write = se;
+    }
+}
+
+describe("istio-egress check", function () {
+    this.timeout(120000);
+
+    it("reads a directory recursively (*.yaml, *.yml), prints each violation and exits 1 on a mandatory one", async function () {
+        const r = await run([path.join(FIX, "bypass")]);
+        assert.strictEqual(r.code, 1, r.err);
+        const lines = r.out.trim().split("\n");
+        assert.deepStrictEqual(lines.filter((l) => /^[A-Z]+ {2}/.test(l)).sort(), [
+            "MANDATORY  no-proxy-escape-privileges  CronJob shop/export",
+            "MANDATORY  no-traffic-capture-exclusions  Deployment shop/scraper",
+            "MANDATORY  registry-only-outbound  Sidecar shop/default",
+        ]);
+        assert.match(r.out, /\n {4}spec\.template\.metadata\.annotations traffic\.sidecar\.istio\.io\/excludeOutboundIPRanges: "0\.0\.0\.0\/0" .*remove it\.\n/);
+        assert.match(lines[lines.length - 1], /^3 violation\(s\) \(3 mandatory, 0 advisory\) in 4 object\(s\) from 2 file\(s\)$/);
+    });
+
+    it("prints JSON with --json", async function () {
+        const r = await run(["--json", path.join(FIX, "bypass", "nested", "istio.yml"), path.join(FIX, "list.yaml")]);
+        assert.strictEqual(r.code, 1);
+        const json = JSON.parse(r.out);
+        assert.deepStrictEqual(
+            json.map((v: any) => ({ ...v, message: typeof v.message })),
+            [
+                { policy: "registry-only-outbound", enforcementLevel: "mandatory", resource: { kind: "Sidecar", namespace: "shop", name: "default" }, message: "string" },
+                { policy: "no-proxy-escape-privileges", enforcementLevel: "mandatory", resource: { kind: "Pod", namespace: "shop", name: "debug" }, message: "string" },
+                { policy: "namespace-default-deny-egress", enforcementLevel: "mandatory", resource: { kind: "Pod", namespace: "shop", name: "debug" }, message: "string" },
+            ],
+        );
+        assert.match(json[0].message, /ALLOW_ANY.*REGISTRY_ONLY/);
+    });
+
+    it("exits 0 on a compliant namespace, and on advisory-only findings", async function () {
+        const clean = await run([path.join(FIX, "clean")]);
+        assert.strictEqual(clean.code, 0, clean.out);
+        assert.match(clean.out, /^no violations in 3 object\(s\) from 1 file\(s\)\n$/);
+        const advisory = await run(["--config", path.join(FIX, "advisory.json"), "--json", path.join(FIX, "bypass")]);
+        assert.strictEqual(advisory.code, 0);
+        const json = JSON.parse(advisory.out);
+        assert.deepStrictEqual(json.map((v: any) => `${v.enforcementLevel} ${v.policy}`).sort(), ["advisory no-proxy-escape-privileges", "advisory no-traffic-capture-exclusions"]);
+    });
+
+    it("exits 2 on usage errors, unreadable paths, YAML errors (file:line), objects without kind, bad config", async function () {
+        const usage = await run([]);
+        assert.strictEqual(usage.code, 2);
+        assert.match(usage.err, /no FILE or DIR given/);
+        assert.strictEqual((await run(["--frobnicate", FIX])).code, 2);
+        const missing = await run([path.join(FIX, "nope.yaml")]);
+        assert.strictEqual(missing.code, 2);
+        assert.match(missing.err, /nope\.yaml: no such file or directory/);
+        const broken = await run([path.join(FIX, "broken.yaml")]);
+        assert.strictEqual(broken.code, 2);
+        assert.match(broken.err, /broken\.yaml:(8|9|10): YAML error/);
+        const nokind = await run([path.join(FIX, "nokind.yaml")]);
+        assert.strictEqual(nokind.code, 2);
+        assert.match(nokind.err, /nokind\.yaml:6: document has no apiVersion\/kind/);
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "check-"));
+        fs.writeFileSync(path.join(tmp, "cfg.json"), JSON.stringify({ "no-proxy-escape-privileges": { exemptNamespaces: "shop" } }));
+        const badCfg = await run(["--config", path.join(tmp, "cfg.json"), path.join(FIX, "clean")]);
+        assert.strictEqual(badCfg.code, 2);
+        assert.match(badCfg.err, /policy "no-proxy-escape-privileges": invalid config: exemptNamespaces must be array/);
+        fs.writeFileSync(path.join(tmp, "cfg.json"), "{ not json");
+        assert.strictEqual((await run(["--config", path.join(tmp, "cfg.json"), path.join(FIX, "clean")])).code, 2);
+    });
+
+    it("honours per-policy config from --config (exempt namespaces)", async function () {
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "check-"));
+        fs.writeFileSync(path.join(tmp, "cfg.json"), JSON.stringify({ "no-proxy-escape-privileges": { exemptNamespaces: ["shop"] } }));
+        const r = await run(["--json", "--config", path.join(tmp, "cfg.json"), path.join(FIX, "bypass", "workloads.yaml")]);
+        const json = JSON.parse(r.out);
+        assert.deepStrictEqual(json.map((v: any) => v.policy), ["no-traffic-capture-exclusions"]);
+        assert.strictEqual(r.code, 1);
+    });
+
+    it("runs as the installed bin (node dist/sdk/cli/main.js check ...)", function () {
+        const bad = spawnSync(process.execPath, [BIN, "check", "--json", path.join(FIX, "bypass")], { encoding: "utf8" });
+        assert.strictEqual(bad.status, 1, bad.stderr);
+        assert.strictEqual(JSON.parse(bad.stdout).length, 3);
+        const good = spawnSync(process.execPath, [BIN, "check", path.join(FIX, "clean")], { encoding: "utf8" });
+        assert.strictEqual(good.status, 0, good.stderr);
+        const broken = spawnSync(process.execPath, [BIN, "check", path.join(FIX, "broken.yaml")], { encoding: "utf8" });
+        assert.strictEqual(broken.status, 2);
+        assert.match(broken.stderr, /broken\.yaml:\d+: YAML error/);
+    });
+});
