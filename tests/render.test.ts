@@ -238,8 +238,22 @@ describe("render: failures and repeat runs", () => {
         const j = JSON.parse(r.stdout);
         assert.strictEqual(j.stack, "prod");
         assert.deepStrictEqual(j.outputs, { namespace: "team-b" });
-        assert.deepStrictEqual(j.objects.map((o: any) => o.file).sort(), ["configmap-team-b-settings.yaml", "namespace-team-b.yaml"]);
+        assert.deepStrictEqual(j.objects.map((o: any) => o.file).sort(), ["configmap-team-b-settings.yaml", "namespace-team-b.yaml", "secret-team-b-token.yaml"]);
         assert.match(j.report.warnings.join("\n"), /no ServiceEntry/);
+    });
+
+    it("redacts secret values unless --show-secrets (and the redacted Secret still validates)", async () => {
+        const out = tmpDir();
+        assert.strictEqual((await cli([PLAIN_JS, "--out", out])).code, 0);
+        const text = fs.readFileSync(path.join(out, "secret-team-a-token.yaml"), "utf8");
+        assert.ok(!text.includes("hunter2") && !text.includes("aHVudGVyMg=="), text);
+        const secret = parseYaml(text);
+        assert.deepStrictEqual(secret.stringData, { token: "REDACTED" });
+        assert.deepStrictEqual(secret.data, { raw: "REDACTED" });
+        assert.deepStrictEqual(await validateAll([secret]), []);
+        const shown = tmpDir();
+        assert.strictEqual((await cli([PLAIN_JS, "--out", shown, "--show-secrets"])).code, 0);
+        assert.deepStrictEqual(parseYaml(fs.readFileSync(path.join(shown, "secret-team-a-token.yaml"), "utf8")).stringData, { token: "hunter2" });
     });
 
     it("a second render into the same directory removes the previous render's files", async () => {

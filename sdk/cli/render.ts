@@ -1,6 +1,6 @@
 /**
  * `istio-egress render DIR [--out OUTDIR] [--json] [--stack NAME] [--config key=value ...]
- *                          [--policy-config FILE] [--stack-reference NAME=FILE ...]`
+ *                          [--policy-config FILE] [--stack-reference NAME=FILE ...] [--show-secrets]`
  *
  * Runs the Pulumi program in DIR under the in-process mock engine, writes the Kubernetes objects it would create
  * (one YAML file per object, the Helm release as the chart/version/values it would install, a summary), prints the
@@ -19,7 +19,7 @@ import { ProgramError, RenderResult, renderProgram, reportFor, writeRender } fro
 import { fromCaptured, hasMandatory, runPolicies, Violation } from "../policy/harness.js";
 
 const USAGE = `usage: istio-egress render DIR [--out OUTDIR] [--json] [--stack NAME] [--config key=value ...]
-                          [--policy-config FILE] [--stack-reference ORG/PROJECT/STACK=FILE ...]
+                          [--policy-config FILE] [--stack-reference ORG/PROJECT/STACK=FILE ...] [--show-secrets]
 
   DIR                 a Pulumi program (Pulumi.yaml, runtime nodejs; TypeScript or JavaScript entry)
   --out OUTDIR        where to write the objects, summary, report and diagram (default: out)
@@ -28,6 +28,7 @@ const USAGE = `usage: istio-egress render DIR [--out OUTDIR] [--json] [--stack N
   --config key=value  stack config (repeatable); bare keys belong to the project
   --policy-config F   policy pack configuration (JSON or YAML), as for pulumi --policy-pack-config
   --stack-reference N=F  outputs (JSON or YAML) of another stack N read through StackReference (repeatable)
+  --show-secrets      write secret values in the clear (default: REDACTED)
 `;
 
 export type PolicyViolation = Violation;
@@ -40,12 +41,13 @@ interface Args {
     config: Record<string, string>;
     policyConfig?: string;
     stackReferences: Record<string, string>;
+    showSecrets: boolean;
 }
 
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): Args {
-    const args: Args = { dir: "", out: "out", json: false, config: {}, stackReferences: {} };
+    const args: Args = { dir: "", out: "out", json: false, config: {}, stackReferences: {}, showSecrets: false };
     const positional: string[] = [];
     for (let i = 0; i < argv.length; i++) {
         let a = argv[i];
@@ -72,6 +74,9 @@ function parseArgs(argv: string[]): Args {
                 break;
             case "--json":
                 args.json = true;
+                break;
+            case "--show-secrets":
+                args.showSecrets = true;
                 break;
             case "--stack":
             case "-s":
@@ -160,7 +165,7 @@ export async function main(argv: string[]): Promise<number> {
 
     let result: RenderResult;
     try {
-        result = await renderProgram(args.dir, { stack: args.stack, config: args.config, stackReferences });
+        result = await renderProgram(args.dir, { stack: args.stack, config: args.config, stackReferences, showSecrets: args.showSecrets });
     } catch (err: any) {
         if (err instanceof ProgramError) {
             fail(`istio-egress render: the program in ${args.dir} failed: ${err.message}\n`);

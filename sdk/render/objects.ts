@@ -36,19 +36,35 @@ export interface ConvertedObjects {
 
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 
-/** Plain data: secrets unwrapped (rendered in the clear — render output is for review), undefined dropped. */
-export function plain(v: any): any {
+/** What a secret value is written as unless secrets are shown (valid base64 too, so `Secret.data` still validates). */
+export const REDACTED = "REDACTED";
+
+function redact(v: any): any {
     if (Array.isArray(v)) {
-        return v.map((x) => (x === undefined ? null : plain(x)));
+        return v.map(redact);
+    }
+    if (v && typeof v === "object") {
+        return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, redact(x)]));
+    }
+    return v === null || v === undefined ? v : REDACTED;
+}
+
+/**
+ * Plain data with undefined dropped. Secret values (`pulumi.secret`) are replaced, leaf by leaf, with
+ * `REDACTED` — render output is meant to be read, committed and attached to CI logs — unless `showSecrets`.
+ */
+export function plain(v: any, showSecrets = false): any {
+    if (Array.isArray(v)) {
+        return v.map((x) => (x === undefined ? null : plain(x, showSecrets)));
     }
     if (v && typeof v === "object") {
         if (SIG_KEY in v && "value" in v) {
-            return plain(v.value);
+            return showSecrets ? plain(v.value, true) : redact(plain(v.value, true));
         }
         const out: Record<string, any> = {};
         for (const [k, x] of Object.entries(v)) {
             if (x !== undefined) {
-                out[k] = plain(x);
+                out[k] = plain(x, showSecrets);
             }
         }
         return out;
@@ -69,7 +85,7 @@ export function isHelmReleaseType(type: string): boolean {
     return /^kubernetes:helm\.sh\/v\d+:Release$/.test(type);
 }
 
-export function convertCaptured(resources: CapturedResource[]): ConvertedObjects {
+export function convertCaptured(resources: CapturedResource[], options: { showSecrets?: boolean } = {}): ConvertedObjects {
     const objects: K8sObject[] = [];
     const urns: string[] = [];
     const helmReleases: HelmReleaseObject[] = [];
@@ -78,7 +94,7 @@ export function convertCaptured(resources: CapturedResource[]): ConvertedObjects
         if (!r.custom || r.type.startsWith("pulumi:providers:") || !r.type.startsWith("kubernetes:")) {
             continue;
         }
-        const inputs = plain(r.inputs ?? {});
+        const inputs = plain(r.inputs ?? {}, options.showSecrets ?? false);
         if (isHelmReleaseType(r.type)) {
             const { chart, name, namespace, version, values, repositoryOpts, valueYamlFiles: _files, ...rest } = inputs;
             helmReleases.push({

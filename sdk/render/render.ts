@@ -19,6 +19,8 @@ export interface RenderOptions {
     stackReferences?: Record<string, Record<string, any>>;
     /** Run as `pulumi preview` (default false: as `pulumi up`, so outputs resolve). */
     preview?: boolean;
+    /** Write secret values in the clear (default: replaced with REDACTED). */
+    showSecrets?: boolean;
 }
 
 export interface RenderResult {
@@ -92,7 +94,7 @@ export async function renderProgram(dir: string, options: RenderOptions = {}): P
         if (unhandled.length > 0) {
             throw new ProgramError(`unhandled promise rejection: ${programErrorMessage(unhandled[0])}`, unhandled[0], run.resources);
         }
-        const converted = convertCaptured(run.resources);
+        const converted = convertCaptured(run.resources, { showSecrets: options.showSecrets });
         return {
             project,
             stack,
