@@ -112,7 +112,7 @@ describe("policy harness", function () {
             const unknownNs: PolicyResource = { type: "kubernetes:apps/v1:Deployment", name: "late", urn: "urn:pulumi:dev::p::kubernetes:apps/v1:Deployment::late", props: { metadata: { name: "late", namespace: UNKNOWN }, spec: { template: { spec: { containers: [] } } } } };
             const vs = byPolicy(await runPolicies([unknownNs, ...fromManifests([unprotected])]), "namespace-default-deny-egress");
             assert.deepStrictEqual(vs.map((v) => [v.enforcementLevel, v.resource.name]), [["mandatory", "web"], ["advisory", "(stack)"]]);
-            assert.match(vs[1].message, /can't run policy 'namespace-default-deny-egress' .* during preview: string value at \.metadata\.namespace/);
+            assert.match(vs[1].message, /can't run policy 'namespace-default-deny-egress' .* during preview: string value at kubernetes:apps\/v1:Deployment::late \.metadata\.namespace/);
         });
     });
 

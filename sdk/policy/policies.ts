@@ -23,7 +23,7 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import { ConfigKey, GuardConfig, configSchema, readConfig } from "./config";
-import { groupOf, gvkOfType, isHelmRelease, kindOf, nameOf, namespaceOf } from "./objects";
+import { groupOf, gvkOfType, isHelmRelease, isWorkloadKind, kindOf, nameOf, namespaceOf } from "./objects";
 import {
     StackObject,
     allowAnyProblems,
@@ -62,6 +62,8 @@ interface ResourceRuleSpec {
     configDefaults?: Partial<GuardConfig>;
     /** Skip objects in the exempt and gateway namespaces. */
     scopeByNamespace: "workloads" | "exempt-only";
+    /** The kinds the rule looks at, decided from the type token before any prop is read. */
+    appliesTo: (kind: string) => boolean;
     check: ObjectRule;
 }
 
@@ -84,6 +86,8 @@ function resourcePolicy(spec: ResourceRuleSpec): ResourceValidationPolicy {
         configSchema: schema,
         validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
             if (!gvkOfType(args.type)) return;
+            const kind = isHelmRelease(args.type) ? "Release" : kindOf(args.type);
+            if (!kind || !spec.appliesTo(kind)) return;
             const cfg = readConfig(spec.name, schema, args.getConfig<Record<string, any>>());
             const view = viewOf(args);
             if (!view) return;
@@ -106,6 +110,8 @@ interface StackRuleSpec {
     remediationSteps: string;
     config: ConfigKey[];
     configDefaults?: Partial<GuardConfig>;
+    /** The kinds the rule looks at (other resources' props are never read). */
+    appliesTo: (kind: string) => boolean;
     check: (objects: StackObject[], cfg: GuardConfig) => { urn: string; message: string }[];
 }
 
@@ -117,21 +123,30 @@ function isUnknownValueError(e: any): boolean {
  * The stack's Kubernetes objects. A resource whose identifying fields (namespace, name) are unknown during
  * preview is left out and its error kept, so the rest of the stack is still judged.
  */
-function stackObjects(args: StackValidationArgs, unknowns: unknown[]): StackObject[] {
+function stackObjects(args: StackValidationArgs, appliesTo: (kind: string) => boolean, unknowns: unknown[]): StackObject[] {
     const out: StackObject[] = [];
     for (const r of args.resources) {
         try {
             const gvk = gvkOfType(r.type);
             if (!gvk) continue;
+            const kind = isHelmRelease(r.type) ? "Release" : kindOf(r.type);
+            if (!kind || !appliesTo(kind)) continue;
             const view = viewOf(r);
             if (!view) continue;
             out.push({ ...view, patch: gvk.kind.endsWith("Patch"), urn: r.urn });
         } catch (e) {
             if (!isUnknownValueError(e)) throw e;
-            unknowns.push(e);
+            unknowns.push(locate(e, r.type, r.name));
         }
     }
     return out;
+}
+
+/** Names the resource in an unknown-value error raised while reading a stack resource (the path alone is ambiguous). */
+function locate(e: any, type: string, name: string): any {
+    const where = `${type}::${name}`;
+    e.message = `${String(e.message).replace(/ value at \./, ` value at ${where} .`)}`;
+    return e;
 }
 
 function stackPolicy(spec: StackRuleSpec): StackValidationPolicy {
@@ -145,23 +160,25 @@ function stackPolicy(spec: StackRuleSpec): StackValidationPolicy {
         validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
             const cfg = readConfig(spec.name, schema, args.getConfig<Record<string, any>>());
             const unknowns: unknown[] = [];
-            const objects = stackObjects(args, unknowns);
+            const objects = stackObjects(args, spec.appliesTo, unknowns);
             // Judge what is known; an object whose fields the rule reads are unknown is retried alone to find it.
             let findings: { urn: string; message: string }[];
             try {
                 findings = spec.check(objects, cfg);
             } catch (e) {
                 if (!isUnknownValueError(e)) throw e;
-                unknowns.push(e);
+                const before = unknowns.length;
                 const known = objects.filter((o) => {
                     try {
                         spec.check([o], cfg);
                         return true;
                     } catch (err) {
                         if (!isUnknownValueError(err)) throw err;
+                        unknowns.push(locate(err, o.type, o.urn.split("::").pop() ?? o.name));
                         return false;
                     }
                 });
+                if (unknowns.length === before) unknowns.push(e);
                 try {
                     findings = spec.check(known, cfg);
                 } catch (err) {
@@ -184,6 +201,7 @@ const WORKLOAD_CONFIG: ConfigKey[] = ["exemptNamespaces", "gatewayNamespaces", "
 
 export const sidecarInjectionRequired = resourcePolicy({
     name: "sidecar-injection-required",
+    appliesTo: (k) => isWorkloadKind(k) || k === "Namespace",
     description: "Workloads must not opt out of the mesh: no sidecar means no egress gateway.",
     enforcementLevel: "mandatory",
     remediationSteps:
@@ -195,6 +213,7 @@ export const sidecarInjectionRequired = resourcePolicy({
 
 export const noTrafficCaptureExclusions = resourcePolicy({
     name: "no-traffic-capture-exclusions",
+    appliesTo: (k) => isWorkloadKind(k) || k === "Release",
     description: "Outbound traffic must not be excluded from the sidecar's capture (IP ranges, ports, interfaces).",
     enforcementLevel: "mandatory",
     remediationSteps:
@@ -206,6 +225,7 @@ export const noTrafficCaptureExclusions = resourcePolicy({
 
 export const noProxyEscapePrivileges = resourcePolicy({
     name: "no-proxy-escape-privileges",
+    appliesTo: isWorkloadKind,
     description: "Pods must not escape the sidecar's iptables: no hostNetwork, UID/GID 1337, NET_ADMIN, NET_RAW or privileged containers.",
     enforcementLevel: "mandatory",
     remediationSteps:
@@ -217,6 +237,7 @@ export const noProxyEscapePrivileges = resourcePolicy({
 
 export const noExternalEgressNetworkPolicy = resourcePolicy({
     name: "no-external-egress-networkpolicy",
+    appliesTo: (k) => k === "NetworkPolicy",
     description: "NetworkPolicies must not open egress outside the cluster to pods other than the egress gateway.",
     enforcementLevel: "mandatory",
     remediationSteps:
@@ -228,6 +249,7 @@ export const noExternalEgressNetworkPolicy = resourcePolicy({
 
 export const namespaceDefaultDenyEgress = stackPolicy({
     name: "namespace-default-deny-egress",
+    appliesTo: (k) => isWorkloadKind(k) || k === "Release" || k === "NetworkPolicy" || k === "Service",
     description: "Every application namespace the stack deploys workloads to must have a default-deny egress NetworkPolicy.",
     enforcementLevel: "mandatory",
     remediationSteps:
@@ -238,6 +260,7 @@ export const namespaceDefaultDenyEgress = stackPolicy({
 
 export const registryOnlyOutbound = resourcePolicy({
     name: "registry-only-outbound",
+    appliesTo: (k) => ["Sidecar", "Release", "IstioOperator", "ConfigMap"].includes(k),
     description: "Sidecars must not pass traffic for unknown hosts: no outboundTrafficPolicy ALLOW_ANY.",
     enforcementLevel: "mandatory",
     remediationSteps: "Set outboundTrafficPolicy.mode to REGISTRY_ONLY in Sidecars and in the mesh config (istiod values meshConfig).",
@@ -249,6 +272,7 @@ export const registryOnlyOutbound = resourcePolicy({
 
 export const noOpenServiceEntry = resourcePolicy({
     name: "no-open-service-entry",
+    appliesTo: (k) => k === "ServiceEntry",
     description: "ServiceEntries must name their hosts and must not pass through every destination on a TCP port.",
     enforcementLevel: "mandatory",
     remediationSteps: 'Replace host "*" with the external host names; give TCP ports addresses or use resolution DNS.',
@@ -260,6 +284,7 @@ export const noOpenServiceEntry = resourcePolicy({
 
 export const serviceEntryViaEgressGateway = stackPolicy({
     name: "service-entry-via-egress-gateway",
+    appliesTo: (k) => ["ServiceEntry", "VirtualService", "Gateway", "Release", "Service", "Namespace", "HTTPRoute", "TLSRoute", "TCPRoute", "GRPCRoute"].includes(k) || isWorkloadKind(k),
     description: "Every external (MESH_EXTERNAL) ServiceEntry host must be routed through the egress gateway by a VirtualService.",
     enforcementLevel: "mandatory",
     remediationSteps:
@@ -271,6 +296,7 @@ export const serviceEntryViaEgressGateway = stackPolicy({
 
 export const egressGatewayIstioMutual = resourcePolicy({
     name: "egress-gateway-istio-mutual",
+    appliesTo: (k) => k === "Gateway",
     description: "Every server of the egress Gateway must require Istio mTLS (tls.mode ISTIO_MUTUAL).",
     enforcementLevel: "mandatory",
     remediationSteps: "Set tls.mode: ISTIO_MUTUAL on every server of Gateways that select the egress gateway.",
@@ -282,6 +308,7 @@ export const egressGatewayIstioMutual = resourcePolicy({
 
 export const egressGatewayClusterIp = resourcePolicy({
     name: "egress-gateway-cluster-ip",
+    appliesTo: (k) => k === "Release" || k === "Service",
     description: "The egress gateway's Service must be ClusterIP, not reachable from outside the cluster.",
     enforcementLevel: "mandatory",
     remediationSteps: "Set service.type: ClusterIP in the istio/gateway release values (the chart defaults to LoadBalancer).",
