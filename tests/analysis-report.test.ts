@@ -306,3 +306,19 @@ describe("analysis: egress access report on Istio's reference YAML", () => {
         assert.strictEqual(r.bypass, false);
     });
 });
+
+describe("analysis: egress access report, gateway port translation", () => {
+    it("AuthorizationPolicy ports are matched on the gateway's container port (Service 443 → 8443)", () => {
+        const withPorts = (port: string) =>
+            asmScenario().map((o) =>
+                o.metadata.name === "allow-authenticated"
+                    ? istio("AuthorizationPolicy", "istio-egress", "allow-authenticated", { selector: { matchLabels: { istio: "egressgateway" } }, rules: [{ from: [{ source: { principals: ["*"] } }], to: [{ operation: { ports: [port] } }] }] })
+                    : o,
+            );
+        const ok = row(buildAccessReport(withPorts("8443")).rows, "demo-backend/backend (Deployment/backend)");
+        assert.strictEqual(ok.verdict, "allowed");
+        assert.strictEqual(ok.gatewayRequest?.port, 8443);
+        const wrong = row(buildAccessReport(withPorts("443")).rows, "demo-backend/backend (Deployment/backend)");
+        assert.strictEqual(wrong.verdict, "denied", "the Service port is not what the gateway's listener sees");
+    });
+});

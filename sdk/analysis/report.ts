@@ -671,7 +671,9 @@ export function buildAccessReport(objects: K8sObject[], options: ReportOptions =
                 workload: { namespace: gwPod.namespace, labels: gwPod.labels },
                 source: {},
                 http: false,
-                port: Number(server?.port?.number ?? container.port),
+                // destination.port at the gateway is the port its listener binds: the container (target) port,
+                // which Istio derives from the Service port a Gateway server names.
+                port: container.port,
             };
             const target = sampleHost(eh.host);
             if (target !== eh.host) {
