@@ -231,6 +231,17 @@ describe("render: failures and repeat runs", () => {
         assert.strictEqual((require as any).extensions[".ts"], undefined, "the TypeScript hook is removed after the run");
     });
 
+    it("loads a TypeScript program's own modules imported as ./x.js, and concurrent renders do not interfere", async () => {
+        const dir = path.join(FIXTURES, "ts-modules");
+        const Module = require("module");
+        const resolveBefore = Module._resolveFilename;
+        const [a, b] = await Promise.all([renderProgram(dir), renderProgram(ASM)]);
+        assert.deepStrictEqual(a.outputs, { namespace: "team-blue" });
+        assert.strictEqual(b.outputs.frontendNamespace, "demo-frontend");
+        assert.strictEqual((require as any).extensions[".ts"], undefined, "the hook is gone after both");
+        assert.strictEqual(Module._resolveFilename, resolveBefore, "the .js → .ts resolution fallback is gone too");
+    });
+
     it("runs a JavaScript program with a default-exported function, on another stack", async () => {
         const out = tmpDir();
         const r = await cli([PLAIN_JS, "--out", out, "--stack", "prod", "--config", "namespace=team-b", "--json"]);

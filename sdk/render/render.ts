@@ -59,8 +59,17 @@ export function programErrorMessage(err: any): string {
     return msg.replace(/^(Error|ResourceError|RunError|InputPropertyError|ArgsError): /, "").trim();
 }
 
+/** Serialises renders: the module hooks and the Pulumi runtime are process-wide. */
+let renderQueue: Promise<unknown> = Promise.resolve();
+
 /** Runs the program in `dir` and returns the Kubernetes objects it would create. */
-export async function renderProgram(dir: string, options: RenderOptions = {}): Promise<RenderResult> {
+export function renderProgram(dir: string, options: RenderOptions = {}): Promise<RenderResult> {
+    const run = renderQueue.then(() => renderNow(dir, options));
+    renderQueue = run.catch(() => undefined);
+    return run;
+}
+
+async function renderNow(dir: string, options: RenderOptions): Promise<RenderResult> {
     const project = readProject(dir);
     const stack = options.stack ?? "dev";
     const config = stackConfig(project, stack, options.config ?? {});
