@@ -248,7 +248,7 @@ describe("render: failures and repeat runs", () => {
         assert.strictEqual(r.code, 0, r.stderr);
         const j = JSON.parse(r.stdout);
         assert.strictEqual(j.stack, "prod");
-        assert.deepStrictEqual(j.outputs, { namespace: "team-b" });
+        assert.deepStrictEqual(j.outputs, { namespace: "team-b", apiToken: "[secret]" });
         assert.deepStrictEqual(j.objects.map((o: any) => o.file).sort(), ["configmap-team-b-settings.yaml", "namespace-team-b.yaml", "secret-team-b-token.yaml"]);
         assert.match(j.report.warnings.join("\n"), /no ServiceEntry/);
     });
@@ -265,6 +265,8 @@ describe("render: failures and repeat runs", () => {
         const shown = tmpDir();
         assert.strictEqual((await cli([PLAIN_JS, "--out", shown, "--show-secrets"])).code, 0);
         assert.deepStrictEqual(parseYaml(fs.readFileSync(path.join(shown, "secret-team-a-token.yaml"), "utf8")).stringData, { token: "hunter2" });
+        assert.ok(!fs.readFileSync(path.join(out, "summary.json"), "utf8").includes("s3cr3t-output"), "secret stack outputs are redacted");
+        assert.strictEqual(JSON.parse(fs.readFileSync(path.join(shown, "summary.json"), "utf8")).outputs.apiToken, "s3cr3t-output");
     });
 
     it("a second render into the same directory removes the previous render's files", async () => {

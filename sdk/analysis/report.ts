@@ -201,6 +201,9 @@ function sidecarOf(objects: K8sObject[], namespace: string, labels: Record<strin
         if (l["istio.io/dataplane-mode"] === "none") {
             return { sidecar: false, why: `namespace ${namespace} has istio.io/dataplane-mode=none` };
         }
+        if (l["istio.io/dataplane-mode"] === "ambient" && l["istio-injection"] !== "enabled") {
+            return { sidecar: false, why: `namespace ${namespace} is in ambient mode, whose waypoint routing this report does not model` };
+        }
         if (podInject !== "true" && l["istio-injection"] !== "enabled" && !l["istio.io/rev"]) {
             return { sidecar: false, why: `namespace ${namespace} has no istio-injection=enabled or istio.io/rev label` };
         }

@@ -4,6 +4,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import { stringify as toYaml } from "yaml";
 import { CapturedResource, runProgram } from "../engine/mock-engine.js";
 import type { K8sObject } from "../schema/validate.js";
@@ -85,15 +86,14 @@ async function renderNow(dir: string, options: RenderOptions): Promise<RenderRes
     };
     process.on("unhandledRejection", onUnhandled);
     try {
+        let exported: any;
         const run = await runProgram(
-            () => {
+            async () => {
                 // eslint-disable-next-line @typescript-eslint/no-require-imports
                 const mod = require(project.entry);
                 // A default-exported function is the program (its result the outputs); otherwise the exports are.
-                if (mod && typeof mod.default === "function") {
-                    return mod.default();
-                }
-                return mod;
+                exported = mod && typeof mod.default === "function" ? await mod.default() : mod;
+                return exported;
             },
             { project: project.name, stack, config, preview: options.preview ?? false, stackReferences: options.stackReferences },
         ).catch((err: any) => {
@@ -104,12 +104,21 @@ async function renderNow(dir: string, options: RenderOptions): Promise<RenderRes
             throw new ProgramError(`unhandled promise rejection: ${programErrorMessage(unhandled[0])}`, unhandled[0], run.resources);
         }
         const converted = convertCaptured(run.resources, { showSecrets: options.showSecrets });
+        const outputs = toPlainOutputs(run.outputs);
+        if (!options.showSecrets) {
+            // The engine hands outputs back unwrapped; stack outputs that are secret Outputs are redacted here.
+            for (const [k, v] of Object.entries(exported ?? {})) {
+                if (k in outputs && pulumi.Output.isInstance(v) && (await pulumi.isSecret(v as pulumi.Output<unknown>))) {
+                    outputs[k] = "[secret]";
+                }
+            }
+        }
         return {
             project,
             stack,
             config,
             resources: run.resources,
-            outputs: toPlainOutputs(run.outputs),
+            outputs,
             objects: converted.objects,
             urns: converted.urns,
             helmReleases: converted.helmReleases,
