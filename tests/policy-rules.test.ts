@@ -429,4 +429,45 @@ describe("policy rules", function () {
             assert.strictEqual(hasMandatory(vs), false);
         });
     });
+
+    describe("the reference's table of bypass vectors (each in-scope row)", function () {
+        const release = (chart: string, values: Record<string, any>) => ({ type: "kubernetes:helm.sh/v3:Release", name: chart, urn: `urn:pulumi:s::p::kubernetes:helm.sh/v3:Release::${chart}`, props: { chart, namespace: "istio-system", values } });
+        const np = (egress: any[]): K8sObject => ({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "np", namespace: "apps" }, spec: { podSelector: {}, policyTypes: ["Egress"], egress } });
+        const se = (spec: Record<string, any>): K8sObject => ({ apiVersion: "networking.istio.io/v1alpha3", kind: "ServiceEntry", metadata: { name: "se", namespace: "apps" }, spec });
+        const rows: [string, () => Promise<Violation[]>, string][] = [
+            ["inject label false", () => check([workload("Deployment", "w", "apps", { labels: { "sidecar.istio.io/inject": "false" } })]), "sidecar-injection-required"],
+            ["inject annotation (deprecated form)", () => check([workload("Pod", "w", "apps", { annotations: { "sidecar.istio.io/inject": "false" } })]), "sidecar-injection-required"],
+            ["namespace with injection switched off", () => check([{ apiVersion: "v1", kind: "Namespace", metadata: { name: "apps", labels: { "istio-injection": "disabled" } } }]), "sidecar-injection-required"],
+            ["istio.io/dataplane-mode: none (ambient)", () => check([workload("Job", "w", "apps", { labels: { "istio.io/dataplane-mode": "none" } })]), "sidecar-injection-required"],
+            ["hostNetwork: true", () => check([workload("DaemonSet", "w", "apps", { spec: { hostNetwork: true } })]), "no-proxy-escape-privileges"],
+            ["excludeOutboundIPRanges", () => check([workload("StatefulSet", "w", "apps", { annotations: { "traffic.sidecar.istio.io/excludeOutboundIPRanges": "0.0.0.0/0" } })]), "no-traffic-capture-exclusions"],
+            ["includeOutboundIPRanges empty", () => check([workload("ReplicaSet", "w", "apps", { annotations: { "traffic.sidecar.istio.io/includeOutboundIPRanges": "" } })]), "no-traffic-capture-exclusions"],
+            ["excludeOutboundPorts", () => check([workload("CronJob", "w", "apps", { annotations: { "traffic.sidecar.istio.io/excludeOutboundPorts": "443" } })]), "no-traffic-capture-exclusions"],
+            ["includeOutboundPorts", () => check([workload("Job", "w", "apps", { annotations: { "traffic.sidecar.istio.io/includeOutboundPorts": "8080" } })]), "no-traffic-capture-exclusions"],
+            ["excludeInterfaces", () => check([workload("Pod", "w", "apps", { annotations: { "traffic.sidecar.istio.io/excludeInterfaces": "net1" } })]), "no-traffic-capture-exclusions"],
+            ["kubevirtInterfaces", () => check([workload("Pod", "w", "apps", { annotations: { "traffic.sidecar.istio.io/kubevirtInterfaces": "net1" } })]), "no-traffic-capture-exclusions"],
+            ["sidecar.istio.io/interceptionMode", () => check([workload("Deployment", "w", "apps", { annotations: { "sidecar.istio.io/interceptionMode": "TPROXY" } })]), "sidecar-injection-required"],
+            ["mesh-wide global.proxy.includeIPRanges", () => runPolicies([release("istiod", { global: { proxy: { includeIPRanges: "10.0.0.0/8" } } })]), "no-traffic-capture-exclusions"],
+            ["mesh-wide global.proxy.excludeIPRanges", () => runPolicies([release("istiod", { global: { proxy: { excludeIPRanges: "0.0.0.0/0" } } })]), "no-traffic-capture-exclusions"],
+            ["UID 1337 in a container", () => check([workload("Deployment", "w", "apps", { spec: { containers: [{ name: "a", image: "a", securityContext: { runAsUser: 1337 } }] } })]), "no-proxy-escape-privileges"],
+            ["GID 1337 in an init container", () => check([workload("Deployment", "w", "apps", { spec: { initContainers: [{ name: "i", image: "i", securityContext: { runAsGroup: 1337 } }] } })]), "no-proxy-escape-privileges"],
+            ["NET_ADMIN", () => check([workload("Pod", "w", "apps", { spec: { containers: [{ name: "a", image: "a", securityContext: { capabilities: { add: ["NET_ADMIN"] } } }] } })]), "no-proxy-escape-privileges"],
+            ["NET_RAW", () => check([workload("Pod", "w", "apps", { spec: { containers: [{ name: "a", image: "a", securityContext: { capabilities: { add: ["NET_RAW"] } } }] } })]), "no-proxy-escape-privileges"],
+            ["privileged", () => check([workload("Pod", "w", "apps", { spec: { containers: [{ name: "a", image: "a", securityContext: { privileged: true } }] } })]), "no-proxy-escape-privileges"],
+            ["ALLOW_ANY in the mesh config", () => runPolicies([release("istiod", { meshConfig: { outboundTrafficPolicy: { mode: "ALLOW_ANY" } } })]), "registry-only-outbound"],
+            ["ALLOW_ANY in a Sidecar", () => check([{ apiVersion: "networking.istio.io/v1beta1", kind: "Sidecar", metadata: { name: "s", namespace: "apps" }, spec: { outboundTrafficPolicy: { mode: "ALLOW_ANY" } } }]), "registry-only-outbound"],
+            ["ServiceEntry resolution NONE, TCP, no addresses", () => check([se({ hosts: ["db.example.com"], resolution: "NONE", ports: [{ number: 3306, name: "tcp", protocol: "TCP" }] })]), "no-open-service-entry"],
+            ["ServiceEntry host *", () => check([se({ hosts: ["*"], resolution: "DNS", ports: [{ number: 443, name: "tls", protocol: "TLS" }] })]), "no-open-service-entry"],
+            ["wildcard ServiceEntry reached directly (SNI spoofing)", () => check([se({ hosts: ["*.example.com"], ports: [{ number: 443, name: "tls", protocol: "TLS" }] })]), "service-entry-via-egress-gateway"],
+            ["NetworkPolicy opening external CIDRs", () => check([np([{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }])]), "no-external-egress-networkpolicy"],
+            ["NetworkPolicy opening all egress", () => check([np([{}])]), "no-external-egress-networkpolicy"],
+        ];
+        for (const [vector, run, policy] of rows) {
+            it(`${vector} → ${policy} (mandatory)`, async function () {
+                const vs = only(await run(), policy);
+                assert.ok(vs.length >= 1, `${vector} is caught by ${policy}`);
+                assert.ok(vs.every((v) => v.enforcementLevel === "mandatory"));
+            });
+        }
+    });
 });

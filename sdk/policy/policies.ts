@@ -64,6 +64,8 @@ interface ResourceRuleSpec {
     scopeByNamespace: "workloads" | "exempt-only";
     /** The kinds the rule looks at, decided from the type token before any prop is read. */
     appliesTo: (kind: string) => boolean;
+    /** Kinds judged whatever their namespace (mesh-wide settings, e.g. the istiod release in istio-system). */
+    meshWide?: (kind: string) => boolean;
     check: ObjectRule;
 }
 
@@ -92,7 +94,7 @@ function resourcePolicy(spec: ResourceRuleSpec): ResourceValidationPolicy {
             const view = viewOf(args);
             if (!view) return;
             const scopeNs = view.kind === "Namespace" ? view.name : view.namespace;
-            if (scopeNs !== undefined) {
+            if (scopeNs !== undefined && !spec.meshWide?.(view.kind)) {
                 if (cfg.exemptNamespaces.includes(scopeNs)) return;
                 if (spec.scopeByNamespace === "workloads" && cfg.gatewayNamespaces.includes(scopeNs)) return;
             }
@@ -214,6 +216,7 @@ export const sidecarInjectionRequired = resourcePolicy({
 export const noTrafficCaptureExclusions = resourcePolicy({
     name: "no-traffic-capture-exclusions",
     appliesTo: (k) => isWorkloadKind(k) || k === "Release",
+    meshWide: (k) => k === "Release",
     description: "Outbound traffic must not be excluded from the sidecar's capture (IP ranges, ports, interfaces).",
     enforcementLevel: "mandatory",
     remediationSteps:
