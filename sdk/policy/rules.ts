@@ -552,6 +552,22 @@ export function serviceEntryRoutingFindings(objects: StackObject[], cfg: GuardCo
     const waypointNamespaces = new Set(
         objects.filter((o) => o.kind === "Namespace" && !o.patch && waypointLabel(o.props?.metadata?.labels)).map((o) => o.name),
     );
+    // VirtualServices by exact host; wildcard (or `*`) hosts are checked against every ServiceEntry host.
+    const exactRoutes = new Map<string, ReturnType<typeof routeBlocks>[]>();
+    const wildcardRoutes: ReturnType<typeof routeBlocks>[] = [];
+    for (const r of routes) {
+        if (r.hosts.some((h) => h.includes("*"))) wildcardRoutes.push(r);
+        for (const h of r.hosts.filter((x) => !x.includes("*"))) {
+            const list = exactRoutes.get(h) ?? [];
+            list.push(r);
+            exactRoutes.set(h, list);
+        }
+    }
+    const routesFor = (host: string) => {
+        const found = new Set(exactRoutes.get(host) ?? []);
+        for (const r of wildcardRoutes) if (r.hosts.some((h) => hostCovers(h, host))) found.add(r);
+        return found;
+    };
     const gaRoutes = gatewayApiRoutes(objects);
     const gatewayApiGateways = objects
         .filter((o) => o.group === GATEWAY_API && o.kind === "Gateway" && !o.patch)
@@ -572,8 +588,7 @@ export function serviceEntryRoutingFindings(objects: StackObject[], cfg: GuardCo
             const wildcard = host.includes("*");
             let meshLeg = false;
             let gatewayLeg = false;
-            for (const r of routes) {
-                if (!r.hosts.some((h) => hostCovers(h, host))) continue;
+            for (const r of routesFor(host)) {
                 for (const b of r.blocks) {
                     if (b.gateways.includes("mesh") && b.destinations.some((d) => facts.serviceHosts.has(fqdn(d, b.vsNamespace)))) {
                         meshLeg = true;
