@@ -319,6 +319,17 @@ describe("policy rules", function () {
             const wildcardOnly = only(await check([se("*.example.com", { resolution: "NONE" }), gateway, vs("*.example.com", GW_HOST, "*.example.com")]), P);
             assert.strictEqual(wildcardOnly.length, 1, "a wildcard's gateway leg needs a concrete upstream");
         });
+        it("needs the mesh leg to be visible wherever the ServiceEntry is (VirtualService exportTo)", async function () {
+            const hidden = vs("api.example.com", GW_HOST, "api.example.com");
+            hidden.spec.exportTo = ["."];
+            const vs1 = only(await check([se("api.example.com"), gateway, hidden]), P);
+            assert.strictEqual(vs1.length, 1, "sidecars outside istio-egress do not see the VirtualService");
+            assert.match(vs1[0].message, /from the mesh to the egress gateway's Service/);
+            const narrowSe = se("api.example.com", { exportTo: [".", "shop"] });
+            const vsShop = vs("api.example.com", GW_HOST, "api.example.com");
+            vsShop.spec.exportTo = ["shop", "istio-egress", "other"];
+            assert.deepStrictEqual(only(await check([narrowSe, gateway, vsShop]), P), []);
+        });
         it("ignores MESH_INTERNAL entries and exempt namespaces; honours configured gateway Service hosts", async function () {
             assert.deepStrictEqual(only(await check([se("db.internal", { location: "MESH_INTERNAL" }, "apps")]), P), []);
             assert.deepStrictEqual(only(await check([se("api.example.com", {}, "legacy")], { [P]: { exemptNamespaces: ["legacy"] } }), P), []);

@@ -462,7 +462,7 @@ interface RouteBlock {
     vsNamespace: string;
 }
 
-function routeBlocks(vs: StackObject): { hosts: string[]; blocks: RouteBlock[] } {
+function routeBlocks(vs: StackObject): { hosts: string[]; blocks: RouteBlock[]; exportTo: string[] | undefined } {
     const spec = vs.props?.spec;
     const ns = vs.namespace ?? "default";
     const vsGateways = asArray(spec?.gateways).map(String);
@@ -481,7 +481,16 @@ function routeBlocks(vs: StackObject): { hosts: string[]; blocks: RouteBlock[] }
             blocks.push({ gateways: [...gateways], destinations, vsNamespace: ns });
         }
     }
-    return { hosts: asArray(spec?.hosts).map(String), blocks };
+    // exportTo: where sidecars see this VirtualService ("." is its own namespace; empty or "*" is everywhere).
+    const exportTo = asArray(spec?.exportTo).map((e) => (String(e) === "." ? ns : String(e)));
+    return { hosts: asArray(spec?.hosts).map(String), blocks, exportTo: exportTo.length === 0 || exportTo.includes("*") ? undefined : exportTo };
+}
+
+/** Is a VirtualService exported to at least every namespace the ServiceEntry is exported to? */
+function seenWherever(vsExportTo: string[] | undefined, seExportTo: string[] | undefined): boolean {
+    if (vsExportTo === undefined) return true;
+    if (seExportTo === undefined) return false;
+    return seExportTo.every((n) => vsExportTo.includes(n));
 }
 
 function waypointLabel(labels: any): boolean {
@@ -584,13 +593,14 @@ export function serviceEntryRoutingFindings(objects: StackObject[], cfg: GuardCo
         if (waypointLabel(se.props?.metadata?.labels) || waypointNamespaces.has(ns)) continue;
         const exportTo = asArray(spec?.exportTo).map(String);
         if (exportTo.length > 0 && exportTo.every((e) => facts.namespaces.has(e === "." ? ns : e))) continue;
+        const seExport = exportTo.length === 0 || exportTo.includes("*") ? undefined : exportTo.map((e) => (e === "." ? ns : e));
         for (const host of asArray(spec?.hosts).map(String)) {
             const wildcard = host.includes("*");
             let meshLeg = false;
             let gatewayLeg = false;
             for (const r of routesFor(host)) {
                 for (const b of r.blocks) {
-                    if (b.gateways.includes("mesh") && b.destinations.some((d) => facts.serviceHosts.has(fqdn(d, b.vsNamespace)))) {
+                    if (b.gateways.includes("mesh") && seenWherever(r.exportTo, seExport) && b.destinations.some((d) => facts.serviceHosts.has(fqdn(d, b.vsNamespace)))) {
                         meshLeg = true;
                     }
                     if (b.gateways.some((g) => isEgressGatewayRef(g, b.vsNamespace))) {
