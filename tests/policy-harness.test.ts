@@ -32,6 +32,7 @@ describe("policy harness", function () {
                 "no-traffic-capture-exclusions",
                 "no-proxy-escape-privileges",
                 "no-external-egress-networkpolicy",
+                "no-gateway-impersonation",
                 "namespace-default-deny-egress",
                 "registry-only-outbound",
                 "no-open-service-entry",

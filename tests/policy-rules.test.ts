@@ -194,6 +194,28 @@ describe("policy rules", function () {
         });
     });
 
+    describe("no-gateway-impersonation", function () {
+        const P = "no-gateway-impersonation";
+        const gatewayLabels = { istio: "egressgateway" };
+        it("flags application pods carrying the gateway's labels, in any namespace (the gateway's included)", async function () {
+            for (const [kind, ns] of [["Deployment", "apps"], ["Pod", "istio-egress"], ["CronJob", "default"]] as const) {
+                const vs = await findings(P, workload(kind, "fake", ns, { labels: gatewayLabels }));
+                assert.strictEqual(vs.length, 1, `${kind} in ${ns}`);
+                assert.match(vs[0].message, /carry the egress gateway's labels \(istio: egressgateway\)/);
+            }
+        });
+        it("passes the gateway's own pods and pods without those labels", async function () {
+            const real = workload("Deployment", "istio-egressgateway", "edge", { labels: gatewayLabels, spec: { containers: [{ name: "istio-proxy", image: "auto" }] } });
+            assert.deepStrictEqual(await findings(P, real), []);
+            assert.deepStrictEqual(await findings(P, workload("Deployment", "web", "apps", { labels: { istio: "ingressgateway" } })), []);
+        });
+        it("closes the NetworkPolicy exemption: a policy for the gateway's labels is fine, an impostor under it is not", async function () {
+            const np: K8sObject = { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "gw-internet", namespace: "apps" }, spec: { podSelector: { matchLabels: gatewayLabels }, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }] } };
+            const vs = await check([np, workload("Deployment", "fake", "apps", { labels: gatewayLabels }), defaultDeny("apps")]);
+            assert.deepStrictEqual(vs.map((v) => `${v.policy} ${v.resource.kind}/${v.resource.name}`), ["no-gateway-impersonation Deployment/fake"]);
+        });
+    });
+
     describe("namespace-default-deny-egress (stack)", function () {
         const P = "namespace-default-deny-egress";
         it("flags each workload of an application namespace without a default-deny egress policy", async function () {
@@ -472,6 +494,7 @@ describe("policy rules", function () {
             ["wildcard ServiceEntry reached directly (SNI spoofing)", () => check([se({ hosts: ["*.example.com"], ports: [{ number: 443, name: "tls", protocol: "TLS" }] })]), "service-entry-via-egress-gateway"],
             ["NetworkPolicy opening external CIDRs", () => check([np([{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }])]), "no-external-egress-networkpolicy"],
             ["NetworkPolicy opening all egress", () => check([np([{}])]), "no-external-egress-networkpolicy"],
+            ["pods posing as the egress gateway (its NetworkPolicy applies to them)", () => check([workload("Deployment", "w", "apps", { labels: { istio: "egressgateway" } })]), "no-gateway-impersonation"],
         ];
         for (const [vector, run, policy] of rows) {
             it(`${vector} → ${policy} (mandatory)`, async function () {

@@ -33,6 +33,7 @@ import {
     gatewayFacts,
     gatewayServiceProblems,
     gatewayTlsProblems,
+    impersonationProblems,
     networkPolicyProblems,
     openServiceEntryProblems,
     serviceEntryRoutingFindings,
@@ -213,6 +214,19 @@ export const sidecarInjectionRequired = resourcePolicy({
     check: (o, cfg) => sidecarInjectionProblems(o.kind, o.props, cfg),
 });
 
+export const noGatewayImpersonation = resourcePolicy({
+    name: "no-gateway-impersonation",
+    appliesTo: isWorkloadKind,
+    description: "Only the egress gateway's own pods may carry the egress gateway's labels.",
+    enforcementLevel: "mandatory",
+    remediationSteps:
+        "Remove the egress gateway's labels from pods that are not the gateway; the gateway's NetworkPolicy, Service and AuthorizationPolicies select pods by them.",
+    config: ["exemptNamespaces", "gatewayLabels"],
+    configDefaults: { exemptNamespaces: [] },
+    scopeByNamespace: "exempt-only",
+    check: (o, cfg) => impersonationProblems(o.kind, o.props, cfg),
+});
+
 export const noTrafficCaptureExclusions = resourcePolicy({
     name: "no-traffic-capture-exclusions",
     appliesTo: (k) => isWorkloadKind(k) || k === "Release",
@@ -330,6 +344,7 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     noTrafficCaptureExclusions,
     noProxyEscapePrivileges,
     noExternalEgressNetworkPolicy,
+    noGatewayImpersonation,
     namespaceDefaultDenyEgress,
     registryOnlyOutbound,
     noOpenServiceEntry,

@@ -109,6 +109,29 @@ export function sidecarInjectionProblems(kind: string, obj: any, cfg: GuardConfi
 }
 
 // ------------------------------------------------------------------------------------------------------------
+// no-gateway-impersonation
+// ------------------------------------------------------------------------------------------------------------
+
+/**
+ * Pods that carry the egress gateway's labels without being the gateway (only Istio's proxy container). The
+ * gateway's NetworkPolicy, AuthorizationPolicies and Service select pods by those labels, so an impostor would get
+ * the gateway's internet access and receive the mesh's egress traffic.
+ */
+export function impersonationProblems(kind: string, obj: any, cfg: GatewayLabelsConfig): string[] {
+    const out: string[] = [];
+    for (const t of podTemplatesOf(kind, obj)) {
+        if (!labelsMatch(cfg.gatewayLabels, t.metadata?.labels)) continue;
+        if (isGatewayPod(t.metadata, t.spec, cfg.gatewayLabels)) continue;
+        const where = t.path.replace(/\.spec$/, "").replace(/^spec$/, "");
+        const labels = Object.entries(cfg.gatewayLabels).map(([k, v]) => `${k}: ${v}`).join(", ");
+        out.push(`${where ? `${where}.` : ""}metadata.labels carry the egress gateway's labels (${labels}) but the pod runs other containers than Istio's proxy: the gateway's NetworkPolicy, Service and AuthorizationPolicies would apply to it; remove those labels.`);
+    }
+    return out;
+}
+
+type GatewayLabelsConfig = Pick<GuardConfig, "gatewayLabels">;
+
+// ------------------------------------------------------------------------------------------------------------
 // no-traffic-capture-exclusions
 // ------------------------------------------------------------------------------------------------------------
 
