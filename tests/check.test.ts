@@ -85,6 +85,9 @@ describe("istio-egress check", function () {
         assert.strictEqual(nokind.code, 2);
         assert.match(nokind.err, /nokind\.yaml:6: document has no apiVersion\/kind/);
         const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "check-"));
+        const empty = await run([tmp]);
+        assert.strictEqual(empty.code, 2, "a directory without YAML fails closed");
+        assert.match(empty.err, /no \*\.yaml or \*\.yml files in /);
         fs.writeFileSync(path.join(tmp, "cfg.json"), JSON.stringify({ "no-proxy-escape-privileges": { exemptNamespaces: "shop" } }));
         const badCfg = await run(["--config", path.join(tmp, "cfg.json"), path.join(FIX, "clean")]);
         assert.strictEqual(badCfg.code, 2);

@@ -149,6 +149,10 @@ export async function main(argv: string[]): Promise<number> {
             }
         }
         const files = opts.paths.flatMap(yamlFiles);
+        if (files.length === 0) {
+            // Fail closed: a CI job pointed at the wrong directory must not pass silently.
+            throw new InputError(`no *.yaml or *.yml files in ${opts.paths.join(", ")}`);
+        }
         const objects = files.flatMap(readManifests);
         const violations = await runPolicies(fromManifests(objects), { config });
         if (opts.json) {
