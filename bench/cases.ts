@@ -1,0 +1,194 @@
+/**
+ * The timed cases, run in-process (each in its own child process, see child.ts). Every case builds its input
+ * first and times only the work being compared: a Pulumi program under the mock engine, or `runPolicies`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { runProgram, CapturedResource } from "../sdk/engine/mock-engine";
+import { EgressGateway } from "../sdk/component";
+import type { EgressGatewayArgs } from "../sdk/args";
+import { policies as packPolicies } from "../sdk/policy/policies";
+import { fromManifests, runPolicies } from "../sdk/policy/harness";
+import type { Policies, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { COMPONENT_NAME, FloorObject, HOST_SHAPES, HostShape, componentArgs, floorPlan, hostArgs, kindCounts, protectedNamespaceName, syntheticStack } from "./workloads";
+
+/** Both programs run as a `pulumi preview` would in CI. */
+export const ENGINE_OPTIONS = { preview: true, project: "bench", stack: "bench" } as const;
+
+export type ComponentSubject = "component" | "floor";
+
+export interface ComponentMeasurement {
+    subject: ComponentSubject;
+    hosts: number;
+    namespaces: number;
+    ms: number;
+    /** Every resource registered (the stack, the parent and its children). */
+    registered: number;
+    /** Children of the component (or of the floor's parent). */
+    children: number;
+    /** Children living in a protected namespace. */
+    perNamespace: number;
+    /** Children that belong to one host (annotated with it). */
+    perHost: number;
+    /** The rest: gateway namespace, release, gateway lock-down, shared Gateway and DestinationRule. */
+    shared: number;
+    /** Children per host, by host shape (the same for every host of a shape). */
+    perHostByShape: Partial<Record<HostShape, number>>;
+    /** Children by type token. */
+    types: Record<string, number>;
+    /** Dependency edges the children declare (sum of `dependencies` lengths). */
+    dependencyEdges: number;
+}
+
+const HOST_ANNOTATION = "istio-egress.io/host";
+
+/** Splits a case's children into per-namespace, per-host and shared, and counts per host shape. */
+export function classifyChildren(children: CapturedResource[], hosts: number, namespaces: number) {
+    const protectedNs = new Set(Array.from({ length: namespaces }, (_, i) => protectedNamespaceName(i)));
+    const shapeOf = new Map<string, HostShape>();
+    for (let i = 0; i < hosts; i++) shapeOf.set(hostArgs(i, namespaces).host, HOST_SHAPES[i % HOST_SHAPES.length]);
+    const byHost = new Map<string, number>();
+    let perNamespace = 0;
+    let perHost = 0;
+    for (const c of children) {
+        const meta = c.inputs?.metadata ?? {};
+        const host = meta.annotations?.[HOST_ANNOTATION];
+        if (typeof meta.namespace === "string" && protectedNs.has(meta.namespace)) {
+            perNamespace++;
+        } else if (typeof host === "string") {
+            perHost++;
+            byHost.set(host, (byHost.get(host) ?? 0) + 1);
+        }
+    }
+    const perHostByShape: Partial<Record<HostShape, number>> = {};
+    for (const [host, count] of byHost) {
+        const shape = shapeOf.get(host);
+        if (!shape) throw new Error(`a child is annotated with host ${host}, which the case did not ask for`);
+        const prev = perHostByShape[shape];
+        if (prev !== undefined && prev !== count) {
+            throw new Error(`hosts of shape ${shape} do not all get the same number of children (${prev} and ${count})`);
+        }
+        perHostByShape[shape] = count;
+    }
+    if (byHost.size !== hosts) throw new Error(`${byHost.size} of ${hosts} hosts have children of their own`);
+    return { perNamespace, perHost, shared: children.length - perNamespace - perHost, perHostByShape };
+}
+
+/** The floor: the same objects, registered directly with the same classes under one ComponentResource parent. */
+function floorProgram(args: EgressGatewayArgs): () => void {
+    const plan = floorPlan(args);
+    return () => {
+        const parent = new pulumi.ComponentResource("bench:index:RawResources", COMPONENT_NAME, {});
+        const child = { parent };
+        const register = (o: FloorObject, opts: pulumi.CustomResourceOptions) => {
+            const { apiVersion, kind, metadata, spec } = o.object;
+            switch (`${apiVersion}/${kind}`) {
+                case "v1/Namespace":
+                    return new k8s.core.v1.Namespace(o.name, { metadata }, opts);
+                case "networking.k8s.io/v1/NetworkPolicy":
+                    return new k8s.networking.v1.NetworkPolicy(o.name, { metadata, spec }, opts);
+                default:
+                    return new k8s.apiextensions.CustomResource(o.name, { apiVersion, kind, metadata, spec }, opts);
+            }
+        };
+        register(plan.namespace, child);
+        plan.gatewayNamespace.forEach((o) => register(o, child));
+        // A hand-written program would still order the rollout; it needs one edge per resource for that.
+        const release = new k8s.helm.v3.Release(plan.release.name, plan.release.args as k8s.helm.v3.ReleaseArgs, child);
+        plan.routes.forEach((o) => register(o, { ...child, dependsOn: [release] }));
+        plan.protectedNamespaces.forEach((o) => register(o, { ...child, dependsOn: [release] }));
+    };
+}
+
+/** Runs one component case: the component (`component`) or the floor (`floor`), timed around `runProgram`. */
+export async function componentCase(hosts: number, namespaces: number, subject: ComponentSubject): Promise<ComponentMeasurement> {
+    const args = componentArgs(hosts, namespaces);
+    const program = subject === "component" ? () => void new EgressGateway(COMPONENT_NAME, args) : floorProgram(args);
+    const start = process.hrtime.bigint();
+    const result = await runProgram(program, ENGINE_OPTIONS);
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+
+    const parentType = subject === "component" ? "istio-egress:index:EgressGateway" : "bench:index:RawResources";
+    const parent = result.resources.find((r) => r.type === parentType);
+    if (!parent) throw new Error(`${subject}: no ${parentType} was registered`);
+    const children = result.resources.filter((r) => r.parent === parent.urn);
+    const nested = result.resources.filter((r) => r.parent !== parent.urn && r.parent !== "" && r.urn !== parent.urn && r.type !== "pulumi:pulumi:Stack");
+    if (nested.length > 0) throw new Error(`${subject}: ${nested.length} resources are nested below the children (e.g. ${nested[0].urn})`);
+    return {
+        subject,
+        hosts,
+        namespaces,
+        ms,
+        registered: result.resources.length,
+        children: children.length,
+        ...classifyChildren(children, hosts, namespaces),
+        types: kindCounts(children.map((c) => ({ kind: c.type }))),
+        dependencyEdges: children.reduce((n, c) => n + c.dependencies.length, 0),
+    };
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// The policy pack
+// -------------------------------------------------------------------------------------------------------------
+
+export type PackSubject = "pack" | "noop";
+
+export interface PackMeasurement {
+    subject: PackSubject;
+    size: number;
+    ms: number;
+    resources: number;
+    policies: number;
+    violations: number;
+    mandatory: number;
+    kinds: Record<string, number>;
+}
+
+function isStack(p: any): p is StackValidationPolicy {
+    return typeof p.validateStack === "function";
+}
+
+let touched = 0;
+
+/**
+ * A pack with the same policies (names, kinds, config schemas, levels) whose validations only read each
+ * resource's `metadata` through the analyzer's proxy: what the harness itself costs.
+ */
+export function noopPolicies(policies: Policies = packPolicies): Policies {
+    return policies.map((p): ResourceValidationPolicy | StackValidationPolicy => {
+        const base = { name: p.name, description: p.description, enforcementLevel: p.enforcementLevel, configSchema: p.configSchema };
+        if (isStack(p)) {
+            return {
+                ...base,
+                validateStack: (args) => {
+                    for (const r of args.resources) if (r.props.metadata) touched++;
+                },
+            };
+        }
+        return {
+            ...base,
+            validateResource: (args) => {
+                if (args.props.metadata) touched++;
+            },
+        };
+    });
+}
+
+/** Runs one pack case: the real pack (`pack`) or the no-op pack (`noop`) over the same stack of `size` resources. */
+export async function packCase(size: number, subject: PackSubject): Promise<PackMeasurement> {
+    const resources = syntheticStack(size, fromManifests);
+    const policies = subject === "pack" ? packPolicies : noopPolicies(packPolicies);
+    const start = process.hrtime.bigint();
+    const violations = await runPolicies(resources, { policies });
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    return {
+        subject,
+        size,
+        ms,
+        resources: resources.length,
+        policies: policies.length,
+        violations: violations.length,
+        mandatory: violations.filter((v) => v.enforcementLevel === "mandatory").length,
+        kinds: kindCounts(resources.map((r) => ({ kind: r.type.split(":").pop()! }))),
+    };
+}

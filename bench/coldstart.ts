@@ -1,0 +1,31 @@
+/**
+ * Cold start in a fresh process: `node dist/bench/coldstart.js package|raw`. Times the `require` of the package
+ * (`dist/sdk/index.js`) or of the raw @pulumi/pulumi and @pulumi/kubernetes modules it uses, then touches the
+ * @pulumi/kubernetes classes the component registers (the SDK loads them lazily, on first use) so both sides load
+ * the same code. Prints one JSON line: `{ms, maxRssKiB}`. Imports nothing at the top on purpose.
+ */
+import * as path from "path";
+
+export type ColdStartSubject = "package" | "raw";
+
+function load(subject: ColdStartSubject): void {
+    if (subject === "package") {
+        require(path.resolve(__dirname, "../sdk/index.js"));
+    } else if (subject === "raw") {
+        require("@pulumi/pulumi");
+    } else {
+        throw new Error(`unknown cold-start subject ${JSON.stringify(subject)} (package or raw)`);
+    }
+    const k8s = require("@pulumi/kubernetes");
+    for (const cls of [k8s.core.v1.Namespace, k8s.networking.v1.NetworkPolicy, k8s.apiextensions.CustomResource, k8s.helm.v3.Release]) {
+        if (typeof cls !== "function") throw new Error("a @pulumi/kubernetes class the component uses did not load");
+    }
+}
+
+if (require.main === module) {
+    const subject = process.argv[2] as ColdStartSubject;
+    const start = process.hrtime.bigint();
+    load(subject);
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    process.stdout.write(JSON.stringify({ subject, ms, maxRssKiB: process.resourceUsage().maxRSS }) + "\n");
+}
