@@ -219,6 +219,27 @@ describe("policy harness", function () {
         }
     });
 
+    describe("a gateway with a custom namespace and custom labels", function () {
+        it("needs gatewayNamespaces/gatewayLabels in the pack config, and then passes", async function () {
+            const { EgressGateway } = await import("../sdk/component.js");
+            const r = await runProgram(() => {
+                new EgressGateway("egress", {
+                    gateway: { namespace: "edge", labels: { app: "corp-egress" } },
+                    hosts: [{ host: "api.example.com", mode: "TLS_ORIGINATION" as any, allow: [{ namespaces: ["shop"] }] }],
+                    lockdown: { namespaces: [{ name: "shop" }] },
+                });
+            });
+            const unconfigured = await runPolicies(fromCaptured(r.resources));
+            assert.ok(unconfigured.length > 0);
+            assert.ok(unconfigured.every((v) => v.policy === "no-external-egress-networkpolicy" && v.resource.namespace === "edge"), JSON.stringify(unconfigured.map((v) => v.policy)));
+            const labels = { gatewayLabels: { app: "corp-egress" }, gatewayNamespaces: ["edge"] };
+            const config = Object.fromEntries(
+                policies.filter((p) => p.configSchema?.properties.gatewayLabels).map((p) => [p.name, p.configSchema?.properties.gatewayNamespaces ? labels : { gatewayLabels: labels.gatewayLabels }]),
+            );
+            assert.deepStrictEqual(await runPolicies(fromCaptured(r.resources), { config }), []);
+        });
+    });
+
     describe("fromManifests", function () {
         it("derives Pulumi type tokens and unique URNs; expands kind: List", function () {
             const objs: K8sObject[] = [
