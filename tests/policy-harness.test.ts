@@ -115,6 +115,16 @@ describe("policy harness", function () {
             assert.deepStrictEqual(vs.map((v) => [v.enforcementLevel, v.resource.name]), [["mandatory", "web"], ["advisory", "(stack)"]]);
             assert.match(vs[1].message, /can't run policy 'namespace-default-deny-egress' .* during preview: string value at kubernetes:apps\/v1:Deployment::late \.metadata\.namespace/);
         });
+        it("withholds a stack policy's findings while an object that could satisfy them is unknown (no false mandatory)", async function () {
+            const np = fromManifests([defaultDeny("shop")])[0];
+            np.props = JSON.parse(JSON.stringify(np.props));
+            np.props.spec.policyTypes = UNKNOWN;
+            const vs = byPolicy(await runPolicies([np, ...fromManifests([unprotected])]), "namespace-default-deny-egress");
+            assert.deepStrictEqual(vs.map((v) => v.enforcementLevel), ["advisory"]);
+            assert.match(vs[0].message, /NetworkPolicy::shop\/default-deny-egress \.spec\.policyTypes can't be known/);
+            // once known, the same stack is judged: the policy is a default-deny, so nothing to report
+            assert.deepStrictEqual(byPolicy(await runPolicies(fromManifests([defaultDeny("shop"), unprotected])), "namespace-default-deny-egress"), []);
+        });
     });
 
     describe("analyzer semantics for any policy", function () {

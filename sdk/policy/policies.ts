@@ -115,6 +115,11 @@ interface StackRuleSpec {
     configDefaults?: Partial<GuardConfig>;
     /** The kinds the rule looks at (other resources' props are never read). */
     appliesTo: (kind: string) => boolean;
+    /**
+     * The kinds the rule reports on. While an object of another kind (one that could satisfy a requirement, like a
+     * default-deny NetworkPolicy) has unknown values, findings are withheld: they could be false.
+     */
+    subjects: (kind: string) => boolean;
     check: (objects: StackObject[], cfg: GuardConfig) => { urn: string; message: string }[];
 }
 
@@ -126,7 +131,12 @@ function isUnknownValueError(e: any): boolean {
  * The stack's Kubernetes objects. A resource whose identifying fields (namespace, name) are unknown during
  * preview is left out and its error kept, so the rest of the stack is still judged.
  */
-function stackObjects(args: StackValidationArgs, appliesTo: (kind: string) => boolean, unknowns: unknown[]): StackObject[] {
+interface UnknownRead {
+    error: unknown;
+    kind: string;
+}
+
+function stackObjects(args: StackValidationArgs, appliesTo: (kind: string) => boolean, unknowns: UnknownRead[]): StackObject[] {
     const out: StackObject[] = [];
     for (const r of args.resources) {
         try {
@@ -139,7 +149,7 @@ function stackObjects(args: StackValidationArgs, appliesTo: (kind: string) => bo
             out.push({ ...view, patch: gvk.kind.endsWith("Patch"), urn: r.urn });
         } catch (e) {
             if (!isUnknownValueError(e)) throw e;
-            unknowns.push(locate(e, r.type, r.name));
+            unknowns.push({ error: locate(e, r.type, r.name), kind: isHelmRelease(r.type) ? "Release" : (kindOf(r.type) ?? "") });
         }
     }
     return out;
@@ -162,7 +172,7 @@ function stackPolicy(spec: StackRuleSpec): StackValidationPolicy {
         configSchema: schema,
         validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
             const cfg = readConfig(spec.name, schema, args.getConfig<Record<string, any>>());
-            const unknowns: unknown[] = [];
+            const unknowns: UnknownRead[] = [];
             const objects = stackObjects(args, spec.appliesTo, unknowns);
             // Judge what is known; an object whose fields the rule reads are unknown is retried alone to find it.
             let findings: { urn: string; message: string }[];
@@ -177,11 +187,11 @@ function stackPolicy(spec: StackRuleSpec): StackValidationPolicy {
                         return true;
                     } catch (err) {
                         if (!isUnknownValueError(err)) throw err;
-                        unknowns.push(locate(err, o.type, o.urn.split("::").pop() ?? o.name));
+                        unknowns.push({ error: locate(err, o.type, o.urn.split("::").pop() ?? o.name), kind: o.kind });
                         return false;
                     }
                 });
-                if (unknowns.length === before) unknowns.push(e);
+                if (unknowns.length === before) unknowns.push({ error: e, kind: "" });
                 try {
                     findings = spec.check(known, cfg);
                 } catch (err) {
@@ -189,12 +199,15 @@ function stackPolicy(spec: StackRuleSpec): StackValidationPolicy {
                     findings = [];
                 }
             }
-            for (const f of findings) {
-                reportViolation(f.message, f.urn);
+            const reliable = unknowns.every((u) => spec.subjects(u.kind));
+            if (reliable) {
+                for (const f of findings) {
+                    reportViolation(f.message, f.urn);
+                }
             }
             if (unknowns.length > 0) {
                 // The analyzer reports this as an advisory "can't run ... during preview".
-                throw unknowns[0];
+                throw unknowns[0].error;
             }
         },
     };
@@ -267,6 +280,7 @@ export const noExternalEgressNetworkPolicy = resourcePolicy({
 export const namespaceDefaultDenyEgress = stackPolicy({
     name: "namespace-default-deny-egress",
     appliesTo: (k) => isWorkloadKind(k) || k === "Release" || k === "NetworkPolicy" || k === "Service",
+    subjects: isWorkloadKind,
     description: "Every application namespace the stack deploys workloads to must have a default-deny egress NetworkPolicy.",
     enforcementLevel: "mandatory",
     remediationSteps:
@@ -302,6 +316,7 @@ export const noOpenServiceEntry = resourcePolicy({
 export const serviceEntryViaEgressGateway = stackPolicy({
     name: "service-entry-via-egress-gateway",
     appliesTo: (k) => ["ServiceEntry", "VirtualService", "Gateway", "Release", "Service", "Namespace", "HTTPRoute", "TLSRoute", "TCPRoute", "GRPCRoute"].includes(k) || isWorkloadKind(k),
+    subjects: (k) => k === "ServiceEntry",
     description: "Every external (MESH_EXTERNAL) ServiceEntry host must be routed through the egress gateway by a VirtualService.",
     enforcementLevel: "mandatory",
     remediationSteps:
