@@ -557,28 +557,40 @@ function planHost(c: Checker, prefix: string, i: number, h: ExternalHostArgs, gw
     };
 }
 
-/** Ports of the ServiceEntries a host produces, with their protocol, as Istio sees them on the sidecars. */
-export function serviceEntryPorts(h: HostPlan): { number: number; protocol: "HTTP" | "HTTPS" | "TLS" }[] {
-    const ports: { number: number; protocol: "HTTP" | "HTTPS" | "TLS" }[] = [];
-    const add = (number: number, protocol: "HTTP" | "HTTPS" | "TLS") => {
-        if (!ports.some((p) => p.number === number)) ports.push({ number, protocol });
-    };
+/** One port of a host's ServiceEntry, as sidecars see it (`targetPort`: where the host really listens). */
+export interface ServiceEntryPortPlan {
+    number: number;
+    protocol: "HTTP" | "HTTPS" | "TLS";
+    targetPort?: number;
+}
+
+/**
+ * Ports of the ServiceEntries a host produces, with their protocol, as Istio sees them on the sidecars.
+ *
+ * Only the ports the mesh leg routes are declared: an extra port would be a path sidecars pass straight to the
+ * host, outside the gateway (REGISTRY_ONLY lets registered hosts through). So for the origination modes the one
+ * HTTP port the app uses maps to the host's TLS port with `targetPort`, and the gateway originates TLS on it.
+ */
+export function serviceEntryPorts(h: HostPlan): ServiceEntryPortPlan[] {
     switch (h.mode) {
         case EgressMode.Http:
-            add(h.appPort, "HTTP");
-            add(h.targetPort, "HTTP");
-            break;
+            return h.appPort === h.targetPort
+                ? [{ number: h.appPort, protocol: "HTTP" }]
+                : [{ number: h.appPort, protocol: "HTTP", targetPort: h.targetPort }];
         case EgressMode.TlsOrigination:
         case EgressMode.MutualTlsOrigination:
-            add(h.appPort, "HTTP");
-            add(h.targetPort, "HTTPS");
-            break;
+            return [{ number: h.appPort, protocol: "HTTP", targetPort: h.targetPort }];
         case EgressMode.Tls:
-            add(h.appPort, "TLS");
-            if (!h.wildcard) add(h.targetPort, "TLS");
-            break;
+            // A wildcard's traffic lands on its upstream, whose own entry carries the target port.
+            return h.appPort === h.targetPort || h.wildcard
+                ? [{ number: h.appPort, protocol: "TLS" }]
+                : [{ number: h.appPort, protocol: "TLS", targetPort: h.targetPort }];
     }
-    return ports;
+}
+
+/** The port of the host's ServiceEntry the gateway leg routes to (the host's own port is its `targetPort`). */
+export function gatewayLegPort(h: HostPlan): number {
+    return h.wildcard ? h.targetPort : h.appPort;
 }
 
 function planLockdown(c: Checker, args: LockdownArgs, gw: GatewayPlan, hosts: HostPlan[]): LockdownPlan {

@@ -74,11 +74,14 @@ describe("EgressGateway component (mock engine)", function () {
         assert.deepStrictEqual(h.spec.http[0].match, [{ gateways: ["mesh"], port: 80 }]);
         assert.deepStrictEqual(h.spec.http[0].route[0].destination, { host: gwHost, subset: "httpbin-org", port: { number: 80 } });
         assert.deepStrictEqual(h.spec.http[1].route[0].destination, { host: "httpbin.org", port: { number: 80 } });
-        // TLS origination: gateway → host:443, with SIMPLE TLS verifying the host.
-        assert.deepStrictEqual(vs("api.example.com").spec.http[1].route[0].destination, { host: "api.example.com", port: { number: 443 } });
+        // TLS origination: the entry's only port is the app's 80, landing on the host's 443 (targetPort); the
+        // gateway originates SIMPLE TLS there, verifying the host. No port 443 is exposed to sidecars.
+        assert.deepStrictEqual(vs("api.example.com").spec.http[1].route[0].destination, { host: "api.example.com", port: { number: 80 } });
+        const apiEntry = byKind(r.objects, "ServiceEntry").find((o) => o.spec.hosts[0] === "api.example.com")!;
+        assert.deepStrictEqual(apiEntry.spec.ports, [{ number: 80, name: "http-80", protocol: "HTTP", targetPort: 443 }]);
         const orig = byKind(r.objects, "DestinationRule").find((o) => o.spec.host === "api.example.com")!;
         assert.deepStrictEqual(orig.spec.trafficPolicy.portLevelSettings[0], {
-            port: { number: 443 },
+            port: { number: 80 },
             tls: { mode: "SIMPLE", sni: "api.example.com", subjectAltNames: ["api.example.com"], insecureSkipVerify: false },
         });
         // Mutual origination: client credential from the gateway's namespace.

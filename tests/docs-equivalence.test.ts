@@ -118,10 +118,18 @@ function routedPorts(f: HostFacets, entryPorts: PortFacet[]): PortFacet[] {
     return entryPorts.filter((p) => used.has(p.number));
 }
 
-/** The origination settings Istio's docs set (mode, client credential, port), without the hardening extras. */
+/**
+ * The origination settings Istio's docs set (mode, client credential, and the host port TLS is originated to),
+ * without the hardening extras.
+ */
 function originationCore(l: GatewayLegFacet) {
     const o = l.origination;
-    return o ? { mode: o.mode, credentialName: o.credentialName, port: o.port } : undefined;
+    return o ? { mode: o.mode, credentialName: o.credentialName, endpointPort: o.endpointPort } : undefined;
+}
+
+/** Where leg 2 lands: the host and the port it really listens on (an entry's `targetPort` resolved). */
+function landing(l: GatewayLegFacet) {
+    return { host: l.destination.host, endpointPort: l.destination.endpointPort };
 }
 
 // ---- Tests ------------------------------------------------------------------------------------------------------
@@ -286,27 +294,29 @@ describe("docs equivalence: TLS_ORIGINATION (07 A, ServiceEntry of 01)", functio
         const og = only(facets.gatewayLegs, "gateway leg");
         const dg = only(docs.gatewayLegs, "docs gateway leg");
         assert.deepStrictEqual(
-            { route: og.route, port: og.port, servers: og.servers, destination: og.destination, unresolved: og.unresolvedGateways },
-            { route: dg.route, port: dg.port, servers: dg.servers, destination: dg.destination, unresolved: dg.unresolvedGateways },
+            { route: og.route, port: og.port, servers: og.servers, landing: landing(og), unresolved: og.unresolvedGateways },
+            { route: dg.route, port: dg.port, servers: dg.servers, landing: landing(dg), unresolved: dg.unresolvedGateways },
         );
-        assert.deepStrictEqual(dg.destination, { host: CNN, port: 443 }, "07 A switches the port 80 → 443");
+        assert.deepStrictEqual(landing(dg), { host: CNN, endpointPort: 443 }, "07 A switches the port 80 → 443");
     });
 
-    it("the ServiceEntry equals the one 07 A reuses from 01 (80 HTTP + 443 HTTPS, DNS)", function () {
+    it("DIFFERS deliberately from 01/07 A: the ServiceEntry declares only the app's port 80, mapped to 443 (targetPort)", function () {
         needReference(this);
         const doc01 = facetsOf(reference("01").objects, CNN);
         assert.strictEqual(facetsOf(section("07", "A"), CNN).entry, undefined, "07 A does not repeat the ServiceEntry");
         const { facets } = oursFor(SCENARIOS.tlsOrigination);
-        assert.deepStrictEqual(facets.entry, doc01.entry);
-        assert.deepStrictEqual(only(facets.gatewayLegs, "gateway leg").destinationEntry, doc01.entry);
+        // The docs declare 80 HTTP + 443 HTTPS mesh-wide; no mesh route covers 443, so a sidecar would pass the
+        // app's own TLS on 443 straight to the host, skipping the gateway. We declare what the mesh leg routes.
+        assert.deepStrictEqual(doc01.entry!.ports, [{ number: 80, protocol: "HTTP" }, { number: 443, protocol: "HTTPS" }]);
+        assert.deepStrictEqual(facets.entry, { ...doc01.entry, ports: [{ number: 80, protocol: "HTTP", targetPort: 443 }] });
     });
 
-    it("the origination DestinationRule: mode SIMPLE on port 443 as 07 A", function () {
+    it("the origination DestinationRule: mode SIMPLE, TLS originated to the host's port 443 as 07 A", function () {
         needReference(this);
         const docs = only(facetsOf(section("07", "A"), CNN).gatewayLegs, "docs gateway leg");
         const og = only(oursFor(SCENARIOS.tlsOrigination).facets.gatewayLegs, "gateway leg");
         assert.deepStrictEqual(originationCore(og), originationCore(docs));
-        assert.deepStrictEqual(originationCore(og), { mode: "SIMPLE", credentialName: undefined, port: 443 });
+        assert.deepStrictEqual(originationCore(og), { mode: "SIMPLE", credentialName: undefined, endpointPort: 443 });
     });
 
     it("DIFFERS deliberately from 07 A: we also set sni, subjectAltNames and insecureSkipVerify: false (security best practices)", function () {
@@ -331,7 +341,8 @@ describe("docs equivalence: MUTUAL_TLS_ORIGINATION (07 B)", function () {
         assert.deepStrictEqual(om.tls, { mode: "ISTIO_MUTUAL", sni: NGINX });
         const og = only(facets.gatewayLegs, "gateway leg");
         const dg = only(docs.gatewayLegs, "docs gateway leg");
-        assert.deepStrictEqual(og.destination, dg.destination);
+        assert.deepStrictEqual(landing(og), landing(dg));
+        assert.deepStrictEqual(landing(og), { host: NGINX, endpointPort: 443 });
         assert.strictEqual(og.route, dg.route);
         assert.deepStrictEqual(
             og.servers.map((s) => [s.protocol, s.tlsMode]),
@@ -344,7 +355,7 @@ describe("docs equivalence: MUTUAL_TLS_ORIGINATION (07 B)", function () {
         const dg = only(facetsOf(section("07", "B"), NGINX).gatewayLegs, "docs gateway leg");
         const og = only(oursFor(SCENARIOS.mutualTlsOrigination).facets.gatewayLegs, "gateway leg");
         assert.deepStrictEqual(originationCore(og), originationCore(dg));
-        assert.deepStrictEqual(originationCore(og), { mode: "MUTUAL", credentialName: "client-credential", port: 443 });
+        assert.deepStrictEqual(originationCore(og), { mode: "MUTUAL", credentialName: "client-credential", endpointPort: 443 });
         assert.strictEqual(og.origination!.sni, dg.origination!.sni);
         // 07 B leaves subjectAltNames commented out; we verify the host's name and never skip verification.
         assert.strictEqual(dg.origination!.subjectAltNames, undefined);
@@ -370,12 +381,12 @@ describe("docs equivalence: MUTUAL_TLS_ORIGINATION (07 B)", function () {
         assert.strictEqual(facetsOf(section("07", "B"), NGINX).entry, undefined);
         const { facets } = oursFor(SCENARIOS.mutualTlsOrigination);
         assert.deepStrictEqual(facets.entry, {
-            ports: [{ number: 80, protocol: "HTTP" }, { number: 443, protocol: "HTTPS" }],
+            ports: [{ number: 80, protocol: "HTTP", targetPort: 443 }],
             resolution: "DNS",
             location: "MESH_EXTERNAL",
         });
-        // ... the same entry as TLS origination's (01's ServiceEntry), which is what the docs use for a real external host.
-        assert.deepStrictEqual(facets.entry, facetsOf(reference("01").objects, CNN).entry);
+        // ... the same entry as TLS origination's.
+        assert.deepStrictEqual(facets.entry, oursFor(SCENARIOS.tlsOrigination).facets.entry);
     });
 });
 
@@ -437,7 +448,7 @@ describe("docs equivalence: TLS, the app speaks TLS (external facets of 03, gate
         assert.deepStrictEqual(gatewayHop(docs).tls, { mode: "ISTIO_MUTUAL" });
         assert.deepStrictEqual(gatewayHop(facets).tls, { mode: "ISTIO_MUTUAL", sni: CNN });
         assert.deepStrictEqual(only(docs.gatewayLegs, "docs gateway leg").destination, { host: "dummy.local" });
-        assert.deepStrictEqual(only(facets.gatewayLegs, "gateway leg").destination, { host: CNN, port: 443 });
+        assert.deepStrictEqual(only(facets.gatewayLegs, "gateway leg").destination, { host: CNN, port: 443, endpointPort: 443 });
     });
 });
 
@@ -475,7 +486,7 @@ describe("docs equivalence: wildcard *.wikipedia.org (08 B via the gateway, 08 A
         const og = only(facets.gatewayLegs, "gateway leg");
         const dg = only(docs.gatewayLegs, "docs gateway leg");
         assert.deepStrictEqual([og.port, og.destination], [dg.port, dg.destination]);
-        assert.deepStrictEqual(og.destination, { host: WIKI_UPSTREAM, port: 443 });
+        assert.deepStrictEqual(og.destination, { host: WIKI_UPSTREAM, port: 443, endpointPort: 443 });
         assert.deepStrictEqual(
             [og.destinationEntry!.resolution, og.destinationEntry!.location],
             [dg.destinationEntry!.resolution, dg.destinationEntry!.location],

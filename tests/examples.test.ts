@@ -123,10 +123,15 @@ describe("examples, rendered offline", function () {
             const r = row(report, "demo-backend", "www.aliyun.com", 80);
             assert.strictEqual(r.verdict, "allowed", r.rule);
             assert.strictEqual(r.path, "gateway");
-            for (const ns of ["demo-frontend", "demo-backend"]) {
-                const direct = row(report, ns, "www.aliyun.com", 443);
-                assert.strictEqual(direct.verdict, "denied");
-                assert.strictEqual(direct.path, "blocked-by-networkpolicy");
+            // The mesh knows www.aliyun.com on port 80 only (routed to the gateway): no port is left for a direct path.
+            assert.deepStrictEqual([...new Set(report.rows.filter((x) => x.host === "www.aliyun.com").map((x) => x.port))], [80]);
+            assert.ok(report.rows.every((x) => !x.bypass));
+            const rogue = buildAccessReport(result.objects, {
+                helmReleases: result.helmReleases.map((h) => ({ name: h.name, namespace: h.namespace, chart: h.chart, values: h.values })),
+                extraSources: [{ namespace: "demo-frontend", serviceAccount: "rogue", labels: {}, origin: "extra", sidecar: false }],
+            });
+            for (const x of rogue.rows.filter((y) => y.serviceAccount === "rogue")) {
+                assert.strictEqual(x.path, "blocked-by-networkpolicy", `${x.host}:${x.port} without a sidecar`);
             }
         });
     });

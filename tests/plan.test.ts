@@ -172,11 +172,12 @@ describe("plan: validation (field + rule, fail-closed)", () => {
     it("rejects duplicate hosts and conflicting protocols on one port", () => {
         rejects({ hosts: [http("a.example.com"), tls("a.example.com")] }, "hosts[1].host", /duplicates hosts\[0\]/);
         rejects({ hosts: [http("a.example.com", { port: 8443 }), tls("b.example.com", { port: 8443 })] }, "hosts[1].port", /port 8443 is TLS for b\.example\.com but plain HTTP/);
-        // HTTP on 443 collides with the origination host's HTTPS port 443.
+        // An origination host exposes only its HTTP port to sidecars: the TLS port it lands on is no conflict.
+        assert.doesNotThrow(() => buildPlan("egress", { hosts: [{ host: "a.example.com", mode: EgressMode.TlsOrigination }, tls("b.example.com")] }));
         rejects(
-            { hosts: [{ host: "a.example.com", mode: EgressMode.TlsOrigination }, http("b.example.com", { port: 443, targetPort: 443 })] },
+            { hosts: [{ host: "a.example.com", mode: EgressMode.TlsOrigination, port: 8443, targetPort: 443 }, tls("b.example.com", { port: 8443 })] },
             "hosts[1].port",
-            /port 443/,
+            /port 8443 is TLS for b\.example\.com but plain HTTP for a\.example\.com/,
         );
     });
 

@@ -11,7 +11,7 @@
  * upstream ServiceEntry are exported to the gateway's namespace only, as only the gateway needs them.
  */
 import { K8sObject } from "../schema/validate";
-import { EgressPlan, GatewayPlan, HostPlan, serviceEntryPorts } from "../plan";
+import { EgressPlan, gatewayLegPort, GatewayPlan, HostPlan, serviceEntryPorts } from "../plan";
 
 const NETWORKING = "networking.istio.io/v1";
 const MANAGED_BY = { "app.kubernetes.io/managed-by": "istio-egress" };
@@ -76,7 +76,12 @@ export function gatewayDestinationRule(plan: EgressPlan): K8sObject {
 
 /** The host's ServiceEntry (and, for a wildcard, the DNS ServiceEntry of its concrete upstream). */
 export function serviceEntries(gw: GatewayPlan, h: HostPlan): K8sObject[] {
-    const ports = serviceEntryPorts(h).map((p) => ({ number: p.number, name: `${p.protocol.toLowerCase()}-${p.number}`, protocol: p.protocol }));
+    const ports = serviceEntryPorts(h).map((p) => ({
+        number: p.number,
+        name: `${p.protocol.toLowerCase()}-${p.number}`,
+        protocol: p.protocol,
+        ...(p.targetPort !== undefined ? { targetPort: p.targetPort } : {}),
+    }));
     if (!h.wildcard) {
         return [
             {
@@ -114,7 +119,7 @@ export function serviceEntries(gw: GatewayPlan, h: HostPlan): K8sObject[] {
 /** The host's VirtualService: leg 1 (mesh → gateway subset), leg 2 (gateway → host). */
 export function virtualService(gw: GatewayPlan, h: HostPlan): K8sObject {
     const toGateway = { host: gw.serviceHost, subset: h.subsetName, port: { number: h.gatewayPort.port } };
-    const toHost = { host: h.destinationHost, port: { number: h.targetPort } };
+    const toHost = { host: h.destinationHost, port: { number: gatewayLegPort(h) } };
     const spec: Record<string, any> = { hosts: [h.host], gateways: ["mesh", gw.gatewayRef] };
     if (h.http) {
         spec.http = [
@@ -149,7 +154,8 @@ export function originationDestinationRule(gw: GatewayPlan, h: HostPlan): K8sObj
         spec: {
             host: h.destinationHost,
             exportTo: ["."],
-            trafficPolicy: { portLevelSettings: [{ port: { number: h.targetPort }, tls }] },
+            // On the entry's port, which lands on the host's TLS port (targetPort): TLS is originated there.
+            trafficPolicy: { portLevelSettings: [{ port: { number: gatewayLegPort(h) }, tls }] },
         },
     };
 }

@@ -22,6 +22,8 @@ import type { K8sObject } from "../../sdk/schema/validate";
 export interface PortFacet {
     number: number;
     protocol: string;
+    /** Where the host really listens, when the entry maps its port elsewhere (`targetPort`). */
+    targetPort?: number;
 }
 
 /** A ServiceEntry as the routing sees it: ports, resolution and location (defaults applied), no name. */
@@ -80,11 +82,12 @@ export interface GatewayLegFacet {
     unresolvedGateways: string[];
     /** The servers of the referenced Gateways that carry the host (on the leg's port when it sets one). */
     servers: ServerFacet[];
-    destination: { host: string; port?: number };
+    /** `endpointPort`: the port on the host where the traffic lands (the entry port's `targetPort`, else the port). */
+    destination: { host: string; port?: number; endpointPort?: number };
     /** The ServiceEntry declaring the destination host, if any. */
     destinationEntry?: EntryFacet;
     /** Effective TLS of the destination host's DestinationRule at the destination port: TLS origination. */
-    origination?: TlsFacet & { port?: number };
+    origination?: TlsFacet & { port?: number; endpointPort?: number };
 }
 
 export interface HostFacets {
@@ -128,7 +131,11 @@ function serverHostCovers(entry: string, gatewayNs: string, vsNs: string, host: 
 }
 
 function entryFacet(se: K8sObject): EntryFacet {
-    const ports: PortFacet[] = (se.spec?.ports ?? []).map((p: any) => ({ number: p.number, protocol: String(p.protocol ?? "").toUpperCase() }));
+    const ports: PortFacet[] = (se.spec?.ports ?? []).map((p: any) => ({
+        number: p.number,
+        protocol: String(p.protocol ?? "").toUpperCase(),
+        ...(p.targetPort !== undefined && p.targetPort !== p.number ? { targetPort: p.targetPort } : {}),
+    }));
     ports.sort((a, b) => a.number - b.number || a.protocol.localeCompare(b.protocol));
     return { ports, resolution: se.spec?.resolution ?? "NONE", location: se.spec?.location ?? "MESH_EXTERNAL" };
 }
@@ -247,13 +254,17 @@ export function extractFacets(objects: K8sObject[]): Map<string, HostFacets> {
                                     }
                                 }
                                 const leg: GatewayLegFacet = { route: kind, unresolvedGateways: unresolved, servers, destination: { host: d.host } };
-                                if (destPort !== undefined) leg.destination.port = destPort;
                                 if (port !== undefined) leg.port = port;
                                 if (sniHosts) leg.sniHosts = sniHosts;
                                 const de = findEntry(objects, d.host);
                                 if (de) leg.destinationEntry = de;
+                                const endpointPort = destPort === undefined ? undefined : (de?.ports.find((p) => p.number === destPort)?.targetPort ?? destPort);
+                                if (destPort !== undefined) {
+                                    leg.destination.port = destPort;
+                                    leg.destination.endpointPort = endpointPort;
+                                }
                                 const { tls } = effectiveTls(objects, d.host, d.subset, destPort);
-                                if (tls) leg.origination = { ...tls, ...(destPort !== undefined ? { port: destPort } : {}) };
+                                if (tls) leg.origination = { ...tls, ...(destPort !== undefined ? { port: destPort, endpointPort } : {}) };
                                 f.gatewayLegs.push(leg);
                             }
                         }
