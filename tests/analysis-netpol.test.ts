@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
-import { cidrContains, parseCidr } from "../sdk/analysis/cidr";
+import { cidrContains, parseCidr } from "../sdk/net";
 import { connectionAllowed, egressAllowed, ingressAllowed, PodRef, policyTypesOf } from "../sdk/analysis/netpol";
 import { selectorMatches } from "../sdk/analysis/selectors";
 import type { K8sObject } from "../sdk/schema/validate";

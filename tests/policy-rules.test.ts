@@ -182,7 +182,7 @@ describe("policy rules", function () {
         it("names a malformed CIDR", async function () {
             const vs = only(await check([np({ podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: "10.0.0.300/8" } }] }] })]), P);
             assert.strictEqual(vs.length, 1);
-            assert.match(vs[0].message, /"10\.0\.0\.300\/8" is not a valid CIDR/);
+            assert.match(vs[0].message, /"10\.0\.0\.300\/8" is not an IPv4 or IPv6 CIDR/);
         });
         it("lets the egress gateway's own pods, and the gateway/system namespaces, reach the internet", async function () {
             const gw = { podSelector: { matchLabels: { istio: "egressgateway" } }, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8"] } }] }] };

@@ -34,7 +34,7 @@
  * istioctl warns "will deny all traffic to TCP ports under its scope".
  */
 import type { K8sObject } from "../schema/validate.js";
-import { cidrContains, parseCidr, parseIp } from "./cidr.js";
+import { cidrContains, parseCidr, parseIp } from "../net.js";
 
 export interface AuthzRequest {
     workload: { namespace: string; labels: Record<string, string> };

@@ -18,7 +18,7 @@
  * A connection needs egress allowed at the source AND, for pod destinations, ingress allowed at the destination.
  */
 import type { K8sObject } from "../schema/validate.js";
-import { cidrContains, parseCidr, parseIp } from "./cidr.js";
+import { cidrContains, parseCidr, parseIp } from "../net.js";
 import { LabelSelector, selectorMatches } from "./selectors.js";
 
 export type Protocol = "TCP" | "UDP" | "SCTP";

@@ -18,7 +18,9 @@
  */
 import type { AccessRulePlan, EgressPlan, HostPlan } from "../plan";
 import type { K8sObject } from "../schema/validate";
-import { NON_INTERNET_IPV4, NON_INTERNET_IPV6 } from "../net";
+import { canonicalCidr, Cidr, cidrCovers, formatCidr, NON_INTERNET_IPV4, NON_INTERNET_IPV6, parseCidr } from "../net";
+
+export { canonicalCidr };
 
 /** The label every namespace carries since Kubernetes 1.22 (set by the API server); used in namespaceSelectors. */
 export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
@@ -213,13 +215,13 @@ export function internetIpBlocks(clusterCidrs: string[]): { cidr: string; except
         [4, "0.0.0.0/0", NON_INTERNET_IPV4],
         [6, "::/0", NON_INTERNET_IPV6],
     ] as const) {
-        const candidates = [...base, ...clusterCidrs].map(parseCidr).filter((c) => c.family === family);
+        const candidates = [...base, ...clusterCidrs].map((text) => parseCidr(text)).filter((c) => c.family === family);
         if (candidates.some((c) => c.prefix === 0)) {
             continue; // everything excluded: no internet in this family
         }
         const kept: Cidr[] = [];
         candidates.forEach((c, i) => {
-            const covered = candidates.some((o, j) => j !== i && contains(o, c) && (o.prefix < c.prefix || j < i));
+            const covered = candidates.some((o, j) => j !== i && cidrCovers(o, c) && (o.prefix < c.prefix || j < i));
             if (!covered) kept.push(c);
         });
         out.push({ cidr: all, except: kept.map(formatCidr) });
@@ -302,82 +304,4 @@ export function authzRule(plan: EgressPlan, host: HostPlan, rule: AccessRulePlan
         return { from, to: [{ operation }] };
     }
     return { from, to: [{ operation: { ports: [port] } }], when: [{ key: "connection.sni", values: [host.sni] }] };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// CIDR arithmetic (exact, BigInt; the plan has already checked that every CIDR parses)
-
-interface Cidr {
-    family: 4 | 6;
-    network: bigint;
-    prefix: number;
-}
-
-function parseIPv4(text: string): bigint {
-    return text.split(".").reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n);
-}
-
-function parseIPv6(text: string): bigint {
-    let head = text;
-    let tail: bigint | undefined;
-    const last = head.lastIndexOf(":");
-    if (head.slice(last + 1).includes(".")) {
-        tail = parseIPv4(head.slice(last + 1));
-        head = `${head.slice(0, last + 1)}0:0`;
-    }
-    const [l, r] = head.includes("::") ? head.split("::") : [head, undefined];
-    const left = l === "" ? [] : l.split(":");
-    const right = r === undefined || r === "" ? [] : r.split(":");
-    const groups = r === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill("0"), ...right];
-    let value = groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
-    if (tail !== undefined) value = (value & ~0xffffffffn) | tail;
-    return value;
-}
-
-function parseCidr(text: string): Cidr {
-    const [addr, len] = text.split("/");
-    const family = addr.includes(":") ? 6 : 4;
-    const bits = family === 4 ? 32 : 128;
-    const prefix = Number(len);
-    const value = family === 4 ? parseIPv4(addr) : parseIPv6(addr);
-    const host = BigInt(bits - prefix);
-    return { family, network: (value >> host) << host, prefix };
-}
-
-function contains(outer: Cidr, inner: Cidr): boolean {
-    if (outer.family !== inner.family || outer.prefix > inner.prefix) return false;
-    const host = BigInt((outer.family === 4 ? 32 : 128) - outer.prefix);
-    return inner.network >> host === outer.network >> host;
-}
-
-function formatCidr(c: Cidr): string {
-    if (c.family === 4) {
-        const n = c.network;
-        return `${[24n, 16n, 8n, 0n].map((s) => String((n >> s) & 0xffn)).join(".")}/${c.prefix}`;
-    }
-    // RFC 5952: lowercase, no leading zeros, the longest run (first on a tie) of two or more zero groups as "::".
-    const groups = Array.from({ length: 8 }, (_, i) => Number((c.network >> BigInt(112 - 16 * i)) & 0xffffn));
-    let best = -1;
-    let bestLen = 1;
-    for (let i = 0; i < 8; ) {
-        if (groups[i] !== 0) {
-            i++;
-            continue;
-        }
-        let j = i;
-        while (j < 8 && groups[j] === 0) j++;
-        if (j - i > bestLen) {
-            best = i;
-            bestLen = j - i;
-        }
-        i = j;
-    }
-    const hex = groups.map((g) => g.toString(16));
-    const text = best < 0 ? hex.join(":") : `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
-    return `${text}/${c.prefix}`;
-}
-
-/** A CIDR in canonical form (network address, host bits cleared; compressed IPv6). */
-export function canonicalCidr(text: string): string {
-    return formatCidr(parseCidr(text));
 }

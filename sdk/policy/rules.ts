@@ -6,7 +6,7 @@
  * Stack rules take every object of the stack. The Pulumi policies in `policies.ts` only wrap these.
  */
 import { parse as parseYaml } from "yaml";
-import { formatRange, outsideRanges } from "./cidr";
+import { formatRange, outsideRanges } from "../net";
 import { GuardConfig } from "./config";
 import {
     asArray,
