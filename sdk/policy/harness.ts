@@ -241,6 +241,31 @@ export function describeResource(r: PolicyResource | undefined): ViolationResour
     };
 }
 
+/**
+ * What the analyzer does when a policy throws: reading an unknown value (preview) becomes an advisory
+ * "can't run" report, `notApplicable()` reports nothing, anything else fails the run.
+ */
+function onPolicyError(
+    e: unknown,
+    p: { name: string; description: string },
+    r: PolicyResource | undefined,
+    what: "resource" | "stack",
+    policyFrom: (name: string) => string,
+    out: Violation[],
+): void {
+    if (e instanceof UnknownValueError) {
+        out.push({
+            policy: p.name,
+            enforcementLevel: "advisory",
+            resource: describeResource(r),
+            message: `can't run ${policyFrom(p.name)} during preview: ${(e as Error).message}`,
+            description: p.description,
+        });
+    } else if (!(e instanceof NotApplicableError)) {
+        throw new Error(`Error validating ${what} with ${policyFrom(p.name)}: ${(e as any)?.stack ?? e}`);
+    }
+}
+
 /** Runs the policies over the resources, as `pulumi preview --policy-pack` would, and returns every diagnostic. */
 export async function runPolicies(resources: PolicyResource[], options: RunOptions = {}): Promise<Violation[]> {
     const policies = options.policies ?? packPolicies;
@@ -293,19 +318,7 @@ export async function runPolicies(resources: PolicyResource[], options: RunOptio
                 try {
                     await Promise.resolve(validation(args, report));
                 } catch (e) {
-                    if (e instanceof UnknownValueError) {
-                        out.push({
-                            policy: p.name,
-                            enforcementLevel: "advisory",
-                            resource: describeResource(r),
-                            message: `can't run ${policyFrom(p.name)} during preview: ${(e as Error).message}`,
-                            description: p.description,
-                        });
-                    } else if (e instanceof NotApplicableError) {
-                        // not applicable: nothing to report
-                    } else {
-                        throw new Error(`Error validating resource with ${policyFrom(p.name)}: ${(e as any)?.stack ?? e}`);
-                    }
+                    onPolicyError(e, p, r, "resource", policyFrom, out);
                 }
             }
         }
@@ -350,19 +363,7 @@ export async function runPolicies(resources: PolicyResource[], options: RunOptio
             };
             await Promise.resolve(p.validateStack(args, report));
         } catch (e) {
-            if (e instanceof UnknownValueError) {
-                out.push({
-                    policy: p.name,
-                    enforcementLevel: "advisory",
-                    resource: describeResource(undefined),
-                    message: `can't run ${policyFrom(p.name)} during preview: ${(e as Error).message}`,
-                    description: p.description,
-                });
-            } else if (e instanceof NotApplicableError) {
-                // not applicable
-            } else {
-                throw new Error(`Error validating stack with ${policyFrom(p.name)}: ${(e as any)?.stack ?? e}`);
-            }
+            onPolicyError(e, p, undefined, "stack", policyFrom, out);
         }
     }
     return out;
