@@ -12,16 +12,35 @@ import { fromManifests, runPolicies } from "../sdk/policy/harness";
 import type { Policies, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { COMPONENT_NAME, FloorObject, HOST_SHAPES, HostShape, componentArgs, floorPlan, hostArgs, kindCounts, protectedNamespaceName, syntheticStack } from "./workloads";
 
+/**
+ * Time of the work between `start()` and `stop()`: wall clock and the process's CPU time (user + system, all
+ * threads, GC included). The ratios use CPU time: on a shared 2-core machine, wall time also counts the time
+ * another process held the CPU.
+ */
+export function stopwatch(): { stop(): { ms: number; cpuMs: number } } {
+    const wall = process.hrtime.bigint();
+    const cpu = process.cpuUsage();
+    return {
+        stop() {
+            const d = process.cpuUsage(cpu);
+            return { ms: Number(process.hrtime.bigint() - wall) / 1e6, cpuMs: (d.user + d.system) / 1000 };
+        },
+    };
+}
+
 /** Both programs run as a `pulumi preview` would in CI. */
 export const ENGINE_OPTIONS = { preview: true, project: "bench", stack: "bench" } as const;
 
-export type ComponentSubject = "component" | "floor";
+export type ComponentSubject = "component" | FloorVariant;
 
 export interface ComponentMeasurement {
     subject: ComponentSubject;
     hosts: number;
     namespaces: number;
+    /** Wall-clock time of the run. */
     ms: number;
+    /** CPU time of the run (what the ratios compare). */
+    cpuMs: number;
     /** Every resource registered (the stack, the parent and its children). */
     registered: number;
     /** Children of the component (or of the floor's parent). */
@@ -74,14 +93,32 @@ export function classifyChildren(children: CapturedResource[], hosts: number, na
     return { perNamespace, perHost, shared: children.length - perNamespace - perHost, perHostByShape };
 }
 
+/**
+ * Variants of the floor for diagnosis (`npm run bench -- --diagnose`): each adds one of the component's own ways
+ * of registering to the plain floor, to see what that way costs.
+ *  - `floor+fan-in`: the component's dependsOn lists (every protected-namespace object depends on every route);
+ *  - `floor+outputs`: every object's inputs wrapped in Outputs as sdk/resources.ts `registerObjectOutput` does;
+ *  - `floor+fan-in+outputs`: both.
+ */
+export type FloorVariant = "floor" | "floor+fan-in" | "floor+outputs" | "floor+fan-in+outputs";
+
 /** The floor: the same objects, registered directly with the same classes under one ComponentResource parent. */
-function floorProgram(args: EgressGatewayArgs): () => void {
+function floorProgram(args: EgressGatewayArgs, variant: FloorVariant = "floor"): () => void {
     const plan = floorPlan(args);
+    const fanIn = variant === "floor+fan-in" || variant === "floor+fan-in+outputs";
+    const viaOutputs = variant === "floor+outputs" || variant === "floor+fan-in+outputs";
     return () => {
         const parent = new pulumi.ComponentResource("bench:index:RawResources", COMPONENT_NAME, {});
         const child = { parent };
         const register = (o: FloorObject, opts: pulumi.CustomResourceOptions) => {
-            const { apiVersion, kind, metadata, spec } = o.object;
+            const { apiVersion, kind } = o.object;
+            let metadata: pulumi.Input<any> = o.object.metadata;
+            let spec: pulumi.Input<any> = o.object.spec;
+            if (viaOutputs) {
+                const checked = pulumi.output(o.object).apply((x) => x);
+                metadata = checked.apply((x) => x.metadata);
+                spec = checked.apply((x) => x.spec);
+            }
             switch (`${apiVersion}/${kind}`) {
                 case "v1/Namespace":
                     return new k8s.core.v1.Namespace(o.name, { metadata }, opts);
@@ -91,22 +128,23 @@ function floorProgram(args: EgressGatewayArgs): () => void {
                     return new k8s.apiextensions.CustomResource(o.name, { apiVersion, kind, metadata, spec }, opts);
             }
         };
-        register(plan.namespace, child);
-        plan.gatewayNamespace.forEach((o) => register(o, child));
+        const ns = register(plan.namespace, child);
+        const gatewayLockdown = plan.gatewayNamespace.map((o) => register(o, fanIn ? { ...child, dependsOn: [ns] } : child));
         // A hand-written program would still order the rollout; it needs one edge per resource for that.
-        const release = new k8s.helm.v3.Release(plan.release.name, plan.release.args as k8s.helm.v3.ReleaseArgs, child);
-        plan.routes.forEach((o) => register(o, { ...child, dependsOn: [release] }));
-        plan.protectedNamespaces.forEach((o) => register(o, { ...child, dependsOn: [release] }));
+        const release = new k8s.helm.v3.Release(plan.release.name, plan.release.args as k8s.helm.v3.ReleaseArgs, fanIn ? { ...child, dependsOn: [ns, ...gatewayLockdown] } : child);
+        const routes = plan.routes.map((o) => register(o, { ...child, dependsOn: [release] }));
+        const protectedDeps = fanIn ? [release, ...routes, ...gatewayLockdown] : [release];
+        plan.protectedNamespaces.forEach((o) => register(o, { ...child, dependsOn: protectedDeps }));
     };
 }
 
 /** Runs one component case: the component (`component`) or the floor (`floor`), timed around `runProgram`. */
 export async function componentCase(hosts: number, namespaces: number, subject: ComponentSubject): Promise<ComponentMeasurement> {
     const args = componentArgs(hosts, namespaces);
-    const program = subject === "component" ? () => void new EgressGateway(COMPONENT_NAME, args) : floorProgram(args);
-    const start = process.hrtime.bigint();
+    const program = subject === "component" ? () => void new EgressGateway(COMPONENT_NAME, args) : floorProgram(args, subject);
+    const watch = stopwatch();
     const result = await runProgram(program, ENGINE_OPTIONS);
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    const { ms, cpuMs } = watch.stop();
 
     const parentType = subject === "component" ? "istio-egress:index:EgressGateway" : "bench:index:RawResources";
     const parent = result.resources.find((r) => r.type === parentType);
@@ -119,6 +157,7 @@ export async function componentCase(hosts: number, namespaces: number, subject: 
         hosts,
         namespaces,
         ms,
+        cpuMs,
         registered: result.resources.length,
         children: children.length,
         ...classifyChildren(children, hosts, namespaces),
@@ -137,6 +176,7 @@ export interface PackMeasurement {
     subject: PackSubject;
     size: number;
     ms: number;
+    cpuMs: number;
     resources: number;
     policies: number;
     violations: number;
@@ -178,13 +218,14 @@ export function noopPolicies(policies: Policies = packPolicies): Policies {
 export async function packCase(size: number, subject: PackSubject): Promise<PackMeasurement> {
     const resources = syntheticStack(size, fromManifests);
     const policies = subject === "pack" ? packPolicies : noopPolicies(packPolicies);
-    const start = process.hrtime.bigint();
+    const watch = stopwatch();
     const violations = await runPolicies(resources, { policies });
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    const { ms, cpuMs } = watch.stop();
     return {
         subject,
         size,
         ms,
+        cpuMs,
         resources: resources.length,
         policies: policies.length,
         violations: violations.length,

@@ -33,7 +33,7 @@ export const FULL_CONFIG: BenchConfig = {
     component: { hosts: [10, 100, 1000], namespaces: [10, 100] },
     pack: { sizes: [1000, 10000] },
     check: { documents: 10000 },
-    budgetSec: { component: 150, pack: 35, check: 35, coldStart: 15 },
+    budgetSec: { component: 140, pack: 35, check: 35, coldStart: 15 },
     reps: { min: 1, max: 5 },
 };
 
@@ -49,9 +49,12 @@ export const TARGETS = {
 export type Verdict = "PASS" | "MISS" | "n/a";
 
 export interface Timing {
-    /** Median over the repetitions. */
+    /** Median CPU time over the repetitions (user + system, all threads): what the ratios compare. */
     ms: number;
+    /** The CPU time of each repetition. */
     samples: number[];
+    /** Median wall-clock time. */
+    wallMs: number;
     /** Median peak RSS of the child processes, MiB. */
     rssMiB: number;
 }
@@ -118,8 +121,8 @@ export interface ColdStartRow {
     package: Timing;
     raw: Timing;
     ratio: number;
-    /** Whole process (node start, require, exit), medians, ms. */
-    wallMs: { package: number; raw: number };
+    /** Whole process (node start, require, exit), wall-clock medians, ms. */
+    processWallMs: { package: number; raw: number };
 }
 
 export type PackSection = { available: true; rows: PackRow[] } | { available: false; reason: string };
@@ -172,7 +175,7 @@ function runChild<T>(spec: ChildSpec): { result: T; maxRssKiB: number; wallMs: n
 }
 
 /** Runs `node -r rss-preload.js args...` and times the whole process. */
-function runProcess(args: string[], okCodes: number[]): { wallMs: number; maxRssKiB: number; stdout: string; status: number } {
+function runProcess(args: string[], okCodes: number[]): { wallMs: number; cpuMs: number; maxRssKiB: number; stdout: string; status: number } {
     const rssFile = path.join(os.tmpdir(), `istio-egress-bench-rss-${process.pid}-${Math.random().toString(36).slice(2)}.json`);
     const start = process.hrtime.bigint();
     const r = spawnSync(NODE, ["-r", path.join(DIST_BENCH, "rss-preload.js"), ...args], {
@@ -184,13 +187,13 @@ function runProcess(args: string[], okCodes: number[]): { wallMs: number; maxRss
     if (r.status === null || !okCodes.includes(r.status)) {
         throw new Error(`node ${args.join(" ")} exited ${r.status ?? r.signal}: ${(r.stderr || r.error?.message || "").slice(0, 2000)}`);
     }
-    let maxRssKiB = NaN;
+    let usage: { maxRssKiB: number; cpuMs: number };
     try {
-        maxRssKiB = JSON.parse(fs.readFileSync(rssFile, "utf8")).maxRssKiB;
+        usage = JSON.parse(fs.readFileSync(rssFile, "utf8"));
     } finally {
         fs.rmSync(rssFile, { force: true });
     }
-    return { wallMs, maxRssKiB, stdout: r.stdout, status: r.status };
+    return { wallMs, ...usage, stdout: r.stdout, status: r.status };
 }
 
 // -------------------------------------------------------------------------------------------------------------
@@ -231,10 +234,11 @@ function repeat<P>(share: number, reps: BenchConfig["reps"], pair: (i: number) =
     return out;
 }
 
-function timing(samples: { ms: number; maxRssKiB: number }[]): Timing {
+function timing(samples: { cpuMs: number; wallMs: number; maxRssKiB: number }[]): Timing {
     return {
-        ms: median(samples.map((s) => s.ms)),
-        samples: samples.map((s) => Math.round(s.ms * 10) / 10),
+        ms: median(samples.map((s) => s.cpuMs)),
+        samples: samples.map((s) => Math.round(s.cpuMs * 10) / 10),
+        wallMs: median(samples.map((s) => s.wallMs)),
         rssMiB: Math.round(median(samples.map((s) => s.maxRssKiB)) / 1024),
     };
 }
@@ -282,8 +286,8 @@ function componentSection(cfg: BenchConfig, log: (s: string) => void): Component
         );
         const [first, firstFloor] = [pairs[0][0].result, pairs[0][1].result];
         sameCounts(first, firstFloor);
-        const component = timing(pairs.map(([c]) => ({ ms: c.result.ms, maxRssKiB: c.maxRssKiB })));
-        const floor = timing(pairs.map(([, f]) => ({ ms: f.result.ms, maxRssKiB: f.maxRssKiB })));
+        const component = timing(pairs.map(([c]) => ({ cpuMs: c.result.cpuMs, wallMs: c.result.ms, maxRssKiB: c.maxRssKiB })));
+        const floor = timing(pairs.map(([, f]) => ({ cpuMs: f.result.cpuMs, wallMs: f.result.ms, maxRssKiB: f.maxRssKiB })));
         const ratio = component.ms / floor.ms;
         const perHost = first.perHost / hosts;
         rows.push({
@@ -329,8 +333,8 @@ function packSection(cfg: BenchConfig, log: (s: string) => void): PackSection {
         const noopFirst = pairs[0][1].result;
         if (first.resources !== size || noopFirst.resources !== size) throw new Error(`pack stack of ${size}: got ${first.resources} resources`);
         if (noopFirst.violations !== 0) throw new Error(`the no-op pack reported ${noopFirst.violations} violations`);
-        const pack = timing(pairs.map(([p]) => ({ ms: p.result.ms, maxRssKiB: p.maxRssKiB })));
-        const noop = timing(pairs.map(([, n]) => ({ ms: n.result.ms, maxRssKiB: n.maxRssKiB })));
+        const pack = timing(pairs.map(([p]) => ({ cpuMs: p.result.cpuMs, wallMs: p.result.ms, maxRssKiB: p.maxRssKiB })));
+        const noop = timing(pairs.map(([, n]) => ({ cpuMs: n.result.cpuMs, wallMs: n.result.ms, maxRssKiB: n.maxRssKiB })));
         const ratio = pack.ms / noop.ms;
         rows.push({
             size,
@@ -367,8 +371,8 @@ function checkSection(cfg: BenchConfig, log: (s: string) => void): CheckRow {
         if (!summary) throw new Error(`istio-egress check printed no summary line: ${c0.stdout.trim().split("\n").pop()}`);
         const parsed = Number(/^(\d+) document/.exec(p0.stdout)?.[1]);
         if (parsed !== cfg.check.documents) throw new Error(`the YAML floor parsed ${parsed} documents, not ${cfg.check.documents}`);
-        const check = timing(pairs.map(([c]) => ({ ms: c.wallMs, maxRssKiB: c.maxRssKiB })));
-        const parse = timing(pairs.map(([, p]) => ({ ms: p.wallMs, maxRssKiB: p.maxRssKiB })));
+        const check = timing(pairs.map(([c]) => c));
+        const parse = timing(pairs.map(([, p]) => p));
         log(`check ${cfg.check.documents} documents: ${fmtMs(check.ms)} vs parse ${fmtMs(parse.ms)} (${pairs.length} reps)`);
         return {
             documents: cfg.check.documents,
@@ -391,7 +395,9 @@ function coldStartSection(cfg: BenchConfig, log: (s: string) => void): ColdStart
         const r = spawnSync(NODE, [path.join(DIST_BENCH, "coldstart.js"), subject], { encoding: "utf8" });
         const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
         if (r.status !== 0) throw new Error(`cold start (${subject}) failed: ${r.stderr}`);
-        return { ...lastJsonLine(r.stdout, `cold start (${subject})`), wallMs } as { ms: number; maxRssKiB: number; wallMs: number };
+        const out = lastJsonLine(r.stdout, `cold start (${subject})`) as { ms: number; cpuMs: number; maxRssKiB: number };
+        // Timing: CPU and wall time of the loading itself; processWallMs: the whole process.
+        return { cpuMs: out.cpuMs, wallMs: out.ms, maxRssKiB: out.maxRssKiB, processWallMs: wallMs };
     };
     const budget = new Budget(cfg.budgetSec.coldStart, 1);
     // Cold start is cheap and noisy: at least 3 repetitions when the config allows as many.
@@ -406,7 +412,7 @@ function coldStartSection(cfg: BenchConfig, log: (s: string) => void): ColdStart
         package: pkg,
         raw,
         ratio: pkg.ms / raw.ms,
-        wallMs: { package: median(pairs.map(([p]) => p.wallMs)), raw: median(pairs.map(([, r]) => r.wallMs)) },
+        processWallMs: { package: median(pairs.map(([p]) => p.processWallMs)), raw: median(pairs.map(([, r]) => r.processWallMs)) },
     };
 }
 
@@ -479,7 +485,8 @@ const SHAPE_ABBREV: Record<HostShape, string> = { HTTP: "http", TLS_ORIGINATION:
 export function formatReport(r: BenchReport): string {
     const out: string[] = [];
     out.push(`istio-egress benchmark — ${r.date} — ${r.machine.nproc} CPUs (${r.machine.cpu}), node ${r.machine.node}, ${r.elapsedSec} s`);
-    out.push("Ratios are what the targets judge; times are medians of the repetitions, RSS is each child process's peak.");
+    out.push("Ratios are what the targets judge. Times are CPU time (user + system, all threads) of the measured work, medians of the");
+    out.push("repetitions (reps); wall-clock medians are in the JSON. RSS is each child process's peak (process.resourceUsage().maxRSS).");
     out.push("");
     out.push(`Component construction under the mock engine (preview) vs the floor (the same objects registered directly); target ≤ ${TARGETS.componentToFloor}x`);
     out.push(
@@ -544,11 +551,11 @@ export function formatReport(r: BenchReport): string {
     );
     out.push("");
     const c = r.check;
-    out.push(`istio-egress check on ${c.documents} documents (${c.fileMiB} MiB; whole process) vs parsing the YAML only (whole process); no target`);
+    out.push(`istio-egress check on ${c.documents} documents (${c.fileMiB} MiB) vs parsing the YAML only; whole processes (node start to exit); no target`);
     out.push(
         table(
-            ["documents", "reps", "check", "parse", "ratio", "exit", "objects checked", "RSS check/parse"],
-            [[String(c.documents), String(c.reps), fmtMs(c.check.ms), fmtMs(c.parse.ms), `${c.ratio.toFixed(2)}x`, String(c.exitCode), String(c.objectsChecked), `${c.check.rssMiB}/${c.parse.rssMiB} MiB`]],
+            ["documents", "reps", "check", "parse", "ratio", "wall check/parse", "exit", "objects checked", "RSS check/parse"],
+            [[String(c.documents), String(c.reps), fmtMs(c.check.ms), fmtMs(c.parse.ms), `${c.ratio.toFixed(2)}x`, `${fmtMs(c.check.wallMs)}/${fmtMs(c.parse.wallMs)}`, String(c.exitCode), String(c.objectsChecked), `${c.check.rssMiB}/${c.parse.rssMiB} MiB`]],
         ),
     );
     out.push("");
@@ -556,9 +563,61 @@ export function formatReport(r: BenchReport): string {
     out.push("Cold start: require the package vs the raw @pulumi/pulumi + @pulumi/kubernetes modules it uses (fresh process each); no target");
     out.push(
         table(
-            ["reps", "package", "raw", "ratio", "process wall pkg/raw", "RSS pkg/raw"],
-            [[String(s.reps), fmtMs(s.package.ms), fmtMs(s.raw.ms), `${s.ratio.toFixed(2)}x`, `${fmtMs(s.wallMs.package)}/${fmtMs(s.wallMs.raw)}`, `${s.package.rssMiB}/${s.raw.rssMiB} MiB`]],
+            ["reps", "package", "raw", "ratio", "wall pkg/raw", "process wall pkg/raw", "RSS pkg/raw"],
+            [[String(s.reps), fmtMs(s.package.ms), fmtMs(s.raw.ms), `${s.ratio.toFixed(2)}x`, `${fmtMs(s.package.wallMs)}/${fmtMs(s.raw.wallMs)}`, `${fmtMs(s.processWallMs.package)}/${fmtMs(s.processWallMs.raw)}`, `${s.package.rssMiB}/${s.raw.rssMiB} MiB`]],
         ),
     );
     return out.join("\n") + "\n";
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Diagnosis: what the component's ways of registering cost (`npm run bench -- --diagnose`)
+// -------------------------------------------------------------------------------------------------------------
+
+export interface DiagnoseRow {
+    hosts: number;
+    namespaces: number;
+    variant: ComponentMeasurement["subject"];
+    reps: number;
+    timing: Timing;
+    /** Median time relative to the plain floor's. */
+    ratio: number;
+    dependencyEdges: number;
+}
+
+const VARIANTS: ComponentMeasurement["subject"][] = ["floor", "component", "floor+fan-in", "floor+outputs", "floor+fan-in+outputs"];
+
+/**
+ * Runs the component, the floor and the floor variants (see cases.ts `FloorVariant`) at the given sizes, rotating
+ * the order every repetition, and reports each one's median time relative to the plain floor.
+ */
+export function diagnose(sizes: { hosts: number; namespaces: number }[], reps: number, log: (s: string) => void = () => undefined): DiagnoseRow[] {
+    const rows: DiagnoseRow[] = [];
+    for (const { hosts, namespaces } of sizes) {
+        const samples = new Map(VARIANTS.map((v) => [v, [] as { cpuMs: number; wallMs: number; maxRssKiB: number; edges: number }[]]));
+        for (let i = 0; i < reps; i++) {
+            for (let k = 0; k < VARIANTS.length; k++) {
+                const variant = VARIANTS[(i + k) % VARIANTS.length];
+                const m = runChild<ComponentMeasurement>({ case: "component", hosts, namespaces, subject: variant });
+                samples.get(variant)!.push({ cpuMs: m.result.cpuMs, wallMs: m.result.ms, maxRssKiB: m.maxRssKiB, edges: m.result.dependencyEdges });
+            }
+        }
+        const floorMs = median(samples.get("floor")!.map((s) => s.cpuMs));
+        for (const variant of VARIANTS) {
+            const s = samples.get(variant)!;
+            const t = timing(s);
+            rows.push({ hosts, namespaces, variant, reps, timing: t, ratio: t.ms / floorMs, dependencyEdges: s[0].edges });
+            log(`diagnose ${hosts} x ${namespaces} ${variant}: ${fmtMs(t.ms)} (${(t.ms / floorMs).toFixed(2)}x floor)`);
+        }
+    }
+    return rows;
+}
+
+export function formatDiagnosis(rows: DiagnoseRow[]): string {
+    return (
+        table(
+            ["hosts x ns", "variant", "reps", "CPU (median)", "vs floor", "wall (median)", "dep edges", "RSS"],
+            rows.map((r) => [`${r.hosts} x ${r.namespaces}`, r.variant, String(r.reps), fmtMs(r.timing.ms), `${r.ratio.toFixed(2)}x`, fmtMs(r.timing.wallMs), String(r.dependencyEdges), `${r.timing.rssMiB} MiB`]),
+        ) + "\n"
+    );
 }

@@ -4,7 +4,7 @@
  * timings (machines are noisy).
  */
 import * as assert from "assert";
-import { BenchConfig, BenchReport, TARGETS, formatReport, median, runBench } from "../bench/harness";
+import { BenchConfig, BenchReport, TARGETS, diagnose, formatDiagnosis, formatReport, median, runBench } from "../bench/harness";
 import { HOST_SHAPES, TEAM_SIZE, componentArgs, floorPlan, syntheticObjects, syntheticStack, syntheticYaml } from "../bench/workloads";
 import { noopPolicies } from "../bench/cases";
 import { fromManifests, runPolicies } from "../sdk/policy/harness";
@@ -152,6 +152,22 @@ describe("benchmark harness (bench/)", function () {
             finitePositive(report.coldStart.raw.rssMiB, "cold start RSS");
         });
 
+        it("reports CPU and wall-clock time for every measurement", () => {
+            const timings = [
+                ...report.component.flatMap((r) => [r.component, r.floor]),
+                ...(report.pack.available ? report.pack.rows.flatMap((r) => [r.pack, r.noop]) : []),
+                report.check.check,
+                report.check.parse,
+                report.coldStart.package,
+                report.coldStart.raw,
+            ];
+            for (const t of timings) {
+                finitePositive(t.ms, "CPU time");
+                finitePositive(t.wallMs, "wall time");
+                assert.ok(Math.abs(median(t.samples) - t.ms) <= 0.05, "ms is the median of the (rounded) samples");
+            }
+        });
+
         it("prints every section with its verdicts, and the report survives JSON", () => {
             const text = formatReport(report);
             for (const s of ["Component construction", "Resources per host by shape", "Policy pack vs a no-op pack", "Linearity", "istio-egress check on 20", "Cold start"]) {
@@ -161,5 +177,18 @@ describe("benchmark harness (bench/)", function () {
             assert.ok(!/NaN|Infinity|undefined/.test(text), "no NaN, Infinity or undefined in the table");
             assert.deepStrictEqual(JSON.parse(JSON.stringify(report)), report);
         });
+    });
+
+    it("diagnose: the floor variants reproduce the component's dependency fan-in and count the same children", () => {
+        const rows = diagnose([{ hosts: 2, namespaces: 1 }], 1);
+        const by = new Map(rows.map((r) => [r.variant, r]));
+        assert.deepStrictEqual([...by.keys()].sort(), ["component", "floor", "floor+fan-in", "floor+fan-in+outputs", "floor+outputs"]);
+        assert.strictEqual(by.get("floor")!.ratio, 1);
+        assert.strictEqual(by.get("floor+fan-in")!.dependencyEdges, by.get("component")!.dependencyEdges);
+        assert.strictEqual(by.get("floor+fan-in+outputs")!.dependencyEdges, by.get("component")!.dependencyEdges);
+        assert.strictEqual(by.get("floor+outputs")!.dependencyEdges, by.get("floor")!.dependencyEdges);
+        assert.ok(by.get("component")!.dependencyEdges > by.get("floor")!.dependencyEdges);
+        for (const r of rows) finitePositive(r.ratio, `${r.variant} ratio`);
+        assert.ok(formatDiagnosis(rows).includes("floor+fan-in+outputs"));
     });
 });
