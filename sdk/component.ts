@@ -2,8 +2,9 @@
  * The `EgressGateway` component: args → plan (sdk/plan.ts) → manifests (sdk/manifests/) → resources (here).
  *
  * Order of rollout (dependsOn): namespace → the gateway namespace's own lock-down → the gateway Helm release
- * (its pods never run unprotected) → routes → the protected namespaces' deny-by-default policies and
- * REGISTRY_ONLY Sidecars, which must never cut a namespace off before the gateway and its routes exist.
+ * (its pods never run unprotected) → routes → the routes catalog (a ConfigMap created once every route exists)
+ * → the protected namespaces' deny-by-default policies and REGISTRY_ONLY Sidecars, which must never cut a
+ * namespace off before the gateway and its routes exist. The catalog keeps that last fan-in O(1) per object.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
@@ -11,7 +12,7 @@ import { EgressGatewayArgs } from "./args";
 import { ArgsError, buildPlan, COMPONENT_TYPE, EgressPlan } from "./plan";
 import { routingManifests } from "./manifests/routing";
 import { lockdownManifests } from "./manifests/lockdown";
-import { namespaceObject, releaseArgs } from "./manifests/gateway";
+import { namespaceObject, releaseArgs, routesCatalog } from "./manifests/gateway";
 import { registerObjects } from "./resources";
 
 /** The gateway's container ports (what NetworkPolicies must open towards the gateway pods). */
@@ -101,7 +102,8 @@ export class EgressGateway extends pulumi.ComponentResource {
             taken,
         );
 
-        registerObjects(name, gw.namespace, lockdown.protectedNamespaces, { ...child, dependsOn: [release, ...routes, ...gatewayLockdown] }, taken);
+        const [catalog] = registerObjects(name, gw.namespace, [routesCatalog(plan)], { ...child, dependsOn: [release, ...routes] }, taken);
+        registerObjects(name, gw.namespace, lockdown.protectedNamespaces, { ...child, dependsOn: [release, catalog, ...gatewayLockdown] }, taken);
 
         this.namespace = ns ? (ns as k8s.core.v1.Namespace).metadata.name : pulumi.output(gw.namespace);
         this.serviceName = pulumi.output(gw.serviceName);

@@ -8,6 +8,7 @@ import { K8sObject } from "./schema/validate";
 
 const KIND_SHORT: Record<string, string> = {
     Namespace: "ns",
+    ConfigMap: "cm",
     NetworkPolicy: "netpol",
     Gateway: "gw",
     DestinationRule: "dr",
@@ -31,9 +32,22 @@ export function childName(componentName: string, homeNamespace: string, obj: K8s
     return `${name}${ns}-${kind}`;
 }
 
-/** Registers one object with the @pulumi/kubernetes class that owns its kind (Istio kinds as CustomResources). */
+/**
+ * Registers one object with the @pulumi/kubernetes class that owns its kind (Istio kinds as CustomResources).
+ * Plain data goes in as it is: wrapping it in outputs would only add work for the engine.
+ */
 export function registerObject(name: string, obj: K8sObject, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
-    return registerObjectOutput(name, obj, pulumi.output(obj), opts);
+    const { apiVersion, kind, ...rest } = obj;
+    switch (`${apiVersion}/${kind}`) {
+        case "v1/Namespace":
+            return new k8s.core.v1.Namespace(name, rest, opts);
+        case "v1/ConfigMap":
+            return new k8s.core.v1.ConfigMap(name, rest, opts);
+        case "networking.k8s.io/v1/NetworkPolicy":
+            return new k8s.networking.v1.NetworkPolicy(name, rest as k8s.networking.v1.NetworkPolicyArgs, opts);
+        default:
+            return new k8s.apiextensions.CustomResource(name, obj as k8s.apiextensions.CustomResourceArgs, opts);
+    }
 }
 
 /**
@@ -52,6 +66,8 @@ export function registerObjectOutput(name: string, shape: K8sObject, value: pulu
     switch (`${shape.apiVersion}/${shape.kind}`) {
         case "v1/Namespace":
             return new k8s.core.v1.Namespace(name, { metadata }, opts);
+        case "v1/ConfigMap":
+            return new k8s.core.v1.ConfigMap(name, { metadata, data: checked.apply((o) => o.data) }, opts);
         case "networking.k8s.io/v1/NetworkPolicy":
             return new k8s.networking.v1.NetworkPolicy(name, { metadata, spec }, opts);
         default:

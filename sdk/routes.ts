@@ -19,6 +19,7 @@ import { hostOutputs, HostOutputs, planOrThrow } from "./component";
 import { routingManifests } from "./manifests/routing";
 import { gatewayNames, lockdownManifests } from "./manifests/lockdown";
 import { K8sObject } from "./schema/validate";
+import { routesCatalog } from "./manifests/gateway";
 import { childName, registerObjectOutput } from "./resources";
 
 export const ROUTES_TYPE = "istio-egress:index:EgressRoutes";
@@ -102,7 +103,7 @@ function teamPlan(name: string, args: EgressRoutesArgs, gw?: ResolvedGateway): E
 }
 
 /** The objects a team adds, in a fixed order that depends on the hosts and namespaces only. */
-export function teamObjects(plan: EgressPlan): { gatewaySide: K8sObject[]; teamSide: K8sObject[] } {
+export function teamObjects(plan: EgressPlan): { gatewaySide: K8sObject[]; catalog: K8sObject; teamSide: K8sObject[] } {
     const routing = routingManifests(plan);
     const lockdown = lockdownManifests(plan);
     const names = gatewayNames(plan);
@@ -119,6 +120,7 @@ export function teamObjects(plan: EgressPlan): { gatewaySide: K8sObject[]; teamS
             ...[...routing.perHost.values()].flat(),
             ...lockdown.gatewayNamespace.filter((o) => mine.has(o.metadata.name)),
         ],
+        catalog: routesCatalog(plan),
         teamSide: lockdown.protectedNamespaces,
     };
 }
@@ -149,7 +151,12 @@ export class EgressRoutes extends pulumi.ComponentResource {
                 registerObjectOutput(childName(name, home, o), o, objects.apply((all) => all[side][i]), { ...child, dependsOn: deps }),
             );
         const gatewaySide = register("gatewaySide", []);
-        register("teamSide", gatewaySide);
+        // The team's catalog waits for all its gateway-side objects; the team's lock-down waits for the catalog.
+        const catalog = registerObjectOutput(childName(name, home, shapeObjects.catalog), shapeObjects.catalog, objects.apply((all) => all.catalog), {
+            ...child,
+            dependsOn: gatewaySide,
+        });
+        register("teamSide", [catalog]);
 
         this.hosts = resolved.apply(hostOutputs);
         this.protectedNamespaces = pulumi.output(shape.lockdown.namespaces.map((n) => n.name));

@@ -192,32 +192,44 @@ describe("EgressGateway component (mock engine)", function () {
         assert.ok(after.children.some((c) => c.name === "egress-new-example-org-vs"));
     });
 
-    it("orders the rollout: namespace → gateway lock-down → release → routes → app lock-down", async () => {
+    it("orders the rollout: namespace → gateway lock-down → release → routes → catalog → app lock-down", async () => {
         const r = await renderComponent(oneOfEach);
-        const urn = (pred: (c: (typeof r.children)[number]) => boolean) => r.children.filter(pred).map((c) => c.urn);
-        const [ns] = urn((c) => c.type === "kubernetes:core/v1:Namespace");
+        const [ns] = r.children.filter((c) => c.type === "kubernetes:core/v1:Namespace").map((c) => c.urn);
         const release = r.release;
-        const routes = urn((c) => c.type.startsWith(ISTIO_CR) && c.inputs.metadata.namespace === "istio-egress");
+        const routes = r.children.filter((c) => c.type.startsWith(ISTIO_CR) && c.inputs.metadata.namespace === "istio-egress");
+        const catalog = r.children.find((c) => c.type === "kubernetes:core/v1:ConfigMap")!;
         const appLockdown = r.children.filter((c) => c.inputs.metadata?.namespace === "app-a" || c.inputs.metadata?.namespace === "app-b");
         const gatewayLockdown = r.children.filter(
-            (c) => c.inputs.metadata?.namespace === "istio-egress" && !c.type.startsWith(ISTIO_CR),
+            (c) =>
+                c.inputs.metadata?.namespace === "istio-egress" &&
+                (c.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" || c.type.startsWith("kubernetes:security.istio.io/") || c.type.startsWith("kubernetes:telemetry.istio.io/")),
         );
         assert.ok(appLockdown.length >= 2, "protected namespaces get policies");
-        assert.ok(gatewayLockdown.length >= 1, "the gateway namespace gets policies");
+        assert.ok(gatewayLockdown.length >= 5, "the gateway namespace gets policies");
         assert.ok(release.dependencies.includes(ns));
         for (const g of gatewayLockdown) {
             assert.ok(release.dependencies.includes(g.urn), `release waits for ${g.name}`);
         }
         for (const route of routes) {
-            const c = r.children.find((x) => x.urn === route)!;
-            assert.ok(c.dependencies.includes(release.urn), `${c.name} waits for the release`);
+            assert.ok(route.dependencies.includes(release.urn), `${route.name} waits for the release`);
+            assert.ok(catalog.dependencies.includes(route.urn), `the catalog waits for ${route.name}`);
         }
         for (const a of appLockdown) {
             assert.ok(a.dependencies.includes(release.urn), `${a.name} waits for the release`);
-            for (const route of routes) {
-                assert.ok(a.dependencies.includes(route), `${a.name} waits for ${route.split("::").pop()}`);
-            }
+            assert.ok(a.dependencies.includes(catalog.urn), `${a.name} waits for the routes (through the catalog)`);
+            assert.ok(a.dependencies.length <= 3 + gatewayLockdown.length, `${a.name}: O(1) dependencies, not one per route`);
         }
+    });
+
+    it("publishes a routes catalog listing every routed host", async () => {
+        const r = await renderComponent(oneOfEach);
+        const catalog = byKind(r.objects, "ConfigMap")[0];
+        assert.strictEqual(catalog.metadata.name, "egress-routes");
+        assert.strictEqual(catalog.metadata.namespace, "istio-egress");
+        const hosts = JSON.parse(catalog.data["hosts.json"]);
+        assert.deepStrictEqual(hosts.map((h: any) => h.host).sort(), oneOfEach.hosts!.map((h) => h.host).sort());
+        const wiki = hosts.find((h: any) => h.host === "*.wikipedia.org");
+        assert.deepStrictEqual([wiki.mode, wiki.upstreamHost, wiki.sni], ["TLS", "www.wikipedia.org", "www.wikipedia.org"]);
     });
 
     it("rejects bad input with a ResourceError naming field and rule, before registering anything", async () => {

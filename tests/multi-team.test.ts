@@ -42,6 +42,7 @@ describe("multi-team: platform stack + team stack", function () {
         const gatewaySide = teamObjects.filter((o) => o.metadata.namespace === "istio-egress");
         assert.deepStrictEqual(gatewaySide.map((o) => `${o.kind} ${o.metadata.name}`).sort(), [
             "AuthorizationPolicy payments-allow",
+            "ConfigMap payments-routes",
             "DestinationRule payments-gateway",
             "Gateway payments-gateway",
             "NetworkPolicy payments-istio-egress-ingress-from-protected",
@@ -59,12 +60,12 @@ describe("multi-team: platform stack + team stack", function () {
         assert.ok(teamSide.some((o) => o.kind === "NetworkPolicy" && o.spec.podSelector && Object.keys(o.spec.podSelector).length === 0 && !o.spec.egress));
         assert.ok(teamSide.some((o) => o.kind === "Sidecar" && o.spec.outboundTrafficPolicy.mode === "REGISTRY_ONLY"));
 
-        // Team-side lock-down waits for the routes on the gateway side.
+        // Team-side lock-down waits for the routes on the gateway side, through the team's catalog.
         const teamResources = team.resources.filter((r) => (r.inputs.metadata?.namespace ?? "") === "payments");
-        const routeUrns = team.resources.filter((r) => r.inputs.metadata?.namespace === "istio-egress").map((r) => r.urn);
-        for (const r of teamResources) {
-            for (const u of routeUrns) assert.ok(r.dependencies.includes(u), `${r.name} waits for ${u.split("::").pop()}`);
-        }
+        const catalog = team.resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap")!;
+        const routeUrns = team.resources.filter((r) => r.inputs.metadata?.namespace === "istio-egress" && r.urn !== catalog.urn).map((r) => r.urn);
+        for (const u of routeUrns) assert.ok(catalog.dependencies.includes(u), `the catalog waits for ${u.split("::").pop()}`);
+        for (const r of teamResources) assert.ok(r.dependencies.includes(catalog.urn), `${r.name} waits for the catalog`);
     });
 
     it("together, the two stacks let payments/checkout (only) reach api.stripe.com through the gateway", async () => {

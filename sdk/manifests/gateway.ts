@@ -42,3 +42,30 @@ export function releaseArgs(
         values: resources === undefined ? helmValues(plan) : pulumi.output(resources).apply((r) => helmValues(plan, r)),
     };
 }
+
+/**
+ * The routes catalog: a ConfigMap in the gateway's namespace listing every external host this component routes,
+ * with its mode, ports and Istio objects — for operators (`kubectl get configmap <name>-routes -o yaml`) and
+ * tools. It is created once every route exists, so it also serves as the rollout barrier the protected
+ * namespaces' deny-by-default policies wait for: one dependency each instead of one per route.
+ */
+export function routesCatalog(plan: EgressPlan, namespace = plan.gateway.namespace): K8sObject {
+    const hosts = plan.hosts.map((h) => ({
+        host: h.host,
+        mode: h.mode,
+        port: h.appPort,
+        targetPort: h.targetPort,
+        ...(h.upstreamHost ? { upstreamHost: h.upstreamHost } : {}),
+        sni: h.sni,
+        objects: Object.values(h.names).filter((n): n is string => typeof n === "string"),
+    }));
+    return {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: `${plan.name}-routes`, namespace, labels: { "app.kubernetes.io/managed-by": "istio-egress" } },
+        data: {
+            "hosts.json": JSON.stringify(hosts, null, 2),
+            gateway: `${plan.gateway.serviceHost} (${plan.gateway.gatewayRef})`,
+        },
+    };
+}
