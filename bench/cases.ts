@@ -94,19 +94,21 @@ export function classifyChildren(children: CapturedResource[], hosts: number, na
 }
 
 /**
- * Variants of the floor for diagnosis (`npm run bench -- --diagnose`): each adds one of the component's own ways
- * of registering to the plain floor, to see what that way costs.
- *  - `floor+fan-in`: the component's dependsOn lists (every protected-namespace object depends on every route);
- *  - `floor+outputs`: every object's inputs wrapped in Outputs as sdk/resources.ts `registerObjectOutput` does;
- *  - `floor+fan-in+outputs`: both.
+ * Variants of the floor for diagnosis (`npm run bench -- --diagnose`): each adds one way of registering to the
+ * plain floor, to see what that way costs.
+ *  - `floor+deps`: the component's own dependsOn lists (namespace → gateway lock-down → release → routes →
+ *    routes catalog → app lock-down; the app lock-down waits for the catalog, which waits for every route);
+ *  - `floor+fan-in`: every app lock-down object depends on every route, as the component did before d94670a
+ *    (O(hosts × namespaces) dependency edges);
+ *  - `floor+outputs`: every object's inputs wrapped in Outputs, as sdk/resources.ts `registerObjectOutput` does
+ *    (the component's path for every object before d94670a; EgressRoutes' path today).
  */
-export type FloorVariant = "floor" | "floor+fan-in" | "floor+outputs" | "floor+fan-in+outputs";
+export type FloorVariant = "floor" | "floor+deps" | "floor+fan-in" | "floor+outputs";
 
 /** The floor: the same objects, registered directly with the same classes under one ComponentResource parent. */
 function floorProgram(args: EgressGatewayArgs, variant: FloorVariant = "floor"): () => void {
     const plan = floorPlan(args);
-    const fanIn = variant === "floor+fan-in" || variant === "floor+fan-in+outputs";
-    const viaOutputs = variant === "floor+outputs" || variant === "floor+fan-in+outputs";
+    const viaOutputs = variant === "floor+outputs";
     return () => {
         const parent = new pulumi.ComponentResource("bench:index:RawResources", COMPONENT_NAME, {});
         const child = { parent };
@@ -114,27 +116,35 @@ function floorProgram(args: EgressGatewayArgs, variant: FloorVariant = "floor"):
             const { apiVersion, kind } = o.object;
             let metadata: pulumi.Input<any> = o.object.metadata;
             let spec: pulumi.Input<any> = o.object.spec;
+            let data: pulumi.Input<any> = o.object.data;
             if (viaOutputs) {
                 const checked = pulumi.output(o.object).apply((x) => x);
                 metadata = checked.apply((x) => x.metadata);
                 spec = checked.apply((x) => x.spec);
+                data = checked.apply((x) => x.data);
             }
             switch (`${apiVersion}/${kind}`) {
                 case "v1/Namespace":
                     return new k8s.core.v1.Namespace(o.name, { metadata }, opts);
+                case "v1/ConfigMap":
+                    return new k8s.core.v1.ConfigMap(o.name, { metadata, data }, opts);
                 case "networking.k8s.io/v1/NetworkPolicy":
                     return new k8s.networking.v1.NetworkPolicy(o.name, { metadata, spec }, opts);
                 default:
                     return new k8s.apiextensions.CustomResource(o.name, { apiVersion, kind, metadata, spec }, opts);
             }
         };
+        const after = (deps: pulumi.Resource[]) => ({ ...child, dependsOn: deps });
         const ns = register(plan.namespace, child);
-        const gatewayLockdown = plan.gatewayNamespace.map((o) => register(o, fanIn ? { ...child, dependsOn: [ns] } : child));
-        // A hand-written program would still order the rollout; it needs one edge per resource for that.
-        const release = new k8s.helm.v3.Release(plan.release.name, plan.release.args as k8s.helm.v3.ReleaseArgs, fanIn ? { ...child, dependsOn: [ns, ...gatewayLockdown] } : child);
-        const routes = plan.routes.map((o) => register(o, { ...child, dependsOn: [release] }));
-        const protectedDeps = fanIn ? [release, ...routes, ...gatewayLockdown] : [release];
-        plan.protectedNamespaces.forEach((o) => register(o, { ...child, dependsOn: protectedDeps }));
+        const componentDeps = variant === "floor+deps" || variant === "floor+fan-in";
+        const gatewayLockdown = plan.gatewayNamespace.map((o) => register(o, componentDeps ? after([ns]) : child));
+        const release = new k8s.helm.v3.Release(plan.release.name, plan.release.args as k8s.helm.v3.ReleaseArgs, componentDeps ? after([ns, ...gatewayLockdown]) : child);
+        // A hand-written program would still order the rollout; the plain floor does it with one edge per resource.
+        const routes = plan.routes.map((o) => register(o, after([release])));
+        const catalog = register(plan.catalog, variant === "floor+deps" ? after([release, ...routes]) : after([release]));
+        const protectedDeps =
+            variant === "floor+deps" ? [release, catalog, ...gatewayLockdown] : variant === "floor+fan-in" ? [release, ...routes, ...gatewayLockdown] : [release];
+        plan.protectedNamespaces.forEach((o) => register(o, after(protectedDeps)));
     };
 }
 

@@ -99,6 +99,8 @@ export interface PackRow {
     noop: Timing;
     ratio: number;
     verdict: Verdict;
+    /** Policies in the pack (the no-op pack has as many). */
+    policies: number;
     violations: number;
     mandatory: number;
     kinds: Record<string, number>;
@@ -333,6 +335,7 @@ function packSection(cfg: BenchConfig, log: (s: string) => void): PackSection {
         const noopFirst = pairs[0][1].result;
         if (first.resources !== size || noopFirst.resources !== size) throw new Error(`pack stack of ${size}: got ${first.resources} resources`);
         if (noopFirst.violations !== 0) throw new Error(`the no-op pack reported ${noopFirst.violations} violations`);
+        if (noopFirst.policies !== first.policies) throw new Error(`the no-op pack has ${noopFirst.policies} policies, the pack ${first.policies}`);
         const pack = timing(pairs.map(([p]) => ({ cpuMs: p.result.cpuMs, wallMs: p.result.ms, maxRssKiB: p.maxRssKiB })));
         const noop = timing(pairs.map(([, n]) => ({ cpuMs: n.result.cpuMs, wallMs: n.result.ms, maxRssKiB: n.maxRssKiB })));
         const ratio = pack.ms / noop.ms;
@@ -343,6 +346,7 @@ function packSection(cfg: BenchConfig, log: (s: string) => void): PackSection {
             noop,
             ratio,
             verdict: verdict(ratio <= TARGETS.packToNoop),
+            policies: first.policies,
             violations: first.violations,
             mandatory: first.mandatory,
             kinds: first.kinds,
@@ -522,7 +526,9 @@ export function formatReport(r: BenchReport): string {
     }
     out.push("");
     if (r.pack.available) {
-        out.push(`Policy pack vs a no-op pack (same harness, same policies' names/config, validations only read metadata); target ≤ ${TARGETS.packToNoop}x`);
+        out.push(
+            `Policy pack (${r.pack.rows[0]?.policies} policies) vs a no-op pack (same harness, same policies' names/config, validations only read metadata); target ≤ ${TARGETS.packToNoop}x`,
+        );
         out.push(
             table(
                 ["resources", "reps", "pack", "no-op", "ratio", "", "violations (mandatory)", "RSS pack/no-op"],
@@ -571,7 +577,7 @@ export function formatReport(r: BenchReport): string {
 }
 
 // -------------------------------------------------------------------------------------------------------------
-// Diagnosis: what the component's ways of registering cost (`npm run bench -- --diagnose`)
+// Diagnosis: what ways of registering cost (`npm run bench -- --diagnose`)
 // -------------------------------------------------------------------------------------------------------------
 
 export interface DiagnoseRow {
@@ -585,7 +591,7 @@ export interface DiagnoseRow {
     dependencyEdges: number;
 }
 
-const VARIANTS: ComponentMeasurement["subject"][] = ["floor", "component", "floor+fan-in", "floor+outputs", "floor+fan-in+outputs"];
+const VARIANTS: ComponentMeasurement["subject"][] = ["floor", "component", "floor+deps", "floor+fan-in", "floor+outputs"];
 
 /**
  * Runs the component, the floor and the floor variants (see cases.ts `FloorVariant`) at the given sizes, rotating

@@ -3,8 +3,9 @@
  * Progress goes to stderr, the table to stdout.
  *
  * `npm run bench -- --diagnose [HOSTSxNAMESPACES ...] [--reps N]` instead runs the component against the floor
- * and the floor variants that add one of the component's ways of registering (dependsOn fan-in, Output-wrapped
- * inputs), default at 1000x10 and 1000x100 with 3 repetitions, and writes bench/results/diagnose.json.
+ * and the floor variants that add one way of registering each (the component's dependsOn lists, the former
+ * all-routes fan-in, Output-wrapped inputs; see cases.ts `FloorVariant`), default at 1000x10 and 1000x100 with
+ * 3 repetitions, and writes bench/results/diagnose.json.
  */
 import * as fs from "fs";
 import * as path from "path";

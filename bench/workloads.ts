@@ -7,7 +7,7 @@ import { EgressGatewayArgs, EgressMode, ExternalHostArgs, ProtectedNamespaceArgs
 import { buildPlan } from "../sdk/plan";
 import { routingManifests } from "../sdk/manifests/routing";
 import { lockdownManifests } from "../sdk/manifests/lockdown";
-import { namespaceObject, releaseArgs } from "../sdk/manifests/gateway";
+import { namespaceObject, releaseArgs, routesCatalog } from "../sdk/manifests/gateway";
 import type { K8sObject } from "../sdk/schema/validate";
 import type { PolicyResource } from "../sdk/policy/harness";
 
@@ -79,6 +79,8 @@ export interface FloorPlan {
     release: { name: string; args: Record<string, any> };
     gatewayNamespace: FloorObject[];
     routes: FloorObject[];
+    /** The routes catalog ConfigMap (the component's rollout barrier between routes and app lock-down). */
+    catalog: FloorObject;
     protectedNamespaces: FloorObject[];
 }
 
@@ -93,6 +95,7 @@ export function floorPlan(args: EgressGatewayArgs): FloorPlan {
         release: { name: "raw-release", args: releaseArgs(plan) as Record<string, any> },
         gatewayNamespace: named(lockdown.gatewayNamespace),
         routes: named([...routing.shared, ...[...routing.perHost.values()].flat()]),
+        catalog: named([routesCatalog(plan)])[0],
         protectedNamespaces: named(lockdown.protectedNamespaces),
     };
 }
