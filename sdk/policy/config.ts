@@ -89,9 +89,12 @@ export function configSchema(keys: ConfigKey[], overrides: Partial<GuardConfig> 
 /**
  * The effective configuration of a policy: what `getConfig()` returned, with the policy's schema defaults for
  * anything missing (an older CLI may not apply them), type-checked (a wrong type names the property).
+ *
+ * The result is a deep-frozen copy: it never shares an array or map with `given` or with the module's defaults, and
+ * a rule cannot change it for the next resource (assigning to it throws in strict mode).
  */
 export function readConfig(policyName: string, schema: PolicyConfigSchema | undefined, given: Record<string, any>): GuardConfig {
-    const out: any = clone(DEFAULTS);
+    const out: any = { ...FROZEN_DEFAULTS };
     for (const [k, s] of Object.entries(schema?.properties ?? {})) {
         const v = given?.[k] !== undefined ? given[k] : (s as any).default;
         if (v === undefined) continue;
@@ -105,11 +108,50 @@ export function readConfig(policyName: string, schema: PolicyConfigSchema | unde
         if (!ok) {
             throw new Error(`policy "${policyName}": config property "${k}" must be ${t === "array" ? "a list of strings" : t === "object" ? "a map of strings" : `a ${t}`}`);
         }
-        out[k] = v;
+        out[k] = deepFreeze(clone(v));
     }
-    return out as GuardConfig;
+    return Object.freeze(out) as GuardConfig;
+}
+
+/**
+ * `readConfig` for one policy, computed once per configuration instead of once per resource: the policy calls it
+ * with every resource's `getConfig()`, and gets the same frozen object back while `getConfig()` returns the same
+ * property values (the same objects, compared by identity, as the analyzer returns between two `configure` calls:
+ * `getConfig()` is a shallow copy of the config the CLI sent). Any other value is read (and checked) anew.
+ */
+export function configReader(policyName: string, schema: PolicyConfigSchema | undefined): (given: Record<string, any>) => GuardConfig {
+    let lastGiven: Map<string, unknown> | undefined;
+    let last: GuardConfig | undefined;
+    return (given) => {
+        if (last !== undefined && lastGiven !== undefined && sameValues(lastGiven, given)) return last;
+        const cfg = readConfig(policyName, schema, given);
+        lastGiven = new Map(given && typeof given === "object" ? Object.entries(given) : []);
+        last = cfg;
+        return cfg;
+    };
+}
+
+function sameValues(prev: Map<string, unknown>, given: Record<string, any> | undefined): boolean {
+    if (!given || typeof given !== "object") return prev.size === 0;
+    let n = 0;
+    for (const k in given) {
+        if (!Object.prototype.hasOwnProperty.call(given, k)) continue;
+        if (!prev.has(k) || prev.get(k) !== given[k]) return false;
+        n++;
+    }
+    return n === prev.size;
 }
 
 function clone<T>(v: T): T {
     return v === undefined ? v : JSON.parse(JSON.stringify(v));
 }
+
+function deepFreeze<T>(v: T): T {
+    if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
+        Object.freeze(v);
+        for (const x of Object.values(v as any)) deepFreeze(x);
+    }
+    return v;
+}
+
+const FROZEN_DEFAULTS: GuardConfig = deepFreeze(clone(DEFAULTS));

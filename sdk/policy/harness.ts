@@ -276,11 +276,18 @@ export async function runPolicies(resources: PolicyResource[], options: RunOptio
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const out: Violation[] = [];
 
-    const getConfigFor = (name: string) => () => {
-        const c = config[name];
-        if (!c) return {} as any;
+    // As the analyzer: each policy's config is its own object for the run (the CLI's `configure` deserialises it once),
+    // and `getConfig()` returns a shallow copy of its properties without `enforcementLevel` on every call.
+    const configOf = new Map<string, Record<string, any> | undefined>();
+    for (const p of policies) {
+        const c = config[p.name];
+        if (!c) continue;
         const { enforcementLevel: _ignored, ...properties } = c;
-        return JSON.parse(JSON.stringify(properties));
+        configOf.set(p.name, JSON.parse(JSON.stringify(properties)));
+    }
+    const getConfigFor = (name: string) => () => {
+        const c = configOf.get(name);
+        return (c ? { ...c } : {}) as any;
     };
     const levelOf = (p: { name: string; enforcementLevel?: EnforcementLevel }): EnforcementLevel =>
         (config[p.name]?.enforcementLevel || p.enforcementLevel || packLevel) as EnforcementLevel;

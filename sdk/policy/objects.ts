@@ -11,12 +11,69 @@
  * unknown-checking proxy and reading an unknown value throws (the analyzer turns that into an advisory).
  */
 
-/** Group/version/kind of a Pulumi Kubernetes type token, or undefined when the token is not a Kubernetes object. */
-export function gvkOfType(type: string): { apiVersion: string; group: string; version: string; kind: string } | undefined {
+export interface Gvk {
+    apiVersion: string;
+    group: string;
+    version: string;
+    kind: string;
+}
+
+function parseGvk(type: string): Gvk | undefined {
     const m = /^kubernetes:(.+)\/([^/:]+):([^:]+)$/.exec(type);
     if (!m) return undefined;
     const group = m[1] === "core" ? "" : m[1];
     return { apiVersion: group === "" ? m[2] : `${group}/${m[2]}`, group, version: m[2], kind: m[3] };
+}
+
+/** What a type token says about a resource, parsed once per distinct token (see `typeInfo`). */
+export interface TypeInfo {
+    /** Group/version/kind of the token; undefined when the token is not a Kubernetes object. */
+    readonly gvk: Readonly<Gvk> | undefined;
+    /** A Helm release (`kubernetes:helm.sh/vN:Release`): its props are the release's, not an object's. */
+    readonly helm: boolean;
+    /** The kind judged: `Release` for a Helm release, a `...Patch` type's kind without `Patch`. */
+    readonly kind: string | undefined;
+    /** The API group (`""` for core, and for tokens that are not Kubernetes objects). */
+    readonly group: string;
+    /** A `...Patch` type (server-side apply patch of an object the stack does not own). */
+    readonly patch: boolean;
+    /** Cluster-scoped kind: no namespace. */
+    readonly clusterScoped: boolean;
+}
+
+const HELM_RELEASE = /^kubernetes:helm\.sh\/v\d+:Release$/;
+const TYPE_INFO = new Map<string, TypeInfo>();
+/** A stack has a few dozen distinct tokens; the bound only keeps a long-lived analyzer fed odd tokens from growing. */
+const TYPE_INFO_LIMIT = 4096;
+
+/**
+ * The parsed type token, cached: a policy run asks about the same few tokens for every resource and every policy,
+ * and parsing them with a RegExp each time was a measurable share of the pack's cost (docs/performance.md).
+ */
+export function typeInfo(type: string): TypeInfo {
+    let info = TYPE_INFO.get(type);
+    if (info === undefined) {
+        const gvk = parseGvk(type);
+        const helm = HELM_RELEASE.test(type);
+        const kind = gvk ? (gvk.kind.endsWith("Patch") ? gvk.kind.slice(0, -"Patch".length) : gvk.kind) : undefined;
+        info = Object.freeze({
+            gvk: gvk ? Object.freeze(gvk) : undefined,
+            helm,
+            kind: helm ? "Release" : kind,
+            group: helm ? "helm.sh" : (gvk?.group ?? ""),
+            patch: gvk ? gvk.kind.endsWith("Patch") : false,
+            clusterScoped: kind !== undefined && !helm && CLUSTER_SCOPED.has(kind),
+        });
+        if (TYPE_INFO.size >= TYPE_INFO_LIMIT) TYPE_INFO.clear();
+        TYPE_INFO.set(type, info);
+    }
+    return info;
+}
+
+/** Group/version/kind of a Pulumi Kubernetes type token, or undefined when the token is not a Kubernetes object. */
+export function gvkOfType(type: string): Gvk | undefined {
+    const gvk = typeInfo(type).gvk;
+    return gvk ? { ...gvk } : undefined;
 }
 
 /** The Pulumi type token for a manifest's apiVersion/kind (the inverse of `gvkOfType`). */
@@ -46,32 +103,46 @@ const CLUSTER_SCOPED = new Set([
 
 /** The kind a resource of this type stands for (`DeploymentPatch` judged as a `Deployment`). */
 export function kindOf(type: string): string | undefined {
-    const gvk = gvkOfType(type);
-    if (!gvk) return undefined;
-    return gvk.kind.endsWith("Patch") ? gvk.kind.slice(0, -"Patch".length) : gvk.kind;
+    return typeInfo(type).gvk ? typeInfo(type).kind : undefined;
 }
 
 export function groupOf(type: string): string | undefined {
-    return gvkOfType(type)?.group;
+    return typeInfo(type).gvk?.group;
 }
 
 export function isHelmRelease(type: string): boolean {
-    return /^kubernetes:helm\.sh\/v\d+:Release$/.test(type);
+    return typeInfo(type).helm;
 }
 
 /** The namespace of an object: `metadata.namespace`, else `default` for namespaced kinds. */
 export function namespaceOf(type: string, props: any): string | undefined {
-    if (isHelmRelease(type)) return str(props?.namespace) ?? "default";
-    const kind = kindOf(type);
-    if (!kind) return undefined;
-    if (CLUSTER_SCOPED.has(kind)) return undefined;
+    const info = typeInfo(type);
+    if (info.helm) return str(props?.namespace) ?? "default";
+    if (info.kind === undefined || info.clusterScoped) return undefined;
     return str(props?.metadata?.namespace) ?? "default";
 }
 
 /** The object's name: `metadata.name` (a Release's `name`), else the Pulumi resource name. */
 export function nameOf(type: string, props: any, resourceName: string): string {
-    if (isHelmRelease(type)) return str(props?.name) ?? resourceName;
+    const info = typeInfo(type);
+    if (info.helm) return str(props?.name) ?? resourceName;
     return str(props?.metadata?.name) ?? resourceName;
+}
+
+/**
+ * `namespaceOf` and `nameOf` together, reading `metadata` once (each read through the analyzer's unknown-checking
+ * proxy allocates). Reads in the same order as the two calls: the namespace first.
+ */
+export function namespaceAndName(type: string, props: any, resourceName: string): { namespace: string | undefined; name: string } {
+    const info = typeInfo(type);
+    if (info.helm) {
+        const namespace = str(props?.namespace) ?? "default";
+        return { namespace, name: str(props?.name) ?? resourceName };
+    }
+    if (info.kind === undefined) return { namespace: undefined, name: str(props?.metadata?.name) ?? resourceName };
+    const meta = props?.metadata;
+    const namespace = info.clusterScoped ? undefined : (str(meta?.namespace) ?? "default");
+    return { namespace, name: str(meta?.name) ?? resourceName };
 }
 
 export function str(v: unknown): string | undefined {
@@ -150,10 +221,13 @@ export function isWorkloadKind(kind: string | undefined): boolean {
 
 /** True when every `selector` label is present with the same value in `labels` (an empty selector matches nothing here). */
 export function labelsMatch(selector: Record<string, string>, labels: any): boolean {
-    const keys = Object.keys(selector);
-    if (keys.length === 0) return false;
-    const l = asObject(labels);
-    return keys.every((k) => l[k] === selector[k]);
+    // A loop rather than Object.keys(...).every(...): this runs for every pod template under several policies.
+    let l: Record<string, any> | undefined;
+    for (const k of Object.keys(selector)) {
+        l ??= asObject(labels);
+        if (l[k] !== selector[k]) return false;
+    }
+    return l !== undefined;
 }
 
 /** A chart reference's base name: `oci://r/istio/gateway` → `gateway`, `istio/istiod` → `istiod`. */
@@ -195,13 +269,38 @@ export function isIstioContainer(c: any): boolean {
     return image === "auto" || /(^|\/)proxyv2([:@]|$)/.test(image);
 }
 
-/** All containers of a pod spec with where they are (`containers[0]`). */
-export function containersOf(spec: any): { c: any; where: string }[] {
-    const out: { c: any; where: string }[] = [];
-    for (const field of ["initContainers", "containers", "ephemeralContainers"]) {
-        asArray(spec?.[field]).forEach((c, i) => out.push({ c, where: `${field}[${i}] "${c?.name ?? "?"}"` }));
+const CONTAINER_FIELDS = ["initContainers", "containers", "ephemeralContainers"] as const;
+
+/** A container of a pod spec: the field it is listed in, its index and its name as read. */
+export interface ContainerRef {
+    c: any;
+    field: (typeof CONTAINER_FIELDS)[number];
+    index: number;
+    name: unknown;
+}
+
+/** All containers of a pod spec (reads each container's name, as `containersOf` does, but formats nothing). */
+export function containerRefs(spec: any): ContainerRef[] {
+    const out: ContainerRef[] = [];
+    for (const field of CONTAINER_FIELDS) {
+        const list = asArray(spec?.[field]);
+        for (let i = 0; i < list.length; i++) {
+            if (!(i in list)) continue; // a hole, which forEach skipped
+            const c = list[i];
+            out.push({ c, field, index: i, name: c?.name });
+        }
     }
     return out;
+}
+
+/** Where a container is, for messages: `containers[0] "app"`. */
+export function containerWhere(ref: ContainerRef): string {
+    return `${ref.field}[${ref.index}] "${ref.name ?? "?"}"`;
+}
+
+/** All containers of a pod spec with where they are (`containers[0] "app"`). */
+export function containersOf(spec: any): { c: any; where: string }[] {
+    return containerRefs(spec).map((ref) => ({ c: ref.c, where: containerWhere(ref) }));
 }
 
 /**

@@ -22,8 +22,9 @@ import type {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import { ConfigKey, GuardConfig, configSchema, readConfig } from "./config";
-import { groupOf, gvkOfType, isHelmRelease, isWorkloadKind, kindOf, nameOf, namespaceOf } from "./objects";
+import { ConfigKey, GuardConfig, configReader, configSchema } from "./config";
+import { knownProps } from "./known";
+import { isWorkloadKind, namespaceAndName, typeInfo } from "./objects";
 import {
     StackObject,
     allowAnyProblems,
@@ -70,17 +71,15 @@ interface ResourceRuleSpec {
     check: ObjectRule;
 }
 
-function viewOf(args: { type: string; props: any; name: string }): ObjectView | undefined {
-    if (isHelmRelease(args.type)) {
-        return { type: args.type, kind: "Release", group: "helm.sh", namespace: namespaceOf(args.type, args.props), name: nameOf(args.type, args.props, args.name), props: args.props };
-    }
-    const kind = kindOf(args.type);
-    if (!kind) return undefined;
-    return { type: args.type, kind, group: groupOf(args.type) ?? "", namespace: namespaceOf(args.type, args.props), name: nameOf(args.type, args.props, args.name), props: args.props };
+/** The view of a resource whose token is a Kubernetes object of `kind` (see `typeInfo`). */
+function viewOf(type: string, kind: string, group: string, props: any, resourceName: string): ObjectView {
+    const { namespace, name } = namespaceAndName(type, props, resourceName);
+    return { type, kind, group, namespace, name, props };
 }
 
 function resourcePolicy(spec: ResourceRuleSpec): ResourceValidationPolicy {
     const schema: PolicyConfigSchema = configSchema(spec.config, spec.configDefaults);
+    const readConfig = configReader(spec.name, schema);
     return {
         name: spec.name,
         description: spec.description,
@@ -88,12 +87,11 @@ function resourcePolicy(spec: ResourceRuleSpec): ResourceValidationPolicy {
         remediationSteps: spec.remediationSteps,
         configSchema: schema,
         validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
-            if (!gvkOfType(args.type)) return;
-            const kind = isHelmRelease(args.type) ? "Release" : kindOf(args.type);
-            if (!kind || !spec.appliesTo(kind)) return;
-            const cfg = readConfig(spec.name, schema, args.getConfig<Record<string, any>>());
-            const view = viewOf(args);
-            if (!view) return;
+            const info = typeInfo(args.type);
+            const kind = info.kind;
+            if (!info.gvk || !kind || !spec.appliesTo(kind)) return;
+            const cfg = readConfig(args.getConfig<Record<string, any>>());
+            const view = viewOf(args.type, kind, info.group, knownProps(args.props), args.name);
             const scopeNs = view.kind === "Namespace" ? view.name : view.namespace;
             if (scopeNs !== undefined && !spec.meshWide?.(view.kind)) {
                 if (cfg.exemptNamespaces.includes(scopeNs)) return;
@@ -139,17 +137,16 @@ interface UnknownRead {
 function stackObjects(args: StackValidationArgs, appliesTo: (kind: string) => boolean, unknowns: UnknownRead[]): StackObject[] {
     const out: StackObject[] = [];
     for (const r of args.resources) {
+        const info = typeInfo(r.type);
+        const kind = info.kind;
+        if (!info.gvk || !kind || !appliesTo(kind)) continue;
         try {
-            const gvk = gvkOfType(r.type);
-            if (!gvk) continue;
-            const kind = isHelmRelease(r.type) ? "Release" : kindOf(r.type);
-            if (!kind || !appliesTo(kind)) continue;
-            const view = viewOf(r);
-            if (!view) continue;
-            out.push({ ...view, patch: gvk.kind.endsWith("Patch"), urn: r.urn });
+            const props = knownProps(r.props);
+            const { namespace, name } = namespaceAndName(r.type, props, r.name);
+            out.push({ type: r.type, kind, group: info.group, namespace, name, props, patch: info.patch, urn: r.urn });
         } catch (e) {
             if (!isUnknownValueError(e)) throw e;
-            unknowns.push({ error: locate(e, r.type, r.name), kind: isHelmRelease(r.type) ? "Release" : (kindOf(r.type) ?? "") });
+            unknowns.push({ error: locate(e, r.type, r.name), kind });
         }
     }
     return out;
@@ -164,6 +161,7 @@ function locate(e: any, type: string, name: string): any {
 
 function stackPolicy(spec: StackRuleSpec): StackValidationPolicy {
     const schema: PolicyConfigSchema = configSchema(spec.config, spec.configDefaults);
+    const readConfig = configReader(spec.name, schema);
     return {
         name: spec.name,
         description: spec.description,
@@ -171,7 +169,7 @@ function stackPolicy(spec: StackRuleSpec): StackValidationPolicy {
         remediationSteps: spec.remediationSteps,
         configSchema: schema,
         validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
-            const cfg = readConfig(spec.name, schema, args.getConfig<Record<string, any>>());
+            const cfg = readConfig(args.getConfig<Record<string, any>>());
             const unknowns: UnknownRead[] = [];
             const objects = stackObjects(args, spec.appliesTo, unknowns);
             // Judge what is known; an object whose fields the rule reads are unknown is retried alone to find it.
@@ -212,6 +210,9 @@ function stackPolicy(spec: StackRuleSpec): StackValidationPolicy {
         },
     };
 }
+
+const REGISTRY_KINDS = new Set(["Sidecar", "Release", "IstioOperator", "ConfigMap"]);
+const ROUTING_KINDS = new Set(["ServiceEntry", "VirtualService", "Gateway", "Release", "Service", "Namespace", "HTTPRoute", "TLSRoute", "TCPRoute", "GRPCRoute"]);
 
 const WORKLOAD_CONFIG: ConfigKey[] = ["exemptNamespaces", "gatewayNamespaces", "gatewayLabels"];
 
@@ -291,7 +292,7 @@ export const namespaceDefaultDenyEgress = stackPolicy({
 
 export const registryOnlyOutbound = resourcePolicy({
     name: "registry-only-outbound",
-    appliesTo: (k) => ["Sidecar", "Release", "IstioOperator", "ConfigMap"].includes(k),
+    appliesTo: (k) => REGISTRY_KINDS.has(k),
     description: "Sidecars must not pass traffic for unknown hosts: no outboundTrafficPolicy ALLOW_ANY.",
     enforcementLevel: "mandatory",
     remediationSteps: "Set outboundTrafficPolicy.mode to REGISTRY_ONLY in Sidecars and in the mesh config (istiod values meshConfig).",
@@ -315,7 +316,7 @@ export const noOpenServiceEntry = resourcePolicy({
 
 export const serviceEntryViaEgressGateway = stackPolicy({
     name: "service-entry-via-egress-gateway",
-    appliesTo: (k) => ["ServiceEntry", "VirtualService", "Gateway", "Release", "Service", "Namespace", "HTTPRoute", "TLSRoute", "TCPRoute", "GRPCRoute"].includes(k) || isWorkloadKind(k),
+    appliesTo: (k) => ROUTING_KINDS.has(k) || isWorkloadKind(k),
     subjects: (k) => k === "ServiceEntry",
     description: "Every external (MESH_EXTERNAL) ServiceEntry host must be routed through the egress gateway by a VirtualService.",
     enforcementLevel: "mandatory",

@@ -12,7 +12,8 @@ import {
     asArray,
     asObject,
     chartName,
-    containersOf,
+    containerRefs,
+    containerWhere,
     fqdn,
     gatewayReleaseLabels,
     gatewayReleaseServiceHost,
@@ -51,6 +52,12 @@ function isTrue(v: unknown): boolean {
     return v === true || (typeof v === "string" && v.toLowerCase() === "true");
 }
 
+/** Where a pod template's metadata sits, for messages: `metadata`, `spec.template.metadata`, `items[0].metadata`. */
+function templateMeta(path: string): string {
+    const where = path.replace(/\.spec$/, "").replace(/^spec$/, "");
+    return where ? `${where}.metadata` : "metadata";
+}
+
 /** Is a pod (template) one of the egress gateway's own pods: gateway labels and only Istio's proxy containers? */
 export function isGatewayPod(metadata: any, spec: any, gatewayLabels: Record<string, string>): boolean {
     if (!labelsMatch(gatewayLabels, metadata?.labels)) return false;
@@ -87,22 +94,20 @@ export function sidecarInjectionProblems(kind: string, obj: any, cfg: GuardConfi
         if (isGatewayPod(t.metadata, t.spec, cfg.gatewayLabels)) continue;
         const labels = asObject(t.metadata?.labels);
         const annotations = asObject(t.metadata?.annotations);
-        const where = t.path.replace(/\.spec$/, "").replace(/^spec$/, "");
-        const meta = where ? `${where}.metadata` : "metadata";
         // Istio prefers the label over the annotation; any value but y/yes/true/on (or empty) means "do not inject".
         const fromLabel = labels["sidecar.istio.io/inject"];
         const inject = fromLabel !== undefined ? fromLabel : annotations["sidecar.istio.io/inject"];
         const ambientPod = labels["istio.io/dataplane-mode"] === "ambient";
         if (inject !== undefined && String(inject) !== "" && !TRUE_VALUES.has(String(inject).toLowerCase()) && !ambientPod) {
             const field = fromLabel !== undefined ? "labels" : "annotations";
-            out.push(`${meta}.${field} sidecar.istio.io/inject: "${inject}" skips the sidecar, so this pod's egress bypasses the egress gateway: remove it.`);
+            out.push(`${templateMeta(t.path)}.${field} sidecar.istio.io/inject: "${inject}" skips the sidecar, so this pod's egress bypasses the egress gateway: remove it.`);
         }
         if (labels["istio.io/dataplane-mode"] === "none") {
-            out.push(`${meta}.labels istio.io/dataplane-mode: none takes the pod out of the ambient mesh: remove it.`);
+            out.push(`${templateMeta(t.path)}.labels istio.io/dataplane-mode: none takes the pod out of the ambient mesh: remove it.`);
         }
         const mode = annotations["sidecar.istio.io/interceptionMode"];
         if (mode !== undefined && mode !== "REDIRECT") {
-            out.push(`${meta}.annotations sidecar.istio.io/interceptionMode: "${mode}" departs from the mesh default (REDIRECT): remove it.`);
+            out.push(`${templateMeta(t.path)}.annotations sidecar.istio.io/interceptionMode: "${mode}" departs from the mesh default (REDIRECT): remove it.`);
         }
     }
     return out;
@@ -143,6 +148,8 @@ const EXCLUSION_ANNOTATIONS: Record<string, string> = {
     "traffic.sidecar.istio.io/kubevirtInterfaces": "sends traffic from these interfaces around the sidecar",
 };
 
+const EXCLUSION_ENTRIES = Object.entries(EXCLUSION_ANNOTATIONS);
+
 /** Pod annotations, and istiod Helm values, that exclude outbound traffic from the sidecar's capture. */
 export function captureExclusionProblems(kind: string, obj: any, cfg: GuardConfig): string[] {
     const out: string[] = [];
@@ -162,20 +169,18 @@ export function captureExclusionProblems(kind: string, obj: any, cfg: GuardConfi
     for (const t of podTemplatesOf(kind, obj)) {
         if (isGatewayPod(t.metadata, t.spec, cfg.gatewayLabels)) continue;
         const annotations = asObject(t.metadata?.annotations);
-        const where = t.path.replace(/\.spec$/, "").replace(/^spec$/, "");
-        const meta = where ? `${where}.metadata.annotations` : "metadata.annotations";
         const include = annotations["traffic.sidecar.istio.io/includeOutboundIPRanges"];
         if (include !== undefined && String(include).trim() !== "*") {
             out.push(
                 String(include).trim() === ""
-                    ? `${meta} traffic.sidecar.istio.io/includeOutboundIPRanges is empty, so no outbound traffic is redirected to the sidecar: remove it.`
-                    : `${meta} traffic.sidecar.istio.io/includeOutboundIPRanges: "${include}" leaves traffic to every other address uncaptured: remove it (the default "*" captures all).`,
+                    ? `${templateMeta(t.path)}.annotations traffic.sidecar.istio.io/includeOutboundIPRanges is empty, so no outbound traffic is redirected to the sidecar: remove it.`
+                    : `${templateMeta(t.path)}.annotations traffic.sidecar.istio.io/includeOutboundIPRanges: "${include}" leaves traffic to every other address uncaptured: remove it (the default "*" captures all).`,
             );
         }
-        for (const [key, what] of Object.entries(EXCLUSION_ANNOTATIONS)) {
+        for (const [key, what] of EXCLUSION_ENTRIES) {
             const v = annotations[key];
             if (v !== undefined && String(v).trim() !== "") {
-                out.push(`${meta} ${key}: "${v}" ${what}, bypassing the egress gateway: remove it.`);
+                out.push(`${templateMeta(t.path)}.annotations ${key}: "${v}" ${what}, bypassing the egress gateway: remove it.`);
             }
         }
     }
@@ -198,7 +203,8 @@ export function escapePrivilegeProblems(kind: string, obj: any, cfg: GuardConfig
             out.push(`${t.path}.hostNetwork: true runs the pod in the node's network namespace, where no sidecar captures its traffic: remove it.`);
         }
         const podSc = asObject(spec?.securityContext);
-        for (const { c, where } of containersOf(spec)) {
+        for (const ref of containerRefs(spec)) {
+            const c = ref.c;
             if (isIstioContainer(c)) continue;
             const sc = asObject(c?.securityContext);
             for (const field of ["runAsUser", "runAsGroup"]) {
@@ -206,15 +212,16 @@ export function escapePrivilegeProblems(kind: string, obj: any, cfg: GuardConfig
                 const effective = own !== undefined && own !== null ? own : podSc[field];
                 if (effective !== undefined && Number(effective) === PROXY_UID) {
                     const inherited = own === undefined || own === null ? ` (inherited from ${t.path}.securityContext)` : "";
-                    out.push(`${t.path}.${where} runs with ${field} 1337${inherited}, the sidecar's own identity, whose traffic is never redirected: use another ${field === "runAsUser" ? "UID" : "GID"}.`);
+                    out.push(`${t.path}.${containerWhere(ref)} runs with ${field} 1337${inherited}, the sidecar's own identity, whose traffic is never redirected: use another ${field === "runAsUser" ? "UID" : "GID"}.`);
                 }
             }
-            const caps = asArray(asObject(sc.capabilities).add).map((x) => String(x).toUpperCase().replace(/^CAP_/, ""));
-            for (const cap of caps.filter((x) => ESCAPE_CAPS.has(x))) {
-                out.push(`${t.path}.${where} adds capability ${cap}, which lets it rewrite the pod's iptables or use raw sockets around the sidecar: drop it.`);
+            for (const x of asArray(asObject(sc.capabilities).add)) {
+                const cap = String(x).toUpperCase().replace(/^CAP_/, "");
+                if (!ESCAPE_CAPS.has(cap)) continue;
+                out.push(`${t.path}.${containerWhere(ref)} adds capability ${cap}, which lets it rewrite the pod's iptables or use raw sockets around the sidecar: drop it.`);
             }
             if (isTrue(sc.privileged)) {
-                out.push(`${t.path}.${where} is privileged and can rewrite the pod's iptables around the sidecar: set securityContext.privileged to false.`);
+                out.push(`${t.path}.${containerWhere(ref)} is privileged and can rewrite the pod's iptables around the sidecar: set securityContext.privileged to false.`);
             }
         }
     }
@@ -240,7 +247,7 @@ export function selectsOnlyGateway(spec: any, gatewayLabels: Record<string, stri
 export function networkPolicyHoles(spec: any, cfg: GuardConfig): string[] {
     const out: string[] = [];
     if (!hasEgressType(spec)) return out;
-    const inside = [...cfg.inClusterCidrs, ...cfg.allowedEgressCidrs];
+    let inside: string[] | undefined;
     asArray(spec?.egress).forEach((rule, i) => {
         const to = rule?.to;
         if (!Array.isArray(to) || to.length === 0) {
@@ -255,6 +262,7 @@ export function networkPolicyHoles(spec: any, cfg: GuardConfig): string[] {
                 const except = asArray(ipBlock.except).map(String);
                 let outside;
                 try {
+                    inside ??= [...cfg.inClusterCidrs, ...cfg.allowedEgressCidrs];
                     outside = outsideRanges(String(cidr), except, inside);
                 } catch (err: any) {
                     out.push(`spec.egress[${i}].to[${j}].ipBlock: ${err.message}: fix the CIDR.`);
