@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { main } from "../sdk/cli/check";
+import { renderProgram, reportFor, writeRender } from "../sdk/render/render";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const FIX = path.join(ROOT, "tests", "fixtures", "policy", "check");
@@ -114,5 +115,29 @@ describe("istio-egress check", function () {
         const broken = spawnSync(process.execPath, [BIN, "check", path.join(FIX, "broken.yaml")], { encoding: "utf8" });
         assert.strictEqual(broken.status, 2);
         assert.match(broken.stderr, /broken\.yaml:\d+: YAML error/);
+    });
+
+    it("reads a directory written by `render`: objects and Helm releases judged, the summary skipped", async function () {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-egress-render-check-"));
+        try {
+            const result = await renderProgram(path.join(ROOT, "examples", "blog-scenario"));
+            writeRender(dir, result, reportFor(result));
+            const ok = await run([dir]);
+            assert.strictEqual(ok.code, 0, ok.err + ok.out);
+            assert.match(ok.out, new RegExp(`no violations in ${result.objects.length + 1} object\\(s\\)`), "every object plus the Helm release");
+            // The Helm release file is judged as the Release the program registers: a LoadBalancer gateway is caught.
+            const file = fs.readdirSync(dir).find((f) => f.startsWith("helmrelease-"))!;
+            const text = fs.readFileSync(path.join(dir, file), "utf8").replace(/type: ClusterIP/, "type: LoadBalancer");
+            assert.ok(text.includes("type: LoadBalancer"));
+            fs.writeFileSync(path.join(dir, file), text);
+            const bad = await run(["--json", dir]);
+            assert.strictEqual(bad.code, 1);
+            assert.deepStrictEqual(
+                JSON.parse(bad.out).map((v: any) => `${v.policy} ${v.resource.kind} ${v.resource.namespace}/${v.resource.name}`),
+                ["egress-gateway-cluster-ip Release istio-egress/istio-egressgateway"],
+            );
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });

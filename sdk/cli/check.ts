@@ -9,7 +9,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { LineCounter, parseAllDocuments } from "yaml";
 import type { K8sObject } from "../schema/validate";
-import { PolicyConfigError, Violation, fromManifests, hasMandatory, runPolicies } from "../policy/harness";
+import { PolicyConfigError, PolicyResource, Violation, fromManifests, hasMandatory, runPolicies } from "../policy/harness";
+import { MARKER as RENDER_MARKER } from "../render/render";
 
 const USAGE = `usage: istio-egress check [--json] [--config FILE.json] FILE|DIR ...
 
@@ -66,8 +67,50 @@ function yamlFiles(p: string): string[] {
     return out;
 }
 
+/** What `render` writes that is not a Kubernetes object: its summary, and its Helm release files. */
+export interface RenderedRelease {
+    release: string;
+    namespace: string;
+    chart: string;
+    repository?: string | null;
+    version?: string | null;
+    values?: Record<string, any>;
+}
+
+/** A Helm release file written by `render` → the Release resource the Pulumi program registers. */
+export function releaseResource(r: RenderedRelease, file: string): PolicyResource {
+    return {
+        type: "kubernetes:helm.sh/v3:Release",
+        name: r.release,
+        urn: `urn:pulumi:check::istio-egress::kubernetes:helm.sh/v3:Release::${r.namespace}/${r.release}`,
+        props: {
+            name: r.release,
+            namespace: r.namespace,
+            chart: r.chart,
+            ...(r.version ? { version: r.version } : {}),
+            ...(r.repository ? { repositoryOpts: { repo: r.repository } } : {}),
+            values: r.values ?? {},
+        },
+    };
+}
+
+/** The comment above a document's first line (the `yaml` package attaches it to the document or to the first key). */
+function leadingComment(doc: { commentBefore?: string | null; contents?: any }): string {
+    return String(doc.commentBefore ?? doc.contents?.commentBefore ?? doc.contents?.items?.[0]?.key?.commentBefore ?? "");
+}
+
 /** Reads every Kubernetes object of a YAML file; errors name the file and line. */
 export function readManifests(file: string): K8sObject[] {
+    return readInputs(file).objects;
+}
+
+/**
+ * Reads a YAML file: its Kubernetes objects, plus — in a directory written by `istio-egress render` — the Helm
+ * releases it describes (judged as the Release resources the program registers; their charts are not rendered).
+ * Render's summary is skipped. Any other document without apiVersion/kind is an error.
+ */
+export function readInputs(file: string): { objects: K8sObject[]; releases: PolicyResource[] } {
+    const releases: PolicyResource[] = [];
     const text = fs.readFileSync(file, "utf8");
     const lineCounter = new LineCounter();
     const docs = parseAllDocuments(text, { lineCounter });
@@ -81,6 +124,13 @@ export function readManifests(file: string): K8sObject[] {
         const value = doc.toJS();
         if (value === null || value === undefined) continue;
         const line = doc.contents?.range ? lineCounter.linePos(doc.contents.range[0]).line : 1;
+        if (value && typeof value === "object" && value.generatedBy === RENDER_MARKER) {
+            continue; // render's summary.yaml
+        }
+        if (value && typeof value === "object" && typeof value.release === "string" && typeof value.chart === "string" && leadingComment(doc).includes(`written by ${RENDER_MARKER}`)) {
+            releases.push(releaseResource(value as RenderedRelease, file));
+            continue;
+        }
         const check = (o: any, where: string) => {
             if (!o || typeof o !== "object" || Array.isArray(o)) throw new InputError(`${file}:${line}: ${where} is not a Kubernetes object`);
             if (typeof o.apiVersion !== "string" || typeof o.kind !== "string") {
@@ -98,7 +148,7 @@ export function readManifests(file: string): K8sObject[] {
         };
         check(value, "document");
     }
-    return out;
+    return { objects: out, releases };
 }
 
 function formatText(violations: Violation[], objects: number, files: number): string {
@@ -153,8 +203,10 @@ export async function main(argv: string[]): Promise<number> {
             // Fail closed: a CI job pointed at the wrong directory must not pass silently.
             throw new InputError(`no *.yaml or *.yml files in ${opts.paths.join(", ")}`);
         }
-        const objects = files.flatMap(readManifests);
-        const violations = await runPolicies(fromManifests(objects), { config });
+        const inputs = files.map(readInputs);
+        const objects = inputs.flatMap((i) => i.objects);
+        const releases = inputs.flatMap((i) => i.releases);
+        const violations = await runPolicies([...fromManifests(objects), ...releases], { config });
         if (opts.json) {
             const json = violations.map((v) => ({
                 policy: v.policy,
@@ -164,7 +216,7 @@ export async function main(argv: string[]): Promise<number> {
             }));
             process.stdout.write(JSON.stringify(json, null, 2) + "\n");
         } else {
-            process.stdout.write(formatText(violations, objects.length, files.length));
+            process.stdout.write(formatText(violations, objects.length + releases.length, files.length));
         }
         return hasMandatory(violations) ? 1 : 0;
     } catch (e: any) {

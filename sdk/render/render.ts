@@ -167,7 +167,8 @@ export interface WrittenFiles {
     report: string[];
 }
 
-const MARKER = "istio-egress render";
+/** Marks the files `render` writes (summary, Helm release files), so that `check` can read a render directory. */
+export const MARKER = "istio-egress render";
 
 /** Removes what a previous render wrote into `outDir` (only if it was a render output directory). */
 function cleanPrevious(outDir: string): void {
