@@ -8,27 +8,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { main } from "../sdk/cli/check";
+import { captureCli } from "./helpers/cli";
 import { renderProgram, reportFor, writeRender } from "../sdk/render/render";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const FIX = path.join(ROOT, "tests", "fixtures", "policy", "check");
 const BIN = path.join(ROOT, "dist", "sdk", "cli", "main.js");
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const so = process.stdout.write.bind(process.stdout);
-    const se = process.stderr.write.bind(process.stderr);
-    (process.stdout as any).write = (s: any) => (out.push(String(s)), true);
-    (process.stderr as any).write = (s: any) => (err.push(String(s)), true);
-    try {
-        const code = await main(argv);
-        return { code, out: out.join(""), err: err.join("") };
-    } finally {
-        (process.stdout as any).write = so;
-        (process.stderr as any).write = se;
-    }
-}
+const run = (argv: string[]) => captureCli(main, argv);
 
 describe("istio-egress check", function () {
     this.timeout(120000);

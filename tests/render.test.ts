@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { main } from "../sdk/cli/render";
+import { captureCli } from "./helpers/cli";
 import { objectFileName, renderProgram } from "../sdk/render/render";
 import { readProject, stackConfig } from "../sdk/render/loader";
 import { K8sObject, validateAll } from "../sdk/schema/validate";
@@ -21,19 +22,8 @@ interface Run {
 
 /** Runs the CLI in-process, capturing what it writes. */
 async function cli(args: string[]): Promise<Run> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const origOut = process.stdout.write.bind(process.stdout);
-    const origErr = process.stderr.write.bind(process.stderr);
-    (process.stdout as any).write = (s: any) => (out.push(String(s)), true);
-    (process.stderr as any).write = (s: any) => (err.push(String(s)), true);
-    try {
-        const code = await main(args);
-        return { code, stdout: out.join(""), stderr: err.join("") };
-    } finally {
-        (process.stdout as any).write = origOut;
-        (process.stderr as any).write = origErr;
-    }
+    const r = await captureCli(main, args);
+    return { code: r.code, stdout: r.out, stderr: r.err };
 }
 
 function tmpDir(): string {
