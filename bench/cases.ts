@@ -7,8 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { runProgram, CapturedResource } from "../sdk/engine/mock-engine";
 import { EgressGateway } from "../sdk/component";
 import type { EgressGatewayArgs } from "../sdk/args";
-import { policies as packPolicies } from "../sdk/policy/policies";
-import { fromManifests, runPolicies } from "../sdk/policy/harness";
+import { fromManifests, policies as packPolicies, runPolicies } from "istio-egress-guard/lib";
 import type { Policies, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { COMPONENT_NAME, FloorObject, HOST_SHAPES, HostShape, componentArgs, floorPlan, hostArgs, kindCounts, protectedNamespaceName, syntheticStack } from "./workloads";
 

@@ -317,9 +317,10 @@ function componentSection(cfg: BenchConfig, log: (s: string) => void): Component
 }
 
 function packSection(cfg: BenchConfig, log: (s: string) => void): PackSection {
-    const harness = path.resolve(__dirname, "../sdk/policy/harness.js");
-    if (!fs.existsSync(harness)) {
-        return { available: false, reason: `pack not available: ${path.relative(process.cwd(), harness)} does not exist` };
+    try {
+        require.resolve("istio-egress-guard/lib");
+    } catch {
+        return { available: false, reason: "pack not available: istio-egress-guard is not installed (npm ci at the repository root links it)" };
     }
     const budget = new Budget(cfg.budgetSec.pack, cfg.pack.sizes.length);
     const rows: PackRow[] = [];

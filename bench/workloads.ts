@@ -9,7 +9,7 @@ import { routingManifests } from "../sdk/manifests/routing";
 import { lockdownManifests } from "../sdk/manifests/lockdown";
 import { namespaceObject, releaseArgs, routesCatalog } from "../sdk/manifests/gateway";
 import type { K8sObject } from "../sdk/schema/validate";
-import type { PolicyResource } from "../sdk/policy/harness";
+import type { PolicyResource } from "istio-egress-guard/lib";
 
 /** The component's name in every component case. */
 export const COMPONENT_NAME = "egress";

@@ -5,10 +5,10 @@
  *     pulumi preview --policy-pack ./policy-pack [--policy-pack-config guard-config.json]
  *
  * Constructing the PolicyPack starts the analyzer's gRPC server, so only this entry point does it; tests and
- * `istio-egress check` run the same policy objects through `sdk/policy/harness`.
+ * `istio-egress check` run the same policy objects through `lib/harness` (imported as `istio-egress-guard/lib`).
  */
 import { PolicyPack } from "@pulumi/policy";
-import { POLICY_PACK_NAME, policies } from "../sdk/policy/policies";
+import { POLICY_PACK_NAME, policies } from "./lib/policies";
 
 new PolicyPack(POLICY_PACK_NAME, {
     policies,

@@ -22,4 +22,4 @@ export {
 } from "./plan";
 export { routingManifests } from "./manifests/routing";
 export { lockdownManifests } from "./manifests/lockdown";
-export { K8sObject } from "./schema/validate";
+export type { K8sObject } from "./model";

@@ -15,7 +15,7 @@ import {
     GatewayArgs,
     LockdownArgs,
 } from "./args";
-import { isCidr, isIPv4Cidr, cidrPrefixLength } from "./net";
+import { isCidr, isIPv4Cidr, cidrPrefixLength } from "./model";
 
 export const COMPONENT_TYPE = "istio-egress:index:EgressGateway";
 /** The istio/gateway chart version (= Istio version) installed unless `gateway.chartVersion` says otherwise. */

@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { K8sObject } from "./schema/validate";
+import type { K8sObject } from "./model";
 
 const KIND_SHORT: Record<string, string> = {
     Namespace: "ns",

@@ -18,7 +18,7 @@ import { buildPlan, EgressPlan } from "./plan";
 import { hostOutputs, HostOutputs, planOrThrow } from "./component";
 import { routingManifests } from "./manifests/routing";
 import { gatewayNames, lockdownManifests } from "./manifests/lockdown";
-import { K8sObject } from "./schema/validate";
+import type { K8sObject } from "./model";
 import { routesCatalog } from "./manifests/gateway";
 import { childName, registerObjectOutput } from "./resources";
 

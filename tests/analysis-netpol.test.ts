@@ -2,9 +2,9 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
-import { cidrContains, parseCidr } from "../sdk/net";
+import { cidrContains, parseCidr } from "../sdk/model";
 import { connectionAllowed, egressAllowed, ingressAllowed, PodRef, policyTypesOf } from "../sdk/analysis/netpol";
-import { selectorMatches } from "../sdk/analysis/selectors";
+import { selectorMatches } from "../sdk/model";
 import type { K8sObject } from "../sdk/schema/validate";
 
 function np(namespace: string, name: string, spec: any): K8sObject {

@@ -2,7 +2,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
-import { AccessRow, buildAccessReport, formatReportTable, hostCovers, reportToMermaid } from "../sdk/analysis/report";
+import { AccessRow, buildAccessReport, formatReportTable, reportToMermaid } from "../sdk/analysis/report";
+import { hostCovers } from "../sdk/model";
 import type { K8sObject } from "../sdk/schema/validate";
 
 const GW_SVC = "istio-egressgateway.istio-egress.svc.cluster.local";

@@ -7,8 +7,7 @@ import * as assert from "assert";
 import { BenchConfig, BenchReport, TARGETS, diagnose, formatDiagnosis, formatReport, median, runBench } from "../bench/harness";
 import { HOST_SHAPES, TEAM_SIZE, componentArgs, floorPlan, syntheticObjects, syntheticStack, syntheticYaml } from "../bench/workloads";
 import { noopPolicies } from "../bench/cases";
-import { fromManifests, runPolicies } from "../sdk/policy/harness";
-import { policies } from "../sdk/policy/policies";
+import { fromManifests, policies, runPolicies } from "istio-egress-guard/lib";
 import { parseAllDocuments } from "yaml";
 
 const SMOKE: BenchConfig = {

@@ -7,7 +7,8 @@ import * as path from "path";
 import { renderProgram, reportFor, RenderResult } from "../sdk/render/render";
 import { AccessReport, AccessRow, buildAccessReport } from "../sdk/analysis/report";
 import { validateAll } from "../sdk/schema/validate";
-import { fromCaptured, runPolicies } from "../sdk/policy/harness";
+import { runPolicies } from "istio-egress-guard/lib";
+import { fromCaptured } from "../sdk/render/objects";
 
 const repo = path.resolve(__dirname, "..", "..");
 const example = (name: string) => path.join(repo, "examples", name);

@@ -13,7 +13,7 @@ import { buildPlan, EgressPlan } from "../sdk/plan";
 import { lockdownManifests } from "../sdk/manifests/lockdown";
 import { connectionAllowed, PodRef, Protocol } from "../sdk/analysis/netpol";
 import { AuthzDecision, evaluateAuthz } from "../sdk/analysis/authz";
-import { selectorMatches } from "../sdk/analysis/selectors";
+import { selectorMatches } from "../sdk/model";
 import type { K8sObject } from "../sdk/schema/validate";
 
 const PUBLIC_V4 = "93.184.216.34";

@@ -8,7 +8,7 @@ import { EgressGatewayArgs, EgressMode } from "../sdk/args";
 import { ArgsError, buildPlan } from "../sdk/plan";
 import { gatewayContainerPorts, internetIpBlocks, lockdownManifests, LockdownManifests } from "../sdk/manifests/lockdown";
 import { K8sObject, schemaErrors } from "../sdk/schema/validate";
-import { cidrContains, parseCidr } from "../sdk/net";
+import { cidrContains, parseCidr } from "../sdk/model";
 
 const MANAGED = { "app.kubernetes.io/managed-by": "istio-egress", "app.kubernetes.io/part-of": "eg" };
 const GW = { istio: "egressgateway" };

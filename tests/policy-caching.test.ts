@@ -6,10 +6,8 @@
  */
 import * as assert from "assert";
 import { ResourceValidationPolicy, UnknownValueError, unknownCheckingProxy } from "@pulumi/policy";
-import { SYSTEM_NAMESPACES, configReader, configSchema, readConfig } from "../sdk/policy/config";
-import { PolicyResource, fromManifests, runPolicies } from "../sdk/policy/harness";
-import { canUnwrapProxy, knownProps } from "../sdk/policy/known";
-import { gvkOfType, typeInfo } from "../sdk/policy/objects";
+import { canUnwrapProxy, configReader, configSchema, fromManifests, knownProps, PolicyResource, readConfig, runPolicies, SYSTEM_NAMESPACES } from "istio-egress-guard/lib";
+import { gvkOfType, typeInfo } from "../sdk/model";
 import { defaultDeny, workload } from "./fixtures/policy/workloads";
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";

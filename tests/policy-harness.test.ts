@@ -7,8 +7,8 @@ import * as assert from "assert";
 import * as k8s from "@pulumi/kubernetes";
 import { EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { runProgram } from "../sdk/engine/mock-engine";
-import { PolicyConfigError, PolicyResource, Violation, fromCaptured, fromManifests, hasMandatory, reconcileConfig, runPolicies } from "../sdk/policy/harness";
-import { policies } from "../sdk/policy/policies";
+import { fromManifests, hasMandatory, policies, PolicyConfigError, PolicyResource, reconcileConfig, runPolicies, Violation } from "istio-egress-guard/lib";
+import { fromCaptured } from "../sdk/render/objects";
 import { K8sObject } from "../sdk/schema/validate";
 import { defaultDeny, workload } from "./fixtures/policy/workloads";
 

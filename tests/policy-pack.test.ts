@@ -5,12 +5,11 @@
  * in-process harness used by the other tests and by `istio-egress check` reports exactly the same diagnostics.
  */
 import * as assert from "assert";
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
-import { PolicyResource, fromManifests, reconcileConfig, runPolicies } from "../sdk/policy/harness";
-import { policies } from "../sdk/policy/policies";
+import { fromManifests, policies, PolicyResource, reconcileConfig, runPolicies } from "istio-egress-guard/lib";
 import { K8sObject } from "../sdk/schema/validate";
 import { INJECTED_PROXY, defaultDeny, workload } from "./fixtures/policy/workloads";
 
@@ -128,6 +127,25 @@ describe("policy pack as the Pulumi CLI runs it", function () {
         const main = path.resolve(PACK, pkg.main);
         assert.ok(fs.existsSync(main), `${pkg.main} is built by npm run build`);
         assert.match(fs.readFileSync(main, "utf8"), /new policy_1\.PolicyPack\(policies_1\.POLICY_PACK_NAME/);
+        assert.ok(!path.relative(PACK, main).startsWith(".."), `the pack's main (${pkg.main}) lies inside the pack, so it can be published alone`);
+        for (const dep of ["@pulumi/policy", "@pulumi/pulumi", "ajv"]) assert.ok(pkg.dependencies?.[dep], `the pack depends on ${dep} itself`);
+    });
+
+    it("the component library does not load @pulumi/policy or ajv: only the CLI does, through the optional pack", function () {
+        const root = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+        for (const dep of ["@pulumi/policy", "ajv", "istio-egress-guard"]) {
+            assert.ok(!root.dependencies?.[dep], `${dep} is not a runtime dependency of the component library`);
+        }
+        assert.strictEqual(root.peerDependenciesMeta?.["istio-egress-guard"]?.optional, true);
+        const script = [
+            "const before = new Set(Object.keys(require.cache));",
+            `require(${JSON.stringify(path.join(ROOT, "dist", "sdk", "index.js"))});`,
+            "const loaded = Object.keys(require.cache).filter((k) => !before.has(k));",
+            "const bad = loaded.filter((k) => /node_modules[\\/](@pulumi[\\/]policy|ajv)[\\/]|policy-pack/.test(k));",
+            "process.stdout.write(JSON.stringify(bad));",
+        ].join("\n");
+        const out = execFileSync(process.execPath, ["-e", script], { encoding: "utf8" });
+        assert.deepStrictEqual(JSON.parse(out), []);
     });
 
     describe("the served analyzer", function () {

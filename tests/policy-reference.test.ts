@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { readManifests } from "../sdk/cli/check";
-import { Violation, fromManifests, runPolicies } from "../sdk/policy/harness";
+import { Violation, fromManifests, runPolicies } from "istio-egress-guard/lib";
 import { K8sObject } from "../sdk/schema/validate";
 
 const REFERENCE = path.resolve(__dirname, "..", "..", "..", "shared", "reference");

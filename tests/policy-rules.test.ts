@@ -4,7 +4,7 @@
  */
 import * as assert from "assert";
 import { K8sObject } from "../sdk/schema/validate";
-import { Violation, fromManifests, hasMandatory, runPolicies } from "../sdk/policy/harness";
+import { Violation, fromManifests, hasMandatory, runPolicies } from "istio-egress-guard/lib";
 import { INJECTED_INIT, INJECTED_PROXY, WORKLOAD_KINDS, defaultDeny, workload } from "./fixtures/policy/workloads";
 
 async function check(objs: K8sObject[], config?: Record<string, any>): Promise<Violation[]> {

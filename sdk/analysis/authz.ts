@@ -33,8 +33,8 @@
  * policy"); the istio.io "TCP traffic" task shows the DENY-with-`methods` policy rejecting TCP connections and
  * istioctl warns "will deny all traffic to TCP ports under its scope".
  */
-import type { K8sObject } from "../schema/validate.js";
-import { cidrContains, parseCidr, parseIp } from "../net.js";
+import type { K8sObject } from "../model/index.js";
+import { cidrContains, parseCidr, parseIp } from "../model/index.js";
 
 export interface AuthzRequest {
     workload: { namespace: string; labels: Record<string, string> };

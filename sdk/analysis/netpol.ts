@@ -17,9 +17,9 @@
  *
  * A connection needs egress allowed at the source AND, for pod destinations, ingress allowed at the destination.
  */
-import type { K8sObject } from "../schema/validate.js";
-import { cidrContains, parseCidr, parseIp } from "../net.js";
-import { LabelSelector, selectorMatches } from "./selectors.js";
+import type { K8sObject } from "../model/index.js";
+import { cidrContains, parseCidr, parseIp } from "../model/index.js";
+import { LabelSelector, selectorMatches } from "../model/index.js";
 
 export type Protocol = "TCP" | "UDP" | "SCTP";
 

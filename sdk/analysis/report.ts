@@ -24,10 +24,10 @@
  *    source pod (direct path with a sidecar), in their namespace or mesh-wide in the root namespace. A bypass is
  *    never logged.
  */
-import type { K8sObject } from "../schema/validate.js";
+import { hostsOverlap, isWorkloadKind, podTemplatesOf, type K8sObject } from "../model/index.js";
 import { AuthzDecision, AuthzRequest, evaluateAuthz } from "./authz.js";
 import { connectionAllowed, NetpolDecision, PodRef } from "./netpol.js";
-import { selectorMatches } from "./selectors.js";
+import { selectorMatches } from "../model/index.js";
 
 export const SAMPLE_PUBLIC_IP = "203.0.113.10";
 
@@ -125,7 +125,6 @@ export interface ReportOptions {
     trustDomain?: string;
 }
 
-const WORKLOAD_KINDS = new Set(["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod", "ReplicationController"]);
 
 const ns = (o: K8sObject) => o.metadata?.namespace ?? "default";
 const id = (o: K8sObject) => `${ns(o)}/${o.metadata?.name}`;
@@ -134,33 +133,9 @@ function isIstio(o: K8sObject, kind: string, group: string): boolean {
     return o?.kind === kind && String(o.apiVersion ?? "").startsWith(`${group}/`);
 }
 
-/** Whether the host pattern `pattern` covers `host` (exact, `*`, `*.suffix`), case-insensitive. */
-export function hostCovers(pattern: string, host: string): boolean {
-    const p = pattern.toLowerCase();
-    const h = host.toLowerCase();
-    if (p === "*" || p === h) {
-        return true;
-    }
-    if (p.startsWith("*.")) {
-        const suffix = p.slice(1); // ".example.com"
-        return h.endsWith(suffix) && h.length > suffix.length;
-    }
-    return false;
-}
-
-function hostsOverlap(a: string, b: string): boolean {
-    return hostCovers(a, b) || hostCovers(b, a);
-}
-
+/** The (first) pod template of a workload object. */
 function podTemplate(o: K8sObject): { metadata?: any; spec?: any } | undefined {
-    switch (o.kind) {
-        case "Pod":
-            return { metadata: o.metadata, spec: o.spec };
-        case "CronJob":
-            return o.spec?.jobTemplate?.spec?.template;
-        default:
-            return o.spec?.template;
-    }
+    return podTemplatesOf(o.kind, o)[0];
 }
 
 function namedPortsOf(spec: any): Record<string, number> {
@@ -223,7 +198,7 @@ export function collectSources(objects: K8sObject[], gatewaySelectors: Record<st
         }
     };
     for (const o of objects) {
-        if (!WORKLOAD_KINDS.has(o.kind)) {
+        if (!isWorkloadKind(o.kind)) {
             continue;
         }
         const t = podTemplate(o);
@@ -639,7 +614,7 @@ export function buildAccessReport(objects: K8sObject[], options: ReportOptions =
             const gwRef = id(gwObj);
             const selector = (gwObj.spec?.selector ?? {}) as Record<string, string>;
             // Gateway pods: the Gateway's selector labels in the Service's namespace; a Deployment there adds ports.
-            const gwDeploy = objects.find((o) => WORKLOAD_KINDS.has(o.kind) && ns(o) === svc.namespace && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => podTemplate(o)?.metadata?.labels?.[k] === v));
+            const gwDeploy = objects.find((o) => isWorkloadKind(o.kind) && ns(o) === svc.namespace && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => podTemplate(o)?.metadata?.labels?.[k] === v));
             const gwPod: PodRef = {
                 namespace: svc.namespace,
                 labels: gwDeploy ? podTemplate(gwDeploy)!.metadata.labels : selector,

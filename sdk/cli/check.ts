@@ -8,8 +8,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { LineCounter, parseAllDocuments } from "yaml";
-import type { K8sObject } from "../schema/validate";
-import { PolicyConfigError, PolicyResource, Violation, fromManifests, hasMandatory, runPolicies } from "../policy/harness";
+import type { K8sObject } from "../model";
+import type { PolicyResource, Violation } from "istio-egress-guard/lib";
+import { GuardMissingError, loadGuard } from "./guard";
 import { MARKER as RENDER_MARKER } from "../render/render";
 
 const USAGE = `usage: istio-egress check [--json] [--config FILE.json] FILE|DIR ...
@@ -206,6 +207,7 @@ export async function main(argv: string[]): Promise<number> {
         const inputs = files.map(readInputs);
         const objects = inputs.flatMap((i) => i.objects);
         const releases = inputs.flatMap((i) => i.releases);
+        const { fromManifests, hasMandatory, runPolicies } = loadGuard();
         const violations = await runPolicies([...fromManifests(objects), ...releases], { config });
         if (opts.json) {
             const json = violations.map((v) => ({
@@ -220,7 +222,7 @@ export async function main(argv: string[]): Promise<number> {
         }
         return hasMandatory(violations) ? 1 : 0;
     } catch (e: any) {
-        if (e instanceof InputError || e instanceof PolicyConfigError) {
+        if (e instanceof InputError || e instanceof GuardMissingError || e?.name === "PolicyConfigError") {
             process.stderr.write(`istio-egress check: ${e.message}\n`);
             return 2;
         }

@@ -16,7 +16,9 @@ import { validateAll } from "../schema/validate.js";
 import { formatReportTable } from "../analysis/report.js";
 import { ProgramLoadError } from "../render/loader.js";
 import { ProgramError, RenderResult, renderProgram, reportFor, writeRender } from "../render/render.js";
-import { fromCaptured, hasMandatory, runPolicies, Violation } from "../policy/harness.js";
+import type { Violation } from "istio-egress-guard/lib";
+import { fromCaptured } from "../render/objects.js";
+import { loadGuard } from "./guard.js";
 
 const USAGE = `usage: istio-egress render DIR [--out OUTDIR] [--json] [--stack NAME] [--config key=value ...]
                           [--policy-config FILE] [--stack-reference ORG/PROJECT/STACK=FILE ...] [--show-secrets]
@@ -182,7 +184,7 @@ export async function main(argv: string[]): Promise<number> {
     let violations: PolicyViolation[] = [];
     let policyError: string | undefined;
     try {
-        violations = await runPolicies(fromCaptured(result.resources), { config: policyConfig });
+        violations = await loadGuard().runPolicies(fromCaptured(result.resources), { config: policyConfig });
     } catch (err: any) {
         policyError = String(err?.message ?? err);
     }
@@ -231,7 +233,7 @@ export async function main(argv: string[]): Promise<number> {
     if (problems.length > 0 || policyError) {
         return 2;
     }
-    if (hasMandatory(violations)) {
+    if (loadGuard().hasMandatory(violations)) {
         say("verdict: FAIL (mandatory policy violation)\n");
         return 1;
     }

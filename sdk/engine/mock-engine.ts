@@ -12,6 +12,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import * as stack from "@pulumi/pulumi/runtime/stack";
+import { SECRET_SIG, SIG_KEY } from "../model/wire";
 
 /** `waitForRPCs` is marked @internal in the SDK's typings but is what `pulumi` itself awaits before exit. */
 const waitForRPCs: () => Promise<void> = (settings as any).waitForRPCs;
@@ -189,13 +190,13 @@ async function runNow(program: () => unknown, options: RunOptions): Promise<RunR
     return { resources, outputs: unwrapSecrets(outputs) };
 }
 
-/** Stack outputs come back in the wire format; secrets are `{4dabf18193072939515e22adb298388d: ..., value}`. */
+/** Stack outputs come back in the wire format; secrets are `{[SIG_KEY]: SECRET_SIG, value}`. */
 function unwrapSecrets(value: any): any {
     if (Array.isArray(value)) {
         return value.map(unwrapSecrets);
     }
     if (value && typeof value === "object") {
-        if (value["4dabf18193072939515e22adb298388d"] && "value" in value) {
+        if (value[SIG_KEY] === SECRET_SIG && "value" in value) {
             return unwrapSecrets(value.value);
         }
         return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));

@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
-import { K8sObject } from "../schema/validate";
+import type { K8sObject } from "../model";
 import { EgressPlan, mergeValues } from "../plan";
 
 /** The gateway's namespace, labelled for sidecar injection (the gateway chart relies on the injector). */

@@ -17,8 +17,8 @@
  * unique per (kind, namespace).
  */
 import type { AccessRulePlan, EgressPlan, HostPlan } from "../plan";
-import type { K8sObject } from "../schema/validate";
-import { canonicalCidr, Cidr, cidrCovers, formatCidr, NON_INTERNET_IPV4, NON_INTERNET_IPV6, parseCidr } from "../net";
+import type { K8sObject } from "../model";
+import { canonicalCidr, Cidr, cidrCovers, formatCidr, NON_INTERNET_IPV4, NON_INTERNET_IPV6, parseCidr } from "../model";
 
 export { canonicalCidr };
 

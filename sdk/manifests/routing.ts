@@ -10,7 +10,7 @@
  * default) so every sidecar routes the host to the gateway; the origination DestinationRules and a wildcard's
  * upstream ServiceEntry are exported to the gateway's namespace only, as only the gateway needs them.
  */
-import { K8sObject } from "../schema/validate";
+import type { K8sObject } from "../model";
 import { EgressPlan, gatewayLegPort, GatewayPlan, HostPlan, serviceEntryPorts } from "../plan";
 
 const NETWORKING = "networking.istio.io/v1";

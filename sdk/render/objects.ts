@@ -9,8 +9,10 @@
  *   the chart, repository, version, namespace and values it would install, never as the chart's objects.
  * An object without `metadata.name` gets the Pulumi resource name (the real provider would add a random suffix).
  */
+import * as pulumi from "@pulumi/pulumi";
+import type { PolicyResource } from "istio-egress-guard/lib";
 import type { CapturedResource } from "../engine/mock-engine.js";
-import type { K8sObject } from "../schema/validate.js";
+import { SECRET_SIG, SIG_KEY, UNKNOWN_VALUE, type K8sObject } from "../model/index.js";
 
 export interface HelmReleaseObject {
     /** Release name (`name` input, else the Pulumi resource name). */
@@ -34,7 +36,6 @@ export interface ConvertedObjects {
     urns: string[];
 }
 
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
 
 /** What a secret value is written as unless secrets are shown (valid base64 too, so `Secret.data` still validates). */
 export const REDACTED = "REDACTED";
@@ -129,4 +130,36 @@ export function convertCaptured(resources: CapturedResource[], options: { showSe
         urns.push(r.urn);
     }
     return { objects, helmReleases, skipped, urns };
+}
+
+/** Captured inputs → what the policy analyzer receives: unknowns as the engine's sentinel, secrets unwrapped. */
+function toAnalyzerValue(v: any): any {
+    if (v === undefined) return undefined;
+    if (pulumi.isUnknown(v) || pulumi.Output.isInstance(v)) return UNKNOWN_VALUE;
+    if (pulumi.Resource.isInstance(v)) return UNKNOWN_VALUE;
+    if (Array.isArray(v)) return v.map((x) => (x === undefined ? null : toAnalyzerValue(x)));
+    if (v && typeof v === "object") {
+        if (v[SIG_KEY] === SECRET_SIG) return toAnalyzerValue(v.value);
+        const o: Record<string, any> = {};
+        for (const k of Object.keys(v)) {
+            const x = toAnalyzerValue(v[k]);
+            if (x !== undefined) o[k] = x;
+        }
+        return o;
+    }
+    return v;
+}
+
+/** Resources captured by the mock engine → policy analyzer input (custom resources only, as the engine analyses). */
+export function fromCaptured(captured: CapturedResource[]): PolicyResource[] {
+    return captured
+        .filter((c) => c.custom)
+        .map((c) => ({
+            type: c.type,
+            name: c.name,
+            urn: c.urn,
+            props: toAnalyzerValue(c.inputs ?? {}),
+            parent: c.parent || undefined,
+            dependencies: c.dependencies ?? [],
+        }));
 }

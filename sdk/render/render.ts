@@ -7,7 +7,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify as toYaml } from "yaml";
 import { CapturedResource, runProgram } from "../engine/mock-engine.js";
-import type { K8sObject } from "../schema/validate.js";
+import { isClusterScopedObject, type K8sObject } from "../model/index.js";
 import { AccessReport, buildAccessReport, formatReportTable, reportToMermaid } from "../analysis/report.js";
 import { checkSharedPulumi, clearProgramCache, installTsHook, PulumiProject, readProject, stackConfig } from "./loader.js";
 import { convertCaptured, HelmReleaseObject } from "./objects.js";
@@ -144,8 +144,6 @@ function toPlainOutputs(outputs: Record<string, any>): Record<string, any> {
     return JSON.parse(JSON.stringify(out));
 }
 
-const CLUSTER_SCOPED = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "StorageClass", "PriorityClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "IngressClass", "RuntimeClass", "PersistentVolume", "Node", "APIService"]);
-
 function safe(s: string): string {
     return s.toLowerCase().replace(/[^a-z0-9.-]+/g, "-");
 }
@@ -154,7 +152,7 @@ function safe(s: string): string {
 export function objectFileName(obj: K8sObject): string {
     const kind = safe(obj.kind);
     const name = safe(obj.metadata?.name ?? "unnamed");
-    if (CLUSTER_SCOPED.has(obj.kind)) {
+    if (isClusterScopedObject(String(obj.apiVersion ?? ""), obj.kind)) {
         return `${kind}-${name}.yaml`;
     }
     return `${kind}-${safe(obj.metadata?.namespace ?? "default")}-${name}.yaml`;

@@ -6,23 +6,11 @@
  * but is ESM-only, so it is loaded with a dynamic `import()` (kept as such by `module: node16`).
  */
 
-/** A Kubernetes object as plain data. */
-export interface K8sObject {
-    apiVersion: string;
-    kind: string;
-    metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: any };
-    [k: string]: any;
-}
+import { ISTIO_GROUPS, K8sObject } from "../model";
+
+export type { K8sObject };
 
 type ModelClass = new (data: any) => { validate(): void };
-
-const ISTIO_GROUPS = new Set([
-    "networking.istio.io",
-    "security.istio.io",
-    "telemetry.istio.io",
-    "extensions.istio.io",
-    "install.istio.io",
-]);
 
 const modelCache = new Map<string, ModelClass | null>();
 

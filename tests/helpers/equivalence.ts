@@ -17,7 +17,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
-import type { K8sObject } from "../../sdk/schema/validate";
+import { hostCovers, type K8sObject } from "../../sdk/model";
 
 export interface PortFacet {
     number: number;
@@ -107,17 +107,6 @@ function nsOf(o: K8sObject): string {
 
 function ofKind(objects: K8sObject[], kind: string): K8sObject[] {
     return objects.filter((o) => o && o.kind === kind && typeof o.apiVersion === "string" && o.apiVersion.startsWith("networking.istio.io/"));
-}
-
-/** Does a host pattern (`*`, `*.suffix` or exact) cover `host` (itself possibly a `*.` wildcard)? */
-export function hostCovers(pattern: string, host: string): boolean {
-    if (pattern === "*") return true;
-    if (pattern === host) return true;
-    if (pattern.startsWith("*.")) {
-        const suffix = pattern.slice(1); // ".suffix"
-        return host.endsWith(suffix) && host.length > suffix.length;
-    }
-    return false;
 }
 
 /** Gateway `servers[].hosts` entries are `[namespace/]host`; the namespace part limits which VS namespaces bind. */

@@ -18,7 +18,6 @@
 import * as fs from "fs";
 import * as path from "path";
 import Ajv, { ValidateFunction } from "ajv";
-import * as pulumi from "@pulumi/pulumi";
 import {
     EnforcementLevel,
     Policies,
@@ -30,9 +29,7 @@ import {
     UnknownValueError,
     unknownCheckingProxy,
 } from "@pulumi/policy";
-import type { CapturedResource } from "../engine/mock-engine";
-import type { K8sObject } from "../schema/validate";
-import { gvkOfType, isHelmRelease, kindOf, typeOfManifest } from "./objects";
+import { K8sObject, gvkOfType, isHelmRelease, typeInfo, typeOfManifest, UNKNOWN_SENTINELS } from "../../sdk/model";
 import { POLICY_PACK_NAME, policies as packPolicies } from "./policies";
 
 /** A resource as the analyzer receives it. */
@@ -75,19 +72,19 @@ export interface RunOptions {
 }
 
 /** Thrown for a configuration the CLI would reject; the message names the policy and the property. */
-export class PolicyConfigError extends Error {}
+export class PolicyConfigError extends Error {
+    override name = "PolicyConfigError";
+}
 
 const LEVELS = new Set(["advisory", "mandatory", "remediate", "disabled"]);
 
+/** The pack's version, from its package.json (compiled to `dist/policy-pack/lib/`, three levels below it). */
 function packVersion(): string {
-    for (const p of [path.resolve(__dirname, "../../../policy-pack/package.json"), path.resolve(__dirname, "../../policy-pack/package.json")]) {
-        try {
-            return JSON.parse(fs.readFileSync(p, "utf8")).version ?? "0.0.0";
-        } catch {
-            // try the next location
-        }
+    try {
+        return JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../../package.json"), "utf8")).version ?? "0.0.0";
+    } catch {
+        return "0.0.0";
     }
-    return "0.0.0";
 }
 
 type PolicyConfigMap = Record<string, { enforcementLevel?: EnforcementLevel } & Record<string, any>>;
@@ -207,16 +204,6 @@ function copyProps(props: Record<string, any>): Record<string, any> {
     return copy(props);
 }
 
-const UNKNOWN_SENTINELS = new Set([
-    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
-    "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
-    "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
-    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
-    "030794c1-ac77-496b-92df-f27374a8bd58",
-    "e48ece36-62e2-4504-bad9-02848725956a",
-    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
-]);
-
 function known(v: any): any {
     return typeof v === "string" && UNKNOWN_SENTINELS.has(v) ? undefined : v;
 }
@@ -231,7 +218,7 @@ export function describeResource(r: PolicyResource | undefined): ViolationResour
     const gvk = gvkOfType(r.type);
     const kind = gvk ? gvk.kind : r.type;
     const meta = props.metadata && typeof props.metadata === "object" ? props.metadata : {};
-    const namespaced = gvk ? kindOf(r.type) !== "Namespace" && !["ClusterRole", "ClusterRoleBinding", "Node", "PersistentVolume", "CustomResourceDefinition"].includes(kind) : false;
+    const namespaced = gvk ? !typeInfo(r.type).clusterScoped : false;
     return {
         type: r.type,
         kind,
@@ -378,43 +365,6 @@ export async function runPolicies(resources: PolicyResource[], options: RunOptio
 
 export function hasMandatory(violations: Violation[]): boolean {
     return violations.some((v) => v.enforcementLevel === "mandatory");
-}
-
-/** The unknown sentinel the engine sends for a value not known during preview. */
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-
-/** Captured inputs → what the analyzer receives: unknowns as the engine's sentinel, secrets unwrapped. */
-function toAnalyzerValue(v: any): any {
-    if (v === undefined) return undefined;
-    if (pulumi.isUnknown(v) || pulumi.Output.isInstance(v)) return UNKNOWN;
-    if (pulumi.Resource.isInstance(v)) return UNKNOWN;
-    if (Array.isArray(v)) return v.map((x) => (x === undefined ? null : toAnalyzerValue(x)));
-    if (v && typeof v === "object") {
-        if (v[SIG_KEY] === SECRET_SIG) return toAnalyzerValue(v.value);
-        const o: Record<string, any> = {};
-        for (const k of Object.keys(v)) {
-            const x = toAnalyzerValue(v[k]);
-            if (x !== undefined) o[k] = x;
-        }
-        return o;
-    }
-    return v;
-}
-
-/** Resources captured by the mock engine → analyzer input (custom resources only, as the engine analyses). */
-export function fromCaptured(captured: CapturedResource[]): PolicyResource[] {
-    return captured
-        .filter((c) => c.custom)
-        .map((c) => ({
-            type: c.type,
-            name: c.name,
-            urn: c.urn,
-            props: toAnalyzerValue(c.inputs ?? {}),
-            parent: c.parent || undefined,
-            dependencies: c.dependencies ?? [],
-        }));
 }
 
 /**

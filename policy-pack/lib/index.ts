@@ -3,4 +3,5 @@ export { POLICY_PACK_NAME, policies } from "./policies";
 export * from "./config";
 export * from "./rules";
 export * from "./harness";
-export { gvkOfType, typeOfManifest, podTemplatesOf, isIstioContainer } from "./objects";
+export { isIstioContainer } from "./istio";
+export { knownProps, canUnwrapProxy } from "./known";

@@ -24,7 +24,7 @@ import type {
 } from "@pulumi/policy";
 import { ConfigKey, GuardConfig, configReader, configSchema } from "./config";
 import { knownProps } from "./known";
-import { isWorkloadKind, namespaceAndName, typeInfo } from "./objects";
+import { isWorkloadKind, namespaceAndName, typeInfo } from "../../sdk/model";
 import {
     StackObject,
     allowAnyProblems,

@@ -6,7 +6,6 @@
  * Stack rules take every object of the stack. The Pulumi policies in `policies.ts` only wrap these.
  */
 import { parse as parseYaml } from "yaml";
-import { formatRange, outsideRanges } from "../net";
 import { GuardConfig } from "./config";
 import {
     asArray,
@@ -18,12 +17,14 @@ import {
     gatewayReleaseLabels,
     gatewayReleaseServiceHost,
     hostCovers,
-    isIstioContainer,
     isWorkloadKind,
     labelsMatch,
     podTemplatesOf,
     str,
-} from "./objects";
+    formatRange,
+    outsideRanges,
+} from "../../sdk/model";
+import { isIstioContainer } from "./istio";
 
 /** What a stack rule sees of each object. */
 export interface StackObject {

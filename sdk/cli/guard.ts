@@ -1,0 +1,27 @@
+/**
+ * The policy pack, loaded on demand: `istio-egress check` and `render` run the `istio-egress-guard` package's
+ * policies (an optional peer dependency of the component library, so that @pulumi/policy is not a runtime
+ * dependency of programs that only use the component).
+ */
+import type * as Guard from "istio-egress-guard/lib";
+
+export type GuardModule = typeof Guard;
+
+/** Thrown when the pack is not installed; the message says how to install it. */
+export class GuardMissingError extends Error {}
+
+let cached: GuardModule | undefined;
+
+export function loadGuard(): GuardModule {
+    if (cached) return cached;
+    try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        cached = require("istio-egress-guard/lib") as GuardModule;
+    } catch (e: any) {
+        if (e?.code === "MODULE_NOT_FOUND" && String(e.message).includes("istio-egress-guard")) {
+            throw new GuardMissingError("the policy pack is not installed: npm install istio-egress-guard (same version as istio-egress)");
+        }
+        throw e;
+    }
+    return cached;
+}

@@ -1,0 +1,13 @@
+/**
+ * The one Kubernetes object model of istio-egress, shared by the plan, the manifests, the policy pack, the access
+ * report and render: objects, kinds and type tokens, workloads and pod templates, host matching, label selectors,
+ * CIDR arithmetic, chart facts and Pulumi's wire constants. Pure: no Pulumi, no I/O.
+ */
+export * from "./object";
+export * from "./kinds";
+export * from "./workloads";
+export * from "./hosts";
+export * from "./selectors";
+export * from "./net";
+export * from "./charts";
+export * from "./wire";

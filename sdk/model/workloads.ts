@@ -1,0 +1,113 @@
+/** Workloads: the kinds that carry pod templates, the templates themselves, their containers, label matching. */
+import { asArray, asObject } from "./object";
+
+/** Kinds whose objects are (or carry) pod templates. */
+export const WORKLOAD_KINDS: ReadonlySet<string> = new Set([
+    "Pod",
+    "PodTemplate",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+    "Rollout",
+]);
+
+export function isWorkloadKind(kind: string | undefined): boolean {
+    if (!kind) return false;
+    return WORKLOAD_KINDS.has(kind) || (kind.endsWith("List") && WORKLOAD_KINDS.has(kind.slice(0, -"List".length)));
+}
+
+/** A pod (template): its metadata and spec. */
+export interface PodTemplate {
+    metadata: any;
+    spec: any;
+    /** Where it sits in the object, for messages (`spec.template.spec`). */
+    path: string;
+}
+
+/**
+ * The pod templates a workload object carries: the pod itself, `spec.template`, `spec.jobTemplate.spec.template`
+ * (CronJob), `template` (PodTemplate); for a `...List` resource, those of each item.
+ */
+export function podTemplatesOf(kind: string, obj: any): PodTemplate[] {
+    if (kind.endsWith("List") && kind !== "List") {
+        const itemKind = kind.slice(0, -"List".length);
+        return asArray(obj?.items).flatMap((item, i) => podTemplatesOf(itemKind, item).map((t) => ({ ...t, path: `items[${i}].${t.path}` })));
+    }
+    switch (kind) {
+        case "Pod":
+            return [{ metadata: obj?.metadata, spec: obj?.spec, path: "spec" }];
+        case "PodTemplate":
+            return obj?.template ? [{ metadata: obj.template.metadata, spec: obj.template.spec, path: "template.spec" }] : [];
+        case "CronJob": {
+            const t = obj?.spec?.jobTemplate?.spec?.template;
+            return t ? [{ metadata: t.metadata, spec: t.spec, path: "spec.jobTemplate.spec.template.spec" }] : [];
+        }
+        case "Deployment":
+        case "StatefulSet":
+        case "DaemonSet":
+        case "ReplicaSet":
+        case "ReplicationController":
+        case "Job":
+        case "Rollout": {
+            const t = obj?.spec?.template;
+            return t ? [{ metadata: t.metadata, spec: t.spec, path: "spec.template.spec" }] : [];
+        }
+        default:
+            return [];
+    }
+}
+
+/** Where a pod template's metadata sits, for messages: `metadata`, `spec.template.metadata`, `items[0].spec.template.metadata`. */
+export function templateMetaPath(path: string): string {
+    const where = path.replace(/\.spec$/, "").replace(/^spec$/, "");
+    return where ? `${where}.metadata` : "metadata";
+}
+
+export const CONTAINER_FIELDS = ["initContainers", "containers", "ephemeralContainers"] as const;
+
+/** A container of a pod spec: the field it is listed in, its index and its name as read. */
+export interface ContainerRef {
+    c: any;
+    field: (typeof CONTAINER_FIELDS)[number];
+    index: number;
+    name: unknown;
+}
+
+/** All containers of a pod spec (init, regular and ephemeral). */
+export function containerRefs(spec: any): ContainerRef[] {
+    const out: ContainerRef[] = [];
+    for (const field of CONTAINER_FIELDS) {
+        const list = asArray(spec?.[field]);
+        for (let i = 0; i < list.length; i++) {
+            if (!(i in list)) continue; // a hole
+            const c = list[i];
+            out.push({ c, field, index: i, name: c?.name });
+        }
+    }
+    return out;
+}
+
+/** Where a container is, for messages: `containers[0] "app"`. */
+export function containerWhere(ref: ContainerRef): string {
+    return `${ref.field}[${ref.index}] "${ref.name ?? "?"}"`;
+}
+
+/** All containers of a pod spec with where they are (`containers[0] "app"`). */
+export function containersOf(spec: any): { c: any; where: string }[] {
+    return containerRefs(spec).map((ref) => ({ c: ref.c, where: containerWhere(ref) }));
+}
+
+/** True when every `selector` label is present with the same value in `labels` (an empty selector matches nothing here). */
+export function labelsMatch(selector: Record<string, string>, labels: any): boolean {
+    // A loop rather than Object.keys(...).every(...): this runs for every pod template under several policies.
+    let l: Record<string, any> | undefined;
+    for (const k of Object.keys(selector)) {
+        l ??= asObject(labels);
+        if (l[k] !== selector[k]) return false;
+    }
+    return l !== undefined;
+}
