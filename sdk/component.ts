@@ -1,10 +1,13 @@
 /**
- * The `EgressGateway` component: args → plan (sdk/plan.ts) → manifests (sdk/manifests/) → resources (here).
+ * The `EgressGateway` component: args → plan (sdk/plan) → manifests (sdk/manifests/) → resources (here). The
+ * component only registers what the plan and the manifest builders give it.
  *
  * Order of rollout (dependsOn): namespace → the gateway namespace's own lock-down → the gateway Helm release
  * (its pods never run unprotected) → routes → the routes catalog (a ConfigMap created once every route exists)
  * → the protected namespaces' deny-by-default policies and REGISTRY_ONLY Sidecars, which must never cut a
  * namespace off before the gateway and its routes exist. The catalog keeps that last fan-in O(1) per object.
+ * The outputs another stack (or an `EgressRoutes` in this program) attaches to carry the release and the
+ * catalog as dependencies, so a team's lock-down also waits for them.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
@@ -13,7 +16,8 @@ import { ArgsError, buildPlan, COMPONENT_TYPE, EgressPlan } from "./plan";
 import { routingManifests } from "./manifests/routing";
 import { lockdownManifests } from "./manifests/lockdown";
 import { namespaceObject, releaseArgs, routesCatalog } from "./manifests/gateway";
-import { registerObjects } from "./resources";
+import { childName, registerObject, releaseChildName } from "./resources";
+import type { K8sObject } from "./model";
 
 /** The gateway's container ports (what NetworkPolicies must open towards the gateway pods). */
 export interface ContainerPorts {
@@ -37,20 +41,36 @@ export interface HostOutputs {
     sni: string;
 }
 
+/** Formats an `ArgsError` as the one `ResourceError` a component throws. */
+export function argsResourceError(componentType: string, name: string, err: ArgsError, parent?: pulumi.Resource): pulumi.ResourceError {
+    const lines = err.problems.map((p) => `  - ${p.field}: ${p.rule}`).join("\n");
+    return new pulumi.ResourceError(`${componentType} "${name}": invalid arguments:\n${lines}`, parent);
+}
+
 /**
  * Turns a plan-building failure into a `pulumi.ResourceError` naming every field and rule, thrown before any
- * resource (not even the component) is registered.
+ * resource (not even the component) is registered. Anything else a plan throws is a bug, reported as such (still
+ * as a ResourceError, so that a program never dies of a TypeError from bad input).
  */
 export function planOrThrow(componentType: string, name: string, build: () => EgressPlan, parent?: pulumi.Resource): EgressPlan {
     try {
         return build();
     } catch (err) {
-        if (err instanceof ArgsError) {
-            const lines = err.problems.map((p) => `  - ${p.field}: ${p.rule}`).join("\n");
-            throw new pulumi.ResourceError(`${componentType} "${name}": invalid arguments:\n${lines}`, parent);
-        }
-        throw err;
+        if (err instanceof ArgsError) throw argsResourceError(componentType, name, err, parent);
+        throw new pulumi.ResourceError(`${componentType} "${String(name)}": internal error while checking the arguments (please report): ${(err as Error)?.message ?? err}`, parent);
     }
+}
+
+/** Child options for a component whose `opts.aliases` rename it: each child keeps its old name as an alias. */
+export function childAliases(name: string, opts: pulumi.ComponentResourceOptions, childName: string): pulumi.Input<pulumi.URN | pulumi.Alias>[] {
+    const out: pulumi.Alias[] = [];
+    for (const a of opts.aliases ?? []) {
+        if (a && typeof a === "object" && !pulumi.Output.isInstance(a) && typeof (a as pulumi.Alias).name === "string") {
+            const old = (a as pulumi.Alias).name as string;
+            if (old !== name && childName.startsWith(`${name}/`)) out.push({ name: `${old}${childName.slice(name.length)}` });
+        }
+    }
+    return out;
 }
 
 export class EgressGateway extends pulumi.ComponentResource {
@@ -78,39 +98,39 @@ export class EgressGateway extends pulumi.ComponentResource {
         const plan = planOrThrow(COMPONENT_TYPE, name, () => buildPlan(name, args), opts.parent);
         super(COMPONENT_TYPE, name, {}, opts);
         const gw = plan.gateway;
-        const taken = new Set<string>();
-        const child = { parent: this };
+        const register = (objects: K8sObject[], dependsOn: pulumi.Resource[]) =>
+            objects.map((o) => {
+                const child = childName(plan, o);
+                return registerObject(child, o, { parent: this, dependsOn, aliases: childAliases(name, opts, child) });
+            });
 
-        const ns = gw.createNamespace ? registerObjects(name, gw.namespace, [namespaceObject(plan)], child, taken)[0] : undefined;
+        const ns = gw.createNamespace ? register([namespaceObject(plan)], [])[0] : undefined;
         const afterNamespace = ns ? [ns] : [];
 
         const lockdown = lockdownManifests(plan);
-        const gatewayLockdown = registerObjects(name, gw.namespace, lockdown.gatewayNamespace, { ...child, dependsOn: afterNamespace }, taken);
+        const gatewayLockdown = register(lockdown.gatewayNamespace, afterNamespace);
 
-        const release = new k8s.helm.v3.Release(
-            `${name}-release`,
-            releaseArgs(plan, args.gateway?.chartVersion, args.gateway?.chartRepository, args.gateway?.resources),
-            { ...child, dependsOn: [...afterNamespace, ...gatewayLockdown] },
-        );
+        const releaseName = releaseChildName(plan);
+        const release = new k8s.helm.v3.Release(releaseName, releaseArgs(plan, name), {
+            parent: this,
+            dependsOn: [...afterNamespace, ...gatewayLockdown],
+            aliases: childAliases(name, opts, releaseName),
+        });
 
         const routing = routingManifests(plan);
-        const routes = registerObjects(
-            name,
-            gw.namespace,
-            [...routing.shared, ...[...routing.perHost.values()].flat()],
-            { ...child, dependsOn: [release] },
-            taken,
-        );
+        const routes = register([...routing.shared, ...[...routing.perHost.values()].flat()], [release]);
+        const [catalog] = register([routesCatalog(plan)], [release, ...routes]);
+        register(lockdown.protectedNamespaces, [release, catalog, ...gatewayLockdown]);
 
-        const [catalog] = registerObjects(name, gw.namespace, [routesCatalog(plan)], { ...child, dependsOn: [release, ...routes] }, taken);
-        registerObjects(name, gw.namespace, lockdown.protectedNamespaces, { ...child, dependsOn: [release, catalog, ...gatewayLockdown] }, taken);
-
-        this.namespace = ns ? (ns as k8s.core.v1.Namespace).metadata.name : pulumi.output(gw.namespace);
-        this.serviceName = pulumi.output(gw.serviceName);
-        this.serviceHost = pulumi.output(gw.serviceHost);
-        this.labels = pulumi.output({ ...gw.labels });
-        this.gatewayRef = pulumi.output(gw.gatewayRef);
-        this.containerPorts = pulumi.output({ http: gw.httpPort.targetPort, tls: gw.tlsPort.targetPort });
+        // Outputs another component attaches to carry the release and the catalog: whatever is built from them
+        // waits until the gateway and every route exist.
+        const ready = <T>(value: T): pulumi.Output<T> => pulumi.all([release.urn, catalog.urn]).apply(() => value);
+        this.namespace = ready(gw.namespace);
+        this.serviceName = ready(gw.serviceName);
+        this.serviceHost = ready(gw.serviceHost);
+        this.labels = ready({ ...gw.labels });
+        this.gatewayRef = ready(gw.gatewayRef);
+        this.containerPorts = ready({ http: gw.httpPort.targetPort, tls: gw.tlsPort.targetPort });
         this.releaseStatus = release.status.status;
         this.hosts = pulumi.output(hostOutputs(plan));
         this.protectedNamespaces = pulumi.output(plan.lockdown.namespaces.map((n) => n.name));

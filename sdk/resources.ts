@@ -1,35 +1,31 @@
 /**
  * manifests → Pulumi resources (thin). One function decides which @pulumi/kubernetes class registers an object,
- * and how a child's logical name is derived from the component's name.
+ * and one how a child's Pulumi name follows from the object (sdk/plan/names.ts `pulumiName`).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { K8sObject } from "./model";
-
-const KIND_SHORT: Record<string, string> = {
-    Namespace: "ns",
-    ConfigMap: "cm",
-    NetworkPolicy: "netpol",
-    Gateway: "gw",
-    DestinationRule: "dr",
-    ServiceEntry: "se",
-    VirtualService: "vs",
-    Sidecar: "sidecar",
-    AuthorizationPolicy: "authz",
-    PeerAuthentication: "peerauth",
-    Telemetry: "telemetry",
-};
+import { isClusterScopedObject, type K8sObject } from "./model";
+import type { EgressPlan } from "./plan";
+import { objectName, pulumiName } from "./plan/names";
 
 /**
- * The Pulumi name of the child that manages `obj`: its Kubernetes name (which starts with the component's name),
- * its namespace where that is not the component's home namespace, and a short kind suffix — so names depend on
- * what the object is, never on a list position.
+ * The Pulumi name of the child that manages `obj`: its Kubernetes name (which starts with the component's
+ * name), its kind and, outside the gateway's namespace, its namespace. Injective because the Kubernetes names
+ * are (per kind and namespace). The gateway's namespace is not written, so a team component's names do not wait
+ * for the platform's outputs.
  */
-export function childName(componentName: string, homeNamespace: string, obj: K8sObject): string {
-    const name = obj.metadata.name.startsWith(`${componentName}-`) ? obj.metadata.name : `${componentName}-${obj.metadata.name}`;
-    const ns = obj.metadata.namespace && obj.metadata.namespace !== homeNamespace ? `-${obj.metadata.namespace}` : "";
-    const kind = KIND_SHORT[obj.kind] ?? obj.kind.toLowerCase();
-    return `${name}${ns}-${kind}`;
+export function childName(plan: EgressPlan, obj: K8sObject): string {
+    if (obj.kind === "Namespace" && obj.metadata.name === plan.gateway.namespace) {
+        return pulumiName(plan.name, plan.domain, objectName(plan.name, plan.domain, "namespace"), "Namespace");
+    }
+    const ns = obj.metadata.namespace;
+    const elsewhere = ns !== undefined && ns !== plan.gateway.namespace && !isClusterScopedObject(obj.apiVersion, obj.kind);
+    return pulumiName(plan.name, plan.domain, obj.metadata.name, obj.kind, elsewhere ? ns : undefined);
+}
+
+/** The Pulumi name of the gateway's Helm release. */
+export function releaseChildName(plan: EgressPlan): string {
+    return pulumiName(plan.name, plan.domain, objectName(plan.name, plan.domain, "release"), "Release");
 }
 
 /**
@@ -75,20 +71,7 @@ export function registerObjectOutput(name: string, shape: K8sObject, value: pulu
     }
 }
 
-/** Registers many objects, failing loudly if two would get the same Pulumi name. */
-export function registerObjects(
-    componentName: string,
-    homeNamespace: string,
-    objects: K8sObject[],
-    opts: pulumi.CustomResourceOptions,
-    taken: Set<string>,
-): pulumi.CustomResource[] {
-    return objects.map((obj) => {
-        const name = childName(componentName, homeNamespace, obj);
-        if (taken.has(name)) {
-            throw new Error(`internal: two children of ${componentName} would both be named ${name}`);
-        }
-        taken.add(name);
-        return registerObject(name, obj, opts);
-    });
+/** Registers many objects of one plan. */
+export function registerObjects(plan: EgressPlan, objects: K8sObject[], opts: pulumi.CustomResourceOptions): pulumi.CustomResource[] {
+    return objects.map((obj) => registerObject(childName(plan, obj), obj, opts));
 }

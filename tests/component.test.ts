@@ -36,25 +36,25 @@ describe("EgressGateway component (mock engine)", function () {
         });
         for (const c of r.children) {
             assert.strictEqual(c.parent, r.component.urn, `${c.name} is a child of the component`);
-            assert.ok(c.name.startsWith("egress-"), `${c.name} is named after the component`);
+            assert.ok(c.name.startsWith("egress/"), `${c.name} is named after the component`);
         }
         const routing = r.children.filter((c) => c.type.startsWith(ISTIO_CR)).map((c) => `${c.type.slice(ISTIO_CR.length + 1)} ${c.name}`);
         assert.deepStrictEqual(routing.sort(), [
-            "DestinationRule egress-api-example-com-tls-dr",
-            "DestinationRule egress-gateway-dr",
-            "DestinationRule egress-partner-example-net-tls-dr",
-            "Gateway egress-gateway-gw",
-            "ServiceEntry egress-api-example-com-se",
-            "ServiceEntry egress-edition-cnn-com-se",
-            "ServiceEntry egress-httpbin-org-se",
-            "ServiceEntry egress-partner-example-net-se",
-            "ServiceEntry egress-wildcard-wikipedia-org-se",
-            "ServiceEntry egress-wildcard-wikipedia-org-upstream-se",
-            "VirtualService egress-api-example-com-vs",
-            "VirtualService egress-edition-cnn-com-vs",
-            "VirtualService egress-httpbin-org-vs",
-            "VirtualService egress-partner-example-net-vs",
-            "VirtualService egress-wildcard-wikipedia-org-vs",
+            "DestinationRule egress/gateway.dr",
+            "DestinationRule egress/tls-api-example-com.dr",
+            "DestinationRule egress/tls-partner-example-net.dr",
+            "Gateway egress/gateway.gw",
+            "ServiceEntry egress/host-api-example-com.se",
+            "ServiceEntry egress/host-edition-cnn-com.se",
+            "ServiceEntry egress/host-httpbin-org.se",
+            "ServiceEntry egress/host-partner-example-net.se",
+            "ServiceEntry egress/upstream-wikipedia-org.se",
+            "ServiceEntry egress/wildcard-wikipedia-org.se",
+            "VirtualService egress/host-api-example-com.vs",
+            "VirtualService egress/host-edition-cnn-com.vs",
+            "VirtualService egress/host-httpbin-org.vs",
+            "VirtualService egress/host-partner-example-net.vs",
+            "VirtualService egress/wildcard-wikipedia-org.vs",
         ]);
         assert.strictEqual(r.children.filter((c) => c.type === "kubernetes:core/v1:Namespace").length, 1);
         assert.strictEqual(r.children.filter((c) => c.type === "kubernetes:helm.sh/v3:Release").length, 1);
@@ -72,7 +72,7 @@ describe("EgressGateway component (mock engine)", function () {
         // HTTP: mesh:80 → gateway:80, gateway:80 → host:80.
         const h = vs("httpbin.org");
         assert.deepStrictEqual(h.spec.http[0].match, [{ gateways: ["mesh"], port: 80 }]);
-        assert.deepStrictEqual(h.spec.http[0].route[0].destination, { host: gwHost, subset: "httpbin-org", port: { number: 80 } });
+        assert.deepStrictEqual(h.spec.http[0].route[0].destination, { host: gwHost, subset: "egress-host-httpbin-org", port: { number: 80 } });
         assert.deepStrictEqual(h.spec.http[1].route[0].destination, { host: "httpbin.org", port: { number: 80 } });
         // TLS origination: the entry's only port is the app's 80, landing on the host's 443 (targetPort); the
         // gateway originates SIMPLE TLS there, verifying the host. No port 443 is exposed to sidecars.
@@ -170,10 +170,10 @@ describe("EgressGateway component (mock engine)", function () {
         assert.strictEqual(r.outputs.releaseStatus, "deployed");
         assert.deepStrictEqual(r.outputs.protectedNamespaces, ["app-a", "app-b"]);
         assert.deepStrictEqual(r.outputs.hosts["api.example.com"], {
-            serviceEntry: "istio-egress/egress-api-example-com",
-            virtualService: "istio-egress/egress-api-example-com",
-            destinationRule: "istio-egress/egress-api-example-com-tls",
-            subset: "api-example-com",
+            serviceEntry: "istio-egress/egress-host-api-example-com",
+            virtualService: "istio-egress/egress-host-api-example-com",
+            destinationRule: "istio-egress/egress-tls-api-example-com",
+            subset: "egress-host-api-example-com",
             sni: "api.example.com",
         });
         // The component's own registered outputs carry the same values.
@@ -189,7 +189,7 @@ describe("EgressGateway component (mock engine)", function () {
         for (const c of before.children) {
             assert.ok(urnsAfter.has(c.urn), `${c.name} kept its URN`);
         }
-        assert.ok(after.children.some((c) => c.name === "egress-new-example-org-vs"));
+        assert.ok(after.children.some((c) => c.name === "egress/host-new-example-org.vs"));
     });
 
     it("orders the rollout: namespace → gateway lock-down → release → routes → catalog → app lock-down", async () => {

@@ -75,10 +75,17 @@ interface Ours {
     objects: K8sObject[];
 }
 
+/**
+ * Istio's 07 B targets an in-cluster Service, which the component refuses as an external host (a cluster-local
+ * name does not go through the egress gateway): our objects are built for a public stand-in and compared with the
+ * stand-in written back as the docs' name.
+ */
+const NGINX_STAND_IN = "my-nginx.mesh-external.example.com";
 function ours(hosts: ExternalHostArgs[]): Ours {
-    const plan = buildPlan("egress", { hosts });
+    const swap = (v: unknown, from: string, to: string) => JSON.parse(JSON.stringify(v).split(from).join(to));
+    const plan = buildPlan("egress", { hosts: swap(hosts, NGINX, NGINX_STAND_IN) });
     const m = routingManifests(plan);
-    return { plan, objects: [...m.shared, ...[...m.perHost.values()].flat()] };
+    return { plan: swap(plan, NGINX_STAND_IN, NGINX), objects: swap([...m.shared, ...[...m.perHost.values()].flat()], NGINX_STAND_IN, NGINX) };
 }
 
 function oursFor(h: ExternalHostArgs): { plan: EgressPlan; objects: K8sObject[]; facets: HostFacets } {

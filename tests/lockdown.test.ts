@@ -1,3 +1,4 @@
+import { SPECIAL_PURPOSE_IPV4, SPECIAL_PURPOSE_IPV6 } from "../sdk/model";
 /**
  * The lock-down manifests as objects: exact names, namespaces and specs per scenario, schema validity, naming
  * stability, CIDR arithmetic and the fail-closed defaults. What the objects *do* is evaluated in
@@ -49,7 +50,7 @@ const SCENARIOS: Record<string, EgressGatewayArgs> = {
             allowInCluster: false,
             extraEgressCidrs: [
                 { name: "kube-apiserver", cidr: "34.1.2.3/32", ports: [443] },
-                { name: "metrics-v6", cidr: "2001:db8:0:0::/64", ports: [9090, 9091] },
+                { name: "metrics-v6", cidr: "fd12:3456:0:0::/64", ports: [9090, 9091] },
             ],
             clusterCidrs: ["10.96.0.0/12", "34.118.224.0/20", "fd00:10:96::/112"],
             istiodNamespace: "mesh",
@@ -72,19 +73,19 @@ describe("lockdown manifests: exact objects", () => {
         const np = (name: string, namespace: string, spec: object) => ({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: meta(name, namespace), spec });
         const gwPorts = [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 443 }];
         const appNs = (ns: string) => [
-            np(`eg-${ns}-deny-egress`, ns, { podSelector: {}, policyTypes: ["Egress"] }),
-            np(`eg-${ns}-egress-dns`, ns, { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: dnsTo, ports: dnsPorts }] }),
-            np(`eg-${ns}-egress-istiod`, ns, { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: istiodTo, ports: [{ protocol: "TCP", port: 15012 }] }] }),
-            np(`eg-${ns}-egress-gateway`, ns, {
+            np(`eg-deny-egress`, ns, { podSelector: {}, policyTypes: ["Egress"] }),
+            np(`eg-egress-dns`, ns, { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: dnsTo, ports: dnsPorts }] }),
+            np(`eg-egress-istiod`, ns, { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: istiodTo, ports: [{ protocol: "TCP", port: 15012 }] }] }),
+            np(`eg-egress-gateway`, ns, {
                 podSelector: {},
                 policyTypes: ["Egress"],
                 egress: [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-egress" } }, podSelector: { matchLabels: GW } }], ports: gwPorts }],
             }),
-            np(`eg-${ns}-egress-in-cluster`, ns, { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: {} }] }] }),
+            np(`eg-egress-in-cluster`, ns, { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: {} }] }] }),
             {
                 apiVersion: "networking.istio.io/v1",
                 kind: "Sidecar",
-                metadata: meta(`eg-${ns}-registry-only`, ns),
+                metadata: meta(`eg-registry-only`, ns),
                 spec: { egress: [{ hosts: ["*/*"] }], outboundTrafficPolicy: { mode: "REGISTRY_ONLY" } },
             },
         ];
@@ -93,8 +94,8 @@ describe("lockdown manifests: exact objects", () => {
         const gwSel = { matchLabels: GW };
         const hostOp = { hosts: ["www.aliyun.com", "www.aliyun.com:*"], ports: ["80"] };
         assert.deepStrictEqual(m.gatewayNamespace, [
-            np("eg-istio-egress-deny-all", "istio-egress", { podSelector: {}, policyTypes: ["Ingress", "Egress"] }),
-            np("eg-istio-egress-ingress-from-protected", "istio-egress", {
+            np("eg-deny-all", "istio-egress", { podSelector: {}, policyTypes: ["Ingress", "Egress"] }),
+            np("eg-ingress", "istio-egress", {
                 podSelector: gwSel,
                 policyTypes: ["Ingress"],
                 ingress: [
@@ -107,16 +108,16 @@ describe("lockdown manifests: exact objects", () => {
                     },
                 ],
             }),
-            np("eg-istio-egress-egress-dns", "istio-egress", { podSelector: gwSel, policyTypes: ["Egress"], egress: [{ to: dnsTo, ports: dnsPorts }] }),
-            np("eg-istio-egress-egress-istiod", "istio-egress", { podSelector: gwSel, policyTypes: ["Egress"], egress: [{ to: istiodTo, ports: [{ protocol: "TCP", port: 15012 }] }] }),
-            np("eg-istio-egress-egress-internet", "istio-egress", {
+            np("eg-egress-dns", "istio-egress", { podSelector: gwSel, policyTypes: ["Egress"], egress: [{ to: dnsTo, ports: dnsPorts }] }),
+            np("eg-egress-istiod", "istio-egress", { podSelector: gwSel, policyTypes: ["Egress"], egress: [{ to: istiodTo, ports: [{ protocol: "TCP", port: 15012 }] }] }),
+            np("eg-egress-internet", "istio-egress", {
                 podSelector: gwSel,
                 policyTypes: ["Egress"],
                 egress: [
                     {
                         to: [
-                            { ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8"] } },
-                            { ipBlock: { cidr: "::/0", except: ["fc00::/7", "fe80::/10", "::1/128"] } },
+                            { ipBlock: { cidr: "0.0.0.0/0", except: internetIpBlocks([])[0].except } },
+                            { ipBlock: { cidr: "::/0", except: internetIpBlocks([])[1].except } },
                         ],
                         ports: [{ protocol: "TCP", port: 80 }],
                     },
@@ -150,48 +151,48 @@ describe("lockdown manifests: exact objects", () => {
         const objs = all(m);
         const gwSel = { matchLabels: { app: "egw", tier: "edge" } };
         // Gateway container ports come from the Helm values' targetPorts.
-        const toGw = find(objs, "NetworkPolicy", "team-a", "eg-team-a-egress-gateway").spec.egress[0];
+        const toGw = find(objs, "NetworkPolicy", "team-a", "eg-egress-gateway").spec.egress[0];
         assert.deepStrictEqual(toGw.to, [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "egress" } }, podSelector: gwSel }]);
         assert.deepStrictEqual(toGw.ports, [{ protocol: "TCP", port: 8080 }, { protocol: "TCP", port: 8443 }]);
-        assert.deepStrictEqual(find(objs, "NetworkPolicy", "egress", "eg-egress-ingress-from-protected").spec.ingress[0].ports, toGw.ports);
-        assert.deepStrictEqual(find(objs, "NetworkPolicy", "team-b", "eg-team-b-egress-dns").spec.egress[0].to, [
+        assert.deepStrictEqual(find(objs, "NetworkPolicy", "egress", "eg-ingress").spec.ingress[0].ports, toGw.ports);
+        assert.deepStrictEqual(find(objs, "NetworkPolicy", "team-b", "eg-egress-dns").spec.egress[0].to, [
             { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "dns" } }, podSelector: { matchLabels: { "k8s-app": "coredns" } } },
         ]);
-        assert.deepStrictEqual(find(objs, "NetworkPolicy", "egress", "eg-egress-egress-istiod").spec.egress[0].to, [
+        assert.deepStrictEqual(find(objs, "NetworkPolicy", "egress", "eg-egress-istiod").spec.egress[0].to, [
             { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "mesh" } }, podSelector: { matchLabels: { app: "istiod", "istio.io/rev": "stable" } } },
         ]);
         // The internet: external ports of all hosts; cluster CIDRs outside the private ranges are excluded, canonically.
-        const internet = find(objs, "NetworkPolicy", "egress", "eg-egress-egress-internet").spec;
+        const internet = find(objs, "NetworkPolicy", "egress", "eg-egress-internet").spec;
         assert.deepStrictEqual(internet.podSelector, gwSel);
         assert.deepStrictEqual(internet.egress[0].ports, [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 443 }]);
         assert.deepStrictEqual(internet.egress[0].to[0].ipBlock.except.slice(-1), ["34.118.224.0/20"]);
-        assert.deepStrictEqual(internet.egress[0].to[1].ipBlock.except, ["fc00::/7", "fe80::/10", "::1/128"], "fd00:10:96::/112 is inside fc00::/7");
+        assert.deepStrictEqual(internet.egress[0].to[1].ipBlock.except, internetIpBlocks([])[1].except, "fd00:10:96::/112 is inside fc00::/7");
         // Extra CIDRs: one clearly named policy each, on their TCP ports only.
-        assert.deepStrictEqual(find(objs, "NetworkPolicy", "team-a", "eg-team-a-allow-kube-apiserver").spec, {
+        assert.deepStrictEqual(find(objs, "NetworkPolicy", "team-a", "eg-allow-cidr-kube--apiserver").spec, {
             podSelector: {},
             policyTypes: ["Egress"],
             egress: [{ to: [{ ipBlock: { cidr: "34.1.2.3/32" } }], ports: [{ protocol: "TCP", port: 443 }] }],
         });
-        assert.deepStrictEqual(find(objs, "NetworkPolicy", "team-b", "eg-team-b-allow-metrics-v6").spec.egress, [
-            { to: [{ ipBlock: { cidr: "2001:db8::/64" } }], ports: [{ protocol: "TCP", port: 9090 }, { protocol: "TCP", port: 9091 }] },
+        assert.deepStrictEqual(find(objs, "NetworkPolicy", "team-b", "eg-allow-cidr-metrics--v6").spec.egress, [
+            { to: [{ ipBlock: { cidr: "fd12:3456::/64" } }], ports: [{ protocol: "TCP", port: 9090 }, { protocol: "TCP", port: 9091 }] },
         ]);
         // allowInCluster: false → no in-cluster policy; registryOnlySidecar false for team-b only; accessLogs false → no Telemetry.
         assert.deepStrictEqual(
             ids(m.protectedNamespaces),
             [
-                "NetworkPolicy team-a/eg-team-a-deny-egress",
-                "NetworkPolicy team-a/eg-team-a-egress-dns",
-                "NetworkPolicy team-a/eg-team-a-egress-istiod",
-                "NetworkPolicy team-a/eg-team-a-egress-gateway",
-                "NetworkPolicy team-a/eg-team-a-allow-kube-apiserver",
-                "NetworkPolicy team-a/eg-team-a-allow-metrics-v6",
-                "Sidecar team-a/eg-team-a-registry-only",
-                "NetworkPolicy team-b/eg-team-b-deny-egress",
-                "NetworkPolicy team-b/eg-team-b-egress-dns",
-                "NetworkPolicy team-b/eg-team-b-egress-istiod",
-                "NetworkPolicy team-b/eg-team-b-egress-gateway",
-                "NetworkPolicy team-b/eg-team-b-allow-kube-apiserver",
-                "NetworkPolicy team-b/eg-team-b-allow-metrics-v6",
+                "NetworkPolicy team-a/eg-deny-egress",
+                "NetworkPolicy team-a/eg-egress-dns",
+                "NetworkPolicy team-a/eg-egress-istiod",
+                "NetworkPolicy team-a/eg-egress-gateway",
+                "NetworkPolicy team-a/eg-allow-cidr-kube--apiserver",
+                "NetworkPolicy team-a/eg-allow-cidr-metrics--v6",
+                "Sidecar team-a/eg-registry-only",
+                "NetworkPolicy team-b/eg-deny-egress",
+                "NetworkPolicy team-b/eg-egress-dns",
+                "NetworkPolicy team-b/eg-egress-istiod",
+                "NetworkPolicy team-b/eg-egress-gateway",
+                "NetworkPolicy team-b/eg-allow-cidr-kube--apiserver",
+                "NetworkPolicy team-b/eg-allow-cidr-metrics--v6",
             ],
         );
         assert.ok(!m.gatewayNamespace.some((o) => o.kind === "Telemetry"));
@@ -245,7 +246,7 @@ describe("lockdown manifests: exact objects", () => {
     });
 
     it("the schema check is live: a broken object is reported", async () => {
-        const np = find(all(render(SCENARIOS.asm)), "NetworkPolicy", "demo-frontend", "eg-demo-frontend-egress-dns");
+        const np = find(all(render(SCENARIOS.asm)), "NetworkPolicy", "demo-frontend", "eg-egress-dns");
         const broken = { ...np, spec: { ...np.spec, egress: [{ to: [{ ipBlock: {} }] }] } };
         assert.notDeepStrictEqual(await schemaErrors(broken), []);
     });
@@ -258,7 +259,7 @@ describe("lockdown manifests: names and structure", () => {
             const keys = objs.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`);
             assert.strictEqual(new Set(keys).size, keys.length, `duplicates in ${keys}`);
             for (const o of objs) {
-                assert.ok(o.metadata.name.startsWith("my-egress-"), o.metadata.name);
+                assert.ok(o.metadata.name.startsWith("my--egress-"), `${o.metadata.name}: the component's name, its dash escaped`);
                 assert.match(o.metadata.name, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
                 assert.ok(o.metadata.name.length <= 253);
                 assert.ok(o.metadata.namespace, `${o.metadata.name} has a namespace`);
@@ -292,8 +293,8 @@ describe("lockdown manifests: names and structure", () => {
         // Authorization rules are sorted by host: reordering hosts does not even change the policies.
         assert.deepStrictEqual(find(after, "AuthorizationPolicy", "egress", "eg-allow"), find(before, "AuthorizationPolicy", "egress", "eg-allow"));
         assert.deepStrictEqual(find(after, "AuthorizationPolicy", "egress", "eg-deny"), find(before, "AuthorizationPolicy", "egress", "eg-deny"));
-        assert.ok(afterByKey.has("NetworkPolicy/new-team/eg-new-team-deny-egress"));
-        assert.ok(afterByKey.has("NetworkPolicy/team-a/eg-team-a-allow-dns-upstream"));
+        assert.ok(afterByKey.has("NetworkPolicy/new-team/eg-deny-egress"));
+        assert.ok(afterByKey.has("NetworkPolicy/team-a/eg-allow-cidr-dns--upstream"));
     });
 
     it("authorization stays O(1) objects however many hosts and rules there are", () => {
@@ -381,7 +382,7 @@ describe("lockdown manifests: fail-closed defaults", () => {
 
     it("the in-cluster allow selects pods only (namespaceSelector {}), and disappears with allowInCluster: false", () => {
         const on = render({ lockdown: { namespaces: [{ name: "app" }] } });
-        assert.deepStrictEqual(find(on.protectedNamespaces, "NetworkPolicy", "app", "eg-app-egress-in-cluster").spec.egress, [{ to: [{ namespaceSelector: {} }] }]);
+        assert.deepStrictEqual(find(on.protectedNamespaces, "NetworkPolicy", "app", "eg-egress-in-cluster").spec.egress, [{ to: [{ namespaceSelector: {} }] }]);
         const off = render({ lockdown: { namespaces: [{ name: "app" }], allowInCluster: false } });
         assert.ok(!off.protectedNamespaces.some((o) => o.metadata.name.endsWith("-in-cluster")));
     });
@@ -389,14 +390,14 @@ describe("lockdown manifests: fail-closed defaults", () => {
     it("with no hosts, the gateway gets no internet rule (an empty ports list would open every port)", () => {
         const m = render({ lockdown: { namespaces: [{ name: "app" }] } });
         assert.ok(!m.gatewayNamespace.some((o) => o.metadata.name.endsWith("-egress-internet")));
-        assert.ok(m.gatewayNamespace.some((o) => o.metadata.name === "eg-istio-egress-deny-all"));
+        assert.ok(m.gatewayNamespace.some((o) => o.metadata.name === "eg-deny-all"));
     });
 
     it("with no protected namespace, the gateway gets no ingress rule (an empty `from` would admit everyone)", () => {
         const m = render({ hosts: [{ host: "a.example.com", mode: EgressMode.Http, allow: [{}] }] });
         assert.deepStrictEqual(m.protectedNamespaces, []);
         assert.ok(!m.gatewayNamespace.some((o) => o.spec.ingress));
-        assert.deepStrictEqual(find(m.gatewayNamespace, "NetworkPolicy", "istio-egress", "eg-istio-egress-deny-all").spec.policyTypes, ["Ingress", "Egress"]);
+        assert.deepStrictEqual(find(m.gatewayNamespace, "NetworkPolicy", "istio-egress", "eg-deny-all").spec.policyTypes, ["Ingress", "Egress"]);
     });
 
     it("PeerAuthentication STRICT is namespace-wide in the gateway's namespace", () => {
@@ -426,7 +427,9 @@ describe("lockdown manifests: fail-closed defaults", () => {
 });
 
 describe("lockdown manifests: the internet ipBlocks", () => {
-    const v4Base = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8"];
+    // Every special-purpose range (sdk/model/special-ranges.ts), in the table's order; the issue named these.
+    const v4Base = SPECIAL_PURPOSE_IPV4.map((r) => r.cidr);
+    const v6Base = SPECIAL_PURPOSE_IPV6.map((r) => r.cidr).filter((c) => c !== "::/128" && c !== "::1/128" && c !== "fd00:ec2::254/128"); // inside ::/96, fc00::/7
 
     function assertValid(blocks: { cidr: string; except: string[] }[]): void {
         for (const b of blocks) {
@@ -445,27 +448,29 @@ describe("lockdown manifests: the internet ipBlocks", () => {
         }
     }
 
-    it("excludes private, CGNAT, link-local and loopback ranges of both families by default", () => {
+    it("excludes every IANA special-purpose range, cloud metadata, NAT64 and 6to4 by default", () => {
         const blocks = internetIpBlocks([]);
         assert.deepStrictEqual(blocks, [
-            { cidr: "0.0.0.0/0", except: v4Base },
-            { cidr: "::/0", except: ["fc00::/7", "fe80::/10", "::1/128"] },
+            { cidr: "0.0.0.0/0", except: v4Base.filter((c) => c !== "100.100.100.200/32") },
+            { cidr: "::/0", except: v6Base },
         ]);
+        for (const named of ["0.0.0.0/8", "192.0.0.0/24", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4", "168.63.129.16/32"]) assert.ok(blocks[0].except.includes(named), named);
+        for (const named of ["64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "::ffff:0:0/96", "fe80::/10", "fc00::/7"]) assert.ok(blocks[1].except.includes(named), named);
         assertValid(blocks);
     });
 
     it("adds cluster CIDRs outside those ranges, each once, canonically, per family", () => {
         const blocks = internetIpBlocks(["10.96.0.0/12", "100.100.0.0/16", "34.118.230.7/20", "34.118.224.0/20", "2600:1900:4000:0000::/44", "fd00::/8", "169.254.169.254/32"]);
         assert.deepStrictEqual(blocks, [
-            { cidr: "0.0.0.0/0", except: [...v4Base, "34.118.224.0/20"] },
-            { cidr: "::/0", except: ["fc00::/7", "fe80::/10", "::1/128", "2600:1900:4000::/44"] },
+            { cidr: "0.0.0.0/0", except: [...v4Base.filter((c) => c !== "100.100.100.200/32"), "34.118.224.0/20"] },
+            { cidr: "::/0", except: [...v6Base, "2600:1900:4000::/44"] },
         ]);
         assertValid(blocks);
     });
 
     it("a cluster CIDR that covers a built-in range replaces it (no range listed inside another)", () => {
         const blocks = internetIpBlocks(["10.0.0.0/7", "172.0.0.0/8"]);
-        assert.deepStrictEqual(blocks[0].except, ["192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8", "10.0.0.0/7", "172.0.0.0/8"]);
+        assert.deepStrictEqual(blocks[0].except, [...v4Base.filter((c) => !["10.0.0.0/8", "100.100.100.200/32", "172.16.0.0/12"].includes(c)), "10.0.0.0/7", "172.0.0.0/8"]);
         assertValid(blocks);
     });
 
@@ -478,7 +483,7 @@ describe("lockdown manifests: the internet ipBlocks", () => {
         for (const clusterCidrs of [[], ["10.96.0.0/12"], ["34.118.224.0/20", "fd00:1::/64"]]) {
             const blocks = internetIpBlocks(clusterCidrs);
             const inside = (ip: string) => blocks.some((b) => cidrContains(parseCidr(b.cidr), ip) && !b.except.some((e) => cidrContains(parseCidr(e), ip)));
-            for (const ip of ["169.254.169.254", "10.1.2.3", "172.20.0.1", "192.168.1.1", "100.100.100.200", "127.0.0.1", "fd00:ec2::254", "fe80::1", "::1"]) {
+            for (const ip of ["169.254.169.254", "168.63.129.16", "0.1.2.3", "192.0.0.170", "198.18.0.1", "224.0.0.251", "240.0.0.1", "64:ff9b::a00:1", "64:ff9b:1::1", "2002:a00:1::1", "::ffff:10.0.0.1", "10.1.2.3", "172.20.0.1", "192.168.1.1", "100.100.100.200", "127.0.0.1", "fd00:ec2::254", "fe80::1", "::1"]) {
                 assert.strictEqual(inside(ip), false, `${ip} open with cluster CIDRs ${clusterCidrs}`);
             }
             assert.strictEqual(inside("93.184.216.34"), true);

@@ -41,13 +41,13 @@ describe("multi-team: platform stack + team stack", function () {
 
         const gatewaySide = teamObjects.filter((o) => o.metadata.namespace === "istio-egress");
         assert.deepStrictEqual(gatewaySide.map((o) => `${o.kind} ${o.metadata.name}`).sort(), [
-            "AuthorizationPolicy payments-allow",
-            "ConfigMap payments-routes",
-            "DestinationRule payments-gateway",
-            "Gateway payments-gateway",
-            "NetworkPolicy payments-istio-egress-ingress-from-protected",
-            "ServiceEntry payments-api-stripe-com",
-            "VirtualService payments-api-stripe-com",
+            "AuthorizationPolicy payments-team-allow",
+            "ConfigMap payments-team-routes",
+            "DestinationRule payments-team-gateway",
+            "Gateway payments-team-gateway",
+            "NetworkPolicy payments-team-ingress",
+            "ServiceEntry payments-team-host-api-stripe-com",
+            "VirtualService payments-team-host-api-stripe-com",
         ]);
         const gw = gatewaySide.find((o) => o.kind === "Gateway")!;
         assert.deepStrictEqual(gw.spec.selector, { istio: "egressgateway" });
@@ -55,7 +55,7 @@ describe("multi-team: platform stack + team stack", function () {
         assert.strictEqual(dr.spec.host, "istio-egressgateway.istio-egress.svc.cluster.local");
         assert.strictEqual(dr.spec.trafficPolicy, undefined, "the platform's DestinationRule owns the top-level policy");
         const vs = gatewaySide.find((o) => o.kind === "VirtualService")!;
-        assert.deepStrictEqual(vs.spec.gateways, ["mesh", "istio-egress/payments-gateway"]);
+        assert.deepStrictEqual(vs.spec.gateways, ["mesh", "istio-egress/payments-team-gateway"]);
         const teamSide = teamObjects.filter((o) => o.metadata.namespace === "payments");
         assert.ok(teamSide.some((o) => o.kind === "NetworkPolicy" && o.spec.podSelector && Object.keys(o.spec.podSelector).length === 0 && !o.spec.egress));
         assert.ok(teamSide.some((o) => o.kind === "Sidecar" && o.spec.outboundTrafficPolicy.mode === "REGISTRY_ONLY"));
@@ -133,7 +133,7 @@ describe("multi-team: platform stack + team stack", function () {
         const teamNp = all.find((o) => o.kind === "NetworkPolicy" && o.metadata.namespace === "team" && JSON.stringify(o.spec).includes('"egress":"yes"'))!;
         assert.ok(teamNp, "the team's namespace may reach the gateway pods by their labels");
         assert.ok(JSON.stringify(teamNp.spec).includes("8080"), "on the gateway's container port from the values");
-        const vs = all.find((o) => o.kind === "VirtualService" && o.metadata.name === "team-api-example-com")!;
+        const vs = all.find((o) => o.kind === "VirtualService" && o.metadata.name === "team-team-host-api-example-com")!;
         assert.strictEqual(vs.metadata.namespace, "egress-gw");
         assert.strictEqual(vs.spec.http[0].route[0].destination.host, "istio-egressgateway.egress-gw.svc.cluster.local");
     });

@@ -25,11 +25,11 @@ describe("plan: defaults", () => {
         assert.strictEqual(plan.gateway.namespace, "istio-egress");
         assert.strictEqual(plan.gateway.serviceHost, "istio-egressgateway.istio-egress.svc.cluster.local");
         assert.deepStrictEqual(plan.gateway.labels, { istio: "egressgateway" });
-        assert.strictEqual(plan.gateway.helmValues.service.type, "ClusterIP");
-        assert.deepStrictEqual(plan.gateway.helmValues.labels, { istio: "egressgateway" });
-        assert.strictEqual(plan.gateway.helmValues.replicaCount, 2);
-        assert.deepStrictEqual(plan.gateway.helmValues.autoscaling, { enabled: false });
-        assert.deepStrictEqual(plan.gateway.helmValues.podDisruptionBudget, { minAvailable: 1 });
+        assert.strictEqual(plan.release!.values.service.type, "ClusterIP");
+        assert.deepStrictEqual(plan.release!.values.labels, { istio: "egressgateway" });
+        assert.strictEqual(plan.release!.values.replicaCount, 2);
+        assert.deepStrictEqual(plan.release!.values.autoscaling, { enabled: false });
+        assert.deepStrictEqual(plan.release!.values.podDisruptionBudget, { minAvailable: 1 });
         assert.strictEqual(plan.gateway.httpPort.targetPort, 80);
         assert.strictEqual(plan.gateway.tlsPort.targetPort, 443);
         assert.strictEqual(plan.lockdown.accessLogs, true);
@@ -46,7 +46,8 @@ describe("plan: defaults", () => {
                 tls("*.wikipedia.org", { upstreamHost: "www.wikipedia.org" }),
             ],
         });
-        const [a, b, c, d, w] = plan.hosts;
+        const at = (host: string) => plan.hosts.find((h) => h.host === host)!;
+        const [a, b, c, d, w] = ["a.example.com", "b.example.com", "c.example.com", "d.example.com", "*.wikipedia.org"].map(at);
         assert.deepStrictEqual([a.appPort, a.targetPort, a.http, a.gatewayPort.port], [80, 80, true, 80]);
         assert.deepStrictEqual([b.appPort, b.targetPort, b.http, b.origination?.mode], [80, 443, true, "SIMPLE"]);
         assert.deepStrictEqual(b.origination?.subjectAltNames, ["b.example.com"]);
@@ -74,10 +75,10 @@ describe("plan: defaults", () => {
     });
 
     it("keys hosts by name, one-to-one and bounded in length", () => {
-        assert.strictEqual(hostKey("api.example.com"), "api-example-com");
+        assert.strictEqual(hostKey("api.example.com"), "host-api-example-com");
         assert.notStrictEqual(hostKey("a-b.com"), hostKey("a.b-com"));
         const long = `${"x".repeat(60)}.example.com`;
-        assert.ok(hostKey(long).length <= 40);
+        assert.ok(hostKey(long).length <= 63, "a DNS label (names are now bounded by the label limit, sdk/plan/names.ts)");
         assert.notStrictEqual(hostKey(long), hostKey(`${"x".repeat(60)}.example.org`));
         assert.match(hostKey(long), /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
     });
@@ -129,7 +130,7 @@ describe("plan: validation (field + rule, fail-closed)", () => {
         }
         it("accepts FQDNs and *.domain wildcards", () => {
             assert.strictEqual(hostNameProblem("api.example.com"), undefined);
-            assert.strictEqual(hostNameProblem("xn--bcher-kva.example"), undefined);
+            assert.strictEqual(hostNameProblem("xn--bcher-kva.de"), undefined); // (.example is reserved, RFC 2606: refused)
             assert.strictEqual(hostNameProblem("*.wikipedia.org"), undefined);
         });
     });
@@ -183,7 +184,7 @@ describe("plan: validation (field + rule, fail-closed)", () => {
 
     it("keeps the gateway fail-closed", () => {
         rejects({ gateway: { values: { service: { type: "LoadBalancer" } } } }, "gateway.values.service.type", /must stay ClusterIP/);
-        rejects({ gateway: { values: { labels: { istio: "ingressgateway" } } } }, "gateway.values.labels.istio", /selector labels/);
+        rejects({ gateway: { values: { labels: { istio: "ingressgateway" } } } }, "gateway.values.labels", /labels that select the gateway pods/);
         rejects({ gateway: { values: { service: { ports: [{ name: "http2", port: 80 }] } } } }, "gateway.values.service.ports", /must expose port 443/);
         rejects({ gateway: { replicas: 1, podDisruptionBudgetMinAvailable: 1 } }, "gateway.podDisruptionBudgetMinAvailable", /evicted/);
         rejects({ gateway: { autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 2 } } }, "gateway.autoscaling.maxReplicas", /at least minReplicas/);

@@ -11,19 +11,18 @@
  *  4. no impersonation — identities come from Istio mTLS (PeerAuthentication STRICT in the gateway namespace),
  *     so a caller is matched on the certificate istiod issued for its own service account.
  *
- * Names: every object is named `<component>-<namespace>-<purpose>` (or `<component>-<purpose>` for the
- * gateway's Istio security objects), keyed by namespace and purpose, never by list position, so adding or
- * reordering namespaces, hosts or CIDRs never renames (and so never replaces) an existing object. Names are
- * unique per (kind, namespace).
+ * Names: every object is named from (component, purpose[, qualifier]) by sdk/plan/names.ts, never from a list
+ * position, so adding or reordering namespaces, hosts or CIDRs never renames (and so never replaces) an existing
+ * object; the names are injective by construction.
  */
 import type { AccessRulePlan, EgressPlan, HostPlan } from "../plan";
 import type { K8sObject } from "../model";
-import { canonicalCidr, Cidr, cidrCovers, formatCidr, NON_INTERNET_IPV4, NON_INTERNET_IPV6, parseCidr } from "../model";
+import { canonicalCidr, Cidr, cidrCovers, formatCidr, NAMESPACE_NAME_LABEL, parseCidr, specialPurposeCidrs } from "../model";
+import { objectName } from "../plan/names";
 
 export { canonicalCidr };
 
-/** The label every namespace carries since Kubernetes 1.22 (set by the API server); used in namespaceSelectors. */
-export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+export { NAMESPACE_NAME_LABEL };
 /** istiod's xDS + CA port (mTLS). The webhook port 15017 is called by the API server, not by pods. */
 export const ISTIOD_XDS_PORT = 15012;
 export const DNS_PORT = 53;
@@ -98,22 +97,25 @@ function tcpPorts(ports: number[]): Record<string, any>[] {
 // ---------------------------------------------------------------------------------------------------------
 // 1. Protected application namespaces
 
-/** Names of the objects in protected namespace `ns` (also used by tests and docs). */
-export function protectedNames(plan: EgressPlan, ns: string) {
-    const p = `${plan.name}-${ns}`;
+/**
+ * Names of the objects in a protected namespace (the same in each: the namespace tells them apart). `_ns` is
+ * kept for callers that name the namespace; names do not depend on it.
+ */
+export function protectedNames(plan: EgressPlan, _ns?: string) {
+    const n = (p: "deny-egress" | "egress-dns" | "egress-istiod" | "egress-gateway" | "egress-in-cluster" | "registry-only") => objectName(plan.name, plan.domain, p);
     return {
-        denyEgress: `${p}-deny-egress`,
-        dns: `${p}-egress-dns`,
-        istiod: `${p}-egress-istiod`,
-        gateway: `${p}-egress-gateway`,
-        inCluster: `${p}-egress-in-cluster`,
-        /** `<prefix>-<ns>-allow-<name>` for an extra CIDR (its name is a DNS label, validated by the plan). */
-        extra: (name: string) => `${p}-allow-${name}`,
-        sidecar: `${p}-registry-only`,
+        denyEgress: n("deny-egress"),
+        dns: n("egress-dns"),
+        istiod: n("egress-istiod"),
+        gateway: n("egress-gateway"),
+        inCluster: n("egress-in-cluster"),
+        /** For an extra CIDR (its name is a DNS label, validated by the plan). */
+        extra: (name: string) => objectName(plan.name, plan.domain, "allow-cidr", name),
+        sidecar: n("registry-only"),
     };
 }
 
-function protectedNamespaceObjects(plan: EgressPlan, ns: string, registryOnlySidecar: boolean): K8sObject[] {
+export function protectedNamespaceObjects(plan: EgressPlan, ns: string, registryOnlySidecar: boolean): K8sObject[] {
     const names = protectedNames(plan, ns);
     const lock = plan.lockdown;
     const egress = (name: string, rules: Record<string, any>[]) => networkPolicy(plan, name, ns, { podSelector: {}, policyTypes: ["Egress"], egress: rules });
@@ -152,19 +154,28 @@ function protectedNamespaceObjects(plan: EgressPlan, ns: string, registryOnlySid
 
 /** Names of the objects in the gateway's namespace. */
 export function gatewayNames(plan: EgressPlan) {
-    const p = `${plan.name}-${plan.gateway.namespace}`;
-    return {
-        denyAll: `${p}-deny-all`,
-        ingress: `${p}-ingress-from-protected`,
-        dns: `${p}-egress-dns`,
-        istiod: `${p}-egress-istiod`,
-        internet: `${p}-egress-internet`,
-        peerAuthentication: `${plan.name}-strict-mtls`,
-        authzDefaultDeny: `${plan.name}-default-deny`,
-        authzAllow: `${plan.name}-allow`,
-        authzDeny: `${plan.name}-deny`,
-        telemetry: `${plan.name}-access-logs`,
-    };
+    return plan.names;
+}
+
+/**
+ * The gateway pods' ingress from the protected namespaces, on the mesh container ports; none without a protected
+ * namespace (an ingress rule with an empty `from` would admit everyone).
+ */
+export function gatewayIngressPolicy(plan: EgressPlan): K8sObject[] {
+    const protectedNs = plan.lockdown.namespaces.map((n) => n.name);
+    if (protectedNs.length === 0) return [];
+    return [
+        networkPolicy(plan, plan.names.ingress, plan.gateway.namespace, {
+            podSelector: { matchLabels: { ...plan.gateway.labels } },
+            policyTypes: ["Ingress"],
+            ingress: [
+                {
+                    from: protectedNs.map((ns) => ({ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: ns } } })),
+                    ports: tcpPorts(gatewayContainerPorts(plan)),
+                },
+            ],
+        }),
+    ];
 }
 
 function gatewayNetworkPolicies(plan: EgressPlan): K8sObject[] {
@@ -174,23 +185,8 @@ function gatewayNetworkPolicies(plan: EgressPlan): K8sObject[] {
     const objects: K8sObject[] = [
         // Every pod of the namespace: no ingress, no egress, unless allowed below.
         networkPolicy(plan, names.denyAll, gw.namespace, { podSelector: {}, policyTypes: ["Ingress", "Egress"] }),
+        ...gatewayIngressPolicy(plan),
     ];
-    const protectedNs = plan.lockdown.namespaces.map((n) => n.name);
-    if (protectedNs.length > 0) {
-        // (An ingress rule with an empty `from` would admit everyone: with no protected namespace, no rule at all.)
-        objects.push(
-            networkPolicy(plan, names.ingress, gw.namespace, {
-                podSelector: gwPods,
-                policyTypes: ["Ingress"],
-                ingress: [
-                    {
-                        from: protectedNs.map((ns) => ({ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: ns } } })),
-                        ports: tcpPorts(gatewayContainerPorts(plan)),
-                    },
-                ],
-            }),
-        );
-    }
     const egress = (name: string, rules: Record<string, any>[]) => networkPolicy(plan, name, gw.namespace, { podSelector: gwPods, policyTypes: ["Egress"], egress: rules });
     objects.push(egress(names.dns, [dnsRule(plan)]), egress(names.istiod, [istiodRule(plan)]));
     const ports = plan.lockdown.externalPorts;
@@ -203,17 +199,17 @@ function gatewayNetworkPolicies(plan: EgressPlan): K8sObject[] {
 }
 
 /**
- * The internet as NetworkPolicy ipBlocks: `0.0.0.0/0` and `::/0`, each minus the non-internet ranges of its
- * family (private, carrier-grade NAT, link-local/metadata, loopback; unique-local, link-local, loopback) and
- * minus the cluster's own CIDRs of that family. The `except` lists are minimal (a range inside another listed
+ * The internet as NetworkPolicy ipBlocks: `0.0.0.0/0` and `::/0`, each minus every special-purpose range of its
+ * family (sdk/model/special-ranges.ts: the IANA registries, cloud metadata, NAT64 and 6to4) and minus the
+ * cluster's own CIDRs of that family. The `except` lists are minimal (a range inside another listed
  * one is dropped, duplicates too) and every entry is a strict subset of its `cidr`, as the API server requires.
  * A family whose every address is excluded gets no block.
  */
 export function internetIpBlocks(clusterCidrs: string[]): { cidr: string; except: string[] }[] {
     const out: { cidr: string; except: string[] }[] = [];
     for (const [family, all, base] of [
-        [4, "0.0.0.0/0", NON_INTERNET_IPV4],
-        [6, "::/0", NON_INTERNET_IPV6],
+        [4, "0.0.0.0/0", specialPurposeCidrs(4)],
+        [6, "::/0", specialPurposeCidrs(6)],
     ] as const) {
         const candidates = [...base, ...clusterCidrs].map((text) => parseCidr(text)).filter((c) => c.family === family);
         if (candidates.some((c) => c.prefix === 0)) {
@@ -254,15 +250,7 @@ function gatewaySecurity(plan: EgressPlan): K8sObject[] {
         // An ALLOW policy without rules matches nothing; since an ALLOW policy applies, what no rule allows is denied.
         authz(names.authzDefaultDeny, {}),
     ];
-    const hosts = [...plan.hosts].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
-    const allowRules = hosts.flatMap((h) => h.allow.map((r) => authzRule(plan, h, r)));
-    const denyRules = hosts.flatMap((h) => h.deny.map((r) => authzRule(plan, h, r)));
-    if (allowRules.length > 0) {
-        objects.push(authz(names.authzAllow, { action: "ALLOW", rules: allowRules }));
-    }
-    if (denyRules.length > 0) {
-        objects.push(authz(names.authzDeny, { action: "DENY", rules: denyRules }));
-    }
+    objects.push(...authorizationPolicies(plan));
     if (plan.lockdown.accessLogs) {
         objects.push({
             apiVersion: "telemetry.istio.io/v1",
@@ -272,6 +260,23 @@ function gatewaySecurity(plan: EgressPlan): K8sObject[] {
         });
     }
     return objects;
+}
+
+/** The ALLOW and DENY AuthorizationPolicies of the plan's hosts (each only when it has rules). */
+export function authorizationPolicies(plan: EgressPlan): K8sObject[] {
+    const gw = plan.gateway;
+    const authz = (name: string, spec: Record<string, any>): K8sObject => ({
+        apiVersion: "security.istio.io/v1",
+        kind: "AuthorizationPolicy",
+        metadata: metadata(plan, name, gw.namespace),
+        spec: { selector: { matchLabels: { ...gw.labels } }, ...spec },
+    });
+    const allowRules = plan.hosts.flatMap((h) => h.allow.map((r) => authzRule(plan, h, r)));
+    const denyRules = plan.hosts.flatMap((h) => h.deny.map((r) => authzRule(plan, h, r)));
+    return [
+        ...(allowRules.length > 0 ? [authz(plan.names.authzAllow, { action: "ALLOW", rules: allowRules })] : []),
+        ...(denyRules.length > 0 ? [authz(plan.names.authzDeny, { action: "DENY", rules: denyRules })] : []),
+    ];
 }
 
 /**

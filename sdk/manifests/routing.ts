@@ -60,7 +60,7 @@ export function gatewayDestinationRule(plan: EgressPlan): K8sObject {
     return {
         apiVersion: NETWORKING,
         kind: "DestinationRule",
-        metadata: meta(`${plan.name}-gateway`, gw.namespace),
+        metadata: meta(plan.names.destinationRule, gw.namespace),
         spec: {
             host: gw.serviceHost,
             trafficPolicy: { tls: { mode: "ISTIO_MUTUAL" } },

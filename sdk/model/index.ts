@@ -9,5 +9,6 @@ export * from "./workloads";
 export * from "./hosts";
 export * from "./selectors";
 export * from "./net";
+export * from "./special-ranges";
 export * from "./charts";
 export * from "./wire";
