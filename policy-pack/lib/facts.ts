@@ -9,6 +9,7 @@ import {
     asArray,
     asObject,
     chartName,
+    containerRefs,
     formatRange,
     gatewayReleaseLabels,
     gatewayReleaseServiceHost,
@@ -16,6 +17,7 @@ import {
     labelsMatch,
     outsideRanges,
     podTemplatesOf,
+    yaml11Bool,
 } from "../../sdk/model";
 
 /** What a stack rule sees of each object. */
@@ -41,8 +43,13 @@ export const ISTIO_NET = "networking.istio.io";
 export const TRUE_VALUES = new Set(["y", "yes", "true", "on"]);
 export const PROXY_UID = 1337;
 
+/**
+ * A boolean field as the API server would take it, failing closed: `true`, or a string that YAML 1.1 reads as true
+ * (`"yes"`, `"on"`), or any other non-boolean value (the API server rejects it; the pack does not guess it false).
+ */
 export function isTrue(v: unknown): boolean {
-    return v === true || (typeof v === "string" && v.toLowerCase() === "true");
+    const b = yaml11Bool(v);
+    return b === true || b === "invalid";
 }
 
 /** Where a pod template's metadata sits, for messages: `metadata`, `spec.template.metadata`, `items[0].metadata`. */
@@ -55,16 +62,51 @@ export function templateMeta(path: string): string {
 // The egress gateway
 // ------------------------------------------------------------------------------------------------------------
 
-/** Is a pod (template) one of the egress gateway's own pods: gateway labels and only Istio's proxy containers? */
-export function isGatewayPod(metadata: any, spec: any, gatewayLabels: Record<string, string>): boolean {
-    if (!labelsMatch(gatewayLabels, metadata?.labels)) return false;
-    const containers = asArray(spec?.containers);
-    return containers.length > 0 && containers.every((c) => c?.name === "istio-proxy" && isIstioContainer(c));
+/**
+ * Does a pod (template) have the egress gateway's shape: at least one container, and every container (init and
+ * ephemeral included) Istio's `istio-proxy` in Istio's shape (see istio.ts)? The istio/gateway chart's pod has only
+ * that container, with `image: auto` (`templates/deployment.yaml`).
+ */
+export function hasGatewayShape(spec: any, trusted: readonly string[]): boolean {
+    if (asArray(spec?.containers).length === 0) return false;
+    return containerRefs(spec).every((r) => r.c?.name === "istio-proxy" && isIstioContainer(r, trusted));
 }
 
-/** Does a NetworkPolicy's podSelector pick only the egress gateway's pods? */
+/**
+ * Is a pod (template) one of the egress gateway's own pods? Only inside a gateway namespace (configured, or
+ * discovered from a gateway Release by the stack rules), with the gateway's labels and the gateway's shape. Labels
+ * and shape alone are written by the manifest's author; where the pod runs is decided by who may deploy there.
+ */
+export function isGatewayPod(
+    namespace: string | undefined,
+    metadata: any,
+    spec: any,
+    cfg: Pick<GuardConfig, "gatewayLabels" | "trustedProxyImages">,
+    gatewayNamespaces: ReadonlySet<string> | readonly string[],
+): boolean {
+    if (namespace === undefined) return false;
+    const inNs = Array.isArray(gatewayNamespaces) ? gatewayNamespaces.includes(namespace) : (gatewayNamespaces as ReadonlySet<string>).has(namespace);
+    return inNs && labelsMatch(cfg.gatewayLabels, metadata?.labels) && hasGatewayShape(spec, cfg.trustedProxyImages);
+}
+
+/**
+ * Can a NetworkPolicy's podSelector select nothing but the egress gateway's pods? Every gateway label must be
+ * required with its value: in `matchLabels`, or as `key In [value]` with that single value. Further requirements
+ * only narrow the selection. An empty selector, or one that leaves a gateway label open (`In [a, b]`, `Exists`,
+ * `NotIn`), selects other pods too.
+ */
 export function selectsOnlyGateway(spec: any, gatewayLabels: Record<string, string>): boolean {
-    return labelsMatch(gatewayLabels, spec?.podSelector?.matchLabels);
+    const sel = spec?.podSelector;
+    if (sel === null || typeof sel !== "object" || Array.isArray(sel)) return false;
+    const ml = asObject(sel.matchLabels);
+    const exprs = asArray(sel.matchExpressions);
+    const keys = Object.keys(gatewayLabels);
+    if (keys.length === 0) return false;
+    return keys.every(
+        (k) =>
+            ml[k] === gatewayLabels[k] ||
+            exprs.some((e) => e?.key === k && e?.operator === "In" && Array.isArray(e?.values) && e.values.length === 1 && e.values[0] === gatewayLabels[k]),
+    );
 }
 
 /** Does an Istio Gateway's selector pick the egress gateway's pods (given known gateway label sets)? */
@@ -90,6 +132,11 @@ export interface GatewayFacts {
     labelSets: Record<string, string>[];
 }
 
+/**
+ * What the stack says about the egress gateway: the configured gateway namespaces plus (with
+ * `discoverGatewayNamespaces`) the namespaces of gateway Releases; the gateway Service hosts. Pods never make a
+ * namespace a gateway namespace: a pod's labels and containers are its author's to write.
+ */
 export function gatewayFacts(objects: StackObject[], cfg: GuardConfig): GatewayFacts {
     const namespaces = new Set(cfg.gatewayNamespaces);
     const serviceHosts = new Set(cfg.gatewayServiceHosts);
@@ -100,12 +147,12 @@ export function gatewayFacts(objects: StackObject[], cfg: GuardConfig): GatewayF
             if (cfg.discoverGatewayNamespaces) namespaces.add(o.namespace);
             serviceHosts.add(gatewayReleaseServiceHost(o.props, o.name, o.namespace));
             labelSets.push(gatewayReleaseLabels(o.props, o.name));
-        } else if (o.kind === "Service" && labelsMatch(cfg.gatewayLabels, o.props?.spec?.selector)) {
+        }
+    }
+    for (const o of objects) {
+        if (o.patch || o.namespace === undefined) continue;
+        if (o.kind === "Service" && o.group === "" && namespaces.has(o.namespace) && labelsMatch(cfg.gatewayLabels, o.props?.spec?.selector)) {
             serviceHosts.add(`${o.name}.${o.namespace}.svc.cluster.local`);
-        } else if (cfg.discoverGatewayNamespaces && isWorkloadKind(o.kind)) {
-            if (podTemplatesOf(o.kind, o.props).some((t) => isGatewayPod(t.metadata, t.spec, cfg.gatewayLabels))) {
-                namespaces.add(o.namespace);
-            }
         }
     }
     return { namespaces, serviceHosts, labelSets };

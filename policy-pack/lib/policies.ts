@@ -16,6 +16,7 @@ import { noOpenServiceEntry } from "../policies/no-open-service-entry";
 import { serviceEntryViaEgressGateway } from "../policies/service-entry-via-egress-gateway";
 import { egressGatewayIstioMutual } from "../policies/egress-gateway-istio-mutual";
 import { egressGatewayClusterIp } from "../policies/egress-gateway-cluster-ip";
+import { egressGatewayControl } from "../policies/egress-gateway-control";
 
 export const POLICY_PACK_NAME = "istio-egress-guard";
 
@@ -31,6 +32,7 @@ export {
     serviceEntryViaEgressGateway,
     egressGatewayIstioMutual,
     egressGatewayClusterIp,
+    egressGatewayControl,
 };
 
 /** Every policy of the pack, in the order they are reported. */
@@ -46,4 +48,5 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     serviceEntryViaEgressGateway,
     egressGatewayIstioMutual,
     egressGatewayClusterIp,
+    egressGatewayControl,
 ];

@@ -26,6 +26,16 @@ import { knownProps } from "./known";
 import { StackObject } from "./facts";
 import { namespaceAndName, typeInfo } from "../../sdk/model";
 
+/**
+ * Is this object exempted by name in the policy's config (`exemptObjects`: `Kind/namespace/name`, `Kind/name` for
+ * cluster-scoped kinds)? Only the config can exempt a single object: never an annotation, which the manifest's
+ * author controls.
+ */
+export function isExemptObject(cfg: GuardConfig, kind: string, namespace: string | undefined, name: string): boolean {
+    const key = namespace === undefined ? `${kind}/${name}` : `${kind}/${namespace}/${name}`;
+    return cfg.exemptObjects.includes(key);
+}
+
 /** What a per-object rule receives. */
 interface ObjectView {
     type: string;
@@ -76,6 +86,7 @@ export function resourcePolicy(spec: ResourceRuleSpec): ResourceValidationPolicy
             const cfg = readConfig(args.getConfig<Record<string, any>>());
             const view = viewOf(args.type, kind, info.group, knownProps(args.props), args.name);
             const scopeNs = view.kind === "Namespace" ? view.name : view.namespace;
+            if (cfg.exemptObjects.length > 0 && isExemptObject(cfg, view.kind, view.namespace, view.name)) return;
             if (scopeNs !== undefined && !spec.meshWide?.(view.kind)) {
                 if (cfg.exemptNamespaces.includes(scopeNs)) return;
                 if (spec.scopeByNamespace === "workloads" && cfg.gatewayNamespaces.includes(scopeNs)) return;
@@ -182,7 +193,10 @@ export function stackPolicy(spec: StackRuleSpec): StackValidationPolicy {
             }
             const reliable = unknowns.every((u) => spec.subjects(u.kind));
             if (reliable) {
+                const byUrn = cfg.exemptObjects.length > 0 ? new Map(objects.map((o) => [o.urn, o])) : undefined;
                 for (const f of findings) {
+                    const o = byUrn?.get(f.urn);
+                    if (o && isExemptObject(cfg, o.kind, o.namespace, o.name)) continue;
                     reportViolation(f.message, f.urn);
                 }
             }

@@ -17,3 +17,6 @@ export { openServiceEntryProblems } from "../policies/no-open-service-entry";
 export { serviceEntryRoutingFindings } from "../policies/service-entry-via-egress-gateway";
 export { gatewayTlsProblems } from "../policies/egress-gateway-istio-mutual";
 export { gatewayServiceProblems } from "../policies/egress-gateway-cluster-ip";
+export { gatewayControlFindings } from "../policies/egress-gateway-control";
+export { gatewayValuesProblems } from "../policies/egress-gateway-cluster-ip";
+export { egressHoles, defaultDenyScope } from "./netpol";

@@ -33,22 +33,28 @@ import {
     labelsMatch,
     podTemplatesOf,
     str,
+    networkPolicyFlavour,
+    NETWORK_POLICY_KINDS,
 } from "../../sdk/model";
+import { egressHoles } from "../lib/netpol";
 
-export function networkPolicyProblems(kind: string, obj: any, cfg: GuardConfig): string[] {
-    if (kind !== "NetworkPolicy") return [];
-    if (selectsOnlyGateway(obj?.spec, cfg.gatewayLabels)) return [];
-    return networkPolicyHoles(obj?.spec, cfg);
+/**
+ * What a network policy opens outside the cluster (see lib/netpol.ts for every flavour's semantics). A policy is the
+ * egress gateway's, and may open the internet, only inside a gateway namespace and only when its selector can match
+ * nothing but the gateway's pods: no `podSelector: {}`, no requirement that admits other values.
+ */
+export function networkPolicyProblems(kind: string, obj: any, cfg: GuardConfig, group = "networking.k8s.io", namespace?: string): string[] {
+    return egressHoles(group, kind, obj, namespace ?? (obj?.metadata?.namespace ?? "default"), cfg);
 }
 
 export const noExternalEgressNetworkPolicy = resourcePolicy({
     name: "no-external-egress-networkpolicy",
-    appliesTo: (k) => k === "NetworkPolicy",
-    description: "NetworkPolicies must not open egress outside the cluster to pods other than the egress gateway.",
+    appliesTo: (k) => NETWORK_POLICY_KINDS.has(k),
+    description: "Network policies (Kubernetes, Cilium, Calico, AdminNetworkPolicy) must not open egress outside the cluster to pods other than the egress gateway's.",
     enforcementLevel: "mandatory",
     remediationSteps:
-        "Give every egress rule a `to` with in-cluster peers; replace ipBlocks outside the cluster by routing through the egress gateway (or list a required CIDR in allowedEgressCidrs).",
-    config: [...WORKLOAD_CONFIG, "inClusterCidrs", "allowedEgressCidrs"],
-    scopeByNamespace: "workloads",
-    check: (o, cfg) => (o.group === "networking.k8s.io" ? networkPolicyProblems(o.kind, o.props, cfg) : []),
+        "Give every egress rule in-cluster peers; replace ipBlocks/CIDRs/entities/FQDNs outside the cluster by routing through the egress gateway (or list a required CIDR in allowedEgressCidrs).",
+    config: ["exemptNamespaces", "gatewayNamespaces", "gatewayLabels", "inClusterCidrs", "allowedEgressCidrs"],
+    scopeByNamespace: "exempt-only",
+    check: (o, cfg) => egressHoles(o.group, o.kind, o.props, o.namespace, cfg),
 });

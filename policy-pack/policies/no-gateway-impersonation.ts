@@ -36,23 +36,26 @@ import {
 } from "../../sdk/model";
 
 /**
- * Pods that carry the egress gateway's labels without being the gateway (only Istio's proxy container). The
- * gateway's NetworkPolicy, AuthorizationPolicies and Service select pods by those labels, so an impostor would get
- * the gateway's internet access and receive the mesh's egress traffic.
+ * Pods that carry the egress gateway's labels without being the gateway: outside the gateway namespaces (whatever
+ * they run), or inside them running anything but Istio's proxy in Istio's shape. Istio applies a Gateway's selector
+ * in every namespace, and the gateway's AuthorizationPolicies, Service and NetworkPolicy select pods by those labels,
+ * so an impostor would receive the mesh's egress traffic or the gateway's internet access.
  */
-export function impersonationProblems(kind: string, obj: any, cfg: GatewayLabelsConfig): string[] {
+export function impersonationProblems(kind: string, obj: any, cfg: GuardConfig, namespace?: string): string[] {
     const out: string[] = [];
     for (const t of podTemplatesOf(kind, obj)) {
         if (!labelsMatch(cfg.gatewayLabels, t.metadata?.labels)) continue;
-        if (isGatewayPod(t.metadata, t.spec, cfg.gatewayLabels)) continue;
+        if (isGatewayPod(namespace, t.metadata, t.spec, cfg, cfg.gatewayNamespaces)) continue;
         const where = t.path.replace(/\.spec$/, "").replace(/^spec$/, "");
         const labels = Object.entries(cfg.gatewayLabels).map(([k, v]) => `${k}: ${v}`).join(", ");
-        out.push(`${where ? `${where}.` : ""}metadata.labels carry the egress gateway's labels (${labels}) but the pod runs other containers than Istio's proxy: the gateway's NetworkPolicy, Service and AuthorizationPolicies would apply to it; remove those labels.`);
+        const inGatewayNs = namespace !== undefined && cfg.gatewayNamespaces.includes(namespace);
+        const why = inGatewayNs
+            ? "but the pod runs other containers than Istio's proxy (in Istio's shape)"
+            : `outside the gateway namespaces (${cfg.gatewayNamespaces.join(", ")}), where no pod is the egress gateway`;
+        out.push(`${where ? `${where}.` : ""}metadata.labels carry the egress gateway's labels (${labels}) ${why}: Istio applies the egress Gateway's selector in every namespace, and the gateway's NetworkPolicy, Service and AuthorizationPolicies select these labels; remove those labels.`);
     }
     return out;
 }
-
-type GatewayLabelsConfig = Pick<GuardConfig, "gatewayLabels">;
 
 export const noGatewayImpersonation = resourcePolicy({
     name: "no-gateway-impersonation",
@@ -61,8 +64,8 @@ export const noGatewayImpersonation = resourcePolicy({
     enforcementLevel: "mandatory",
     remediationSteps:
         "Remove the egress gateway's labels from pods that are not the gateway; the gateway's NetworkPolicy, Service and AuthorizationPolicies select pods by them.",
-    config: ["exemptNamespaces", "gatewayLabels"],
+    config: ["exemptNamespaces", "gatewayNamespaces", "gatewayLabels", "trustedProxyImages"],
     configDefaults: { exemptNamespaces: [] },
     scopeByNamespace: "exempt-only",
-    check: (o, cfg) => impersonationProblems(o.kind, o.props, cfg),
+    check: (o, cfg) => impersonationProblems(o.kind, o.props, cfg, o.namespace),
 });

@@ -19,7 +19,7 @@ import {
     templateMeta,
     TRUE_VALUES,
 } from "../lib/facts";
-import { isIstioContainer } from "../lib/istio";
+import { isTrustedProxyImage, proxyConfigProblems } from "../lib/istio";
 import {
     asArray,
     asObject,
@@ -41,7 +41,43 @@ const EXCLUSION_ANNOTATIONS: Record<string, string> = {
     "traffic.sidecar.istio.io/includeOutboundPorts": "selects outbound ports for capture instead of capturing every port",
     "traffic.sidecar.istio.io/excludeInterfaces": "sends traffic on these interfaces around the sidecar",
     "traffic.sidecar.istio.io/kubevirtInterfaces": "sends traffic from these interfaces around the sidecar",
+    "istio.io/reroute-virtual-interfaces": "sends traffic from these interfaces around the sidecar",
 };
+
+/**
+ * Istio's override annotations that replace what runs as the proxy (UID 1337, never redirected), what it is
+ * configured by, or the injected containers themselves (istio.io/api `annotation/annotations.gen.go`; the injector
+ * reads them in `pkg/kube/inject/inject.go` and the injection template).
+ */
+function overrideProblems(annotations: Record<string, any>, spec: any, where: string, cfg: GuardConfig): string[] {
+    const out: string[] = [];
+    const image = annotations["sidecar.istio.io/proxyImage"];
+    if (image !== undefined && !isTrustedProxyImage(image, cfg.trustedProxyImages)) {
+        out.push(`${where} sidecar.istio.io/proxyImage: "${image}" replaces the proxy (and istio-init) with an image that is not a trusted proxy image, and it runs as UID 1337, whose traffic is never redirected: remove it, or add the image to trustedProxyImages.`);
+    }
+    for (const [key, what] of [
+        ["sidecar.istio.io/bootstrapOverride", "replaces the proxy's Envoy bootstrap (its listeners and clusters) with a ConfigMap's"],
+        ["sidecar.istio.io/discoveryAddress", "points the proxy at another control plane, which can configure it to forward anywhere"],
+        ["proxy.istio.io/overrides", "overrides the injected istio-proxy container's fields (image, command, args, securityContext)"],
+        ["sidecar.istio.io/userVolumeMount", "mounts volumes into the proxy container, which can replace its binaries or configuration"],
+    ] as const) {
+        const v = annotations[key];
+        if (v !== undefined && String(v).trim() !== "") out.push(`${where} ${key} ${what}, bypassing the egress gateway's control: remove it.`);
+    }
+    const pc = annotations["proxy.istio.io/config"];
+    if (pc !== undefined) {
+        const problems = proxyConfigProblems(pc);
+        if (problems.length > 0) out.push(`${where} proxy.istio.io/config ${problems.join(", ")}, which changes what runs as the proxy, where it is configured from or how it captures traffic: remove ${problems.length > 1 ? "them" : "it"}.`);
+    }
+    const templates = annotations["inject.istio.io/templates"];
+    if (templates !== undefined && String(templates).split(",").map((s) => s.trim()).some((s) => s !== "sidecar")) {
+        const onlyProxy = asArray(spec?.containers).length > 0 && containerRefs(spec).every((r) => r.c?.name === "istio-proxy");
+        if (!onlyProxy) {
+            out.push(`${where} inject.istio.io/templates: "${templates}" injects another template than "sidecar" (e.g. "gateway" adds no istio-init), so the pod's application containers are not captured: remove it.`);
+        }
+    }
+    return out;
+}
 
 const EXCLUSION_ENTRIES = Object.entries(EXCLUSION_ANNOTATIONS);
 
@@ -62,8 +98,8 @@ export function captureExclusionProblems(kind: string, obj: any, cfg: GuardConfi
         return out;
     }
     for (const t of podTemplatesOf(kind, obj)) {
-        if (isGatewayPod(t.metadata, t.spec, cfg.gatewayLabels)) continue;
         const annotations = asObject(t.metadata?.annotations);
+        out.push(...overrideProblems(annotations, t.spec, `${templateMeta(t.path)}.annotations`, cfg));
         const include = annotations["traffic.sidecar.istio.io/includeOutboundIPRanges"];
         if (include !== undefined && String(include).trim() !== "*") {
             out.push(
@@ -86,11 +122,11 @@ export const noTrafficCaptureExclusions = resourcePolicy({
     name: "no-traffic-capture-exclusions",
     appliesTo: (k) => isWorkloadKind(k) || k === "Release",
     meshWide: (k) => k === "Release",
-    description: "Outbound traffic must not be excluded from the sidecar's capture (IP ranges, ports, interfaces).",
+    description: "Outbound traffic must not be excluded from the sidecar's capture (IP ranges, ports, interfaces), and the proxy must not be replaced or reconfigured by pod annotations.",
     enforcementLevel: "mandatory",
     remediationSteps:
-        "Remove the traffic.sidecar.istio.io/* outbound exclusion annotations from pod templates and global.proxy include/exclude settings from the istiod values.",
-    config: WORKLOAD_CONFIG,
+        "Remove the traffic.sidecar.istio.io/* outbound exclusion annotations and Istio's proxy override annotations (proxyImage, bootstrapOverride, discoveryAddress, proxy.istio.io/config, proxy.istio.io/overrides, inject.istio.io/templates) from pod templates, and global.proxy include/exclude settings from the istiod values.",
+    config: [...WORKLOAD_CONFIG, "trustedProxyImages"],
     scopeByNamespace: "workloads",
     check: (o, cfg) => captureExclusionProblems(o.kind, o.props, cfg),
 });

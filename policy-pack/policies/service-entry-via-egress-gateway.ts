@@ -33,7 +33,10 @@ import {
     labelsMatch,
     podTemplatesOf,
     str,
+    outsideRanges,
+    CLUSTER_DOMAIN,
 } from "../../sdk/model";
+import { isIP } from "net";
 
 interface RouteBlock {
     gateways: string[];
@@ -111,6 +114,62 @@ function gatewayRef(ref: string, vsNamespace: string): { namespace: string; name
     return i >= 0 ? { namespace: ref.slice(0, i), name: ref.slice(i + 1) } : { namespace: vsNamespace, name: ref };
 }
 
+const LOOPBACK = ["127.0.0.0/8", "::1/128"];
+
+/** A cluster-local name: a single label (not `*`), `*.svc`, `*.svc.cluster.local`, `*.cluster.local`. */
+function clusterLocal(host: string): boolean {
+    const h = host.toLowerCase().replace(/\.$/, "");
+    if (h.includes("*")) return h.endsWith(".svc") || h.endsWith(`.${CLUSTER_DOMAIN}`);
+    return !h.includes(".") || h.endsWith(".svc") || h.endsWith(`.${CLUSTER_DOMAIN}`);
+}
+
+/** Does an endpoint or address lead outside the cluster (not loopback, not in the in-cluster ranges, not a cluster-local name)? */
+function addressExternal(address: unknown, cfg: GuardConfig): boolean {
+    if (typeof address !== "string" || address === "") return false;
+    if (address.startsWith("unix://")) return false;
+    if (isIP(address) || address.includes("/")) {
+        try {
+            return outsideRanges(address.includes("/") ? address : `${address}/${isIP(address) === 6 ? 128 : 32}`, [], [...cfg.inClusterCidrs, ...cfg.allowedEgressCidrs, ...LOOPBACK]).length > 0;
+        } catch {
+            return true;
+        }
+    }
+    return !clusterLocal(address);
+}
+
+/**
+ * Does a ServiceEntry lead outside the cluster, whatever its `location` says? Its endpoints decide when it has
+ * them (a loopback endpoint, e.g. a container in the same pod, or an in-cluster address is not external); a
+ * `workloadSelector` selects mesh workloads; otherwise its addresses, else its hosts (resolved by DNS, or passed
+ * through to the address the application resolved).
+ */
+export function isExternalServiceEntry(spec: any, cfg: GuardConfig): boolean {
+    if (spec?.workloadSelector !== undefined) return false;
+    const endpoints = asArray(spec?.endpoints);
+    if (endpoints.length > 0) return endpoints.some((e) => addressExternal(e?.address, cfg));
+    const addresses = asArray(spec?.addresses);
+    if (addresses.length > 0 && (spec?.resolution ?? "NONE") !== "DNS" && (spec?.resolution ?? "NONE") !== "DNS_ROUND_ROBIN") return addresses.some((a) => addressExternal(a, cfg));
+    // No endpoints or addresses: the hosts are resolved (DNS) or passed through. A MESH_INTERNAL entry's names under a
+    // private-use suffix (RFC 6762 `.local`, `.internal`, `.home.arpa`, ...) are taken as inside; public names never are.
+    const internal = spec?.location === "MESH_INTERNAL";
+    return asArray(spec?.hosts).some((h) => typeof h === "string" && !clusterLocal(h) && !(internal && PRIVATE_SUFFIX.test(h)));
+}
+
+const PRIVATE_SUFFIX = /\.(internal|local|localdomain|lan|corp|intranet|home\.arpa)\.?$/i;
+
+/** `ExternalName` Services whose name points outside the cluster, as pseudo ServiceEntries for their Service host. */
+function externalNameEntries(objects: StackObject[], cfg: GuardConfig): StackObject[] {
+    const out: StackObject[] = [];
+    for (const o of objects) {
+        if (o.kind !== "Service" || o.group !== "" || o.patch || o.namespace === undefined) continue;
+        const spec = o.props?.spec;
+        if (spec?.type !== "ExternalName" || typeof spec?.externalName !== "string" || !addressExternal(spec.externalName, cfg)) continue;
+        const host = `${o.name}.${o.namespace}.svc.${CLUSTER_DOMAIN}`;
+        out.push({ ...o, kind: "ServiceEntry", group: ISTIO_NET, props: { metadata: o.props?.metadata, spec: { hosts: [host] } }, externalName: spec.externalName } as StackObject);
+    }
+    return out;
+}
+
 /**
  * Every MESH_EXTERNAL ServiceEntry host visible outside the gateway's namespaces must be routed through the egress
  * gateway: a mesh leg (a route block bound to `mesh` whose destination is the gateway's Service) and a gateway leg
@@ -162,13 +221,13 @@ export function serviceEntryRoutingFindings(objects: StackObject[], cfg: GuardCo
         .map((o) => ({ namespace: o.namespace ?? "default", name: o.name }));
     const exempt = new Set(cfg.exemptNamespaces);
     const out: StackFinding[] = [];
-    for (const se of objects) {
+    for (const se of [...objects, ...externalNameEntries(objects, cfg)]) {
         if (se.kind !== "ServiceEntry" || se.group !== "networking.istio.io" || se.patch) continue;
         const ns = se.namespace ?? "default";
         if (exempt.has(ns)) continue;
         const spec = se.props?.spec;
-        const location = spec?.location ?? "MESH_EXTERNAL";
-        if (location !== "MESH_EXTERNAL") continue;
+        const externalName: string | undefined = (se as any).externalName;
+        if (externalName === undefined && !isExternalServiceEntry(spec, cfg)) continue;
         if (waypointLabel(se.props?.metadata?.labels) || waypointNamespaces.has(ns)) continue;
         const exportTo = asArray(spec?.exportTo).map(String);
         if (exportTo.length > 0 && exportTo.every((e) => facts.namespaces.has(e === "." ? ns : e))) continue;
@@ -212,6 +271,13 @@ export function serviceEntryRoutingFindings(objects: StackObject[], cfg: GuardCo
                 if (toGateway && onGateway) gatewayLeg = true;
             }
             if (meshLeg && gatewayLeg) continue;
+            if (externalName !== undefined) {
+                out.push({
+                    urn: se.urn,
+                    message: `Service ${se.name} is type ExternalName for "${externalName}", outside the cluster: sidecars connect to it directly, not through the egress gateway; replace it with a ServiceEntry routed through the gateway (or route "${host}" through it with a VirtualService).`,
+                });
+                continue;
+            }
             const missing = !meshLeg && !gatewayLeg ? "no VirtualService routes it" : !meshLeg ? "no VirtualService sends it from the mesh to the egress gateway's Service" : "no VirtualService bound to the egress Gateway forwards it to the host";
             out.push({
                 urn: se.urn,
@@ -230,7 +296,7 @@ export const serviceEntryViaEgressGateway = stackPolicy({
     enforcementLevel: "mandatory",
     remediationSteps:
         "Add a VirtualService for the host with a `mesh` leg to the egress gateway's Service and a leg bound to the egress Gateway that forwards to the host; or export the ServiceEntry to the gateway's namespace only.",
-    config: ["exemptNamespaces", "gatewayNamespaces", "gatewayLabels", "gatewayServiceHosts", "discoverGatewayNamespaces"],
+    config: ["exemptNamespaces", "gatewayNamespaces", "gatewayLabels", "gatewayServiceHosts", "discoverGatewayNamespaces", "inClusterCidrs", "allowedEgressCidrs"],
     configDefaults: { exemptNamespaces: [] },
     check: (objects, cfg) => serviceEntryRoutingFindings(objects, cfg, gatewayFacts(objects, cfg)),
 });

@@ -19,7 +19,7 @@ import {
     templateMeta,
     TRUE_VALUES,
 } from "../lib/facts";
-import { isIstioContainer } from "../lib/istio";
+import { isTrustedProxyImage } from "../lib/istio";
 import {
     asArray,
     asObject,
@@ -34,6 +34,21 @@ import {
     podTemplatesOf,
     str,
 } from "../../sdk/model";
+
+/**
+ * A pod that runs nothing but Istio's proxy (a waypoint, a gateway: every container `istio-proxy` with a trusted
+ * image, no command, `proxy ...` args) has no application traffic for a sidecar to capture. Its own privileges are
+ * judged by no-proxy-escape-privileges, which needs the injector's exact shape.
+ */
+function onlyIstioProxies(spec: any, trusted: readonly string[]): boolean {
+    if (asArray(spec?.containers).length === 0) return false;
+    return containerRefs(spec).every((r) => {
+        const c = r.c;
+        if (c?.name !== "istio-proxy" || r.field === "ephemeralContainers" || c?.command !== undefined) return false;
+        if (!isTrustedProxyImage(c?.image, trusted)) return false;
+        return c?.args === undefined || (Array.isArray(c.args) && c.args[0] === "proxy");
+    });
+}
 
 /** Pods and pod templates that opt out of the mesh; Namespace objects that switch injection off. */
 export function sidecarInjectionProblems(kind: string, obj: any, cfg: GuardConfig): string[] {
@@ -57,7 +72,8 @@ export function sidecarInjectionProblems(kind: string, obj: any, cfg: GuardConfi
         return out;
     }
     for (const t of podTemplatesOf(kind, obj)) {
-        if (isGatewayPod(t.metadata, t.spec, cfg.gatewayLabels)) continue;
+        // A pod that runs nothing but Istio's proxy (a waypoint, a gateway) has no application traffic to capture.
+        if (onlyIstioProxies(t.spec, cfg.trustedProxyImages)) continue;
         const labels = asObject(t.metadata?.labels);
         const annotations = asObject(t.metadata?.annotations);
         // Istio prefers the label over the annotation; any value but y/yes/true/on (or empty) means "do not inject".
@@ -86,7 +102,7 @@ export const sidecarInjectionRequired = resourcePolicy({
     enforcementLevel: "mandatory",
     remediationSteps:
         'Remove sidecar.istio.io/inject: "false" (label or annotation), istio.io/dataplane-mode: none and sidecar.istio.io/interceptionMode from pod templates; label application namespaces istio-injection: enabled.',
-    config: WORKLOAD_CONFIG,
+    config: [...WORKLOAD_CONFIG, "trustedProxyImages"],
     scopeByNamespace: "workloads",
     check: (o, cfg) => sidecarInjectionProblems(o.kind, o.props, cfg),
 });

@@ -11,3 +11,6 @@ export * from "./selectors";
 export * from "./net";
 export * from "./charts";
 export * from "./wire";
+export * from "./images";
+export * from "./yaml11";
+export * from "./cni";
