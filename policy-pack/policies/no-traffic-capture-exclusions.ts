@@ -44,6 +44,8 @@ const EXCLUSION_ANNOTATIONS: Record<string, string> = {
     "istio.io/reroute-virtual-interfaces": "sends traffic from these interfaces around the sidecar",
 };
 
+const NON_SIDECAR_TEMPLATES = new Set(["gateway", "grpc-agent", "grpc-simple", "waypoint", "kube-gateway", "agentgateway", "agentgateway-waypoint"]);
+
 /**
  * Istio's override annotations that replace what runs as the proxy (UID 1337, never redirected), what it is
  * configured by, or the injected containers themselves (istio.io/api `annotation/annotations.gen.go`; the injector
@@ -69,11 +71,15 @@ function overrideProblems(annotations: Record<string, any>, spec: any, where: st
         const problems = proxyConfigProblems(pc);
         if (problems.length > 0) out.push(`${where} proxy.istio.io/config ${problems.join(", ")}, which changes what runs as the proxy, where it is configured from or how it captures traffic: remove ${problems.length > 1 ? "them" : "it"}.`);
     }
+    // The injector merges the named templates in order (pkg/kube/inject/inject.go `RunTemplate`). Without "sidecar"
+    // there is no istio-init; Istio's own non-sidecar templates (files/*.yaml in the istio-discovery chart) replace
+    // the sidecar's shape. Other names are templates the mesh's administrator defined in the injector config.
     const templates = annotations["inject.istio.io/templates"];
-    if (templates !== undefined && String(templates).split(",").map((s) => s.trim()).some((s) => s !== "sidecar")) {
+    const names = templates === undefined ? [] : String(templates).split(",").map((s) => s.trim()).filter((s) => s !== "");
+    if (templates !== undefined && (!names.includes("sidecar") || names.some((s) => NON_SIDECAR_TEMPLATES.has(s)))) {
         const onlyProxy = asArray(spec?.containers).length > 0 && containerRefs(spec).every((r) => r.c?.name === "istio-proxy");
         if (!onlyProxy) {
-            out.push(`${where} inject.istio.io/templates: "${templates}" injects another template than "sidecar" (e.g. "gateway" adds no istio-init), so the pod's application containers are not captured: remove it.`);
+            out.push(`${where} inject.istio.io/templates: "${templates}" injects without Istio's "sidecar" template or with one of Istio's non-sidecar templates (e.g. "gateway" and "grpc-agent" add no istio-init), so the pod's application containers are not captured: remove it.`);
         }
     }
     return out;
