@@ -12,3 +12,6 @@ export * from "./net";
 export * from "./special-ranges";
 export * from "./charts";
 export * from "./wire";
+export * from "./images";
+export * from "./yaml11";
+export * from "./cni";
