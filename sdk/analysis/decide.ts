@@ -206,7 +206,10 @@ export function decideAtGateway(inv: Inventory, src: AccessSource, srcPod: PodRe
     return draft({ ...common, verdict: "allowed", path: "gateway", rule: ruleText, ruleRef, outcome: "connected", outcomeText: `reaches ${upstreamText} through ${pods.id}`, upstream: upstreamText });
 }
 
-/** Findings a gateway leg carries: routes other namespaces' VirtualServices take over or contest. */
+/**
+ * Findings a gateway leg carries: a route another namespace's VirtualService takes over or contests, and a host
+ * forwarded by a VirtualService written for another host (overlapping server hosts).
+ */
 function routeFindings(leg: GatewayLeg, host: string): Finding[] {
     const out: Finding[] = [];
     const server = leg.server;
@@ -214,19 +217,27 @@ function routeFindings(leg: GatewayLeg, host: string): Finding[] {
     if (!server || !route) return out;
     const gwNs = ns(server.gateway);
     const foreign = (vs: K8sObject) => ns(vs) !== gwNs;
+    const owns = (vs: K8sObject) => ((vs.spec?.hosts ?? []) as unknown[]).some((h) => String(h).toLowerCase() === host.toLowerCase());
+    const dests = (r: { destinations: { host: string; port?: number }[] }) => r.destinations.map((d) => `${d.host}${d.port ? `:${d.port}` : ""}`).join(", ") || "(no destination)";
+    const where = `Gateway ${server.gatewayId} servers[${server.index}] (hosts ${server.hosts.join(", ")})`;
     if (foreign(route.vs)) {
         out.push({
             severity: "critical",
-            message: `VirtualService ${id(route.vs)} (namespace ${ns(route.vs)}, not the Gateway's ${gwNs}) routes ${host} on Gateway ${server.gatewayId} servers[${server.index}] (hosts ${server.hosts.join(", ")}): a server host without a namespace (ns/host) lets any namespace's VirtualService attach (pilot/pkg/networking/core/gateway.go pickMatchingGatewayHosts)`,
+            message: `VirtualService ${id(route.vs)} (namespace ${ns(route.vs)}, not the Gateway's ${gwNs}) routes ${host} on ${where} to ${dests(route)}: a server host without a namespace (ns/host) lets any namespace's VirtualService attach (pilot/pkg/networking/core/gateway.go pickMatchingGatewayHosts)`,
+        });
+    }
+    const owner = owns(route.vs) ? undefined : leg.contested.find((c) => owns(c.vs));
+    if (owner && dests(owner.route) !== dests(route)) {
+        out.push({
+            severity: "critical",
+            message: `${host} is forwarded by VirtualService ${id(route.vs)} (written for ${((route.vs.spec?.hosts ?? []) as unknown[]).join(", ")}) to ${dests(route)}, not by its own ${id(owner.vs)} to ${dests(owner.route)}: on ${where} istiod takes the first VirtualService whose hosts overlap the server's (pilot/pkg/networking/core/gateway.go buildGatewayNetworkFiltersFromTCPRoutes; order: pilot/pkg/model/config.go configCompareByCreationTime)`,
         });
     }
     for (const c of leg.contested) {
-        const dest = c.route.destinations.map((d) => `${d.host}${d.port ? `:${d.port}` : ""}`).join(", ") || "(no destination)";
-        const winner = route.destinations.map((d) => `${d.host}${d.port ? `:${d.port}` : ""}`).join(", ");
-        if (dest === winner && !foreign(c.vs)) continue;
+        if (dests(c.route) === dests(route) || c === owner) continue;
         out.push({
-            severity: foreign(c.vs) ? "warning" : dest === winner ? "warning" : "warning",
-            message: `VirtualService ${id(c.vs)} also claims ${host} on Gateway ${server.gatewayId} servers[${server.index}] and would send it to ${dest}; ${id(route.vs)} wins ${c.orderAssumed ? "only by the assumed order (creation time unknown, then name): created earlier, the other one would win" : "by creation time"} (pilot/pkg/model/config.go configCompareByCreationTime)`,
+            severity: foreign(c.vs) ? "critical" : "warning",
+            message: `VirtualService ${id(c.vs)} also claims ${host} on ${where} and would send it to ${dests(c.route)}; ${id(route.vs)} wins ${c.orderAssumed ? "only by the assumed order (creation time unknown, then name): created earlier, the other one would win" : "by creation time, until it is recreated"} (pilot/pkg/model/config.go configCompareByCreationTime)`,
         });
     }
     return out;
