@@ -9,6 +9,9 @@ import { AccessReport, AccessRow, buildAccessReport, formatReportTable, reportVe
 import type { K8sObject } from "../sdk/model";
 import { collectInventory } from "../sdk/analysis/inventory";
 import { mergeServers } from "../sdk/analysis/gateway";
+import { resolveMeshLeg, sidecarScopeFor } from "../sdk/analysis/sidecar";
+import { egressReach, publicRanges, reachableIn } from "../sdk/analysis/reach";
+import { describeClasses, requestClasses } from "../sdk/analysis/classes";
 
 function load(text: string): K8sObject[] {
     return parseAllDocuments(text)
@@ -815,6 +818,47 @@ spec:
         const servers = mergeServers(inv, inv.gatewayPods[0]);
         const second = servers.find((s) => s.gatewayId === "team-b/zz-second")!;
         assert.match(second.skipped!, /duplicate host api\.example\.com on port 8443/);
+    });
+
+    it("resolve (sidecar): a VirtualService without a route for the port builds no virtual host; the host's own one applies", () => {
+        // route.go buildSidecarVirtualHostsForVirtualService returns nothing when no route matches the listener port.
+        const objs = load(BASE.replace("  - match: [{gateways: [mesh], port: 80}]\n    route: [{destination: {host: " + GW_SVC + ", subset: httpbin", "  - match: [{gateways: [mesh], port: 8080}]\n    route: [{destination: {host: " + GW_SVC + ", subset: httpbin"));
+        const inv = collectInventory(objs);
+        const src = inv.sources.find((x) => x.namespace === "team-a" && x.workload === "Deployment/client")!;
+        const leg = resolveMeshLeg(inv, sidecarScopeFor(inv, src), inv.hosts.find((h) => h.host === "httpbin.org")!, { host: "httpbin.org", method: "GET", path: "/" });
+        assert.strictEqual(leg.kind, "default");
+        assert.deepStrictEqual(leg.destinations, [{ host: "httpbin.org", port: 80, weight: 100 }]);
+    });
+
+    it("resolve (sidecar): REGISTRY_ONLY turns an unmatched SNI into the BlackHoleCluster", () => {
+        const inv = collectInventory(load(BASE), { mesh: { outboundTrafficPolicy: "REGISTRY_ONLY" } });
+        const src = inv.sources.find((x) => x.namespace === "team-a" && x.workload === "Deployment/client")!;
+        const leg = resolveMeshLeg(inv, sidecarScopeFor(inv, src), inv.hosts.find((h) => h.host === "api.example.com")!, { host: "unknown.example.org" });
+        assert.strictEqual(leg.kind, "blackhole");
+    });
+
+    it("probe: the reach of egress rules is computed over address ranges, not sampled", () => {
+        const objs = load(BASE);
+        const reach = egressReach(objs, { namespace: "team-a", labels: { app: "client" } });
+        assert.strictEqual(reach.isolated, true);
+        assert.deepStrictEqual(reachableIn(reach, publicRanges(), "TCP").ranges, [], "team-a reaches only the gateway pods");
+        const open = egressReach(objs, { namespace: "team-b", labels: {} });
+        assert.strictEqual(open.isolated, false);
+        assert.ok(reachableIn(open, publicRanges(), "UDP", 443).ranges.length > 0);
+    });
+
+    it("classes: one class when nothing tells requests apart; named classes otherwise", () => {
+        assert.deepStrictEqual(requestClasses([], [], "h.example.com").map((c) => [c.method, c.path]), [["GET", "/"]]);
+        const pol = load(`
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: p, namespace: istio-egress}
+spec: {rules: [{to: [{operation: {methods: [GET], paths: ["/a/*"]}}]}]}
+`);
+        const classes = requestClasses(pol, [], "h.example.com");
+        assert.deepStrictEqual(classes.map((c) => `${c.method} ${c.path}`), ["GET /a/sample", "GET /istio-egress-report/other", "POST /a/sample", "POST /istio-egress-report/other"]);
+        assert.strictEqual(describeClasses(classes.filter((c) => c.method === "GET"), classes), "GET");
+        assert.strictEqual(describeClasses([classes[0]], classes), "GET /a/*");
     });
 
     it("decide + format: the table names the request class, the Mermaid diagram keeps its edges", () => {

@@ -78,9 +78,14 @@ function directDecision(inv: Inventory, pod: PodRef, host: ExternalHost, port: n
 
 /** Whether a pod can go around its sidecar to the host: TCP on the host's port, or UDP (QUIC) for HTTP/TLS. */
 function bypassOf(inv: Inventory, pod: PodRef, host: ExternalHost): { bypass: boolean; decision: NetpolDecision; how: string } {
-    const tcp = directDecision(inv, pod, host, host.port);
-    if (tcp.allowed) {
-        return { bypass: true, decision: tcp, how: `${directTargets(inv, host)[0]}:${host.port} (TCP)` };
+    // The host's declared port, and the port it really listens on (ServiceEntry targetPort): a pod going around its
+    // sidecar dials the real one.
+    let tcp: NetpolDecision = directDecision(inv, pod, host, host.port);
+    for (const port of [host.port, ...(host.targetPort !== undefined ? [host.targetPort] : [])]) {
+        const d = port === host.port ? tcp : directDecision(inv, pod, host, port);
+        if (d.allowed) {
+            return { bypass: true, decision: d, how: `${directTargets(inv, host)[0]}:${port} (TCP)` };
+        }
     }
     if (sectionOf(host.protocol) !== "tcp") {
         const udp = connectionAllowed(inv.netpols, pod, { ip: directTargets(inv, host)[0] }, host.port, "UDP");

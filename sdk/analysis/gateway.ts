@@ -9,7 +9,7 @@
  */
 import { hostsOverlap, hostCovers, type K8sObject } from "../model/index.js";
 import { exportedTo, id, mostSpecific, ns, orderIsAssumed, resolveGatewayName, resolveShortname, vsGateways } from "./config.js";
-import type { GatewayPods, Inventory } from "./inventory.js";
+import { type GatewayPods, type Inventory, memo } from "./inventory.js";
 import { httpRouteMatches, RequestProbe, type RouteDestination, routeDestinations } from "./routes.js";
 
 /** A server after istiod merged every Gateway that selects the pods. */
@@ -111,6 +111,10 @@ function sanitizeHosts(hosts: string[], gatewayNamespace: string): string[] {
 
 /** The servers istiod builds for the pods, in merge order, with the ones it drops marked `skipped`. */
 export function mergeServers(inv: Inventory, pods: GatewayPods): MergedServer[] {
+    return memo(inv, `mergeServers|${pods.id}|${JSON.stringify(pods.labels)}`, () => computeMergeServers(inv, pods));
+}
+
+function computeMergeServers(inv: Inventory, pods: GatewayPods): MergedServer[] {
     const out: MergedServer[] = [];
     const tlsHostsByPort = new Map<number, Map<string, string>>();
     const kindByPort = new Map<number, "plain-http" | "tls" | "tcp">();
@@ -174,6 +178,10 @@ export function mergeServers(inv: Inventory, pods: GatewayPods): MergedServer[] 
  * order (`push_context.go` VirtualServicesForGateway, `initVirtualServices`).
  */
 export function virtualServicesForGateway(inv: Inventory, proxyNamespace: string, gatewayName: string): K8sObject[] {
+    return memo(inv, `vsForGateway|${proxyNamespace}|${gatewayName}`, () => computeVirtualServicesForGateway(inv, proxyNamespace, gatewayName));
+}
+
+function computeVirtualServicesForGateway(inv: Inventory, proxyNamespace: string, gatewayName: string): K8sObject[] {
     const bound = inv.virtualServices.filter((vs) => vsGateways(vs).includes(gatewayName) && exportedTo(vs, proxyNamespace, inv.options.exportDefaults.virtualService));
     const bucket = (vs: K8sObject) => {
         const exp: string[] = Array.isArray(vs.spec?.exportTo) && vs.spec.exportTo.length > 0 ? vs.spec.exportTo.map(String) : (inv.options.exportDefaults.virtualService ?? ["*"]);
@@ -272,6 +280,10 @@ export interface GatewayChain {
 
 /** The filter chains of one listener port (`buildGatewayTCPBasedFilterChains`). */
 export function chainsOf(inv: Inventory, pods: GatewayPods, servers: MergedServer[], listenerPort: number): { chains: GatewayChain[]; notes: string[] } {
+    return memo(inv, `chains|${pods.id}|${JSON.stringify(pods.labels)}|${listenerPort}|${servers.length}`, () => computeChains(inv, pods, servers, listenerPort));
+}
+
+function computeChains(inv: Inventory, pods: GatewayPods, servers: MergedServer[], listenerPort: number): { chains: GatewayChain[]; notes: string[] } {
     const notes: string[] = [];
     const onPort = servers.filter((s) => s.listenerPort === listenerPort && !s.skipped);
     const plainHttp = onPort.filter((s) => isPlainHttp(s.server));
@@ -360,8 +372,19 @@ function isCatchAll(entry: any): boolean {
  * server's, its routes appended per host in gateway order), the most specific one for the request's authority,
  * and in it the first route that matches (routes without conditions sorted last: `route.go` SortVHostRoutes).
  */
+const vhostCache = new WeakMap<GatewayChain, Map<string, VHostRoute[]>>();
+
 export function gatewayHttpRoute(inv: Inventory, pods: GatewayPods, chain: GatewayChain, req: RequestProbe): { route?: GatewayRoute; vhost?: string; contested: ContestedRoute[]; notes: string[] } {
     const notes: string[] = [];
+    let vhosts = vhostCache.get(chain);
+    if (!vhosts) {
+        vhosts = virtualHostsOf(inv, pods, chain);
+        vhostCache.set(chain, vhosts);
+    }
+    return routeInVirtualHosts(vhosts, pods, req, notes);
+}
+
+function virtualHostsOf(inv: Inventory, pods: GatewayPods, chain: GatewayChain): Map<string, VHostRoute[]> {
     const vhosts = new Map<string, VHostRoute[]>();
     for (const server of chain.servers) {
         for (const vs of virtualServicesForGateway(inv, pods.namespace, server.gatewayId)) {
@@ -382,6 +405,10 @@ export function gatewayHttpRoute(inv: Inventory, pods: GatewayPods, chain: Gatew
             }
         }
     }
+    return vhosts;
+}
+
+function routeInVirtualHosts(vhosts: Map<string, VHostRoute[]>, pods: GatewayPods, req: RequestProbe, notes: string[]): { route?: GatewayRoute; vhost?: string; contested: ContestedRoute[]; notes: string[] } {
     const domain = mostSpecific([...vhosts.keys()], (k) => [k], req.host);
     if (!domain) {
         return { contested: [], notes };

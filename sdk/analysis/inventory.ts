@@ -80,6 +80,18 @@ export interface Inventory {
     sources: AccessSource[];
     hosts: ExternalHost[];
     warnings: string[];
+    /** Memoised results of the later steps (keyed by step and arguments); see `memo`. */
+    cache: Map<string, unknown>;
+}
+
+/** The value for `key`, computed once per inventory (the objects never change during one report). */
+export function memo<T>(inv: Inventory, key: string, compute: () => T): T {
+    if (inv.cache.has(key)) {
+        return inv.cache.get(key) as T;
+    }
+    const v = compute();
+    inv.cache.set(key, v);
+    return v;
 }
 
 const ISTIOD_CHART = /(^|\/)istiod$/;
@@ -523,6 +535,7 @@ export function collectInventory(objects: K8sObject[], options: ReportOptions = 
         sources,
         hosts: collectExternalHosts(objects, resolved.exportDefaults),
         warnings,
+        cache: new Map(),
     };
 }
 

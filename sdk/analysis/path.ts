@@ -3,7 +3,6 @@
  * gateway pods behind the route's Service, the filter chain and route there (`gateway.ts`), and where the
  * traffic finally goes. No decision is taken here (NetworkPolicy and AuthorizationPolicy are `decide.ts`).
  */
-import type { K8sObject } from "../model/index.js";
 import { id, ns, serviceOfHost } from "./config.js";
 import {
     chainsOf,
@@ -17,7 +16,8 @@ import {
     mergeServers,
     pickChain,
 } from "./gateway.js";
-import { type GatewayPods, type Inventory, servicesSelecting } from "./inventory.js";
+import { type GatewayPods, type Inventory, isGatewayProxyTemplate, memo, podTemplate, servicesSelecting } from "./inventory.js";
+import { isWorkloadKind, type K8sObject } from "../model/index.js";
 import type { RequestProbe, RouteDestination } from "./routes.js";
 import { type MeshLeg, type OuterTls, outerTlsTo, resolveMeshLeg, type Section, type SidecarScope } from "./sidecar.js";
 import type { ExternalHost } from "./types.js";
@@ -235,6 +235,10 @@ function routed(leg: GatewayLeg, route: GatewayRoute, where: string): GatewayLeg
 
 /** Where a gateway route's destination goes, from the gateway pods' point of view. */
 export function upstreamOf(inv: Inventory, pods: GatewayPods, dest: RouteDestination, serverPort: number): Upstream {
+    return memo(inv, `upstream|${pods.namespace}|${dest.host}|${dest.port ?? ""}|${serverPort}`, () => computeUpstream(inv, pods, dest, serverPort));
+}
+
+function computeUpstream(inv: Inventory, pods: GatewayPods, dest: RouteDestination, serverPort: number): Upstream {
     const svc = serviceOfHost(dest.host);
     const port = dest.port ?? serverPort;
     if (svc) {
@@ -303,7 +307,10 @@ function resolveDestination(inv: Inventory, scope: SidecarScope, host: ExternalH
     if (podsList.length > 1) {
         notes.push(`Service ${svc.namespace}/${svc.name} selects several gateway workloads (${podsList.map((p) => p.id).join(", ")}); the report follows the first`);
     }
-    const isGateway = pods && (pods.origin !== "inferred" || gatewaysSelecting(inv, pods).length > 0);
+    // Pods inferred from a selector are a gateway only if some Gateway programs them and no application workload
+    // among the objects is what the Service selects.
+    const appPods = pods?.origin === "inferred" && inv.objects.some((o) => isWorkloadKind(o.kind) && ns(o) === svc.namespace && Object.keys(pods.labels).length > 0 && Object.entries(pods.labels).every(([k, v]) => podTemplate(o)?.metadata?.labels?.[k] === v) && !isGatewayProxyTemplate(podTemplate(o)));
+    const isGateway = pods && !appPods && (pods.origin !== "inferred" || gatewaysSelecting(inv, pods).length > 0);
     if (!pods || !isGateway) {
         return { kind: "in-cluster", mesh, destination, service: svc, servicePort, notes: [`${mesh.text} sends it to the in-cluster Service ${svc.namespace}/${svc.name}, which no Istio Gateway programs: the report cannot follow it further`] };
     }

@@ -20,7 +20,7 @@ import type { K8sObject } from "../model/index.js";
 import { id, ns } from "./config.js";
 import { alternateRows, gatewayPodRef, rowsForSourceHost } from "./decide.js";
 import { gatewaysSelecting, mergeServers } from "./gateway.js";
-import { collectInventory, type GatewayPods, type Inventory, namespaceLabels } from "./inventory.js";
+import { collectInventory, type GatewayPods, type Inventory, memo, namespaceLabels } from "./inventory.js";
 import { ingressAllowed, isolatingPolicies } from "./netpol.js";
 import { probeSource } from "./reach.js";
 import { sidecarScopeFor, seesEntry } from "./sidecar.js";
@@ -40,9 +40,14 @@ export function clusterService(host: string, defaultNs: string): { name: string;
     return serviceOfHost(resolveShortname(host, defaultNs));
 }
 
+function sourceKey(s: AccessSource): string {
+    return `${s.namespace}|${s.serviceAccount}|${s.workload ?? ""}|${JSON.stringify(s.labels)}`;
+}
+
 /** Whether a source's namespace sees the host at all (the entry is exported to it and its Sidecar imports it). */
 function hostVisible(inv: Inventory, src: AccessSource, host: ExternalHost): boolean {
-    const entries = inv.serviceEntries.filter((se) => (host.serviceEntries ?? [host.serviceEntry]).includes(id(se)));
+    const byId = memo(inv, "serviceEntriesById", () => new Map(inv.serviceEntries.map((se) => [id(se), se])));
+    const entries = (host.serviceEntries ?? [host.serviceEntry]).map((e) => byId.get(e)).filter((e): e is K8sObject => !!e);
     if (src.sidecar === false) {
         // Without a sidecar the pod has no registry; the host matters where its namespace is meant to see it.
         return entries.some((se) => seesEntry(inv, { namespace: src.namespace, labels: src.labels, mode: "ALLOW_ANY", modeFrom: "", imports: () => true, notes: [] }, se, host.host));
@@ -114,12 +119,14 @@ export function buildAccessReport(objects: K8sObject[], options: ReportOptions =
     const gateways = new Map<string, GatewayInfo>();
     const takenNames = inv.hosts.map((h) => h.host).filter((h) => !h.startsWith("*"));
     const visible = new Map<AccessSource, ExternalHost[]>();
+    const primaryPods = new Map<string, Set<string>>();
     for (const src of inv.sources) {
         const hosts = inv.hosts.filter((h) => hostVisible(inv, src, h));
         visible.set(src, hosts);
         for (const host of hosts) {
             const r = rowsForSourceHost(inv, src, host, takenNames);
             rows.push(...r.rows);
+            primaryPods.set(`${sourceKey(src)}|${host.host}|${host.port}`, new Set(r.rows.map((x) => x.gatewayWorkload).filter((x): x is string => !!x)));
             findings.push(...r.findings);
             for (const g of r.gateways) {
                 if (!gateways.has(`${g.gateway}|${g.podNamespace}`)) gateways.set(`${g.gateway}|${g.podNamespace}`, g);
@@ -129,8 +136,7 @@ export function buildAccessReport(objects: K8sObject[], options: ReportOptions =
     // Other gateway workloads that serve the same hosts (after the first pass found every gateway pod set).
     for (const src of inv.sources) {
         for (const host of visible.get(src) ?? []) {
-            const primary = new Set(rows.filter((r) => r.source === `${src.namespace}/${src.serviceAccount}${src.workload ? ` (${src.workload})` : ""}` && r.host === host.host && r.port === host.port && r.gatewayWorkload).map((r) => r.gatewayWorkload!));
-            const alt = alternateRows(inv, src, host, takenNames, primary);
+            const alt = alternateRows(inv, src, host, takenNames, primaryPods.get(`${sourceKey(src)}|${host.host}|${host.port}`) ?? new Set());
             rows.push(...alt.rows);
             if (src.origin !== "other") findings.push(...alt.findings);
         }

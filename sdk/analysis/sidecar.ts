@@ -14,7 +14,7 @@
  */
 import { hostCovers, hostsOverlap, type K8sObject } from "../model/index.js";
 import { exportedTo, id, mostSpecific, ns, vsGateways } from "./config.js";
-import type { Inventory } from "./inventory.js";
+import { type Inventory, memo } from "./inventory.js";
 import { httpRouteMatches, type RequestProbe, type RouteDestination, routeDestinations, staticMatch } from "./routes.js";
 import type { AccessSource, ExternalHost } from "./types.js";
 
@@ -34,6 +34,8 @@ export function sectionOf(protocol: string): Section {
 
 /** The sidecar configuration that applies to a pod. */
 export interface SidecarScope {
+    /** Identifies the scope for memoisation: namespace and labels. */
+    key?: string;
     namespace: string;
     labels: Record<string, string>;
     sidecar?: K8sObject;
@@ -50,6 +52,11 @@ export interface SidecarScope {
  * getSidecarScope; `pilot/pkg/model/sidecar.go`).
  */
 export function sidecarScopeFor(inv: Inventory, source: AccessSource): SidecarScope {
+    const key = `${source.namespace}|${JSON.stringify(Object.entries(source.labels).sort())}`;
+    return memo(inv, `sidecarScope|${key}`, () => ({ ...computeSidecarScope(inv, source), key }));
+}
+
+function computeSidecarScope(inv: Inventory, source: AccessSource): SidecarScope {
     const own = inv.sidecars.filter((s) => ns(s) === source.namespace);
     const selected =
         own.find((s) => {
@@ -92,6 +99,10 @@ export function sidecarScopeFor(inv: Inventory, source: AccessSource): SidecarSc
 
 /** VirtualServices bound to `mesh` that the pod's sidecar imports, in SelectVirtualServices order. */
 export function meshVirtualServices(inv: Inventory, scope: SidecarScope): K8sObject[] {
+    return scope.key ? memo(inv, `meshVS|${scope.key}`, () => computeMeshVirtualServices(inv, scope)) : computeMeshVirtualServices(inv, scope);
+}
+
+function computeMeshVirtualServices(inv: Inventory, scope: SidecarScope): K8sObject[] {
     const visible = inv.virtualServices.filter(
         (vs) =>
             vsGateways(vs).includes("mesh") &&
@@ -114,6 +125,10 @@ export function seesEntry(inv: Inventory, scope: SidecarScope, se: K8sObject, ho
 
 /** The external hosts on `port` the pod's sidecar has in its registry. */
 function registryHostsOnPort(inv: Inventory, scope: SidecarScope, port: number): string[] {
+    return scope.key ? memo(inv, `registry|${scope.key}|${port}`, () => computeRegistryHostsOnPort(inv, scope, port)) : computeRegistryHostsOnPort(inv, scope, port);
+}
+
+function computeRegistryHostsOnPort(inv: Inventory, scope: SidecarScope, port: number): string[] {
     const out: string[] = [];
     for (const se of inv.serviceEntries) {
         if ((se.spec?.location ?? "MESH_EXTERNAL") !== "MESH_EXTERNAL") continue;
@@ -145,10 +160,90 @@ export interface MeshLeg {
     notes: string[];
 }
 
+type Proxy = { gateway: string; port: number; labels: Record<string, string>; namespace: string };
+
+/**
+ * The sidecar's virtual hosts on a port: each domain belongs to the first VirtualService that claims it — a
+ * VirtualService without any route for the port builds no virtual host at all (route.go
+ * buildSidecarVirtualHostsForVirtualService: "len(routes) == 0 → nil") — and registry hosts no VirtualService
+ * covers get their own default virtual host (BuildSidecarVirtualHostWrapper).
+ */
+function httpDomains(vss: K8sObject[], registry: string[], proxy: Proxy): { domains: Map<string, K8sObject | undefined>; notes: string[] } {
+    const notes: string[] = [];
+    const domains = new Map<string, K8sObject | undefined>();
+    const routesHere = (vs: K8sObject) =>
+        ((vs.spec?.http ?? []) as any[]).some((e) => {
+            const ms: any[] = Array.isArray(e?.match) ? e.match : [];
+            return ms.length === 0 || ms.some((m) => staticMatch(m, vs, proxy));
+        });
+    for (const vs of vss) {
+        if (!routesHere(vs)) continue;
+        for (const h of (vs.spec?.hosts ?? []) as unknown[]) {
+            const d = String(h).toLowerCase();
+            if (!domains.has(d)) domains.set(d, vs);
+            else if (domains.get(d) !== vs) notes.push(`domain ${d} of VirtualService ${id(vs)} is dropped: ${id(domains.get(d)!)} claimed it first (pilot/pkg/networking/core/httproute.go, duplicate domain)`);
+        }
+    }
+    const keys = [...domains.keys()];
+    for (const r of registry) {
+        if (!keys.some((d) => hostCovers(d, r))) {
+            domains.set(r.toLowerCase(), undefined);
+        }
+    }
+    return { domains, notes };
+}
+
+interface TlsChain {
+    sni: string[];
+    vs?: K8sObject;
+    index?: number;
+    entry?: any;
+}
+
+/**
+ * The sidecar's TLS filter chains on a port: one per VirtualService tls match (the first for a given set of SNI
+ * names wins), plus the host's own chain for registry hosts without a VirtualService TLS match
+ * (tls.go buildSidecarOutboundTLSFilterChainOpts: `matchHasBeenHandled`, `hasTLSMatch`).
+ */
+function tlsChains(vss: K8sObject[], registry: string[], proxy: Proxy): { chains: TlsChain[]; notes: string[] } {
+    const notes: string[] = [];
+    const chains: TlsChain[] = [];
+    const seen = new Set<string>();
+    const withTlsMatch = new Set<string>();
+    for (const vs of vss) {
+        const vsHosts = ((vs.spec?.hosts ?? []) as unknown[]).map(String);
+        let matched = false;
+        for (const [index, entry] of ((vs.spec?.tls ?? []) as any[]).entries()) {
+            if ((entry?.route ?? []).length === 0) continue;
+            for (const m of (entry?.match ?? []) as any[]) {
+                if (!staticMatch(m, vs, proxy)) continue;
+                matched = true;
+                const sni: string[] = ((m?.sniHosts ?? []) as unknown[]).map(String);
+                const key = [...sni].sort().join(",") + "|" + ((m?.destinationSubnets ?? []) as unknown[]).join(",");
+                if (seen.has(key)) {
+                    notes.push(`VirtualService ${id(vs)} tls[${index}] repeats SNI ${sni.join(", ")}: the earlier match wins`);
+                    continue;
+                }
+                seen.add(key);
+                chains.push({ sni, vs, index, entry });
+            }
+        }
+        if (matched) {
+            for (const r of registry) {
+                if (vsHosts.some((h) => hostsOverlap(h, r))) withTlsMatch.add(r);
+            }
+        }
+    }
+    for (const r of registry) {
+        if (!withTlsMatch.has(r)) chains.push({ sni: [r] });
+    }
+    return { chains, notes };
+}
+
 /** What the sidecar of `scope`'s pod does with a connection to `host` (the request `req`). */
 export function resolveMeshLeg(inv: Inventory, scope: SidecarScope, host: ExternalHost, req: RequestProbe): MeshLeg {
     const section = sectionOf(host.protocol);
-    const proxy = { gateway: "mesh", port: host.port, labels: scope.labels, namespace: scope.namespace };
+    const proxy: Proxy = { gateway: "mesh", port: host.port, labels: scope.labels, namespace: scope.namespace };
     const vss = meshVirtualServices(inv, scope);
     const notes: string[] = [...scope.notes];
     const fallback = (why: string): MeshLeg =>
@@ -158,22 +253,9 @@ export function resolveMeshLeg(inv: Inventory, scope: SidecarScope, host: Extern
     const registry = registryHostsOnPort(inv, scope, host.port);
 
     if (section === "http") {
-        // Virtual hosts: each domain belongs to the first VirtualService that claims it.
-        const domains = new Map<string, K8sObject>();
-        for (const vs of vss) {
-            for (const h of (vs.spec?.hosts ?? []) as unknown[]) {
-                const d = String(h).toLowerCase();
-                if (!domains.has(d)) domains.set(d, vs);
-                else if (domains.get(d) !== vs) notes.push(`domain ${d} of VirtualService ${id(vs)} is dropped: ${id(domains.get(d)!)} claimed it first (pilot/pkg/networking/core/httproute.go, duplicate domain)`);
-            }
-        }
-        // Registry hosts no VirtualService covers get their own default virtual host.
-        for (const r of registry) {
-            if (![...domains.keys()].some((d) => hostCovers(d, r))) {
-                domains.set(r.toLowerCase(), undefined as unknown as K8sObject);
-            }
-        }
+        const { domains, notes: domainNotes } = scope.key ? memo(inv, `httpDomains|${scope.key}|${host.port}`, () => httpDomains(vss, registry, proxy)) : httpDomains(vss, registry, proxy);
         const domain = mostSpecific([...domains.keys()], (d) => [d], req.host);
+        notes.push(...domainNotes.filter((n) => domain !== undefined && n.startsWith(`domain ${domain} `)));
         if (domain === undefined) {
             return fallback(`no virtual host for ${req.host}:${host.port}`);
         }
@@ -202,38 +284,9 @@ export function resolveMeshLeg(inv: Inventory, scope: SidecarScope, host: Extern
     }
 
     if (section === "tls") {
-        interface Chain {
-            sni: string[];
-            vs?: K8sObject;
-            index?: number;
-            entry?: any;
-        }
-        const chains: Chain[] = [];
-        const seen = new Set<string>();
-        const withTlsMatch = new Set<string>();
-        for (const vs of vss) {
-            for (const [index, entry] of ((vs.spec?.tls ?? []) as any[]).entries()) {
-                if ((entry?.route ?? []).length === 0) continue;
-                for (const m of (entry?.match ?? []) as any[]) {
-                    if (!staticMatch(m, vs, proxy)) continue;
-                    const sni: string[] = ((m?.sniHosts ?? []) as unknown[]).map(String);
-                    const key = [...sni].sort().join(",") + "|" + ((m?.destinationSubnets ?? []) as unknown[]).join(",");
-                    for (const r of registry) {
-                        if (((vs.spec?.hosts ?? []) as unknown[]).some((h) => hostsOverlap(String(h), r))) withTlsMatch.add(r);
-                    }
-                    if (seen.has(key)) {
-                        notes.push(`VirtualService ${id(vs)} tls[${index}] repeats SNI ${sni.join(", ")}: the earlier match wins`);
-                        continue;
-                    }
-                    seen.add(key);
-                    chains.push({ sni, vs, index, entry });
-                }
-            }
-        }
-        for (const r of registry) {
-            if (!withTlsMatch.has(r)) chains.push({ sni: [r] });
-        }
+        const { chains, notes: chainNotes } = scope.key ? memo(inv, `tlsChains|${scope.key}|${host.port}`, () => tlsChains(vss, registry, proxy)) : tlsChains(vss, registry, proxy);
         const best = mostSpecific(chains, (c) => c.sni, req.host);
+        notes.push(...chainNotes.filter((n) => best !== undefined && best.sni.some((x) => n.includes(`SNI ${x}`))));
         if (!best) {
             return fallback(`no filter chain for SNI ${req.host} on port ${host.port}`);
         }

@@ -18,11 +18,17 @@ export type AccessPath = "gateway" | "direct" | "blocked-by-networkpolicy" | "bl
 /**
  * What a request sent through the pod's sidecar (or, without one, from the pod itself) observes:
  * - `connected`: it reaches the upstream;
- * - `http-403`: an HTTP filter chain's RBAC filter refuses it (`RBAC: access denied`);
- * - `connection-reset`: the connection is closed: a TCP RBAC deny, no listener or filter chain for it, a failed
- *   handshake, or a destination the proxy has no cluster for;
- * - `tcp-timeout`: a NetworkPolicy drops the packets (most CNIs drop rather than reject), the client waits;
- * - `http-404` (no route), `http-502` (REGISTRY_ONLY BlackHoleCluster), `http-503` (no cluster for the route);
+ * - `http-403`: an HTTP filter chain's RBAC filter refuses it with `403 RBAC: access denied`;
+ * - `connection-reset`: the connection is closed: a TCP (network) RBAC deny ("if the request is deemed
+ *   unauthorized by the network filter then the connection will be closed", Envoy
+ *   `intro/arch_overview/security/rbac_filter`), no listener or filter chain for it, a failed handshake, or a
+ *   destination the proxy has no cluster for;
+ * - `tcp-timeout`: a NetworkPolicy drops the packets: the Kubernetes API leaves drop-or-reject to the network
+ *   plugin, and the common ones drop (Calico FelixConfiguration `iptablesFilterDenyAction` defaults to Drop;
+ *   Cilium drops with reason "Policy denied"), so the client waits for its connect timeout;
+ * - `http-404` (no route, Envoy response flag NR), `http-502` (REGISTRY_ONLY: BlackHoleCluster — istio.io
+ *   tasks/traffic-management/egress/egress-control), `http-503` (the sidecar's connection to the upstream fails or
+ *   has no cluster: response flags UF/UH/NC — Envoy `configuration/observability/access_log/usage`);
  * - `external-authorizer`: a CUSTOM policy hands it to an external authorizer this report cannot evaluate;
  * - `local-response`: a route answers itself (redirect, direct response).
  */
