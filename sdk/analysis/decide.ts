@@ -142,7 +142,7 @@ export function decideAtGateway(inv: Inventory, src: AccessSource, srcPod: PodRe
             rule: nr.text,
             ruleRef: nr.ref,
             outcome: "tcp-timeout",
-            outcomeText: `TCP timeout: ${nr.text} drops the packets to ${pods.id}:${listenerPort} (the caller waits; it never gets a 403)`,
+            outcomeText: `TCP timeout: ${nr.text} drops the packets to ${pods.id}:${listenerPort}; the sidecar accepts the application's connection, then gives up after the mesh's connect timeout (MeshConfig connectTimeout, 10 s by default) — ${httpApp ? "HTTP 503 (UF)" : "the connection is closed"}, never a 403`,
             gateway: server?.gatewayId,
             logged: false,
         });
@@ -190,8 +190,10 @@ export function decideAtGateway(inv: Inventory, src: AccessSource, srcPod: PodRe
     const ruleText = decision.policy ? `AuthorizationPolicy ${decision.policy} rule ${decision.ruleIndex} (${decision.action})` : decision.reason;
     const common = { gateway: server?.gatewayId, gatewayDecision: decision, gatewayRequest: req, logged: !!logSource };
     if (!decision.allowed) {
-        const outcome: Outcome = decision.action === "CUSTOM" ? "external-authorizer" : leg.http ? "http-403" : "connection-reset";
-        return draft({ ...common, verdict: "denied", path: "gateway", rule: ruleText, ruleRef, outcome, outcomeText: `${outcome === "http-403" ? "HTTP 403 (RBAC: access denied)" : outcome === "connection-reset" ? "connection closed by the gateway's RBAC filter" : "decided by an external authorizer"}: ${ruleText}` });
+        // The network RBAC filter closes the connection; an HTTP application behind its sidecar then gets a 503.
+        const outcome: Outcome = decision.action === "CUSTOM" ? "external-authorizer" : leg.http ? "http-403" : httpApp ? "http-503" : "connection-reset";
+        const text = outcome === "http-403" ? "HTTP 403 (RBAC: access denied)" : outcome === "external-authorizer" ? "decided by an external authorizer" : `connection closed by the gateway's RBAC filter${httpApp ? " (the sidecar answers 503)" : ""}`;
+        return draft({ ...common, verdict: "denied", path: "gateway", rule: ruleText, ruleRef, outcome, outcomeText: `${text}: ${ruleText}` });
     }
     if (!upstream || upstream.kind === "unknown") {
         const why = upstream?.text ?? "the gateway route has no destination";
@@ -355,7 +357,16 @@ function decidePath(inv: Inventory, src: AccessSource, srcPod: PodRef, scope: Si
         }
         return dd.allowed
             ? mk({ verdict: "allowed", path: "direct", rule: nr.text, ruleRef: nr.ref, outcome: "connected", outcomeText: `straight to ${host.host}:${upstreamPort} from the pod`, upstream: `${host.host}:${upstreamPort}`, routes, logged: !!sidecarLog })
-            : mk({ verdict: "denied", path: "blocked-by-networkpolicy", rule: nr.text, ruleRef: nr.ref, outcome: "tcp-timeout", outcomeText: `TCP timeout: ${nr.text} drops the packets to the internet`, routes, logged: false });
+            : mk({
+                  verdict: "denied",
+                  path: "blocked-by-networkpolicy",
+                  rule: nr.text,
+                  ruleRef: nr.ref,
+                  outcome: "tcp-timeout",
+                  outcomeText: `TCP timeout: ${nr.text} drops the packets to the internet${viaSidecar ? ` (through the sidecar: ${httpApp ? "HTTP 503 (UF)" : "the connection is closed"} after the mesh's connect timeout)` : ""}`,
+                  routes,
+                  logged: false,
+              });
     };
     switch (p.kind) {
         case "no-sidecar":
@@ -412,7 +423,10 @@ export function alternateRows(inv: Inventory, src: AccessSource, host: ExternalH
     const httpApp = sectionOf(host.protocol) === "http";
     for (const pods of inv.gatewayPods) {
         if (primary.has(pods.id)) continue;
-        const servers = mergeServers(inv, pods).filter((s) => !s.skipped && s.sniHosts.some((h) => h !== "*" && (h.toLowerCase() === target.toLowerCase() || (h.startsWith("*.") && target.toLowerCase().endsWith(h.slice(1).toLowerCase())))));
+        const section = sectionOf(host.protocol);
+        const servers = mergeServers(inv, pods).filter(
+            (s) => !s.skipped && serverCarries(s, section) && s.sniHosts.some((h) => h !== "*" && (h.toLowerCase() === target.toLowerCase() || (h.startsWith("*.") && target.toLowerCase().endsWith(h.slice(1).toLowerCase())))),
+        );
         const seenPorts = new Set<number>();
         for (const s of servers) {
             if (seenPorts.has(s.listenerPort)) continue;
@@ -430,6 +444,15 @@ export function alternateRows(inv: Inventory, src: AccessSource, host: ExternalH
         }
     }
     return { rows, findings };
+}
+
+/** Whether a server can carry the host's protocol for a caller that addresses it directly. */
+function serverCarries(s: MergedServer, section: "http" | "tls" | "tcp"): boolean {
+    const p = s.protocol;
+    const httpish = ["HTTP", "HTTP2", "GRPC", "GRPC-WEB", "HTTPS"].includes(p);
+    if (section === "http") return httpish && s.tlsMode !== "PASSTHROUGH";
+    if (section === "tls") return p === "TLS" || (p === "HTTPS" && s.tlsMode === "PASSTHROUGH") || (p === "HTTPS" && s.tlsMode === "ISTIO_MUTUAL") || p === "TCP";
+    return p === "TCP" || p === "TLS";
 }
 
 function alternateRow(inv: Inventory, src: AccessSource, srcPod: PodRef, sidecar: boolean, host: ExternalHost, target: string, httpApp: boolean, pods: GatewayPods, s: MergedServer): AccessRow | undefined {

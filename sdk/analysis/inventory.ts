@@ -102,7 +102,7 @@ function envTrue(v: unknown): boolean {
 }
 
 /** Defaults, then an istiod Helm release's values, then the caller's options. */
-export function resolveOptions(objects: K8sObject[], options: ReportOptions): ResolvedOptions {
+export function resolveOptions(options: ReportOptions): ResolvedOptions {
     const settingsFrom: string[] = [];
     let scope = false;
     let mode: "ALLOW_ANY" | "REGISTRY_ONLY" = "ALLOW_ANY";
@@ -149,7 +149,6 @@ export function resolveOptions(objects: K8sObject[], options: ReportOptions): Re
     if (options.mesh?.defaultServiceExportTo) exportDefaults.service = options.mesh.defaultServiceExportTo;
     if (options.mesh?.defaultVirtualServiceExportTo) exportDefaults.virtualService = options.mesh.defaultVirtualServiceExportTo;
     if (options.mesh?.defaultDestinationRuleExportTo) exportDefaults.destinationRule = options.mesh.defaultDestinationRuleExportTo;
-    void objects;
     return {
         root: options.rootNamespace ?? root,
         trustDomain: options.trustDomain ?? trustDomain,
@@ -465,7 +464,7 @@ export function collectGatewayPods(objects: K8sObject[], services: K8sObject[], 
 
 /** Collects everything the later steps read. */
 export function collectInventory(objects: K8sObject[], options: ReportOptions = {}): Inventory {
-    const resolved = resolveOptions(objects, options);
+    const resolved = resolveOptions(options);
     const helm = options.helmReleases ?? [];
     const services = objects.filter(isService);
     const gatewayPods = collectGatewayPods(objects, services, helm);

@@ -126,7 +126,9 @@ export function buildAccessReport(objects: K8sObject[], options: ReportOptions =
         for (const host of hosts) {
             const r = rowsForSourceHost(inv, src, host, takenNames);
             rows.push(...r.rows);
-            primaryPods.set(`${sourceKey(src)}|${host.host}|${host.port}`, new Set(r.rows.map((x) => x.gatewayWorkload).filter((x): x is string => !!x)));
+            // The pods a source's own traffic to this host name reaches (on any port) are not "other" gateway pods.
+            const k = `${sourceKey(src)}|${host.host}`;
+            primaryPods.set(k, new Set([...(primaryPods.get(k) ?? []), ...r.rows.map((x) => x.gatewayWorkload).filter((x): x is string => !!x)]));
             findings.push(...r.findings);
             for (const g of r.gateways) {
                 if (!gateways.has(`${g.gateway}|${g.podNamespace}`)) gateways.set(`${g.gateway}|${g.podNamespace}`, g);
@@ -136,7 +138,7 @@ export function buildAccessReport(objects: K8sObject[], options: ReportOptions =
     // Other gateway workloads that serve the same hosts (after the first pass found every gateway pod set).
     for (const src of inv.sources) {
         for (const host of visible.get(src) ?? []) {
-            const alt = alternateRows(inv, src, host, takenNames, primaryPods.get(`${sourceKey(src)}|${host.host}|${host.port}`) ?? new Set());
+            const alt = alternateRows(inv, src, host, takenNames, primaryPods.get(`${sourceKey(src)}|${host.host}`) ?? new Set());
             rows.push(...alt.rows);
             if (src.origin !== "other") findings.push(...alt.findings);
         }

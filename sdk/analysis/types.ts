@@ -25,7 +25,9 @@ export type AccessPath = "gateway" | "direct" | "blocked-by-networkpolicy" | "bl
  *   destination the proxy has no cluster for;
  * - `tcp-timeout`: a NetworkPolicy drops the packets: the Kubernetes API leaves drop-or-reject to the network
  *   plugin, and the common ones drop (Calico FelixConfiguration `iptablesFilterDenyAction` defaults to Drop;
- *   Cilium drops with reason "Policy denied"), so the client waits for its connect timeout;
+ *   Cilium drops with reason "Policy denied"), so the connection towards the next hop times out. Without a sidecar
+ *   the application's own connect times out; with one, the sidecar has accepted the application's connection and
+ *   closes it (HTTP: 503, flag UF) once the mesh's connect timeout (MeshConfig `connectTimeout`, 10 s) passes;
  * - `http-404` (no route, Envoy response flag NR), `http-502` (REGISTRY_ONLY: BlackHoleCluster — istio.io
  *   tasks/traffic-management/egress/egress-control), `http-503` (the sidecar's connection to the upstream fails or
  *   has no cluster: response flags UF/UH/NC — Envoy `configuration/observability/access_log/usage`);
