@@ -303,6 +303,15 @@ describe("access report vs Istio: item 1, a stock egress gateway with the same l
         assert.ok(r.warnings.some((w) => /PILOT_SCOPE_GATEWAY_TO_NAMESPACE=true from Helm release istio-system\/istiod/.test(w)));
     });
 
+    it("without the stock pods among the objects, a Gateway selecting the stock labels is still flagged (the cluster may run it)", () => {
+        const hypothetical = (r: AccessReport) => r.findings.filter((f) => /labels of Istio's stock egress gateway/.test(f.message));
+        assert.strictEqual(hypothetical(report(BASE)).length, 1);
+        assert.strictEqual(hypothetical(report(BASE)).at(0)?.severity, "warning");
+        assert.strictEqual(hypothetical(report(BASE, { scopeGatewayToNamespace: true })).length, 0);
+        assert.strictEqual(hypothetical(report(BASE.replace("  selector: {istio: egressgateway}\n  servers:", "  selector: {istio: egressgateway, egress.example.com/owner: platform}\n  servers:"))).length, 0, "a label the stock pods lack");
+        assert.strictEqual(hypothetical(report(BASE + "---" + STOCK)).length, 0, "the concrete finding replaces the hypothetical one");
+    });
+
     it("an application pod copying the gateway's labels is still a source, not a gateway (labels grant nothing)", () => {
         const fake = `
 apiVersion: apps/v1

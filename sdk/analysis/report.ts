@@ -166,6 +166,21 @@ export function buildAccessReport(objects: K8sObject[], options: ReportOptions =
             });
         }
     }
+    // Istio's stock egress gateway (istioctl's default and demo profiles; manifests/charts/gateways/istio-egress/
+    // values.yaml) carries these labels. Not among the objects does not mean not in the cluster.
+    const STOCK_LABELS: Record<string, string> = { app: "istio-egressgateway", istio: "egressgateway" };
+    const stockKnown = inv.gatewayPods.some((p) => p.namespace === "istio-system" && Object.entries(STOCK_LABELS).every(([k, v]) => p.labels[k] === v));
+    if (!inv.options.scopeGatewayToNamespace && !stockKnown) {
+        for (const g of inv.gateways) {
+            const sel = g.spec?.selector;
+            if (sel && Object.keys(sel).length > 0 && Object.entries(sel).every(([k, v]) => STOCK_LABELS[k] === v) && ns(g) !== "istio-system") {
+                findings.push({
+                    severity: "warning",
+                    message: `Gateway ${id(g)} selects ${Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(",")}, labels of Istio's stock egress gateway (istio-system/istio-egressgateway, installed by istioctl's default and demo profiles): where the cluster runs one, it gets these servers too, under none of ${ns(g)}'s AuthorizationPolicies (PILOT_SCOPE_GATEWAY_TO_NAMESPACE is off)`,
+                });
+            }
+        }
+    }
     if (inv.hosts.length === 0) {
         warnings.push("no ServiceEntry with location MESH_EXTERNAL: there are no external hosts to report on");
     }

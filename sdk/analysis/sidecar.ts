@@ -347,7 +347,8 @@ export function destinationRuleFor(inv: Inventory, clientNs: string, fqdn: strin
     const drs = inv.destinationRules;
     const d = inv.options.exportDefaults.destinationRule;
     return (
-        pick(drs.filter((dr) => ns(dr) === clientNs)) ??
+        // The client's own namespace: the rules exported to it (`setDestinationRules` namespaceLocal).
+        pick(drs.filter((dr) => ns(dr) === clientNs && exportedTo(dr, clientNs, d))) ??
         pick(drs.filter((dr) => ns(dr) === serviceNs && serviceNs !== clientNs && exportedTo(dr, clientNs, d))) ??
         pick(drs.filter((dr) => ns(dr) === inv.options.root && inv.options.root !== clientNs && exportedTo(dr, clientNs, d)))
     );
