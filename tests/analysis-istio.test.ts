@@ -756,6 +756,26 @@ spec:
         assert.strictEqual(one(lockedUdp, "team-a", "api.example.com").bypass, false, "TCP 8443 to the internet is no way to api.example.com:443");
     });
 
+    it("direct reach is symbolic: an except list that happens to hold a sample address hides nothing", () => {
+        // The old report probed 203.0.113.10 only; a rule opening the internet except that /24 went unseen.
+        const sneaky = `---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: sneaky, namespace: team-a}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress: [{to: [{ipBlock: {cidr: 0.0.0.0/0, except: [203.0.113.0/24, 10.0.0.0/8]}}], ports: [{port: 443}]}]
+`;
+        const a = one(report(BASE + sneaky), "team-a", "api.example.com");
+        assert.strictEqual(a.bypass, true);
+        assert.strictEqual(a.path, "direct (bypass!)");
+        // A rule opening one provider range is no internet-wide bypass, but the row says where the pod can go.
+        const narrow = one(report(BASE + sneaky.replace("{cidr: 0.0.0.0/0, except: [203.0.113.0/24, 10.0.0.0/8]}", "{cidr: 52.0.0.0/8}")), "team-a", "api.example.com");
+        assert.strictEqual(narrow.bypass, false);
+        assert.ok(narrow.notes.some((n) => /can reach part of the internet directly on 443: 52\.0\.0\.0\/8 \(team-a\/sneaky\); if api\.example\.com resolves there/.test(n)), narrow.notes.join("\n"));
+    });
+
     it("the API server's real endpoints can be given", () => {
         const r = report(BASE + leaky, { apiServer: ["10.0.0.1:443", "172.20.0.10:6443"] });
         const api = r.probes.filter((p) => p.source === "team-a/client (Deployment/client)" && p.target === "Kubernetes API server");

@@ -9,7 +9,8 @@ import { type AuthzDecision, type AuthzRequest, evaluateAuthz } from "./authz.js
 import { describeClasses, type RequestClass, requestClasses } from "./classes.js";
 import { id, isTelemetry, ns, sampleName } from "./config.js";
 import { type GatewayPods, type Inventory, namespaceLabels } from "./inventory.js";
-import { connectionAllowed, type NetpolDecision, type PodRef } from "./netpol.js";
+import { connectionAllowed, type NetpolDecision, type PodRef, type Protocol } from "./netpol.js";
+import { internetReach } from "./reach.js";
 import { type GatewayLeg, type ResolvedPath, resolveGatewayLeg, resolvePaths, upstreamOf } from "./path.js";
 import { sectionOf, sidecarScopeFor, type SidecarScope } from "./sidecar.js";
 import type { AccessPath, AccessRow, AccessSource, ExternalHost, Finding, GatewayInfo, Outcome, RuleRef } from "./types.js";
@@ -61,43 +62,48 @@ export function accessLogTelemetry(inv: Inventory, podNs: string, labels: Record
     return state;
 }
 
-/** The address a direct connection to the host is checked against: a pinned address, else the sample public IP. */
-function directTargets(inv: Inventory, host: ExternalHost): string[] {
-    return host.addresses && host.addresses.length > 0 ? host.addresses.filter((a) => !a.includes("/")) : [inv.options.publicIp];
-}
-
-function directDecision(inv: Inventory, pod: PodRef, host: ExternalHost, port: number): NetpolDecision {
-    const targets = directTargets(inv, host);
-    let last: NetpolDecision | undefined;
-    for (const ip of targets.length > 0 ? targets : [inv.options.publicIp]) {
-        last = connectionAllowed(inv.netpols, pod, { ip }, port);
-        if (last.allowed) return last;
+/**
+ * Whether the pod can reach the host directly on `port`: its pinned addresses when the entry has some, the
+ * caller's `samplePublicIp` when given, else the internet at large (`internetReach`, symbolic).
+ */
+function directDecision(inv: Inventory, pod: PodRef, host: ExternalHost, port: number, protocol: Protocol = "TCP"): NetpolDecision & { partial?: string; target: string } {
+    const pinned = (host.addresses ?? []).filter((a) => !a.includes("/"));
+    const explicit = inv.options.publicIpExplicit ? [inv.options.publicIp] : [];
+    const targets = pinned.length > 0 ? pinned : explicit;
+    if (targets.length > 0) {
+        let last: NetpolDecision | undefined;
+        for (const ip of targets) {
+            last = connectionAllowed(inv.netpols, pod, { ip }, port, protocol);
+            if (last.allowed) return { ...last, target: `${ip}:${port}` };
+        }
+        return { ...last!, target: `${targets[0]}:${port}` };
     }
-    return last!;
+    return { ...internetReach(inv.netpols, pod, port, protocol, inv.options.clusterCidrs), target: `the internet on ${port}` };
 }
 
 /** Whether a pod can go around its sidecar to the host: TCP on the host's port, or UDP (QUIC) for HTTP/TLS. */
-function bypassOf(inv: Inventory, pod: PodRef, host: ExternalHost): { bypass: boolean; decision: NetpolDecision; how: string } {
+function bypassOf(inv: Inventory, pod: PodRef, host: ExternalHost): { bypass: boolean; decision: NetpolDecision; how: string; partial?: string } {
     // The host's declared port, and the port it really listens on (ServiceEntry targetPort): a pod going around its
     // sidecar dials the real one.
-    let tcp: NetpolDecision = directDecision(inv, pod, host, host.port);
+    let tcp = directDecision(inv, pod, host, host.port);
     for (const port of [host.port, ...(host.targetPort !== undefined ? [host.targetPort] : [])]) {
         const d = port === host.port ? tcp : directDecision(inv, pod, host, port);
         if (d.allowed) {
-            return { bypass: true, decision: d, how: `${directTargets(inv, host)[0]}:${port} (TCP)` };
+            return { bypass: true, decision: d, how: `${d.target} (TCP)` };
         }
+        if (port === host.port) tcp = d;
     }
     if (sectionOf(host.protocol) !== "tcp") {
-        const udp = connectionAllowed(inv.netpols, pod, { ip: directTargets(inv, host)[0] }, host.port, "UDP");
+        const udp = directDecision(inv, pod, host, host.port, "UDP");
         if (udp.allowed) {
             return {
                 bypass: true,
                 decision: udp,
-                how: `${directTargets(inv, host)[0]}:${host.port} over UDP (HTTP/3 QUIC is never captured by the sidecar: tools/istio-iptables/pkg/capture/run.go redirects UDP for DNS only)`,
+                how: `${udp.target} over UDP (HTTP/3 QUIC is never captured by the sidecar: tools/istio-iptables/pkg/capture/run.go redirects UDP for DNS only)`,
             };
         }
     }
-    return { bypass: false, decision: tcp, how: "" };
+    return { bypass: false, decision: tcp, how: "", partial: tcp.partial };
 }
 
 interface Draft {
@@ -204,7 +210,7 @@ export function decideAtGateway(inv: Inventory, src: AccessSource, srcPod: PodRe
         notes.push(`the gateway forwards to ${upstream.text}; the report does not follow it further`);
         return draft({ ...common, verdict: "allowed", path: "gateway", rule: ruleText, ruleRef, outcome: "connected", outcomeText: `reaches ${upstream.text}`, upstream: upstreamText });
     }
-    const out = connectionAllowed(inv.netpols, gwPod, { ip: inv.options.publicIp }, upstream.port ?? listenerPort);
+    const out = inv.options.publicIpExplicit ? connectionAllowed(inv.netpols, gwPod, { ip: inv.options.publicIp }, upstream.port ?? listenerPort) : internetReach(inv.netpols, gwPod, upstream.port ?? listenerPort, "TCP", inv.options.clusterCidrs);
     if (!out.allowed) {
         const nr = netpolRule(out);
         notes.push(`the gateway pods cannot reach ${upstreamText}: ${out.reason}`);
@@ -320,6 +326,9 @@ export function rowsForSourceHost(inv: Inventory, src: AccessSource, host: Exter
             logged: d.logged,
             notes: [...new Set(d.notes)],
         };
+        if (sidecar && !bypass.bypass && bypass.partial) {
+            row.notes.push(`the pod can reach part of the internet directly on ${host.port}: ${bypass.partial}; if ${host.host} resolves there, it can skip the gateway`);
+        }
         if (host.upstreamOf && host.upstreamOf.length > 0) {
             row.notes.push(`${host.host} is also the upstream the gateway forwards ${host.upstreamOf.join(", ")} to`);
         }

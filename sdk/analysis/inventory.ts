@@ -30,6 +30,8 @@ export interface ResolvedOptions {
     root: string;
     trustDomain: string;
     publicIp: string;
+    /** Whether the caller chose `samplePublicIp` (then direct reach is checked against it, not symbolically). */
+    publicIpExplicit: boolean;
     scopeGatewayToNamespace: boolean;
     outboundTrafficPolicy: "ALLOW_ANY" | "REGISTRY_ONLY";
     exportDefaults: ExportDefaults;
@@ -153,6 +155,7 @@ export function resolveOptions(options: ReportOptions): ResolvedOptions {
         root: options.rootNamespace ?? root,
         trustDomain: options.trustDomain ?? trustDomain,
         publicIp: options.samplePublicIp ?? SAMPLE_PUBLIC_IP,
+        publicIpExplicit: options.samplePublicIp !== undefined,
         scopeGatewayToNamespace: scope,
         outboundTrafficPolicy: mode,
         exportDefaults,

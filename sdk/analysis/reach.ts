@@ -13,8 +13,6 @@ import {
     cidrRange,
     formatRange,
     type IpRange,
-    NON_INTERNET_IPV4,
-    NON_INTERNET_IPV6,
     parseCidr,
     parseIp,
     rangesContain,
@@ -22,9 +20,11 @@ import {
     rangesMinus,
     rangesUnion,
     rangeStart,
+    SPECIAL_PURPOSE_RANGES,
+    specialPurposeCidrs,
     type K8sObject,
 } from "../model/index.js";
-import { isolatingPolicies, type PodRef, type Protocol } from "./netpol.js";
+import { isolatingPolicies, type NetpolDecision, type PodRef, type Protocol } from "./netpol.js";
 import type { AccessSource, DirectProbe } from "./types.js";
 
 interface PortRange {
@@ -139,10 +139,44 @@ export function openPorts(reach: { entries: ReachEntry[] }, target: IpRange[], p
     return uniq.sort((a, b) => parseInt(a, 10) - parseInt(b, 10)).join(", ");
 }
 
-/** The public internet: everything minus private, CGNAT, link-local, loopback and the cluster's own ranges. */
+/**
+ * The public internet: every address minus the special-purpose ranges (private, CGNAT, link-local and metadata,
+ * loopback, documentation, multicast, translation prefixes: `sdk/model/special-ranges.ts`, the table the
+ * lock-down's internet rule excludes too) and the cluster's own ranges.
+ */
 export function publicRanges(clusterCidrs: string[] = []): IpRange[] {
-    const remove = [...NON_INTERNET_IPV4, ...NON_INTERNET_IPV6, ...clusterCidrs].map((c) => cidrRange(parseCidr(c, "cluster CIDR")));
+    const remove = [...specialPurposeCidrs(4), ...specialPurposeCidrs(6), ...clusterCidrs].map((c) => cidrRange(parseCidr(c, "cluster CIDR")));
     return rangesMinus(ALL, remove);
+}
+
+/**
+ * Whether a pod's egress NetworkPolicies let it reach the internet at large on `protocol`/`port`: the reachable
+ * public addresses cover at least half of the public IPv4 (or IPv6) space — a rule opening `0.0.0.0/0` (minus
+ * exceptions) does, one opening a few provider ranges does not (those show in the probes and in a row's notes).
+ * Symbolic, so no sample address can fall into an `except` by accident.
+ */
+export function internetReach(netpols: K8sObject[], pod: PodRef, port: number, protocol: Protocol, clusterCidrs: string[] = []): NetpolDecision & { partial?: string } {
+    const reach = egressReach(netpols, pod);
+    const pub = publicRanges(clusterCidrs);
+    const hit = reachableIn(reach, pub, protocol, port);
+    const what = `${protocol}/${port} to the internet`;
+    if (!reach.isolated) {
+        return { allowed: true, reason: "no NetworkPolicy isolates the pod for egress", policies: [] };
+    }
+    const wide = ([4, 6] as const).some((f) => {
+        const total = size(pub.filter((r) => r.family === f));
+        return total > 0n && size(hit.ranges.filter((r) => r.family === f)) * 2n >= total;
+    });
+    if (wide) {
+        return { allowed: true, reason: `egress allowed by ${hit.policies.join(", ")}`, policies: hit.policies };
+    }
+    const isolating = isolatingPolicies(netpols, pod, "Egress").map(policyId);
+    return {
+        allowed: false,
+        reason: `egress isolated by ${isolating.join(", ")} and no rule allows ${what}`,
+        policies: isolating,
+        ...(hit.ranges.length > 0 ? { partial: `${describe(hit.ranges).text} (${hit.policies.join(", ")})` } : {}),
+    };
 }
 
 function size(ranges: IpRange[]): bigint {
@@ -201,7 +235,10 @@ export function probeSource(netpols: K8sObject[], source: AccessSource, pod: Pod
         });
     }
     add("public DNS resolvers", "8.8.8.8, 1.1.1.1", "UDP", "53", reachableIn(reach, [...hostRange("8.8.8.8"), ...hostRange("1.1.1.1")], "UDP", 53), { note: "DNS to an outside resolver can carry data out (tunnelling)" });
-    add("cloud metadata", "169.254.169.254, fd00:ec2::254", "TCP", "80", reachableIn(reach, [...hostRange("169.254.169.254"), ...hostRange("fd00:ec2::254")], "TCP", 80), { note: "node credentials and instance identity on most clouds" });
+    // The clouds' metadata addresses from the special-purpose table (use "metadata", single hosts), plus the
+    // well-known 169.254.169.254 inside link-local.
+    const metadata = ["169.254.169.254", ...SPECIAL_PURPOSE_RANGES.filter((r) => r.use === "metadata" && /\/(32|128)$/.test(r.cidr)).map((r) => r.cidr.replace(/\/(32|128)$/, ""))];
+    add("cloud metadata", metadata.join(", "), "TCP", "80", reachableIn(reach, metadata.flatMap(hostRange), "TCP", 80), { note: "node credentials and instance identity (sdk/model/special-ranges.ts)" });
     for (const protocol of ["UDP", "TCP"] as Protocol[]) {
         add("NodeLocal DNSCache", "169.254.20.10", protocol, "53", reachableIn(reach, hostRange("169.254.20.10"), protocol, 53), { note: "the node-local DNS cache (DNS lookups only; not an egress path by itself)" });
     }

@@ -234,7 +234,10 @@ export interface ReportOptions {
     rootNamespace?: string;
     /** Extra sources to evaluate (e.g. a namespace that has no objects in the stack). */
     extraSources?: AccessSource[];
-    /** Sample public IP used to test direct internet access on a host's port. */
+    /**
+     * A public address to test direct access against. Default: none — direct reach is computed over the address
+     * ranges the NetworkPolicies open (the internet at large, minus the special-purpose ranges).
+     */
     samplePublicIp?: string;
     /** Helm releases (their charts are not rendered): gateway pods, labels and Service ports; istiod settings. */
     helmReleases?: HelmReleaseInfo[];
