@@ -8,7 +8,7 @@ import { type K8sObject } from "../model/index.js";
 import { type AuthzDecision, type AuthzRequest, evaluateAuthz } from "./authz.js";
 import { describeClasses, type RequestClass, requestClasses } from "./classes.js";
 import { id, isTelemetry, ns, sampleName } from "./config.js";
-import { type GatewayPods, type Inventory, namespaceLabels } from "./inventory.js";
+import { type GatewayPods, type Inventory, memo, namespaceLabels } from "./inventory.js";
 import { connectionAllowed, type NetpolDecision, type PodRef, type Protocol } from "./netpol.js";
 import { internetReach } from "./reach.js";
 import { type GatewayLeg, type ResolvedPath, resolveGatewayLeg, resolvePaths, upstreamOf } from "./path.js";
@@ -62,6 +62,11 @@ export function accessLogTelemetry(inv: Inventory, podNs: string, labels: Record
     return state;
 }
 
+/** `internetReach`, once per pod (namespace and labels), port and protocol. */
+function internetOf(inv: Inventory, pod: PodRef, port: number, protocol: Protocol): ReturnType<typeof internetReach> {
+    return memo(inv, `internet|${pod.namespace}|${JSON.stringify(pod.labels)}|${JSON.stringify(pod.namespaceLabels ?? {})}|${port}|${protocol}`, () => internetReach(inv.netpols, pod, port, protocol, inv.options.clusterCidrs));
+}
+
 /**
  * Whether the pod can reach the host directly on `port`: its pinned addresses when the entry has some, the
  * caller's `samplePublicIp` when given, else the internet at large (`internetReach`, symbolic).
@@ -78,7 +83,7 @@ function directDecision(inv: Inventory, pod: PodRef, host: ExternalHost, port: n
         }
         return { ...last!, target: `${targets[0]}:${port}` };
     }
-    return { ...internetReach(inv.netpols, pod, port, protocol, inv.options.clusterCidrs), target: `the internet on ${port}` };
+    return { ...internetOf(inv, pod, port, protocol), target: `the internet on ${port}` };
 }
 
 /** Whether a pod can go around its sidecar to the host: TCP on the host's port, or UDP (QUIC) for HTTP/TLS. */
@@ -210,7 +215,7 @@ export function decideAtGateway(inv: Inventory, src: AccessSource, srcPod: PodRe
         notes.push(`the gateway forwards to ${upstream.text}; the report does not follow it further`);
         return draft({ ...common, verdict: "allowed", path: "gateway", rule: ruleText, ruleRef, outcome: "connected", outcomeText: `reaches ${upstream.text}`, upstream: upstreamText });
     }
-    const out = inv.options.publicIpExplicit ? connectionAllowed(inv.netpols, gwPod, { ip: inv.options.publicIp }, upstream.port ?? listenerPort) : internetReach(inv.netpols, gwPod, upstream.port ?? listenerPort, "TCP", inv.options.clusterCidrs);
+    const out = inv.options.publicIpExplicit ? connectionAllowed(inv.netpols, gwPod, { ip: inv.options.publicIp }, upstream.port ?? listenerPort) : internetOf(inv, gwPod, upstream.port ?? listenerPort, "TCP");
     if (!out.allowed) {
         const nr = netpolRule(out);
         notes.push(`the gateway pods cannot reach ${upstreamText}: ${out.reason}`);
