@@ -6,14 +6,15 @@
  * (one YAML file per object, the Helm release as the chart/version/values it would install, a summary), prints the
  * egress access report and writes it with a Mermaid diagram, then runs the policy pack and prints its verdict.
  *
- * Exit codes: 0 — the program ran, every object is schema-valid and no mandatory policy is violated;
- * 1 — a mandatory policy violation; 2 — usage error, the program failed, or an object is invalid.
+ * Exit codes: 0 — the program ran, every object is schema-valid, no mandatory policy is violated and the access
+ * report has no critical finding; 1 — a mandatory policy violation, or a critical report finding (a path around
+ * the gateway, a hijacked route); 2 — usage error, the program failed, or an object is invalid.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { validateAll } from "../schema/validate.js";
-import { formatReportTable } from "../analysis/report.js";
+import { formatReportTable, reportVerdict } from "../analysis/report.js";
 import { ProgramLoadError } from "../render/loader.js";
 import { ProgramError, RenderResult, renderProgram, reportFor, writeRender } from "../render/render.js";
 import type { Violation } from "istio-egress-guard/lib";
@@ -235,6 +236,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (loadGuard().hasMandatory(violations)) {
         say("verdict: FAIL (mandatory policy violation)\n");
+        return 1;
+    }
+    // Never PASS under a report row that goes around the gateway (or another critical finding).
+    const rv = reportVerdict(report);
+    if (!rv.pass) {
+        say(`verdict: FAIL (access report: ${rv.critical.length} critical finding${rv.critical.length === 1 ? "" : "s"}, e.g. ${rv.critical[0].message})\n`);
         return 1;
     }
     say("verdict: PASS\n");
