@@ -247,6 +247,16 @@ export interface LockdownArgs {
     trustDomain?: string;
     /** Envoy access logs on the gateway through the Telemetry API. Default true. */
     accessLogs?: boolean;
+    /**
+     * The access-log provider the gateway's Telemetry names: an entry of istiod's `meshConfig.extensionProviders`.
+     * Default `envoy`, Istio's built-in file provider, whose lines (with the default mesh config) carry the SNI, the
+     * authority, the upstream host and the response flags but NOT the caller's identity. For audit lines with the
+     * caller (`%DOWNSTREAM_PEER_URI_SAN%`), define a provider such as `egressAuditLogProvider()` in istiod's mesh
+     * config and name it here (docs/lockdown.md, "Access logs"). A name istiod does not know gives no logs at all.
+     * @minLength 1
+     * @maxLength 253
+     */
+    accessLogProvider?: string;
 }
 
 export interface EgressGatewayArgs {

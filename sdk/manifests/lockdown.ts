@@ -7,9 +7,17 @@
  *     internet on the external services' ports (never private ranges, cluster ranges or cloud metadata);
  *  2. per-host access by identity — AuthorizationPolicies on the gateway pods: default deny, one ALLOW policy
  *     and one DENY policy whose rules grow with the hosts (O(1) objects);
- *  3. all egress monitored — a Telemetry resource turns on Envoy access logs on the gateway pods;
- *  4. no impersonation — identities come from Istio mTLS (PeerAuthentication STRICT in the gateway namespace),
- *     so a caller is matched on the certificate istiod issued for its own service account.
+ *  3. all egress monitored — a Telemetry resource turns on Envoy access logs on the gateway pods, with the
+ *     provider `lockdown.accessLogProvider` names (the built-in `envoy` one has no caller identity in its lines;
+ *     sdk/model/mesh-logging.ts, docs/lockdown.md "Access logs");
+ *  4. no impersonation — identities come from Istio mTLS: every server of the Gateway is ISTIO_MUTUAL, so the
+ *     gateway's listeners require a client certificate issued by the mesh CA (pilot/pkg/networking/core/listener.go
+ *     BuildListenerTLSContext: RequireClientCertificate for ISTIO_MUTUAL), and a caller is matched on the
+ *     certificate istiod issued for its own service account. The namespace's STRICT PeerAuthentication does NOT
+ *     apply to the gateway's listeners: istiod applies PeerAuthentication to sidecar (and waypoint) inbound
+ *     listeners only (listener.go BuildListeners: a Router gets buildGatewayListeners; the PeerAuthentication-derived
+ *     mTLS settings, plugin/authn ForPort/ForPassthrough, are used by listener_inbound.go and listener_waypoint.go
+ *     only). It is kept for any sidecar-injected pod that lands in the gateway's namespace.
  *
  * Names: every object is named from (component, purpose[, qualifier]) by sdk/plan/names.ts, never from a list
  * position, so adding or reordering namespaces, hosts or CIDRs never renames (and so never replaces) an existing
@@ -240,8 +248,9 @@ function gatewaySecurity(plan: EgressPlan): K8sObject[] {
     });
     const objects: K8sObject[] = [
         {
-            // Namespace-wide (one per namespace): callers without an Istio client certificate are refused, so every
-            // request the gateway authorizes carries a verified identity.
+            // Namespace-wide (one per namespace). Not what refuses callers without a mesh certificate at the gateway
+            // — the ISTIO_MUTUAL Gateway servers do that (see the module comment); istiod applies PeerAuthentication
+            // to sidecar inbound listeners only. It keeps any sidecar-injected pod of this namespace mTLS-only.
             apiVersion: "security.istio.io/v1",
             kind: "PeerAuthentication",
             metadata: metadata(plan, names.peerAuthentication, gw.namespace),
@@ -256,7 +265,10 @@ function gatewaySecurity(plan: EgressPlan): K8sObject[] {
             apiVersion: "telemetry.istio.io/v1",
             kind: "Telemetry",
             metadata: metadata(plan, names.telemetry, gw.namespace),
-            spec: { selector, accessLogging: [{ providers: [{ name: "envoy" }] }] },
+            // A Telemetry can only name a provider of istiod's meshConfig.extensionProviders; an unknown name gives no
+            // access log at all (pilot/pkg/model/telemetry.go AccessLogging). Which fields the lines carry is the
+            // provider's format: sdk/model/mesh-logging.ts resolveAccessLog.
+            spec: { selector, accessLogging: [{ providers: [{ name: plan.lockdown.accessLogProvider }] }] },
         });
     }
     return objects;

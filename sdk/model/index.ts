@@ -12,3 +12,5 @@ export * from "./net";
 export * from "./special-ranges";
 export * from "./charts";
 export * from "./wire";
+export * from "./mesh-logging";
+export * from "./gateway-tls";

@@ -36,6 +36,7 @@ import {
 import { ArgsError, ArgsProblem, checkArgsShape, DeferredInput, didYouMean } from "../schema/args";
 import { helmValuesProblems, mergeValues } from "./values";
 import { hostObjectName, NameDomain, namePrefix, objectName, PlainPurpose } from "./names";
+import { planAccessLogProvider } from "./lockdown-options";
 
 export { ArgsError, ArgsProblem, ISTIO_CHART_REPOSITORY, mergeValues };
 
@@ -185,6 +186,8 @@ export interface LockdownPlan {
     istiod: { namespace: string; labels: Record<string, string> };
     dns: { namespace: string; labels: Record<string, string> };
     accessLogs: boolean;
+    /** The access-log provider the gateway's Telemetry names (`envoy` unless `lockdown.accessLogProvider`). */
+    accessLogProvider: string;
     trustDomain: string;
     /** Distinct external ports (TCP) the gateway must reach on the internet: the hosts' target ports. */
     externalPorts: number[];
@@ -229,7 +232,7 @@ const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9]
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
 
 /** Collects problems while walking the args. */
-class Checker {
+export class Checker {
     readonly problems: ArgsProblem[] = [];
     fail(field: string, rule: string): void {
         this.problems.push({ field, rule });
@@ -723,6 +726,7 @@ interface LockdownInput {
     dnsLabels?: Record<string, string>;
     trustDomain?: string;
     accessLogs?: boolean;
+    accessLogProvider?: string;
 }
 
 function planLockdown(c: Checker, args: LockdownInput, gatewayNamespace: string | undefined, hosts: HostPlan[], at: (f: string) => string): LockdownPlan {
@@ -795,6 +799,7 @@ function planLockdown(c: Checker, args: LockdownInput, gatewayNamespace: string 
         istiod: { namespace: istiodNamespace, labels: { ...istiodLabels } },
         dns: { namespace: dnsNamespace, labels: { ...dnsLabels } },
         accessLogs: args.accessLogs ?? true,
+        accessLogProvider: planAccessLogProvider(c, args, at),
         trustDomain,
         externalPorts: [...new Set([...hosts.map((h) => h.targetPort), ...(args.externalPorts ?? [])])].sort((a, b) => a - b),
     };
