@@ -257,6 +257,108 @@ export interface LockdownArgs {
      * @maxLength 253
      */
     accessLogProvider?: string;
+    /**
+     * Ports of the cluster DNS pods (`dnsNamespace` + `dnsLabels`), UDP and TCP. Default `[53]`. OpenShift's
+     * `dns-default` pods (namespace `openshift-dns`, labels `dns.operator.openshift.io/daemonset-dns: default`)
+     * listen on 5353 behind the Service's 53: NetworkPolicy sees the pod's port.
+     * @minItems 1
+     */
+    dnsPorts?: Port[];
+    /** NodeLocal DNSCache: let pods query the node's cache on its link-local address. Default off. */
+    nodeLocalDns?: NodeLocalDnsArgs;
+    /**
+     * An external mesh CA the proxies get their certificates from (cert-manager istio-csr), in addition to istiod
+     * (which still serves xDS on 15012). Default none.
+     */
+    meshCa?: MeshCaArgs;
+    /** Tracing / OpenTelemetry collectors the proxies (the gateway and the protected pods' sidecars) send to. */
+    telemetryCollectors?: TelemetryCollectorArgs[];
+    /** Pods that scrape the gateway's metrics (15020 and/or 15090). Default none: the gateway admits no scraper. */
+    metricsScrapers?: MetricsScraperArgs[];
+    /**
+     * Private addresses only the gateway may reach, on given ports: hosts behind private endpoints (AWS
+     * PrivateLink, Azure Private Endpoint, GCP Private Service Connect), whose names resolve to private
+     * addresses that the gateway's internet rule excludes.
+     */
+    privateEndpoints?: PrivateEndpointArgs[];
+}
+
+/** NodeLocal DNSCache (https://kubernetes.io/docs/tasks/administer-cluster/nodelocaldns/). */
+export interface NodeLocalDnsArgs {
+    /**
+     * The addresses the cache listens on, single IPs: its link-local address (default `["169.254.20.10"]`) and,
+     * where kube-proxy runs in iptables mode, also the kube-dns Service's ClusterIP (the cache answers it on the
+     * node, so NetworkPolicy sees that address, not a DNS pod). Only DNS (UDP and TCP 53) is opened to them; the
+     * clouds' link-local services (169.254.169.0/24, 169.254.170.0/24: metadata, credentials, the VPC resolver)
+     * and every metadata address are refused.
+     * @minItems 1
+     */
+    addresses?: string[];
+}
+
+/** cert-manager istio-csr (or another external CA speaking Istio's CA API), as a NetworkPolicy destination. */
+export interface MeshCaArgs {
+    /** Its namespace. Default `cert-manager`. */
+    namespace?: string;
+    /**
+     * Its pods' labels. Default `{ app: "cert-manager-istio-csr" }` (the istio-csr chart's selector).
+     * @minProperties 1
+     */
+    labels?: { [key: string]: string };
+    /**
+     * The container port of its gRPC CA service. Default 6443 (istio-csr's `app.server.serving.port`; its
+     * Service's port 443 targets it, and NetworkPolicy sees the pod's port).
+     */
+    port?: Port;
+}
+
+/** A tracing / OpenTelemetry collector (e.g. an OpenTelemetry Collector, Jaeger, Zipkin), by its pods. */
+export interface TelemetryCollectorArgs {
+    /** Its namespace. */
+    namespace: string;
+    /**
+     * Its pods' labels.
+     * @minProperties 1
+     */
+    labels: { [key: string]: string };
+    /**
+     * The TCP container ports the proxies send to (OTLP gRPC 4317, OTLP HTTP 4318, Zipkin 9411, ...). Required.
+     * @minItems 1
+     */
+    ports: Port[];
+}
+
+/** Pods that scrape the gateway's metrics (Prometheus). */
+export interface MetricsScraperArgs {
+    /** Their namespace. */
+    namespace: string;
+    /**
+     * Their pods' labels.
+     * @minProperties 1
+     */
+    labels: { [key: string]: string };
+    /**
+     * Which metrics ports: 15020 (pilot-agent's merged metrics, the chart's `prometheus.io/port`) and/or 15090
+     * (Envoy's own). Default both. No other port may be named.
+     * @minItems 1
+     */
+    ports?: Port[];
+}
+
+/** Private addresses (e.g. PrivateLink endpoints) that only the gateway may reach. */
+export interface PrivateEndpointArgs {
+    /** A short DNS-1123 name saying what it is, used in the NetworkPolicy's name (e.g. `payments-vpce`). */
+    name: string;
+    /**
+     * A private CIDR (RFC 1918, 100.64.0.0/10, fc00::/7), canonical, at most /24 (IPv4) or /120 (IPv6) wide;
+     * never link-local or metadata addresses, never inside `clusterCidrs`.
+     */
+    cidr: string;
+    /**
+     * TCP ports. Required: a private endpoint never opens every port.
+     * @minItems 1
+     */
+    ports: Port[];
 }
 
 export interface EgressGatewayArgs {
@@ -313,4 +415,15 @@ export interface EgressRoutesArgs {
     dnsLabels?: { [key: string]: string };
     /** The mesh's trust domain, if not `cluster.local`. */
     trustDomain?: string;
+    /**
+     * Ports of the cluster DNS pods, if not `[53]` (as the platform's `lockdown.dnsPorts`).
+     * @minItems 1
+     */
+    dnsPorts?: Port[];
+    /** NodeLocal DNSCache, as the platform's `lockdown.nodeLocalDns`. */
+    nodeLocalDns?: NodeLocalDnsArgs;
+    /** An external mesh CA, as the platform's `lockdown.meshCa`. */
+    meshCa?: MeshCaArgs;
+    /** Tracing / OpenTelemetry collectors the team's sidecars send to, as the platform's `lockdown.telemetryCollectors`. */
+    telemetryCollectors?: TelemetryCollectorArgs[];
 }

@@ -36,7 +36,7 @@ import {
 import { ArgsError, ArgsProblem, checkArgsShape, DeferredInput, didYouMean } from "../schema/args";
 import { helmValuesProblems, mergeValues } from "./values";
 import { hostObjectName, NameDomain, namePrefix, objectName, PlainPurpose } from "./names";
-import { planAccessLogProvider } from "./lockdown-options";
+import { ClusterServicesInput, ClusterServicesPlan, planAccessLogProvider, planClusterServices } from "./lockdown-options";
 
 export { ArgsError, ArgsProblem, ISTIO_CHART_REPOSITORY, mergeValues };
 
@@ -188,6 +188,8 @@ export interface LockdownPlan {
     accessLogs: boolean;
     /** The access-log provider the gateway's Telemetry names (`envoy` unless `lockdown.accessLogProvider`). */
     accessLogProvider: string;
+    /** DNS ports, NodeLocal DNSCache, the mesh CA, collectors, scrapers and private endpoints (lockdown-options.ts). */
+    clusterServices: ClusterServicesPlan;
     trustDomain: string;
     /** Distinct external ports (TCP) the gateway must reach on the internet: the hosts' target ports. */
     externalPorts: number[];
@@ -727,6 +729,12 @@ interface LockdownInput {
     trustDomain?: string;
     accessLogs?: boolean;
     accessLogProvider?: string;
+    dnsPorts?: number[];
+    nodeLocalDns?: ClusterServicesInput["nodeLocalDns"];
+    meshCa?: ClusterServicesInput["meshCa"];
+    telemetryCollectors?: ClusterServicesInput["telemetryCollectors"];
+    metricsScrapers?: ClusterServicesInput["metricsScrapers"];
+    privateEndpoints?: ClusterServicesInput["privateEndpoints"];
 }
 
 function planLockdown(c: Checker, args: LockdownInput, gatewayNamespace: string | undefined, hosts: HostPlan[], at: (f: string) => string): LockdownPlan {
@@ -800,6 +808,7 @@ function planLockdown(c: Checker, args: LockdownInput, gatewayNamespace: string 
         dns: { namespace: dnsNamespace, labels: { ...dnsLabels } },
         accessLogs: args.accessLogs ?? true,
         accessLogProvider: planAccessLogProvider(c, args, at),
+        clusterServices: planClusterServices(c, args, gatewayNamespace, sortedUnique(clusterCidrs), at),
         trustDomain,
         externalPorts: [...new Set([...hosts.map((h) => h.targetPort), ...(args.externalPorts ?? [])])].sort((a, b) => a - b),
     };
@@ -976,6 +985,10 @@ function planTeam(name: string, args: EgressRoutesArgs, deferred: DeferredInput[
             dnsLabels: args.dnsLabels,
             trustDomain: args.trustDomain,
             accessLogs: false,
+            dnsPorts: args.dnsPorts,
+            nodeLocalDns: args.nodeLocalDns,
+            meshCa: args.meshCa,
+            telemetryCollectors: args.telemetryCollectors,
         },
         resolved ? gatewayRef.namespace : undefined,
         hosts,
