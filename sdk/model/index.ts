@@ -14,3 +14,4 @@ export * from "./charts";
 export * from "./wire";
 export * from "./mesh-logging";
 export * from "./gateway-tls";
+export * from "./traffic-policy";

@@ -37,6 +37,7 @@ import { ArgsError, ArgsProblem, checkArgsShape, DeferredInput, didYouMean } fro
 import { helmValuesProblems, mergeValues } from "./values";
 import { hostObjectName, NameDomain, namePrefix, objectName, PlainPurpose } from "./names";
 import { ClusterServicesInput, ClusterServicesPlan, planAccessLogProvider, planClusterServices } from "./lockdown-options";
+import { placementValues, planTraffic, TrafficPlan } from "./production";
 
 export { ArgsError, ArgsProblem, ISTIO_CHART_REPOSITORY, mergeValues };
 
@@ -223,6 +224,8 @@ export interface EgressPlan {
     /** Sorted by host. */
     hosts: HostPlan[];
     lockdown: LockdownPlan;
+    /** Connection pools, outlier detection and retries of the routing objects (sdk/plan/production.ts). */
+    traffic: TrafficPlan;
     names: GatewayObjectNames;
     /** Inputs given as Outputs, to check once they resolve. */
     deferred: DeferredInput[];
@@ -418,6 +421,7 @@ function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: Defe
             : { enabled: false },
         ...(autoscaling?.enabled ? {} : { replicaCount: replicas }),
         ...(pdb !== undefined ? { podDisruptionBudget: { minAvailable: pdb } } : {}),
+        ...placementValues(c, args, labels),
     };
     const valuesCheck = helmValuesProblems(args.values);
     valuesCheck.problems.forEach((p) => c.fail(p.field, p.rule));
@@ -908,10 +912,11 @@ function planPlatform(name: string, args: EgressGatewayArgs, deferred: DeferredI
         namespaces: knownNamespaces,
     });
     const lockdown = planLockdown(c, lockdownArgs, gateway.namespace, hosts, (f) => `lockdown.${f}`);
+    const traffic = planTraffic(c, args.gateway?.traffic);
     if (c.problems.length > 0) {
         throw new ArgsError(c.problems);
     }
-    return { name, domain: "platform", gateway, release, hosts, lockdown, names: gatewayObjectNames(name, "platform"), deferred: checked.deferred };
+    return { name, domain: "platform", gateway, release, hosts, lockdown, traffic, names: gatewayObjectNames(name, "platform"), deferred: checked.deferred };
 }
 
 /** The platform gateway a team attaches to, once its reference has resolved. */
@@ -997,7 +1002,8 @@ function planTeam(name: string, args: EgressRoutesArgs, deferred: DeferredInput[
     if (c.problems.length > 0) {
         throw new ArgsError(c.problems);
     }
-    return { name, domain: "team", gateway, hosts, lockdown, names: gatewayObjectNames(name, "team"), deferred: checked.deferred };
+    // A team takes no traffic args: its subsets and origination DestinationRules get the defaults.
+    return { name, domain: "team", gateway, hosts, lockdown, traffic: planTraffic(c, undefined), names: gatewayObjectNames(name, "team"), deferred: checked.deferred };
 }
 
 /** Checks a resolved gateway reference (from another stack's outputs): the problems, field-named. */
