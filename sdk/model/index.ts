@@ -15,3 +15,6 @@ export * from "./wire";
 export * from "./images";
 export * from "./yaml11";
 export * from "./cni";
+export * from "./mesh-logging";
+export * from "./gateway-tls";
+export * from "./traffic-policy";
