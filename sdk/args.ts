@@ -141,10 +141,17 @@ export interface GatewayArgs {
     namespace?: string;
     /** Create the namespace (labelled for sidecar injection). Default true. */
     createNamespace?: boolean;
-    /** Helm release name, which is also the gateway Service's name. Default `istio-egressgateway`. */
+    /**
+     * Helm release name, which is also the gateway Service's and Deployment's name. Default `egress-gateway`
+     * (istio-egress 0.1: `istio-egressgateway`, from which the chart derives the stock egress gateway's labels
+     * `istio: egressgateway`; docs/lockdown.md, "Migration").
+     */
     releaseName?: string;
     /**
-     * Pod labels that select the gateway. Default `{ istio: "egressgateway" }`.
+     * Extra labels for the gateway pods (the chart's `labels` value; `app` and `istio` replace the chart's own
+     * selector labels, which it derives from the release name). The component never selects the pods by them:
+     * its Gateway, AuthorizationPolicies, NetworkPolicies and Telemetry select `istio-egress.io/gateway:
+     * <namespace>.<releaseName>`, a label unique to this gateway (that key cannot be set here). Default none.
      * @minProperties 1
      */
     labels?: { [key: string]: string };

@@ -50,7 +50,8 @@ function objectsFor(args: EgressGatewayArgs): { plan: EgressPlan; objects: K8sOb
 const app = (namespace: string, ip = "10.1.0.5"): PodRef => ({ namespace, labels: { app: "web" }, ip });
 const DNS: PodRef = { namespace: "kube-system", labels: { "k8s-app": "kube-dns" }, ip: "10.2.0.10" };
 const ISTIOD: PodRef = { namespace: "istio-system", labels: { app: "istiod", istio: "pilot" }, ip: "10.2.0.20" };
-const GATEWAY: PodRef = { namespace: "istio-egress", labels: { app: "istio-egressgateway", istio: "egressgateway" }, ip: "10.2.0.30" };
+/** The gateway pods as the istio/gateway chart labels them for the default plan (release egress-gateway). */
+const GATEWAY: PodRef = { namespace: "istio-egress", labels: { ...buildPlan("eg", {}).gateway.podLabels, "pod-template-hash": "7c9d8f6b5" }, ip: "10.2.0.30" };
 const DEBUG_IN_GW_NS: PodRef = { namespace: "istio-egress", labels: { app: "debug" }, ip: "10.2.0.31" };
 const DB_ELSEWHERE: PodRef = { namespace: "databases", labels: { app: "postgres" }, ip: "10.3.0.7" };
 
@@ -310,12 +311,14 @@ describe("lockdown promise 3: all egress is monitored (Telemetry on the gateway,
         assert.deepStrictEqual(objects.filter((o) => o.kind === "Telemetry"), []);
     });
 
-    it("follows custom gateway labels", () => {
+    it("follows the gateway's own selector label, not the chart's shared labels (issue 11, item 1)", () => {
         const labels = { app: "egw", team: "platform" };
-        const { objects } = objectsFor({ ...ARGS, gateway: { labels } });
+        const { plan, objects } = objectsFor({ ...ARGS, gateway: { namespace: "egress-b", labels } });
         const t = objects.find((o) => o.kind === "Telemetry")!;
-        assert.ok(selectorMatches(t.spec.selector, { ...labels, "pod-template-hash": "abc" }));
-        assert.ok(!selectorMatches(t.spec.selector, GATEWAY.labels), "the default labels no longer select");
+        assert.ok(selectorMatches(t.spec.selector, { ...plan.gateway.podLabels, "pod-template-hash": "abc" }));
+        assert.strictEqual(plan.gateway.podLabels.app, "egw", "gateway.labels reach the pods");
+        assert.ok(!selectorMatches(t.spec.selector, { ...labels, "pod-template-hash": "abc" }), "the extra labels alone do not select");
+        assert.ok(!selectorMatches(t.spec.selector, GATEWAY.labels), "another namespace's gateway is not selected");
     });
 });
 

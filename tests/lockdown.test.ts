@@ -12,7 +12,8 @@ import { K8sObject, schemaErrors } from "../sdk/schema/validate";
 import { cidrContains, parseCidr } from "../sdk/model";
 
 const MANAGED = { "app.kubernetes.io/managed-by": "istio-egress", "app.kubernetes.io/part-of": "eg" };
-const GW = { istio: "egressgateway" };
+/** The gateway pods' selector: the component's own label, unique to (namespace, release) (issue 11, item 1). */
+const GW = { "istio-egress.io/gateway": "istio-egress.egress-gateway" };
 
 function render(args: EgressGatewayArgs, name = "eg"): LockdownManifests {
     return lockdownManifests(buildPlan(name, args));
@@ -149,7 +150,8 @@ describe("lockdown manifests: exact objects", () => {
     it("derives every port, label, namespace and identity from the plan (custom gateway, istiod, DNS, trust domain)", () => {
         const m = render(SCENARIOS.everything);
         const objs = all(m);
-        const gwSel = { matchLabels: { app: "egw", tier: "edge" } };
+        // gateway.labels {app: egw, tier: edge} go on the pods; the objects select the component's own label.
+        const gwSel = { matchLabels: { "istio-egress.io/gateway": "egress.egress-gateway" } };
         // Gateway container ports come from the Helm values' targetPorts.
         const toGw = find(objs, "NetworkPolicy", "team-a", "eg-egress-gateway").spec.egress[0];
         assert.deepStrictEqual(toGw.to, [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "egress" } }, podSelector: gwSel }]);
@@ -200,7 +202,7 @@ describe("lockdown manifests: exact objects", () => {
 
     it("builds one ALLOW and one DENY rule per (host, entry), sorted by host: SNI for TLS, Host + paths/methods for HTTP", () => {
         const objs = all(render(SCENARIOS.everything));
-        const sel = { matchLabels: { app: "egw", tier: "edge" } };
+        const sel = { matchLabels: { "istio-egress.io/gateway": "egress.egress-gateway" } };
         const allow = find(objs, "AuthorizationPolicy", "egress", "eg-allow").spec;
         const deny = find(objs, "AuthorizationPolicy", "egress", "eg-deny").spec;
         const tlsTo = [{ operation: { ports: ["8443"] } }];

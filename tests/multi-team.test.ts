@@ -50,9 +50,11 @@ describe("multi-team: platform stack + team stack", function () {
             "VirtualService payments-team-host-api-stripe-com",
         ]);
         const gw = gatewaySide.find((o) => o.kind === "Gateway")!;
-        assert.deepStrictEqual(gw.spec.selector, { istio: "egressgateway" });
+        // The platform's own selector label (issue 11, item 1): a Gateway on the chart's shared labels would also
+        // configure other gateways.
+        assert.deepStrictEqual(gw.spec.selector, { "istio-egress.io/gateway": "istio-egress.egress-gateway" });
         const dr = gatewaySide.find((o) => o.kind === "DestinationRule")!;
-        assert.strictEqual(dr.spec.host, "istio-egressgateway.istio-egress.svc.cluster.local");
+        assert.strictEqual(dr.spec.host, "egress-gateway.istio-egress.svc.cluster.local");
         assert.strictEqual(dr.spec.trafficPolicy, undefined, "the platform's DestinationRule owns the top-level policy");
         const vs = gatewaySide.find((o) => o.kind === "VirtualService")!;
         assert.deepStrictEqual(vs.spec.gateways, ["mesh", "istio-egress/payments-team-gateway"]);
@@ -72,7 +74,8 @@ describe("multi-team: platform stack + team stack", function () {
         const platform = await runExample("multi-team/platform");
         const team = await runExample("multi-team/team", { "organization/multi-team-platform/dev": platform.outputs });
         const all = [...objects(platform.resources), ...objects(team.resources)];
-        const gatewayPod = { namespace: "istio-egress", labels: { istio: "egressgateway", app: "istio-egressgateway" } };
+        // The labels the chart gives the platform's pods: its own app/istio and the component's selector label.
+        const gatewayPod = { namespace: "istio-egress", labels: { istio: "egress-gateway", app: "egress-gateway", ...platform.outputs.labels } };
         const checkout = { namespace: "payments", labels: { app: "checkout" } };
 
         // Network: payments pods reach the gateway pods on the TLS container port, and not the internet.
@@ -102,7 +105,7 @@ describe("multi-team: platform stack + team stack", function () {
         await assert.rejects(
             runProgram(() => {
                 new EgressRoutes("payments", {
-                    gateway: { namespace: "istio-egress", serviceName: "istio-egressgateway", labels: { istio: "egressgateway" }, containerPorts: { http: 80, tls: 443 } },
+                    gateway: { namespace: "istio-egress", serviceName: "egress-gateway", labels: { "istio-egress.io/gateway": "istio-egress.egress-gateway" }, containerPorts: { http: 80, tls: 443 } },
                     hosts: [{ host: "api.stripe.com", mode: EgressMode.Tls, allow: [{ paths: ["/v1"] }] }],
                 });
             }),
@@ -130,11 +133,11 @@ describe("multi-team: platform stack + team stack", function () {
             return {} as Record<string, pulumi.Output<any>>;
         });
         const all = objects(resources);
-        const teamNp = all.find((o) => o.kind === "NetworkPolicy" && o.metadata.namespace === "team" && JSON.stringify(o.spec).includes('"egress":"yes"'))!;
-        assert.ok(teamNp, "the team's namespace may reach the gateway pods by their labels");
+        const teamNp = all.find((o) => o.kind === "NetworkPolicy" && o.metadata.namespace === "team" && JSON.stringify(o.spec).includes('"istio-egress.io/gateway":"egress-gw.egress-gateway"'))!;
+        assert.ok(teamNp, "the team's namespace may reach the gateway pods by the platform's selector label");
         assert.ok(JSON.stringify(teamNp.spec).includes("8080"), "on the gateway's container port from the values");
         const vs = all.find((o) => o.kind === "VirtualService" && o.metadata.name === "team-team-host-api-example-com")!;
         assert.strictEqual(vs.metadata.namespace, "egress-gw");
-        assert.strictEqual(vs.spec.http[0].route[0].destination.host, "istio-egressgateway.egress-gw.svc.cluster.local");
+        assert.strictEqual(vs.spec.http[0].route[0].destination.host, "egress-gateway.egress-gw.svc.cluster.local");
     });
 });

@@ -12,3 +12,4 @@ export * from "./net";
 export * from "./special-ranges";
 export * from "./charts";
 export * from "./wire";
+export * from "./gateway-identity";

@@ -25,6 +25,10 @@ import {
     CLUSTER_DOMAIN,
     formatCidr,
     GATEWAY_CHART,
+    GATEWAY_SELECTOR_LABEL,
+    gatewayReleaseLabels,
+    gatewaySelector,
+    STOCK_GATEWAY_LABELS,
     internalHostProblem,
     ipLikeHostProblem,
     isPrivateCidr,
@@ -44,8 +48,15 @@ export const ROUTES_TYPE = "istio-egress:index:EgressRoutes";
 /** The istio/gateway chart version (= Istio version) installed unless `gateway.chartVersion` says otherwise. */
 export const DEFAULT_CHART_VERSION = "1.29.2";
 export const DEFAULT_GATEWAY_NAMESPACE = "istio-egress";
-export const DEFAULT_RELEASE_NAME = "istio-egressgateway";
-export const DEFAULT_GATEWAY_LABELS: Readonly<Record<string, string>> = { istio: "egressgateway" };
+/**
+ * The gateway's Helm release (and Service) name. Not `istio-egressgateway`: from that name the istio/gateway chart
+ * derives `istio: egressgateway`, the labels of Istio's stock egress gateway (sdk/model/gateway-identity.ts), so
+ * Gateways written for the stock gateway would configure our pods too. istio-egress 0.1 defaulted to
+ * `istio-egressgateway`; docs/lockdown.md ("Migration") says how to keep it.
+ */
+export const DEFAULT_RELEASE_NAME = "egress-gateway";
+/** The default releaseName of istio-egress 0.1, for the migration note and warnings. */
+export const LEGACY_RELEASE_NAME = "istio-egressgateway";
 /** The chart's default Service ports (values.yaml of istio/gateway); used when `values.service.ports` is not set. */
 export const CHART_DEFAULT_SERVICE_PORTS: ReadonlyArray<ServicePortPlan> = [
     { name: "status-port", port: 15021, targetPort: 15021, protocol: "TCP" },
@@ -79,8 +90,18 @@ export interface GatewayPlan {
     serviceName: string;
     /** `<svc>.<ns>.svc.cluster.local` */
     serviceHost: string;
-    /** Pod labels that select the gateway pods. */
+    /**
+     * The selector of the gateway pods: `{ "istio-egress.io/gateway": <namespace>.<release> }`, unique to this
+     * release (sdk/model/gateway-identity.ts). Every object that selects the gateway pods uses it (the Gateway, the
+     * AuthorizationPolicies, the NetworkPolicies, the Telemetry), never the chart's shared `app`/`istio` labels.
+     */
     labels: Record<string, string>;
+    /**
+     * Every label the chart puts on the gateway pods (its `app`/`istio` selector labels, `gateway.labels` and the
+     * selector label), as manifests/charts/gateway/templates/_helpers.tpl derives them. Platform plans only; a
+     * team plan knows only the selector.
+     */
+    podLabels: Record<string, string>;
     /** Name of this component's Istio `Gateway` object. */
     gatewayName: string;
     /** `namespace/name` of the Istio Gateway, as VirtualServices reference it. */
@@ -109,7 +130,7 @@ export interface ReleasePlan {
     resources?: pulumi.Input<Record<string, any>>;
     /** Whether `values` or `resources` hold Outputs: the values checks run again once they resolve. */
     valuesPending: boolean;
-    /** Labels the chart must keep (for the check on resolved values). */
+    /** Labels the chart must keep (for the check on resolved values): `gateway.labels` and the selector label. */
     labels: Record<string, string>;
 }
 
@@ -221,6 +242,8 @@ export interface EgressPlan {
     names: GatewayObjectNames;
     /** Inputs given as Outputs, to check once they resolve. */
     deferred: DeferredInput[];
+    /** Things that are allowed but probably wrong; the components log them as Pulumi warnings. */
+    warnings: string[];
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -375,13 +398,31 @@ export function chartNeedsRepository(chart: string): boolean {
     return !(chart.startsWith("oci://") || chart.startsWith("/") || chart.startsWith("./") || chart.startsWith("../") || chart.endsWith(".tgz") || chart.includes("/"));
 }
 
-function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: DeferredInput[]): { gateway: GatewayPlan; release: ReleasePlan } {
+function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: DeferredInput[], warnings: string[]): { gateway: GatewayPlan; release: ReleasePlan } {
     const namespace = args.namespace ?? DEFAULT_GATEWAY_NAMESPACE;
     c.dnsLabel("gateway.namespace", namespace);
     const releaseName = args.releaseName ?? DEFAULT_RELEASE_NAME;
     c.dnsLabel("gateway.releaseName", releaseName, "a DNS-1123 label (it names the gateway's Service)");
-    const labels = args.labels ?? { ...DEFAULT_GATEWAY_LABELS };
-    c.labels("gateway.labels", labels);
+    const extraLabels = args.labels ?? {};
+    c.labels("gateway.labels", extraLabels);
+    if (Object.prototype.hasOwnProperty.call(extraLabels, GATEWAY_SELECTOR_LABEL)) {
+        c.fail(
+            `gateway.labels["${GATEWAY_SELECTOR_LABEL}"]`,
+            "is the component's own selector label (namespace.release, unique to this gateway); it cannot be set: another value would let this gateway's objects select other pods, or other gateways' objects select these",
+        );
+    }
+    // The selector: unique to this release, so that neither a stock gateway nor another component's pods match it.
+    const labels = gatewaySelector(namespace, releaseName);
+    // The chart puts `values.labels` on the pods (keys other than app/istio) and uses app/istio, when given, as its
+    // selector labels (manifests/charts/gateway/templates/_helpers.tpl, deployment.yaml).
+    const chartLabels = { ...extraLabels, ...labels };
+    const podLabels = gatewayReleaseLabels({ name: releaseName, values: { labels: chartLabels } }, releaseName);
+    const stock = STOCK_GATEWAY_LABELS.find((set) => Object.entries(set).every(([k, v]) => podLabels[k] === v));
+    if (stock) {
+        warnings.push(
+            `gateway: the gateway pods carry the labels of Istio's stock gateway (${Object.entries(stock).map(([k, v]) => `${k}: ${v}`).join(", ")}), derived by the istio/gateway chart from gateway.releaseName ${JSON.stringify(releaseName)}${args.labels ? " or set by gateway.labels" : ""}: Istio applies a Gateway's selector in every namespace, so Gateways written for the stock gateway also configure these pods. Use another releaseName (the default is ${DEFAULT_RELEASE_NAME}) or run istiod with PILOT_SCOPE_GATEWAY_TO_NAMESPACE=true (docs/lockdown.md, "Migration").`,
+        );
+    }
 
     const autoscaling = args.autoscaling;
     const replicas = args.replicas ?? 2;
@@ -400,7 +441,7 @@ function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: Defe
 
     const base: Record<string, any> = {
         service: { type: "ClusterIP", ports: CHART_DEFAULT_SERVICE_PORTS.map((p) => ({ ...p })) },
-        labels: { ...labels },
+        labels: chartLabels,
         autoscaling: autoscaling?.enabled
             ? {
                   enabled: true,
@@ -432,6 +473,7 @@ function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: Defe
             serviceName: releaseName,
             serviceHost: serviceFqdn(releaseName, namespace),
             labels: { ...labels },
+            podLabels,
             gatewayName,
             gatewayRef: `${namespace}/${gatewayName}`,
             httpPort: findPort(c, servicePorts, GATEWAY_HTTP_PORT, "HTTP (Istio mTLS)", Array.isArray(values.service?.ports)),
@@ -448,7 +490,7 @@ function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: Defe
             values,
             ...(args.resources !== undefined ? { resources: args.resources } : {}),
             valuesPending: valuesCheck.pending || resourcesPending,
-            labels: { ...labels },
+            labels: { ...chartLabels },
         },
     };
 }
@@ -881,7 +923,8 @@ function withShapeProblems<T>(name: string, shape: { problems: ArgsProblem[] }, 
 function planPlatform(name: string, args: EgressGatewayArgs, deferred: DeferredInput[]): EgressPlan {
     const checked = { deferred };
     const c = new Checker();
-    const { gateway, release } = planGateway(c, name, args.gateway ?? {}, checked.deferred);
+    const warnings: string[] = [];
+    const { gateway, release } = planGateway(c, name, args.gateway ?? {}, checked.deferred, warnings);
     const lockdownArgs: LockdownArgs = args.lockdown ?? {};
     const trustDomain = lockdownArgs.trustDomain ?? CLUSTER_DOMAIN;
     const knownNamespaces = [gateway.namespace, ...(lockdownArgs.namespaces ?? []).map((n) => n.name), lockdownArgs.istiodNamespace ?? "istio-system", lockdownArgs.dnsNamespace ?? "kube-system", ...SYSTEM_NAMESPACES];
@@ -897,7 +940,7 @@ function planPlatform(name: string, args: EgressGatewayArgs, deferred: DeferredI
     if (c.problems.length > 0) {
         throw new ArgsError(c.problems);
     }
-    return { name, domain: "platform", gateway, release, hosts, lockdown, names: gatewayObjectNames(name, "platform"), deferred: checked.deferred };
+    return { name, domain: "platform", gateway, release, hosts, lockdown, names: gatewayObjectNames(name, "platform"), deferred: checked.deferred, warnings };
 }
 
 /** The platform gateway a team attaches to, once its reference has resolved. */
@@ -943,6 +986,7 @@ function planTeam(name: string, args: EgressRoutesArgs, deferred: DeferredInput[
         serviceName: gatewayRef.serviceName,
         serviceHost: serviceFqdn(gatewayRef.serviceName, gatewayRef.namespace),
         labels: { ...gatewayRef.labels },
+        podLabels: { ...gatewayRef.labels },
         gatewayName,
         gatewayRef: `${gatewayRef.namespace}/${gatewayName}`,
         httpPort,
@@ -979,7 +1023,7 @@ function planTeam(name: string, args: EgressRoutesArgs, deferred: DeferredInput[
     if (c.problems.length > 0) {
         throw new ArgsError(c.problems);
     }
-    return { name, domain: "team", gateway, hosts, lockdown, names: gatewayObjectNames(name, "team"), deferred: checked.deferred };
+    return { name, domain: "team", gateway, hosts, lockdown, names: gatewayObjectNames(name, "team"), deferred: checked.deferred, warnings: [] };
 }
 
 /** Checks a resolved gateway reference (from another stack's outputs): the problems, field-named. */
@@ -989,6 +1033,19 @@ export function checkGatewayReference(ref: unknown): ArgsProblem[] {
     if (!r || typeof r !== "object") return [{ field: "gateway", rule: "must be the platform EgressGateway's outputs" }];
     if (typeof r.namespace === "string") c.dnsLabel("gateway.namespace", r.namespace, "a namespace name (DNS-1123 label)");
     if (typeof r.serviceName === "string") c.dnsLabel("gateway.serviceName", r.serviceName, "a Service name (DNS-1123 label)");
-    if (r.labels && typeof r.labels === "object" && Object.values(r.labels).every((v) => typeof v === "string")) c.labels("gateway.labels", r.labels);
+    if (r.labels && typeof r.labels === "object" && Object.values(r.labels).every((v) => typeof v === "string")) {
+        if (c.labels("gateway.labels", r.labels) && typeof r.namespace === "string" && typeof r.serviceName === "string") {
+            // The team's Gateway, AuthorizationPolicies and NetworkPolicies select the gateway pods by these labels;
+            // Istio applies a Gateway's selector in every namespace (pilot/pkg/model/push_context.go mergeGateways),
+            // so labels other gateways also carry (the chart's app/istio) would hand the team's routes to them.
+            const expected = gatewaySelector(r.namespace, r.serviceName);
+            if (r.labels[GATEWAY_SELECTOR_LABEL] !== expected[GATEWAY_SELECTOR_LABEL]) {
+                c.fail(
+                    `gateway.labels["${GATEWAY_SELECTOR_LABEL}"]`,
+                    `must be ${JSON.stringify(expected[GATEWAY_SELECTOR_LABEL])}, the label the platform EgressGateway puts on its pods (its \`labels\` output); got ${JSON.stringify(r.labels[GATEWAY_SELECTOR_LABEL] ?? null)}. A platform stack on istio-egress 0.1 selected its pods by the chart's shared labels: upgrade it first (docs/lockdown.md, "Migration")`,
+                );
+            }
+        }
+    }
     return c.problems;
 }

@@ -17,7 +17,7 @@ import type { ArgsProblem } from "../schema/args";
 export const REFUSED_VALUES: ReadonlyArray<{ path: string; why: string }> = [
     { path: "_internal_defaults_do_not_set", why: "the chart merges it under every other value, so it would bypass every check here" },
     { path: "name", why: "renames the gateway's Deployment and Service, so every route would point at a Service that does not exist; set gateway.releaseName" },
-    { path: "labels", why: "changes the labels that select the gateway pods; set gateway.labels" },
+    { path: "labels", why: "replaces the labels that select the gateway pods (the chart's and the component's own); set gateway.labels for extra pod labels" },
     { path: "replicaCount", why: "set gateway.replicas (at least 1)" },
     { path: "autoscaling", why: "set gateway.autoscaling" },
     { path: "podDisruptionBudget", why: "set gateway.podDisruptionBudgetMinAvailable" },

@@ -1,0 +1,134 @@
+/**
+ * Issue 11: what Istio actually does with the generated objects. Each block judges the objects by Istio's own
+ * rules (tests/helpers/istio.ts follows istiod's code, cited there), with the attack and the same objects without
+ * it, and fails on the objects the component generated before the fix.
+ */
+import * as assert from "assert";
+import { EgressGatewayArgs, EgressMode } from "../sdk/args";
+import { ArgsError, buildPlan, checkGatewayReference, EgressPlan } from "../sdk/plan";
+import { routingManifests } from "../sdk/manifests/routing";
+import { lockdownManifests } from "../sdk/manifests/lockdown";
+import { GATEWAY_SELECTOR_LABEL, gatewayReleaseLabels, gatewaySelectorValue, K8sObject, selectorMatches } from "../sdk/model";
+import { gatewaysApplyingTo, GatewayProxy } from "./helpers/istio";
+
+function objectsOf(plan: EgressPlan): K8sObject[] {
+    const r = routingManifests(plan);
+    const l = lockdownManifests(plan);
+    return [...r.shared, ...[...r.perHost.values()].flat(), ...l.gatewayNamespace, ...l.protectedNamespaces];
+}
+
+/** Asserts that building the plan fails with a problem on `field` whose rule matches `rule`. */
+function rejects(args: EgressGatewayArgs, field: string, rule: RegExp): void {
+    assert.throws(
+        () => buildPlan("egress", args),
+        (err: unknown) => {
+            assert.ok(err instanceof ArgsError, `expected ArgsError, got ${err}`);
+            const hit = err.problems.find((p) => p.field === field);
+            assert.ok(hit, `no problem on ${field}; got ${JSON.stringify(err.problems)}`);
+            assert.match(hit.rule, rule);
+            return true;
+        },
+    );
+}
+
+const ARGS: EgressGatewayArgs = {
+    hosts: [
+        { host: "api.example.com", mode: EgressMode.TlsOrigination, allow: [{ namespaces: ["shop"] }] },
+        { host: "secure.example.com", mode: EgressMode.Tls, allow: [{ namespaces: ["shop"] }] },
+    ],
+    lockdown: { namespaces: [{ name: "shop" }] },
+};
+
+/** The labels the chart's templates put on a release's pods, plus what Kubernetes and the chart add besides. */
+function chartPod(namespace: string, release: string, valuesLabels: Record<string, string> = {}): GatewayProxy {
+    return {
+        namespace,
+        labels: {
+            ...gatewayReleaseLabels({ name: release, values: { labels: valuesLabels } }, release),
+            "sidecar.istio.io/inject": "true",
+            "app.kubernetes.io/name": release,
+            "pod-template-hash": "7c9d8f6b5",
+        },
+    };
+}
+
+describe("issue 11 item 1: the gateway's objects select only its own pods", () => {
+    const plan = buildPlan("egress", ARGS);
+    const objects = objectsOf(plan);
+    const ours = chartPod(plan.gateway.namespace, plan.gateway.releaseName, plan.release!.values.labels);
+    // Istio's stock egress gateway: istioctl's profiles (manifests/charts/gateways/istio-egress/values.yaml labels)
+    // and the istio/gateway chart installed as istio-egressgateway, as Istio's docs do.
+    const stockEgress = chartPod("istio-system", "istio-egressgateway");
+    const stockIngress = chartPod("istio-system", "istio-ingressgateway");
+
+    it("a stock egress (or ingress) gateway in istio-system gets none of our servers, so none of our routes", () => {
+        assert.deepStrictEqual(gatewaysApplyingTo(objects, stockEgress).map((g) => g.metadata.name), []);
+        assert.deepStrictEqual(gatewaysApplyingTo(objects, stockIngress).map((g) => g.metadata.name), []);
+        // The same holds with istiod scoping Gateways to their namespace (the recommended setting).
+        assert.deepStrictEqual(gatewaysApplyingTo(objects, stockEgress, { scopeGatewayToNamespace: true }), []);
+    });
+
+    it("our pods get our Gateway, and every policy that selects the gateway selects exactly them", () => {
+        assert.deepStrictEqual(gatewaysApplyingTo(objects, ours).map((g) => `${g.metadata.namespace}/${g.metadata.name}`), [plan.gateway.gatewayRef]);
+        const selecting = objects.filter((o) => o.metadata.namespace === plan.gateway.namespace && ["AuthorizationPolicy", "Telemetry"].includes(o.kind));
+        assert.ok(selecting.length >= 3);
+        for (const o of selecting) {
+            assert.ok(selectorMatches(o.spec.selector, ours.labels), `${o.kind} ${o.metadata.name} selects our pods`);
+            assert.deepStrictEqual(o.spec.selector.matchLabels, { [GATEWAY_SELECTOR_LABEL]: "istio-egress.egress-gateway" });
+        }
+        for (const np of objects.filter((o) => o.kind === "NetworkPolicy" && o.metadata.namespace === plan.gateway.namespace && o.spec.podSelector.matchLabels)) {
+            assert.ok(selectorMatches(np.spec.podSelector, ours.labels), `NetworkPolicy ${np.metadata.name}`);
+        }
+    });
+
+    it("a Gateway written for the stock egress gateway, in another namespace, does not configure our pods", () => {
+        const theirs: K8sObject = {
+            apiVersion: "networking.istio.io/v1",
+            kind: "Gateway",
+            metadata: { name: "istio-egressgateway", namespace: "istio-system" },
+            spec: { selector: { istio: "egressgateway" }, servers: [{ port: { number: 443, name: "tls", protocol: "TLS" }, hosts: ["*"], tls: { mode: "PASSTHROUGH" } }] },
+        };
+        assert.deepStrictEqual(gatewaysApplyingTo([...objects, theirs], ours).map((g) => g.metadata.name), ["egress-gateway"]);
+        assert.deepStrictEqual(gatewaysApplyingTo([...objects, theirs], stockEgress).map((g) => g.metadata.name), ["istio-egressgateway"], "the model is not vacuous");
+    });
+
+    it("two components in two namespaces, with the same release name, do not select each other's pods", () => {
+        const other = buildPlan("egress", { ...ARGS, gateway: { namespace: "egress-b" } });
+        const otherPod = chartPod(other.gateway.namespace, other.gateway.releaseName, other.release!.values.labels);
+        const both = [...objects, ...objectsOf(other)];
+        assert.deepStrictEqual(gatewaysApplyingTo(both, ours).map((g) => g.metadata.namespace), ["istio-egress"]);
+        assert.deepStrictEqual(gatewaysApplyingTo(both, otherPod).map((g) => g.metadata.namespace), ["egress-b"]);
+    });
+
+    it("the selector label is one-to-one in (namespace, release), at most 63 characters, and cannot be set by hand", () => {
+        assert.notStrictEqual(gatewaySelectorValue("a-b", "c"), gatewaySelectorValue("a", "b-c"));
+        const long = gatewaySelectorValue("n".repeat(63), "r".repeat(63));
+        assert.ok(long.length <= 63 && /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(long), long);
+        assert.notStrictEqual(long, gatewaySelectorValue("n".repeat(63), `${"r".repeat(62)}s`));
+        rejects({ gateway: { labels: { [GATEWAY_SELECTOR_LABEL]: "istio-system.istio-egressgateway" } } }, `gateway.labels["${GATEWAY_SELECTOR_LABEL}"]`, /component's own selector label/);
+        // Extra labels still reach the pods, and never widen the selector.
+        const custom = buildPlan("egress", { gateway: { labels: { team: "platform" } } });
+        assert.strictEqual(custom.release!.values.labels.team, "platform");
+        assert.deepStrictEqual(custom.gateway.labels, { [GATEWAY_SELECTOR_LABEL]: "istio-egress.egress-gateway" });
+    });
+
+    it("keeping istio-egress 0.1's release name (the stock gateway's labels) warns; the defaults do not", () => {
+        const legacy = buildPlan("egress", { ...ARGS, gateway: { releaseName: "istio-egressgateway", chartVersion: "1.29.2" } });
+        assert.strictEqual(legacy.gateway.podLabels.istio, "egressgateway", "the chart derives the stock labels from the name");
+        assert.ok(legacy.warnings.some((w) => /stock gateway .*PILOT_SCOPE_GATEWAY_TO_NAMESPACE/.test(w)), legacy.warnings.join("\n"));
+        // Even then our objects select only our pods; the stock gateway still gets nothing of ours.
+        assert.deepStrictEqual(gatewaysApplyingTo(objectsOf(legacy), stockEgress), []);
+        const current = buildPlan("egress", { ...ARGS, gateway: { chartVersion: "1.29.2" } });
+        assert.deepStrictEqual(current.warnings, []);
+    });
+
+    it("a team attached by the chart's shared labels is refused: its Gateway would select the stock gateway too", () => {
+        const ref = { namespace: "istio-egress", serviceName: "istio-egressgateway", containerPorts: { http: 80, tls: 443 } };
+        const problems = checkGatewayReference({ ...ref, labels: { istio: "egressgateway" } });
+        assert.deepStrictEqual(problems.map((p) => p.field), [`gateway.labels["${GATEWAY_SELECTOR_LABEL}"]`]);
+        assert.match(problems[0].rule, /upgrade it first/);
+        assert.deepStrictEqual(checkGatewayReference({ ...ref, labels: { [GATEWAY_SELECTOR_LABEL]: "istio-egress.istio-egressgateway" } }), []);
+        // A label of another gateway (mixed outputs) is refused as well.
+        assert.strictEqual(checkGatewayReference({ ...ref, labels: { [GATEWAY_SELECTOR_LABEL]: "egress-b.istio-egressgateway" } }).length, 1);
+    });
+});
