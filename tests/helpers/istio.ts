@@ -169,3 +169,26 @@ export function destinationRuleTls(dr: K8sObject): { at: string; tls: any }[] {
     (dr.spec?.subsets ?? []).forEach((s: any, i: number) => policy(s.trafficPolicy, `spec.subsets[${i}].trafficPolicy`));
     return out;
 }
+
+/**
+ * The errors Istio's validation reports for one Gateway server `hosts` entry: pkg/config/validation/validation.go
+ * `validateServer` → pkg/config/validation/agent/validation.go `ValidateNamespaceSlashWildcardHostname` (namespace
+ * part `.`, `*` or a DNS-1123 label) and `validateSidecarOrGatewayHostnamePart` (no short names, a wildcard only
+ * as the whole leftmost label). IP hosts are not modelled.
+ */
+export function gatewayServerHostErrors(entry: string): string[] {
+    const out: string[] = [];
+    let host = entry;
+    if (entry.includes("/")) {
+        const [ns, h] = [entry.slice(0, entry.indexOf("/")), entry.slice(entry.indexOf("/") + 1)];
+        if (ns.length === 0 || h.length === 0) out.push("config namespace and dnsName in host entry cannot be empty");
+        if (ns !== "*" && ns !== "." && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) out.push(`invalid namespace value ${JSON.stringify(ns)} in gateway`);
+        host = h;
+    }
+    if (host !== "*" && !host.includes(".")) out.push("short names (non FQDN) are not allowed");
+    const labels = host === "*" ? [] : host.split(".");
+    if (labels.some((l, i) => (l.includes("*") && !(i === 0 && l === "*")) || (l !== "*" && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/i.test(l)))) {
+        out.push("partial wildcard or invalid label");
+    }
+    return out;
+}
