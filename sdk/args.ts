@@ -87,7 +87,9 @@ export interface ExternalHostArgs {
      */
     upstreamHost?: string;
     /**
-     * Origination modes: path (in the gateway pod) of the CA bundle used to verify the host. Default: system CAs.
+     * TLS_ORIGINATION: path (in the gateway pod) of the CA bundle used to verify the host. Default: the system
+     * CAs. Refused for MUTUAL_TLS_ORIGINATION, where Istio takes the CA from the credential (`credentialName`)
+     * and refuses both together.
      * @minLength 1
      */
     caCertificates?: string;
@@ -96,7 +98,12 @@ export interface ExternalHostArgs {
      * @minItems 1
      */
     subjectAltNames?: string[];
-    /** MUTUAL_TLS_ORIGINATION: name of the client-certificate Secret, which must live in the gateway's namespace. */
+    /**
+     * MUTUAL_TLS_ORIGINATION: name of the client-certificate Secret, which must live in the gateway's namespace.
+     * It must hold the client certificate and key (`tls.crt` and `tls.key`, or `cert` and `key`) AND the CA that
+     * verifies the host (`ca.crt` or `cacert`) — or the CA goes in a second Secret named `<credentialName>-cacert`.
+     * Without a CA the gateway fails every handshake to the host (Istio never falls back to the system CAs here).
+     */
     credentialName?: string;
     /** Who may reach the host. A host without allow rules is reachable by nobody (fail-closed). */
     allow?: AccessRuleArgs[];

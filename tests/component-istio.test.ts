@@ -9,7 +9,10 @@ import { ArgsError, buildPlan, checkGatewayReference, EgressPlan } from "../sdk/
 import { routingManifests } from "../sdk/manifests/routing";
 import { lockdownManifests } from "../sdk/manifests/lockdown";
 import { GATEWAY_SELECTOR_LABEL, gatewayReleaseLabels, gatewaySelectorValue, K8sObject, selectorMatches } from "../sdk/model";
-import { attachesToServer, gatewayServerHostErrors, gatewaysApplyingTo, GatewayProxy, tcpServerDestination } from "./helpers/istio";
+import { attachesToServer, clientTlsErrors, destinationRuleTls, gatewayServerHostErrors, gatewaysApplyingTo, GatewayProxy, tcpServerDestination } from "./helpers/istio";
+import { routesCatalog } from "../sdk/manifests/gateway";
+import { teamManifests } from "../sdk/manifests/team";
+import { buildTeamPlan } from "../sdk/plan";
 
 function objectsOf(plan: EgressPlan): K8sObject[] {
     const r = routingManifests(plan);
@@ -193,5 +196,77 @@ describe("issue 11 item 2: a VirtualService in another namespace cannot attach t
         }
         assert.notDeepStrictEqual(gatewayServerHostErrors("./api"), [], "the validation model has teeth");
         assert.notDeepStrictEqual(gatewayServerHostErrors("Bad_NS/api.example.com"), []);
+    });
+});
+
+describe("issue 11 item 3: TLS origination objects pass Istio's validation; mutual TLS names where its CA comes from", () => {
+    const ORIGINATION: EgressGatewayArgs["hosts"] = [
+        { host: "a.example.com", mode: EgressMode.TlsOrigination },
+        { host: "b.example.com", mode: EgressMode.TlsOrigination, caCertificates: "/etc/ssl/certs/ca-certificates.crt", subjectAltNames: ["b.example.com", "*.b.example.com"] },
+        { host: "c.example.com", mode: EgressMode.MutualTlsOrigination, credentialName: "c-client" },
+        { host: "d.example.com", mode: EgressMode.MutualTlsOrigination, credentialName: "d-client", subjectAltNames: ["api.d.example.com"], port: 8080, targetPort: 8443 },
+        { host: "e.example.com", mode: EgressMode.Tls },
+    ];
+
+    it("every ClientTLSSettings the platform and a team emit is valid for Istio (ValidateTLS)", () => {
+        const platform = objectsOf(buildPlan("egress", { hosts: ORIGINATION }));
+        const ref = { namespace: "istio-egress", serviceName: "egress-gateway", labels: { [GATEWAY_SELECTOR_LABEL]: "istio-egress.egress-gateway" }, containerPorts: { http: 80, tls: 443 } };
+        const team = teamManifests(buildTeamPlan("team", { gateway: ref, hosts: ORIGINATION }, ref)).gatewaySide;
+        let checked = 0;
+        for (const dr of [...platform, ...team].filter((o) => o.kind === "DestinationRule")) {
+            for (const { at, tls } of destinationRuleTls(dr)) {
+                assert.deepStrictEqual(clientTlsErrors(tls), [], `${dr.metadata.name} ${at}: ${JSON.stringify(tls)}`);
+                checked++;
+            }
+        }
+        assert.ok(checked >= 2 * (4 + 5), `checked ${checked} TLS settings`);
+        assert.notDeepStrictEqual(clientTlsErrors({ mode: "MUTUAL", credentialName: "x", caCertificates: "/ca.pem" }), [], "the validation model has teeth");
+    });
+
+    it("whatever origination args the plan accepts, Istio's validation accepts the DestinationRules (every combination)", () => {
+        let accepted = 0;
+        let refused = 0;
+        for (const mode of [EgressMode.TlsOrigination, EgressMode.MutualTlsOrigination]) {
+            for (const caCertificates of [undefined, "/etc/certs/ca.pem"]) {
+                for (const credentialName of [undefined, "client"]) {
+                    for (const subjectAltNames of [undefined, ["x.example.com"]]) {
+                        const host = { host: "x.example.com", mode, ...(caCertificates ? { caCertificates } : {}), ...(credentialName ? { credentialName } : {}), ...(subjectAltNames ? { subjectAltNames } : {}) };
+                        let plan: EgressPlan;
+                        try {
+                            plan = buildPlan("egress", { hosts: [host] });
+                        } catch (err) {
+                            assert.ok(err instanceof ArgsError, String(err));
+                            refused++;
+                            continue;
+                        }
+                        accepted++;
+                        for (const dr of objectsOf(plan).filter((o) => o.kind === "DestinationRule")) {
+                            for (const { at, tls } of destinationRuleTls(dr)) assert.deepStrictEqual(clientTlsErrors(tls), [], `${JSON.stringify(host)}: ${dr.metadata.name} ${at}`);
+                        }
+                    }
+                }
+            }
+        }
+        assert.ok(accepted >= 6 && refused >= 4, `accepted ${accepted}, refused ${refused}`);
+    });
+
+    it("MUTUAL_TLS_ORIGINATION with caCertificates is refused, naming Istio's rule and where the CA comes from", () => {
+        rejects(
+            { hosts: [{ host: "c.example.com", mode: EgressMode.MutualTlsOrigination, credentialName: "c-client", caCertificates: "/etc/certs/ca.pem" }] },
+            "hosts[0].caCertificates",
+            /cannot specify client certificates or CA certificate or CA CRL If credentialName is set.*ca\.crt \(or cacert\).*<credentialName>-cacert/,
+        );
+        // TLS_ORIGINATION keeps caCertificates: without credentialName, Istio reads the file.
+        assert.doesNotThrow(() => buildPlan("egress", { hosts: [{ host: "b.example.com", mode: EgressMode.TlsOrigination, caCertificates: "/etc/ssl/certs/ca-certificates.crt" }] }));
+    });
+
+    it("the routes catalog tells operators which Secret keys Istio reads, CA included", () => {
+        const plan = buildPlan("egress", { hosts: ORIGINATION });
+        const hosts = JSON.parse(routesCatalog(plan).data!["hosts.json"]);
+        const c = hosts.find((h: any) => h.host === "c.example.com");
+        assert.deepStrictEqual(c.credential.caSecrets, ["istio-egress/c-client-cacert", "istio-egress/c-client"]);
+        assert.deepStrictEqual(c.credential.caKeys, ["cacert", "ca.crt"]);
+        assert.deepStrictEqual(c.credential.clientCertificateKeys, [["cert", "key"], ["tls.crt", "tls.key"]]);
+        assert.strictEqual(hosts.find((h: any) => h.host === "a.example.com").credential, undefined);
     });
 });

@@ -96,6 +96,32 @@ export function releaseArgs(plan: EgressPlan, componentName = plan.name): k8s.he
 }
 
 /**
+ * What the client-certificate Secret of a MUTUAL origination must hold, for operators: the component cannot read
+ * the Secret (it would put key material in the stack's state), so it says what Istio will look for.
+ *
+ * With `credentialName` set, the gateway's Envoy gets its client certificate over SDS from the Secret, and the CA
+ * that verifies the host from the SDS resource `<credentialName>-cacert` — never from `caCertificates`, which
+ * Istio's validation refuses alongside it (pilot/pkg/security/model/authentication.go
+ * `ApplyCustomSDSToClientCommonTLSContext`; pkg/config/validation/agent/validation.go `ValidateTLS`). istiod
+ * serves `<name>-cacert` from a Secret of that name if it exists, else from the Secret `<name>` itself, taking
+ * the key `cacert`, else `ca.crt`; the certificate is `cert`/`key`, else `tls.crt`/`tls.key`
+ * (pilot/pkg/credentials/kube/secrets.go `GetCaCert`, `ExtractRoot`, `ExtractCertInfo`). A plain
+ * `kubernetes.io/tls` Secret without `ca.crt` gives no CA: every handshake to the host fails.
+ */
+export function credentialRequirements(namespace: string, credentialName: string) {
+    return {
+        secret: `${namespace}/${credentialName}`,
+        clientCertificateKeys: [
+            ["cert", "key"],
+            ["tls.crt", "tls.key"],
+        ],
+        caSecrets: [`${namespace}/${credentialName}-cacert`, `${namespace}/${credentialName}`],
+        caKeys: ["cacert", "ca.crt"],
+        note: `the CA that verifies the host must be in ${credentialName}-cacert or in ${credentialName} itself (key cacert or ca.crt); without it every handshake fails`,
+    };
+}
+
+/**
  * The routes catalog: a ConfigMap in the gateway's namespace listing every external host this component routes,
  * with its mode, ports and Istio objects — for operators (`kubectl get configmap <name>-routes -o yaml`) and
  * tools. It is created once every route exists, so it also serves as the rollout barrier the protected
@@ -109,6 +135,7 @@ export function routesCatalog(plan: EgressPlan, namespace = plan.gateway.namespa
         targetPort: h.targetPort,
         ...(h.upstreamHost ? { upstreamHost: h.upstreamHost } : {}),
         sni: h.sni,
+        ...(h.origination?.credentialName ? { credential: credentialRequirements(plan.gateway.namespace, h.origination.credentialName) } : {}),
         objects: [...new Set(Object.values(h.names).filter((n): n is string => typeof n === "string"))],
     }));
     return {

@@ -607,6 +607,14 @@ function planHost(c: Checker, i: number, h: ExternalHostArgs, ctx: HostContext):
             if (s.length === 0) c.fail(`${field}.subjectAltNames[${j}]`, "must not be empty");
         });
         if (mode === EgressMode.MutualTlsOrigination) {
+            if (h.caCertificates !== undefined) {
+                // pkg/config/validation/agent/validation.go ValidateTLS: "cannot specify client certificates or CA
+                // certificate or CA CRL If credentialName is set" — the DestinationRule would be rejected.
+                c.fail(
+                    `${field}.caCertificates`,
+                    `cannot be combined with credentialName in ${mode}: Istio's validation refuses a DestinationRule whose TLS settings set both ("cannot specify client certificates or CA certificate or CA CRL If credentialName is set"). The CA that verifies the host comes from the credential: the Secret's ca.crt (or cacert) key, or a Secret named <credentialName>-cacert`,
+                );
+            }
             if (h.credentialName === undefined) {
                 c.fail(`${field}.credentialName`, `is required for ${mode}: the client certificate Secret (in namespace ${ctx.gw.namespace})`);
             } else if (!DNS_SUBDOMAIN.test(h.credentialName) || h.credentialName.length > 253) {
