@@ -13,6 +13,9 @@ import { attachesToServer, clientTlsErrors, destinationRuleTls, gatewayServerHos
 import { routesCatalog } from "../sdk/manifests/gateway";
 import { teamManifests } from "../sdk/manifests/team";
 import { buildTeamPlan } from "../sdk/plan";
+import { connectionAllowed, PodRef } from "../sdk/analysis/netpol";
+import { evaluateAuthz } from "../sdk/analysis/authz";
+import { buildAccessReport } from "../sdk/analysis/report";
 
 function objectsOf(plan: EgressPlan): K8sObject[] {
     const r = routingManifests(plan);
@@ -268,5 +271,75 @@ describe("issue 11 item 3: TLS origination objects pass Istio's validation; mutu
         assert.deepStrictEqual(c.credential.caKeys, ["cacert", "ca.crt"]);
         assert.deepStrictEqual(c.credential.clientCertificateKeys, [["cert", "key"], ["tls.crt", "tls.key"]]);
         assert.strictEqual(hosts.find((h: any) => h.host === "a.example.com").credential, undefined);
+    });
+});
+
+describe("issue 11 item 4: a caller in an unprotected namespace gets an answer by identity, never a silent timeout", () => {
+    // The ASM scenario: allow: [{}] is "any mesh identity"; demo-frontend is denied; only two namespaces protected.
+    const ASM: EgressGatewayArgs = {
+        hosts: [
+            { host: "www.aliyun.com", mode: EgressMode.TlsOrigination, allow: [{}], deny: [{ namespaces: ["demo-frontend"] }] },
+            { host: "secure.example.com", mode: EgressMode.Tls, allow: [{ namespaces: ["demo-backend"] }] },
+        ],
+        lockdown: { namespaces: [{ name: "demo-frontend" }, { name: "demo-backend" }] },
+    };
+    const plan = buildPlan("asm", ASM);
+    const objects = objectsOf(plan);
+    const gatewayPod: PodRef = { namespace: plan.gateway.namespace, labels: { ...plan.gateway.podLabels, "pod-template-hash": "x" } };
+    const legacy: PodRef = { namespace: "legacy", labels: { app: "billing" } };
+    const at = (principal: string | undefined, req: { host?: string; sni?: string }) =>
+        evaluateAuthz(objects, {
+            workload: { namespace: plan.gateway.namespace, labels: gatewayPod.labels },
+            source: principal ? { principal } : {},
+            http: req.host !== undefined,
+            host: req.host,
+            sni: req.sni,
+            path: req.host ? "/" : undefined,
+            method: req.host ? "GET" : undefined,
+            port: req.host ? plan.gateway.httpPort.targetPort : plan.gateway.tlsPort.targetPort,
+        });
+
+    it("the routes reach every namespace's sidecars (exported mesh-wide), so the gateway must admit every namespace", () => {
+        for (const o of objects.filter((x) => x.kind === "VirtualService" || (x.kind === "ServiceEntry" && !x.spec.hosts[0].startsWith("www.wiki")))) {
+            if (o.kind === "ServiceEntry" && o.spec.exportTo) continue; // a wildcard's upstream, for the gateway only
+            assert.ok(!o.spec.exportTo || o.spec.exportTo.includes("*"), `${o.kind} ${o.metadata.name} is exported mesh-wide`);
+        }
+        for (const port of [plan.gateway.httpPort.targetPort, plan.gateway.tlsPort.targetPort]) {
+            assert.strictEqual(connectionAllowed(objects, legacy, { pod: gatewayPod }, port).allowed, true, `legacy → gateway:${port}`);
+        }
+        // ...on those two ports only, and never to another pod of the gateway's namespace.
+        for (const port of [15000, 15020, 15090, 22]) assert.strictEqual(connectionAllowed(objects, legacy, { pod: gatewayPod }, port).allowed, false, `gateway:${port}`);
+        assert.strictEqual(connectionAllowed(objects, legacy, { pod: { namespace: plan.gateway.namespace, labels: { app: "debug" } } }, 80).allowed, false);
+    });
+
+    it("allow: [{}] admits a mesh identity from any namespace; a rule naming namespaces answers others with a denial at the gateway", () => {
+        assert.strictEqual(at("cluster.local/ns/legacy/sa/default", { host: "www.aliyun.com" }).allowed, true);
+        const refused = at("cluster.local/ns/legacy/sa/default", { sni: "secure.example.com" });
+        assert.deepStrictEqual([refused.allowed, refused.action], [false, "ALLOW"], "no ALLOW rule matches: RBAC denies (a reset for TLS, 403 for HTTP)");
+        const denied = at("cluster.local/ns/demo-frontend/sa/web", { host: "www.aliyun.com" });
+        assert.deepStrictEqual([denied.allowed, denied.action], [false, "DENY"]);
+        assert.strictEqual(at(undefined, { host: "www.aliyun.com" }).allowed, false, "no mesh identity: the ISTIO_MUTUAL server and every rule refuse");
+    });
+
+    it("a gateway without protected namespaces is still reachable (before, the default deny cut everyone off)", () => {
+        const p = buildPlan("asm", { hosts: ASM.hosts });
+        const o = objectsOf(p);
+        assert.strictEqual(connectionAllowed(o, legacy, { pod: { namespace: p.gateway.namespace, labels: p.gateway.podLabels } }, p.gateway.httpPort.targetPort).allowed, true);
+    });
+
+    it("the access report shows the unprotected namespace's traffic reaching the gateway and decided there by identity", () => {
+        const report = buildAccessReport(objects, {
+            helmReleases: [{ name: plan.release!.name, namespace: plan.release!.namespace, chart: "gateway", values: plan.release!.values }],
+            extraSources: [{ namespace: "legacy", serviceAccount: "default", labels: legacy.labels, origin: "extra", sidecar: true }],
+        });
+        const row = (host: string) => report.rows.find((r) => r.namespace === "legacy" && r.host === host)!;
+        for (const [host, allowed] of [["www.aliyun.com", true], ["secure.example.com", false]] as const) {
+            const r = row(host);
+            assert.strictEqual(r.gateway, plan.gateway.gatewayRef, `${host}: routed to the gateway`);
+            assert.strictEqual(r.gatewayDecision?.allowed, allowed, `${host}: the gateway decides by identity (${JSON.stringify(r.gatewayDecision)})`);
+            // The namespace is not protected: its pods can also skip their sidecar and go out directly, and the
+            // report says so (the row's path); protecting it is what lockdown.namespaces is for.
+            assert.strictEqual(r.bypass, true);
+        }
     });
 });

@@ -143,6 +143,18 @@ describe("examples, rendered offline", function () {
                 assert.strictEqual(x.path, "blocked-by-networkpolicy", `${x.host}:${x.port} without a sidecar`);
             }
         });
+
+        it("allow: [{}] means any mesh identity: a namespace the stack does not list reaches the host through the gateway", () => {
+            const withOutsider = buildAccessReport(result.objects, {
+                helmReleases: result.helmReleases.map((h) => ({ name: h.name, namespace: h.namespace, chart: h.chart, values: h.values })),
+                extraSources: [{ namespace: "reporting", serviceAccount: "default", labels: { app: "reports" }, origin: "extra", sidecar: true }],
+            });
+            const r = withOutsider.rows.find((x) => x.namespace === "reporting" && x.host === "www.aliyun.com")!;
+            assert.ok(r, "a row for the unlisted namespace");
+            assert.strictEqual(r.gateway, "istio-egress/asm-gateway", "its sidecar routes to the gateway, which admits it at L3");
+            assert.strictEqual(r.gatewayDecision?.allowed, true, JSON.stringify(r.gatewayDecision));
+            assert.strictEqual(r.bypass, true, "the namespace is not locked down, so it could also go direct: the report says so");
+        });
     });
 
     describe("multi-team", () => {

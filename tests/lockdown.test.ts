@@ -96,18 +96,12 @@ describe("lockdown manifests: exact objects", () => {
         const hostOp = { hosts: ["www.aliyun.com", "www.aliyun.com:*"], ports: ["80"] };
         assert.deepStrictEqual(m.gatewayNamespace, [
             np("eg-deny-all", "istio-egress", { podSelector: {}, policyTypes: ["Ingress", "Egress"] }),
+            // Pods of every namespace, on the two mTLS listener ports only: identity is checked by the ISTIO_MUTUAL
+            // servers and the AuthorizationPolicies (issue 11, item 4).
             np("eg-ingress", "istio-egress", {
                 podSelector: gwSel,
                 policyTypes: ["Ingress"],
-                ingress: [
-                    {
-                        from: [
-                            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "demo-frontend" } } },
-                            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "demo-server" } } },
-                        ],
-                        ports: gwPorts,
-                    },
-                ],
+                ingress: [{ from: [{ namespaceSelector: {} }], ports: gwPorts }],
             }),
             np("eg-egress-dns", "istio-egress", { podSelector: gwSel, policyTypes: ["Egress"], egress: [{ to: dnsTo, ports: dnsPorts }] }),
             np("eg-egress-istiod", "istio-egress", { podSelector: gwSel, policyTypes: ["Egress"], egress: [{ to: istiodTo, ports: [{ protocol: "TCP", port: 15012 }] }] }),
@@ -395,10 +389,11 @@ describe("lockdown manifests: fail-closed defaults", () => {
         assert.ok(m.gatewayNamespace.some((o) => o.metadata.name === "eg-deny-all"));
     });
 
-    it("with no protected namespace, the gateway gets no ingress rule (an empty `from` would admit everyone)", () => {
+    it("with no protected namespace, the gateway's ingress is still pods only, on the mTLS ports only (never an empty `from`)", () => {
         const m = render({ hosts: [{ host: "a.example.com", mode: EgressMode.Http, allow: [{}] }] });
         assert.deepStrictEqual(m.protectedNamespaces, []);
-        assert.ok(!m.gatewayNamespace.some((o) => o.spec.ingress));
+        const ingress = m.gatewayNamespace.filter((o) => o.spec.ingress);
+        assert.deepStrictEqual(ingress.map((o) => o.spec.ingress), [[{ from: [{ namespaceSelector: {} }], ports: [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 443 }] }]]);
         assert.deepStrictEqual(find(m.gatewayNamespace, "NetworkPolicy", "istio-egress", "eg-deny-all").spec.policyTypes, ["Ingress", "Egress"]);
     });
 

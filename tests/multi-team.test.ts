@@ -45,7 +45,6 @@ describe("multi-team: platform stack + team stack", function () {
             "ConfigMap payments-team-routes",
             "DestinationRule payments-team-gateway",
             "Gateway payments-team-gateway",
-            "NetworkPolicy payments-team-ingress",
             "ServiceEntry payments-team-host-api-stripe-com",
             "VirtualService payments-team-host-api-stripe-com",
         ]);
@@ -81,9 +80,11 @@ describe("multi-team: platform stack + team stack", function () {
         // Network: payments pods reach the gateway pods on the TLS container port, and not the internet.
         assert.ok(connectionAllowed(all, checkout, { pod: gatewayPod }, platform.outputs.containerPorts.tls).allowed);
         assert.ok(!connectionAllowed(all, checkout, { ip: "93.184.216.34" }, 443).allowed);
-        // The gateway's ingress admits the platform's own protected namespace too, and nobody else.
+        // The platform's ingress admits every namespace on the mTLS listeners (issue 11, item 4; the team adds no
+        // NetworkPolicy of its own there); identity decides below. No other port opens.
         assert.ok(connectionAllowed(all, { namespace: "ci", labels: {} }, { pod: gatewayPod }, 443).allowed);
-        assert.ok(!connectionAllowed(all, { namespace: "default", labels: {} }, { pod: gatewayPod }, 443).allowed);
+        assert.ok(connectionAllowed(all, { namespace: "default", labels: {} }, { pod: gatewayPod }, 443).allowed);
+        assert.ok(!connectionAllowed(all, { namespace: "default", labels: {} }, { pod: gatewayPod }, 15090).allowed);
 
         // Identity at the gateway: the team's ALLOW rule adds to the platform's, under its default deny.
         const at = (principal: string, sni: string) =>
@@ -99,6 +100,7 @@ describe("multi-team: platform stack + team stack", function () {
         assert.ok(!at("cluster.local/ns/ci/sa/default", "api.stripe.com").allowed, "the platform's namespace gets nothing of the team's");
         assert.ok(at("cluster.local/ns/ci/sa/default", "api.github.com").allowed);
         assert.ok(!at("cluster.local/ns/payments/sa/checkout", "api.github.com").allowed);
+        assert.ok(!at("cluster.local/ns/default/sa/default", "api.stripe.com").allowed, "an unlisted namespace, admitted at L3, is refused by identity");
     });
 
     it("validates the team's args before registering anything, and needs the gateway", async () => {
