@@ -70,7 +70,11 @@ export interface AccessRuleArgs {
 
 /** One external host that workloads may reach through the egress gateway. */
 export interface ExternalHostArgs {
-    /** A DNS name (`api.example.com`) or a wildcard (`*.example.com`, TLS mode only). */
+    /**
+     * A DNS name (`api.example.com`) or a wildcard (`*.example.com`, TLS mode only). TLS-mode hosts of one component
+     * must not overlap: a wildcard covering another TLS host is refused (Istio would route one by the other's
+     * VirtualService; docs/lockdown.md, "Limits").
+     */
     host: string;
     /** How the application talks to the host. */
     mode: EgressMode;

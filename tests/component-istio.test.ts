@@ -343,3 +343,81 @@ describe("issue 11 item 4: a caller in an unprotected namespace gets an answer b
         }
     });
 });
+
+describe("issue 11 item 5: TLS hosts that overlap at the gateway are refused; the rest route each to its own upstream", () => {
+    const W = { host: "*.example.com", mode: EgressMode.Tls, upstreamHost: "www.example.com", allow: [{ namespaces: ["wiki"] }] };
+    const E = { host: "api.example.com", mode: EgressMode.Tls, allow: [{ namespaces: ["payments"] }] };
+
+    /** For each TLS server of the plan's Gateway: the host it carries and where Istio forwards it. */
+    function tlsRoutes(objects: K8sObject[], namespace: string): Map<string, string | undefined> {
+        const gw = objects.find((o) => o.kind === "Gateway")!;
+        const out = new Map<string, string | undefined>();
+        for (const server of gw.spec.servers.filter((x: any) => x.port.protocol === "TLS")) {
+            out.set(server.hosts[0].replace(/^\.\//, ""), tcpServerDestination(objects, gw, server, namespace)?.destination.host);
+        }
+        return out;
+    }
+    /** The objects, their VirtualServices created in the given host order (one second apart). */
+    function createdInOrder(objects: K8sObject[], hosts: string[]): K8sObject[] {
+        return objects.map((o) => {
+            if (o.kind !== "VirtualService") return o;
+            const i = hosts.indexOf(o.spec.hosts[0]);
+            return { ...o, metadata: { ...o.metadata, creationTimestamp: `2030-01-01T00:00:0${i}Z` } as any };
+        });
+    }
+
+    it("the overlap the plan refuses really misroutes: the older VirtualService takes the other host's server", () => {
+        // What the gateway would get if both were routed (each planned alone, the Gateways' servers merged).
+        const [pw, pe] = [buildPlan("egress", { hosts: [W] }), buildPlan("egress", { hosts: [E] })];
+        const [ow, oe] = [objectsOf(pw), objectsOf(pe)];
+        const gateway = { ...ow.find((o) => o.kind === "Gateway")!, spec: { ...ow.find((o) => o.kind === "Gateway")!.spec } };
+        gateway.spec.servers = [...gateway.spec.servers, ...oe.find((o) => o.kind === "Gateway")!.spec.servers];
+        const merged = [gateway, ...[...ow, ...oe].filter((o) => o.kind === "VirtualService")];
+        const olderApi = tlsRoutes(createdInOrder(merged, ["api.example.com", "*.example.com"]), pw.gateway.namespace);
+        assert.strictEqual(olderApi.get("*.example.com"), "api.example.com", "the wildcard's traffic goes to api.example.com");
+        const olderWildcard = tlsRoutes(createdInOrder(merged, ["*.example.com", "api.example.com"]), pw.gateway.namespace);
+        assert.strictEqual(olderWildcard.get("api.example.com"), "www.example.com", "api.example.com's traffic goes to the wildcard's upstream");
+    });
+
+    it("refuses a wildcard covering another TLS host, in either order, and nested wildcards", () => {
+        rejects({ hosts: [W, E] }, "hosts[1].host", /api\.example\.com overlaps \*\.example\.com \(hosts\[0\]\).*first VirtualService/);
+        rejects({ hosts: [E, W] }, "hosts[1].host", /api\.example\.com overlaps \*\.example\.com \(hosts\[1\]\)/);
+        rejects(
+            { hosts: [W, { host: "*.eu.example.com", mode: EgressMode.Tls, upstreamHost: "www.eu.example.com" }] },
+            "hosts[1].host",
+            /\*\.eu\.example\.com overlaps \*\.example\.com/,
+        );
+    });
+
+    it("refuses two wildcards sharing an upstream: one outer SNI, so one's ALLOW rule would open the other", () => {
+        rejects(
+            { hosts: [{ ...W, upstreamHost: "www.eu.example.com" }, { host: "*.eu.example.com", mode: EgressMode.Tls, upstreamHost: "www.eu.example.com", allow: [{ namespaces: ["x"] }] }] },
+            "hosts[1].upstreamHost",
+            /share one outer SNI/,
+        );
+    });
+
+    it("accepts what does not overlap at the gateway, and there each TLS server forwards to its own host whatever the creation order", () => {
+        const hosts = [
+            W,
+            { host: "*.example.org", mode: EgressMode.Tls, upstreamHost: "en.example.org" },
+            { host: "secure.example.net", mode: EgressMode.Tls },
+            // An HTTP-speaking host under the wildcard has its own (HTTP) server and port: no overlap there.
+            { host: "api.example.com", mode: EgressMode.TlsOrigination, allow: [{ namespaces: ["payments"] }] },
+        ];
+        const plan = buildPlan("egress", { hosts });
+        const objects = objectsOf(plan);
+        const expected = new Map([
+            ["*.example.com", "www.example.com"],
+            ["*.example.org", "en.example.org"],
+            ["secure.example.net", "secure.example.net"],
+        ]);
+        const names = hosts.map((h) => h.host);
+        for (const order of [names, [...names].reverse(), [names[2], names[0], names[3], names[1]]]) {
+            assert.deepStrictEqual(tlsRoutes(createdInOrder(objects, order), plan.gateway.namespace), expected, order.join(", "));
+        }
+        // And the outer SNIs (what connection.sni authorizes) are one per host.
+        const snis = plan.hosts.map((h) => h.sni);
+        assert.strictEqual(new Set(snis).size, snis.length);
+    });
+});

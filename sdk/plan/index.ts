@@ -27,6 +27,8 @@ import {
     GATEWAY_CHART,
     GATEWAY_SELECTOR_LABEL,
     gatewayReleaseLabels,
+    hostCovers,
+    hostsOverlap,
     gatewaySelector,
     STOCK_GATEWAY_LABELS,
     internalHostProblem,
@@ -870,6 +872,7 @@ function planHosts(c: Checker, hostArgs: ExternalHostArgs[], ctx: HostContext): 
             c.fail(`hosts[${byHost.get(h.host)}].upstreamHost`, `${h.upstreamHost} is also listed as a host; route it once (drop the wildcard's upstream or the host)`);
         }
     }
+    overlapProblems(c, hosts, byHost);
     // Sidecars build one outbound listener per port: HTTP and TLS on the same port conflict.
     const portClass = new Map<number, { cls: "http" | "tls"; index: number; host: string }>();
     for (const h of [...hosts].sort((a, b) => byHost.get(a.host)! - byHost.get(b.host)!)) {
@@ -888,6 +891,55 @@ function planHosts(c: Checker, hostArgs: ExternalHostArgs[], ctx: HostContext): 
         }
     }
     return hosts.sort((a, b) => byText(a.host, b.host));
+}
+
+/**
+ * TLS-mode hosts that overlap at the gateway are refused.
+ *
+ * Every TLS-mode host is one `TLS`/`ISTIO_MUTUAL` server on the gateway's TLS port. Envoy picks the server's
+ * filter chain by the outer SNI, but istiod gives each such server the network filters of the FIRST
+ * VirtualService bound to the Gateway whose hosts overlap the server's hosts (host.Name.Matches, so a wildcard
+ * overlaps every name under it), in config order: creation time, then name (pilot/pkg/networking/core/gateway.go
+ * `buildGatewayNetworkFiltersFromTCPRoutes` and `pickMatchingGatewayHosts`; pilot/pkg/model/push_context.go
+ * `VirtualServicesForGateway`; pilot/pkg/model/config.go `configCompareByCreationTime`). With `*.example.com` and
+ * `api.example.com`, either server can get the other's route: the wildcard's traffic goes to `api.example.com`,
+ * or `api.example.com`'s to the wildcard's upstream, depending on which object is older. No setting of ours can
+ * make that choice unambiguous (a TCP route cannot match on SNI at a terminating server), so the plan refuses
+ * it rather than guess.
+ *
+ * The outer SNI (what `connection.sni` authorizes, and the subset a host's mesh leg uses) must also be unique per
+ * host: two wildcards sharing an upstream would share it, and one's ALLOW rule would open the other.
+ *
+ * HTTP-speaking hosts are exact names (wildcards need mode TLS) on their own server and port: they never overlap
+ * a TLS host at the gateway.
+ */
+function overlapProblems(c: Checker, hosts: HostPlan[], byHost: Map<string, number>): void {
+    const tls = hosts.filter((h) => !h.http).sort((a, b) => byHost.get(a.host)! - byHost.get(b.host)!);
+    const reported = new Set<string>();
+    const bySni = new Map<string, HostPlan>();
+    for (const h of tls) {
+        const prev = bySni.get(h.sni);
+        if (prev) {
+            c.fail(
+                `hosts[${byHost.get(h.host)}].upstreamHost`,
+                `${h.sni} is also the upstream of hosts[${byHost.get(prev.host)}] (${prev.host}): the two would share one outer SNI, so an ALLOW rule of one (connection.sni) would open the other; give each wildcard its own upstream`,
+            );
+            reported.add(`${prev.host} ${h.host}`);
+        } else {
+            bySni.set(h.sni, h);
+        }
+    }
+    for (let i = 0; i < tls.length; i++) {
+        for (let j = i + 1; j < tls.length; j++) {
+            const [a, b] = [tls[i], tls[j]];
+            if (!(a.wildcard || b.wildcard) || !hostsOverlap(a.host, b.host) || reported.has(`${a.host} ${b.host}`)) continue;
+            const [wide, narrow] = hostCovers(a.host, b.host) ? [a, b] : [b, a];
+            c.fail(
+                `hosts[${byHost.get(b.host)}].host`,
+                `${narrow.host} overlaps ${wide.host} (hosts[${byHost.get(wide.host)}]), and both are TLS hosts on the gateway's TLS port: Istio forwards each such server by the first VirtualService whose hosts overlap it (by creation time, then name), so one host's connections could go to the other's destination. List TLS hosts that no wildcard covers (a wildcard's upstreamHost already serves every name under it), or route ${narrow.host} in an origination mode (TLS_ORIGINATION, on its own HTTP server)`,
+            );
+        }
+    }
 }
 
 function checkComponentName(c: Checker, name: unknown): name is string {
