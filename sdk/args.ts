@@ -150,7 +150,10 @@ export interface ExtraEgressCidrArgs {
 export interface GatewayArgs {
     /** Namespace of the gateway. Default `istio-egress`. */
     namespace?: string;
-    /** Create the namespace (labelled for sidecar injection). Default true. */
+    /**
+     * Create the namespace, labelled for sidecar injection: `istio-injection: enabled`, or `istio.io/rev: <revision>`
+     * when `revision` is set. Default true.
+     */
     createNamespace?: boolean;
     /**
      * Helm release name, which is also the gateway Service's and Deployment's name. Default `egress-gateway`
@@ -166,7 +169,17 @@ export interface GatewayArgs {
      * @minProperties 1
      */
     labels?: { [key: string]: string };
-    /** Chart version (the Istio version). Default: `DEFAULT_CHART_VERSION`. */
+    /**
+     * The Istio control-plane revision (or revision tag) that injects the gateway's proxy, for revision-based
+     * installs: the namespace is labelled `istio.io/rev: <revision>` instead of `istio-injection: enabled` (which
+     * only the default revision's injector selects) and the chart's `revision` is set. Default: the default
+     * revision.
+     */
+    revision?: string;
+    /**
+     * Chart version (the Istio version). Default: `DEFAULT_CHART_VERSION`, with a warning: set it to your istiod's
+     * version (gateway/istiod skew beyond Istio's supported range breaks the gateway).
+     */
     chartVersion?: pulumi.Input<string>;
     /**
      * Chart repository. Default Istio's (`https://istio-release.storage.googleapis.com/charts`). Ignored when

@@ -9,7 +9,10 @@ import { ArgsError, buildPlan, checkGatewayReference, EgressPlan } from "../sdk/
 import { routingManifests } from "../sdk/manifests/routing";
 import { lockdownManifests } from "../sdk/manifests/lockdown";
 import { GATEWAY_SELECTOR_LABEL, gatewayReleaseLabels, gatewaySelectorValue, K8sObject, selectorMatches } from "../sdk/model";
-import { attachesToServer, clientTlsErrors, destinationRuleTls, gatewayServerHostErrors, gatewaysApplyingTo, GatewayProxy, tcpServerDestination } from "./helpers/istio";
+import { attachesToServer, clientTlsErrors, destinationRuleTls, gatewayServerHostErrors, gatewaysApplyingTo, GatewayProxy, injectingRevisions, tcpServerDestination } from "./helpers/istio";
+import { namespaceObject, resolvedValuesProblems } from "../sdk/manifests/gateway";
+import * as pulumi from "@pulumi/pulumi";
+import { renderComponent } from "./helpers/component";
 import { routesCatalog } from "../sdk/manifests/gateway";
 import { teamManifests } from "../sdk/manifests/team";
 import { buildTeamPlan } from "../sdk/plan";
@@ -419,5 +422,58 @@ describe("issue 11 item 5: TLS hosts that overlap at the gateway are refused; th
         // And the outer SNIs (what connection.sni authorizes) are one per host.
         const snis = plan.hosts.map((h) => h.sni);
         assert.strictEqual(new Set(snis).size, snis.length);
+    });
+});
+
+describe("issue 11 item 8: revisions and the chart version", () => {
+    /** The namespace the component creates and the gateway pods' labels, as the injector webhooks see them. */
+    const injectedBy = (plan: EgressPlan, installed: string[]) => injectingRevisions(installed, namespaceObject(plan).metadata.labels!, plan.gateway.podLabels);
+
+    it("on a revision-only install (no default revision), the gateway's pods are injected by the named revision", () => {
+        const plan = buildPlan("egress", { gateway: { revision: "1-29-2", chartVersion: "1.29.2" } });
+        assert.deepStrictEqual(namespaceObject(plan).metadata.labels, { "istio.io/rev": "1-29-2", "app.kubernetes.io/managed-by": "istio-egress" });
+        assert.strictEqual(plan.release!.values.revision, "1-29-2", "the chart labels the pods istio.io/rev");
+        assert.deepStrictEqual(injectedBy(plan, ["1-29-2"]), ["1-29-2"]);
+        assert.deepStrictEqual(injectedBy(plan, ["", "1-29-2"]), ["1-29-2"], "exactly one injector, the named one, even next to a default revision");
+        assert.deepStrictEqual(injectedBy(plan, ["1-28-0"]), [], "another revision does not inject it");
+    });
+
+    it("without a revision: istio-injection: enabled, which only the default revision's injector honours", () => {
+        const plan = buildPlan("egress", { gateway: { chartVersion: "1.29.2" } });
+        assert.strictEqual(namespaceObject(plan).metadata.labels!["istio-injection"], "enabled");
+        assert.strictEqual(plan.release!.values.revision, undefined);
+        assert.deepStrictEqual(injectedBy(plan, [""]), [""]);
+        assert.deepStrictEqual(injectedBy(plan, ["1-29-2"]), [], "a revision-only install does not inject it: set gateway.revision");
+    });
+
+    it("the revision is a DNS label, reaches the chart only through gateway.revision, and is checked again once values resolve", () => {
+        rejects({ gateway: { revision: "Canary_1" } }, "gateway.revision", /revision/);
+        rejects({ gateway: { values: { revision: "canary" } } }, "gateway.values.revision", /gateway\.revision/);
+        rejects({ gateway: { labels: { "istio.io/rev": "canary" } } }, 'gateway.labels["istio.io/rev"]', /Istio's domain/);
+        rejects({ gateway: { labels: { "sidecar.istio.io/inject": "false" } } }, 'gateway.labels["sidecar.istio.io/inject"]', /Istio's domain/);
+        const plan = buildPlan("egress", { gateway: { revision: "canary" } });
+        assert.deepStrictEqual(resolvedValuesProblems(plan.release!, plan.release!.values), []);
+        assert.deepStrictEqual(
+            resolvedValuesProblems(plan.release!, { ...plan.release!.values, revision: "other" }).map((p) => p.field),
+            ["gateway.values.revision"],
+        );
+    });
+
+    it("warns, as a Pulumi warning, when gateway.chartVersion is not set (gateway/istiod skew); not when it is", async () => {
+        assert.match(buildPlan("egress", {}).warnings.join("\n"), /gateway\.chartVersion is not set: installing the istio\/gateway chart 1\.29\.2\. Set gateway\.chartVersion to your istiod's version/);
+        assert.deepStrictEqual(buildPlan("egress", { gateway: { chartVersion: "1.28.3" } }).warnings, []);
+        const logged: string[] = [];
+        const original = pulumi.log.warn;
+        (pulumi.log as any).warn = (msg: string) => {
+            logged.push(msg);
+            return Promise.resolve();
+        };
+        try {
+            await renderComponent({});
+            await renderComponent({ gateway: { chartVersion: "1.29.2" } });
+        } finally {
+            (pulumi.log as any).warn = original;
+        }
+        assert.strictEqual(logged.filter((m) => /chartVersion is not set/.test(m)).length, 1, logged.join("\n"));
     });
 });

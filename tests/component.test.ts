@@ -153,6 +153,7 @@ describe("EgressGateway component (mock engine)", function () {
             oneOfEach,
             { gateway: { autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 6, targetCPUUtilizationPercentage: 70 }, resources: { limits: { cpu: "1", memory: "512Mi" } } } },
             { gateway: { replicas: 1, values: { nodeSelector: { pool: "egress" }, tolerations: [{ key: "egress", operator: "Exists" }] } } },
+            { gateway: { revision: "1-29-2", labels: { team: "platform" } } },
         ];
         for (const args of scenarios) {
             const r = await renderComponent(args);

@@ -26,7 +26,7 @@ describe("plan: defaults", () => {
         assert.strictEqual(plan.gateway.namespace, "istio-egress");
         assert.strictEqual(plan.gateway.serviceHost, "egress-gateway.istio-egress.svc.cluster.local");
         assert.deepStrictEqual(plan.gateway.labels, { "istio-egress.io/gateway": "istio-egress.egress-gateway" });
-        assert.deepStrictEqual(plan.gateway.podLabels, { app: "egress-gateway", istio: "egress-gateway", "istio-egress.io/gateway": "istio-egress.egress-gateway" });
+        assert.deepStrictEqual(plan.gateway.podLabels, { app: "egress-gateway", istio: "egress-gateway", "istio-egress.io/gateway": "istio-egress.egress-gateway", "sidecar.istio.io/inject": "true" });
         assert.strictEqual(plan.release!.values.service.type, "ClusterIP");
         assert.deepStrictEqual(plan.release!.values.labels, { "istio-egress.io/gateway": "istio-egress.egress-gateway" });
         assert.strictEqual(plan.release!.values.replicaCount, 2);

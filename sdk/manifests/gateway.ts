@@ -10,14 +10,22 @@ import { ArgsError, EgressPlan, mergeValues, ReleasePlan } from "../plan";
 import { helmValuesProblems } from "../plan/values";
 import { checkResolved } from "../schema/args";
 
-/** The gateway's namespace, labelled for sidecar injection (the gateway chart relies on the injector). */
+/**
+ * The gateway's namespace, labelled for sidecar injection (the gateway chart's pods are `image: auto` and rely on
+ * the injector). Istio's injector webhooks select namespaces by `istio-injection: enabled` only for the default
+ * revision; a revision's (or revision tag's) webhooks select `istio.io/rev: <revision>` and require
+ * `istio-injection` to be absent (manifests/charts/istio-control/istio-discovery/templates/mutatingwebhook.yaml:
+ * the `rev.namespace.` webhook vs the default revision's `namespace.` webhook). So with `gateway.revision` the
+ * namespace carries only `istio.io/rev`.
+ */
 export function namespaceObject(plan: EgressPlan): K8sObject {
+    const injection: Record<string, string> = plan.gateway.revision !== undefined ? { "istio.io/rev": plan.gateway.revision } : { "istio-injection": "enabled" };
     return {
         apiVersion: "v1",
         kind: "Namespace",
         metadata: {
             name: plan.gateway.namespace,
-            labels: { "istio-injection": "enabled", "app.kubernetes.io/managed-by": "istio-egress" },
+            labels: { ...injection, "app.kubernetes.io/managed-by": "istio-egress" },
         },
     };
 }
@@ -33,8 +41,11 @@ export function helmValues(plan: EgressPlan, resources?: Record<string, any>): R
  * the same checks as the plan's, and the chart's identity (ClusterIP, the configured labels) intact.
  */
 export function resolvedValuesProblems(release: ReleasePlan, resolved: Record<string, any>, resolvedResources?: unknown): { field: string; rule: string }[] {
-    const { labels: _labels, autoscaling: _a, replicaCount: _r, podDisruptionBudget: _p, resources: _res, ...userPart } = resolved;
+    const { labels: _labels, autoscaling: _a, replicaCount: _r, podDisruptionBudget: _p, resources: _res, revision: _rev, ...userPart } = resolved;
     const problems = [...helmValuesProblems(userPart).problems];
+    if (resolved.revision !== release.revision) {
+        problems.push({ field: "gateway.values.revision", rule: `must not be set (set gateway.revision); the chart would get ${JSON.stringify(resolved.revision)}` });
+    }
     if (resolved.service?.type !== "ClusterIP") problems.push({ field: "gateway.values.service.type", rule: "must stay ClusterIP" });
     for (const [k, v] of Object.entries(release.labels)) {
         if (resolved.labels?.[k] !== v) problems.push({ field: `gateway.labels["${k}"]`, rule: "must reach the chart unchanged" });

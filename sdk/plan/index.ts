@@ -99,11 +99,14 @@ export interface GatewayPlan {
      */
     labels: Record<string, string>;
     /**
-     * Every label the chart puts on the gateway pods (its `app`/`istio` selector labels, `gateway.labels` and the
-     * selector label), as manifests/charts/gateway/templates/_helpers.tpl derives them. Platform plans only; a
+     * The labels the chart puts on the gateway pods that matter to Istio and to the lock-down: its `app`/`istio`
+     * selector labels, `gateway.labels`, the selector label and the injection labels (`sidecar.istio.io/inject`,
+     * `istio.io/rev`), as manifests/charts/gateway/templates/_helpers.tpl derives them. Platform plans only; a
      * team plan knows only the selector.
      */
     podLabels: Record<string, string>;
+    /** The Istio control-plane revision (or revision tag) the gateway's pods are injected by; undefined: the default. */
+    revision?: string;
     /** Name of this component's Istio `Gateway` object. */
     gatewayName: string;
     /** `namespace/name` of the Istio Gateway, as VirtualServices reference it. */
@@ -134,6 +137,8 @@ export interface ReleasePlan {
     valuesPending: boolean;
     /** Labels the chart must keep (for the check on resolved values): `gateway.labels` and the selector label. */
     labels: Record<string, string>;
+    /** The chart's `revision` value, when `gateway.revision` is set (checked again on the resolved values). */
+    revision?: string;
 }
 
 /** One access rule, normalised: a caller matches when it is in one of `namespaces` or is one of `principals`. */
@@ -407,6 +412,11 @@ function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: Defe
     c.dnsLabel("gateway.releaseName", releaseName, "a DNS-1123 label (it names the gateway's Service)");
     const extraLabels = args.labels ?? {};
     c.labels("gateway.labels", extraLabels);
+    for (const k of Object.keys(extraLabels).filter((key) => /^([a-z0-9.-]*\.)?istio\.io\//.test(key))) {
+        // The chart sets sidecar.istio.io/inject and istio.io/rev itself (gateway.sidecarInjectionLabels); Istio reads
+        // labels in its domains (injection, revision, network, canonical names), so they are not extra pod labels.
+        c.fail(`gateway.labels["${k}"]`, "is a label in Istio's domain (istio.io), which Istio reads (injection, revision, topology): it cannot be set here; set gateway.revision for the revision");
+    }
     if (Object.prototype.hasOwnProperty.call(extraLabels, GATEWAY_SELECTOR_LABEL)) {
         c.fail(
             `gateway.labels["${GATEWAY_SELECTOR_LABEL}"]`,
@@ -423,6 +433,17 @@ function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: Defe
     if (stock) {
         warnings.push(
             `gateway: the gateway pods carry the labels of Istio's stock gateway (${Object.entries(stock).map(([k, v]) => `${k}: ${v}`).join(", ")}), derived by the istio/gateway chart from gateway.releaseName ${JSON.stringify(releaseName)}${args.labels ? " or set by gateway.labels" : ""}: Istio applies a Gateway's selector in every namespace, so Gateways written for the stock gateway also configure these pods. Use another releaseName (the default is ${DEFAULT_RELEASE_NAME}) or run istiod with PILOT_SCOPE_GATEWAY_TO_NAMESPACE=true (docs/lockdown.md, "Migration").`,
+        );
+    }
+
+    const revision = args.revision;
+    if (revision !== undefined) c.dnsLabel("gateway.revision", revision, "an Istio revision or revision tag name (a DNS-1123 label, as istio.io/rev values are)");
+    // The chart's injection labels (manifests/charts/gateway/templates/_helpers.tpl gateway.sidecarInjectionLabels).
+    podLabels["sidecar.istio.io/inject"] = "true";
+    if (revision !== undefined) podLabels["istio.io/rev"] = revision;
+    if (args.chartVersion === undefined) {
+        warnings.push(
+            `gateway.chartVersion is not set: installing the istio/gateway chart ${DEFAULT_CHART_VERSION}. Set gateway.chartVersion to your istiod's version; gateway/istiod skew beyond Istio's supported range breaks the gateway (the gateway, a data plane, may be at most one minor version behind istiod and never ahead of it: https://istio.io/latest/docs/releases/supported-releases/, "Control Plane/Data Plane Skew").`,
         );
     }
 
@@ -444,6 +465,9 @@ function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: Defe
     const base: Record<string, any> = {
         service: { type: "ClusterIP", ports: CHART_DEFAULT_SERVICE_PORTS.map((p) => ({ ...p })) },
         labels: chartLabels,
+        // The chart labels the pods istio.io/rev: <revision>, which that revision's injector selects
+        // (manifests/charts/gateway/templates/_helpers.tpl gateway.sidecarInjectionLabels).
+        ...(revision !== undefined ? { revision } : {}),
         autoscaling: autoscaling?.enabled
             ? {
                   enabled: true,
@@ -476,6 +500,7 @@ function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: Defe
             serviceHost: serviceFqdn(releaseName, namespace),
             labels: { ...labels },
             podLabels,
+            ...(revision !== undefined ? { revision } : {}),
             gatewayName,
             gatewayRef: `${namespace}/${gatewayName}`,
             httpPort: findPort(c, servicePorts, GATEWAY_HTTP_PORT, "HTTP (Istio mTLS)", Array.isArray(values.service?.ports)),
@@ -493,6 +518,7 @@ function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: Defe
             ...(args.resources !== undefined ? { resources: args.resources } : {}),
             valuesPending: valuesCheck.pending || resourcesPending,
             labels: { ...chartLabels },
+            ...(revision !== undefined ? { revision } : {}),
         },
     };
 }

@@ -23,7 +23,7 @@ export const REFUSED_VALUES: ReadonlyArray<{ path: string; why: string }> = [
     { path: "podDisruptionBudget", why: "set gateway.podDisruptionBudgetMinAvailable" },
     { path: "resources", why: "set gateway.resources" },
     { path: "serviceAccount", why: "changes the gateway's identity: its service account names its mTLS principal" },
-    { path: "revision", why: "moves the gateway to another control-plane revision, whose injector may not give it the gateway proxy" },
+    { path: "revision", why: "moves the gateway to another control-plane revision without labelling its namespace for that revision's injector; set gateway.revision" },
     { path: "networkGateway", why: "turns the gateway into a multi-network gateway, exposing other ports (15443, istiod's 15012)" },
     { path: "networkGatewayPorts", why: "exposes multi-network gateway ports" },
     { path: "additionalContainers", why: "adds containers to the gateway pod: they share its network, so they get its internet access without its identity checks and logs" },

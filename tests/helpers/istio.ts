@@ -192,3 +192,30 @@ export function gatewayServerHostErrors(entry: string): string[] {
     }
     return out;
 }
+
+/**
+ * Which installed control-plane revisions' injector webhooks inject a pod: manifests/charts/istio-control/
+ * istio-discovery/templates/mutatingwebhook.yaml. For each revision `r` (`""` is the default revision):
+ * `rev.namespace.` — namespace `istio.io/rev: r` (the default revision also answers to `default`) without
+ * `istio-injection`; `rev.object.` — namespace with neither label, pod `istio.io/rev: r`; and, for the default
+ * revision only, `namespace.` — namespace `istio-injection: enabled` — and `object.` — namespace with neither
+ * label, pod `sidecar.istio.io/inject: "true"` without `istio.io/rev`. Every webhook skips pods labelled
+ * `sidecar.istio.io/inject: "false"`. (`enableNamespacesByDefault` and revision tags pointing at a revision
+ * behave like the revision's own webhooks and are not modelled separately.)
+ */
+export function injectingRevisions(revisions: string[], namespaceLabels: Record<string, string>, podLabels: Record<string, string>): string[] {
+    if (podLabels["sidecar.istio.io/inject"] === "false") return [];
+    const nsRev = namespaceLabels["istio.io/rev"];
+    const nsInj = namespaceLabels["istio-injection"];
+    const podRev = podLabels["istio.io/rev"];
+    return revisions.filter((r) => {
+        const names = r === "" ? ["default"] : [r];
+        if (nsRev !== undefined && names.includes(nsRev) && nsInj === undefined) return true;
+        if (nsRev === undefined && nsInj === undefined && podRev !== undefined && names.includes(podRev)) return true;
+        if (r === "") {
+            if (nsInj === "enabled") return true;
+            if (nsRev === undefined && nsInj === undefined && podLabels["sidecar.istio.io/inject"] === "true" && podRev === undefined) return true;
+        }
+        return false;
+    });
+}
