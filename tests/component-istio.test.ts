@@ -106,6 +106,17 @@ describe("issue 11 item 1: the gateway's objects select only its own pods", () =
         assert.deepStrictEqual(gatewaysApplyingTo([...objects, theirs], stockEgress).map((g) => g.metadata.name), ["istio-egressgateway"], "the model is not vacuous");
     });
 
+    it("the documented limit: a Gateway elsewhere that copies our label configures our pods unless istiod scopes Gateways", () => {
+        const copied: K8sObject = {
+            apiVersion: "networking.istio.io/v1",
+            kind: "Gateway",
+            metadata: { name: "borrowed", namespace: "evil" },
+            spec: { selector: { ...plan.gateway.labels }, servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts: ["evil/*"] }] },
+        };
+        assert.deepStrictEqual(gatewaysApplyingTo([...objects, copied], ours).map((g) => g.metadata.namespace).sort(), ["evil", "istio-egress"]);
+        assert.deepStrictEqual(gatewaysApplyingTo([...objects, copied], ours, { scopeGatewayToNamespace: true }).map((g) => g.metadata.namespace), ["istio-egress"]);
+    });
+
     it("two components in two namespaces, with the same release name, do not select each other's pods", () => {
         const other = buildPlan("egress", { ...ARGS, gateway: { namespace: "egress-b" } });
         const otherPod = chartPod(other.gateway.namespace, other.gateway.releaseName, other.release!.values.labels);
