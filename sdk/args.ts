@@ -70,7 +70,11 @@ export interface AccessRuleArgs {
 
 /** One external host that workloads may reach through the egress gateway. */
 export interface ExternalHostArgs {
-    /** A DNS name (`api.example.com`) or a wildcard (`*.example.com`, TLS mode only). */
+    /**
+     * A DNS name (`api.example.com`) or a wildcard (`*.example.com`, TLS mode only). TLS-mode hosts of one component
+     * must not overlap: a wildcard covering another TLS host is refused (Istio would route one by the other's
+     * VirtualService; docs/lockdown.md, "Limits").
+     */
     host: string;
     /** How the application talks to the host. */
     mode: EgressMode;
@@ -87,7 +91,9 @@ export interface ExternalHostArgs {
      */
     upstreamHost?: string;
     /**
-     * Origination modes: path (in the gateway pod) of the CA bundle used to verify the host. Default: system CAs.
+     * TLS_ORIGINATION: path (in the gateway pod) of the CA bundle used to verify the host. Default: the system
+     * CAs. Refused for MUTUAL_TLS_ORIGINATION, where Istio takes the CA from the credential (`credentialName`)
+     * and refuses both together.
      * @minLength 1
      */
     caCertificates?: string;
@@ -96,7 +102,12 @@ export interface ExternalHostArgs {
      * @minItems 1
      */
     subjectAltNames?: string[];
-    /** MUTUAL_TLS_ORIGINATION: name of the client-certificate Secret, which must live in the gateway's namespace. */
+    /**
+     * MUTUAL_TLS_ORIGINATION: name of the client-certificate Secret, which must live in the gateway's namespace.
+     * It must hold the client certificate and key (`tls.crt` and `tls.key`, or `cert` and `key`) AND the CA that
+     * verifies the host (`ca.crt` or `cacert`) — or the CA goes in a second Secret named `<credentialName>-cacert`.
+     * Without a CA the gateway fails every handshake to the host (Istio never falls back to the system CAs here).
+     */
     credentialName?: string;
     /** Who may reach the host. A host without allow rules is reachable by nobody (fail-closed). */
     allow?: AccessRuleArgs[];
@@ -139,16 +150,36 @@ export interface ExtraEgressCidrArgs {
 export interface GatewayArgs {
     /** Namespace of the gateway. Default `istio-egress`. */
     namespace?: string;
-    /** Create the namespace (labelled for sidecar injection). Default true. */
+    /**
+     * Create the namespace, labelled for sidecar injection: `istio-injection: enabled`, or `istio.io/rev: <revision>`
+     * when `revision` is set. Default true.
+     */
     createNamespace?: boolean;
-    /** Helm release name, which is also the gateway Service's name. Default `istio-egressgateway`. */
+    /**
+     * Helm release name, which is also the gateway Service's and Deployment's name. Default `egress-gateway`
+     * (istio-egress 0.1: `istio-egressgateway`, from which the chart derives the stock egress gateway's labels
+     * `istio: egressgateway`; docs/lockdown.md, "Migration").
+     */
     releaseName?: string;
     /**
-     * Pod labels that select the gateway. Default `{ istio: "egressgateway" }`.
+     * Extra labels for the gateway pods (the chart's `labels` value; `app` and `istio` replace the chart's own
+     * selector labels, which it derives from the release name). The component never selects the pods by them:
+     * its Gateway, AuthorizationPolicies, NetworkPolicies and Telemetry select `istio-egress.io/gateway:
+     * <namespace>.<releaseName>`, a label unique to this gateway (that key cannot be set here). Default none.
      * @minProperties 1
      */
     labels?: { [key: string]: string };
-    /** Chart version (the Istio version). Default: `DEFAULT_CHART_VERSION`. */
+    /**
+     * The Istio control-plane revision (or revision tag) that injects the gateway's proxy, for revision-based
+     * installs: the namespace is labelled `istio.io/rev: <revision>` instead of `istio-injection: enabled` (which
+     * only the default revision's injector selects) and the chart's `revision` is set. Default: the default
+     * revision.
+     */
+    revision?: string;
+    /**
+     * Chart version (the Istio version). Default: `DEFAULT_CHART_VERSION`, with a warning: set it to your istiod's
+     * version (gateway/istiod skew beyond Istio's supported range breaks the gateway).
+     */
     chartVersion?: pulumi.Input<string>;
     /**
      * Chart repository. Default Istio's (`https://istio-release.storage.googleapis.com/charts`). Ignored when

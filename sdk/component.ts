@@ -97,6 +97,7 @@ export class EgressGateway extends pulumi.ComponentResource {
         // Validate before super(): bad input must not register anything, not even the component.
         const plan = planOrThrow(COMPONENT_TYPE, name, () => buildPlan(name, args), opts.parent);
         super(COMPONENT_TYPE, name, {}, opts);
+        for (const w of plan.warnings) void pulumi.log.warn(w, this);
         const gw = plan.gateway;
         const register = (objects: K8sObject[], dependsOn: pulumi.Resource[]) =>
             objects.map((o) => {

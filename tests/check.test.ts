@@ -129,7 +129,7 @@ describe("istio-egress check", function () {
             assert.strictEqual(bad.code, 1);
             assert.deepStrictEqual(
                 JSON.parse(bad.out).map((v: any) => `${v.policy} ${v.resource.kind} ${v.resource.namespace}/${v.resource.name}`),
-                ["egress-gateway-cluster-ip Release istio-egress/istio-egressgateway"],
+                ["egress-gateway-cluster-ip Release istio-egress/egress-gateway"],
             );
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });

@@ -62,7 +62,7 @@ describe("EgressGateway component (mock engine)", function () {
 
     it("routes each mode in two hops through the gateway over ISTIO_MUTUAL", async () => {
         const r = await renderComponent(oneOfEach);
-        const gwHost = "istio-egressgateway.istio-egress.svc.cluster.local";
+        const gwHost = "egress-gateway.istio-egress.svc.cluster.local";
         const vs = (host: string) => byKind(r.objects, "VirtualService").find((o) => o.spec.hosts[0] === host)!;
         const dr = byKind(r.objects, "DestinationRule").find((o) => o.spec.host === gwHost)!;
         assert.strictEqual(dr.spec.trafficPolicy.tls.mode, "ISTIO_MUTUAL");
@@ -96,7 +96,8 @@ describe("EgressGateway component (mock engine)", function () {
         assert.deepStrictEqual(t.spec.tls[0].match, [{ gateways: ["mesh"], port: 443, sniHosts: ["edition.cnn.com"] }]);
         assert.deepStrictEqual(t.spec.tcp[0].route[0].destination, { host: "edition.cnn.com", port: { number: 443 } });
         const gateway = byKind(r.objects, "Gateway")[0];
-        const server = gateway.spec.servers.find((s: any) => s.hosts.includes("edition.cnn.com"));
+        // `./host`: only VirtualServices of the gateway's namespace bind the server (issue 11, item 2).
+        const server = gateway.spec.servers.find((s: any) => s.hosts.includes("./edition.cnn.com"));
         assert.deepStrictEqual(server.tls, { mode: "ISTIO_MUTUAL" });
         assert.strictEqual(server.port.protocol, "TLS");
         // Wildcard: sidecars learn the name (NONE), the gateway forwards to the DNS-resolved upstream.
@@ -129,9 +130,10 @@ describe("EgressGateway component (mock engine)", function () {
         assert.strictEqual(rel.version, "1.29.2");
         assert.strictEqual(rel.repositoryOpts.repo, "https://istio-release.storage.googleapis.com/charts");
         assert.strictEqual(rel.namespace, "istio-egress");
-        assert.strictEqual(rel.name, "istio-egressgateway");
+        // Not istio-egressgateway: the chart would derive the stock egress gateway's labels from it (issue 11, item 1).
+        assert.strictEqual(rel.name, "egress-gateway");
         assert.strictEqual(rel.values.service.type, "ClusterIP");
-        assert.deepStrictEqual(rel.values.labels, { istio: "egressgateway" });
+        assert.deepStrictEqual(rel.values.labels, { "istio-egress.io/gateway": "istio-egress.egress-gateway" });
         assert.strictEqual(rel.values.replicaCount, 3);
         assert.deepStrictEqual(rel.values.resources, { requests: { cpu: "200m", memory: "256Mi" } });
         const over = await renderComponent({ gateway: { chartVersion: "1.30.1", values: { podAnnotations: { "prometheus.io/scrape": "false" } } } });
@@ -163,6 +165,7 @@ describe("EgressGateway component (mock engine)", function () {
                 },
             },
             { gateway: { spread: { zones: SpreadMode.Off, nodes: SpreadMode.Off }, drain: { waitForConnections: false } } },
+            { gateway: { revision: "1-29-2", labels: { team: "platform" } } },
         ];
         for (const args of scenarios) {
             const r = await renderComponent(args);
@@ -175,8 +178,8 @@ describe("EgressGateway component (mock engine)", function () {
     it("exposes the outputs another stack needs", async () => {
         const r = await renderComponent(oneOfEach);
         assert.strictEqual(r.outputs.namespace, "istio-egress");
-        assert.strictEqual(r.outputs.serviceHost, "istio-egressgateway.istio-egress.svc.cluster.local");
-        assert.deepStrictEqual(r.outputs.labels, { istio: "egressgateway" });
+        assert.strictEqual(r.outputs.serviceHost, "egress-gateway.istio-egress.svc.cluster.local");
+        assert.deepStrictEqual(r.outputs.labels, { "istio-egress.io/gateway": "istio-egress.egress-gateway" });
         assert.strictEqual(r.outputs.gatewayRef, "istio-egress/egress-gateway");
         assert.deepStrictEqual(r.outputs.containerPorts, { http: 80, tls: 443 });
         assert.strictEqual(r.outputs.releaseStatus, "deployed");

@@ -7,7 +7,7 @@ import * as path from "path";
 import { renderProgram, reportFor, RenderResult } from "../sdk/render/render";
 import { AccessReport, AccessRow, buildAccessReport } from "../sdk/analysis/report";
 import { validateAll } from "../sdk/schema/validate";
-import { runPolicies } from "istio-egress-guard/lib";
+import { policies, runPolicies } from "istio-egress-guard/lib";
 import { fromCaptured } from "../sdk/render/objects";
 
 const repo = path.resolve(__dirname, "..", "..");
@@ -19,9 +19,17 @@ function row(report: AccessReport, namespace: string, host: string, port?: numbe
     return rows[0];
 }
 
-async function checkCommon(result: RenderResult): Promise<void> {
+/** The pack's configuration for a stack that attaches to a gateway of another stack (its labels and Service). */
+function gatewayConfig(gateway: { labels: Record<string, string>; serviceHost: string }): Record<string, Record<string, any>> {
+    const known: Record<string, any> = { gatewayLabels: gateway.labels, gatewayServiceHosts: [gateway.serviceHost] };
+    return Object.fromEntries(
+        policies.map((p) => [p.name, Object.fromEntries(Object.entries(known).filter(([k]) => p.configSchema?.properties?.[k]))]).filter(([, c]) => Object.keys(c).length > 0),
+    );
+}
+
+async function checkCommon(result: RenderResult, config?: Record<string, Record<string, any>>): Promise<void> {
     assert.deepStrictEqual(await validateAll(result.objects), [], "every rendered object validates against its schema");
-    const violations = await runPolicies(fromCaptured(result.resources));
+    const violations = await runPolicies(fromCaptured(result.resources), config ? { config } : {});
     assert.deepStrictEqual(violations.map((v) => `${v.policy}: ${v.message}`), [], "the policy pack finds nothing");
 }
 
@@ -135,6 +143,18 @@ describe("examples, rendered offline", function () {
                 assert.strictEqual(x.path, "blocked-by-networkpolicy", `${x.host}:${x.port} without a sidecar`);
             }
         });
+
+        it("allow: [{}] means any mesh identity: a namespace the stack does not list reaches the host through the gateway", () => {
+            const withOutsider = buildAccessReport(result.objects, {
+                helmReleases: result.helmReleases.map((h) => ({ name: h.name, namespace: h.namespace, chart: h.chart, values: h.values })),
+                extraSources: [{ namespace: "reporting", serviceAccount: "default", labels: { app: "reports" }, origin: "extra", sidecar: true }],
+            });
+            const r = withOutsider.rows.find((x) => x.namespace === "reporting" && x.host === "www.aliyun.com")!;
+            assert.ok(r, "a row for the unlisted namespace");
+            assert.strictEqual(r.gateway, "istio-egress/asm-gateway", "its sidecar routes to the gateway, which admits it at L3");
+            assert.strictEqual(r.gatewayDecision?.allowed, true, JSON.stringify(r.gatewayDecision));
+            assert.strictEqual(r.bypass, true, "the namespace is not locked down, so it could also go direct: the report says so");
+        });
     });
 
     describe("multi-team", () => {
@@ -144,7 +164,9 @@ describe("examples, rendered offline", function () {
             const team = await renderProgram(example("multi-team/team"), {
                 stackReferences: { "organization/multi-team-platform/dev": platform.outputs },
             });
-            await checkCommon(team);
+            // The team stack holds no gateway release the pack could discover: it is told the platform's gateway
+            // (its own selector label and Service), as a team's policy-pack config would be.
+            await checkCommon(team, gatewayConfig(platform.outputs as any));
             const combined = buildAccessReport([...platform.objects, ...team.objects], {
                 helmReleases: platform.helmReleases.map((h) => ({ name: h.name, namespace: h.namespace, chart: h.chart, values: h.values })),
                 extraSources: [{ namespace: "payments", serviceAccount: "checkout", labels: { app: "checkout" }, origin: "extra" }],

@@ -51,7 +51,8 @@ function objectsFor(args: EgressGatewayArgs): { plan: EgressPlan; objects: K8sOb
 const app = (namespace: string, ip = "10.1.0.5"): PodRef => ({ namespace, labels: { app: "web" }, ip });
 const DNS: PodRef = { namespace: "kube-system", labels: { "k8s-app": "kube-dns" }, ip: "10.2.0.10" };
 const ISTIOD: PodRef = { namespace: "istio-system", labels: { app: "istiod", istio: "pilot" }, ip: "10.2.0.20" };
-const GATEWAY: PodRef = { namespace: "istio-egress", labels: { app: "istio-egressgateway", istio: "egressgateway" }, ip: "10.2.0.30" };
+/** The gateway pods as the istio/gateway chart labels them for the default plan (release egress-gateway). */
+const GATEWAY: PodRef = { namespace: "istio-egress", labels: { ...buildPlan("eg", {}).gateway.podLabels, "pod-template-hash": "7c9d8f6b5" }, ip: "10.2.0.30" };
 const DEBUG_IN_GW_NS: PodRef = { namespace: "istio-egress", labels: { app: "debug" }, ip: "10.2.0.31" };
 const DB_ELSEWHERE: PodRef = { namespace: "databases", labels: { app: "postgres" }, ip: "10.3.0.7" };
 
@@ -132,15 +133,20 @@ describe("lockdown promise 1: nothing bypasses the gateway (NetworkPolicy, evalu
         assert.strictEqual(connectionAllowed(objects, app("demo-frontend"), { ip: "8.8.8.8" }, 53, "UDP").allowed, false, "no DNS to outside resolvers (tunnelling)");
     });
 
-    it("every protected namespace is locked, other namespaces are not touched, and only protected namespaces reach the gateway", () => {
+    it("every protected namespace is locked, other namespaces are not touched, and every namespace reaches the gateway's listeners only", () => {
         const { objects, plan } = objectsFor(ARGS);
         for (const ns of plan.lockdown.namespaces.map((n) => n.name)) {
             assert.strictEqual(connectionAllowed(objects, app(ns), { ip: PUBLIC_V4 }, 443).allowed, false, ns);
             assert.strictEqual(connectionAllowed(objects, app(ns), { pod: GATEWAY }, 80).allowed, true, ns);
         }
+        // Issue 11, item 4: the routes are mesh-wide, so an unprotected namespace's sidecars send to the gateway too;
+        // it is admitted on the mTLS listeners (identity decides there), never on any other port of the gateway.
         const outsider = app("databases", "10.3.0.9");
-        assert.strictEqual(connectionAllowed(objects, outsider, { pod: GATEWAY }, 80).allowed, false, "an unprotected namespace cannot use the gateway");
-        assert.strictEqual(connectionAllowed(objects, outsider, { pod: GATEWAY }, 443).allowed, false);
+        assert.deepStrictEqual(
+            reachable(objects, outsider).filter((r) => /^(gateway|debug-in-gw-ns):/.test(r)),
+            ["gateway:80/TCP", "gateway:443/TCP"],
+        );
+        assert.strictEqual(connectionAllowed(objects, outsider, { ip: PUBLIC_V4 }, 443).allowed, true, "an unprotected namespace's own egress is not touched");
     });
 
     it("the gateway pods reach the internet on the external ports only, never private ranges, cluster ranges or metadata", () => {
@@ -311,12 +317,14 @@ describe("lockdown promise 3: all egress is monitored (Telemetry on the gateway,
         assert.deepStrictEqual(objects.filter((o) => o.kind === "Telemetry"), []);
     });
 
-    it("follows custom gateway labels", () => {
+    it("follows the gateway's own selector label, not the chart's shared labels (issue 11, item 1)", () => {
         const labels = { app: "egw", team: "platform" };
-        const { objects } = objectsFor({ ...ARGS, gateway: { labels } });
+        const { plan, objects } = objectsFor({ ...ARGS, gateway: { namespace: "egress-b", labels } });
         const t = objects.find((o) => o.kind === "Telemetry")!;
-        assert.ok(selectorMatches(t.spec.selector, { ...labels, "pod-template-hash": "abc" }));
-        assert.ok(!selectorMatches(t.spec.selector, GATEWAY.labels), "the default labels no longer select");
+        assert.ok(selectorMatches(t.spec.selector, { ...plan.gateway.podLabels, "pod-template-hash": "abc" }));
+        assert.strictEqual(plan.gateway.podLabels.app, "egw", "gateway.labels reach the pods");
+        assert.ok(!selectorMatches(t.spec.selector, { ...labels, "pod-template-hash": "abc" }), "the extra labels alone do not select");
+        assert.ok(!selectorMatches(t.spec.selector, GATEWAY.labels), "another namespace's gateway is not selected");
     });
 });
 
@@ -368,7 +376,13 @@ describe("lockdown promise 4: impersonating another application fails (mTLS iden
         }
     });
 
-    it("a caller outside the protected namespaces cannot even reach the gateway pods to present an identity", () => {
-        assert.strictEqual(connectionAllowed(objects, app("evil", "10.9.9.9"), { pod: GATEWAY }, plan.gateway.httpPort.targetPort).allowed, false);
+    it("a caller outside the protected namespaces reaches the gateway's listeners, but gets only what its identity is allowed", () => {
+        // Issue 11, item 4: L3 admits every namespace on the mTLS ports; the identity check is the gate.
+        assert.strictEqual(connectionAllowed(objects, app("evil", "10.9.9.9"), { pod: GATEWAY }, plan.gateway.httpPort.targetPort).allowed, true);
+        assert.strictEqual(connectionAllowed(objects, app("evil", "10.9.9.9"), { pod: GATEWAY }, 15000).allowed, false, "no other port");
+        assert.strictEqual(call({ principal: sa("evil", "checkout"), host: "api.example.com", method: "POST", path: "/orders" }).allowed, false);
+        assert.strictEqual(call({ principal: sa("evil"), sni: "secure.example.com" }).allowed, false);
+        assert.strictEqual(call({ host: "www.aliyun.com" }).allowed, false, "without a mesh identity, not even 'any authenticated'");
+        assert.strictEqual(call({ principal: sa("evil"), host: "www.aliyun.com" }).allowed, true, "allow: [{}] is any mesh identity, wherever it runs");
     });
 });

@@ -12,7 +12,8 @@ import { K8sObject, schemaErrors } from "../sdk/schema/validate";
 import { cidrContains, parseCidr } from "../sdk/model";
 
 const MANAGED = { "app.kubernetes.io/managed-by": "istio-egress", "app.kubernetes.io/part-of": "eg" };
-const GW = { istio: "egressgateway" };
+/** The gateway pods' selector: the component's own label, unique to (namespace, release) (issue 11, item 1). */
+const GW = { "istio-egress.io/gateway": "istio-egress.egress-gateway" };
 
 function render(args: EgressGatewayArgs, name = "eg"): LockdownManifests {
     return lockdownManifests(buildPlan(name, args));
@@ -95,18 +96,12 @@ describe("lockdown manifests: exact objects", () => {
         const hostOp = { hosts: ["www.aliyun.com", "www.aliyun.com:*"], ports: ["80"] };
         assert.deepStrictEqual(m.gatewayNamespace, [
             np("eg-deny-all", "istio-egress", { podSelector: {}, policyTypes: ["Ingress", "Egress"] }),
+            // Pods of every namespace, on the two mTLS listener ports only: identity is checked by the ISTIO_MUTUAL
+            // servers and the AuthorizationPolicies (issue 11, item 4).
             np("eg-ingress", "istio-egress", {
                 podSelector: gwSel,
                 policyTypes: ["Ingress"],
-                ingress: [
-                    {
-                        from: [
-                            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "demo-frontend" } } },
-                            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "demo-server" } } },
-                        ],
-                        ports: gwPorts,
-                    },
-                ],
+                ingress: [{ from: [{ namespaceSelector: {} }], ports: gwPorts }],
             }),
             np("eg-egress-dns", "istio-egress", { podSelector: gwSel, policyTypes: ["Egress"], egress: [{ to: dnsTo, ports: dnsPorts }] }),
             np("eg-egress-istiod", "istio-egress", { podSelector: gwSel, policyTypes: ["Egress"], egress: [{ to: istiodTo, ports: [{ protocol: "TCP", port: 15012 }] }] }),
@@ -149,7 +144,8 @@ describe("lockdown manifests: exact objects", () => {
     it("derives every port, label, namespace and identity from the plan (custom gateway, istiod, DNS, trust domain)", () => {
         const m = render(SCENARIOS.everything);
         const objs = all(m);
-        const gwSel = { matchLabels: { app: "egw", tier: "edge" } };
+        // gateway.labels {app: egw, tier: edge} go on the pods; the objects select the component's own label.
+        const gwSel = { matchLabels: { "istio-egress.io/gateway": "egress.egress-gateway" } };
         // Gateway container ports come from the Helm values' targetPorts.
         const toGw = find(objs, "NetworkPolicy", "team-a", "eg-egress-gateway").spec.egress[0];
         assert.deepStrictEqual(toGw.to, [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "egress" } }, podSelector: gwSel }]);
@@ -200,7 +196,7 @@ describe("lockdown manifests: exact objects", () => {
 
     it("builds one ALLOW and one DENY rule per (host, entry), sorted by host: SNI for TLS, Host + paths/methods for HTTP", () => {
         const objs = all(render(SCENARIOS.everything));
-        const sel = { matchLabels: { app: "egw", tier: "edge" } };
+        const sel = { matchLabels: { "istio-egress.io/gateway": "egress.egress-gateway" } };
         const allow = find(objs, "AuthorizationPolicy", "egress", "eg-allow").spec;
         const deny = find(objs, "AuthorizationPolicy", "egress", "eg-deny").spec;
         const tlsTo = [{ operation: { ports: ["8443"] } }];
@@ -393,10 +389,11 @@ describe("lockdown manifests: fail-closed defaults", () => {
         assert.ok(m.gatewayNamespace.some((o) => o.metadata.name === "eg-deny-all"));
     });
 
-    it("with no protected namespace, the gateway gets no ingress rule (an empty `from` would admit everyone)", () => {
+    it("with no protected namespace, the gateway's ingress is still pods only, on the mTLS ports only (never an empty `from`)", () => {
         const m = render({ hosts: [{ host: "a.example.com", mode: EgressMode.Http, allow: [{}] }] });
         assert.deepStrictEqual(m.protectedNamespaces, []);
-        assert.ok(!m.gatewayNamespace.some((o) => o.spec.ingress));
+        const ingress = m.gatewayNamespace.filter((o) => o.spec.ingress);
+        assert.deepStrictEqual(ingress.map((o) => o.spec.ingress), [[{ from: [{ namespaceSelector: {} }], ports: [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 443 }] }]]);
         assert.deepStrictEqual(find(m.gatewayNamespace, "NetworkPolicy", "istio-egress", "eg-deny-all").spec.policyTypes, ["Ingress", "Egress"]);
     });
 

@@ -45,14 +45,15 @@ describe("multi-team: platform stack + team stack", function () {
             "ConfigMap payments-team-routes",
             "DestinationRule payments-team-gateway",
             "Gateway payments-team-gateway",
-            "NetworkPolicy payments-team-ingress",
             "ServiceEntry payments-team-host-api-stripe-com",
             "VirtualService payments-team-host-api-stripe-com",
         ]);
         const gw = gatewaySide.find((o) => o.kind === "Gateway")!;
-        assert.deepStrictEqual(gw.spec.selector, { istio: "egressgateway" });
+        // The platform's own selector label (issue 11, item 1): a Gateway on the chart's shared labels would also
+        // configure other gateways.
+        assert.deepStrictEqual(gw.spec.selector, { "istio-egress.io/gateway": "istio-egress.egress-gateway" });
         const dr = gatewaySide.find((o) => o.kind === "DestinationRule")!;
-        assert.strictEqual(dr.spec.host, "istio-egressgateway.istio-egress.svc.cluster.local");
+        assert.strictEqual(dr.spec.host, "egress-gateway.istio-egress.svc.cluster.local");
         assert.strictEqual(dr.spec.trafficPolicy, undefined, "the platform's DestinationRule owns the top-level policy");
         const vs = gatewaySide.find((o) => o.kind === "VirtualService")!;
         assert.deepStrictEqual(vs.spec.gateways, ["mesh", "istio-egress/payments-team-gateway"]);
@@ -72,15 +73,18 @@ describe("multi-team: platform stack + team stack", function () {
         const platform = await runExample("multi-team/platform");
         const team = await runExample("multi-team/team", { "organization/multi-team-platform/dev": platform.outputs });
         const all = [...objects(platform.resources), ...objects(team.resources)];
-        const gatewayPod = { namespace: "istio-egress", labels: { istio: "egressgateway", app: "istio-egressgateway" } };
+        // The labels the chart gives the platform's pods: its own app/istio and the component's selector label.
+        const gatewayPod = { namespace: "istio-egress", labels: { istio: "egress-gateway", app: "egress-gateway", ...platform.outputs.labels } };
         const checkout = { namespace: "payments", labels: { app: "checkout" } };
 
         // Network: payments pods reach the gateway pods on the TLS container port, and not the internet.
         assert.ok(connectionAllowed(all, checkout, { pod: gatewayPod }, platform.outputs.containerPorts.tls).allowed);
         assert.ok(!connectionAllowed(all, checkout, { ip: "93.184.216.34" }, 443).allowed);
-        // The gateway's ingress admits the platform's own protected namespace too, and nobody else.
+        // The platform's ingress admits every namespace on the mTLS listeners (issue 11, item 4; the team adds no
+        // NetworkPolicy of its own there); identity decides below. No other port opens.
         assert.ok(connectionAllowed(all, { namespace: "ci", labels: {} }, { pod: gatewayPod }, 443).allowed);
-        assert.ok(!connectionAllowed(all, { namespace: "default", labels: {} }, { pod: gatewayPod }, 443).allowed);
+        assert.ok(connectionAllowed(all, { namespace: "default", labels: {} }, { pod: gatewayPod }, 443).allowed);
+        assert.ok(!connectionAllowed(all, { namespace: "default", labels: {} }, { pod: gatewayPod }, 15090).allowed);
 
         // Identity at the gateway: the team's ALLOW rule adds to the platform's, under its default deny.
         const at = (principal: string, sni: string) =>
@@ -96,13 +100,14 @@ describe("multi-team: platform stack + team stack", function () {
         assert.ok(!at("cluster.local/ns/ci/sa/default", "api.stripe.com").allowed, "the platform's namespace gets nothing of the team's");
         assert.ok(at("cluster.local/ns/ci/sa/default", "api.github.com").allowed);
         assert.ok(!at("cluster.local/ns/payments/sa/checkout", "api.github.com").allowed);
+        assert.ok(!at("cluster.local/ns/default/sa/default", "api.stripe.com").allowed, "an unlisted namespace, admitted at L3, is refused by identity");
     });
 
     it("validates the team's args before registering anything, and needs the gateway", async () => {
         await assert.rejects(
             runProgram(() => {
                 new EgressRoutes("payments", {
-                    gateway: { namespace: "istio-egress", serviceName: "istio-egressgateway", labels: { istio: "egressgateway" }, containerPorts: { http: 80, tls: 443 } },
+                    gateway: { namespace: "istio-egress", serviceName: "egress-gateway", labels: { "istio-egress.io/gateway": "istio-egress.egress-gateway" }, containerPorts: { http: 80, tls: 443 } },
                     hosts: [{ host: "api.stripe.com", mode: EgressMode.Tls, allow: [{ paths: ["/v1"] }] }],
                 });
             }),
@@ -130,11 +135,11 @@ describe("multi-team: platform stack + team stack", function () {
             return {} as Record<string, pulumi.Output<any>>;
         });
         const all = objects(resources);
-        const teamNp = all.find((o) => o.kind === "NetworkPolicy" && o.metadata.namespace === "team" && JSON.stringify(o.spec).includes('"egress":"yes"'))!;
-        assert.ok(teamNp, "the team's namespace may reach the gateway pods by their labels");
+        const teamNp = all.find((o) => o.kind === "NetworkPolicy" && o.metadata.namespace === "team" && JSON.stringify(o.spec).includes('"istio-egress.io/gateway":"egress-gw.egress-gateway"'))!;
+        assert.ok(teamNp, "the team's namespace may reach the gateway pods by the platform's selector label");
         assert.ok(JSON.stringify(teamNp.spec).includes("8080"), "on the gateway's container port from the values");
         const vs = all.find((o) => o.kind === "VirtualService" && o.metadata.name === "team-team-host-api-example-com")!;
         assert.strictEqual(vs.metadata.namespace, "egress-gw");
-        assert.strictEqual(vs.spec.http[0].route[0].destination.host, "istio-egressgateway.egress-gw.svc.cluster.local");
+        assert.strictEqual(vs.spec.http[0].route[0].destination.host, "egress-gateway.egress-gw.svc.cluster.local");
     });
 });

@@ -20,13 +20,15 @@ const http = (host: string, extra: object = {}) => ({ host, mode: EgressMode.Htt
 const tls = (host: string, extra: object = {}) => ({ host, mode: EgressMode.Tls, ...extra });
 
 describe("plan: defaults", () => {
-    it("defaults the gateway to istio-egress / istio-egressgateway / istio=egressgateway, ClusterIP", () => {
+    it("defaults the gateway to istio-egress / egress-gateway / its own selector label, ClusterIP", () => {
+        // Not istio-egressgateway / istio=egressgateway: those are the stock egress gateway's (issue 11, item 1).
         const plan = buildPlan("egress", {});
         assert.strictEqual(plan.gateway.namespace, "istio-egress");
-        assert.strictEqual(plan.gateway.serviceHost, "istio-egressgateway.istio-egress.svc.cluster.local");
-        assert.deepStrictEqual(plan.gateway.labels, { istio: "egressgateway" });
+        assert.strictEqual(plan.gateway.serviceHost, "egress-gateway.istio-egress.svc.cluster.local");
+        assert.deepStrictEqual(plan.gateway.labels, { "istio-egress.io/gateway": "istio-egress.egress-gateway" });
+        assert.deepStrictEqual(plan.gateway.podLabels, { app: "egress-gateway", istio: "egress-gateway", "istio-egress.io/gateway": "istio-egress.egress-gateway", "sidecar.istio.io/inject": "true" });
         assert.strictEqual(plan.release!.values.service.type, "ClusterIP");
-        assert.deepStrictEqual(plan.release!.values.labels, { istio: "egressgateway" });
+        assert.deepStrictEqual(plan.release!.values.labels, { "istio-egress.io/gateway": "istio-egress.egress-gateway" });
         assert.strictEqual(plan.release!.values.replicaCount, 2);
         assert.deepStrictEqual(plan.release!.values.autoscaling, { enabled: false });
         assert.deepStrictEqual(plan.release!.values.podDisruptionBudget, { minAvailable: 1 });

@@ -241,8 +241,10 @@ describe("policy harness", function () {
             });
             const unconfigured = await runPolicies(fromCaptured(r.resources));
             assert.ok(unconfigured.length > 0);
-            assert.ok(unconfigured.every((v) => v.policy === "no-external-egress-networkpolicy" && v.resource.namespace === "edge"), JSON.stringify(unconfigured.map((v) => v.policy)));
-            const labels = { gatewayLabels: { app: "corp-egress" }, gatewayNamespaces: ["edge"] };
+            assert.ok(unconfigured.every((v) => v.resource.namespace === "edge"), JSON.stringify(unconfigured.map((v) => `${v.policy} ${v.resource.namespace}/${v.resource.name}: ${v.message}`)));
+            // The component selects its pods by its own label, unique to (namespace, release), not by gateway.labels
+            // (issue 11, item 1): that is what the pack must be told.
+            const labels = { gatewayLabels: { "istio-egress.io/gateway": "edge.egress-gateway" }, gatewayNamespaces: ["edge"] };
             const config = Object.fromEntries(
                 policies.filter((p) => p.configSchema?.properties.gatewayLabels).map((p) => [p.name, p.configSchema?.properties.gatewayNamespaces ? labels : { gatewayLabels: labels.gatewayLabels }]),
             );

@@ -2,6 +2,8 @@
  * The Alibaba Cloud Service Mesh egress tutorial: every namespace of the mesh may reach www.aliyun.com through
  * the egress gateway, except `demo-frontend`, which the gateway answers with 403 (a DENY AuthorizationPolicy;
  * DENY is evaluated before ALLOW). The app speaks HTTP; the gateway originates TLS, so it sees the request.
+ * "Every namespace" includes namespaces this stack does not protect: the gateway admits every namespace on its
+ * mTLS listeners and decides by identity (docs/lockdown.md, "Who reaches the gateway").
  */
 import * as pulumi from "@pulumi/pulumi";
 import { EgressGateway, EgressMode } from "../../sdk";
@@ -15,7 +17,7 @@ const egress = new EgressGateway("asm", {
         {
             host: "www.aliyun.com",
             mode: EgressMode.TlsOrigination,
-            allow: [{}], // any workload with a mesh identity
+            allow: [{}], // any workload with a mesh identity, in any namespace
             deny: [{ namespaces: [frontend] }],
         },
     ],

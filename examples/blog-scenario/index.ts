@@ -5,7 +5,8 @@
  * deny-by-default NetworkPolicies stop a pod that skips its sidecar. This is also the repository's reference stack.
  *
  * Config (all optional): appANamespace, appBNamespace, wildcardHost, wildcardUpstream, apiHost,
- * gatewayNamespace, chartVersion, clusterCidrs (a JSON list).
+ * gatewayNamespace, chartVersion (set it to your istiod's version; the component warns until you do), revision
+ * (the istiod revision or revision tag, on revision-based installs), clusterCidrs (a JSON list).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { EgressGateway, EgressMode } from "../../sdk";
@@ -21,6 +22,7 @@ const egress = new EgressGateway("egress", {
     gateway: {
         namespace: config.get("gatewayNamespace") ?? "istio-egress",
         chartVersion: config.get("chartVersion"),
+        revision: config.get("revision"),
     },
     hosts: [
         // A speaks TLS itself; the sidecar wraps it in Istio mTLS so the gateway knows it is A.

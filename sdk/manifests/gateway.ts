@@ -10,14 +10,22 @@ import { ArgsError, EgressPlan, mergeValues, ReleasePlan } from "../plan";
 import { helmValuesProblems } from "../plan/values";
 import { checkResolved } from "../schema/args";
 
-/** The gateway's namespace, labelled for sidecar injection (the gateway chart relies on the injector). */
+/**
+ * The gateway's namespace, labelled for sidecar injection (the gateway chart's pods are `image: auto` and rely on
+ * the injector). Istio's injector webhooks select namespaces by `istio-injection: enabled` only for the default
+ * revision; a revision's (or revision tag's) webhooks select `istio.io/rev: <revision>` and require
+ * `istio-injection` to be absent (manifests/charts/istio-control/istio-discovery/templates/mutatingwebhook.yaml:
+ * the `rev.namespace.` webhook vs the default revision's `namespace.` webhook). So with `gateway.revision` the
+ * namespace carries only `istio.io/rev`.
+ */
 export function namespaceObject(plan: EgressPlan): K8sObject {
+    const injection: Record<string, string> = plan.gateway.revision !== undefined ? { "istio.io/rev": plan.gateway.revision } : { "istio-injection": "enabled" };
     return {
         apiVersion: "v1",
         kind: "Namespace",
         metadata: {
             name: plan.gateway.namespace,
-            labels: { "istio-injection": "enabled", "app.kubernetes.io/managed-by": "istio-egress" },
+            labels: { ...injection, "app.kubernetes.io/managed-by": "istio-egress" },
         },
     };
 }
@@ -35,8 +43,11 @@ export function helmValues(plan: EgressPlan, resources?: Record<string, any>): R
 export function resolvedValuesProblems(release: ReleasePlan, resolved: Record<string, any>, resolvedResources?: unknown): { field: string; rule: string }[] {
     // `env` is the component's own (gateway.drain): the user's `values.env` is refused at plan time, where it is
     // always visible (a top-level key of a plain map), so the resolved one is the plan's.
-    const { labels: _labels, autoscaling: _a, replicaCount: _r, podDisruptionBudget: _p, resources: _res, env: _env, ...userPart } = resolved;
+    const { labels: _labels, autoscaling: _a, replicaCount: _r, podDisruptionBudget: _p, resources: _res, env: _env, revision: _rev, ...userPart } = resolved;
     const problems = [...helmValuesProblems(userPart).problems];
+    if (resolved.revision !== release.revision) {
+        problems.push({ field: "gateway.values.revision", rule: `must not be set (set gateway.revision); the chart would get ${JSON.stringify(resolved.revision)}` });
+    }
     if (resolved.service?.type !== "ClusterIP") problems.push({ field: "gateway.values.service.type", rule: "must stay ClusterIP" });
     for (const [k, v] of Object.entries(release.labels)) {
         if (resolved.labels?.[k] !== v) problems.push({ field: `gateway.labels["${k}"]`, rule: "must reach the chart unchanged" });
@@ -98,6 +109,32 @@ export function releaseArgs(plan: EgressPlan, componentName = plan.name): k8s.he
 }
 
 /**
+ * What the client-certificate Secret of a MUTUAL origination must hold, for operators: the component cannot read
+ * the Secret (it would put key material in the stack's state), so it says what Istio will look for.
+ *
+ * With `credentialName` set, the gateway's Envoy gets its client certificate over SDS from the Secret, and the CA
+ * that verifies the host from the SDS resource `<credentialName>-cacert` — never from `caCertificates`, which
+ * Istio's validation refuses alongside it (pilot/pkg/security/model/authentication.go
+ * `ApplyCustomSDSToClientCommonTLSContext`; pkg/config/validation/agent/validation.go `ValidateTLS`). istiod
+ * serves `<name>-cacert` from a Secret of that name if it exists, else from the Secret `<name>` itself, taking
+ * the key `cacert`, else `ca.crt`; the certificate is `cert`/`key`, else `tls.crt`/`tls.key`
+ * (pilot/pkg/credentials/kube/secrets.go `GetCaCert`, `ExtractRoot`, `ExtractCertInfo`). A plain
+ * `kubernetes.io/tls` Secret without `ca.crt` gives no CA: every handshake to the host fails.
+ */
+export function credentialRequirements(namespace: string, credentialName: string) {
+    return {
+        secret: `${namespace}/${credentialName}`,
+        clientCertificateKeys: [
+            ["cert", "key"],
+            ["tls.crt", "tls.key"],
+        ],
+        caSecrets: [`${namespace}/${credentialName}-cacert`, `${namespace}/${credentialName}`],
+        caKeys: ["cacert", "ca.crt"],
+        note: `the CA that verifies the host must be in ${credentialName}-cacert or in ${credentialName} itself (key cacert or ca.crt); without it every handshake fails`,
+    };
+}
+
+/**
  * The routes catalog: a ConfigMap in the gateway's namespace listing every external host this component routes,
  * with its mode, ports and Istio objects — for operators (`kubectl get configmap <name>-routes -o yaml`) and
  * tools. It is created once every route exists, so it also serves as the rollout barrier the protected
@@ -111,6 +148,7 @@ export function routesCatalog(plan: EgressPlan, namespace = plan.gateway.namespa
         targetPort: h.targetPort,
         ...(h.upstreamHost ? { upstreamHost: h.upstreamHost } : {}),
         sni: h.sni,
+        ...(h.origination?.credentialName ? { credential: credentialRequirements(plan.gateway.namespace, h.origination.credentialName) } : {}),
         objects: [...new Set(Object.values(h.names).filter((n): n is string => typeof n === "string"))],
     }));
     return {

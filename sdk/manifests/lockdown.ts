@@ -202,22 +202,28 @@ export function gatewayNames(plan: EgressPlan) {
 }
 
 /**
- * The gateway pods' ingress from the protected namespaces, on the mesh container ports; none without a protected
- * namespace (an ingress rule with an empty `from` would admit everyone).
+ * The gateway pods' ingress: from pods of every namespace, on the gateway's two Istio-mTLS listener ports only
+ * (the container ports of its HTTP and TLS servers); every other port of the gateway pods, and every other pod of
+ * the gateway's namespace, stays closed (`deny-all`).
+ *
+ * Why every namespace: the routes are exported mesh-wide, so every namespace's sidecars send the routed hosts to
+ * the gateway. Admitting only the protected namespaces at L3 black-holed everyone else (TCP timeouts instead of
+ * answers) and made `allow: [{}]` ("any mesh identity") mean "the protected namespaces". Who may use a host is
+ * decided at the gateway by identity instead: its servers are `ISTIO_MUTUAL`, so a caller without a mesh
+ * certificate fails the handshake (pilot/pkg/networking/core/listener.go `BuildListenerTLSContext`:
+ * ISTIO_MUTUAL sets `require_client_certificate` and validates against the mesh CA), and the AuthorizationPolicies (default deny, then
+ * the hosts' ALLOW and DENY rules) answer a caller that is not allowed with 403 (HTTP) or a reset (TLS).
+ * `namespaceSelector: {}` matches pods only — never node or external addresses.
+ *
+ * A team component adds none: the platform's policy already admits its namespaces.
  */
 export function gatewayIngressPolicy(plan: EgressPlan): K8sObject[] {
-    const protectedNs = plan.lockdown.namespaces.map((n) => n.name);
-    if (protectedNs.length === 0) return [];
+    if (plan.domain === "team") return [];
     return [
         networkPolicy(plan, plan.names.ingress, plan.gateway.namespace, {
             podSelector: { matchLabels: { ...plan.gateway.labels } },
             policyTypes: ["Ingress"],
-            ingress: [
-                {
-                    from: protectedNs.map((ns) => ({ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: ns } } })),
-                    ports: tcpPorts(gatewayContainerPorts(plan)),
-                },
-            ],
+            ingress: [{ from: [{ namespaceSelector: {} }], ports: tcpPorts(gatewayContainerPorts(plan)) }],
         }),
     ];
 }

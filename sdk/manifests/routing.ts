@@ -54,10 +54,23 @@ function meta(name: string, namespace: string, host?: string): K8sObject["metada
     };
 }
 
+/**
+ * A Gateway server's host entry: `./<host>`, so that only VirtualServices in the Gateway's own namespace (where
+ * the component, and every team component, puts its VirtualServices) can bind the server. A bare host would let
+ * a VirtualService in any namespace that names this Gateway attach to the server and add or take over the host's
+ * route: istiod rewrites `./h` to `<gateway namespace>/h` (pilot/pkg/model/gateway.go
+ * `sanitizeServerHostNamespace`) and then binds a `ns/h` entry only for VirtualServices of `ns`
+ * (pilot/pkg/networking/core/gateway.go `pickMatchingGatewayHosts` for TCP/TLS routes, pkg/config/host/names.go
+ * `NamesForNamespace` for HTTP routes).
+ */
+export function serverHost(host: string): string {
+    return `./${host}`;
+}
+
 /** The shared Istio Gateway: one Istio-mTLS HTTP server for the HTTP-speaking hosts, one TLS server per TLS host. */
 export function gatewayObject(plan: EgressPlan): K8sObject {
     const gw = plan.gateway;
-    const httpHosts = plan.hosts.filter((h) => h.http).map((h) => h.host);
+    const httpHosts = plan.hosts.filter((h) => h.http).map((h) => serverHost(h.host));
     const servers: any[] = [];
     if (httpHosts.length > 0) {
         servers.push({
@@ -71,7 +84,7 @@ export function gatewayObject(plan: EgressPlan): K8sObject {
         // so each host's TCP route stays its own.
         servers.push({
             port: { number: gw.tlsPort.port, name: `tls-${h.key}`, protocol: "TLS" },
-            hosts: [h.host],
+            hosts: [serverHost(h.host)],
             tls: { mode: "ISTIO_MUTUAL" },
         });
     }

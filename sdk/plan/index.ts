@@ -25,6 +25,12 @@ import {
     CLUSTER_DOMAIN,
     formatCidr,
     GATEWAY_CHART,
+    GATEWAY_SELECTOR_LABEL,
+    gatewayReleaseLabels,
+    hostCovers,
+    hostsOverlap,
+    gatewaySelector,
+    STOCK_GATEWAY_LABELS,
     internalHostProblem,
     ipLikeHostProblem,
     isPrivateCidr,
@@ -46,8 +52,15 @@ export const ROUTES_TYPE = "istio-egress:index:EgressRoutes";
 /** The istio/gateway chart version (= Istio version) installed unless `gateway.chartVersion` says otherwise. */
 export const DEFAULT_CHART_VERSION = "1.29.2";
 export const DEFAULT_GATEWAY_NAMESPACE = "istio-egress";
-export const DEFAULT_RELEASE_NAME = "istio-egressgateway";
-export const DEFAULT_GATEWAY_LABELS: Readonly<Record<string, string>> = { istio: "egressgateway" };
+/**
+ * The gateway's Helm release (and Service) name. Not `istio-egressgateway`: from that name the istio/gateway chart
+ * derives `istio: egressgateway`, the labels of Istio's stock egress gateway (sdk/model/gateway-identity.ts), so
+ * Gateways written for the stock gateway would configure our pods too. istio-egress 0.1 defaulted to
+ * `istio-egressgateway`; docs/lockdown.md ("Migration") says how to keep it.
+ */
+export const DEFAULT_RELEASE_NAME = "egress-gateway";
+/** The default releaseName of istio-egress 0.1, for the migration note and warnings. */
+export const LEGACY_RELEASE_NAME = "istio-egressgateway";
 /** The chart's default Service ports (values.yaml of istio/gateway); used when `values.service.ports` is not set. */
 export const CHART_DEFAULT_SERVICE_PORTS: ReadonlyArray<ServicePortPlan> = [
     { name: "status-port", port: 15021, targetPort: 15021, protocol: "TCP" },
@@ -81,8 +94,21 @@ export interface GatewayPlan {
     serviceName: string;
     /** `<svc>.<ns>.svc.cluster.local` */
     serviceHost: string;
-    /** Pod labels that select the gateway pods. */
+    /**
+     * The selector of the gateway pods: `{ "istio-egress.io/gateway": <namespace>.<release> }`, unique to this
+     * release (sdk/model/gateway-identity.ts). Every object that selects the gateway pods uses it (the Gateway, the
+     * AuthorizationPolicies, the NetworkPolicies, the Telemetry), never the chart's shared `app`/`istio` labels.
+     */
     labels: Record<string, string>;
+    /**
+     * The labels the chart puts on the gateway pods that matter to Istio and to the lock-down: its `app`/`istio`
+     * selector labels, `gateway.labels`, the selector label and the injection labels (`sidecar.istio.io/inject`,
+     * `istio.io/rev`), as manifests/charts/gateway/templates/_helpers.tpl derives them. Platform plans only; a
+     * team plan knows only the selector.
+     */
+    podLabels: Record<string, string>;
+    /** The Istio control-plane revision (or revision tag) the gateway's pods are injected by; undefined: the default. */
+    revision?: string;
     /** Name of this component's Istio `Gateway` object. */
     gatewayName: string;
     /** `namespace/name` of the Istio Gateway, as VirtualServices reference it. */
@@ -111,8 +137,10 @@ export interface ReleasePlan {
     resources?: pulumi.Input<Record<string, any>>;
     /** Whether `values` or `resources` hold Outputs: the values checks run again once they resolve. */
     valuesPending: boolean;
-    /** Labels the chart must keep (for the check on resolved values). */
+    /** Labels the chart must keep (for the check on resolved values): `gateway.labels` and the selector label. */
     labels: Record<string, string>;
+    /** The chart's `revision` value, when `gateway.revision` is set (checked again on the resolved values). */
+    revision?: string;
 }
 
 /** One access rule, normalised: a caller matches when it is in one of `namespaces` or is one of `principals`. */
@@ -229,6 +257,8 @@ export interface EgressPlan {
     names: GatewayObjectNames;
     /** Inputs given as Outputs, to check once they resolve. */
     deferred: DeferredInput[];
+    /** Things that are allowed but probably wrong; the components log them as Pulumi warnings. */
+    warnings: string[];
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -383,13 +413,47 @@ export function chartNeedsRepository(chart: string): boolean {
     return !(chart.startsWith("oci://") || chart.startsWith("/") || chart.startsWith("./") || chart.startsWith("../") || chart.endsWith(".tgz") || chart.includes("/"));
 }
 
-function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: DeferredInput[]): { gateway: GatewayPlan; release: ReleasePlan } {
+function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: DeferredInput[], warnings: string[]): { gateway: GatewayPlan; release: ReleasePlan } {
     const namespace = args.namespace ?? DEFAULT_GATEWAY_NAMESPACE;
     c.dnsLabel("gateway.namespace", namespace);
     const releaseName = args.releaseName ?? DEFAULT_RELEASE_NAME;
     c.dnsLabel("gateway.releaseName", releaseName, "a DNS-1123 label (it names the gateway's Service)");
-    const labels = args.labels ?? { ...DEFAULT_GATEWAY_LABELS };
-    c.labels("gateway.labels", labels);
+    const extraLabels = args.labels ?? {};
+    c.labels("gateway.labels", extraLabels);
+    for (const k of Object.keys(extraLabels).filter((key) => /^([a-z0-9.-]*\.)?istio\.io\//.test(key))) {
+        // The chart sets sidecar.istio.io/inject and istio.io/rev itself (gateway.sidecarInjectionLabels); Istio reads
+        // labels in its domains (injection, revision, network, canonical names), so they are not extra pod labels.
+        c.fail(`gateway.labels["${k}"]`, "is a label in Istio's domain (istio.io), which Istio reads (injection, revision, topology): it cannot be set here; set gateway.revision for the revision");
+    }
+    if (Object.prototype.hasOwnProperty.call(extraLabels, GATEWAY_SELECTOR_LABEL)) {
+        c.fail(
+            `gateway.labels["${GATEWAY_SELECTOR_LABEL}"]`,
+            "is the component's own selector label (namespace.release, unique to this gateway); it cannot be set: another value would let this gateway's objects select other pods, or other gateways' objects select these",
+        );
+    }
+    // The selector: unique to this release, so that neither a stock gateway nor another component's pods match it.
+    const labels = gatewaySelector(namespace, releaseName);
+    // The chart puts `values.labels` on the pods (keys other than app/istio) and uses app/istio, when given, as its
+    // selector labels (manifests/charts/gateway/templates/_helpers.tpl, deployment.yaml).
+    const chartLabels = { ...extraLabels, ...labels };
+    const podLabels = gatewayReleaseLabels({ name: releaseName, values: { labels: chartLabels } }, releaseName);
+    const stock = STOCK_GATEWAY_LABELS.find((set) => Object.entries(set).every(([k, v]) => podLabels[k] === v));
+    if (stock) {
+        warnings.push(
+            `gateway: the gateway pods carry the labels of Istio's stock gateway (${Object.entries(stock).map(([k, v]) => `${k}: ${v}`).join(", ")}), derived by the istio/gateway chart from gateway.releaseName ${JSON.stringify(releaseName)}${args.labels ? " or set by gateway.labels" : ""}: Istio applies a Gateway's selector in every namespace, so Gateways written for the stock gateway also configure these pods. Use another releaseName (the default is ${DEFAULT_RELEASE_NAME}) or run istiod with PILOT_SCOPE_GATEWAY_TO_NAMESPACE=true (docs/lockdown.md, "Migration").`,
+        );
+    }
+
+    const revision = args.revision;
+    if (revision !== undefined) c.dnsLabel("gateway.revision", revision, "an Istio revision or revision tag name (a DNS-1123 label, as istio.io/rev values are)");
+    // The chart's injection labels (manifests/charts/gateway/templates/_helpers.tpl gateway.sidecarInjectionLabels).
+    podLabels["sidecar.istio.io/inject"] = "true";
+    if (revision !== undefined) podLabels["istio.io/rev"] = revision;
+    if (args.chartVersion === undefined) {
+        warnings.push(
+            `gateway.chartVersion is not set: installing the istio/gateway chart ${DEFAULT_CHART_VERSION}. Set gateway.chartVersion to your istiod's version; gateway/istiod skew beyond Istio's supported range breaks the gateway (the gateway, a data plane, may be at most one minor version behind istiod and never ahead of it: https://istio.io/latest/docs/releases/supported-releases/, "Control Plane/Data Plane Skew").`,
+        );
+    }
 
     const autoscaling = args.autoscaling;
     const replicas = args.replicas ?? 2;
@@ -408,7 +472,10 @@ function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: Defe
 
     const base: Record<string, any> = {
         service: { type: "ClusterIP", ports: CHART_DEFAULT_SERVICE_PORTS.map((p) => ({ ...p })) },
-        labels: { ...labels },
+        labels: chartLabels,
+        // The chart labels the pods istio.io/rev: <revision>, which that revision's injector selects
+        // (manifests/charts/gateway/templates/_helpers.tpl gateway.sidecarInjectionLabels).
+        ...(revision !== undefined ? { revision } : {}),
         autoscaling: autoscaling?.enabled
             ? {
                   enabled: true,
@@ -441,6 +508,8 @@ function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: Defe
             serviceName: releaseName,
             serviceHost: serviceFqdn(releaseName, namespace),
             labels: { ...labels },
+            podLabels,
+            ...(revision !== undefined ? { revision } : {}),
             gatewayName,
             gatewayRef: `${namespace}/${gatewayName}`,
             httpPort: findPort(c, servicePorts, GATEWAY_HTTP_PORT, "HTTP (Istio mTLS)", Array.isArray(values.service?.ports)),
@@ -457,7 +526,8 @@ function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: Defe
             values,
             ...(args.resources !== undefined ? { resources: args.resources } : {}),
             valuesPending: valuesCheck.pending || resourcesPending,
-            labels: { ...labels },
+            labels: { ...chartLabels },
+            ...(revision !== undefined ? { revision } : {}),
         },
     };
 }
@@ -574,6 +644,14 @@ function planHost(c: Checker, i: number, h: ExternalHostArgs, ctx: HostContext):
             if (s.length === 0) c.fail(`${field}.subjectAltNames[${j}]`, "must not be empty");
         });
         if (mode === EgressMode.MutualTlsOrigination) {
+            if (h.caCertificates !== undefined) {
+                // pkg/config/validation/agent/validation.go ValidateTLS: "cannot specify client certificates or CA
+                // certificate or CA CRL If credentialName is set" — the DestinationRule would be rejected.
+                c.fail(
+                    `${field}.caCertificates`,
+                    `cannot be combined with credentialName in ${mode}: Istio's validation refuses a DestinationRule whose TLS settings set both ("cannot specify client certificates or CA certificate or CA CRL If credentialName is set"). The CA that verifies the host comes from the credential: the Secret's ca.crt (or cacert) key, or a Secret named <credentialName>-cacert`,
+                );
+            }
             if (h.credentialName === undefined) {
                 c.fail(`${field}.credentialName`, `is required for ${mode}: the client certificate Secret (in namespace ${ctx.gw.namespace})`);
             } else if (!DNS_SUBDOMAIN.test(h.credentialName) || h.credentialName.length > 253) {
@@ -838,6 +916,7 @@ function planHosts(c: Checker, hostArgs: ExternalHostArgs[], ctx: HostContext): 
             c.fail(`hosts[${byHost.get(h.host)}].upstreamHost`, `${h.upstreamHost} is also listed as a host; route it once (drop the wildcard's upstream or the host)`);
         }
     }
+    overlapProblems(c, hosts, byHost);
     // Sidecars build one outbound listener per port: HTTP and TLS on the same port conflict.
     const portClass = new Map<number, { cls: "http" | "tls"; index: number; host: string }>();
     for (const h of [...hosts].sort((a, b) => byHost.get(a.host)! - byHost.get(b.host)!)) {
@@ -856,6 +935,55 @@ function planHosts(c: Checker, hostArgs: ExternalHostArgs[], ctx: HostContext): 
         }
     }
     return hosts.sort((a, b) => byText(a.host, b.host));
+}
+
+/**
+ * TLS-mode hosts that overlap at the gateway are refused.
+ *
+ * Every TLS-mode host is one `TLS`/`ISTIO_MUTUAL` server on the gateway's TLS port. Envoy picks the server's
+ * filter chain by the outer SNI, but istiod gives each such server the network filters of the FIRST
+ * VirtualService bound to the Gateway whose hosts overlap the server's hosts (host.Name.Matches, so a wildcard
+ * overlaps every name under it), in config order: creation time, then name (pilot/pkg/networking/core/gateway.go
+ * `buildGatewayNetworkFiltersFromTCPRoutes` and `pickMatchingGatewayHosts`; pilot/pkg/model/push_context.go
+ * `VirtualServicesForGateway`; pilot/pkg/model/config.go `configCompareByCreationTime`). With `*.example.com` and
+ * `api.example.com`, either server can get the other's route: the wildcard's traffic goes to `api.example.com`,
+ * or `api.example.com`'s to the wildcard's upstream, depending on which object is older. No setting of ours can
+ * make that choice unambiguous (a TCP route cannot match on SNI at a terminating server), so the plan refuses
+ * it rather than guess.
+ *
+ * The outer SNI (what `connection.sni` authorizes, and the subset a host's mesh leg uses) must also be unique per
+ * host: two wildcards sharing an upstream would share it, and one's ALLOW rule would open the other.
+ *
+ * HTTP-speaking hosts are exact names (wildcards need mode TLS) on their own server and port: they never overlap
+ * a TLS host at the gateway.
+ */
+function overlapProblems(c: Checker, hosts: HostPlan[], byHost: Map<string, number>): void {
+    const tls = hosts.filter((h) => !h.http).sort((a, b) => byHost.get(a.host)! - byHost.get(b.host)!);
+    const reported = new Set<string>();
+    const bySni = new Map<string, HostPlan>();
+    for (const h of tls) {
+        const prev = bySni.get(h.sni);
+        if (prev) {
+            c.fail(
+                `hosts[${byHost.get(h.host)}].upstreamHost`,
+                `${h.sni} is also the upstream of hosts[${byHost.get(prev.host)}] (${prev.host}): the two would share one outer SNI, so an ALLOW rule of one (connection.sni) would open the other; give each wildcard its own upstream`,
+            );
+            reported.add(`${prev.host} ${h.host}`);
+        } else {
+            bySni.set(h.sni, h);
+        }
+    }
+    for (let i = 0; i < tls.length; i++) {
+        for (let j = i + 1; j < tls.length; j++) {
+            const [a, b] = [tls[i], tls[j]];
+            if (!(a.wildcard || b.wildcard) || !hostsOverlap(a.host, b.host) || reported.has(`${a.host} ${b.host}`)) continue;
+            const [wide, narrow] = hostCovers(a.host, b.host) ? [a, b] : [b, a];
+            c.fail(
+                `hosts[${byHost.get(b.host)}].host`,
+                `${narrow.host} overlaps ${wide.host} (hosts[${byHost.get(wide.host)}]), and both are TLS hosts on the gateway's TLS port: Istio forwards each such server by the first VirtualService whose hosts overlap it (by creation time, then name), so one host's connections could go to the other's destination. List TLS hosts that no wildcard covers (a wildcard's upstreamHost already serves every name under it), or route ${narrow.host} in an origination mode (TLS_ORIGINATION, on its own HTTP server)`,
+            );
+        }
+    }
 }
 
 function checkComponentName(c: Checker, name: unknown): name is string {
@@ -899,7 +1027,8 @@ function withShapeProblems<T>(name: string, shape: { problems: ArgsProblem[] }, 
 function planPlatform(name: string, args: EgressGatewayArgs, deferred: DeferredInput[]): EgressPlan {
     const checked = { deferred };
     const c = new Checker();
-    const { gateway, release } = planGateway(c, name, args.gateway ?? {}, checked.deferred);
+    const warnings: string[] = [];
+    const { gateway, release } = planGateway(c, name, args.gateway ?? {}, checked.deferred, warnings);
     const lockdownArgs: LockdownArgs = args.lockdown ?? {};
     const trustDomain = lockdownArgs.trustDomain ?? CLUSTER_DOMAIN;
     const knownNamespaces = [gateway.namespace, ...(lockdownArgs.namespaces ?? []).map((n) => n.name), lockdownArgs.istiodNamespace ?? "istio-system", lockdownArgs.dnsNamespace ?? "kube-system", ...SYSTEM_NAMESPACES];
@@ -916,7 +1045,7 @@ function planPlatform(name: string, args: EgressGatewayArgs, deferred: DeferredI
     if (c.problems.length > 0) {
         throw new ArgsError(c.problems);
     }
-    return { name, domain: "platform", gateway, release, hosts, lockdown, traffic, names: gatewayObjectNames(name, "platform"), deferred: checked.deferred };
+    return { name, domain: "platform", gateway, release, hosts, lockdown, traffic, names: gatewayObjectNames(name, "platform"), deferred: checked.deferred, warnings };
 }
 
 /** The platform gateway a team attaches to, once its reference has resolved. */
@@ -962,6 +1091,7 @@ function planTeam(name: string, args: EgressRoutesArgs, deferred: DeferredInput[
         serviceName: gatewayRef.serviceName,
         serviceHost: serviceFqdn(gatewayRef.serviceName, gatewayRef.namespace),
         labels: { ...gatewayRef.labels },
+        podLabels: { ...gatewayRef.labels },
         gatewayName,
         gatewayRef: `${gatewayRef.namespace}/${gatewayName}`,
         httpPort,
@@ -1003,7 +1133,7 @@ function planTeam(name: string, args: EgressRoutesArgs, deferred: DeferredInput[
         throw new ArgsError(c.problems);
     }
     // A team takes no traffic args: its subsets and origination DestinationRules get the defaults.
-    return { name, domain: "team", gateway, hosts, lockdown, traffic: planTraffic(c, undefined), names: gatewayObjectNames(name, "team"), deferred: checked.deferred };
+    return { name, domain: "team", gateway, hosts, lockdown, traffic: planTraffic(c, undefined), names: gatewayObjectNames(name, "team"), deferred: checked.deferred, warnings: [] };
 }
 
 /** Checks a resolved gateway reference (from another stack's outputs): the problems, field-named. */
@@ -1013,6 +1143,19 @@ export function checkGatewayReference(ref: unknown): ArgsProblem[] {
     if (!r || typeof r !== "object") return [{ field: "gateway", rule: "must be the platform EgressGateway's outputs" }];
     if (typeof r.namespace === "string") c.dnsLabel("gateway.namespace", r.namespace, "a namespace name (DNS-1123 label)");
     if (typeof r.serviceName === "string") c.dnsLabel("gateway.serviceName", r.serviceName, "a Service name (DNS-1123 label)");
-    if (r.labels && typeof r.labels === "object" && Object.values(r.labels).every((v) => typeof v === "string")) c.labels("gateway.labels", r.labels);
+    if (r.labels && typeof r.labels === "object" && Object.values(r.labels).every((v) => typeof v === "string")) {
+        if (c.labels("gateway.labels", r.labels) && typeof r.namespace === "string" && typeof r.serviceName === "string") {
+            // The team's Gateway, AuthorizationPolicies and NetworkPolicies select the gateway pods by these labels;
+            // Istio applies a Gateway's selector in every namespace (pilot/pkg/model/push_context.go mergeGateways),
+            // so labels other gateways also carry (the chart's app/istio) would hand the team's routes to them.
+            const expected = gatewaySelector(r.namespace, r.serviceName);
+            if (r.labels[GATEWAY_SELECTOR_LABEL] !== expected[GATEWAY_SELECTOR_LABEL]) {
+                c.fail(
+                    `gateway.labels["${GATEWAY_SELECTOR_LABEL}"]`,
+                    `must be ${JSON.stringify(expected[GATEWAY_SELECTOR_LABEL])}, the label the platform EgressGateway puts on its pods (its \`labels\` output); got ${JSON.stringify(r.labels[GATEWAY_SELECTOR_LABEL] ?? null)}. A platform stack on istio-egress 0.1 selected its pods by the chart's shared labels: upgrade it first (docs/lockdown.md, "Migration")`,
+                );
+            }
+        }
+    }
     return c.problems;
 }
