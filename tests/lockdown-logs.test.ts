@@ -20,7 +20,6 @@ import {
     selectorMatches,
 } from "../sdk/model";
 
-const GATEWAY_POD = { namespace: "istio-egress", labels: { app: "istio-egressgateway", istio: "egressgateway" } };
 const CALLER = "spiffe://cluster.local/ns/shop/sa/checkout";
 
 /** The operators' values for one request from shop/checkout to api.example.com through the gateway. */
@@ -38,6 +37,11 @@ const ARGS: EgressGatewayArgs = {
     hosts: [{ host: "api.example.com", mode: EgressMode.TlsOrigination, allow: [{ serviceAccounts: ["shop/checkout"] }] }],
     lockdown: { namespaces: [{ name: "shop" }] },
 };
+/** The gateway pod, with the labels the chart gives it (read from the plan, never assumed). */
+const GATEWAY_POD = (() => {
+    const gw = buildPlan("eg", ARGS).gateway;
+    return { namespace: gw.namespace, labels: gw.podLabels };
+})();
 
 /** The provider the Telemetry selecting the gateway pods names (exactly one such Telemetry). */
 function gatewayProvider(args: EgressGatewayArgs): string {

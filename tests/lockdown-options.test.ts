@@ -15,7 +15,11 @@ const BASE: EgressGatewayArgs = {
     hosts: [{ host: "api.example.com", mode: EgressMode.TlsOrigination, allow: [{ namespaces: ["shop"] }] }],
     lockdown: { namespaces: [{ name: "shop" }], allowInCluster: false, clusterCidrs: ["10.0.0.0/14"] },
 };
-const GATEWAY: PodRef = { namespace: "istio-egress", labels: { app: "istio-egressgateway", istio: "egressgateway" }, ip: "10.2.0.30" };
+const DEFAULT_GATEWAY = buildPlan("eg", {}).gateway;
+/** The gateway pod, with the labels the chart gives it (read from the plan, never assumed). */
+const GATEWAY: PodRef = { namespace: DEFAULT_GATEWAY.namespace, labels: DEFAULT_GATEWAY.podLabels, ip: "10.2.0.30" };
+/** The platform gateway as a team component references it (EgressGateway's outputs). */
+const GATEWAY_REF = { namespace: DEFAULT_GATEWAY.namespace, serviceName: DEFAULT_GATEWAY.serviceName, labels: DEFAULT_GATEWAY.labels, containerPorts: { http: 80, tls: 443 } };
 const APP: PodRef = { namespace: "shop", labels: { app: "web" }, ip: "10.1.0.5" };
 const OUTSIDER: PodRef = { namespace: "other", labels: { app: "web" }, ip: "10.1.9.9" };
 const PROMETHEUS: PodRef = { namespace: "monitoring", labels: { "app.kubernetes.io/name": "prometheus" }, ip: "10.3.0.9" };
@@ -171,8 +175,8 @@ describe("lock-down options (issue 11, item 7)", () => {
         const team = teamManifests(
             buildTeamPlan(
                 "team-a",
-                { gateway: { namespace: "istio-egress", serviceName: "istio-egressgateway", labels: GATEWAY.labels, containerPorts: { http: 80, tls: 443 } }, hosts: [], namespaces: [{ name: "team-a" }], allowInCluster: false, nodeLocalDns: {}, meshCa: {}, telemetryCollectors: lockdown.telemetryCollectors },
-                { namespace: "istio-egress", serviceName: "istio-egressgateway", labels: GATEWAY.labels, containerPorts: { http: 80, tls: 443 } },
+                { gateway: GATEWAY_REF, hosts: [], namespaces: [{ name: "team-a" }], allowInCluster: false, nodeLocalDns: {}, meshCa: {}, telemetryCollectors: lockdown.telemetryCollectors },
+                GATEWAY_REF,
             ),
         );
         const teamPod: PodRef = { namespace: "team-a", labels: { app: "x" } };

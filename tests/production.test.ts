@@ -126,7 +126,8 @@ describe("production settings: outlier detection and connection pools on both ho
     });
 
     it("a team's subsets and origination DestinationRules get the same defaults", () => {
-        const ref = { namespace: "istio-egress", serviceName: "istio-egressgateway", labels: { istio: "egressgateway" }, containerPorts: { http: 80, tls: 443 } };
+        const gw = buildPlan("eg", {}).gateway;
+        const ref = { namespace: gw.namespace, serviceName: gw.serviceName, labels: gw.labels, containerPorts: { http: 80, tls: 443 } };
         const plan = buildTeamPlan("team-a", { gateway: ref, hosts: [{ host: "api.example.com", mode: EgressMode.TlsOrigination, allow: [{}] }] }, ref);
         const t = teamManifests(plan);
         const h = plan.hosts[0];
@@ -177,12 +178,14 @@ describe("production settings: retries never re-send a request the upstream may 
 describe("production settings: placement and drain of the gateway pods", () => {
     const values = (gateway: GatewayArgs = {}) => buildPlan("eg", gatewayArgs(gateway)).release!.values;
     /** The gateway pod as the chart renders its labels: the chart's selector labels plus values.labels. */
-    const gatewayPod = (v: Record<string, any>) => ({ app: "istio-egressgateway", istio: "egressgateway", ...v.labels, "pod-template-hash": "5d8f" });
+    const gatewayPod = (v: Record<string, any>) => ({ app: "egress-gateway", istio: "egress-gateway", ...v.labels, "pod-template-hash": "5d8f" });
+    /** The gateway's selector label, as the plan sets it. */
+    const selector = buildPlan("eg", gatewayArgs({})).gateway.labels;
 
     it("by default the pods spread across zones (preferred) and nodes (preferred anti-affinity), counting only the gateway's own pods", () => {
         const v = values();
         assert.deepStrictEqual(v.topologySpreadConstraints, [
-            { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: { istio: "egressgateway" } } },
+            { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
         ]);
         const term = v.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0];
         assert.strictEqual(term.podAffinityTerm.topologyKey, "kubernetes.io/hostname");
@@ -190,15 +193,15 @@ describe("production settings: placement and drain of the gateway pods", () => {
             assert.ok(selectorMatches(selector, gatewayPod(v)), "selects the gateway's pods");
             assert.ok(!selectorMatches(selector, { app: "web" }), "and no one else's");
         }
-        // With custom labels, the selectors follow them.
-        const custom = values({ labels: { app: "egw", team: "platform" } });
-        assert.deepStrictEqual(custom.topologySpreadConstraints[0].labelSelector, { matchLabels: { app: "egw", team: "platform" } });
+        // Extra pod labels never widen or replace the selector: it stays the gateway's own label.
+        const custom = values({ labels: { team: "platform" } });
+        assert.deepStrictEqual(custom.topologySpreadConstraints[0].labelSelector, { matchLabels: selector });
     });
 
     it("spread can be required or off", () => {
         const required = values({ spread: { zones: SpreadMode.Required, nodes: SpreadMode.Required } });
         assert.strictEqual(required.topologySpreadConstraints[0].whenUnsatisfiable, "DoNotSchedule");
-        assert.deepStrictEqual(required.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution, [{ labelSelector: { matchLabels: { istio: "egressgateway" } }, topologyKey: "kubernetes.io/hostname" }]);
+        assert.deepStrictEqual(required.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution, [{ labelSelector: { matchLabels: selector }, topologyKey: "kubernetes.io/hostname" }]);
         const off = values({ spread: { zones: SpreadMode.Off, nodes: SpreadMode.Off } });
         assert.strictEqual(off.topologySpreadConstraints, undefined);
         assert.strictEqual(off.affinity, undefined);

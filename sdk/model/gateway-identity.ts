@@ -18,6 +18,16 @@
 import { createHash } from "crypto";
 
 export const GATEWAY_SELECTOR_LABEL = "istio-egress.io/gateway";
+
+/** The component's default gateway namespace (also the policy pack's default gateway namespace). */
+export const DEFAULT_GATEWAY_NAMESPACE = "istio-egress";
+/**
+ * The gateway's Helm release (and Service) name. Not `istio-egressgateway`: from that name the istio/gateway chart
+ * derives `istio: egressgateway`, the labels of Istio's stock egress gateway (below), so Gateways written for the
+ * stock gateway would configure our pods too. istio-egress 0.1 defaulted to `istio-egressgateway`;
+ * docs/lockdown.md ("Migration") says how to keep it.
+ */
+export const DEFAULT_RELEASE_NAME = "egress-gateway";
 const LABEL_VALUE_LIMIT = 63;
 
 /** The value of `istio-egress.io/gateway` for the release `release` in namespace `namespace`. */
@@ -42,3 +52,6 @@ export const STOCK_GATEWAY_LABELS: ReadonlyArray<Readonly<Record<string, string>
     { app: "istio-egressgateway", istio: "egressgateway" },
     { app: "istio-ingressgateway", istio: "ingressgateway" },
 ];
+
+/** The selector of the component's gateway under its defaults (the policy pack's default `gatewayLabels`). */
+export const DEFAULT_GATEWAY_SELECTOR: Readonly<Record<string, string>> = Object.freeze(gatewaySelector(DEFAULT_GATEWAY_NAMESPACE, DEFAULT_RELEASE_NAME));

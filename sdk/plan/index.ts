@@ -51,14 +51,8 @@ export const COMPONENT_TYPE = "istio-egress:index:EgressGateway";
 export const ROUTES_TYPE = "istio-egress:index:EgressRoutes";
 /** The istio/gateway chart version (= Istio version) installed unless `gateway.chartVersion` says otherwise. */
 export const DEFAULT_CHART_VERSION = "1.29.2";
-export const DEFAULT_GATEWAY_NAMESPACE = "istio-egress";
-/**
- * The gateway's Helm release (and Service) name. Not `istio-egressgateway`: from that name the istio/gateway chart
- * derives `istio: egressgateway`, the labels of Istio's stock egress gateway (sdk/model/gateway-identity.ts), so
- * Gateways written for the stock gateway would configure our pods too. istio-egress 0.1 defaulted to
- * `istio-egressgateway`; docs/lockdown.md ("Migration") says how to keep it.
- */
-export const DEFAULT_RELEASE_NAME = "egress-gateway";
+import { DEFAULT_GATEWAY_NAMESPACE, DEFAULT_RELEASE_NAME } from "../model/gateway-identity";
+export { DEFAULT_GATEWAY_NAMESPACE, DEFAULT_RELEASE_NAME };
 /** The default releaseName of istio-egress 0.1, for the migration note and warnings. */
 export const LEGACY_RELEASE_NAME = "istio-egressgateway";
 /** The chart's default Service ports (values.yaml of istio/gateway); used when `values.service.ports` is not set. */
