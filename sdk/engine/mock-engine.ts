@@ -30,6 +30,26 @@ export interface CapturedResource {
     dependencies: string[];
     /** Per-property dependencies: property name → URNs. */
     propertyDependencies: Record<string, string[]>;
+    /**
+     * The URNs the resource's aliases stand for (`aliasUrns` below): what the engine would look for in the old
+     * state to adopt instead of creating a new resource.
+     */
+    aliases: string[];
+}
+
+/**
+ * Thrown when the program did not finish: `reason` `timeout` — not within `timeoutMs`; `stalled` — Node's event
+ * loop ran empty while the program was still pending, so nothing is left that could ever settle it (a promise
+ * that is never resolved, an Output waiting on one).
+ */
+export class ProgramTimeoutError extends Error {
+    constructor(
+        message: string,
+        readonly reason: "timeout" | "stalled",
+    ) {
+        super(message);
+        this.name = "ProgramTimeoutError";
+    }
 }
 
 export interface RunOptions {
@@ -51,6 +71,12 @@ export interface RunOptions {
      * fails, as it would against a backend that does not know it.
      */
     stackReferences?: Record<string, Record<string, any>>;
+    /**
+     * Fail with `ProgramTimeoutError` when the program (and the registrations it started) has not finished after
+     * this many milliseconds. Without it a program may run as long as it likes, but never past the point where
+     * nothing is left that could settle it (then it fails at once, `reason: "stalled"`).
+     */
+    timeoutMs?: number;
 }
 
 export interface RunResult {
@@ -156,6 +182,7 @@ async function runNow(program: () => unknown, options: RunOptions): Promise<RunR
                     parent: req.getParent(),
                     dependencies: req.getDependenciesList(),
                     propertyDependencies,
+                    aliases: aliasUrns(req, project, stackName),
                 });
             }
             callback(err, resp);
@@ -174,20 +201,80 @@ async function runNow(program: () => unknown, options: RunOptions): Promise<RunR
     };
 
     let outputs: Record<string, any> = {};
+    const limit = deadline(options.timeoutMs);
     try {
-        outputs = (await stack.runInPulumiStack(async () => await program())) ?? {};
-        await waitForRPCs();
+        const work = (async () => {
+            outputs = (await stack.runInPulumiStack(async () => await program())) ?? {};
+            await waitForRPCs();
+        })();
+        work.catch(() => undefined); // after a timeout nobody awaits it any more
+        await Promise.race([work, limit.promise]);
         if (failures.length > 0) {
             throw failures[0];
         }
     } catch (err) {
-        await waitForRPCs().catch(() => undefined);
+        if (!(err instanceof ProgramTimeoutError)) await waitForRPCs().catch(() => undefined);
         if (err && typeof err === "object") {
             (err as any).capturedResources = resources;
         }
         throw err;
+    } finally {
+        limit.cancel();
     }
     return { resources, outputs: unwrapSecrets(outputs) };
+}
+
+/**
+ * The run's deadline: rejects after `ms` (an unref'd timer: it never keeps the process alive by itself), and at
+ * once when Node's event loop runs empty (`beforeExit`) while the run is pending — then no timer, socket or I/O
+ * is left that could settle the program, and waiting longer would only let the process exit as if it had
+ * succeeded.
+ */
+function deadline(ms: number | undefined): { promise: Promise<never>; cancel: () => void } {
+    let reject!: (err: Error) => void;
+    const promise = new Promise<never>((_, r) => (reject = r));
+    promise.catch(() => undefined);
+    const timer =
+        ms === undefined
+            ? undefined
+            : setTimeout(() => reject(new ProgramTimeoutError(`did not finish within ${ms / 1000} s`, "timeout")), ms);
+    timer?.unref();
+    const stalled = () =>
+        reject(new ProgramTimeoutError("never finished: it waits on a promise that nothing is left to settle (a promise never resolved, or an Output waiting on one)", "stalled"));
+    process.on("beforeExit", stalled);
+    return {
+        promise,
+        cancel: () => {
+            if (timer) clearTimeout(timer);
+            process.off("beforeExit", stalled);
+        },
+    };
+}
+
+/**
+ * The URNs a registration's aliases stand for, resolved as the engine resolves an alias spec
+ * (pkg/resource/deploy/step_generator.go `collapseAliasToUrn`): name, type, project and stack default to the
+ * resource's own; the parent to the one given (the SDK sends the resource's parent) unless `noParent`. URNs are
+ * formed as the mock monitor forms them (its `newUrn`: the parent's own type, then `$`, then the type), so they
+ * compare equal to the URNs of an earlier run.
+ */
+function aliasUrns(req: any, project: string, stackName: string): string[] {
+    const out: string[] = [];
+    for (const a of req.getAliasesList?.() ?? []) {
+        if (a.hasUrn?.() && a.getUrn()) {
+            out.push(a.getUrn());
+            continue;
+        }
+        const spec = a.getSpec?.();
+        if (!spec) continue;
+        const name = spec.getName() || req.getName();
+        let type = spec.getType() || req.getType();
+        const parent = spec.getNoparent() ? "" : spec.getParenturn() || req.getParent();
+        if (parent) type = `${parent.split("::")[2].split("$").pop()}$${type}`;
+        out.push(`urn:pulumi:${spec.getStack() || stackName}::${spec.getProject() || project}::${type}::${name}`);
+    }
+    out.push(...(req.getAliasurnsList?.() ?? []));
+    return [...new Set(out)];
 }
 
 /** Stack outputs come back in the wire format; secrets are `{[SIG_KEY]: SECRET_SIG, value}`. */
