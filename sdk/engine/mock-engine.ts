@@ -12,7 +12,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import * as stack from "@pulumi/pulumi/runtime/stack";
+import * as debuggable from "@pulumi/pulumi/runtime/debuggable";
 import { SECRET_SIG, SIG_KEY } from "../model/wire";
+
+/** How long a failed run may still wait for the registrations in flight (in-process mocks answer at once). */
+const FAILURE_GRACE_MS = 1000;
 
 /** `waitForRPCs` is marked @internal in the SDK's typings but is what `pulumi` itself awaits before exit. */
 const waitForRPCs: () => Promise<void> = (settings as any).waitForRPCs;
@@ -202,6 +206,18 @@ async function runNow(program: () => unknown, options: RunOptions): Promise<RunR
 
     let outputs: Record<string, any> = {};
     const limit = deadline(options.timeoutMs);
+    // An unhandled rejection fails the program, as under the Pulumi CLI (its Node language host, cmd/run/run.ts,
+    // handles `unhandledRejection` as an uncaught exception): e.g. a component's check of an Output's resolved
+    // value that rejects a resource's input. Collected while the run lasts; when the run fails anyway they are
+    // the same failure.
+    // It ends the run at once: what was waiting on the rejected promise (a resource's registration) never
+    // completes, so the run would otherwise stall.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => {
+        unhandled.push(reason);
+        limit.fail(reason);
+    };
+    process.on("unhandledRejection", onUnhandled);
     try {
         const work = (async () => {
             outputs = (await stack.runInPulumiStack(async () => await program())) ?? {};
@@ -209,17 +225,33 @@ async function runNow(program: () => unknown, options: RunOptions): Promise<RunR
         })();
         work.catch(() => undefined); // after a timeout nobody awaits it any more
         await Promise.race([work, limit.promise]);
+        await new Promise((resolve) => setImmediate(resolve));
         if (failures.length > 0) {
             throw failures[0];
         }
+        if (unhandled.length > 0) {
+            throw unhandled[0];
+        }
     } catch (err) {
-        if (!(err instanceof ProgramTimeoutError)) await waitForRPCs().catch(() => undefined);
+        // Let the registrations in flight finish (so that `capturedResources` is complete), but never wait on
+        // one that cannot: a rejected input leaves its resource's registration pending for good.
+        if (!(err instanceof ProgramTimeoutError)) {
+            const settle = deadline(Math.min(options.timeoutMs ?? FAILURE_GRACE_MS, FAILURE_GRACE_MS));
+            await Promise.race([waitForRPCs(), settle.promise]).catch(() => undefined);
+            settle.cancel();
+        }
+        // The promises a failed run leaves pending are that failure, already reported: the SDK would list them
+        // again as "leaked" when the process exits (and a later successful run would be blamed for them).
+        (debuggable as any).leakedPromises?.();
         if (err && typeof err === "object") {
             (err as any).capturedResources = resources;
         }
         throw err;
     } finally {
         limit.cancel();
+        // Rejections raised by a failing run surface a turn later; they belong to this run.
+        await new Promise((resolve) => setImmediate(resolve));
+        process.off("unhandledRejection", onUnhandled);
     }
     return { resources, outputs: unwrapSecrets(outputs) };
 }
@@ -228,9 +260,9 @@ async function runNow(program: () => unknown, options: RunOptions): Promise<RunR
  * The run's deadline: rejects after `ms` (an unref'd timer: it never keeps the process alive by itself), and at
  * once when Node's event loop runs empty (`beforeExit`) while the run is pending — then no timer, socket or I/O
  * is left that could settle the program, and waiting longer would only let the process exit as if it had
- * succeeded.
+ * succeeded. `fail` ends it with another error (the first wins).
  */
-function deadline(ms: number | undefined): { promise: Promise<never>; cancel: () => void } {
+function deadline(ms: number | undefined): { promise: Promise<never>; cancel: () => void; fail: (reason: unknown) => void } {
     let reject!: (err: Error) => void;
     const promise = new Promise<never>((_, r) => (reject = r));
     promise.catch(() => undefined);
@@ -244,6 +276,7 @@ function deadline(ms: number | undefined): { promise: Promise<never>; cancel: ()
     process.on("beforeExit", stalled);
     return {
         promise,
+        fail: (reason: unknown) => reject(reason as Error),
         cancel: () => {
             if (timer) clearTimeout(timer);
             process.off("beforeExit", stalled);
