@@ -350,7 +350,8 @@ export function mutate(args: EgressGatewayArgs, mutations: Mutation[]): unknown 
                 if (Array.isArray(value) && value.length > 0) value.push(JSON.parse(JSON.stringify(value[m.choice % value.length])));
                 break;
             case "helmValues": {
-                root.gateway = root.gateway && typeof root.gateway === "object" ? root.gateway : {};
+                if (root === null || typeof root !== "object" || Array.isArray(root)) break;
+                root.gateway = root.gateway && typeof root.gateway === "object" && !pulumi.Output.isInstance(root.gateway) ? root.gateway : {};
                 const extra = HELM_VALUES[m.choice % HELM_VALUES.length]();
                 root.gateway.values = { ...(root.gateway.values && typeof root.gateway.values === "object" ? root.gateway.values : {}), ...extra };
                 break;
