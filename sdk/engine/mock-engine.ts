@@ -13,7 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import * as stack from "@pulumi/pulumi/runtime/stack";
 import * as debuggable from "@pulumi/pulumi/runtime/debuggable";
-import { SECRET_SIG, SIG_KEY } from "../model/wire";
+import { HELM_RELEASE_TYPE, isWireSecret } from "../model";
 
 /** How long a failed run may still wait for the registrations in flight (in-process mocks answer at once). */
 const FAILURE_GRACE_MS = 1000;
@@ -104,7 +104,7 @@ function helmReleaseState(inputs: Record<string, any>, name: string): Record<str
 }
 
 const DEFAULT_EXTRA_STATE: NonNullable<RunOptions["extraState"]> = {
-    "kubernetes:helm.sh/v3:Release": helmReleaseState,
+    [HELM_RELEASE_TYPE]: helmReleaseState,
 };
 
 function qualifyConfig(project: string, config: Record<string, string>): Record<string, string> {
@@ -310,35 +310,16 @@ function aliasUrns(req: any, project: string, stackName: string): string[] {
     return [...new Set(out)];
 }
 
-/** Stack outputs come back in the wire format; secrets are `{[SIG_KEY]: SECRET_SIG, value}`. */
+/** Stack outputs come back in the wire format, secrets included (sdk/model/wire.ts). */
 function unwrapSecrets(value: any): any {
     if (Array.isArray(value)) {
         return value.map(unwrapSecrets);
     }
     if (value && typeof value === "object") {
-        if (value[SIG_KEY] === SECRET_SIG && "value" in value) {
+        if (isWireSecret(value)) {
             return unwrapSecrets(value.value);
         }
         return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
     }
     return value;
-}
-
-/** The captured resources that are children (direct or indirect) of the resource with the given URN. */
-export function descendantsOf(resources: CapturedResource[], urn: string): CapturedResource[] {
-    const byParent = new Map<string, CapturedResource[]>();
-    for (const r of resources) {
-        const list = byParent.get(r.parent) ?? [];
-        list.push(r);
-        byParent.set(r.parent, list);
-    }
-    const out: CapturedResource[] = [];
-    const stackOfUrns = [urn];
-    while (stackOfUrns.length > 0) {
-        for (const child of byParent.get(stackOfUrns.pop()!) ?? []) {
-            out.push(child);
-            stackOfUrns.push(child.urn);
-        }
-    }
-    return out;
 }

@@ -26,7 +26,8 @@ import { lockdownManifests } from "../../sdk/manifests/lockdown";
 import { namespaceObject, releaseArgs, routesCatalog } from "../../sdk/manifests/gateway";
 import { connectionAllowed, PodRef } from "../../sdk/analysis/netpol";
 import { evaluateAuthz } from "../../sdk/analysis/authz";
-import { cidrContains, hostCovers, tryParseCidr, type K8sObject } from "../../sdk/model";
+import { cidrContains, HELM_RELEASE_TYPE, hostCovers, tryParseCidr, type K8sObject } from "../../sdk/model";
+import { objectOf } from "./component";
 
 // ---------------------------------------------------------------------------------------------------------
 // Valid arguments
@@ -634,8 +635,6 @@ export function checkPure(args: unknown, probes: ProbeOptions = { full: true }):
     return plan.release!.valuesPending ? { kind: "deferred" } : { kind: "accepted", objects: objects.length };
 }
 
-const objectOf = (r: CapturedResource): K8sObject | undefined =>
-    r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:helm.sh/") ? (r.inputs as K8sObject) : undefined;
 
 /**
  * Under the mock engine (`pulumi up`, or preview): refused as a `ResourceError` naming fields with nothing registered
@@ -658,13 +657,13 @@ export async function checkEngine(args: unknown, preview = false, probes: ProbeO
         if (!/\n {2}- [^:]+: |gateway\.values: holds an Output/.test(message)) throw new FuzzFailure(`an error that names no field: ${describeError(err)}`);
         if (registered.length > 0) {
             if (!holdsPending(args)) throw new FuzzFailure(`refused after registering ${registered.length} resource(s), without an Output in the args: ${describeError(err)}`);
-            if (registered.some((r) => r.type === "kubernetes:helm.sh/v3:Release")) throw new FuzzFailure(`a Helm release was registered although the values were refused: ${describeError(err)}`);
+            if (registered.some((r) => r.type === HELM_RELEASE_TYPE)) throw new FuzzFailure(`a Helm release was registered although the values were refused: ${describeError(err)}`);
             if (!/once resolved|not known during preview|with no value/.test(message)) throw new FuzzFailure(`a late refusal that does not say it judged a resolved value: ${describeError(err)}`);
         }
         return { kind: "refused", message };
     }
     const objects = resources.map(objectOf).filter((o): o is K8sObject => o !== undefined);
-    const release = resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release");
+    const release = resources.find((r) => r.type === HELM_RELEASE_TYPE);
     if (!release) throw new FuzzFailure("accepted, but no Helm release was registered");
     const problems = safetyProblems(args, objects, release.inputs.values ?? {}, () => undefined, probes);
     if (problems.length > 0) throw new FuzzFailure(`accepted but unsafe (under the engine):\n  ${problems.slice(0, 10).join("\n  ")}`);
