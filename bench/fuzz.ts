@@ -46,7 +46,9 @@ async function main(): Promise<number> {
             { numRuns: runs, seed: seed + 1 },
         );
     } catch (err) {
-        process.stdout.write(`\nFAILED (plan): ${(err as Error).message}\n`);
+        // fast-check's message has the (shrunk) counterexample; its cause says what the oracle found.
+        const cause = (err as any)?.cause;
+        process.stdout.write(`\nFAILED (plan): ${(err as Error).message}\n${cause ? `cause: ${cause?.message ?? cause}\n` : ""}`);
         return 1;
     }
     const engineCases = [

@@ -6,8 +6,12 @@
  * tests, the `render` command and the benchmarks all use it, so what they see is what the real engine would
  * be asked to create.
  *
- * The mock monitor of @pulumi/pulumi hands `newResource` only the type, name and inputs; the parent and the
- * dependencies live on the gRPC request, so the monitor's `registerResource` is wrapped to read them there.
+ * The mock monitor of @pulumi/pulumi hands `newResource` only the type, name and inputs; the parent, the
+ * dependencies and the aliases live on the gRPC request, so the monitor's `registerResource` is wrapped to read
+ * them there (aliases resolved to the URNs they stand for, as the engine resolves them).
+ *
+ * As under the Pulumi CLI, an unhandled rejection fails the program. A run that cannot finish fails too: at once
+ * when Node's event loop runs empty while it is pending, or after `timeoutMs`.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";

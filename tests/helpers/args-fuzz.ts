@@ -26,7 +26,7 @@ import { lockdownManifests } from "../../sdk/manifests/lockdown";
 import { namespaceObject, releaseArgs, routesCatalog } from "../../sdk/manifests/gateway";
 import { connectionAllowed, PodRef } from "../../sdk/analysis/netpol";
 import { evaluateAuthz } from "../../sdk/analysis/authz";
-import { cidrContains, HELM_RELEASE_TYPE, hostCovers, tryParseCidr, type K8sObject } from "../../sdk/model";
+import { cidrContains, formatCidr, HELM_RELEASE_TYPE, hostCovers, isWireSecret, tryParseCidr, type K8sObject } from "../../sdk/model";
 import { objectOf } from "./component";
 
 // ---------------------------------------------------------------------------------------------------------
@@ -524,7 +524,11 @@ export function safetyProblems(
         }
     }
     // The gateway: never metadata, private, special-purpose or cluster addresses; public ones only on few ports.
-    const clusterProbe = a.clusterCidrs.filter((c) => typeof c === "string" && tryParseCidr(c) !== undefined).map((c) => c.split("/")[0]);
+    // The network address of each cluster CIDR (as the plan reads it: canonical form).
+    const clusterProbe = a.clusterCidrs
+        .map((c) => tryParseCidr(c))
+        .filter((c) => c !== undefined)
+        .map((c) => formatCidr(c!).split("/")[0]);
     for (const ip of [...gatewayNever, ...clusterProbe]) {
         for (const port of ports) {
             if (connectionAllowed(netpols, gatewayPod, { ip }, port).allowed) problems.push(`the gateway reaches ${ip}:${port}`);
@@ -662,12 +666,21 @@ export async function checkEngine(args: unknown, preview = false, probes: ProbeO
         }
         return { kind: "refused", message };
     }
-    const objects = resources.map(objectOf).filter((o): o is K8sObject => o !== undefined);
+    const objects = resources.map(objectOf).filter((o): o is K8sObject => o !== undefined).map((o) => unwrapSecrets(o) as K8sObject);
     const release = resources.find((r) => r.type === HELM_RELEASE_TYPE);
     if (!release) throw new FuzzFailure("accepted, but no Helm release was registered");
-    const problems = safetyProblems(args, objects, release.inputs.values ?? {}, () => undefined, probes);
+    // A secret inside the values makes the whole values secret (as Pulumi propagates secrecy): judge what is inside.
+    const problems = safetyProblems(args, objects, unwrapSecrets(release.inputs.values ?? {}), () => undefined, probes);
     if (problems.length > 0) throw new FuzzFailure(`accepted but unsafe (under the engine):\n  ${problems.slice(0, 10).join("\n  ")}`);
     return { kind: "accepted", objects: objects.length };
+}
+
+/** Captured inputs with the wire format's secrets unwrapped (sdk/model/wire.ts). */
+function unwrapSecrets(v: any): any {
+    if (isWireSecret(v)) return unwrapSecrets(v.value);
+    if (Array.isArray(v)) return v.map(unwrapSecrets);
+    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
+    return v;
 }
 
 /** A case as text, for a failure report (Outputs shown as such). */
