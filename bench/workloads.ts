@@ -206,7 +206,9 @@ function teamObjects(team: number): K8sObject[] {
         objs.push({
             apiVersion: "networking.istio.io/v1",
             kind: "VirtualService",
-            metadata: meta(`ext-${k}${routed ? "" : "-unrelated"}`),
+            // Gateway-bound routes live in the gateway's namespace (as the component writes them): a VirtualService in
+            // a team namespace bound to the egress Gateway would let the team decide where the gateway forwards.
+            metadata: { name: `${ns}-ext-${k}${routed ? "" : "-unrelated"}`, namespace: GATEWAY_NS, labels: { team: ns } },
             spec: {
                 hosts: [routed ? host : `other-${team}.example.com`],
                 gateways: ["mesh", `${GATEWAY_NS}/egress-gateway`],

@@ -189,6 +189,237 @@ export interface GatewayArgs {
      * are the way to set replicas, autoscaling, labels and resources.
      */
     values?: { [key: string]: any };
+    /**
+     * How the gateway's pods spread across zones and nodes. Default: preferred across zones
+     * (topologySpreadConstraints, ScheduleAnyway) and preferred across nodes (podAntiAffinity, preferred).
+     */
+    spread?: SpreadArgs;
+    /**
+     * Dedicated egress nodes: the node labels the gateway's pods must run on (the pod's `nodeSelector`). Prefer a
+     * label under `node-restriction.kubernetes.io/`, which a node's kubelet cannot set on itself (NodeRestriction
+     * admission), so a compromised node cannot attract the gateway. Default none.
+     * @minProperties 1
+     */
+    nodeSelector?: { [key: string]: string };
+    /**
+     * Tolerations for the dedicated nodes' taints (e.g. `{ key: "dedicated", value: "egress", effect:
+     * "NoSchedule" }`). Each names its taint's key: a key-less `Exists` would tolerate every taint, the control
+     * plane's included. Default none.
+     * @minItems 1
+     */
+    tolerations?: TolerationArgs[];
+    /** How a terminating gateway pod drains its connections. */
+    drain?: DrainArgs;
+    /**
+     * Connection pools, outlier detection and retries on both hops: sidecar → gateway (the gateway
+     * DestinationRule's subsets) and gateway → host (the origination DestinationRules), retries on both HTTP legs.
+     */
+    traffic?: TrafficArgs;
+}
+
+/** Whether a spread is off, a preference (the scheduler may still co-locate pods) or a requirement. */
+export enum SpreadMode {
+    /** Not set. */
+    Off = "off",
+    /** Spread when possible (topologySpreadConstraints `ScheduleAnyway`; preferred podAntiAffinity). */
+    Preferred = "preferred",
+    /**
+     * Spread or do not schedule (`DoNotSchedule`; required podAntiAffinity): pods stay Pending when the cluster
+     * has fewer zones / nodes than they need, and a rolling update needs one free zone / node to surge into.
+     */
+    Required = "required",
+}
+
+export interface SpreadArgs {
+    /** Across zones (`topology.kubernetes.io/zone`), with maxSkew 1. Default preferred. */
+    zones?: SpreadMode;
+    /** Across nodes (`kubernetes.io/hostname`), with pod anti-affinity. Default preferred. */
+    nodes?: SpreadMode;
+}
+
+/** A Kubernetes toleration, as the pod spec has it. */
+export interface TolerationArgs {
+    /**
+     * The taint's key. Required: a key-less toleration tolerates every taint.
+     * @minLength 1
+     */
+    key: string;
+    /** `Equal` (default) or `Exists`. */
+    operator?: TolerationOperator;
+    /** The taint's value (`Equal` only). */
+    value?: string;
+    /** The taint's effect; all effects when not set. */
+    effect?: TaintEffect;
+    /**
+     * `NoExecute` only: how long the pod stays bound once the taint appears.
+     * @asType integer
+     * @minimum 0
+     */
+    tolerationSeconds?: number;
+}
+
+export enum TolerationOperator {
+    Equal = "Equal",
+    Exists = "Exists",
+}
+
+export enum TaintEffect {
+    NoSchedule = "NoSchedule",
+    PreferNoSchedule = "PreferNoSchedule",
+    NoExecute = "NoExecute",
+}
+
+/**
+ * A terminating gateway pod: on SIGTERM its pilot-agent drains Envoy's listeners (new connections go to other
+ * gateway pods, which the callers' sidecars learn from the endpoints) and then either waits a fixed time
+ * (ProxyConfig `terminationDrainDuration`, 5s by default) or, with `waitForConnections`, until no connection is left
+ * (pilot-agent `EXIT_ON_ZERO_ACTIVE_CONNECTIONS`, after `MINIMUM_DRAIN_DURATION`); Kubernetes kills it at
+ * `terminationGracePeriodSeconds` whatever is left (istio/istio pkg/envoy/agent.go terminate).
+ */
+export interface DrainArgs {
+    /**
+     * The pod's `terminationGracePeriodSeconds`: the longest a connection may keep going once the pod is told to
+     * stop. Default 60 (the chart's is 30).
+     * @asType integer
+     * @minimum 1
+     * @maximum 86400
+     */
+    terminationGracePeriodSeconds?: number;
+    /**
+     * Exit once no connection is left instead of after a fixed 5 s drain (sets the proxy's
+     * `EXIT_ON_ZERO_ACTIVE_CONNECTIONS`). Default true: long connections (TLS streams, websockets, large downloads)
+     * finish instead of being cut after 5 s.
+     */
+    waitForConnections?: boolean;
+    /**
+     * With `waitForConnections`: seconds to wait before counting connections (`MINIMUM_DRAIN_DURATION`), giving the
+     * callers' sidecars time to stop sending new requests here. Default 5; less than terminationGracePeriodSeconds.
+     * @asType integer
+     * @minimum 1
+     */
+    minimumDrainSeconds?: number;
+}
+
+/**
+ * A duration as Istio writes it: a positive whole number of milliseconds, seconds, minutes or hours (`500ms`,
+ * `10s`, `5m`, `1h`).
+ * @pattern ^[1-9][0-9]{0,8}(ms|s|m|h)$
+ */
+export type Duration = string;
+
+/** Traffic settings of the component's DestinationRules and VirtualServices (see each field for its hop). */
+export interface TrafficArgs {
+    /** The sidecar → gateway hop: every subset of the gateway's DestinationRule. Per calling pod (each sidecar keeps its own pools and ejections). */
+    toGateway?: HopTrafficArgs;
+    /**
+     * The gateway → host hop of the origination modes (their DestinationRules). Shared by every caller of a host:
+     * pool limits and ejections here affect them all.
+     */
+    toHost?: HopTrafficArgs;
+    /** HTTP retries on both legs of the HTTP-speaking hosts. */
+    retries?: RetryArgs;
+}
+
+/** A hop's connection pool and outlier detection (Istio DestinationRule `connectionPool`, `outlierDetection`). */
+export interface HopTrafficArgs {
+    /** TCP connect timeout. Default: the mesh's `connectTimeout` (Istio: 10s). */
+    connectTimeout?: Duration;
+    /** TCP keepalive on the hop's connections. Default on: 120s idle, then probes every 30s, 3 probes. */
+    tcpKeepalive?: TcpKeepaliveArgs;
+    /**
+     * Most connections (`tcp.maxConnections`). Default: Istio's (unlimited).
+     * @asType integer
+     * @minimum 1
+     */
+    maxConnections?: number;
+    /**
+     * Most requests waiting for a connection (`http.http1MaxPendingRequests`). Default: Istio's (unlimited).
+     * @asType integer
+     * @minimum 1
+     */
+    maxPendingRequests?: number;
+    /**
+     * Most requests in flight (`http.http2MaxRequests`). Default: Istio's (unlimited).
+     * @asType integer
+     * @minimum 1
+     */
+    maxRequests?: number;
+    /**
+     * Most requests per connection before it is closed (`http.maxRequestsPerConnection`). Default unlimited.
+     * @asType integer
+     * @minimum 1
+     */
+    maxRequestsPerConnection?: number;
+    /**
+     * Most retries in flight (`http.maxRetries`). Default: Istio's (unlimited).
+     * @asType integer
+     * @minimum 1
+     */
+    maxConcurrentRetries?: number;
+    /** Close an HTTP connection idle for this long (`http.idleTimeout`). Default: Istio's (1h). */
+    idleTimeout?: Duration;
+    /** Eject endpoints that keep failing. Default on (see `OutlierDetectionArgs`). */
+    outlierDetection?: OutlierDetectionArgs;
+}
+
+export interface TcpKeepaliveArgs {
+    /** Default true. */
+    enabled?: boolean;
+    /** Idle time before the first probe. Default 120s (below the 4-minute idle timeout of Azure's NAT / LB and AWS NAT's 350 s). */
+    time?: Duration;
+    /** Between probes. Default 30s. */
+    interval?: Duration;
+    /**
+     * Unanswered probes before the connection is dropped. Default 3.
+     * @asType integer
+     * @minimum 1
+     * @maximum 20
+     */
+    probes?: number;
+}
+
+/**
+ * Outlier detection on locally-originated failures only (connect failures, timeouts, resets of the hop's own
+ * connection — `splitExternalLocalOriginErrors`), never on the HTTP status the upstream returns: a gateway that
+ * relays an external host's 503 is healthy, and a caller that makes a host answer 5xx must not eject the host for
+ * every other caller. (Istio: `consecutive5xxErrors: 0`, `consecutiveLocalOriginFailures`.)
+ */
+export interface OutlierDetectionArgs {
+    /** Default true. */
+    enabled?: boolean;
+    /**
+     * Consecutive local-origin failures before an endpoint is ejected. Default 5.
+     * @asType integer
+     * @minimum 1
+     */
+    consecutiveLocalOriginFailures?: number;
+    /** How often ejections are evaluated. Default 10s. */
+    interval?: Duration;
+    /** First ejection's length (it grows with each ejection). Default 30s. */
+    baseEjectionTime?: Duration;
+    /**
+     * Most endpoints ejected at once, in percent (Envoy ejects at least one whatever the percentage). Default 50.
+     * @asType integer
+     * @minimum 1
+     * @maximum 100
+     */
+    maxEjectionPercent?: number;
+}
+
+/**
+ * HTTP retries on both legs (sidecar → gateway, gateway → host). The conditions are fixed to the ones where the
+ * request never reached the upstream — `connect-failure`, `refused-stream`, `reset-before-request` — so a
+ * non-idempotent request (a POST) is never sent twice; Istio's default (which also retries gRPC `unavailable` and
+ * `cancelled` responses, after the upstream received the request) is replaced on every route the component writes.
+ */
+export interface RetryArgs {
+    /**
+     * Retries per leg. Default 2; 0 turns retries off.
+     * @asType integer
+     * @minimum 0
+     * @maximum 10
+     */
+    attempts?: number;
 }
 
 export interface AutoscalingArgs {
@@ -247,6 +478,118 @@ export interface LockdownArgs {
     trustDomain?: string;
     /** Envoy access logs on the gateway through the Telemetry API. Default true. */
     accessLogs?: boolean;
+    /**
+     * The access-log provider the gateway's Telemetry names: an entry of istiod's `meshConfig.extensionProviders`.
+     * Default `envoy`, Istio's built-in file provider, whose lines (with the default mesh config) carry the SNI, the
+     * authority, the upstream host and the response flags but NOT the caller's identity. For audit lines with the
+     * caller (`%DOWNSTREAM_PEER_URI_SAN%`), define a provider such as `egressAuditLogProvider()` in istiod's mesh
+     * config and name it here (docs/lockdown.md, "Access logs"). A name istiod does not know gives no logs at all.
+     * @minLength 1
+     * @maxLength 253
+     */
+    accessLogProvider?: string;
+    /**
+     * Ports of the cluster DNS pods (`dnsNamespace` + `dnsLabels`), UDP and TCP. Default `[53]`. OpenShift's
+     * `dns-default` pods (namespace `openshift-dns`, labels `dns.operator.openshift.io/daemonset-dns: default`)
+     * listen on 5353 behind the Service's 53: NetworkPolicy sees the pod's port.
+     * @minItems 1
+     */
+    dnsPorts?: Port[];
+    /** NodeLocal DNSCache: let pods query the node's cache on its link-local address. Default off. */
+    nodeLocalDns?: NodeLocalDnsArgs;
+    /**
+     * An external mesh CA the proxies get their certificates from (cert-manager istio-csr), in addition to istiod
+     * (which still serves xDS on 15012). Default none.
+     */
+    meshCa?: MeshCaArgs;
+    /** Tracing / OpenTelemetry collectors the proxies (the gateway and the protected pods' sidecars) send to. */
+    telemetryCollectors?: TelemetryCollectorArgs[];
+    /** Pods that scrape the gateway's metrics (15020 and/or 15090). Default none: the gateway admits no scraper. */
+    metricsScrapers?: MetricsScraperArgs[];
+    /**
+     * Private addresses only the gateway may reach, on given ports: hosts behind private endpoints (AWS
+     * PrivateLink, Azure Private Endpoint, GCP Private Service Connect), whose names resolve to private
+     * addresses that the gateway's internet rule excludes.
+     */
+    privateEndpoints?: PrivateEndpointArgs[];
+}
+
+/** NodeLocal DNSCache (https://kubernetes.io/docs/tasks/administer-cluster/nodelocaldns/). */
+export interface NodeLocalDnsArgs {
+    /**
+     * The addresses the cache listens on, single IPs: its link-local address (default `["169.254.20.10"]`) and,
+     * where kube-proxy runs in iptables mode, also the kube-dns Service's ClusterIP (the cache answers it on the
+     * node, so NetworkPolicy sees that address, not a DNS pod). Only DNS (UDP and TCP 53) is opened to them; the
+     * clouds' link-local services (169.254.169.0/24, 169.254.170.0/24: metadata, credentials, the VPC resolver)
+     * and every metadata address are refused.
+     * @minItems 1
+     */
+    addresses?: string[];
+}
+
+/** cert-manager istio-csr (or another external CA speaking Istio's CA API), as a NetworkPolicy destination. */
+export interface MeshCaArgs {
+    /** Its namespace. Default `cert-manager`. */
+    namespace?: string;
+    /**
+     * Its pods' labels. Default `{ app: "cert-manager-istio-csr" }` (the istio-csr chart's selector).
+     * @minProperties 1
+     */
+    labels?: { [key: string]: string };
+    /**
+     * The container port of its gRPC CA service. Default 6443 (istio-csr's `app.server.serving.port`; its
+     * Service's port 443 targets it, and NetworkPolicy sees the pod's port).
+     */
+    port?: Port;
+}
+
+/** A tracing / OpenTelemetry collector (e.g. an OpenTelemetry Collector, Jaeger, Zipkin), by its pods. */
+export interface TelemetryCollectorArgs {
+    /** Its namespace. */
+    namespace: string;
+    /**
+     * Its pods' labels.
+     * @minProperties 1
+     */
+    labels: { [key: string]: string };
+    /**
+     * The TCP container ports the proxies send to (OTLP gRPC 4317, OTLP HTTP 4318, Zipkin 9411, ...). Required.
+     * @minItems 1
+     */
+    ports: Port[];
+}
+
+/** Pods that scrape the gateway's metrics (Prometheus). */
+export interface MetricsScraperArgs {
+    /** Their namespace. */
+    namespace: string;
+    /**
+     * Their pods' labels.
+     * @minProperties 1
+     */
+    labels: { [key: string]: string };
+    /**
+     * Which metrics ports: 15020 (pilot-agent's merged metrics, the chart's `prometheus.io/port`) and/or 15090
+     * (Envoy's own). Default both. No other port may be named.
+     * @minItems 1
+     */
+    ports?: Port[];
+}
+
+/** Private addresses (e.g. PrivateLink endpoints) that only the gateway may reach. */
+export interface PrivateEndpointArgs {
+    /** A short DNS-1123 name saying what it is, used in the NetworkPolicy's name (e.g. `payments-vpce`). */
+    name: string;
+    /**
+     * A private CIDR (RFC 1918, 100.64.0.0/10, fc00::/7), canonical, at most /24 (IPv4) or /120 (IPv6) wide;
+     * never link-local or metadata addresses, never inside `clusterCidrs`.
+     */
+    cidr: string;
+    /**
+     * TCP ports. Required: a private endpoint never opens every port.
+     * @minItems 1
+     */
+    ports: Port[];
 }
 
 export interface EgressGatewayArgs {
@@ -303,4 +646,15 @@ export interface EgressRoutesArgs {
     dnsLabels?: { [key: string]: string };
     /** The mesh's trust domain, if not `cluster.local`. */
     trustDomain?: string;
+    /**
+     * Ports of the cluster DNS pods, if not `[53]` (as the platform's `lockdown.dnsPorts`).
+     * @minItems 1
+     */
+    dnsPorts?: Port[];
+    /** NodeLocal DNSCache, as the platform's `lockdown.nodeLocalDns`. */
+    nodeLocalDns?: NodeLocalDnsArgs;
+    /** An external mesh CA, as the platform's `lockdown.meshCa`. */
+    meshCa?: MeshCaArgs;
+    /** Tracing / OpenTelemetry collectors the team's sidecars send to, as the platform's `lockdown.telemetryCollectors`. */
+    telemetryCollectors?: TelemetryCollectorArgs[];
 }

@@ -168,13 +168,49 @@ describe("analysis: egress access report", () => {
     });
 
     it("TLS passthrough: the gateway cannot see the caller, so principal-based ALLOW denies everyone", () => {
+        // A working passthrough setup: the sidecar sends the app's own TLS (no ISTIO_MUTUAL towards the gateway),
+        // the gateway's filter chain is a VirtualService tls route matched on the SNI.
+        const objs = asmScenario().map((o) => {
+            if (o.kind === "Gateway") {
+                return istio("Gateway", "istio-egress", "egress-gw", { selector: { istio: "egressgateway" }, servers: [{ port: { number: 443, name: "tls", protocol: "TLS" }, hosts: ["www.aliyun.com"], tls: { mode: "PASSTHROUGH" } }] });
+            }
+            if (o.kind === "DestinationRule") {
+                return istio("DestinationRule", "istio-egress", "egress-gw", { host: GW_SVC, subsets: [{ name: "aliyun" }] });
+            }
+            if (o.kind === "VirtualService") {
+                return istio("VirtualService", "istio-egress", "aliyun-through-gateway", {
+                    hosts: ["www.aliyun.com"],
+                    gateways: ["mesh", "egress-gw"],
+                    tls: [
+                        { match: [{ gateways: ["mesh"], port: 443, sniHosts: ["www.aliyun.com"] }], route: [{ destination: { host: GW_SVC, subset: "aliyun", port: { number: 443 } } }] },
+                        { match: [{ gateways: ["egress-gw"], port: 443, sniHosts: ["www.aliyun.com"] }], route: [{ destination: { host: "www.aliyun.com", port: { number: 443 } } }] },
+                    ],
+                });
+            }
+            return o;
+        });
+        const be = row(buildAccessReport(objs).rows, "demo-backend/backend (Deployment/backend)");
+        assert.strictEqual(be.verdict, "denied");
+        assert.strictEqual(be.path, "gateway");
+        assert.strictEqual(be.gatewayRequest?.source.principal, undefined);
+        assert.strictEqual(be.gatewayRequest?.sni, "www.aliyun.com", "the application's own SNI");
+        assert.strictEqual(be.outcome, "connection-reset", "a TCP RBAC deny closes the connection");
+        assert.ok(be.notes.some((n) => /cannot tell sources apart/.test(n)));
+    });
+
+    it("a PASSTHROUGH server without a tls route at the gateway builds no filter chain: the connection is closed", () => {
+        // The sidecar still wraps the connection in Istio mTLS, but a PASSTHROUGH server gets its filter chains from
+        // VirtualService tls routes bound to the Gateway (pilot/pkg/networking/core/gateway.go
+        // buildGatewayNetworkFiltersFromTLSRoutes); the scenario only has a tcp route there.
         const objs = asmScenario().map((o) =>
             o.kind === "Gateway" ? istio("Gateway", "istio-egress", "egress-gw", { selector: { istio: "egressgateway" }, servers: [{ port: { number: 443, name: "tls", protocol: "TLS" }, hosts: ["www.aliyun.com"], tls: { mode: "PASSTHROUGH" } }] }) : o,
         );
         const be = row(buildAccessReport(objs).rows, "demo-backend/backend (Deployment/backend)");
         assert.strictEqual(be.verdict, "denied");
-        assert.strictEqual(be.gatewayRequest?.source.principal, undefined);
-        assert.ok(be.notes.some((n) => /cannot tell sources apart/.test(n)));
+        assert.strictEqual(be.path, "gateway");
+        assert.strictEqual(be.outcome, "connection-reset");
+        assert.match(be.rule, /no filter chain on port 8443 matches SNI www\.aliyun\.com/);
+        assert.strictEqual(be.gatewayDecision, undefined, "the connection never reaches the RBAC filter");
     });
 
     it("HTTP through the gateway with ISTIO_MUTUAL: host-based rules apply", () => {
@@ -183,6 +219,9 @@ describe("analysis: egress access report", () => {
             deploy("apps", "web", "web"),
             istio("ServiceEntry", "istio-egress", "httpbin", { hosts: ["httpbin.org"], ports: [{ number: 80, name: "http", protocol: "HTTP" }], resolution: "DNS" }),
             istio("Gateway", "istio-egress", "gw", { selector: { istio: "egressgateway" }, servers: [{ port: { number: 80, name: "https", protocol: "HTTPS" }, hosts: ["httpbin.org"], tls: { mode: "ISTIO_MUTUAL" } }] }),
+            // The sidecar wraps the request in Istio mTLS only when a DestinationRule says so (gateway pods are not
+            // auto-mTLS endpoints), with the SNI the server's filter chain matches.
+            istio("DestinationRule", "istio-egress", "gw", { host: GW_SVC, trafficPolicy: { tls: { mode: "ISTIO_MUTUAL", sni: "httpbin.org" } } }),
             istio("VirtualService", "istio-egress", "httpbin", {
                 hosts: ["httpbin.org"],
                 gateways: ["mesh", "gw"],
@@ -206,6 +245,13 @@ describe("analysis: egress access report", () => {
         assert.strictEqual(web2.verdict, "denied");
         assert.match(web2.rule, /no rule of the ALLOW policies istio-egress\/only-other-host/);
         assert.strictEqual(web2.logged, true, "mesh-wide Telemetry in the root namespace logs the gateway");
+        assert.strictEqual(web2.outcome, "http-403", "an HTTP RBAC deny answers 403");
+        // Without the DestinationRule the sidecar sends plaintext HTTP to the ISTIO_MUTUAL server: no handshake.
+        const plain = row(buildAccessReport(objs2.filter((o) => o.kind !== "DestinationRule")).rows, "apps/web (Deployment/web)", "httpbin.org");
+        assert.strictEqual(plain.verdict, "denied");
+        assert.strictEqual(plain.path, "gateway");
+        assert.strictEqual(plain.outcome, "http-503", "the sidecar answers 503 when the gateway refuses the connection");
+        assert.match(plain.rule, /no filter chain on port 80 matches SNI \(none\)/, "plaintext carries no SNI: no TLS filter chain matches");
     });
 
     it("no VirtualService: the host is reached directly (logged only by the source's sidecar)", () => {
@@ -302,7 +348,9 @@ describe("analysis: egress access report on Istio's reference YAML", () => {
         assert.deepStrictEqual(report.gateways[0], { gateway: "istio-system/egressgateway", podNamespace: "istio-egress", podLabels: { istio: "egressgateway" }, service: "egressgateway.istio-egress.svc.cluster.local" });
         assert.strictEqual(r.gatewayRequest?.http, false);
         assert.strictEqual(r.gatewayRequest?.source.principal, "cluster.local/ns/default/sa/sleep");
-        assert.strictEqual(r.gatewayRequest?.sni, "sample.wikipedia.org", "no sni in the DestinationRule: the (sample) host");
+        // No sni in the DestinationRule: istiod's default SNI for ISTIO_MUTUAL is the cluster's name
+        // (pilot/pkg/networking/core/cluster_builder.go, model.BuildDNSSrvSubsetKey), not the application's host.
+        assert.strictEqual(r.gatewayRequest?.sni, "outbound_.443_.wildcard_.egressgateway.istio-egress.svc.cluster.local");
         assert.strictEqual(r.logged, true, "the blog's mesh-wide Telemetry in istio-system");
         assert.strictEqual(r.bypass, false);
     });

@@ -24,7 +24,10 @@ describe("istio-egress check", function () {
         const r = await run([path.join(FIX, "bypass")]);
         assert.strictEqual(r.code, 1, r.err);
         const lines = r.out.trim().split("\n");
-        assert.deepStrictEqual(lines.filter((l) => /^[A-Z]+ {2}/.test(l)).sort(), [
+        // Issue 9: each finding names its file:line; the rest of the line is as before.
+        const findingLines = lines.filter((l) => /^[A-Z]+ {2}/.test(l));
+        assert.ok(findingLines.every((l) => /  \(.*bypass.*\.ya?ml:\d+\)$/.test(l)), findingLines.join("\n"));
+        assert.deepStrictEqual(findingLines.map((l) => l.replace(/  \([^)]*\)$/, "")).sort(), [
             "MANDATORY  no-proxy-escape-privileges  CronJob shop/export",
             "MANDATORY  no-traffic-capture-exclusions  Deployment shop/scraper",
             "MANDATORY  registry-only-outbound  Sidecar shop/default",
@@ -38,7 +41,8 @@ describe("istio-egress check", function () {
         assert.strictEqual(r.code, 1);
         const json = JSON.parse(r.out);
         assert.deepStrictEqual(
-            json.map((v: any) => ({ ...v, message: typeof v.message })),
+            // Issue 9 added each finding's location (checked below); the other fields are as before.
+            json.map(({ location: _location, ...v }: any) => ({ ...v, message: typeof v.message })),
             [
                 { policy: "registry-only-outbound", enforcementLevel: "mandatory", resource: { kind: "Sidecar", namespace: "shop", name: "default" }, message: "string" },
                 { policy: "no-proxy-escape-privileges", enforcementLevel: "mandatory", resource: { kind: "Pod", namespace: "shop", name: "debug" }, message: "string" },
@@ -46,6 +50,8 @@ describe("istio-egress check", function () {
             ],
         );
         assert.match(json[0].message, /ALLOW_ANY.*REGISTRY_ONLY/);
+        assert.deepStrictEqual(json[0].location, { file: path.join(FIX, "bypass", "nested", "istio.yml"), line: 1 });
+        assert.strictEqual(json[1].location.file, path.join(FIX, "list.yaml"));
     });
 
     it("exits 0 on a compliant namespace, and on advisory-only findings", async function () {
@@ -58,10 +64,10 @@ describe("istio-egress check", function () {
         assert.deepStrictEqual(json.map((v: any) => `${v.enforcementLevel} ${v.policy}`).sort(), ["advisory no-proxy-escape-privileges", "advisory no-traffic-capture-exclusions"]);
     });
 
-    it("exits 2 on usage errors, unreadable paths, YAML errors (file:line), objects without kind, bad config", async function () {
+    it("exits 2 on usage errors, unreadable paths, YAML errors (file:line), bad config; skips documents without kind", async function () {
         const usage = await run([]);
         assert.strictEqual(usage.code, 2);
-        assert.match(usage.err, /no FILE or DIR given/);
+        assert.match(usage.err, /no FILE, DIR or - given/);
         assert.strictEqual((await run(["--frobnicate", FIX])).code, 2);
         const missing = await run([path.join(FIX, "nope.yaml")]);
         assert.strictEqual(missing.code, 2);
@@ -69,9 +75,11 @@ describe("istio-egress check", function () {
         const broken = await run([path.join(FIX, "broken.yaml")]);
         assert.strictEqual(broken.code, 2);
         assert.match(broken.err, /broken\.yaml:(8|9|10): YAML error/);
+        // Issue 9: a document without apiVersion/kind (the API server would reject it) is skipped with a notice, not
+        // an error (it was exit 2): real repositories hold values files, Chart.yaml and the like next to manifests.
         const nokind = await run([path.join(FIX, "nokind.yaml")]);
-        assert.strictEqual(nokind.code, 2);
-        assert.match(nokind.err, /nokind\.yaml:6: document has no apiVersion\/kind/);
+        assert.strictEqual(nokind.code, 0, nokind.err);
+        assert.match(nokind.err, /nokind\.yaml:6: skipped document: no apiVersion\/kind/);
         const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "check-"));
         const empty = await run([tmp]);
         assert.strictEqual(empty.code, 2, "a directory without YAML fails closed");

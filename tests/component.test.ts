@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import Ajv from "ajv";
-import { EgressGatewayArgs, EgressMode } from "../sdk/args";
+import { EgressGatewayArgs, EgressMode, SpreadMode, TaintEffect } from "../sdk/args";
 import { runProgram } from "../sdk/engine/mock-engine";
 import { EgressGateway } from "../sdk/component";
 import { schemaErrors, validateAll } from "../sdk/schema/validate";
@@ -80,7 +80,9 @@ describe("EgressGateway component (mock engine)", function () {
         const apiEntry = byKind(r.objects, "ServiceEntry").find((o) => o.spec.hosts[0] === "api.example.com")!;
         assert.deepStrictEqual(apiEntry.spec.ports, [{ number: 80, name: "http-80", protocol: "HTTP", targetPort: 443 }]);
         const orig = byKind(r.objects, "DestinationRule").find((o) => o.spec.host === "api.example.com")!;
-        assert.deepStrictEqual(orig.spec.trafficPolicy.portLevelSettings[0], {
+        // (The port-level setting also carries the hop's connection pool and outlier detection: tests/production.test.ts.)
+        const { port: origPort, tls: origTls } = orig.spec.trafficPolicy.portLevelSettings[0];
+        assert.deepStrictEqual({ port: origPort, tls: origTls }, {
             port: { number: 80 },
             tls: { mode: "SIMPLE", sni: "api.example.com", subjectAltNames: ["api.example.com"], insecureSkipVerify: false },
         });
@@ -151,6 +153,16 @@ describe("EgressGateway component (mock engine)", function () {
             oneOfEach,
             { gateway: { autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 6, targetCPUUtilizationPercentage: 70 }, resources: { limits: { cpu: "1", memory: "512Mi" } } } },
             { gateway: { replicas: 1, values: { nodeSelector: { pool: "egress" }, tolerations: [{ key: "egress", operator: "Exists" }] } } },
+            // The production settings (spread, dedicated nodes, drain) as the chart's own values.
+            {
+                gateway: {
+                    spread: { zones: SpreadMode.Required, nodes: SpreadMode.Required },
+                    nodeSelector: { "node-restriction.kubernetes.io/egress": "true" },
+                    tolerations: [{ key: "dedicated", value: "egress", effect: TaintEffect.NoSchedule }],
+                    drain: { terminationGracePeriodSeconds: 600, minimumDrainSeconds: 10 },
+                },
+            },
+            { gateway: { spread: { zones: SpreadMode.Off, nodes: SpreadMode.Off }, drain: { waitForConnections: false } } },
         ];
         for (const args of scenarios) {
             const r = await renderComponent(args);

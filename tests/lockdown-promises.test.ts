@@ -11,9 +11,10 @@ import { parseAllDocuments } from "yaml";
 import { EgressGatewayArgs, EgressMode } from "../sdk/args";
 import { buildPlan, EgressPlan } from "../sdk/plan";
 import { lockdownManifests } from "../sdk/manifests/lockdown";
+import { routingManifests } from "../sdk/manifests/routing";
 import { connectionAllowed, PodRef, Protocol } from "../sdk/analysis/netpol";
 import { AuthzDecision, evaluateAuthz } from "../sdk/analysis/authz";
-import { selectorMatches } from "../sdk/model";
+import { callerWithoutCertificateAdmitted, peerAuthenticationApplies, selectorMatches } from "../sdk/model";
 import type { K8sObject } from "../sdk/schema/validate";
 
 const PUBLIC_V4 = "93.184.216.34";
@@ -323,12 +324,24 @@ describe("lockdown promise 4: impersonating another application fails (mTLS iden
     const { plan, objects } = objectsFor(ARGS);
     const call = (c: Call) => atGateway(plan, objects, c);
 
-    it("the gateway's namespace requires mTLS (PeerAuthentication STRICT, namespace-wide)", () => {
+    it("the gateway's ISTIO_MUTUAL servers refuse a caller without a mesh certificate; the STRICT PeerAuthentication is not what does it", () => {
+        // Istio applies PeerAuthentication to sidecar inbound listeners only (pilot/pkg/networking/core/listener.go
+        // BuildListeners); a gateway's listeners require a client certificate because its servers are ISTIO_MUTUAL
+        // (listener.go BuildListenerTLSContext). sdk/model/gateway-tls.ts follows that.
+        const withRoutes = [...objects, ...routingManifests(plan).shared];
+        for (const port of [plan.gateway.httpPort.port, plan.gateway.tlsPort.port]) {
+            const d = callerWithoutCertificateAdmitted(withRoutes, GATEWAY, port);
+            assert.strictEqual(d.admitted, false, d.reason);
+            assert.match(d.reason, /ISTIO_MUTUAL/);
+        }
+        assert.strictEqual(peerAuthenticationApplies("gateway"), false);
+        // The trick: a server without ISTIO_MUTUAL next to the namespace's STRICT PeerAuthentication admits
+        // plaintext callers; the PeerAuthentication does not save it.
         const pa = objects.filter((o) => o.kind === "PeerAuthentication");
-        assert.strictEqual(pa.length, 1);
-        assert.strictEqual(pa[0].metadata.namespace, plan.gateway.namespace);
-        assert.strictEqual(pa[0].spec.selector, undefined);
-        assert.deepStrictEqual(pa[0].spec.mtls, { mode: "STRICT" });
+        assert.deepStrictEqual(pa.map((o) => [o.metadata.namespace, o.spec.selector, o.spec.mtls]), [[plan.gateway.namespace, undefined, { mode: "STRICT" }]]);
+        const gw = routingManifests(plan).shared.find((o) => o.kind === "Gateway")!;
+        const weakened = { ...gw, spec: { ...gw.spec, servers: gw.spec.servers.map((s: any, i: number) => (i === 0 ? { ...s, tls: { mode: "SIMPLE", credentialName: "x" } } : s)) } };
+        assert.strictEqual(callerWithoutCertificateAdmitted([...objects, weakened], GATEWAY, gw.spec.servers[0].port.number).admitted, true);
     });
 
     it("a caller without a mesh identity matches no rule, not even 'any authenticated'", () => {

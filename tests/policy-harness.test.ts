@@ -39,6 +39,7 @@ describe("policy harness", function () {
                 "service-entry-via-egress-gateway",
                 "egress-gateway-istio-mutual",
                 "egress-gateway-cluster-ip",
+                "egress-gateway-control",
             ]);
             for (const p of policies) {
                 assert.ok(p.description.length > 20 && p.description.endsWith("."), p.name);
@@ -187,7 +188,6 @@ describe("policy harness", function () {
             const brief = vs.map((v) => `${v.policy} ${v.enforcementLevel} ${v.resource.kind}/${v.resource.name}`).sort();
             assert.deepStrictEqual(brief, [
                 "namespace-default-deny-egress mandatory Deployment/late",
-                "namespace-default-deny-egress mandatory Deployment/web",
                 "no-open-service-entry mandatory ServiceEntry/anything",
                 "no-traffic-capture-exclusions advisory Deployment/late",
                 "service-entry-via-egress-gateway mandatory ServiceEntry/anything",

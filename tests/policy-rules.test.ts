@@ -129,8 +129,9 @@ describe("policy rules", function () {
             assert.match(inherited[0].message, /inherited from spec\.jobTemplate\.spec\.template\.spec\.securityContext/);
             const overridden = await findings(P, workload("CronJob", "job", "apps", { spec: { securityContext: { runAsUser: 1337 }, containers: [{ name: "app", image: "app", securityContext: { runAsUser: 1000 } }] } }));
             assert.deepStrictEqual(overridden, []);
+            // fsGroup 1337 was passed before issue 9; it is the setgid route to the proxy's GID (see the attacker tests).
             const fsGroup = await findings(P, workload("Job", "job", "apps", { spec: { securityContext: { fsGroup: 1337, runAsUser: 1000 } } }));
-            assert.deepStrictEqual(fsGroup, [], "fsGroup is not an identity the capture rules exempt");
+            assert.strictEqual(fsGroup.length, 1, "fsGroup 1337 puts the proxy's GID within a setgid binary's reach");
         });
         it("flags NET_ADMIN, NET_RAW (with or without CAP_), ALL and privileged", async function () {
             const vs = await findings(P, workload("DaemonSet", "agent", "apps", { spec: { containers: [{ name: "a", image: "x", securityContext: { capabilities: { add: ["NET_ADMIN", "CAP_NET_RAW"] } } }, { name: "b", image: "y", securityContext: { privileged: true } }, { name: "c", image: "z", securityContext: { capabilities: { add: ["ALL"] } } }] } }));
@@ -186,9 +187,12 @@ describe("policy rules", function () {
         });
         it("lets the egress gateway's own pods, and the gateway/system namespaces, reach the internet", async function () {
             const gw = { podSelector: { matchLabels: { istio: "egressgateway" } }, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8"] } }] }] };
-            assert.deepStrictEqual(only(await check([np(gw, "edge")]), P), []);
+            assert.deepStrictEqual(only(await check([np(gw, "istio-egress")]), P), []);
+            // Issue 9: the gateway's labels grant nothing outside a gateway namespace, and in one only a selector that
+            // can match nothing but the gateway's pods is the gateway's (before, both passed).
+            assert.strictEqual(only(await check([np(gw, "edge")]), P).length, 1);
             const open = { podSelector: {}, policyTypes: ["Egress"], egress: [{}] };
-            assert.deepStrictEqual(only(await check([np(open, "istio-egress")]), P), []);
+            assert.strictEqual(only(await check([np(open, "istio-egress")]), P).length, 1);
             assert.deepStrictEqual(only(await check([np(open, "kube-system")]), P), []);
             assert.strictEqual(only(await check([np(open, "default")]), P).length, 1);
         });
@@ -205,22 +209,30 @@ describe("policy rules", function () {
             }
         });
         it("passes the gateway's own pods and pods without those labels", async function () {
-            const real = workload("Deployment", "istio-egressgateway", "edge", { labels: gatewayLabels, spec: { containers: [{ name: "istio-proxy", image: "auto" }] } });
+            const real = workload("Deployment", "istio-egressgateway", "istio-egress", { labels: gatewayLabels, spec: { containers: [{ name: "istio-proxy", image: "auto" }] } });
             assert.deepStrictEqual(await findings(P, real), []);
+            // Issue 9: the same pod outside the gateway namespaces is a finding (it passed before).
+            assert.strictEqual((await findings(P, { ...real, metadata: { ...real.metadata, namespace: "edge" } })).length, 1);
             assert.deepStrictEqual(await findings(P, workload("Deployment", "web", "apps", { labels: { istio: "ingressgateway" } })), []);
         });
         it("closes the NetworkPolicy exemption: a policy for the gateway's labels is fine, an impostor under it is not", async function () {
             const np: K8sObject = { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "gw-internet", namespace: "apps" }, spec: { podSelector: { matchLabels: gatewayLabels }, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }] } };
             const vs = await check([np, workload("Deployment", "fake", "apps", { labels: gatewayLabels }), defaultDeny("apps")]);
-            assert.deepStrictEqual(vs.map((v) => `${v.policy} ${v.resource.kind}/${v.resource.name}`), ["no-gateway-impersonation Deployment/fake"]);
+            // Issue 9: the NetworkPolicy's gateway selector no longer exempts it outside a gateway namespace (the decoy chain).
+            assert.deepStrictEqual(vs.map((v) => `${v.policy} ${v.resource.kind}/${v.resource.name}`).sort(), [
+                "no-external-egress-networkpolicy NetworkPolicy/gw-internet",
+                "no-gateway-impersonation Deployment/fake",
+            ]);
         });
     });
 
     describe("namespace-default-deny-egress (stack)", function () {
         const P = "namespace-default-deny-egress";
-        it("flags each workload of an application namespace without a default-deny egress policy", async function () {
+        it("flags each application namespace without a default-deny egress policy, once, naming its workloads", async function () {
+            // Issue 9: one finding per namespace (before: one per workload).
             const vs = only(await check([workload("Deployment", "web", "shop"), workload("CronJob", "report", "shop"), workload("Pod", "p", undefined)]), P);
-            assert.deepStrictEqual(vs.map((v) => `${v.resource.kind}/${v.resource.namespace}/${v.resource.name}`).sort(), ["CronJob/shop/report", "Deployment/shop/web", "Pod/default/p"]);
+            assert.deepStrictEqual(vs.map((v) => `${v.resource.kind}/${v.resource.namespace}/${v.resource.name}`).sort(), ["Deployment/shop/web", "Pod/default/p"]);
+            assert.match(vs.find((v) => v.resource.namespace === "shop")!.message, /Deployment\/web, CronJob\/report/);
             assert.ok(vs.every((v) => v.enforcementLevel === "mandatory"));
             assert.match(vs[0].message, /podSelector: \{\}, policyTypes: \[Egress\]/);
         });
@@ -229,7 +241,8 @@ describe("policy rules", function () {
         });
         it("does not count a policy that selects some pods, lacks Egress, or opens the internet", async function () {
             const base = defaultDeny("shop");
-            const partial = { ...base, spec: { ...base.spec, podSelector: { matchLabels: { app: "web" } } } };
+            // A policy selecting other pods (issue 9: one selecting all of this workload's pods isolates it, see below).
+            const partial = { ...base, spec: { ...base.spec, podSelector: { matchLabels: { app: "other" } } } };
             const ingressOnly = { ...base, spec: { podSelector: {}, policyTypes: ["Ingress"] } };
             const leaky = { ...base, spec: { ...base.spec, egress: [...base.spec.egress, { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }] } };
             for (const np of [partial, ingressOnly, leaky]) {
@@ -237,12 +250,17 @@ describe("policy rules", function () {
             }
         });
         it("exempts system namespaces and namespaces where the stack runs the egress gateway", async function () {
-            const gatewayPod = workload("Deployment", "egw", "edge", { labels: { istio: "egressgateway" }, spec: { containers: [{ name: "istio-proxy", image: "auto" }] } });
+            // Issue 9: a gateway Release discovers its namespace; gateway-looking pods no longer do (a decoy pod used to).
+            const release = fromManifests([]).concat([{ type: "kubernetes:helm.sh/v3:Release", name: "egw", urn: "urn:pulumi:s::p::kubernetes:helm.sh/v3:Release::egw", props: { chart: "gateway", name: "istio-egressgateway", namespace: "edge", values: { service: { type: "ClusterIP" } } } }]);
             const sidecar = workload("Deployment", "helper", "edge");
-            assert.deepStrictEqual(only(await check([workload("DaemonSet", "agent", "kube-system"), gatewayPod, sidecar]), P), []);
+            const run = (objs: K8sObject[], config?: Record<string, any>) => runPolicies([...fromManifests(objs), ...release], { config }).then((vs) => only(vs, P));
+            assert.deepStrictEqual(await run([workload("DaemonSet", "agent", "kube-system"), sidecar]), []);
             // discovery can be switched off, and then "edge" is an application namespace like any other
-            const vs = only(await check([gatewayPod, sidecar], { [P]: { discoverGatewayNamespaces: false } }), P);
+            const vs = await run([sidecar], { [P]: { discoverGatewayNamespaces: false } });
             assert.deepStrictEqual(vs.map((v) => v.resource.name).sort(), ["helper"]);
+            assert.match(vs[0].message, /Deployment\/helper, Release\/istio-egressgateway/);
+            const gatewayPod = workload("Deployment", "egw", "edge", { labels: { istio: "egressgateway" }, spec: { containers: [{ name: "istio-proxy", image: "auto" }] } });
+            assert.strictEqual(only(await check([gatewayPod, sidecar]), P).length, 1, "a gateway-looking pod does not exempt its namespace");
         });
         it("counts a Helm release as a workload of its namespace", async function () {
             const vs = only(await runPolicies([{ type: "kubernetes:helm.sh/v3:Release", name: "redis", urn: "urn:pulumi:s::p::kubernetes:helm.sh/v3:Release::redis", props: { chart: "redis", namespace: "data", values: {} } }]), P);
@@ -442,10 +460,12 @@ describe("policy rules", function () {
             const sys = workload("DaemonSet", "cni", "kube-system", { spec: { hostNetwork: true } });
             assert.strictEqual(only(await check([sys], { [P]: { exemptNamespaces: ["legacy"] } }), P).length, 1);
         });
-        it("does not flag the egress gateway's own pods outside the gateway namespace", async function () {
-            const gatewayPod = workload("Deployment", "egw", "edge", { labels: { istio: "egressgateway", "istio.io/dataplane-mode": "none" }, annotations: { "inject.istio.io/templates": "gateway" }, spec: { containers: [{ name: "istio-proxy", image: "auto", securityContext: { runAsUser: 1337, runAsGroup: 1337 } }] } });
-            const vs = await check([gatewayPod]);
-            assert.deepStrictEqual(vs.filter((v) => v.policy !== "namespace-default-deny-egress"), []);
+        it("does not flag the egress gateway's own pods in the gateway namespace, and flags the same pod elsewhere", async function () {
+            // Issue 9: before, the gateway's shape and labels exempted the pod wherever it ran.
+            const pod = (ns: string) => workload("Deployment", "egw", ns, { labels: { istio: "egressgateway", "istio.io/dataplane-mode": "none" }, annotations: { "inject.istio.io/templates": "gateway" }, spec: { containers: [{ name: "istio-proxy", image: "auto", securityContext: { runAsUser: 1337, runAsGroup: 1337 } }] } });
+            assert.deepStrictEqual(await check([pod("istio-egress")]), []);
+            const vs = await check([pod("edge")]);
+            assert.ok(vs.some((v) => v.policy === "no-gateway-impersonation"), JSON.stringify(vs));
         });
         it("judges every pod template of a List resource and DeploymentPatch resources", async function () {
             const list = { type: "kubernetes:apps/v1:DeploymentList", name: "l", urn: "urn:pulumi:s::p::kubernetes:apps/v1:DeploymentList::l", props: { items: [workload("Deployment", "a", "apps"), workload("Deployment", "b", "apps", { spec: { hostNetwork: true } })] } };

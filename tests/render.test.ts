@@ -169,12 +169,18 @@ describe("render: the asm fixture (hand-written NetworkPolicies and Authorizatio
         assert.match(r.stderr, /verdict: PASS/);
     });
 
-    it("--policy-config can lower the pack's enforcement (exit 0 with advisories)", async () => {
+    it("--policy-config can lower the pack's enforcement (advisories), but never to PASS over a report row that bypasses the gateway", async () => {
         const cfgFile = path.join(tmpDir(), "policy.yaml");
         fs.writeFileSync(cfgFile, "all: advisory\n");
         const r = await cli([ASM, "--out", tmpDir(), "--policy-config", cfgFile]);
-        assert.strictEqual(r.code, 0, r.stderr);
         assert.match(r.stdout, /\[advisory\] namespace-default-deny-egress/);
+        // The legacy namespace still reaches the internet around the gateway (its row says `direct (bypass!)`).
+        assert.strictEqual(r.code, 1, r.stderr);
+        assert.doesNotMatch(r.stdout, /verdict: PASS/);
+        assert.match(r.stdout, /verdict: FAIL \(access report: 1 critical finding, e\.g\. legacy\/default \(Deployment\/legacy-app\) can reach www\.aliyun\.com:443 around the gateway/);
+        const moved = await cli([ASM, "--out", tmpDir(), "--policy-config", cfgFile, "--config", "legacyNamespace=demo-backend"]);
+        assert.strictEqual(moved.code, 0, moved.stderr);
+        assert.match(moved.stdout, /verdict: PASS/);
     });
 });
 

@@ -5,6 +5,7 @@
  * validates the file against it). Each policy declares only the properties it reads, with the defaults below.
  */
 import type { PolicyConfigSchema } from "@pulumi/policy";
+import { DEFAULT_TRUSTED_PROXY_IMAGES } from "./istio";
 
 export const SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease", "istio-system"];
 export const DEFAULT_GATEWAY_NAMESPACES = ["istio-egress"];
@@ -30,8 +31,14 @@ export interface GuardConfig {
     inClusterCidrs: string[];
     /** Extra destinations outside the cluster that NetworkPolicies may open (e.g. the API server). */
     allowedEgressCidrs: string[];
-    /** Stack policies: also treat namespaces where the stack deploys the egress gateway as gateway namespaces. */
+    /** Stack policies: also treat namespaces where the stack deploys the egress gateway (a Release) as gateway namespaces. */
     discoverGatewayNamespaces: boolean;
+    /** Proxy images (`registry/repository`) whose `istio-proxy`/`istio-init` containers count as Istio's own. */
+    trustedProxyImages: string[];
+    /** Single objects this policy ignores: `Kind/namespace/name`, or `Kind/name` for cluster-scoped kinds. */
+    exemptObjects: string[];
+    /** Istio's root namespace (meshConfig.rootNamespace): its selector-less policies apply mesh-wide. */
+    istioRootNamespace: string;
 }
 
 export type ConfigKey = keyof GuardConfig;
@@ -62,9 +69,15 @@ const PROPERTY_SCHEMAS: Record<ConfigKey, (def: any) => any> = {
     discoverGatewayNamespaces: (def) => ({
         type: "boolean",
         default: def,
-        description:
-            "Also exempt the namespaces where this stack deploys the egress gateway (an istio/gateway Release or pods carrying the gateway labels).",
+        description: "Also count the namespaces where this stack installs the egress gateway (an istio/gateway Release) as gateway namespaces.",
     }),
+    trustedProxyImages: (def) =>
+        stringList("Images (registry/repository, tag ignored) whose istio-proxy/istio-init containers count as Istio's own: Istio's official proxyv2 by default; add mirrors and FIPS builds.", def),
+    exemptObjects: (def) => ({
+        ...stringList("Single objects this policy ignores: Kind/namespace/name (Kind/name for cluster-scoped kinds, Release/namespace/name for a Helm release).", def),
+        items: { type: "string" as const, pattern: "^[A-Za-z][A-Za-z0-9]*/[^/]+(/[^/]+)?$" },
+    }),
+    istioRootNamespace: (def) => ({ type: "string", minLength: 1, default: def, description: "Istio's root namespace (meshConfig.rootNamespace)." }),
 };
 
 const DEFAULTS: GuardConfig = {
@@ -75,12 +88,18 @@ const DEFAULTS: GuardConfig = {
     inClusterCidrs: DEFAULT_IN_CLUSTER_CIDRS,
     allowedEgressCidrs: [],
     discoverGatewayNamespaces: true,
+    trustedProxyImages: DEFAULT_TRUSTED_PROXY_IMAGES,
+    exemptObjects: [],
+    istioRootNamespace: "istio-system",
 };
+
+/** Properties every policy reads (object exemptions). */
+export const COMMON_CONFIG: ConfigKey[] = ["exemptObjects"];
 
 /** A policy's `configSchema` for the given properties, with the defaults (optionally overridden per policy). */
 export function configSchema(keys: ConfigKey[], overrides: Partial<GuardConfig> = {}): PolicyConfigSchema {
     const properties: Record<string, any> = {};
-    for (const k of keys) {
+    for (const k of [...new Set([...keys, ...COMMON_CONFIG])]) {
         properties[k] = PROPERTY_SCHEMAS[k](clone(overrides[k] ?? DEFAULTS[k]));
     }
     return { properties };

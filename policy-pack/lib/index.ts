@@ -3,5 +3,6 @@ export { POLICY_PACK_NAME, policies } from "./policies";
 export * from "./config";
 export * from "./rules";
 export * from "./harness";
-export { isIstioContainer } from "./istio";
+export * from "./istio";
 export { knownProps, canUnwrapProxy } from "./known";
+export { normalizePolicyConfig, readPolicyConfigFile } from "./configfile";

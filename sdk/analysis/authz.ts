@@ -60,6 +60,11 @@ export interface AuthzDecision {
     reason: string;
     /** Policies that name this workload's namespace but were not evaluated (targetRefs), with why. */
     ignored?: string[];
+    /**
+     * ALLOW rules istiod leaves out of a TCP filter chain because they use HTTP-only fields (they can never
+     * allow a TCP/TLS connection), as `ns/name rule i (field)`.
+     */
+    droppedRules?: string[];
 }
 
 const HTTP_ONLY_SOURCE = ["requestPrincipals", "notRequestPrincipals"];
@@ -90,6 +95,25 @@ export function stringMatches(pattern: string, value: string | undefined, ignore
         return v.endsWith(p.slice(1));
     }
     return v === p;
+}
+
+/**
+ * A `paths` value: a path template when it contains `{*}` (one segment) or `{**}` (any number of segments, last
+ * only) — `pkg/config/security/security.go` ContainsPathTemplate, `pilot/pkg/security/authz/matcher/template.go`
+ * (Envoy's uri_template matcher) — else Istio's string matching.
+ */
+export function pathMatches(pattern: string, path: string | undefined): boolean {
+    if (path === undefined || path === "") {
+        return false;
+    }
+    if (!pattern.includes("{*}") && !pattern.includes("{**}")) {
+        return stringMatches(pattern, path);
+    }
+    const re = pattern
+        .split(/(\{\*\*\}|\{\*\})/)
+        .map((part) => (part === "{**}" ? ".*" : part === "{*}" ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+        .join("");
+    return new RegExp(`^${re}$`).test(path.split("?")[0]);
 }
 
 function hostMatches(pattern: string, host: string | undefined): boolean {
@@ -158,7 +182,12 @@ function present(v: unknown): boolean {
     return v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0);
 }
 
-function matchSource(src: any, req: AuthzRequest, mode: Mode, where: string, dropped: string[]): boolean | "drop-rule" {
+/** An ALLOW rule istiod leaves out of a TCP filter chain, naming the HTTP-only field that made it so. */
+interface DropRule {
+    drop: string;
+}
+
+function matchSource(src: any, req: AuthzRequest, mode: Mode, where: string, dropped: string[]): boolean | DropRule {
     const known = ["principals", "notPrincipals", "requestPrincipals", "notRequestPrincipals", "namespaces", "notNamespaces", "ipBlocks", "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks", "serviceAccounts", "notServiceAccounts"];
     for (const k of Object.keys(src ?? {})) {
         if (!known.includes(k)) {
@@ -169,7 +198,7 @@ function matchSource(src: any, req: AuthzRequest, mode: Mode, where: string, dro
     for (const k of HTTP_ONLY_SOURCE) {
         if (present(src[k]) && !req.http) {
             if (mode === "ALLOW") {
-                return "drop-rule";
+                return { drop: `${where}.${k}` };
             }
             dropped.push(`${where}.${k}`);
         }
@@ -187,7 +216,7 @@ function matchSource(src: any, req: AuthzRequest, mode: Mode, where: string, dro
     return ok;
 }
 
-function matchOperation(op: any, req: AuthzRequest, mode: Mode, where: string, dropped: string[]): boolean | "drop-rule" {
+function matchOperation(op: any, req: AuthzRequest, mode: Mode, where: string, dropped: string[]): boolean | DropRule {
     const known = [...HTTP_ONLY_OPERATION, "ports", "notPorts"];
     for (const k of Object.keys(op ?? {})) {
         if (!known.includes(k)) {
@@ -198,14 +227,14 @@ function matchOperation(op: any, req: AuthzRequest, mode: Mode, where: string, d
     for (const k of HTTP_ONLY_OPERATION) {
         if (present(op[k]) && !req.http) {
             if (mode === "ALLOW") {
-                return "drop-rule";
+                return { drop: `${where}.${k}` };
             }
             dropped.push(`${where}.${k}`);
         }
     }
     if (req.http) {
         ok &&= field(op.hosts, op.notHosts, (h) => hostMatches(h, req.host), `${where}.hosts`);
-        ok &&= field(op.paths, op.notPaths, (p) => stringMatches(p, req.path), `${where}.paths`);
+        ok &&= field(op.paths, op.notPaths, (p) => pathMatches(p, req.path), `${where}.paths`);
         ok &&= field(op.methods, op.notMethods, (m) => stringMatches(m, req.method), `${where}.methods`);
     }
     ok &&= field(op.ports, op.notPorts, (p) => req.port !== undefined && String(p) === String(req.port), `${where}.ports`);
@@ -246,7 +275,7 @@ function conditionValue(key: string, req: AuthzRequest, where: string): { httpOn
     }
 }
 
-function matchRule(rule: any, req: AuthzRequest, mode: Mode, where: string): RuleMatch | "drop-rule" {
+function matchRule(rule: any, req: AuthzRequest, mode: Mode, where: string): RuleMatch | DropRule {
     const dropped: string[] = [];
     const r = rule ?? {};
     for (const k of Object.keys(r)) {
@@ -260,7 +289,7 @@ function matchRule(rule: any, req: AuthzRequest, mode: Mode, where: string): Rul
         let any = false;
         for (const [i, f] of froms.entries()) {
             const res = matchSource(f?.source ?? {}, req, mode, `${where}.from[${i}].source`, dropped);
-            if (res === "drop-rule") {
+            if (typeof res === "object") {
                 return res;
             }
             any ||= res;
@@ -272,7 +301,7 @@ function matchRule(rule: any, req: AuthzRequest, mode: Mode, where: string): Rul
         let any = false;
         for (const [i, t] of tos.entries()) {
             const res = matchOperation(t?.operation ?? {}, req, mode, `${where}.to[${i}].operation`, dropped);
-            if (res === "drop-rule") {
+            if (typeof res === "object") {
                 return res;
             }
             any ||= res;
@@ -287,7 +316,7 @@ function matchRule(rule: any, req: AuthzRequest, mode: Mode, where: string): Rul
         const cv = conditionValue(c.key, req, at);
         if (cv.httpOnly && !req.http) {
             if (mode === "ALLOW") {
-                return "drop-rule";
+                return { drop: `${at} (${c.key})` };
             }
             dropped.push(`${at} (${c.key})`);
             continue;
@@ -318,11 +347,15 @@ interface Hit {
     dropped: string[];
 }
 
-function firstMatch(policy: K8sObject, req: AuthzRequest, mode: Mode): Hit | undefined {
+function firstMatch(policy: K8sObject, req: AuthzRequest, mode: Mode, droppedRules: string[] = []): Hit | undefined {
     const id = policyId(policy);
     for (const [i, rule] of ((policy.spec?.rules ?? []) as any[]).entries()) {
         const res = matchRule(rule, req, mode, `AuthorizationPolicy ${id} spec.rules[${i}]`);
-        if (res !== "drop-rule" && res.matches) {
+        if ("drop" in res) {
+            droppedRules.push(`${id} rule ${i} (${res.drop.replace(/^AuthorizationPolicy \S+ /, "")} is HTTP-only)`);
+            continue;
+        }
+        if (res.matches) {
             return { policy: id, ruleIndex: i, dropped: res.droppedHttpFields };
         }
     }
@@ -350,7 +383,8 @@ export function evaluateAuthz(policies: K8sObject[], req: AuthzRequest, rootName
         }
         relevant.push(p);
     }
-    const withIgnored = (d: AuthzDecision): AuthzDecision => (ignored.length > 0 ? { ...d, ignored } : d);
+    const droppedRules: string[] = [];
+    const withIgnored = (d: AuthzDecision): AuthzDecision => ({ ...d, ...(ignored.length > 0 ? { ignored } : {}), ...(droppedRules.length > 0 ? { droppedRules } : {}) });
     const byAction = (a: string) => relevant.filter((p) => (p.spec?.action ?? "ALLOW") === a);
 
     const custom = byAction("CUSTOM")
@@ -369,7 +403,7 @@ export function evaluateAuthz(policies: K8sObject[], req: AuthzRequest, rootName
     let allowHit: Hit | undefined;
     if (allowPolicies.length > 0) {
         for (const p of allowPolicies) {
-            allowHit = firstMatch(p, req, "ALLOW");
+            allowHit = firstMatch(p, req, "ALLOW", droppedRules);
             if (allowHit) {
                 break;
             }

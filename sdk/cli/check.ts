@@ -1,69 +1,117 @@
 /**
- * `istio-egress check [--json] [--config FILE.json] FILE|DIR...`
+ * `istio-egress check [--format text|json|sarif] [--policy-config FILE] [--namespace NS] FILE|DIR|- ...`
  *
  * Runs the `istio-egress-guard` policy pack's rules over Kubernetes YAML — GitOps repositories, `helm template`
- * output — through the same in-process analyzer the tests use. Exit codes: 0 no mandatory violation, 1 at least one
- * mandatory violation, 2 usage, read, parse or configuration error (naming the file and line).
+ * output, a published project's manifests — through the same in-process analyzer the tests use, as a CI step.
+ * Exit codes: 0 no mandatory violation, 1 at least one mandatory violation, 2 usage, read, parse or configuration
+ * error (naming the file and line), or an input with no Kubernetes object at all (`helm template ... | check -` must
+ * not pass when Helm printed nothing).
  */
 import * as fs from "fs";
 import * as path from "path";
-import { LineCounter, parseAllDocuments } from "yaml";
+import type * as Sarif from "sarif";
 import type { K8sObject } from "../model";
+import { isClusterScopedObject } from "../model";
 import type { PolicyResource, Violation } from "istio-egress-guard/lib";
 import { GuardMissingError, loadGuard } from "./guard";
 import { MARKER as RENDER_MARKER } from "../render/render";
+import { parseKubernetesYaml } from "./yaml";
 
-const USAGE = `usage: istio-egress check [--json] [--config FILE.json] FILE|DIR ...
+const USAGE = `usage: istio-egress check [--format text|json|sarif] [--policy-config FILE] [--namespace NS] FILE|DIR|- ...
 
-Runs the istio-egress-guard policy pack over Kubernetes YAML (multi-document; directories are searched
-recursively for *.yaml and *.yml; kind: List is expanded).
+Runs the istio-egress-guard policy pack over Kubernetes YAML: multi-document files, directories (searched
+recursively for *.yaml and *.yml, following symlinks), or - for standard input. Lists (List, ConfigMapList, ...)
+are expanded; documents that are not Kubernetes objects (Chart.yaml, values.yaml, kustomization.yaml, Helm
+templates) are skipped with a notice on stderr. YAML is read as the Kubernetes API server reads it (YAML 1.1).
 
-  --json           print the violations as a JSON array of {policy, enforcementLevel, resource, message}
-  --config FILE    policy configuration, in the format of pulumi's --policy-pack-config file
+  --format F            text (default), json (an array of findings) or sarif (SARIF 2.1.0, for code scanning)
+  --json                same as --format json
+  --policy-config FILE  policy configuration (JSON or YAML), as for pulumi --policy-pack-config; top-level
+                        exemptNamespaces and exemptObjects ("Kind/namespace/name") apply to every policy
+  --config FILE         same as --policy-config
+  -n, --namespace NS    namespace for namespaced objects without metadata.namespace (as kubectl -n)
 
-exit status: 0 no mandatory violation, 1 mandatory violation found, 2 usage or input error
+exit status: 0 no mandatory violation, 1 mandatory violation found, 2 usage or input error, or no Kubernetes object
 `;
 
 class InputError extends Error {}
 
+type Format = "text" | "json" | "sarif";
+
 interface Options {
-    json: boolean;
+    format: Format;
     config?: string;
+    namespace?: string;
     paths: string[];
 }
 
 function parseArgs(argv: string[]): Options | "help" {
-    const opts: Options = { json: false, paths: [] };
+    const opts: Options = { format: "text", paths: [] };
+    const value = (i: number, a: string, name: string): [string, number] => {
+        if (a.includes("=")) return [a.slice(a.indexOf("=") + 1), i];
+        const v = argv[i + 1];
+        if (v === undefined || v === "") throw new InputError(`${name} needs a value`);
+        return [v, i + 1];
+    };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
-        if (a === "--json") opts.json = true;
+        const name = a.split("=")[0];
+        if (a === "--json") opts.format = "json";
         else if (a === "-h" || a === "--help") return "help";
-        else if (a === "--config" || a.startsWith("--config=")) {
-            const v = a === "--config" ? argv[++i] : a.slice("--config=".length);
-            if (!v) throw new InputError("--config needs a file");
+        else if (name === "--format") {
+            const [v, j] = value(i, a, "--format");
+            if (v !== "text" && v !== "json" && v !== "sarif") throw new InputError(`--format must be text, json or sarif; got ${JSON.stringify(v)}`);
+            opts.format = v;
+            i = j;
+        } else if (name === "--config" || name === "--policy-config") {
+            const [v, j] = value(i, a, name);
             opts.config = v;
-        } else if (a === "--") opts.paths.push(...argv.slice(i + 1)), (i = argv.length);
+            i = j;
+        } else if (name === "--namespace" || a === "-n") {
+            const [v, j] = value(i, a, name);
+            if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v) || v.length > 63) throw new InputError(`--namespace ${JSON.stringify(v)} is not a valid namespace name`);
+            opts.namespace = v;
+            i = j;
+        } else if (a === "--") {
+            opts.paths.push(...argv.slice(i + 1));
+            break;
+        } else if (a === "-") opts.paths.push(a);
         else if (a.startsWith("-")) throw new InputError(`unknown option ${a}`);
         else opts.paths.push(a);
     }
-    if (opts.paths.length === 0) throw new InputError("no FILE or DIR given");
+    if (opts.paths.length === 0) throw new InputError("no FILE, DIR or - given");
     return opts;
 }
 
-function yamlFiles(p: string): string[] {
+/** YAML files under a path: the file itself, or a directory's *.yaml/*.yml, recursively, following symlinks once. */
+function yamlFiles(p: string, seen = new Set<string>()): string[] {
     let st: fs.Stats;
     try {
-        st = fs.statSync(p);
+        st = fs.statSync(p); // follows symlinks
     } catch {
-        throw new InputError(`${p}: no such file or directory`);
+        throw new InputError(`${p}: no such file or directory (or a broken symlink)`);
     }
     if (st.isFile()) return [p];
     if (!st.isDirectory()) return [];
+    const real = fs.realpathSync(p);
+    if (seen.has(real)) return []; // a symlink loop, or a directory reached twice
+    seen.add(real);
     const out: string[] = [];
     for (const e of fs.readdirSync(p, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
         const child = path.join(p, e.name);
-        if (e.isDirectory()) out.push(...yamlFiles(child));
-        else if (e.isFile() && /\.ya?ml$/i.test(e.name)) out.push(child);
+        let isDir = e.isDirectory();
+        let isFile = e.isFile();
+        if (e.isSymbolicLink()) {
+            try {
+                const s = fs.statSync(child);
+                isDir = s.isDirectory();
+                isFile = s.isFile();
+            } catch {
+                continue; // a broken symlink inside a tree is not an input
+            }
+        }
+        if (isDir) out.push(...yamlFiles(child, seen));
+        else if (isFile && /\.ya?ml$/i.test(e.name)) out.push(child);
     }
     return out;
 }
@@ -80,6 +128,7 @@ export interface RenderedRelease {
 
 /** A Helm release file written by `render` → the Release resource the Pulumi program registers. */
 export function releaseResource(r: RenderedRelease, file: string): PolicyResource {
+    void file;
     return {
         type: "kubernetes:helm.sh/v3:Release",
         name: r.release,
@@ -95,9 +144,20 @@ export function releaseResource(r: RenderedRelease, file: string): PolicyResourc
     };
 }
 
-/** The comment above a document's first line (the `yaml` package attaches it to the document or to the first key). */
-function leadingComment(doc: { commentBefore?: string | null; contents?: any }): string {
-    return String(doc.commentBefore ?? doc.contents?.commentBefore ?? doc.contents?.items?.[0]?.key?.commentBefore ?? "");
+/** Where an object was read from. */
+export interface SourceLocation {
+    file: string;
+    line: number;
+}
+
+export interface Inputs {
+    objects: K8sObject[];
+    /** `locations[i]` is where `objects[i]` was read. */
+    locations: SourceLocation[];
+    releases: PolicyResource[];
+    releaseLocations: SourceLocation[];
+    /** Documents skipped because they are not Kubernetes objects: `file:line: why`. */
+    notices: string[];
 }
 
 /** Reads every Kubernetes object of a YAML file; errors name the file and line. */
@@ -106,67 +166,177 @@ export function readManifests(file: string): K8sObject[] {
 }
 
 /**
- * Reads a YAML file: its Kubernetes objects, plus — in a directory written by `istio-egress render` — the Helm
- * releases it describes (judged as the Release resources the program registers; their charts are not rendered).
- * Render's summary is skipped. Any other document without apiVersion/kind is an error.
+ * A file under a Helm chart's `templates/` directory (`<chart>/Chart.yaml` exists): Go templates that Helm renders,
+ * not manifests. Only that place counts: template syntax elsewhere is judged as YAML (a `{{` in an annotation must
+ * not make a manifest skippable).
  */
-export function readInputs(file: string): { objects: K8sObject[]; releases: PolicyResource[] } {
-    const releases: PolicyResource[] = [];
-    const text = fs.readFileSync(file, "utf8");
-    const lineCounter = new LineCounter();
-    const docs = parseAllDocuments(text, { lineCounter });
-    const out: K8sObject[] = [];
-    for (const doc of Array.isArray(docs) ? docs : [docs]) {
-        if (doc.errors.length > 0) {
-            const e = doc.errors[0];
-            const line = e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line;
-            throw new InputError(`${file}:${line}: YAML error: ${e.message.split("\n")[0]}`);
-        }
-        const value = doc.toJS();
-        if (value === null || value === undefined) continue;
-        const line = doc.contents?.range ? lineCounter.linePos(doc.contents.range[0]).line : 1;
-        if (value && typeof value === "object" && value.generatedBy === RENDER_MARKER) {
-            continue; // render's summary.yaml
-        }
-        if (value && typeof value === "object" && typeof value.release === "string" && typeof value.chart === "string" && leadingComment(doc).includes(`written by ${RENDER_MARKER}`)) {
-            releases.push(releaseResource(value as RenderedRelease, file));
-            continue;
-        }
-        const check = (o: any, where: string) => {
-            if (!o || typeof o !== "object" || Array.isArray(o)) throw new InputError(`${file}:${line}: ${where} is not a Kubernetes object`);
-            if (typeof o.apiVersion !== "string" || typeof o.kind !== "string") {
-                throw new InputError(`${file}:${line}: ${where} has no apiVersion/kind`);
-            }
-            if (o.kind === "List") {
-                if (!Array.isArray(o.items)) throw new InputError(`${file}:${line}: ${where} is a List without items`);
-                o.items.forEach((item: any, i: number) => check(item, `${where}.items[${i}]`));
-                return;
-            }
-            if (typeof o.metadata?.name !== "string" && typeof o.metadata?.generateName !== "string") {
-                throw new InputError(`${file}:${line}: ${where} (${o.kind}) has no metadata.name`);
-            }
-            out.push(o);
-        };
-        check(value, "document");
+function helmTemplate(file: string): boolean {
+    let dir = path.dirname(path.resolve(file));
+    for (let i = 0; i < 32; i++) {
+        if (path.basename(dir) === "templates" && fs.existsSync(path.join(path.dirname(dir), "Chart.yaml"))) return true;
+        const up = path.dirname(dir);
+        if (up === dir) return false;
+        dir = up;
     }
-    return { objects: out, releases };
+    return false;
 }
 
-function formatText(violations: Violation[], objects: number, files: number): string {
+/** Kustomize's own configuration files: not objects the cluster receives. */
+const KUSTOMIZE = /^kustomize\.config\.k8s\.io\//;
+
+/**
+ * Reads a YAML file (or standard input for `-`): its Kubernetes objects, plus — in a directory written by
+ * `istio-egress render` — the Helm releases it describes (judged as the Release resources the program registers).
+ * Documents that are not Kubernetes objects are skipped with a notice; a typed list's items are expanded (items
+ * without apiVersion/kind take the list's).
+ */
+export function readInputs(file: string, text?: string, namespace?: string): Inputs {
+    const shown = file === "-" ? "<stdin>" : file;
+    const res: Inputs = { objects: [], locations: [], releases: [], releaseLocations: [], notices: [] };
+    if (text === undefined) {
+        try {
+            text = fs.readFileSync(file === "-" ? 0 : file, "utf8");
+        } catch (e: any) {
+            throw new InputError(`${shown}: cannot read (${e.code ?? e.message})`);
+        }
+    }
+    if (file !== "-" && helmTemplate(file)) {
+        res.notices.push(`${shown}:1: skipped: a Helm chart's template (the chart's Chart.yaml is next to templates/), not a manifest: run helm template and check its output`);
+        return res;
+    }
+    let docs;
+    try {
+        docs = parseKubernetesYaml(text);
+    } catch (e: any) {
+        throw new InputError(`${shown}:${e.line ?? 1}: YAML error: ${e.message}`);
+    }
+    const withNamespace = (o: any): K8sObject => {
+        if (namespace === undefined || isClusterScopedObject(o.apiVersion, o.kind)) return o;
+        const meta = o.metadata && typeof o.metadata === "object" ? o.metadata : {};
+        if (typeof meta.namespace === "string" && meta.namespace !== "") return o;
+        return { ...o, metadata: { ...meta, namespace } };
+    };
+    for (const doc of docs) {
+        const value: any = doc.value;
+        const at = `${shown}:${doc.line}`;
+        if (value && typeof value === "object" && value.generatedBy === RENDER_MARKER) continue; // render's summary.yaml
+        if (value && typeof value === "object" && typeof value.release === "string" && typeof value.chart === "string" && doc.comment.includes(`written by ${RENDER_MARKER}`)) {
+            res.releases.push(releaseResource(value as RenderedRelease, file));
+            res.releaseLocations.push({ file: shown, line: doc.line });
+            continue;
+        }
+        const add = (o: any, where: string, listApiVersion?: string, listKind?: string) => {
+            if (!o || typeof o !== "object" || Array.isArray(o)) {
+                res.notices.push(`${at}: skipped ${where}: not a Kubernetes object (${Array.isArray(o) ? "a list" : typeof o})`);
+                return;
+            }
+            if (listApiVersion !== undefined) {
+                o = { apiVersion: listApiVersion, kind: listKind, ...o };
+            }
+            if (typeof o.apiVersion !== "string" || typeof o.kind !== "string" || o.apiVersion === "" || o.kind === "") {
+                res.notices.push(`${at}: skipped ${where}: no apiVersion/kind, not a Kubernetes object (e.g. Chart.yaml, values.yaml)`);
+                return;
+            }
+            if (KUSTOMIZE.test(o.apiVersion)) {
+                res.notices.push(`${at}: skipped ${where}: a Kustomize ${o.kind}, not an object the cluster receives: run kustomize build and check its output`);
+                return;
+            }
+            if (o.kind.endsWith("List") && Array.isArray(o.items)) {
+                const itemKind = o.kind === "List" ? undefined : o.kind.slice(0, -"List".length);
+                o.items.forEach((item: any, i: number) => add(item, `${where}.items[${i}]`, itemKind ? o.apiVersion : undefined, itemKind));
+                return;
+            }
+            if (o.kind === "List") throw new InputError(`${at}: ${where} is a List without items`);
+            if (typeof o.metadata?.name !== "string" && typeof o.metadata?.generateName !== "string") {
+                // The API server would reject it, but istioctl reads such files (an IstioOperator): judge it anyway.
+                res.notices.push(`${at}: ${where} (${o.kind}) has no metadata.name; judged as "${o.kind.toLowerCase()}"`);
+            }
+            res.objects.push(withNamespace(o));
+            res.locations.push({ file: shown, line: doc.line });
+        };
+        add(value, "document");
+    }
+    return res;
+}
+
+interface Finding {
+    v: Violation;
+    location?: SourceLocation;
+}
+
+function resourceId(v: Violation): string {
+    const r = v.resource;
+    return `${r.kind} ${r.namespace ? `${r.namespace}/` : ""}${r.name}`;
+}
+
+function formatText(findings: Finding[], objects: number, files: number, skipped: number): string {
     const lines: string[] = [];
-    for (const v of violations) {
-        const r = v.resource;
-        const id = `${r.kind} ${r.namespace ? `${r.namespace}/` : ""}${r.name}`;
-        lines.push(`${v.enforcementLevel.toUpperCase()}  ${v.policy}  ${id}`);
+    for (const { v, location } of findings) {
+        lines.push(`${v.enforcementLevel.toUpperCase()}  ${v.policy}  ${resourceId(v)}${location ? `  (${location.file}:${location.line})` : ""}`);
         lines.push(`    ${v.message}`);
     }
-    const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
-    const summary =
-        violations.length === 0
-            ? `no violations in ${objects} object(s) from ${files} file(s)`
-            : `${violations.length} violation(s) (${mandatory} mandatory, ${violations.length - mandatory} advisory) in ${objects} object(s) from ${files} file(s)`;
-    lines.push(summary);
+    const mandatory = findings.filter((f) => f.v.enforcementLevel === "mandatory").length;
+    const where = `in ${objects} object(s) from ${files} file(s)${skipped > 0 ? ` (${skipped} document(s) skipped)` : ""}`;
+    lines.push(findings.length === 0 ? `no violations ${where}` : `${findings.length} violation(s) (${mandatory} mandatory, ${findings.length - mandatory} advisory) ${where}`);
     return lines.join("\n") + "\n";
+}
+
+function formatJson(findings: Finding[]): string {
+    const json = findings.map(({ v, location }) => ({
+        policy: v.policy,
+        enforcementLevel: v.enforcementLevel,
+        resource: { kind: v.resource.kind, namespace: v.resource.namespace ?? null, name: v.resource.name },
+        message: v.message,
+        location: location ?? null,
+    }));
+    return JSON.stringify(json, null, 2) + "\n";
+}
+
+/** SARIF 2.1.0: one run, the pack's policies as rules, each finding a result at its file and line. */
+export function toSarif(findings: Finding[], policies: { name: string; description: string; remediationSteps?: string }[], version: string): Sarif.Log {
+    const results: Sarif.Result[] = findings.map(({ v, location }) => ({
+        ruleId: v.policy,
+        ruleIndex: policies.findIndex((p) => p.name === v.policy),
+        level: v.enforcementLevel === "mandatory" ? "error" : "warning",
+        message: { text: `${resourceId(v)}: ${v.message}` },
+        locations: [
+            {
+                ...(location
+                    ? { physicalLocation: { artifactLocation: { uri: location.file === "<stdin>" ? "stdin" : location.file.split(path.sep).join("/") }, region: { startLine: location.line } } }
+                    : {}),
+                logicalLocations: [{ fullyQualifiedName: `${v.resource.kind}/${v.resource.namespace ? `${v.resource.namespace}/` : ""}${v.resource.name}`, kind: "resource" }],
+            },
+        ],
+    }));
+    return {
+        $schema: "https://json.schemastore.org/sarif-2.1.0.json",
+        version: "2.1.0",
+        runs: [
+            {
+                tool: {
+                    driver: {
+                        name: "istio-egress-guard",
+                        version,
+                        rules: policies.map((p) => ({
+                            id: p.name,
+                            shortDescription: { text: p.description },
+                            ...(p.remediationSteps ? { help: { text: p.remediationSteps } } : {}),
+                            defaultConfiguration: { level: "error" as const },
+                        })),
+                    },
+                },
+                results,
+            },
+        ],
+    };
+}
+
+function packVersion(): string {
+    try {
+        return require("istio-egress-guard/package.json").version ?? "0.0.0";
+    } catch {
+        return "0.0.0";
+    }
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -182,45 +352,39 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
     }
     try {
-        let config: Record<string, any> | undefined;
-        if (opts.config) {
-            let text: string;
-            try {
-                text = fs.readFileSync(opts.config, "utf8");
-            } catch {
-                throw new InputError(`${opts.config}: cannot read the config file`);
-            }
-            try {
-                config = JSON.parse(text);
-            } catch (e: any) {
-                throw new InputError(`${opts.config}: not valid JSON: ${e.message}`);
-            }
-            if (!config || typeof config !== "object" || Array.isArray(config)) {
-                throw new InputError(`${opts.config}: the config must be a JSON object keyed by policy name`);
-            }
+        const guard = loadGuard();
+        const config = opts.config ? guard.readPolicyConfigFile(opts.config) : undefined;
+        const files: string[] = [];
+        for (const p of opts.paths) {
+            if (p === "-") {
+                if (files.includes("-")) throw new InputError("- (standard input) given twice");
+                files.push("-");
+            } else files.push(...yamlFiles(p));
         }
-        const files = opts.paths.flatMap(yamlFiles);
         if (files.length === 0) {
             // Fail closed: a CI job pointed at the wrong directory must not pass silently.
             throw new InputError(`no *.yaml or *.yml files in ${opts.paths.join(", ")}`);
         }
-        const inputs = files.map(readInputs);
+        const inputs = files.map((f) => readInputs(f, undefined, opts.namespace));
         const objects = inputs.flatMap((i) => i.objects);
+        const locations = inputs.flatMap((i) => i.locations);
         const releases = inputs.flatMap((i) => i.releases);
-        const { fromManifests, hasMandatory, runPolicies } = loadGuard();
-        const violations = await runPolicies([...fromManifests(objects), ...releases], { config });
-        if (opts.json) {
-            const json = violations.map((v) => ({
-                policy: v.policy,
-                enforcementLevel: v.enforcementLevel,
-                resource: { kind: v.resource.kind, namespace: v.resource.namespace ?? null, name: v.resource.name },
-                message: v.message,
-            }));
-            process.stdout.write(JSON.stringify(json, null, 2) + "\n");
-        } else {
-            process.stdout.write(formatText(violations, objects.length + releases.length, files.length));
+        const releaseLocations = inputs.flatMap((i) => i.releaseLocations);
+        const notices = inputs.flatMap((i) => i.notices);
+        for (const n of notices) process.stderr.write(`istio-egress check: ${n}\n`);
+        if (objects.length + releases.length === 0) {
+            throw new InputError(`no Kubernetes objects in ${opts.paths.map((p) => (p === "-" ? "<stdin>" : p)).join(", ")}${notices.length ? ` (${notices.length} document(s) skipped)` : ""}: nothing to check`);
         }
-        return hasMandatory(violations) ? 1 : 0;
+        const resources = guard.fromManifests(objects);
+        const byUrn = new Map<string, SourceLocation>();
+        resources.forEach((r, i) => byUrn.set(r.urn, locations[i]));
+        releases.forEach((r, i) => byUrn.set(r.urn, releaseLocations[i]));
+        const violations = await guard.runPolicies([...resources, ...releases], { config });
+        const findings: Finding[] = violations.map((v) => ({ v, location: byUrn.get(v.resource.urn) }));
+        if (opts.format === "json") process.stdout.write(formatJson(findings));
+        else if (opts.format === "sarif") process.stdout.write(JSON.stringify(toSarif(findings, guard.policies as any, packVersion()), null, 2) + "\n");
+        else process.stdout.write(formatText(findings, objects.length + releases.length, files.length, notices.length));
+        return guard.hasMandatory(violations) ? 1 : 0;
     } catch (e: any) {
         if (e instanceof InputError || e instanceof GuardMissingError || e?.name === "PolicyConfigError") {
             process.stderr.write(`istio-egress check: ${e.message}\n`);

@@ -6,14 +6,15 @@
  * (one YAML file per object, the Helm release as the chart/version/values it would install, a summary), prints the
  * egress access report and writes it with a Mermaid diagram, then runs the policy pack and prints its verdict.
  *
- * Exit codes: 0 — the program ran, every object is schema-valid and no mandatory policy is violated;
- * 1 — a mandatory policy violation; 2 — usage error, the program failed or did not finish, an object is invalid,
- * or the output directory cannot be used. Every error is one line on stderr, never a stack trace.
+ * Exit codes: 0 — the program ran, every object is schema-valid, no mandatory policy is violated and the access
+ * report has no critical finding; 1 — a mandatory policy violation, or a critical report finding (a path around
+ * the gateway, a hijacked route); 2 — usage error, the program failed or did not finish, an object is invalid, or
+ * the output directory cannot be used. Every error is one line on stderr, never a stack trace.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { validateAll } from "../schema/validate.js";
-import { formatReportTable } from "../analysis/report.js";
+import { formatReportTable, reportVerdict } from "../analysis/report.js";
 import { ProgramLoadError } from "../render/loader.js";
 import {
     checkOutputDir,
@@ -322,6 +323,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (loadGuard().hasMandatory(violations)) {
         say("verdict: FAIL (mandatory policy violation)\n");
+        return 1;
+    }
+    // Never PASS under a report row that goes around the gateway (or another critical finding).
+    const rv = reportVerdict(report);
+    if (!rv.pass) {
+        say(`verdict: FAIL (access report: ${rv.critical.length} critical finding${rv.critical.length === 1 ? "" : "s"}, e.g. ${rv.critical[0].message})\n`);
         return 1;
     }
     say("verdict: PASS\n");

@@ -33,7 +33,9 @@ export function helmValues(plan: EgressPlan, resources?: Record<string, any>): R
  * the same checks as the plan's, and the chart's identity (ClusterIP, the configured labels) intact.
  */
 export function resolvedValuesProblems(release: ReleasePlan, resolved: Record<string, any>, resolvedResources?: unknown): { field: string; rule: string }[] {
-    const { labels: _labels, autoscaling: _a, replicaCount: _r, podDisruptionBudget: _p, resources: _res, ...userPart } = resolved;
+    // `env` is the component's own (gateway.drain): the user's `values.env` is refused at plan time, where it is
+    // always visible (a top-level key of a plain map), so the resolved one is the plan's.
+    const { labels: _labels, autoscaling: _a, replicaCount: _r, podDisruptionBudget: _p, resources: _res, env: _env, ...userPart } = resolved;
     const problems = [...helmValuesProblems(userPart).problems];
     if (resolved.service?.type !== "ClusterIP") problems.push({ field: "gateway.values.service.type", rule: "must stay ClusterIP" });
     for (const [k, v] of Object.entries(release.labels)) {

@@ -7,9 +7,17 @@
  *     internet on the external services' ports (never private ranges, cluster ranges or cloud metadata);
  *  2. per-host access by identity — AuthorizationPolicies on the gateway pods: default deny, one ALLOW policy
  *     and one DENY policy whose rules grow with the hosts (O(1) objects);
- *  3. all egress monitored — a Telemetry resource turns on Envoy access logs on the gateway pods;
- *  4. no impersonation — identities come from Istio mTLS (PeerAuthentication STRICT in the gateway namespace),
- *     so a caller is matched on the certificate istiod issued for its own service account.
+ *  3. all egress monitored — a Telemetry resource turns on Envoy access logs on the gateway pods, with the
+ *     provider `lockdown.accessLogProvider` names (the built-in `envoy` one has no caller identity in its lines;
+ *     sdk/model/mesh-logging.ts, docs/lockdown.md "Access logs");
+ *  4. no impersonation — identities come from Istio mTLS: every server of the Gateway is ISTIO_MUTUAL, so the
+ *     gateway's listeners require a client certificate issued by the mesh CA (pilot/pkg/networking/core/listener.go
+ *     BuildListenerTLSContext: RequireClientCertificate for ISTIO_MUTUAL), and a caller is matched on the
+ *     certificate istiod issued for its own service account. The namespace's STRICT PeerAuthentication does NOT
+ *     apply to the gateway's listeners: istiod applies PeerAuthentication to sidecar (and waypoint) inbound
+ *     listeners only (listener.go BuildListeners: a Router gets buildGatewayListeners; the PeerAuthentication-derived
+ *     mTLS settings, plugin/authn ForPort/ForPassthrough, are used by listener_inbound.go and listener_waypoint.go
+ *     only). It is kept for any sidecar-injected pod that lands in the gateway's namespace.
  *
  * Names: every object is named from (component, purpose[, qualifier]) by sdk/plan/names.ts, never from a list
  * position, so adding or reordering namespaces, hosts or CIDRs never renames (and so never replaces) an existing
@@ -19,13 +27,14 @@ import type { AccessRulePlan, EgressPlan, HostPlan } from "../plan";
 import type { K8sObject } from "../model";
 import { canonicalCidr, Cidr, cidrCovers, formatCidr, NAMESPACE_NAME_LABEL, parseCidr, specialPurposeCidrs } from "../model";
 import { objectName } from "../plan/names";
+import { DNS_PORT } from "../plan/lockdown-options";
 
 export { canonicalCidr };
 
 export { NAMESPACE_NAME_LABEL };
 /** istiod's xDS + CA port (mTLS). The webhook port 15017 is called by the API server, not by pods. */
 export const ISTIOD_XDS_PORT = 15012;
-export const DNS_PORT = 53;
+export { DNS_PORT };
 
 export interface LockdownManifests {
     /** Objects in the gateway's namespace: NetworkPolicies, PeerAuthentication, AuthorizationPolicies, Telemetry. */
@@ -68,14 +77,42 @@ function podsIn(namespace: string, labels: Record<string, string>): Record<strin
     return { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: namespace } }, podSelector: { matchLabels: { ...labels } } };
 }
 
+/** UDP and TCP on each port (large answers and retries use TCP). */
+function dnsPorts(ports: number[]): Record<string, any>[] {
+    return ports.flatMap((port) => [
+        { protocol: "UDP", port },
+        { protocol: "TCP", port },
+    ]);
+}
+
 function dnsRule(plan: EgressPlan): Record<string, any> {
-    return {
-        to: [podsIn(plan.lockdown.dns.namespace, plan.lockdown.dns.labels)],
-        ports: [
-            { protocol: "UDP", port: DNS_PORT },
-            { protocol: "TCP", port: DNS_PORT },
-        ],
-    };
+    // The pods' own port: OpenShift's dns-default pods listen on 5353 behind the Service's 53 (lockdown.dnsPorts).
+    return { to: [podsIn(plan.lockdown.dns.namespace, plan.lockdown.dns.labels)], ports: dnsPorts(plan.lockdown.clusterServices.dnsPorts) };
+}
+
+/**
+ * The cluster services both the gateway pods and the protected namespaces' pods need besides DNS and istiod, each
+ * its own NetworkPolicy (purpose → egress rules), present only when configured (issue 11, item 7):
+ * - NodeLocal DNSCache: DNS (53, UDP and TCP) to its listen addresses, single IPs (sdk/plan/lockdown-options.ts
+ *   refuses metadata and the clouds' link-local service blocks); the cache runs on the host network, so only an
+ *   ipBlock matches it;
+ * - the mesh CA (cert-manager istio-csr): its pods on its gRPC port — every proxy asks it for its certificate;
+ * - tracing / OpenTelemetry collectors: their pods on their ports — every proxy sends its spans (and OTel access
+ *   logs) there itself.
+ */
+function clusterServiceRules(plan: EgressPlan): { purpose: "egress-node-dns" | "egress-mesh-ca" | "egress-collectors"; rules: Record<string, any>[] }[] {
+    const s = plan.lockdown.clusterServices;
+    const out: { purpose: "egress-node-dns" | "egress-mesh-ca" | "egress-collectors"; rules: Record<string, any>[] }[] = [];
+    if (s.nodeLocalDns) {
+        out.push({ purpose: "egress-node-dns", rules: [{ to: s.nodeLocalDns.addresses.map((cidr) => ({ ipBlock: { cidr } })), ports: dnsPorts([DNS_PORT]) }] });
+    }
+    if (s.meshCa) {
+        out.push({ purpose: "egress-mesh-ca", rules: [{ to: [podsIn(s.meshCa.namespace, s.meshCa.labels)], ports: tcpPorts([s.meshCa.port]) }] });
+    }
+    if (s.telemetryCollectors.length > 0) {
+        out.push({ purpose: "egress-collectors", rules: s.telemetryCollectors.map((t) => ({ to: [podsIn(t.namespace, t.labels)], ports: tcpPorts(t.ports) })) });
+    }
+    return out;
 }
 
 function istiodRule(plan: EgressPlan): Record<string, any> {
@@ -102,9 +139,13 @@ function tcpPorts(ports: number[]): Record<string, any>[] {
  * kept for callers that name the namespace; names do not depend on it.
  */
 export function protectedNames(plan: EgressPlan, _ns?: string) {
-    const n = (p: "deny-egress" | "egress-dns" | "egress-istiod" | "egress-gateway" | "egress-in-cluster" | "registry-only") => objectName(plan.name, plan.domain, p);
+    const n = (p: "deny-egress" | "egress-dns" | "egress-istiod" | "egress-gateway" | "egress-in-cluster" | "registry-only" | "egress-node-dns" | "egress-mesh-ca" | "egress-collectors") =>
+        objectName(plan.name, plan.domain, p);
     return {
         denyEgress: n("deny-egress"),
+        nodeDns: n("egress-node-dns"),
+        meshCa: n("egress-mesh-ca"),
+        collectors: n("egress-collectors"),
         dns: n("egress-dns"),
         istiod: n("egress-istiod"),
         gateway: n("egress-gateway"),
@@ -126,6 +167,9 @@ export function protectedNamespaceObjects(plan: EgressPlan, ns: string, registry
         egress(names.istiod, [istiodRule(plan)]),
         egress(names.gateway, [{ to: [podsIn(plan.gateway.namespace, plan.gateway.labels)], ports: tcpPorts(gatewayContainerPorts(plan)) }]),
     ];
+    for (const { purpose, rules } of clusterServiceRules(plan)) {
+        objects.push(egress(objectName(plan.name, plan.domain, purpose), rules));
+    }
     if (lock.allowInCluster) {
         // Pods of every namespace (selectors match pods only, never external addresses); every port.
         objects.push(egress(names.inCluster, [{ to: [{ namespaceSelector: {} }] }]));
@@ -189,6 +233,10 @@ function gatewayNetworkPolicies(plan: EgressPlan): K8sObject[] {
     ];
     const egress = (name: string, rules: Record<string, any>[]) => networkPolicy(plan, name, gw.namespace, { podSelector: gwPods, policyTypes: ["Egress"], egress: rules });
     objects.push(egress(names.dns, [dnsRule(plan)]), egress(names.istiod, [istiodRule(plan)]));
+    for (const { purpose, rules } of clusterServiceRules(plan)) {
+        objects.push(egress(objectName(plan.name, plan.domain, purpose), rules));
+    }
+    objects.push(...gatewayOptionPolicies(plan));
     const ports = plan.lockdown.externalPorts;
     const blocks = internetIpBlocks(plan.lockdown.clusterCidrs);
     // (A rule with empty `ports` would open every port: with no external host, no internet rule at all.)
@@ -196,6 +244,41 @@ function gatewayNetworkPolicies(plan: EgressPlan): K8sObject[] {
         objects.push(egress(names.internet, [{ to: blocks.map((ipBlock) => ({ ipBlock })), ports: tcpPorts(ports) }]));
     }
     return objects;
+}
+
+/**
+ * The gateway-only options (issue 11, item 7):
+ * - metrics scrapers: ingress to the gateway pods from the scrapers' pods on 15020 (pilot-agent's merged metrics;
+ *   its quit/drain/debug endpoints answer only to localhost, pilot/cmd/pilot-agent/status/server.go) and/or 15090
+ *   (Envoy's Prometheus listener) — never the mesh listener ports, so a scraper gains no way out;
+ * - private endpoints: egress from the gateway pods (only them) to each private CIDR on its ports, one policy
+ *   each, for hosts behind PrivateLink-style endpoints, whose names resolve to private addresses that the internet
+ *   rule excludes. The hosts stay hosts: routed, authorized and logged at the gateway like the others.
+ */
+export function gatewayOptionPolicies(plan: EgressPlan): K8sObject[] {
+    const gw = plan.gateway;
+    const s = plan.lockdown.clusterServices;
+    const gwPods = { matchLabels: { ...gw.labels } };
+    const out: K8sObject[] = [];
+    if (s.metricsScrapers.length > 0) {
+        out.push(
+            networkPolicy(plan, objectName(plan.name, plan.domain, "ingress-metrics"), gw.namespace, {
+                podSelector: gwPods,
+                policyTypes: ["Ingress"],
+                ingress: s.metricsScrapers.map((m) => ({ from: [podsIn(m.namespace, m.labels)], ports: tcpPorts(m.ports) })),
+            }),
+        );
+    }
+    for (const e of s.privateEndpoints) {
+        out.push(
+            networkPolicy(plan, objectName(plan.name, plan.domain, "private-endpoint", e.name), gw.namespace, {
+                podSelector: gwPods,
+                policyTypes: ["Egress"],
+                egress: [{ to: [{ ipBlock: { cidr: e.cidr } }], ports: tcpPorts(e.ports) }],
+            }),
+        );
+    }
+    return out;
 }
 
 /**
@@ -240,8 +323,9 @@ function gatewaySecurity(plan: EgressPlan): K8sObject[] {
     });
     const objects: K8sObject[] = [
         {
-            // Namespace-wide (one per namespace): callers without an Istio client certificate are refused, so every
-            // request the gateway authorizes carries a verified identity.
+            // Namespace-wide (one per namespace). Not what refuses callers without a mesh certificate at the gateway
+            // — the ISTIO_MUTUAL Gateway servers do that (see the module comment); istiod applies PeerAuthentication
+            // to sidecar inbound listeners only. It keeps any sidecar-injected pod of this namespace mTLS-only.
             apiVersion: "security.istio.io/v1",
             kind: "PeerAuthentication",
             metadata: metadata(plan, names.peerAuthentication, gw.namespace),
@@ -256,7 +340,10 @@ function gatewaySecurity(plan: EgressPlan): K8sObject[] {
             apiVersion: "telemetry.istio.io/v1",
             kind: "Telemetry",
             metadata: metadata(plan, names.telemetry, gw.namespace),
-            spec: { selector, accessLogging: [{ providers: [{ name: "envoy" }] }] },
+            // A Telemetry can only name a provider of istiod's meshConfig.extensionProviders; an unknown name gives no
+            // access log at all (pilot/pkg/model/telemetry.go AccessLogging). Which fields the lines carry is the
+            // provider's format: sdk/model/mesh-logging.ts resolveAccessLog.
+            spec: { selector, accessLogging: [{ providers: [{ name: plan.lockdown.accessLogProvider }] }] },
         });
     }
     return objects;

@@ -9,9 +9,38 @@
  * Everything lives in the gateway's namespace: ServiceEntries and VirtualServices are exported mesh-wide (the
  * default) so every sidecar routes the host to the gateway; the origination DestinationRules and a wildcard's
  * upstream ServiceEntry are exported to the gateway's namespace only, as only the gateway needs them.
+ *
+ * Traffic policy (plan.traffic, sdk/plan/production.ts): every port-level setting the component writes carries the
+ * hop's connection pool and outlier detection next to its TLS, and every HTTP route carries retries on conditions
+ * where the request never reached the upstream.
  */
 import type { K8sObject } from "../model";
 import { EgressPlan, gatewayLegPort, GatewayPlan, HostPlan, serviceEntryPorts } from "../plan";
+import { HopPolicyPlan, planTraffic, TrafficPlan } from "../plan/production";
+import { Checker } from "../plan";
+
+/** The default traffic plan (for callers of the per-host builders that pass none). */
+function defaultTraffic(): TrafficPlan {
+    return planTraffic(new Checker(), undefined);
+}
+
+/**
+ * A hop's connection pool and outlier detection, for a port-level setting. They must sit next to the port's `tls`:
+ * a port-level setting replaces the policy it is in, and a subset's port-level setting replaces every field of the
+ * destination's policy (pilot/pkg/networking/util/util.go GetPortLevelTrafficPolicy, MergeSubsetTrafficPolicy;
+ * sdk/model/traffic-policy.ts effectiveTrafficPolicy) — a top-level `connectionPool` would do nothing here.
+ */
+function hopPolicy(hop: HopPolicyPlan): Record<string, any> {
+    return {
+        ...(hop.connectionPool ? { connectionPool: structuredClone(hop.connectionPool) } : {}),
+        ...(hop.outlierDetection ? { outlierDetection: { ...hop.outlierDetection } } : {}),
+    };
+}
+
+/** The `retries` of an HTTP route the component writes (both legs; sdk/plan/production.ts SAFE_RETRY_ON). */
+function routeRetries(traffic: TrafficPlan): Record<string, any> {
+    return { retries: { ...traffic.retries } };
+}
 
 const NETWORKING = "networking.istio.io/v1";
 const MANAGED_BY = { "app.kubernetes.io/managed-by": "istio-egress" };
@@ -67,7 +96,7 @@ export function gatewayDestinationRule(plan: EgressPlan): K8sObject {
             subsets: plan.hosts.map((h) => ({
                 name: h.subsetName,
                 trafficPolicy: {
-                    portLevelSettings: [{ port: { number: h.gatewayPort.port }, tls: { mode: "ISTIO_MUTUAL", sni: h.sni } }],
+                    portLevelSettings: [{ port: { number: h.gatewayPort.port }, tls: { mode: "ISTIO_MUTUAL", sni: h.sni }, ...hopPolicy(plan.traffic.toGateway) }],
                 },
             })),
         },
@@ -117,14 +146,14 @@ export function serviceEntries(gw: GatewayPlan, h: HostPlan): K8sObject[] {
 }
 
 /** The host's VirtualService: leg 1 (mesh → gateway subset), leg 2 (gateway → host). */
-export function virtualService(gw: GatewayPlan, h: HostPlan): K8sObject {
+export function virtualService(gw: GatewayPlan, h: HostPlan, traffic: TrafficPlan = defaultTraffic()): K8sObject {
     const toGateway = { host: gw.serviceHost, subset: h.subsetName, port: { number: h.gatewayPort.port } };
     const toHost = { host: h.destinationHost, port: { number: gatewayLegPort(h) } };
     const spec: Record<string, any> = { hosts: [h.host], gateways: ["mesh", gw.gatewayRef] };
     if (h.http) {
         spec.http = [
-            { name: "mesh-to-gateway", match: [{ gateways: ["mesh"], port: h.appPort }], route: [{ destination: toGateway, weight: 100 }] },
-            { name: "gateway-to-host", match: [{ gateways: [gw.gatewayRef], port: h.gatewayPort.port }], route: [{ destination: toHost, weight: 100 }] },
+            { name: "mesh-to-gateway", match: [{ gateways: ["mesh"], port: h.appPort }], route: [{ destination: toGateway, weight: 100 }], ...routeRetries(traffic) },
+            { name: "gateway-to-host", match: [{ gateways: [gw.gatewayRef], port: h.gatewayPort.port }], route: [{ destination: toHost, weight: 100 }], ...routeRetries(traffic) },
         ];
     } else {
         // The app's TLS travels inside Istio mTLS: sidecars match it by SNI; at the gateway, once the Istio mTLS is
@@ -136,7 +165,7 @@ export function virtualService(gw: GatewayPlan, h: HostPlan): K8sObject {
 }
 
 /** TLS origination at the gateway: SIMPLE or MUTUAL towards the host, verifying its certificate. */
-export function originationDestinationRule(gw: GatewayPlan, h: HostPlan): K8sObject | undefined {
+export function originationDestinationRule(gw: GatewayPlan, h: HostPlan, traffic: TrafficPlan = defaultTraffic()): K8sObject | undefined {
     const o = h.origination;
     if (!o) return undefined;
     const tls: Record<string, any> = {
@@ -155,15 +184,15 @@ export function originationDestinationRule(gw: GatewayPlan, h: HostPlan): K8sObj
             host: h.destinationHost,
             exportTo: ["."],
             // On the entry's port, which lands on the host's TLS port (targetPort): TLS is originated there.
-            trafficPolicy: { portLevelSettings: [{ port: { number: gatewayLegPort(h) }, tls }] },
+            trafficPolicy: { portLevelSettings: [{ port: { number: gatewayLegPort(h) }, tls, ...hopPolicy(traffic.toHost) }] },
         },
     };
 }
 
 /** The objects of one host, in the order they should be applied. */
-export function hostObjects(gw: GatewayPlan, h: HostPlan): K8sObject[] {
-    const dr = originationDestinationRule(gw, h);
-    return [...serviceEntries(gw, h), ...(dr ? [dr] : []), virtualService(gw, h)];
+export function hostObjects(gw: GatewayPlan, h: HostPlan, traffic: TrafficPlan = defaultTraffic()): K8sObject[] {
+    const dr = originationDestinationRule(gw, h, traffic);
+    return [...serviceEntries(gw, h), ...(dr ? [dr] : []), virtualService(gw, h, traffic)];
 }
 
 export interface RoutingManifests {
@@ -176,7 +205,7 @@ export interface RoutingManifests {
 export function routingManifests(plan: EgressPlan): RoutingManifests {
     const perHost = new Map<string, K8sObject[]>();
     for (const h of plan.hosts) {
-        perHost.set(h.host, hostObjects(plan.gateway, h));
+        perHost.set(h.host, hostObjects(plan.gateway, h, plan.traffic));
     }
     const shared = plan.hosts.length > 0 ? [gatewayObject(plan), gatewayDestinationRule(plan)] : [];
     return { shared, perHost };

@@ -214,3 +214,51 @@ export function formatRange(r: IpRange): string {
     }
     return `${formatAddress(r.family, r.start)}-${formatAddress(r.family, r.end)}`;
 }
+
+/** `ranges` minus every range of `remove`, as disjoint intervals (families never mix). */
+export function rangesMinus(ranges: IpRange[], remove: IpRange[]): IpRange[] {
+    let rest = ranges;
+    for (const r of remove) rest = subtract(rest, r);
+    return rest;
+}
+
+/** The addresses in both `a` and `b` (same family only), as intervals. */
+export function rangesIntersect(a: IpRange[], b: IpRange[]): IpRange[] {
+    const out: IpRange[] = [];
+    for (const x of a) {
+        for (const y of b) {
+            if (x.family !== y.family) continue;
+            const start = x.start > y.start ? x.start : y.start;
+            const end = x.end < y.end ? x.end : y.end;
+            if (start <= end) out.push({ family: x.family, start, end });
+        }
+    }
+    return out;
+}
+
+/** Whether an address lies in one of the ranges. */
+export function rangesContain(ranges: IpRange[], ip: ParsedIp): boolean {
+    return ranges.some((r) => r.family === ip.family && r.start <= ip.value && ip.value <= r.end);
+}
+
+/** The first address of a range, as text. */
+export function rangeStart(r: IpRange): string {
+    return formatAddress(r.family, r.start);
+}
+
+/** The union of ranges as sorted, disjoint, non-adjacent intervals (per family). */
+export function rangesUnion(ranges: IpRange[]): IpRange[] {
+    const out: IpRange[] = [];
+    for (const family of [4, 6] as const) {
+        const sorted = ranges.filter((r) => r.family === family).sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+        for (const r of sorted) {
+            const last = out.length > 0 && out[out.length - 1].family === family ? out[out.length - 1] : undefined;
+            if (last && r.start <= last.end + 1n) {
+                if (r.end > last.end) last.end = r.end;
+            } else {
+                out.push({ ...r });
+            }
+        }
+    }
+    return out;
+}

@@ -36,6 +36,8 @@ import {
 import { ArgsError, ArgsProblem, checkArgsShape, DeferredInput, didYouMean } from "../schema/args";
 import { helmValuesProblems, mergeValues } from "./values";
 import { hostObjectName, NameDomain, namePrefix, objectName, PlainPurpose } from "./names";
+import { ClusterServicesInput, ClusterServicesPlan, planAccessLogProvider, planClusterServices } from "./lockdown-options";
+import { placementValues, planTraffic, TrafficPlan } from "./production";
 
 export { ArgsError, ArgsProblem, ISTIO_CHART_REPOSITORY, mergeValues };
 
@@ -185,6 +187,10 @@ export interface LockdownPlan {
     istiod: { namespace: string; labels: Record<string, string> };
     dns: { namespace: string; labels: Record<string, string> };
     accessLogs: boolean;
+    /** The access-log provider the gateway's Telemetry names (`envoy` unless `lockdown.accessLogProvider`). */
+    accessLogProvider: string;
+    /** DNS ports, NodeLocal DNSCache, the mesh CA, collectors, scrapers and private endpoints (lockdown-options.ts). */
+    clusterServices: ClusterServicesPlan;
     trustDomain: string;
     /** Distinct external ports (TCP) the gateway must reach on the internet: the hosts' target ports. */
     externalPorts: number[];
@@ -218,6 +224,8 @@ export interface EgressPlan {
     /** Sorted by host. */
     hosts: HostPlan[];
     lockdown: LockdownPlan;
+    /** Connection pools, outlier detection and retries of the routing objects (sdk/plan/production.ts). */
+    traffic: TrafficPlan;
     names: GatewayObjectNames;
     /** Inputs given as Outputs, to check once they resolve. */
     deferred: DeferredInput[];
@@ -229,7 +237,7 @@ const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9]
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
 
 /** Collects problems while walking the args. */
-class Checker {
+export class Checker {
     readonly problems: ArgsProblem[] = [];
     fail(field: string, rule: string): void {
         this.problems.push({ field, rule });
@@ -413,6 +421,7 @@ function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: Defe
             : { enabled: false },
         ...(autoscaling?.enabled ? {} : { replicaCount: replicas }),
         ...(pdb !== undefined ? { podDisruptionBudget: { minAvailable: pdb } } : {}),
+        ...placementValues(c, args, labels),
     };
     const valuesCheck = helmValuesProblems(args.values);
     valuesCheck.problems.forEach((p) => c.fail(p.field, p.rule));
@@ -723,6 +732,13 @@ interface LockdownInput {
     dnsLabels?: Record<string, string>;
     trustDomain?: string;
     accessLogs?: boolean;
+    accessLogProvider?: string;
+    dnsPorts?: number[];
+    nodeLocalDns?: ClusterServicesInput["nodeLocalDns"];
+    meshCa?: ClusterServicesInput["meshCa"];
+    telemetryCollectors?: ClusterServicesInput["telemetryCollectors"];
+    metricsScrapers?: ClusterServicesInput["metricsScrapers"];
+    privateEndpoints?: ClusterServicesInput["privateEndpoints"];
 }
 
 function planLockdown(c: Checker, args: LockdownInput, gatewayNamespace: string | undefined, hosts: HostPlan[], at: (f: string) => string): LockdownPlan {
@@ -795,6 +811,8 @@ function planLockdown(c: Checker, args: LockdownInput, gatewayNamespace: string 
         istiod: { namespace: istiodNamespace, labels: { ...istiodLabels } },
         dns: { namespace: dnsNamespace, labels: { ...dnsLabels } },
         accessLogs: args.accessLogs ?? true,
+        accessLogProvider: planAccessLogProvider(c, args, at),
+        clusterServices: planClusterServices(c, args, gatewayNamespace, sortedUnique(clusterCidrs), at),
         trustDomain,
         externalPorts: [...new Set([...hosts.map((h) => h.targetPort), ...(args.externalPorts ?? [])])].sort((a, b) => a - b),
     };
@@ -894,10 +912,11 @@ function planPlatform(name: string, args: EgressGatewayArgs, deferred: DeferredI
         namespaces: knownNamespaces,
     });
     const lockdown = planLockdown(c, lockdownArgs, gateway.namespace, hosts, (f) => `lockdown.${f}`);
+    const traffic = planTraffic(c, args.gateway?.traffic);
     if (c.problems.length > 0) {
         throw new ArgsError(c.problems);
     }
-    return { name, domain: "platform", gateway, release, hosts, lockdown, names: gatewayObjectNames(name, "platform"), deferred: checked.deferred };
+    return { name, domain: "platform", gateway, release, hosts, lockdown, traffic, names: gatewayObjectNames(name, "platform"), deferred: checked.deferred };
 }
 
 /** The platform gateway a team attaches to, once its reference has resolved. */
@@ -971,6 +990,10 @@ function planTeam(name: string, args: EgressRoutesArgs, deferred: DeferredInput[
             dnsLabels: args.dnsLabels,
             trustDomain: args.trustDomain,
             accessLogs: false,
+            dnsPorts: args.dnsPorts,
+            nodeLocalDns: args.nodeLocalDns,
+            meshCa: args.meshCa,
+            telemetryCollectors: args.telemetryCollectors,
         },
         resolved ? gatewayRef.namespace : undefined,
         hosts,
@@ -979,7 +1002,8 @@ function planTeam(name: string, args: EgressRoutesArgs, deferred: DeferredInput[
     if (c.problems.length > 0) {
         throw new ArgsError(c.problems);
     }
-    return { name, domain: "team", gateway, hosts, lockdown, names: gatewayObjectNames(name, "team"), deferred: checked.deferred };
+    // A team takes no traffic args: its subsets and origination DestinationRules get the defaults.
+    return { name, domain: "team", gateway, hosts, lockdown, traffic: planTraffic(c, undefined), names: gatewayObjectNames(name, "team"), deferred: checked.deferred };
 }
 
 /** Checks a resolved gateway reference (from another stack's outputs): the problems, field-named. */

@@ -31,7 +31,7 @@ export const NAME_LIMIT = 63;
 /** Purposes that take a host (exact or wildcard) as their qualifier. */
 export const HOST_PURPOSES = ["host", "wildcard", "upstream", "tls"] as const;
 /** Purposes that take an extra CIDR's name as their qualifier. */
-export const LABEL_PURPOSES = ["allow-cidr"] as const;
+export const LABEL_PURPOSES = ["allow-cidr", "private-endpoint"] as const;
 /** Purposes without a qualifier. */
 export const PLAIN_PURPOSES = [
     "namespace",
@@ -52,6 +52,10 @@ export const PLAIN_PURPOSES = [
     "egress-gateway",
     "egress-in-cluster",
     "registry-only",
+    "egress-node-dns",
+    "egress-mesh-ca",
+    "egress-collectors",
+    "ingress-metrics",
 ] as const;
 export type HostPurpose = (typeof HOST_PURPOSES)[number];
 export type LabelPurpose = (typeof LABEL_PURPOSES)[number];

@@ -4,7 +4,8 @@
  * lock-down around the gateway would guard something else than the pod the chart installs. What each key does
  * is read from the chart (istio/istio manifests/charts/gateway: templates/deployment.yaml, service.yaml,
  * networkpolicy.yaml, _helpers.tpl, zzz_profile.yaml). The typed args are the way to set what is allowed to
- * change: replicas, autoscaling, the PodDisruptionBudget, labels, resources, the release name.
+ * change: replicas, autoscaling, the PodDisruptionBudget, labels, resources, the release name, the pods'
+ * placement (spread, node selector, tolerations) and drain.
  *
  * Values may contain Outputs (and Promises), except under `service` (the plan derives the gateway's container
  * ports from `service.ports`). The plan checks what it can see; the component checks the resolved values again
@@ -34,6 +35,11 @@ export const REFUSED_VALUES: ReadonlyArray<{ path: string; why: string }> = [
     { path: "readinessProbe.exec", why: "runs a command in the gateway container, with its internet access" },
     { path: "securityContext", why: "replaces the chart's pod security context" },
     { path: "containerSecurityContext", why: "replaces the chart's hardened container security context (no capabilities, no privilege escalation, read-only root)" },
+    {
+        path: "env",
+        why: "sets the gateway proxy's environment, which pilot-agent reads its configuration from (CA_ADDR, PROXY_CONFIG, ISTIO_META_*, XDS_ROOT_CA, ...: where its certificates and config come from); set gateway.drain for the drain variables",
+    },
+    { path: "envVarFrom", why: "sets the gateway proxy's environment from Secrets or ConfigMaps, which pilot-agent reads its configuration from" },
     { path: "dnsPolicy", why: "changes how the gateway resolves the external hosts: another resolver could send an allowed name anywhere" },
     { path: "dnsConfig", why: "changes how the gateway resolves the external hosts: another resolver could send an allowed name anywhere" },
     { path: "global.networkPolicy", why: "the chart's own NetworkPolicy allows the gateway all egress, voiding the lock-down's" },
@@ -125,6 +131,21 @@ export function helmValuesProblems(values: unknown, field = "gateway.values"): V
             problems.push({
                 field: `${field}.service.type`,
                 rule: `must stay ClusterIP: an egress gateway must not be reachable from outside the cluster; got ${JSON.stringify(service.value.type)}`,
+            });
+        }
+    }
+    const tolerations = at("tolerations");
+    if (!tolerations.known || isPending(tolerations.value)) {
+        pending = true;
+    } else if (tolerations.present) {
+        if (!Array.isArray(tolerations.value)) {
+            problems.push({ field: `${field}.tolerations`, rule: "must be a list of tolerations" });
+        } else {
+            tolerations.value.forEach((t, i) => {
+                if (isPending(t) || (isPlainObject(t) && isPending(t.key))) pending = true;
+                else if (!isPlainObject(t) || typeof t.key !== "string" || t.key === "") {
+                    problems.push({ field: `${field}.tolerations[${i}].key`, rule: "must name the taint's key: a key-less toleration tolerates every taint, the control plane's included (or set gateway.tolerations)" });
+                }
             });
         }
     }

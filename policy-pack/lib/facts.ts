@@ -1,0 +1,216 @@
+/**
+ * The facts the policies share, in one place: what a stack rule sees of each object, what the egress gateway is
+ * (its pods, its release, the Gateways that select it, the namespaces it lives in), and what a NetworkPolicy opens
+ * (CIDR semantics: what lies outside the in-cluster ranges).
+ */
+import { GuardConfig } from "./config";
+import { isIstioContainer } from "./istio";
+import {
+    asArray,
+    asObject,
+    chartName,
+    containerRefs,
+    formatRange,
+    gatewayReleaseLabels,
+    gatewayReleaseServiceHost,
+    isWorkloadKind,
+    labelsMatch,
+    outsideRanges,
+    podTemplatesOf,
+    yaml11Bool,
+} from "../../sdk/model";
+
+/** What a stack rule sees of each object. */
+export interface StackObject {
+    /** Pulumi type token. */
+    type: string;
+    /** Kind (from the type token; `...Patch` types are judged as their kind but flagged here). */
+    kind: string;
+    group: string;
+    patch: boolean;
+    namespace: string | undefined;
+    name: string;
+    urn: string;
+    props: any;
+}
+
+export interface StackFinding {
+    urn: string;
+    message: string;
+}
+
+export const ISTIO_NET = "networking.istio.io";
+export const TRUE_VALUES = new Set(["y", "yes", "true", "on"]);
+export const PROXY_UID = 1337;
+
+/**
+ * A boolean field as the API server would take it, failing closed: `true`, or a string that YAML 1.1 reads as true
+ * (`"yes"`, `"on"`), or any other non-boolean value (the API server rejects it; the pack does not guess it false).
+ */
+export function isTrue(v: unknown): boolean {
+    const b = yaml11Bool(v);
+    return b === true || b === "invalid";
+}
+
+/** Where a pod template's metadata sits, for messages: `metadata`, `spec.template.metadata`, `items[0].metadata`. */
+export function templateMeta(path: string): string {
+    const where = path.replace(/\.spec$/, "").replace(/^spec$/, "");
+    return where ? `${where}.metadata` : "metadata";
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// The egress gateway
+// ------------------------------------------------------------------------------------------------------------
+
+/**
+ * Does a pod (template) have the egress gateway's shape: at least one container, and every container (init and
+ * ephemeral included) Istio's `istio-proxy` in Istio's shape (see istio.ts)? The istio/gateway chart's pod has only
+ * that container, with `image: auto` (`templates/deployment.yaml`).
+ */
+export function hasGatewayShape(spec: any, trusted: readonly string[]): boolean {
+    if (asArray(spec?.containers).length === 0) return false;
+    return containerRefs(spec).every((r) => r.c?.name === "istio-proxy" && isIstioContainer(r, trusted));
+}
+
+/**
+ * Is a pod (template) one of the egress gateway's own pods? Only inside a gateway namespace (configured, or
+ * discovered from a gateway Release by the stack rules), with the gateway's labels and the gateway's shape. Labels
+ * and shape alone are written by the manifest's author; where the pod runs is decided by who may deploy there.
+ */
+export function isGatewayPod(
+    namespace: string | undefined,
+    metadata: any,
+    spec: any,
+    cfg: Pick<GuardConfig, "gatewayLabels" | "trustedProxyImages">,
+    gatewayNamespaces: ReadonlySet<string> | readonly string[],
+): boolean {
+    if (namespace === undefined) return false;
+    const inNs = Array.isArray(gatewayNamespaces) ? gatewayNamespaces.includes(namespace) : (gatewayNamespaces as ReadonlySet<string>).has(namespace);
+    return inNs && labelsMatch(cfg.gatewayLabels, metadata?.labels) && hasGatewayShape(spec, cfg.trustedProxyImages);
+}
+
+/**
+ * Can a NetworkPolicy's podSelector select nothing but the egress gateway's pods? Every gateway label must be
+ * required with its value: in `matchLabels`, or as `key In [value]` with that single value. Further requirements
+ * only narrow the selection. An empty selector, or one that leaves a gateway label open (`In [a, b]`, `Exists`,
+ * `NotIn`), selects other pods too.
+ */
+export function selectsOnlyGateway(spec: any, gatewayLabels: Record<string, string>): boolean {
+    const sel = spec?.podSelector;
+    if (sel === null || typeof sel !== "object" || Array.isArray(sel)) return false;
+    const ml = asObject(sel.matchLabels);
+    const exprs = asArray(sel.matchExpressions);
+    const keys = Object.keys(gatewayLabels);
+    if (keys.length === 0) return false;
+    return keys.every(
+        (k) =>
+            ml[k] === gatewayLabels[k] ||
+            exprs.some((e) => e?.key === k && e?.operator === "In" && Array.isArray(e?.values) && e.values.length === 1 && e.values[0] === gatewayLabels[k]),
+    );
+}
+
+/** Does an Istio Gateway's selector pick the egress gateway's pods (given known gateway label sets)? */
+export function selectsEgressGateway(selector: any, gatewayLabels: Record<string, string>, knownLabelSets: Record<string, string>[] = []): boolean {
+    const sel = asObject(selector);
+    if (Object.keys(sel).length === 0) return false;
+    if (labelsMatch(gatewayLabels, sel)) return true;
+    return [gatewayLabels, ...knownLabelSets].some((set) => labelsMatch(sel, set));
+}
+
+/** Is this Helm Release the egress gateway (chart `gateway` with the gateway labels, or in a gateway namespace)? */
+export function isGatewayRelease(obj: any, resourceName: string, namespace: string, cfg: GuardConfig): boolean {
+    if (chartName(obj?.chart) !== "gateway") return false;
+    return labelsMatch(cfg.gatewayLabels, gatewayReleaseLabels(obj, resourceName)) || cfg.gatewayNamespaces.includes(namespace);
+}
+
+export interface GatewayFacts {
+    /** Configured plus (optionally) discovered gateway namespaces. */
+    namespaces: Set<string>;
+    /** FQDNs of the gateway Service(s). */
+    serviceHosts: Set<string>;
+    /** Full pod label sets of discovered gateway releases. */
+    labelSets: Record<string, string>[];
+}
+
+/**
+ * What the stack says about the egress gateway: the configured gateway namespaces plus (with
+ * `discoverGatewayNamespaces`) the namespaces of gateway Releases; the gateway Service hosts. Pods never make a
+ * namespace a gateway namespace: a pod's labels and containers are its author's to write.
+ */
+export function gatewayFacts(objects: StackObject[], cfg: GuardConfig): GatewayFacts {
+    const namespaces = new Set(cfg.gatewayNamespaces);
+    const serviceHosts = new Set(cfg.gatewayServiceHosts);
+    const labelSets: Record<string, string>[] = [];
+    for (const o of objects) {
+        if (o.patch || o.namespace === undefined) continue;
+        if (o.kind === "Release" && isGatewayRelease(o.props, o.name, o.namespace, cfg)) {
+            if (cfg.discoverGatewayNamespaces) namespaces.add(o.namespace);
+            serviceHosts.add(gatewayReleaseServiceHost(o.props, o.name, o.namespace));
+            labelSets.push(gatewayReleaseLabels(o.props, o.name));
+        }
+    }
+    for (const o of objects) {
+        if (o.patch || o.namespace === undefined) continue;
+        if (o.kind === "Service" && o.group === "" && namespaces.has(o.namespace) && labelsMatch(cfg.gatewayLabels, o.props?.spec?.selector)) {
+            serviceHosts.add(`${o.name}.${o.namespace}.svc.cluster.local`);
+        }
+    }
+    return { namespaces, serviceHosts, labelSets };
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// NetworkPolicy semantics
+// ------------------------------------------------------------------------------------------------------------
+
+export function hasEgressType(spec: any): boolean {
+    const types = spec?.policyTypes;
+    if (Array.isArray(types)) return types.includes("Egress");
+    return Array.isArray(spec?.egress) && spec.egress.length > 0;
+}
+
+/** Egress rules of a NetworkPolicy that open destinations outside the cluster. */
+export function networkPolicyHoles(spec: any, cfg: GuardConfig): string[] {
+    const out: string[] = [];
+    if (!hasEgressType(spec)) return out;
+    let inside: string[] | undefined;
+    asArray(spec?.egress).forEach((rule, i) => {
+        const to = rule?.to;
+        if (!Array.isArray(to) || to.length === 0) {
+            const ports = asArray(rule?.ports).length > 0 ? " on its ports" : "";
+            out.push(`spec.egress[${i}] has no "to", so it allows every destination${ports}, including the internet: list in-cluster peers (podSelector/namespaceSelector) instead.`);
+            return;
+        }
+        to.forEach((peer: any, j: number) => {
+            const ipBlock = peer?.ipBlock;
+            if (ipBlock) {
+                const cidr = ipBlock.cidr;
+                const except = asArray(ipBlock.except).map(String);
+                let outside;
+                try {
+                    inside ??= [...cfg.inClusterCidrs, ...cfg.allowedEgressCidrs];
+                    outside = outsideRanges(String(cidr), except, inside);
+                } catch (err: any) {
+                    out.push(`spec.egress[${i}].to[${j}].ipBlock: ${err.message}: fix the CIDR.`);
+                    return;
+                }
+                if (outside.length > 0) {
+                    const shown = outside.slice(0, 3).map(formatRange).join(", ") + (outside.length > 3 ? ", ..." : "");
+                    out.push(`spec.egress[${i}].to[${j}].ipBlock ${cidr}${except.length ? ` (except ${except.join(", ")})` : ""} opens addresses outside the cluster (${shown}) directly, around the egress gateway: restrict it to in-cluster ranges, or list the CIDR in allowedEgressCidrs if it must be reached directly.`);
+                }
+            } else if (!peer?.podSelector && !peer?.namespaceSelector) {
+                out.push(`spec.egress[${i}].to[${j}] is an empty peer, which allows every destination: give it a podSelector or namespaceSelector.`);
+            }
+        });
+    });
+    return out;
+}
+
+/** Is this NetworkPolicy a default-deny for egress: every pod, Egress type, and no rule opening the outside? */
+export function isDefaultDenyEgress(spec: any, cfg: GuardConfig): boolean {
+    const sel = spec?.podSelector;
+    const empty = sel === undefined || sel === null || (Object.keys(asObject(sel.matchLabels)).length === 0 && asArray(sel.matchExpressions).length === 0);
+    if (!empty) return false;
+    if (!asArray(spec?.policyTypes).includes("Egress")) return false;
+    return networkPolicyHoles(spec, cfg).length === 0;
+}
+

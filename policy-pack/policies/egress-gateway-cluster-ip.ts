@@ -1,0 +1,123 @@
+/** Policy `egress-gateway-cluster-ip`: its rule (pure functions over Kubernetes objects) next to its declaration. */
+import { parse as parseYaml } from "yaml";
+import { GuardConfig } from "../lib/config";
+import { resourcePolicy, stackPolicy, WORKLOAD_CONFIG, REGISTRY_KINDS, ROUTING_KINDS } from "../lib/policy";
+import {
+    ISTIO_NET,
+    PROXY_UID,
+    StackFinding,
+    StackObject,
+    GatewayFacts,
+    gatewayFacts,
+    isDefaultDenyEgress,
+    isGatewayPod,
+    isGatewayRelease,
+    isTrue,
+    networkPolicyHoles,
+    selectsEgressGateway,
+    selectsOnlyGateway,
+    templateMeta,
+    TRUE_VALUES,
+} from "../lib/facts";
+import { isTrustedProxyImage, proxyConfigProblems } from "../lib/istio";
+import {
+    asArray,
+    asObject,
+    chartName,
+    containerRefs,
+    containerWhere,
+    fqdn,
+    gatewayReleaseLabels,
+    hostCovers,
+    isWorkloadKind,
+    labelsMatch,
+    podTemplatesOf,
+    str,
+} from "../../sdk/model";
+
+const POD_OVERRIDES = ["sidecar.istio.io/bootstrapOverride", "sidecar.istio.io/discoveryAddress", "proxy.istio.io/overrides", "sidecar.istio.io/userVolumeMount"];
+
+/**
+ * istio/gateway chart values that void the gateway's lock-down (`manifests/charts/gateway/templates/`):
+ * `global.networkPolicy.enabled` renders the chart's own NetworkPolicy, which opens all egress and ingress from
+ * anywhere on the service ports beside the lock-down's; `service.externalIPs` exposes the Service; extra containers
+ * (`additionalContainers`, `initContainers`) run other code in the gateway's pods, with its identity and internet
+ * access; pod annotations and a `lifecycle` hook that replace or extend what runs as the proxy.
+ */
+export function gatewayValuesProblems(values: Record<string, any>, cfg: Pick<GuardConfig, "trustedProxyImages">): string[] {
+    const out: string[] = [];
+    if (isTrue(asObject(asObject(values.global).networkPolicy).enabled)) {
+        out.push(`values.global.networkPolicy.enabled renders the chart's own NetworkPolicy, which allows the gateway pods all egress and ingress from anywhere on its ports, beside the lock-down's: remove it (the lock-down writes the gateway's NetworkPolicies).`);
+    }
+    if (asArray(asObject(values.service).externalIPs).length > 0) {
+        out.push(`values.service.externalIPs exposes the egress gateway outside the cluster: remove them.`);
+    }
+    for (const k of ["additionalContainers", "initContainers"]) {
+        if (asArray(values[k]).length > 0) {
+            out.push(`values.${k} runs other containers in the egress gateway's pods, with the gateway's identity and internet access: remove them.`);
+        }
+    }
+    const ann = asObject(values.podAnnotations);
+    const image = ann["sidecar.istio.io/proxyImage"];
+    if (image !== undefined && !isTrustedProxyImage(image, cfg.trustedProxyImages)) {
+        out.push(`values.podAnnotations sidecar.istio.io/proxyImage: "${image}" replaces the gateway's proxy with an image that is not a trusted proxy image: remove it, or add the image to trustedProxyImages.`);
+    }
+    for (const k of POD_OVERRIDES) {
+        if (ann[k] !== undefined) out.push(`values.podAnnotations ${k} replaces or reconfigures what runs as the egress gateway's proxy: remove it.`);
+    }
+    if (ann["proxy.istio.io/config"] !== undefined) {
+        const p = proxyConfigProblems(ann["proxy.istio.io/config"]);
+        if (p.length > 0) out.push(`values.podAnnotations proxy.istio.io/config ${p.join(", ")} for the egress gateway's proxy: remove it.`);
+    }
+    const lc = asObject(values.lifecycle);
+    for (const hook of ["postStart", "preStop"]) {
+        const cmd = asArray(asObject(asObject(lc[hook]).exec).command);
+        if (asObject(lc[hook]).exec !== undefined && cmd[0] !== "pilot-agent") {
+            out.push(`values.lifecycle.${hook} runs ${JSON.stringify(cmd).slice(0, 80)} inside the egress gateway's proxy container: remove it.`);
+        }
+    }
+    return out;
+}
+
+export function gatewayServiceProblems(kind: string, obj: any, resourceName: string, namespace: string, cfg: GuardConfig): string[] {
+    if (kind === "Release") {
+        if (!isGatewayRelease(obj, resourceName, namespace, cfg)) return [];
+        const out: string[] = [];
+        const type = obj?.values?.service?.type;
+        if (!(type === "ClusterIP" || type === "None")) {
+            out.push(
+                type === undefined
+                    ? `values.service.type is not set and the istio/gateway chart defaults it to LoadBalancer, exposing the egress gateway outside the cluster: set values.service.type: ClusterIP.`
+                    : `values.service.type is ${type}, exposing the egress gateway outside the cluster: set values.service.type: ClusterIP.`,
+            );
+        }
+        out.push(...gatewayValuesProblems(asObject(obj?.values), cfg));
+        return out;
+    }
+    if (kind === "Service") {
+        if (!labelsMatch(cfg.gatewayLabels, obj?.spec?.selector)) return [];
+        const type = obj?.spec?.type ?? "ClusterIP";
+        if (type === "LoadBalancer" || type === "NodePort") {
+            return [`spec.type is ${type}, exposing the egress gateway outside the cluster: set spec.type: ClusterIP.`];
+        }
+        if (asArray(obj?.spec?.externalIPs).length > 0) {
+            return [`spec.externalIPs exposes the egress gateway outside the cluster: remove them.`];
+        }
+    }
+    return [];
+}
+
+export const egressGatewayClusterIp = resourcePolicy({
+    name: "egress-gateway-cluster-ip",
+    appliesTo: (k) => k === "Release" || k === "Service",
+    description: "The egress gateway's Service must be ClusterIP, not reachable from outside the cluster, and its release must keep the gateway's lock-down.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set service.type: ClusterIP in the istio/gateway release values (the chart defaults to LoadBalancer); do not set global.networkPolicy.enabled, service.externalIPs, extra containers or proxy override annotations.",
+    config: ["exemptNamespaces", "gatewayNamespaces", "gatewayLabels", "trustedProxyImages"],
+    configDefaults: { exemptNamespaces: [] },
+    scopeByNamespace: "exempt-only",
+    check: (o, cfg) =>
+        o.kind === "Release" || (o.kind === "Service" && o.group === "")
+            ? gatewayServiceProblems(o.kind, o.props, o.name, o.namespace ?? "default", cfg)
+            : [],
+});

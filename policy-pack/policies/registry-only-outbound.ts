@@ -1,0 +1,73 @@
+/** Policy `registry-only-outbound`: its rule (pure functions over Kubernetes objects) next to its declaration. */
+import { parse as parseYaml } from "yaml";
+import { GuardConfig } from "../lib/config";
+import { resourcePolicy, stackPolicy, WORKLOAD_CONFIG, REGISTRY_KINDS, ROUTING_KINDS } from "../lib/policy";
+import {
+    ISTIO_NET,
+    PROXY_UID,
+    StackFinding,
+    StackObject,
+    GatewayFacts,
+    gatewayFacts,
+    isDefaultDenyEgress,
+    isGatewayPod,
+    isGatewayRelease,
+    isTrue,
+    networkPolicyHoles,
+    selectsEgressGateway,
+    selectsOnlyGateway,
+    templateMeta,
+    TRUE_VALUES,
+} from "../lib/facts";
+import { isIstioContainer } from "../lib/istio";
+import {
+    asArray,
+    asObject,
+    chartName,
+    containerRefs,
+    containerWhere,
+    fqdn,
+    gatewayReleaseLabels,
+    hostCovers,
+    isWorkloadKind,
+    labelsMatch,
+    podTemplatesOf,
+    str,
+} from "../../sdk/model";
+
+/** `ALLOW_ANY` in a Sidecar, the istiod chart's meshConfig, an IstioOperator, or the mesh ConfigMap. */
+export function allowAnyProblems(kind: string, group: string, obj: any): string[] {
+    const msg = (where: string) =>
+        `${where} is ALLOW_ANY, so sidecars pass traffic for unknown hosts straight out: set it to REGISTRY_ONLY.`;
+    if (kind === "Sidecar" && group === "networking.istio.io") {
+        return obj?.spec?.outboundTrafficPolicy?.mode === "ALLOW_ANY" ? [msg("spec.outboundTrafficPolicy.mode")] : [];
+    }
+    if (kind === "Release" && chartName(obj?.chart) === "istiod") {
+        return obj?.values?.meshConfig?.outboundTrafficPolicy?.mode === "ALLOW_ANY" ? [msg("values.meshConfig.outboundTrafficPolicy.mode")] : [];
+    }
+    if (kind === "IstioOperator") {
+        return obj?.spec?.meshConfig?.outboundTrafficPolicy?.mode === "ALLOW_ANY" ? [msg("spec.meshConfig.outboundTrafficPolicy.mode")] : [];
+    }
+    if (kind === "ConfigMap" && /^istio(-.+)?$/.test(String(obj?.metadata?.name ?? "")) && typeof obj?.data?.mesh === "string") {
+        let mesh: any;
+        try {
+            mesh = parseYaml(obj.data.mesh);
+        } catch {
+            return [];
+        }
+        return mesh?.outboundTrafficPolicy?.mode === "ALLOW_ANY" ? [msg("data.mesh outboundTrafficPolicy.mode")] : [];
+    }
+    return [];
+}
+
+export const registryOnlyOutbound = resourcePolicy({
+    name: "registry-only-outbound",
+    appliesTo: (k) => REGISTRY_KINDS.has(k),
+    description: "Sidecars must not pass traffic for unknown hosts: no outboundTrafficPolicy ALLOW_ANY.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set outboundTrafficPolicy.mode to REGISTRY_ONLY in Sidecars and in the mesh config (istiod values meshConfig).",
+    config: ["exemptNamespaces"],
+    configDefaults: { exemptNamespaces: [] },
+    scopeByNamespace: "exempt-only",
+    check: (o) => allowAnyProblems(o.kind, o.group, o.props),
+});
