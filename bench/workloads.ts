@@ -8,7 +8,7 @@ import { buildPlan } from "../sdk/plan";
 import { routingManifests } from "../sdk/manifests/routing";
 import { lockdownManifests } from "../sdk/manifests/lockdown";
 import { namespaceObject, releaseArgs, routesCatalog } from "../sdk/manifests/gateway";
-import type { K8sObject } from "../sdk/schema/validate";
+import { HELM_RELEASE_TYPE, type K8sObject } from "../sdk/model";
 import type { PolicyResource } from "istio-egress-guard/lib";
 
 /** The component's name in every component case. */
@@ -253,9 +253,9 @@ function gatewayObjects(teams: number): K8sObject[] {
 /** The gateway's Helm release as a Pulumi stack carries it (chart values, not rendered objects). */
 export function gatewayRelease(): PolicyResource {
     return {
-        type: "kubernetes:helm.sh/v3:Release",
+        type: HELM_RELEASE_TYPE,
         name: "egress-release",
-        urn: "urn:pulumi:bench::istio-egress::kubernetes:helm.sh/v3:Release::egress-release",
+        urn: `urn:pulumi:bench::istio-egress::${HELM_RELEASE_TYPE}::egress-release`,
         props: {
             name: "istio-egressgateway",
             chart: "gateway",

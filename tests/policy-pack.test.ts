@@ -131,18 +131,23 @@ describe("policy pack as the Pulumi CLI runs it", function () {
         for (const dep of ["@pulumi/policy", "@pulumi/pulumi", "ajv"]) assert.ok(pkg.dependencies?.[dep], `the pack depends on ${dep} itself`);
     });
 
-    // ajv is a runtime dependency of the component again (it validates the args against their JSON Schema; issue 10).
-    it("the component library does not load @pulumi/policy: only the CLI does, through the optional pack", function () {
+    // The args are validated by ajv's standalone code, compiled at build time (sdk/schema/args.validators.ts):
+    // ajv stays a devDependency (issue 9 item 8).
+    it("the component library does not load @pulumi/policy or ajv: only the CLI does, through the optional pack", function () {
         const root = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
-        for (const dep of ["@pulumi/policy", "istio-egress-guard"]) {
+        for (const dep of ["@pulumi/policy", "ajv", "istio-egress-guard"]) {
             assert.ok(!root.dependencies?.[dep], `${dep} is not a runtime dependency of the component library`);
         }
         assert.strictEqual(root.peerDependenciesMeta?.["istio-egress-guard"]?.optional, true);
         const script = [
             "const before = new Set(Object.keys(require.cache));",
             `require(${JSON.stringify(path.join(ROOT, "dist", "sdk", "index.js"))});`,
+            // Validating args (good, bad, and a resolved Output's value) loads nothing more.
+            `const schema = require(${JSON.stringify(path.join(ROOT, "dist", "sdk", "schema", "args.js"))});`,
+            'schema.checkArgsShape("EgressGatewayArgs", { hosts: "x", gateway: { chartVersion: 5 }, lockdwon: {} });',
+            'schema.checkResolved({ field: "gateway", schema: { $ref: "#/definitions/GatewayReferenceArgs" }, value: 1 }, { namespace: 1 });',
             "const loaded = Object.keys(require.cache).filter((k) => !before.has(k));",
-            "const bad = loaded.filter((k) => /node_modules[\\/](@pulumi[\\/]policy)[\\/]|policy-pack/.test(k));",
+            "const bad = loaded.filter((k) => /node_modules[\\/](@pulumi[\\/]policy|ajv)[\\/]|policy-pack/.test(k));",
             "process.stdout.write(JSON.stringify(bad));",
         ].join("\n");
         const out = execFileSync(process.execPath, ["-e", script], { encoding: "utf8" });

@@ -6,7 +6,7 @@ import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { main } from "../sdk/cli/render";
 import { captureCli } from "./helpers/cli";
-import { objectFileName, renderProgram } from "../sdk/render/render";
+import { MANIFEST_FILE, objectFileName, renderProgram } from "../sdk/render/render";
 import { readProject, stackConfig } from "../sdk/render/loader";
 import { K8sObject, validateAll } from "../sdk/schema/validate";
 
@@ -265,14 +265,278 @@ describe("render: failures and repeat runs", () => {
         assert.strictEqual(JSON.parse(fs.readFileSync(path.join(shown, "summary.json"), "utf8")).outputs.apiToken, "s3cr3t-output");
     });
 
-    it("a second render into the same directory removes the previous render's files", async () => {
-        const out = tmpDir();
-        fs.writeFileSync(path.join(out, "keep.md"), "not ours");
-        await cli([ASM, "--out", out]);
+    it("a second render into the same directory removes the previous render's files, and lists what it wrote and removed", async () => {
+        const out = path.join(tmpDir(), "out");
+        const first = await cli([ASM, "--out", out, "--json"]);
         assert.ok(fs.existsSync(path.join(out, "deployment-legacy-legacy-app.yaml")));
-        await cli([ASM, "--out", out, "--config", "legacyNamespace=old-apps"]);
+        const manifest = JSON.parse(fs.readFileSync(path.join(out, MANIFEST_FILE), "utf8"));
+        assert.deepStrictEqual(manifest.files.map((f: any) => f.file).sort(), fs.readdirSync(out).filter((f) => f !== MANIFEST_FILE).sort(), "the manifest lists every other file");
+        assert.deepStrictEqual([...JSON.parse(first.stdout).files].sort(), fs.readdirSync(out).sort(), "--json lists every file written");
+        assert.deepStrictEqual(JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8")).files.sort(), fs.readdirSync(out).sort(), "so does the summary");
+        const second = await cli([ASM, "--out", out, "--json", "--config", "legacyNamespace=old-apps"]);
         assert.ok(!fs.existsSync(path.join(out, "deployment-legacy-legacy-app.yaml")), "stale file removed");
         assert.ok(fs.existsSync(path.join(out, "deployment-old-apps-legacy-app.yaml")));
-        assert.ok(fs.existsSync(path.join(out, "keep.md")), "files render did not write are kept");
+        assert.deepStrictEqual(JSON.parse(second.stdout).removed, ["deployment-legacy-legacy-app.yaml", "namespace-legacy.yaml"]);
+        assert.match(second.stderr, /removed 2 file\(s\) of the previous render: deployment-legacy-legacy-app\.yaml, namespace-legacy\.yaml/);
+    });
+});
+
+/** A Pulumi project directory inside the repository (so that it resolves this package's @pulumi/pulumi). */
+function projectDir(): string {
+    const root = path.resolve(__dirname, "..");
+    const d = fs.mkdtempSync(path.join(root, "render-project-"));
+    for (const f of fs.readdirSync(path.join(PLAIN_JS, "src"))) {
+        fs.mkdirSync(path.join(d, "src"), { recursive: true });
+        fs.copyFileSync(path.join(PLAIN_JS, "src", f), path.join(d, "src", f));
+    }
+    fs.writeFileSync(path.join(d, "Pulumi.yaml"), "name: project-x\nruntime: nodejs\nmain: src/\n");
+    fs.writeFileSync(path.join(d, "package.json"), JSON.stringify({ name: "project-x", main: "src/program.js" }, null, 2));
+    fs.writeFileSync(path.join(d, "tsconfig.json"), "{}\n");
+    return d;
+}
+
+/** Every file under `dir` (relative path → content). */
+function snapshot(dir: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    const walk = (d: string) => {
+        for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+            const p = path.join(d, e.name);
+            if (e.isDirectory()) walk(p);
+            else out[path.relative(dir, p)] = fs.readFileSync(p, "utf8");
+        }
+    };
+    walk(dir);
+    return out;
+}
+
+const BIN = path.resolve(__dirname, "../sdk/cli/main.js");
+
+function assertOneLine(r: { stderr: string }, pattern: RegExp): void {
+    const lines = r.stderr.split("\n").filter((l) => l.length > 0);
+    assert.strictEqual(lines.length, 1, `one line on stderr:\n${r.stderr}`);
+    assert.match(lines[0], pattern);
+    assert.ok(!/\bat .*[(:]\d+/.test(r.stderr) && !/\n\s+at /.test(r.stderr), `no stack trace:\n${r.stderr}`);
+}
+
+describe("render: the output directory is render's own", function () {
+    this.timeout(120000);
+
+    it("`render . --out .` in a project, run twice: exit 2 both times, Pulumi.yaml, package.json and tsconfig.json untouched, nothing written", function () {
+        const dir = projectDir();
+        try {
+            const before = snapshot(dir);
+            for (let i = 0; i < 2; i++) {
+                const r = spawnSync(process.execPath, [BIN, "render", ".", "--out", "."], { cwd: dir, encoding: "utf8" });
+                assert.strictEqual(r.status, 2, r.stderr + r.stdout);
+                assertOneLine(r, /holds files render did not write \(Pulumi\.yaml, package\.json, src, tsconfig\.json\)/);
+                assert.deepStrictEqual(snapshot(dir), before, `run ${i + 1}: the project is exactly as it was`);
+            }
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("the same in-process, with the program directory as --out: refused before the program runs", async () => {
+        const dir = projectDir();
+        try {
+            const before = snapshot(dir);
+            const r = await cli([dir, "--out", dir]);
+            assert.strictEqual(r.code, 2);
+            assertOneLine(r, /holds files render did not write/);
+            assert.strictEqual(r.stdout, "", "nothing rendered");
+            assert.deepStrictEqual(snapshot(dir), before);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("refuses a render directory that also holds a foreign file, a changed file, a subdirectory or a tampered manifest — removing nothing", async () => {
+        const out = path.join(tmpDir(), "out");
+        assert.strictEqual((await cli([PLAIN_JS, "--out", out])).code, 0);
+        const pristine = snapshot(out);
+        const cases: [string, () => void, RegExp][] = [
+            ["a foreign file", () => fs.writeFileSync(path.join(out, "notes.md"), "mine"), /holds files render did not write \(notes\.md\)/],
+            ["a changed file", () => fs.appendFileSync(path.join(out, "namespace-team-a.yaml"), "# edited\n"), /has files changed since render wrote them \(namespace-team-a\.yaml\)/],
+            ["a subdirectory", () => fs.mkdirSync(path.join(out, "keep")), /holds files render did not write \(keep\)/],
+            [
+                "a manifest that claims a foreign file",
+                () => {
+                    fs.writeFileSync(path.join(out, "package.json"), "{}");
+                    const m = JSON.parse(fs.readFileSync(path.join(out, MANIFEST_FILE), "utf8"));
+                    m.files.push({ file: "package.json", sha256: "0".repeat(64) });
+                    fs.writeFileSync(path.join(out, MANIFEST_FILE), JSON.stringify(m));
+                },
+                /has files changed since render wrote them \(package\.json\)/,
+            ],
+            [
+                "a manifest that names a path outside the directory",
+                () => {
+                    const m = JSON.parse(fs.readFileSync(path.join(out, MANIFEST_FILE), "utf8"));
+                    m.files.push({ file: "../victim.txt", sha256: "0".repeat(64) });
+                    fs.writeFileSync(path.join(out, MANIFEST_FILE), JSON.stringify(m));
+                },
+                /holds files render did not write/,
+            ],
+        ];
+        for (const [what, tamper, message] of cases) {
+            // Start each case from the clean render.
+            fs.rmSync(out, { recursive: true, force: true });
+            fs.mkdirSync(out);
+            for (const [f, text] of Object.entries(pristine)) fs.writeFileSync(path.join(out, f), text);
+            tamper();
+            const before = snapshot(out);
+            const r = await cli([PLAIN_JS, "--out", out]);
+            assert.strictEqual(r.code, 2, what);
+            assertOneLine(r, message);
+            assert.deepStrictEqual(snapshot(out), before, `${what}: nothing removed or written`);
+        }
+        // The same directory, once clean again, is render's: it renders into it.
+        fs.rmSync(out, { recursive: true, force: true });
+        fs.mkdirSync(out);
+        for (const [f, text] of Object.entries(pristine)) fs.writeFileSync(path.join(out, f), text);
+        assert.strictEqual((await cli([PLAIN_JS, "--out", out])).code, 0);
+    });
+
+    it("--out naming a file: one line, exit 2, the file untouched", async () => {
+        const file = path.join(tmpDir(), "report.txt");
+        fs.writeFileSync(file, "precious");
+        const r = await cli([PLAIN_JS, "--out", file]);
+        assert.strictEqual(r.code, 2);
+        assertOneLine(r, /report\.txt: is not a directory/);
+        assert.strictEqual(fs.readFileSync(file, "utf8"), "precious");
+    });
+
+    it("caps long object file names (a 253-character Kubernetes name) with a hash, keeping them apart", () => {
+        const long = (c: string) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `${"a".repeat(240)}${c}`.slice(0, 253), namespace: "n".repeat(63) } });
+        const a = objectFileName(long("x".repeat(13)));
+        const b = objectFileName(long("y".repeat(13)));
+        assert.ok(a.length <= 200 && b.length <= 200, `${a.length}, ${b.length}`);
+        assert.notStrictEqual(a, b);
+        assert.match(a, /^configmap-n+-a+--[0-9a-f]{12}\.yaml$/);
+    });
+});
+
+describe("render: a program that never finishes", function () {
+    this.timeout(120000);
+    const NEVER = path.join(FIXTURES, "never-settles");
+    const KEEPS_RUNNING = path.join(FIXTURES, "keeps-running");
+
+    it("--timeout: exit 2 with a message, nothing written (in-process, where the test runner keeps Node busy)", async () => {
+        const out = path.join(tmpDir(), "out");
+        const started = Date.now();
+        const r = await cli([NEVER, "--out", out, "--timeout", "1"]);
+        assert.strictEqual(r.code, 2);
+        assertOneLine(r, /the program in .*never-settles did not finish within 1 s \(--timeout\); nothing was written/);
+        assert.ok(Date.now() - started < 15000);
+        assert.ok(!fs.existsSync(out), "nothing written");
+        // The engine is free again: the next program renders.
+        const next = await cli([PLAIN_JS, "--out", path.join(tmpDir(), "out")]);
+        assert.strictEqual(next.code, 0, next.stderr);
+    });
+
+    it("the bin, default timeout: a promise nothing can settle is found at once (exit 2), not after 120 s and never as exit 0", function () {
+        const started = Date.now();
+        const out = path.join(tmpDir(), "out");
+        const r = spawnSync(process.execPath, [BIN, "render", NEVER, "--out", out], { encoding: "utf8", timeout: 60000 });
+        assert.strictEqual(r.status, 2, r.stderr);
+        assertOneLine(r, /never finished: it waits on a promise that nothing is left to settle/);
+        assert.ok(Date.now() - started < 30000, "found when Node's event loop ran empty, not at the timeout");
+        assert.ok(!fs.existsSync(out));
+    });
+
+    it("the bin, a program that keeps a timer running: --timeout ends it (exit 2) and the process exits", function () {
+        const started = Date.now();
+        const r = spawnSync(process.execPath, [BIN, "render", KEEPS_RUNNING, "--out", path.join(tmpDir(), "out"), "--timeout", "1"], { encoding: "utf8", timeout: 60000 });
+        assert.strictEqual(r.signal, null, "it ended by itself (spawnSync's own timeout did not have to kill it)");
+        assert.strictEqual(r.status, 2, r.stderr);
+        assertOneLine(r, /did not finish within 1 s \(--timeout\)/);
+        assert.ok(Date.now() - started < 30000);
+    });
+});
+
+describe("render: every bad invocation is one line and exit 2, never a stack trace", function () {
+    this.timeout(120000);
+    const BOMB = ["a: &a [x, x, x, x, x, x, x, x, x]", ...["b", "c", "d", "e", "f", "g", "h", "i"].map((k, i, ks) => `${k}: &${k} [${Array(9).fill(`*${i === 0 ? "a" : ks[i - 1]}`).join(", ")}]`)].join("\n");
+
+    it("flags and files", async () => {
+        const dir = tmpDir();
+        const write = (name: string, text: string) => {
+            fs.writeFileSync(path.join(dir, name), text);
+            return path.join(dir, name);
+        };
+        const out = () => path.join(tmpDir(), "out");
+        const cases: [string[], RegExp][] = [
+            [[], /DIR is required/],
+            [[PLAIN_JS, "--bogus"], /unknown option --bogus \(istio-egress render --help for usage\)/],
+            [[PLAIN_JS, PLAIN_JS], /expected one DIR/],
+            [[PLAIN_JS, "--out"], /--out needs a value/],
+            [[PLAIN_JS, "--out="], /--out needs a value/],
+            [[PLAIN_JS, "--json=yes"], /--json takes no value/],
+            [[PLAIN_JS, "--timeout", "0"], /--timeout "0": expected a number of seconds/],
+            [[PLAIN_JS, "--timeout", "-5"], /--timeout needs a value|--timeout "-5"/],
+            [[PLAIN_JS, "--timeout", "soon"], /--timeout "soon"/],
+            [[PLAIN_JS, "--timeout", "1e9"], /--timeout "1e9"/],
+            [[PLAIN_JS, "--stack", "../../etc/passwd"], /--stack "\.\.\/\.\.\/etc\/passwd": a stack name is/],
+            [[PLAIN_JS, "--config", "novalue"], /--config "novalue": expected key=value/],
+            [[PLAIN_JS, "--config", "bad key=1"], /a config key is key or namespace:key/],
+            [[PLAIN_JS, "--stack-reference", "org/p/s"], /--stack-reference "org\/p\/s": expected ORG\/PROJECT\/STACK=FILE/],
+            [[PLAIN_JS, "--stack-reference", `org/p/s=${path.join(dir, "missing.json")}`], /--stack-reference .*missing\.json: no such file/],
+            [[PLAIN_JS, "--stack-reference", `org/p/s=${write("list.yaml", "- a\n- b\n")}`], /list\.yaml: must be a mapping/],
+            [[PLAIN_JS, "--policy-config", path.join(dir, "nope.yaml")], /--policy-config .*nope\.yaml: no such file/],
+            [[PLAIN_JS, "--policy-config", dir], /--policy-config .*: not a file/],
+            [[PLAIN_JS, "--policy-config", write("bomb.yaml", BOMB)], /--policy-config .*bomb\.yaml: not valid YAML: Excessive alias count .*\(at most 100 alias expansions\)/],
+            [[PLAIN_JS, "--policy-config", write("loop.yaml", "all: &a [*a]\n")], /recursive YAML alias/],
+            [[PLAIN_JS, "--policy-config", write("dup.yaml", "all: advisory\nall: mandatory\n")], /dup\.yaml:2: not valid YAML: Map keys must be unique/],
+            [[PLAIN_JS, "--policy-config", write("bad.json", "{all: advisory}")], /bad\.json: not valid JSON/],
+            [[PLAIN_JS, "--policy-config", write("level.yaml", "all: advisery\n")], /all: must be one of advisory, mandatory, remediate, disabled; got "advisery"/],
+            [[PLAIN_JS, "--policy-config", write("entry.yaml", "all: [advisory]\n")], /all: must be an enforcement level/],
+            [[PLAIN_JS, "--policy-config", write("unknown.yaml", "no-such-policy: advisory\n")], /config names policy "no-such-policy", which is not in the pack/],
+            [[path.join(dir, "nothing-here")], /no Pulumi\.yaml/],
+        ];
+        for (const [argv, message] of cases) {
+            const r = await cli(argv.includes("--out") || argv.some((a) => a.startsWith("--out=")) || argv.length === 0 ? argv : [...argv, "--out", out()]);
+            assert.strictEqual(r.code, 2, `${argv.join(" ")}: ${r.stderr}`);
+            assertOneLine(r, message);
+        }
+    });
+
+    it("a YAML alias bomb, a recursive alias or a list where a mapping belongs in Pulumi.yaml or Pulumi.<stack>.yaml", async () => {
+        const cases: [string, string, RegExp][] = [
+            ["Pulumi.dev.yaml", `config:\n${BOMB.split("\n").map((l) => `  ${l}`).join("\n")}\n`, /Pulumi\.dev\.yaml: not valid YAML: Excessive alias count/],
+            ["Pulumi.dev.yaml", "config:\n  x: &a [1, *a]\n", /Pulumi\.dev\.yaml: a recursive YAML alias/],
+            ["Pulumi.dev.yaml", "config: [a, b]\n", /Pulumi\.dev\.yaml: config: must be a mapping/],
+            ["Pulumi.dev.yaml", "config:\n  a: 1\n  a: 2\n", /Pulumi\.dev\.yaml:3: not valid YAML: Map keys must be unique/],
+            ["Pulumi.yaml", "name: x\nruntime: nodejs\nconfig:\n" + BOMB.split("\n").map((l) => `  ${l}`).join("\n") + "\n", /Pulumi\.yaml: not valid YAML: Excessive alias count/],
+            ["Pulumi.yaml", "- name: x\n", /Pulumi\.yaml: expected a mapping with name and runtime/],
+        ];
+        for (const [file, text, message] of cases) {
+            const dir = projectDir();
+            try {
+                fs.writeFileSync(path.join(dir, file), text);
+                const r = await cli([dir, "--out", path.join(tmpDir(), "out")]);
+                assert.strictEqual(r.code, 2, `${file}: ${r.stderr}`);
+                assertOneLine(r, message);
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        }
+    });
+
+    it("the bin: an alias bomb and an unknown command are one line, exit 2", function () {
+        const dir = projectDir();
+        try {
+            fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), `config:\n${BOMB.split("\n").map((l) => `  ${l}`).join("\n")}\n`);
+            const r = spawnSync(process.execPath, [BIN, "render", dir, "--out", path.join(tmpDir(), "out")], { encoding: "utf8" });
+            assert.strictEqual(r.status, 2);
+            assertOneLine(r, /Excessive alias count/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+        const unknown = spawnSync(process.execPath, [BIN, "rendr"], { encoding: "utf8" });
+        assert.strictEqual(unknown.status, 2);
+        assertOneLine(unknown, /unknown command "rendr"/);
+        const none = spawnSync(process.execPath, [BIN], { encoding: "utf8" });
+        assert.strictEqual(none.status, 2);
+        assertOneLine(none, /a command is required/);
     });
 });

@@ -1,5 +1,5 @@
 /**
- * `istio-egress render DIR [--out OUTDIR] [--json] [--stack NAME] [--config key=value ...]
+ * `istio-egress render DIR [--out OUTDIR] [--json] [--stack NAME] [--config key=value ...] [--timeout SECONDS]
  *                          [--policy-config FILE] [--stack-reference NAME=FILE ...] [--show-secrets]`
  *
  * Runs the Pulumi program in DIR under the in-process mock engine, writes the Kubernetes objects it would create
@@ -8,27 +8,43 @@
  *
  * Exit codes: 0 — the program ran, every object is schema-valid, no mandatory policy is violated and the access
  * report has no critical finding; 1 — a mandatory policy violation, or a critical report finding (a path around
- * the gateway, a hijacked route); 2 — usage error, the program failed, or an object is invalid.
+ * the gateway, a hijacked route); 2 — usage error, the program failed or did not finish, an object is invalid, or
+ * the output directory cannot be used. Every error is one line on stderr, never a stack trace.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parse as parseYaml } from "yaml";
 import { validateAll } from "../schema/validate.js";
 import { formatReportTable, reportVerdict } from "../analysis/report.js";
 import { ProgramLoadError } from "../render/loader.js";
-import { ProgramError, RenderResult, renderProgram, reportFor, writeRender } from "../render/render.js";
+import {
+    checkOutputDir,
+    DEFAULT_TIMEOUT_SECONDS,
+    MANIFEST_FILE,
+    OutputDirError,
+    ProgramError,
+    RenderResult,
+    renderProgram,
+    reportFor,
+    WrittenFiles,
+    writeRender,
+} from "../render/render.js";
 import type { Violation } from "istio-egress-guard/lib";
 import { fromCaptured } from "../render/objects.js";
-import { loadGuard } from "./guard.js";
+import { ConfigFileError, readPolicyConfigFile, readStackOutputsFile } from "./config-file.js";
+import { GuardMissingError, loadGuard } from "./guard.js";
 
 const USAGE = `usage: istio-egress render DIR [--out OUTDIR] [--json] [--stack NAME] [--config key=value ...]
-                          [--policy-config FILE] [--stack-reference ORG/PROJECT/STACK=FILE ...] [--show-secrets]
+                          [--timeout SECONDS] [--policy-config FILE] [--stack-reference ORG/PROJECT/STACK=FILE ...]
+                          [--show-secrets]
 
   DIR                 a Pulumi program (Pulumi.yaml, runtime nodejs; TypeScript or JavaScript entry)
-  --out OUTDIR        where to write the objects, summary, report and diagram (default: out)
+  --out OUTDIR        where to write the objects, summary, report and diagram (default: out); a new or empty
+                      directory, or one an earlier render wrote (render replaces only its own files, listed in
+                      OUTDIR/${MANIFEST_FILE}, and refuses a directory holding anything else)
   --json              print {objects, report, violations} as JSON on stdout (human output goes to stderr)
   --stack NAME        stack name; its Pulumi.NAME.yaml config is read when present (default: dev)
   --config key=value  stack config (repeatable); bare keys belong to the project
+  --timeout SECONDS   give up (exit 2) on a program that has not finished by then (default: ${DEFAULT_TIMEOUT_SECONDS})
   --policy-config F   policy pack configuration (JSON or YAML), as for pulumi --policy-pack-config
   --stack-reference N=F  outputs (JSON or YAML) of another stack N read through StackReference (repeatable)
   --show-secrets      write secret values in the clear (default: REDACTED)
@@ -42,6 +58,7 @@ interface Args {
     json: boolean;
     stack?: string;
     config: Record<string, string>;
+    timeoutSeconds: number;
     policyConfig?: string;
     stackReferences: Record<string, string>;
     showSecrets: boolean;
@@ -49,11 +66,27 @@ interface Args {
 
 class UsageError extends Error {}
 
+/** Pulumi's stack names (pkg/tokens `IsName`-like: letters, digits, `-`, `_`, `.`); the name picks Pulumi.<stack>.yaml. */
+const STACK_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
+/** A config key: `key` or `namespace:key`. */
+const CONFIG_KEY = /^([A-Za-z0-9_.-]+:)?[A-Za-z0-9_.-]+$/;
+/** The longest --timeout: a day (a timer's limit is about 24.8 days; nothing offline should take a day). */
+const MAX_TIMEOUT_SECONDS = 86400;
+
 function parseArgs(argv: string[]): Args {
-    const args: Args = { dir: "", out: "out", json: false, config: {}, stackReferences: {}, showSecrets: false };
+    const args: Args = { dir: "", out: "out", json: false, config: {}, timeoutSeconds: DEFAULT_TIMEOUT_SECONDS, stackReferences: {}, showSecrets: false };
     const positional: string[] = [];
+    let rest = false;
     for (let i = 0; i < argv.length; i++) {
         let a = argv[i];
+        if (rest || !a.startsWith("-") || a === "-") {
+            positional.push(a);
+            continue;
+        }
+        if (a === "--") {
+            rest = true;
+            continue;
+        }
         let inline: string | undefined;
         const eq = a.startsWith("--") ? a.indexOf("=") : -1;
         if (eq > 0) {
@@ -61,14 +94,14 @@ function parseArgs(argv: string[]): Args {
             a = a.slice(0, eq);
         }
         const value = () => {
-            if (inline !== undefined) {
-                return inline;
-            }
-            const v = argv[++i];
-            if (v === undefined) {
+            const v = inline ?? argv[++i];
+            if (v === undefined || v === "") {
                 throw new UsageError(`${a} needs a value`);
             }
             return v;
+        };
+        const flag = () => {
+            if (inline !== undefined) throw new UsageError(`${a} takes no value`);
         };
         switch (a) {
             case "--out":
@@ -76,15 +109,22 @@ function parseArgs(argv: string[]): Args {
                 args.out = value();
                 break;
             case "--json":
+                flag();
                 args.json = true;
                 break;
             case "--show-secrets":
+                flag();
                 args.showSecrets = true;
                 break;
             case "--stack":
-            case "-s":
-                args.stack = value();
+            case "-s": {
+                const v = value();
+                if (!STACK_NAME.test(v) || v === "." || v === "..") {
+                    throw new UsageError(`--stack "${v}": a stack name is letters, digits, '-', '_' and '.' (it names Pulumi.<stack>.yaml)`);
+                }
+                args.stack = v;
                 break;
+            }
             case "--config":
             case "-c": {
                 const kv = value();
@@ -92,7 +132,19 @@ function parseArgs(argv: string[]): Args {
                 if (k <= 0) {
                     throw new UsageError(`--config "${kv}": expected key=value`);
                 }
+                if (!CONFIG_KEY.test(kv.slice(0, k))) {
+                    throw new UsageError(`--config "${kv.slice(0, k)}": a config key is key or namespace:key (letters, digits, '-', '_', '.')`);
+                }
                 args.config[kv.slice(0, k)] = kv.slice(k + 1);
+                break;
+            }
+            case "--timeout": {
+                const v = value();
+                const n = /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
+                if (!(n > 0 && n <= MAX_TIMEOUT_SECONDS)) {
+                    throw new UsageError(`--timeout "${v}": expected a number of seconds, more than 0 and at most ${MAX_TIMEOUT_SECONDS}`);
+                }
+                args.timeoutSeconds = n;
                 break;
             }
             case "--policy-config":
@@ -101,17 +153,14 @@ function parseArgs(argv: string[]): Args {
             case "--stack-reference": {
                 const kv = value();
                 const k = kv.indexOf("=");
-                if (k <= 0) {
+                if (k <= 0 || k === kv.length - 1) {
                     throw new UsageError(`--stack-reference "${kv}": expected ORG/PROJECT/STACK=FILE`);
                 }
                 args.stackReferences[kv.slice(0, k)] = kv.slice(k + 1);
                 break;
             }
             default:
-                if (a.startsWith("-")) {
-                    throw new UsageError(`unknown option ${a}`);
-                }
-                positional.push(argv[i]);
+                throw new UsageError(`unknown option ${a}`);
         }
     }
     if (positional.length !== 1) {
@@ -121,13 +170,9 @@ function parseArgs(argv: string[]): Args {
     return args;
 }
 
-function readDataFile(file: string, what: string): any {
-    try {
-        const text = fs.readFileSync(file, "utf8");
-        return file.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
-    } catch (err: any) {
-        throw new UsageError(`${what} ${file}: ${err.message}`);
-    }
+/** One line: the first line of a message (errors from libraries can carry more). */
+function oneLine(s: unknown): string {
+    return String(s).split("\n")[0].trim();
 }
 
 function formatViolations(violations: PolicyViolation[]): string {
@@ -147,35 +192,68 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(USAGE);
         return 0;
     }
+    const fail = (s: string) => process.stderr.write(`istio-egress render: ${oneLine(s)}\n`);
     let args: Args;
     let policyConfig: Record<string, any> | undefined;
     const stackReferences: Record<string, Record<string, any>> = {};
+    let outDir: string;
     try {
         args = parseArgs(argv);
         if (args.policyConfig) {
-            policyConfig = readDataFile(args.policyConfig, "--policy-config") ?? {};
+            policyConfig = readPolicyConfigFile(args.policyConfig);
         }
         for (const [name, file] of Object.entries(args.stackReferences)) {
-            stackReferences[name] = readDataFile(file, "--stack-reference") ?? {};
+            stackReferences[name] = readStackOutputsFile(file);
         }
+        outDir = path.resolve(args.out);
+        // Before the program runs: a directory render must not write into is refused at once (and again before writing).
+        checkOutputDir(outDir);
     } catch (err: any) {
-        process.stderr.write(`istio-egress render: ${err.message}\n${USAGE}`);
+        if (err instanceof UsageError) {
+            fail(`${err.message} (istio-egress render --help for usage)`);
+        } else if (err instanceof ConfigFileError || err instanceof OutputDirError) {
+            fail(err.message);
+        } else {
+            fail(`${err?.message ?? err}`);
+        }
         return 2;
+    }
+    if (policyConfig) {
+        // The pack judges its own settings; asked before the program runs, so that a typo costs no render.
+        try {
+            const guard = loadGuard();
+            guard.reconcileConfig(guard.policies, policyConfig);
+        } catch (err: any) {
+            fail(err instanceof GuardMissingError ? err.message : `--policy-config ${args.policyConfig}: ${err?.message ?? err}`);
+            return 2;
+        }
     }
     // In --json mode stdout carries only the JSON document.
     const say = (s: string) => (args.json ? process.stderr : process.stdout).write(s);
-    const fail = (s: string) => process.stderr.write(s);
 
     let result: RenderResult;
     try {
-        result = await renderProgram(args.dir, { stack: args.stack, config: args.config, stackReferences, showSecrets: args.showSecrets });
+        result = await renderProgram(args.dir, {
+            stack: args.stack,
+            config: args.config,
+            stackReferences,
+            showSecrets: args.showSecrets,
+            timeoutSeconds: args.timeoutSeconds,
+        });
     } catch (err: any) {
-        if (err instanceof ProgramError) {
-            fail(`istio-egress render: the program in ${args.dir} failed: ${err.message}\n`);
+        if (err instanceof ProgramError && err.unfinished) {
+            const stalled = (err.cause as any)?.reason === "stalled";
+            fail(
+                stalled
+                    ? `the program in ${args.dir} never finished: it waits on a promise that nothing is left to settle (a promise never resolved, or an Output waiting on one); nothing was written`
+                    : `the program in ${args.dir} did not finish within ${args.timeoutSeconds} s (--timeout); nothing was written`,
+            );
+        } else if (err instanceof ProgramError) {
+            process.stderr.write(`istio-egress render: the program in ${args.dir} failed: ${err.message}\n`);
         } else if (err instanceof ProgramLoadError) {
-            fail(`istio-egress render: ${err.message}\n`);
+            fail(err.message);
         } else {
-            fail(`istio-egress render: ${err?.message ?? err}\n`);
+            fail(`${err?.message ?? err}`);
         }
         return 2;
     }
@@ -187,26 +265,33 @@ export async function main(argv: string[]): Promise<number> {
     try {
         violations = await loadGuard().runPolicies(fromCaptured(result.resources), { config: policyConfig });
     } catch (err: any) {
-        policyError = String(err?.message ?? err);
+        policyError = oneLine(err?.message ?? err);
     }
-    const outDir = path.resolve(args.out);
-    const written = writeRender(outDir, result, report, { violations });
+    let written: WrittenFiles;
+    try {
+        written = writeRender(outDir, result, report, { violations });
+    } catch (err: any) {
+        fail(err instanceof OutputDirError ? err.message : `cannot write ${outDir}: ${err?.code ?? ""} ${err?.message ?? err}`.replace(/\s+/, " "));
+        return 2;
+    }
+    const rel = path.relative(process.cwd(), outDir) || ".";
 
-    say(`rendered ${result.project.name} (stack ${result.stack}): ${result.objects.length} object(s), ${result.helmReleases.length} Helm release(s) → ${path.relative(process.cwd(), outDir) || "."}/\n`);
+    say(`rendered ${result.project.name} (stack ${result.stack}): ${result.objects.length} object(s), ${result.helmReleases.length} Helm release(s) → ${rel}/\n`);
     for (const h of result.helmReleases) {
         say(`  Helm release ${h.namespace}/${h.name}: chart ${h.chart}${h.version ? ` ${h.version}` : ""}${h.repository ? ` from ${h.repository}` : ""} (not rendered; values in ${written.helmReleases.find((w) => w.name === h.name && w.namespace === h.namespace)?.file})\n`);
     }
     for (const s of result.skipped) {
         say(`  skipped ${s.urn}: ${s.reason}\n`);
     }
+    say(`  wrote ${written.all.length} file(s), listed in ${path.join(rel, MANIFEST_FILE)}${written.removed.length > 0 ? `; removed ${written.removed.length} file(s) of the previous render: ${written.removed.join(", ")}` : ""}\n`);
     say("\negress access report (source × external host):\n");
     say(formatReportTable(report));
-    say(`(diagram: ${path.join(path.relative(process.cwd(), outDir) || ".", "report.mmd")})\n\n`);
+    say(`(diagram: ${path.join(rel, "report.mmd")})\n\n`);
     if (problems.length > 0) {
-        fail(`schema validation: ${problems.length} problem(s)\n${problems.map((p) => `  ${p}\n`).join("")}`);
+        process.stderr.write(`schema validation: ${problems.length} problem(s)\n${problems.map((p) => `  ${p}\n`).join("")}`);
     }
     if (policyError) {
-        fail(`policy pack: failed to run: ${policyError}\n`);
+        process.stderr.write(`policy pack: failed to run: ${policyError}\n`);
     } else {
         say(formatViolations(violations));
     }
@@ -220,6 +305,8 @@ export async function main(argv: string[]): Promise<number> {
                     outDir,
                     objects: written.objects,
                     helmReleases: written.helmReleases,
+                    files: written.all,
+                    removed: written.removed,
                     outputs: result.outputs,
                     report: { rows: report.rows, gateways: report.gateways, warnings: report.warnings },
                     violations,

@@ -6,13 +6,21 @@
  * tests, the `render` command and the benchmarks all use it, so what they see is what the real engine would
  * be asked to create.
  *
- * The mock monitor of @pulumi/pulumi hands `newResource` only the type, name and inputs; the parent and the
- * dependencies live on the gRPC request, so the monitor's `registerResource` is wrapped to read them there.
+ * The mock monitor of @pulumi/pulumi hands `newResource` only the type, name and inputs; the parent, the
+ * dependencies and the aliases live on the gRPC request, so the monitor's `registerResource` is wrapped to read
+ * them there (aliases resolved to the URNs they stand for, as the engine resolves them).
+ *
+ * As under the Pulumi CLI, an unhandled rejection fails the program. A run that cannot finish fails too: at once
+ * when Node's event loop runs empty while it is pending, or after `timeoutMs`.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import * as stack from "@pulumi/pulumi/runtime/stack";
-import { SECRET_SIG, SIG_KEY } from "../model/wire";
+import * as debuggable from "@pulumi/pulumi/runtime/debuggable";
+import { HELM_RELEASE_TYPE, isWireSecret } from "../model";
+
+/** How long a failed run may still wait for the registrations in flight (in-process mocks answer at once). */
+const FAILURE_GRACE_MS = 1000;
 
 /** `waitForRPCs` is marked @internal in the SDK's typings but is what `pulumi` itself awaits before exit. */
 const waitForRPCs: () => Promise<void> = (settings as any).waitForRPCs;
@@ -30,6 +38,26 @@ export interface CapturedResource {
     dependencies: string[];
     /** Per-property dependencies: property name → URNs. */
     propertyDependencies: Record<string, string[]>;
+    /**
+     * The URNs the resource's aliases stand for (`aliasUrns` below): what the engine would look for in the old
+     * state to adopt instead of creating a new resource.
+     */
+    aliases: string[];
+}
+
+/**
+ * Thrown when the program did not finish: `reason` `timeout` — not within `timeoutMs`; `stalled` — Node's event
+ * loop ran empty while the program was still pending, so nothing is left that could ever settle it (a promise
+ * that is never resolved, an Output waiting on one).
+ */
+export class ProgramTimeoutError extends Error {
+    constructor(
+        message: string,
+        readonly reason: "timeout" | "stalled",
+    ) {
+        super(message);
+        this.name = "ProgramTimeoutError";
+    }
 }
 
 export interface RunOptions {
@@ -51,6 +79,12 @@ export interface RunOptions {
      * fails, as it would against a backend that does not know it.
      */
     stackReferences?: Record<string, Record<string, any>>;
+    /**
+     * Fail with `ProgramTimeoutError` when the program (and the registrations it started) has not finished after
+     * this many milliseconds. Without it a program may run as long as it likes, but never past the point where
+     * nothing is left that could settle it (then it fails at once, `reason: "stalled"`).
+     */
+    timeoutMs?: number;
 }
 
 export interface RunResult {
@@ -74,7 +108,7 @@ function helmReleaseState(inputs: Record<string, any>, name: string): Record<str
 }
 
 const DEFAULT_EXTRA_STATE: NonNullable<RunOptions["extraState"]> = {
-    "kubernetes:helm.sh/v3:Release": helmReleaseState,
+    [HELM_RELEASE_TYPE]: helmReleaseState,
 };
 
 function qualifyConfig(project: string, config: Record<string, string>): Record<string, string> {
@@ -156,6 +190,7 @@ async function runNow(program: () => unknown, options: RunOptions): Promise<RunR
                     parent: req.getParent(),
                     dependencies: req.getDependenciesList(),
                     propertyDependencies,
+                    aliases: aliasUrns(req, project, stackName),
                 });
             }
             callback(err, resp);
@@ -174,51 +209,121 @@ async function runNow(program: () => unknown, options: RunOptions): Promise<RunR
     };
 
     let outputs: Record<string, any> = {};
+    const limit = deadline(options.timeoutMs);
+    // An unhandled rejection fails the program, as under the Pulumi CLI (its Node language host, cmd/run/run.ts,
+    // handles `unhandledRejection` as an uncaught exception): e.g. a component's check of an Output's resolved
+    // value that rejects a resource's input. Collected while the run lasts; when the run fails anyway they are
+    // the same failure.
+    // It ends the run at once: what was waiting on the rejected promise (a resource's registration) never
+    // completes, so the run would otherwise stall.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => {
+        unhandled.push(reason);
+        limit.fail(reason);
+    };
+    process.on("unhandledRejection", onUnhandled);
     try {
-        outputs = (await stack.runInPulumiStack(async () => await program())) ?? {};
-        await waitForRPCs();
+        const work = (async () => {
+            outputs = (await stack.runInPulumiStack(async () => await program())) ?? {};
+            await waitForRPCs();
+        })();
+        work.catch(() => undefined); // after a timeout nobody awaits it any more
+        await Promise.race([work, limit.promise]);
+        await new Promise((resolve) => setImmediate(resolve));
         if (failures.length > 0) {
             throw failures[0];
         }
+        if (unhandled.length > 0) {
+            throw unhandled[0];
+        }
     } catch (err) {
-        await waitForRPCs().catch(() => undefined);
+        // Let the registrations in flight finish (so that `capturedResources` is complete), but never wait on
+        // one that cannot: a rejected input leaves its resource's registration pending for good.
+        if (!(err instanceof ProgramTimeoutError)) {
+            const settle = deadline(Math.min(options.timeoutMs ?? FAILURE_GRACE_MS, FAILURE_GRACE_MS));
+            await Promise.race([waitForRPCs(), settle.promise]).catch(() => undefined);
+            settle.cancel();
+        }
+        // The promises a failed run leaves pending are that failure, already reported: the SDK would list them
+        // again as "leaked" when the process exits (and a later successful run would be blamed for them).
+        (debuggable as any).leakedPromises?.();
         if (err && typeof err === "object") {
             (err as any).capturedResources = resources;
         }
         throw err;
+    } finally {
+        limit.cancel();
+        // Rejections raised by a failing run surface a turn later; they belong to this run.
+        await new Promise((resolve) => setImmediate(resolve));
+        process.off("unhandledRejection", onUnhandled);
     }
     return { resources, outputs: unwrapSecrets(outputs) };
 }
 
-/** Stack outputs come back in the wire format; secrets are `{[SIG_KEY]: SECRET_SIG, value}`. */
+/**
+ * The run's deadline: rejects after `ms` (an unref'd timer: it never keeps the process alive by itself), and at
+ * once when Node's event loop runs empty (`beforeExit`) while the run is pending — then no timer, socket or I/O
+ * is left that could settle the program, and waiting longer would only let the process exit as if it had
+ * succeeded. `fail` ends it with another error (the first wins).
+ */
+function deadline(ms: number | undefined): { promise: Promise<never>; cancel: () => void; fail: (reason: unknown) => void } {
+    let reject!: (err: Error) => void;
+    const promise = new Promise<never>((_, r) => (reject = r));
+    promise.catch(() => undefined);
+    const timer =
+        ms === undefined
+            ? undefined
+            : setTimeout(() => reject(new ProgramTimeoutError(`did not finish within ${ms / 1000} s`, "timeout")), ms);
+    timer?.unref();
+    const stalled = () =>
+        reject(new ProgramTimeoutError("never finished: it waits on a promise that nothing is left to settle (a promise never resolved, or an Output waiting on one)", "stalled"));
+    process.on("beforeExit", stalled);
+    return {
+        promise,
+        fail: (reason: unknown) => reject(reason as Error),
+        cancel: () => {
+            if (timer) clearTimeout(timer);
+            process.off("beforeExit", stalled);
+        },
+    };
+}
+
+/**
+ * The URNs a registration's aliases stand for, resolved as the engine resolves an alias spec
+ * (pkg/resource/deploy/step_generator.go `collapseAliasToUrn`): name, type, project and stack default to the
+ * resource's own; the parent to the one given (the SDK sends the resource's parent) unless `noParent`. URNs are
+ * formed as the mock monitor forms them (its `newUrn`: the parent's own type, then `$`, then the type), so they
+ * compare equal to the URNs of an earlier run.
+ */
+function aliasUrns(req: any, project: string, stackName: string): string[] {
+    const out: string[] = [];
+    for (const a of req.getAliasesList?.() ?? []) {
+        if (a.hasUrn?.() && a.getUrn()) {
+            out.push(a.getUrn());
+            continue;
+        }
+        const spec = a.getSpec?.();
+        if (!spec) continue;
+        const name = spec.getName() || req.getName();
+        let type = spec.getType() || req.getType();
+        const parent = spec.getNoparent() ? "" : spec.getParenturn() || req.getParent();
+        if (parent) type = `${parent.split("::")[2].split("$").pop()}$${type}`;
+        out.push(`urn:pulumi:${spec.getStack() || stackName}::${spec.getProject() || project}::${type}::${name}`);
+    }
+    out.push(...(req.getAliasurnsList?.() ?? []));
+    return [...new Set(out)];
+}
+
+/** Stack outputs come back in the wire format, secrets included (sdk/model/wire.ts). */
 function unwrapSecrets(value: any): any {
     if (Array.isArray(value)) {
         return value.map(unwrapSecrets);
     }
     if (value && typeof value === "object") {
-        if (value[SIG_KEY] === SECRET_SIG && "value" in value) {
+        if (isWireSecret(value)) {
             return unwrapSecrets(value.value);
         }
         return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
     }
     return value;
-}
-
-/** The captured resources that are children (direct or indirect) of the resource with the given URN. */
-export function descendantsOf(resources: CapturedResource[], urn: string): CapturedResource[] {
-    const byParent = new Map<string, CapturedResource[]>();
-    for (const r of resources) {
-        const list = byParent.get(r.parent) ?? [];
-        list.push(r);
-        byParent.set(r.parent, list);
-    }
-    const out: CapturedResource[] = [];
-    const stackOfUrns = [urn];
-    while (stackOfUrns.length > 0) {
-        for (const child of byParent.get(stackOfUrns.pop()!) ?? []) {
-            out.push(child);
-            stackOfUrns.push(child.urn);
-        }
-    }
-    return out;
 }

@@ -11,6 +11,11 @@ export const SIG_KEY = "4dabf18193072939515e22adb298388d";
 /** The signature of a secret value. */
 export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
+/** A secret in the wire format (`{[SIG_KEY]: SECRET_SIG, value}`), as the engine hands inputs and outputs back. */
+export function isWireSecret(v: unknown): v is { value: unknown } {
+    return v !== null && typeof v === "object" && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG && "value" in v;
+}
+
 /** Every "unknown during preview" sentinel the policy analyzer may put in props (one per value type). */
 export const UNKNOWN_SENTINELS: ReadonlySet<string> = new Set([
     "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",

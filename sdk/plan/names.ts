@@ -18,8 +18,9 @@
  * Team components (`EgressRoutes`) write the reserved segment `team` after their name: no platform purpose is
  * `team`, so a team can never produce a platform's names, whatever it is called.
  *
- * A child's Pulumi name (`pulumiName`) starts with the component's name, then the rest of the Kubernetes name,
- * the kind and, for objects in an application namespace, the namespace.
+ * A child's Pulumi name (`pulumiName`) starts with the component's name, then the rest of the Kubernetes name (of
+ * the full name when it was shortened, so that it does not depend on the component's name and a renamed component's
+ * aliases find every child), the kind and, for objects in an application namespace, the namespace.
  */
 import { createHash } from "crypto";
 
@@ -71,9 +72,21 @@ export function hostSegment(host: string): string {
     return host.replace(/^\*\./, "").replace(/-/g, "--").replace(/\./g, "-");
 }
 
+/**
+ * The full name behind each shortened name made in this process, for `pulumiName`: a child's Pulumi name is written
+ * from the full name (without the component), so that it does not depend on the component's name through the hash
+ * or the cut, and an alias to the component's old name finds every child. Keyed by the shortened name, which
+ * carries a hash of the full one, so an entry can only ever map to its own full name.
+ */
+const FULL_NAMES = new Map<string, string>();
+
+const hash10 = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 10);
+
 function shorten(full: string): string {
-    const hash = createHash("sha256").update(full).digest("hex").slice(0, 10);
-    return `${full.slice(0, NAME_LIMIT - 3 - hash.length).replace(/-+$/, "")}---${hash}`;
+    const hash = hash10(full);
+    const short = `${full.slice(0, NAME_LIMIT - 3 - hash.length).replace(/-+$/, "")}---${hash}`;
+    FULL_NAMES.set(short, full);
+    return short;
 }
 
 /** The prefix every name of a component starts with: `<component>` or `<component>-team`. */
@@ -151,16 +164,23 @@ const KIND_SHORT: Record<string, string> = {
     Release: "helm",
 };
 
+/** The longest `<rest>` of a Pulumi name (past it: cut, `---` and a hash of the whole rest, as for Kubernetes names). */
+export const PULUMI_REST_LIMIT = 200;
+
 /**
- * A child's Pulumi name: `<component>/[team/]<rest of its Kubernetes name>.<kind>`, plus `@<namespace>` for an
- * object in an application namespace. It starts with the component's own (unescaped) name, so Pulumi's child
- * aliases (the parent's name replaced in the child's) follow a renamed component; `/`, `.` and `@` never occur
- * in the parts, so the mapping is one-to-one.
+ * A child's Pulumi name: `<component>/[team/]<rest>.<kind>`, plus `@<namespace>` for an object in an application
+ * namespace. `<rest>` is the Kubernetes name after the component's prefix — of the full name when the Kubernetes
+ * name was shortened, so that it never depends on the component's name (a shortened name's cut and hash do). It
+ * starts with the component's own (unescaped) name, so Pulumi's child aliases (the parent's name replaced in the
+ * child's) follow a renamed component; `/`, `.` and `@` never occur in the parts, so the mapping is one-to-one.
  */
 export function pulumiName(component: string, domain: NameDomain, k8sName: string, kind: string, applicationNamespace?: string): string {
     const short = KIND_SHORT[kind];
     if (!short) throw new Error(`internal: no short name for kind ${kind}`);
     const prefix = `${namePrefix(component, domain)}-`;
-    const rest = k8sName.startsWith(prefix) ? k8sName.slice(prefix.length) : k8sName;
+    const full = FULL_NAMES.get(k8sName) ?? k8sName;
+    if (full.includes("---")) throw new Error(`internal: ${k8sName} is a shortened name this process did not make`);
+    const whole = full.startsWith(prefix) ? full.slice(prefix.length) : full;
+    const rest = whole.length <= PULUMI_REST_LIMIT ? whole : `${whole.slice(0, PULUMI_REST_LIMIT - 13).replace(/-+$/, "")}---${hash10(whole)}`;
     return `${component}/${domain === "team" ? `${TEAM_MARKER}/` : ""}${rest}.${short}${applicationNamespace ? `@${applicationNamespace}` : ""}`;
 }

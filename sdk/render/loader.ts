@@ -14,7 +14,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parse as parseYaml } from "yaml";
+import { DataFileError, parseData } from "./data";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const Module: any = require("module");
@@ -38,6 +38,24 @@ function configValue(v: unknown, where: string): string {
     return typeof v === "string" ? v : JSON.stringify(v);
 }
 
+/** A project or stack file, parsed with render's bounds (sdk/render/data.ts: aliases, cycles, size). */
+function readYaml(file: string): unknown {
+    try {
+        return parseData(fs.readFileSync(file, "utf8"), file);
+    } catch (err) {
+        if (err instanceof DataFileError) throw new ProgramLoadError(err.message);
+        throw new ProgramLoadError(`${file}: cannot be read (${(err as any)?.code ?? String((err as any)?.message ?? err).split("\n")[0]})`);
+    }
+}
+
+function configMapping(config: unknown, file: string): Record<string, unknown> {
+    if (config === undefined || config === null) return {};
+    if (typeof config !== "object" || Array.isArray(config)) {
+        throw new ProgramLoadError(`${file}: config: must be a mapping of key: value`);
+    }
+    return config as Record<string, unknown>;
+}
+
 /** Qualifies a config key with the project name unless it already has a namespace (`ns:key`). */
 export function qualifyKey(project: string, key: string): string {
     return key.includes(":") ? key : `${project}:${key}`;
@@ -50,13 +68,8 @@ export function readProject(dir: string): PulumiProject {
     if (!file) {
         throw new ProgramLoadError(`${abs}: no Pulumi.yaml (is this a Pulumi program directory?)`);
     }
-    let doc: any;
-    try {
-        doc = parseYaml(fs.readFileSync(file, "utf8"));
-    } catch (err: any) {
-        throw new ProgramLoadError(`${file}: not valid YAML: ${err.message}`);
-    }
-    if (!doc || typeof doc !== "object") {
+    const doc: any = readYaml(file);
+    if (!doc || typeof doc !== "object" || Array.isArray(doc)) {
         throw new ProgramLoadError(`${file}: expected a mapping with name and runtime`);
     }
     if (typeof doc.name !== "string" || doc.name.length === 0) {
@@ -67,7 +80,7 @@ export function readProject(dir: string): PulumiProject {
         throw new ProgramLoadError(`${file}: runtime: "${runtime ?? ""}" is not supported; render runs nodejs programs only`);
     }
     const configDefaults: Record<string, string> = {};
-    for (const [k, v] of Object.entries(doc.config ?? {})) {
+    for (const [k, v] of Object.entries(configMapping(doc.config, file))) {
         if (v && typeof v === "object" && !Array.isArray(v) && !("secure" in (v as any))) {
             if ("default" in (v as any)) {
                 configDefaults[qualifyKey(doc.name, k)] = configValue((v as any).default, `${file}: config.${k}.default`);
@@ -92,7 +105,12 @@ function findEntry(dir: string, main: string | undefined, projectFile: string): 
     }
     const pkg = path.join(base, "package.json");
     if (fs.existsSync(pkg)) {
-        const m = JSON.parse(fs.readFileSync(pkg, "utf8")).main;
+        let m: unknown;
+        try {
+            m = (JSON.parse(fs.readFileSync(pkg, "utf8")) as any)?.main;
+        } catch (err: any) {
+            throw new ProgramLoadError(`${pkg}: not valid JSON: ${String(err?.message ?? err).split("\n")[0]}`);
+        }
         if (typeof m === "string") {
             const p = path.resolve(base, m);
             for (const c of [p, `${p}.ts`, `${p}.js`, path.join(p, "index.ts"), path.join(p, "index.js")]) {
@@ -116,13 +134,11 @@ export function stackConfig(project: PulumiProject, stack: string, overrides: Re
     const out: Record<string, string> = { ...project.configDefaults };
     const file = ["yaml", "yml"].map((e) => path.join(project.dir, `Pulumi.${stack}.${e}`)).find((f) => fs.existsSync(f));
     if (file) {
-        let doc: any;
-        try {
-            doc = parseYaml(fs.readFileSync(file, "utf8")) ?? {};
-        } catch (err: any) {
-            throw new ProgramLoadError(`${file}: not valid YAML: ${err.message}`);
+        const doc: any = readYaml(file) ?? {};
+        if (typeof doc !== "object" || Array.isArray(doc)) {
+            throw new ProgramLoadError(`${file}: expected a mapping (config: ...)`);
         }
-        for (const [k, v] of Object.entries(doc.config ?? {})) {
+        for (const [k, v] of Object.entries(configMapping(doc.config, file))) {
             out[qualifyKey(project.name, k)] = configValue(v, `${file}: config.${k}`);
         }
     }

@@ -12,7 +12,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PolicyResource } from "istio-egress-guard/lib";
 import type { CapturedResource } from "../engine/mock-engine.js";
-import { SECRET_SIG, SIG_KEY, UNKNOWN_VALUE, type K8sObject } from "../model/index.js";
+import { isWireSecret, typeInfo, UNKNOWN_VALUE, type K8sObject } from "../model/index.js";
 
 export interface HelmReleaseObject {
     /** Release name (`name` input, else the Pulumi resource name). */
@@ -59,7 +59,7 @@ export function plain(v: any, showSecrets = false): any {
         return v.map((x) => (x === undefined ? null : plain(x, showSecrets)));
     }
     if (v && typeof v === "object") {
-        if (SIG_KEY in v && "value" in v) {
+        if (isWireSecret(v)) {
             return showSecrets ? plain(v.value, true) : redact(plain(v.value, true));
         }
         const out: Record<string, any> = {};
@@ -73,19 +73,6 @@ export function plain(v: any, showSecrets = false): any {
     return v;
 }
 
-/** `kubernetes:apps/v1:Deployment` → {apiVersion: "apps/v1", kind: "Deployment"}; core group → "v1". */
-export function gvkOf(type: string): { apiVersion: string; kind: string } | undefined {
-    const m = /^kubernetes:([^:]+)\/([^/:]+):([^:]+)$/.exec(type);
-    if (!m) {
-        return undefined;
-    }
-    return { apiVersion: m[1] === "core" ? m[2] : `${m[1]}/${m[2]}`, kind: m[3] };
-}
-
-export function isHelmReleaseType(type: string): boolean {
-    return /^kubernetes:helm\.sh\/v\d+:Release$/.test(type);
-}
-
 export function convertCaptured(resources: CapturedResource[], options: { showSecrets?: boolean } = {}): ConvertedObjects {
     const objects: K8sObject[] = [];
     const urns: string[] = [];
@@ -96,7 +83,8 @@ export function convertCaptured(resources: CapturedResource[], options: { showSe
             continue;
         }
         const inputs = plain(r.inputs ?? {}, options.showSecrets ?? false);
-        if (isHelmReleaseType(r.type)) {
+        const info = typeInfo(r.type);
+        if (info.helm) {
             const { chart, name, namespace, version, values, repositoryOpts, valueYamlFiles: _files, ...rest } = inputs;
             helmReleases.push({
                 name: name ?? r.name,
@@ -110,12 +98,12 @@ export function convertCaptured(resources: CapturedResource[], options: { showSe
             });
             continue;
         }
-        const gvk = gvkOf(r.type);
+        const gvk = info.gvk;
         if (!gvk) {
             skipped.push({ urn: r.urn, reason: `type ${r.type} is not a Kubernetes object type` });
             continue;
         }
-        if (gvk.kind.endsWith("Patch") || gvk.kind.endsWith("List") || gvk.apiVersion.startsWith("yaml/") || gvk.apiVersion.startsWith("kustomize/")) {
+        if (info.patch || gvk.kind.endsWith("List") || gvk.group === "yaml" || gvk.group === "kustomize") {
             skipped.push({ urn: r.urn, reason: `${gvk.kind} is not a standalone object (patches and lists are not rendered)` });
             continue;
         }
@@ -139,7 +127,7 @@ function toAnalyzerValue(v: any): any {
     if (pulumi.Resource.isInstance(v)) return UNKNOWN_VALUE;
     if (Array.isArray(v)) return v.map((x) => (x === undefined ? null : toAnalyzerValue(x)));
     if (v && typeof v === "object") {
-        if (v[SIG_KEY] === SECRET_SIG) return toAnalyzerValue(v.value);
+        if (isWireSecret(v)) return toAnalyzerValue(v.value);
         const o: Record<string, any> = {};
         for (const k of Object.keys(v)) {
             const x = toAnalyzerValue(v[k]);

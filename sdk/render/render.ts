@@ -2,11 +2,12 @@
  * `render`: run a Pulumi program offline under the in-process mock engine, turn what it registers into
  * Kubernetes objects, and write them out with an access report and a diagram.
  */
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify as toYaml } from "yaml";
-import { CapturedResource, runProgram } from "../engine/mock-engine.js";
+import { CapturedResource, ProgramTimeoutError, runProgram } from "../engine/mock-engine.js";
 import { isClusterScopedObject, type K8sObject } from "../model/index.js";
 import { AccessReport, buildAccessReport, formatReportTable, reportToMermaid } from "../analysis/report.js";
 import { checkSharedPulumi, clearProgramCache, installTsHook, PulumiProject, readProject, stackConfig } from "./loader.js";
@@ -22,7 +23,12 @@ export interface RenderOptions {
     preview?: boolean;
     /** Write secret values in the clear (default: replaced with REDACTED). */
     showSecrets?: boolean;
+    /** Give up on a program that has not finished after this many seconds (default: no limit but a stall). */
+    timeoutSeconds?: number;
 }
+
+/** How long `istio-egress render` waits for a program unless `--timeout` says otherwise. */
+export const DEFAULT_TIMEOUT_SECONDS = 120;
 
 export interface RenderResult {
     project: PulumiProject;
@@ -45,6 +51,10 @@ export class ProgramError extends Error {
         public readonly capturedResources: CapturedResource[] = [],
     ) {
         super(message);
+    }
+    /** The program did not finish (timed out, or waits on something nothing can settle). */
+    get unfinished(): boolean {
+        return this.cause instanceof ProgramTimeoutError;
     }
 }
 
@@ -95,7 +105,14 @@ async function renderNow(dir: string, options: RenderOptions): Promise<RenderRes
                 exported = mod && typeof mod.default === "function" ? await mod.default() : mod;
                 return exported;
             },
-            { project: project.name, stack, config, preview: options.preview ?? false, stackReferences: options.stackReferences },
+            {
+                project: project.name,
+                stack,
+                config,
+                preview: options.preview ?? false,
+                stackReferences: options.stackReferences,
+                timeoutMs: options.timeoutSeconds === undefined ? undefined : options.timeoutSeconds * 1000,
+            },
         ).catch((err: any) => {
             throw new ProgramError(programErrorMessage(err), err, err?.capturedResources ?? []);
         });
@@ -148,14 +165,19 @@ function safe(s: string): string {
     return s.toLowerCase().replace(/[^a-z0-9.-]+/g, "-");
 }
 
-/** `<kind>-<namespace>-<name>.yaml` (lowercase); cluster-scoped kinds: `<kind>-<name>.yaml`. */
+/** The longest file name written (file systems allow 255 bytes; Kubernetes names alone may have 253). */
+const FILE_NAME_LIMIT = 200;
+
+/**
+ * `<kind>-<namespace>-<name>.yaml` (lowercase); cluster-scoped kinds: `<kind>-<name>.yaml`. A name longer than
+ * 200 characters is cut and ends in `--` and 12 hex digits of the SHA-256 of the uncut name.
+ */
 export function objectFileName(obj: K8sObject): string {
     const kind = safe(obj.kind);
     const name = safe(obj.metadata?.name ?? "unnamed");
-    if (isClusterScopedObject(String(obj.apiVersion ?? ""), obj.kind)) {
-        return `${kind}-${name}.yaml`;
-    }
-    return `${kind}-${safe(obj.metadata?.namespace ?? "default")}-${name}.yaml`;
+    const base = isClusterScopedObject(String(obj.apiVersion ?? ""), obj.kind) ? `${kind}-${name}` : `${kind}-${safe(obj.metadata?.namespace ?? "default")}-${name}`;
+    if (base.length + ".yaml".length <= FILE_NAME_LIMIT) return `${base}.yaml`;
+    return `${base.slice(0, FILE_NAME_LIMIT - ".yaml".length - 14)}--${sha256(base).slice(0, 12)}.yaml`;
 }
 
 export interface WrittenFiles {
@@ -163,29 +185,104 @@ export interface WrittenFiles {
     helmReleases: { namespace: string; name: string; file: string }[];
     summary: string[];
     report: string[];
+    /** Every file written, in order, the manifest last (it lists all the others). */
+    all: string[];
+    /** Files of the previous render that this one removed (and did not write again). */
+    removed: string[];
 }
 
 /** Marks the files `render` writes (summary, Helm release files), so that `check` can read a render directory. */
 export const MARKER = "istio-egress render";
 
-/** Removes what a previous render wrote into `outDir` (only if it was a render output directory). */
-function cleanPrevious(outDir: string): void {
-    const summary = path.join(outDir, "summary.json");
-    if (!fs.existsSync(summary)) {
-        return;
-    }
+/**
+ * The manifest of a render output directory: every file render wrote there, with its SHA-256. Render removes
+ * only files listed in it whose content is still what it wrote, and refuses a directory holding anything else.
+ */
+export const MANIFEST_FILE = "render-manifest.json";
+const MANIFEST_VERSION = 1;
+
+/** The output directory cannot be used; the message says why and names the files. */
+export class OutputDirError extends Error {}
+
+interface Manifest {
+    generatedBy: typeof MARKER;
+    version: typeof MANIFEST_VERSION;
+    files: { file: string; sha256: string }[];
+}
+
+const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
+
+/** A name render may have written: one plain file name (no directory part, no leading dot). */
+function isOwnFileName(f: unknown): f is string {
+    return typeof f === "string" && f.length > 0 && f.length <= 255 && !f.startsWith(".") && !/[\\/\0]/.test(f);
+}
+
+function readManifest(outDir: string): Manifest | undefined {
+    const file = path.join(outDir, MANIFEST_FILE);
+    let m: any;
     try {
-        if (JSON.parse(fs.readFileSync(summary, "utf8")).generatedBy !== MARKER) {
-            return;
-        }
+        m = JSON.parse(fs.readFileSync(file, "utf8"));
     } catch {
-        return;
+        return undefined;
     }
-    for (const f of fs.readdirSync(outDir)) {
-        if (/\.(yaml|json|mmd|txt)$/.test(f)) {
-            fs.rmSync(path.join(outDir, f));
+    const ok =
+        m &&
+        m.generatedBy === MARKER &&
+        m.version === MANIFEST_VERSION &&
+        Array.isArray(m.files) &&
+        m.files.every((e: any) => e && isOwnFileName(e.file) && e.file !== MANIFEST_FILE && typeof e.sha256 === "string" && /^[0-9a-f]{64}$/.test(e.sha256));
+    return ok ? (m as Manifest) : undefined;
+}
+
+function listing(names: string[]): string {
+    const shown = names.slice(0, 5).join(", ");
+    return names.length > 5 ? `${shown} and ${names.length - 5} more` : shown;
+}
+
+/**
+ * Checks that render may write into `outDir`: it does not exist, is an empty directory, or holds exactly what an
+ * earlier render wrote there (listed in its manifest, content unchanged). Returns the earlier render's files,
+ * which a new render replaces. Throws `OutputDirError` otherwise — nothing is removed then — so that `--out` can
+ * never point render at a directory whose files it would delete (a project directory, a home directory).
+ */
+export function checkOutputDir(outDir: string): string[] {
+    let st: fs.Stats;
+    try {
+        st = fs.statSync(outDir);
+    } catch (err: any) {
+        if (err?.code === "ENOENT") return [];
+        throw new OutputDirError(`${outDir}: cannot be used as the output directory (${err?.code ?? err})`);
+    }
+    if (!st.isDirectory()) throw new OutputDirError(`${outDir}: is not a directory`);
+    const entries = fs.readdirSync(outDir).sort();
+    if (entries.length === 0) return [];
+    const manifest = readManifest(outDir);
+    if (!manifest) {
+        throw new OutputDirError(
+            `${outDir}: holds files render did not write (${listing(entries)}); render writes only into a new or empty directory, or one it wrote before (with its ${MANIFEST_FILE}) — choose another --out`,
+        );
+    }
+    const listed = new Map(manifest.files.map((e) => [e.file, e.sha256]));
+    const foreign: string[] = [];
+    const changed: string[] = [];
+    for (const f of entries) {
+        if (f === MANIFEST_FILE) continue;
+        const hash = listed.get(f);
+        const lst = fs.lstatSync(path.join(outDir, f));
+        if (hash === undefined || !lst.isFile()) {
+            foreign.push(f);
+        } else if (sha256(fs.readFileSync(path.join(outDir, f))) !== hash) {
+            changed.push(f);
         }
     }
+    if (foreign.length > 0 || changed.length > 0) {
+        const parts = [
+            ...(foreign.length > 0 ? [`holds files render did not write (${listing(foreign)})`] : []),
+            ...(changed.length > 0 ? [`has files changed since render wrote them (${listing(changed)})`] : []),
+        ];
+        throw new OutputDirError(`${outDir}: ${parts.join(" and ")}; render removes only its own unchanged files — move them away or choose another --out`);
+    }
+    return [...entries.filter((f) => f !== MANIFEST_FILE), MANIFEST_FILE];
 }
 
 function helmReleaseFile(h: HelmReleaseObject): string {
@@ -207,28 +304,29 @@ function helmReleaseFile(h: HelmReleaseObject): string {
     return `${header}\n${toYaml(body)}`;
 }
 
-/** Writes objects, Helm releases, summary, report and diagram into `outDir`. */
+/**
+ * Writes objects, Helm releases, summary, report and diagram into `outDir`, and the manifest of what it wrote.
+ * The directory is checked first (`checkOutputDir`); the previous render's files are removed, then the manifest is
+ * written before the files it lists (so that an interrupted render leaves a directory the next one can judge).
+ */
 export function writeRender(outDir: string, result: RenderResult, report: AccessReport, extra: { violations?: unknown[] } = {}): WrittenFiles {
-    fs.mkdirSync(outDir, { recursive: true });
-    cleanPrevious(outDir);
-    const used = new Set<string>();
-    const unique = (file: string) => {
+    const previous = checkOutputDir(outDir);
+    const contents = new Map<string, string>();
+    const add = (file: string, text: string) => {
         let f = file;
-        for (let i = 2; used.has(f); i++) {
-            f = file.replace(/\.yaml$/, `-${i}.yaml`);
+        for (let i = 2; contents.has(f) || f === MANIFEST_FILE; i++) {
+            f = file.replace(/(\.[a-z]+)$/, `-${i}$1`);
         }
-        used.add(f);
+        contents.set(f, text);
         return f;
     };
-    const written: WrittenFiles = { objects: [], helmReleases: [], summary: [], report: [] };
+    const written: WrittenFiles = { objects: [], helmReleases: [], summary: [], report: [], all: [], removed: [] };
     for (const obj of result.objects) {
-        const file = unique(objectFileName(obj));
-        fs.writeFileSync(path.join(outDir, file), toYaml(obj));
+        const file = add(objectFileName(obj), toYaml(obj));
         written.objects.push({ kind: obj.kind, namespace: obj.metadata?.namespace, name: obj.metadata.name, file });
     }
     for (const h of result.helmReleases) {
-        const file = unique(`helmrelease-${safe(h.namespace)}-${safe(h.name)}.yaml`);
-        fs.writeFileSync(path.join(outDir, file), helmReleaseFile(h));
+        const file = add(`helmrelease-${safe(h.namespace)}-${safe(h.name)}.yaml`, helmReleaseFile(h));
         written.helmReleases.push({ namespace: h.namespace, name: h.name, file });
     }
     const counts: Record<string, number> = {};
@@ -238,6 +336,12 @@ export function writeRender(outDir: string, result: RenderResult, report: Access
     if (result.helmReleases.length > 0) {
         counts.HelmRelease = result.helmReleases.length;
     }
+    const reportFiles = ["report.txt", "report.json", "report.mmd"];
+    const summaryFiles = ["summary.json", "summary.yaml"];
+    for (const f of [...reportFiles, ...summaryFiles]) {
+        if (contents.has(f)) throw new Error(`internal: an object's file name ${f} is one render reserves`);
+    }
+    const files = [...contents.keys(), ...reportFiles, ...summaryFiles, MANIFEST_FILE];
     const summary = {
         generatedBy: MARKER,
         project: result.project.name,
@@ -247,15 +351,32 @@ export function writeRender(outDir: string, result: RenderResult, report: Access
         outputs: result.outputs,
         helmReleases: result.helmReleases.map((h) => ({ name: h.name, namespace: h.namespace, chart: h.chart, repository: h.repository ?? null, version: h.version ?? null })),
         skipped: result.skipped,
-        files: [...written.objects.map((o) => o.file), ...written.helmReleases.map((h) => h.file)],
+        files,
     };
-    fs.writeFileSync(path.join(outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
-    fs.writeFileSync(path.join(outDir, "summary.yaml"), toYaml(summary));
-    written.summary.push("summary.json", "summary.yaml");
-    fs.writeFileSync(path.join(outDir, "report.txt"), formatReportTable(report));
-    fs.writeFileSync(path.join(outDir, "report.json"), JSON.stringify({ ...report, ...(extra.violations ? { violations: extra.violations } : {}) }, null, 2) + "\n");
-    fs.writeFileSync(path.join(outDir, "report.mmd"), reportToMermaid(report));
-    written.report.push("report.txt", "report.json", "report.mmd");
+    contents.set("report.txt", formatReportTable(report));
+    contents.set("report.json", JSON.stringify({ ...report, ...(extra.violations ? { violations: extra.violations } : {}) }, null, 2) + "\n");
+    contents.set("report.mmd", reportToMermaid(report));
+    contents.set("summary.json", JSON.stringify(summary, null, 2) + "\n");
+    contents.set("summary.yaml", toYaml(summary));
+    written.report.push(...reportFiles);
+    written.summary.push(...summaryFiles);
+
+    const manifest: Manifest = {
+        generatedBy: MARKER,
+        version: MANIFEST_VERSION,
+        files: [...contents].map(([file, text]) => ({ file, sha256: sha256(Buffer.from(text, "utf8")) })),
+    };
+    fs.mkdirSync(outDir, { recursive: true });
+    for (const f of previous) {
+        fs.rmSync(path.join(outDir, f), { force: true });
+        if (!contents.has(f) && f !== MANIFEST_FILE) written.removed.push(f);
+    }
+    // "wx": create, never overwrite — whatever appeared since the check (a symlink planted there) is not written through.
+    fs.writeFileSync(path.join(outDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + "\n", { flag: "wx" });
+    for (const [file, text] of contents) {
+        fs.writeFileSync(path.join(outDir, file), text, { flag: "wx" });
+    }
+    written.all = files;
     return written;
 }
 

@@ -5,15 +5,30 @@
  * Two passes, both before anything is registered:
  *  1. a walk along the schema that finds Outputs and Promises: accepted (and set aside, to be checked when they
  *     resolve) where the schema says `x-pulumi-input`, refused with the field named anywhere else;
- *  2. ajv over the remaining plain data: types (booleans only as booleans, integers only as integers), enums,
- *     required fields, non-empty lists, unknown keys (with a "did you mean"). Every problem at once, as
- *     `{field, rule}`; never a TypeError.
+ *  2. the schema's validators over the remaining plain data: types (booleans only as booleans, integers only as
+ *     integers), enums, required fields, non-empty lists, unknown keys (with a "did you mean"). Every problem at
+ *     once, as `{field, rule}`; never a TypeError.
+ * The validators are ajv's, compiled at build time (scripts/generate-args-schema.js → args.validators.ts, ajv's
+ * standalone code): ajv is not a run-time dependency of the component library.
  * Semantic rules (host names, CIDR ranges, collisions) are the plan's (sdk/plan.ts).
  */
-import Ajv, { ErrorObject } from "ajv";
 import { closest, distance } from "fastest-levenshtein";
 import * as pulumi from "@pulumi/pulumi";
 import schema from "./args.schema.json";
+import { VALIDATORS } from "./args.validators";
+
+/** An error of a generated validator (the fields of ajv's `ErrorObject` this module reads; `verbose` mode). */
+interface ValidationError {
+    keyword: string;
+    instancePath: string;
+    params: Record<string, unknown>;
+    message?: string;
+    data?: unknown;
+    parentSchema?: Record<string, any>;
+}
+
+/** A generated validator: true when the data is valid, else its `errors`. */
+type Validator = ((data: unknown) => boolean) & { errors?: ValidationError[] | null };
 
 /** One problem with the args: the field (a path such as `hosts[2].port`) and the rule it breaks. */
 export interface ArgsProblem {
@@ -41,6 +56,12 @@ export interface DeferredInput {
     field: string;
     /** The schema of the value it must resolve to. */
     schema: SchemaNode;
+    /**
+     * The JSON pointer of that schema in args.schema.json (`#/definitions/GatewayArgs/properties/chartVersion`),
+     * which names its precompiled validator. Without it, `schema` must be `{ $ref: "#/definitions/X" }` or one of
+     * the few ad-hoc schemas the build compiles (`{ type: "object" }`).
+     */
+    pointer?: string;
     value: unknown;
 }
 
@@ -97,11 +118,13 @@ function what(v: unknown): string {
  * problems of Outputs where none may be. Free-form objects (`gateway.values`, `gateway.resources`) are copied
  * as they are: their own checks (sdk/plan.ts `helmValuesProblems`) handle Outputs inside them.
  */
-function walk(node: SchemaNode, value: unknown, field: string, problems: ArgsProblem[], deferred: DeferredInput[]): unknown {
+function walk(node: SchemaNode, pointer: string, value: unknown, field: string, problems: ArgsProblem[], deferred: DeferredInput[]): unknown {
     const { node: n, def } = resolveRef(node);
+    // Children are addressed from the definition a $ref led to.
+    const base = def !== undefined ? `#/definitions/${def}` : pointer;
     if (isPending(value)) {
         if (n["x-pulumi-input"]) {
-            deferred.push({ field, schema: n, value });
+            deferred.push({ field, schema: n, pointer, value });
         } else {
             problems.push({
                 field: field || "args",
@@ -119,14 +142,16 @@ function walk(node: SchemaNode, value: unknown, field: string, problems: ArgsPro
         const out: Record<string, unknown> = {};
         for (const key of Object.keys(value)) {
             const v = (value as Record<string, unknown>)[key];
-            const child = n.properties?.[key] ?? (typeof n.additionalProperties === "object" ? n.additionalProperties : undefined);
+            const own = n.properties?.[key] !== undefined;
+            const child = own ? n.properties[key] : typeof n.additionalProperties === "object" ? n.additionalProperties : undefined;
+            const childPointer = own ? `${base}/properties/${escapePointer(key)}` : `${base}/additionalProperties`;
             if (v === undefined && def === "AccessRuleArgs") {
                 // A computed list that came out undefined would widen the rule to every caller (or every path).
                 problems.push({ field: fieldPath(field, key), rule: "is undefined: a rule without it matches more callers or requests; omit the key if that is what you mean" });
                 continue;
             }
             if (v === undefined) continue;
-            out[key] = child ? walk(child, v, fieldPath(field, key), problems, deferred) : v;
+            out[key] = child ? walk(child, childPointer, v, fieldPath(field, key), problems, deferred) : v;
             if (out[key] === undefined) delete out[key];
         }
         return out;
@@ -135,24 +160,26 @@ function walk(node: SchemaNode, value: unknown, field: string, problems: ArgsPro
         const out: unknown[] = [];
         for (let i = 0; i < value.length; i++) {
             // A hole reads as undefined and fails the item's type below.
-            out.push(n.items ? walk(n.items, value[i], fieldPath(field, i), problems, deferred) : value[i]);
+            out.push(n.items ? walk(n.items, `${base}/items`, value[i], fieldPath(field, i), problems, deferred) : value[i]);
         }
         return out;
     }
     return value;
 }
 
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictTuples: false });
-ajv.addKeyword({ keyword: "x-pulumi-input", schemaType: "boolean" });
-ajv.addSchema(schema as any);
-const validators = new Map<string, ReturnType<Ajv["compile"]>>();
-function validatorFor(ref: string) {
-    let v = validators.get(ref);
-    if (!v) {
-        v = ajv.compile({ $ref: `${(schema as any).$id}#/definitions/${ref}` });
-        validators.set(ref, v);
-    }
+function escapePointer(key: string): string {
+    return key.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
+/** The precompiled validator of a schema node (fails closed: a node the build did not compile is an internal error). */
+function validatorAt(pointer: string): Validator {
+    const v = (VALIDATORS as Record<string, Validator | undefined>)[pointer];
+    if (!v) throw new Error(`internal: no precompiled validator for ${pointer} (run npm run build)`);
     return v;
+}
+
+function validatorFor(ref: ArgsTypeName): Validator {
+    return validatorAt(`#/definitions/${ref}`);
 }
 
 function pointerToField(pointer: string): string {
@@ -182,7 +209,7 @@ const EMPTY_LIST_WHY: Record<string, string> = {
     ports: "list at least one TCP port; an extra CIDR never opens every port",
 };
 
-function ajvProblem(e: ErrorObject, base: string): ArgsProblem {
+function ajvProblem(e: ValidationError, base: string): ArgsProblem {
     const at = (f: string) => (base ? (f ? `${base}${f.startsWith("[") ? "" : "."}${f}` : base) : f || "args");
     const field = pointerToField(e.instancePath);
     const got = what(e.data);
@@ -228,8 +255,8 @@ function ajvProblem(e: ErrorObject, base: string): ArgsProblem {
     }
 }
 
-/** Runs ajv on plain data against a schema node; problems are reported under `base`. */
-function ajvProblems(validate: ReturnType<Ajv["compile"]>, data: unknown, base: string, deferred: ReadonlySet<string> = new Set()): ArgsProblem[] {
+/** Runs a validator on plain data; problems are reported under `base`. */
+function ajvProblems(validate: Validator, data: unknown, base: string, deferred: ReadonlySet<string> = new Set()): ArgsProblem[] {
     if (validate(data)) return [];
     const seen = new Set<string>();
     const out: ArgsProblem[] = [];
@@ -275,7 +302,7 @@ export function checkArgsShape<T>(type: ArgsTypeName, args: unknown): ShapeCheck
     if (args !== undefined && !isPlainObject(args)) {
         return { problems: [{ field: "args", rule: `must be an object; got ${what(args)}` }], plain: {} as T, deferred };
     }
-    const plain = walk({ $ref: `#/definitions/${type}` }, args ?? {}, "", problems, deferred) ?? {};
+    const plain = walk({ $ref: `#/definitions/${type}` }, `#/definitions/${type}`, args ?? {}, "", problems, deferred) ?? {};
     const validate = validatorFor(type);
     problems.push(...ajvProblems(validate, plain, "", new Set(deferred.map((d) => d.field))));
     for (const e of validate.errors ?? []) {
@@ -295,7 +322,14 @@ export function checkArgs<T>(type: ArgsTypeName, args: unknown): CheckedArgs<T> 
     return { plain, deferred };
 }
 
-const nodeValidators = new WeakMap<SchemaNode, ReturnType<Ajv["compile"]>>();
+/** The pointer of a deferred input's schema: its own, a bare `$ref`'s target, or an ad-hoc schema the build compiled. */
+function pointerOf(input: DeferredInput): string {
+    if (input.pointer) return input.pointer;
+    const keys = Object.keys(input.schema).filter((k) => k !== "description" && k !== "x-pulumi-input");
+    if (keys.length === 1 && typeof input.schema.$ref === "string" && /^#\/definitions\/[A-Za-z0-9]+$/.test(input.schema.$ref)) return input.schema.$ref;
+    if (keys.length === 1 && input.schema.type === "object") return "adhoc:object";
+    throw new Error(`internal: ${input.field}: no precompiled validator for the schema ${JSON.stringify(input.schema)}`);
+}
 
 /**
  * Checks a deferred input once it has resolved: no Outputs left where none may be, and the shape of its schema.
@@ -303,14 +337,12 @@ const nodeValidators = new WeakMap<SchemaNode, ReturnType<Ajv["compile"]>>();
  */
 export function checkResolved(input: DeferredInput, resolved: unknown): ArgsProblem[] {
     const problems: ArgsProblem[] = [];
+    const pointer = pointerOf(input);
     const inner = { ...input.schema };
     delete inner["x-pulumi-input"];
-    const plain = walk(inner, resolved, input.field, problems, []);
-    let validate = nodeValidators.get(input.schema);
-    if (!validate) {
-        validate = ajv.compile({ definitions: DEFINITIONS, ...inner, $id: undefined });
-        nodeValidators.set(input.schema, validate);
-    }
-    problems.push(...ajvProblems(validate, plain, input.field));
+    // Outputs nested in the resolved value are refused or, where the schema takes one, left out (and then
+    // reported as missing if required): a resolved value is checked as plain data.
+    const plain = walk(inner, pointer, resolved, input.field, problems, []);
+    problems.push(...ajvProblems(validatorAt(pointer), plain, input.field));
     return problems;
 }

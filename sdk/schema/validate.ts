@@ -6,7 +6,7 @@
  * but is ESM-only, so it is loaded with a dynamic `import()` (kept as such by `module: node16`).
  */
 
-import { ISTIO_GROUPS, K8sObject } from "../model";
+import { groupOfApiVersion, ISTIO_GROUPS, K8sObject } from "../model";
 
 export type { K8sObject };
 
@@ -22,7 +22,8 @@ async function loadModel(apiVersion: string, kind: string): Promise<ModelClass |
     if (modelCache.has(key)) {
         return modelCache.get(key)!;
     }
-    const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
+    const group = groupOfApiVersion(apiVersion);
+    const version = group === "" ? apiVersion : apiVersion.slice(group.length + 1);
     let model: ModelClass | null = null;
     try {
         if (ISTIO_GROUPS.has(group)) {

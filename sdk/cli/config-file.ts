@@ -1,0 +1,46 @@
+/**
+ * Config files the CLI is given: `render --policy-config FILE` (the policy pack's configuration, the format of
+ * `pulumi preview --policy-pack-config`) and `render --stack-reference NAME=FILE` (another stack's outputs).
+ * JSON (`.json`, strict) or YAML (anything else); errors are one line naming the flag, the file and the rule.
+ *
+ * `check --config` reads the same policy-config format with its own reader in the pack's CLI code; the two are
+ * meant to become one (this file keeps to the shape only, the pack validates the policies' own settings).
+ */
+import { asMapping, DataFileError, readDataFile } from "../render/data";
+
+export class ConfigFileError extends Error {}
+
+const LEVELS = ["advisory", "mandatory", "remediate", "disabled"];
+
+/**
+ * Reads a policy-config file: a mapping from a policy name (or `all`) to an enforcement level, or to a mapping of
+ * that policy's settings with an optional `enforcementLevel`. Which policies and settings exist is the pack's to
+ * judge (its `reconcileConfig`); this checks the shape, so that a typo'd level is named here.
+ */
+export function readPolicyConfigFile(file: string, flag = "--policy-config"): Record<string, unknown> {
+    const config = readMapping(file, flag);
+    for (const [policy, entry] of Object.entries(config)) {
+        const level = typeof entry === "string" ? entry : entry && typeof entry === "object" && !Array.isArray(entry) ? (entry as any).enforcementLevel : undefined;
+        if (typeof entry !== "string" && (entry === null || typeof entry !== "object" || Array.isArray(entry))) {
+            throw new ConfigFileError(`${flag} ${file}: ${policy}: must be an enforcement level (${LEVELS.join(", ")}) or a mapping of the policy's settings`);
+        }
+        if (level !== undefined && !LEVELS.includes(level)) {
+            throw new ConfigFileError(`${flag} ${file}: ${policy}${typeof entry === "string" ? "" : ".enforcementLevel"}: must be one of ${LEVELS.join(", ")}; got ${JSON.stringify(level)}`);
+        }
+    }
+    return config;
+}
+
+/** Reads another stack's outputs: a mapping from output name to value. */
+export function readStackOutputsFile(file: string, flag = "--stack-reference"): Record<string, unknown> {
+    return readMapping(file, flag);
+}
+
+function readMapping(file: string, flag: string): Record<string, unknown> {
+    try {
+        return asMapping(readDataFile(file), file);
+    } catch (err) {
+        if (err instanceof DataFileError) throw new ConfigFileError(`${flag} ${err.message}`);
+        throw err;
+    }
+}
