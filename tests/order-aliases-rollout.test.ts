@@ -25,6 +25,12 @@ import { teamManifests } from "../sdk/manifests/team";
 import { NAME_LIMIT } from "../sdk/plan/names";
 
 /** A host name long enough that its objects' Kubernetes names are shortened with a hash. */
+/** The platform gateway as a team references it (EgressGateway's outputs under the defaults, from the plan). */
+const PLATFORM_REF: GatewayReference = (() => {
+    const gw = buildPlan("platform", {}).gateway;
+    return { namespace: gw.namespace, serviceName: gw.serviceName, labels: gw.labels, containerPorts: { http: 80, tls: 443 } };
+})();
+
 const LONG = "a-very-long-subdomain-name-for-testing.service.example-company.com";
 
 const HOSTS: ExternalHostArgs[] = [
@@ -151,7 +157,7 @@ describe("order independence: the same sets in any order give identical objects"
     });
 
     it("a team component too (EgressRoutes): hosts and namespaces in any order, pure and under the engine", async () => {
-        const ref: GatewayReference = { namespace: "istio-egress", serviceName: "istio-egressgateway", labels: { istio: "egressgateway" }, containerPorts: { http: 80, tls: 443 } };
+        const ref: GatewayReference = PLATFORM_REF;
         const team = (hosts: ExternalHostArgs[], namespaces: typeof NAMESPACES): EgressRoutesArgs => ({ gateway: ref, hosts, namespaces, extraEgressCidrs: EXTRA });
         const pure = (args: EgressRoutesArgs) => JSON.stringify(teamManifests(buildTeamPlan("payments", args, ref)));
         const expected = pure(team(HOSTS, NAMESPACES));
@@ -233,7 +239,7 @@ describe("renaming with aliases keeps every child", function () {
                 new EgressRoutes(
                     name,
                     {
-                        gateway: { namespace: "istio-egress", serviceName: "istio-egressgateway", labels: { istio: "egressgateway" }, containerPorts: { http: 80, tls: 443 } },
+                        gateway: PLATFORM_REF,
                         hosts: [{ host: "api.stripe.com", mode: EgressMode.Tls, allow: [{ namespaces: ["payments"] }] }, { host: LONG, mode: EgressMode.TlsOrigination }],
                         namespaces: [{ name: "payments" }],
                     },
@@ -259,7 +265,7 @@ describe("one program: EgressRoutes given an EgressGateway waits for its release
                 gateway: fromGateway
                     ? platform
                     : // The same values, typed in: nothing ties the team to the platform's resources.
-                      ({ namespace: "istio-egress", serviceName: "istio-egressgateway", labels: { istio: "egressgateway" }, containerPorts: { http: 80, tls: 443 } } as any),
+                      (PLATFORM_REF as any),
                 hosts: [{ host: "api.stripe.com", mode: EgressMode.Tls, allow: [{ serviceAccounts: ["payments/checkout"] }] }],
                 namespaces: [{ name: "payments" }],
             });

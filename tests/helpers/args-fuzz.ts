@@ -26,7 +26,7 @@ import { lockdownManifests } from "../../sdk/manifests/lockdown";
 import { namespaceObject, releaseArgs, routesCatalog } from "../../sdk/manifests/gateway";
 import { connectionAllowed, PodRef } from "../../sdk/analysis/netpol";
 import { evaluateAuthz } from "../../sdk/analysis/authz";
-import { cidrContains, formatCidr, HELM_RELEASE_TYPE, hostCovers, isWireSecret, tryParseCidr, type K8sObject } from "../../sdk/model";
+import { cidrContains, formatCidr, gatewaySelector, HELM_RELEASE_TYPE, hostCovers, isWireSecret, tryParseCidr, type K8sObject } from "../../sdk/model";
 import { objectOf } from "./component";
 
 // ---------------------------------------------------------------------------------------------------------
@@ -421,8 +421,15 @@ const PROBE_PORTS = [22, 53, 80, 443, 3306, 5432, 6443, 8080, 8443, 15012];
 /** What the args asked for, read from the args themselves (the oracle never asks the plan what is safe). */
 interface Asked {
     gatewayNamespace: string;
+    /** The extra pod labels the args give the gateway (`gateway.labels`). */
     labels: Record<string, string>;
+    /** The label that selects the gateway's pods: `istio-egress.io/gateway: <namespace>.<release>` (docs/lockdown.md). */
+    selector: Record<string, string>;
+    /** The pod labels the istio/gateway chart gives the gateway: its selector labels, the extra labels, the selector. */
+    podLabels: Record<string, string>;
     releaseName: string;
+    /** `gateway.revision`: the only way the chart's `revision` may be set. */
+    revision: string | undefined;
     protected: { name: string; registryOnlySidecar: boolean }[];
     /** Extra CIDRs the app pods may reach, on their ports. */
     extra: { cidr: string; ports: number[] }[];
@@ -438,10 +445,17 @@ function asked(args: any): Asked {
     const lock = args?.lockdown ?? {};
     const hosts = (args?.hosts ?? []) as any[];
     const rules = hosts.flatMap((h) => [...(h.allow ?? []), ...(h.deny ?? [])]);
+    const gatewayNamespace: string = gw.namespace ?? "istio-egress";
+    const releaseName: string = gw.releaseName ?? "egress-gateway";
+    const labels: Record<string, string> = gw.labels ?? {};
+    const selector = gatewaySelector(gatewayNamespace, releaseName);
     return {
-        gatewayNamespace: gw.namespace ?? "istio-egress",
-        labels: gw.labels ?? { istio: "egressgateway" },
-        releaseName: gw.releaseName ?? "istio-egressgateway",
+        gatewayNamespace,
+        labels,
+        selector,
+        podLabels: { app: releaseName, istio: releaseName.replace(/^istio-/, ""), ...labels, ...selector },
+        releaseName,
+        revision: typeof gw.revision === "string" ? gw.revision : undefined,
         protected: (lock.namespaces ?? []).map((n: any) => ({ name: n.name, registryOnlySidecar: n.registryOnlySidecar !== false })),
         extra: (lock.extraEgressCidrs ?? []).map((e: any) => ({ cidr: e.cidr, ports: e.ports })),
         clusterCidrs: lock.clusterCidrs ?? [],
@@ -502,10 +516,10 @@ export function safetyProblems(
     }
 
     // NetworkPolicy: non-gateway pods never reach a public address (but an extra CIDR of the args, on its ports).
-    const gatewayPod: PodRef = { namespace: a.gatewayNamespace, labels: { ...a.labels, app: a.releaseName } };
+    const gatewayPod: PodRef = { namespace: a.gatewayNamespace, labels: a.podLabels };
     const others: PodRef[] = [
         ...a.protected.map((p) => ({ namespace: p.name, labels: { app: "web" } })),
-        ...a.protected.map((p) => ({ namespace: p.name, labels: { ...a.labels, app: a.releaseName } })), // posing as the gateway
+        ...a.protected.map((p) => ({ namespace: p.name, labels: a.podLabels })), // posing as the gateway
         { namespace: a.gatewayNamespace, labels: { app: "debug" } },
     ];
     const extraFor = (ip: string, port: number) =>
@@ -571,19 +585,21 @@ export function safetyProblems(
     if (helmValues !== undefined) {
         const v = helmValues;
         if (v.service?.type !== "ClusterIP") problems.push(`Helm values: service.type is ${JSON.stringify(v.service?.type)}`);
-        for (const [k, x] of Object.entries(a.labels)) {
+        const wanted = { ...a.labels, ...a.selector };
+        for (const [k, x] of Object.entries(wanted)) {
             if (v.labels?.[k] !== x) problems.push(`Helm values: labels.${k} is ${JSON.stringify(v.labels?.[k])}, not ${JSON.stringify(x)}`);
         }
         for (const k of Object.keys(v.labels ?? {})) {
-            if (!(k in a.labels)) problems.push(`Helm values: an extra label ${k}`);
+            if (!(k in wanted)) problems.push(`Helm values: an extra label ${k}`);
         }
         if (v.service?.externalIPs !== undefined || v.service?.loadBalancerIP !== undefined) problems.push("Helm values: the Service is exposed");
         if (v.name !== undefined) problems.push(`Helm values: name ${JSON.stringify(v.name)}`);
         if (v.replicaCount !== undefined && !(v.replicaCount >= 1)) problems.push(`Helm values: replicaCount ${v.replicaCount}`);
         // (Keys the istio/gateway chart reads: templates/deployment.yaml; others, e.g. hostNetwork, it ignores.)
-        for (const k of ["additionalContainers", "volumes", "volumeMounts", "initContainers", "lifecycle", "securityContext", "containerSecurityContext", "dnsPolicy", "dnsConfig", "serviceAccount", "networkGateway", "revision"]) {
+        for (const k of ["additionalContainers", "volumes", "volumeMounts", "initContainers", "lifecycle", "securityContext", "containerSecurityContext", "dnsPolicy", "dnsConfig", "serviceAccount", "networkGateway"]) {
             if (v[k] !== undefined) problems.push(`Helm values: ${k} set`);
         }
+        if (v.revision !== a.revision) problems.push(`Helm values: revision ${JSON.stringify(v.revision)}, asked ${JSON.stringify(a.revision)}`);
         if (JSON.stringify(v.podAnnotations ?? {}).match(/sidecar\.istio\.io\/inject|traffic\.sidecar\.istio\.io/)) problems.push("Helm values: annotations that turn injection or capture off");
     }
     return problems;
