@@ -54,6 +54,45 @@ describe("policy pack v2: the attacker's tricks (issue 9)", function () {
         });
     });
 
+    describe("the component's own gateway label (istio-egress.io/gateway) is recognised only where it belongs", function () {
+        const OWN = { "istio-egress.io/gateway": "istio-egress.egress-gateway" };
+        const gwPod = (ns: string, labels: Record<string, string>) =>
+            workload("Deployment", "egress-gateway", ns, { labels: { app: "egress-gateway", istio: "egress-gateway", ...labels }, spec: { containers: [{ name: "istio-proxy", image: "auto" }] } });
+        const internet = (ns: string, labels: Record<string, string>) =>
+            np("egress-internet", ns, { podSelector: { matchLabels: labels }, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8"] } }], ports: [{ protocol: "TCP", port: 443 }] }] });
+        it("the component's gateway and its internet NetworkPolicy, in the gateway namespace, pass without configuring the pack", async function () {
+            assert.deepStrictEqual(brief(await check([gwPod("istio-egress", OWN), internet("istio-egress", OWN)])), []);
+        });
+        it("the same label copied into an application namespace is an impostor, and its internet policy a hole", async function () {
+            assert.deepStrictEqual(await inApps([gwPod("apps", OWN), internet("apps", OWN)]), [
+                "no-external-egress-networkpolicy NetworkPolicy/egress-internet",
+                "no-gateway-impersonation Deployment/egress-gateway",
+            ]);
+        });
+        it("in the gateway namespace, a value naming another namespace's gateway is not this namespace's gateway", async function () {
+            const other = { "istio-egress.io/gateway": "apps.egress-gateway" };
+            assert.deepStrictEqual(brief(await check([internet("istio-egress", other)])), ["no-external-egress-networkpolicy NetworkPolicy/egress-internet"]);
+        });
+        it("a selector that leaves the label open (Exists) selects other pods too", async function () {
+            const open = np("egress-internet", "istio-egress", {
+                podSelector: { matchExpressions: [{ key: "istio-egress.io/gateway", operator: "Exists" }] },
+                policyTypes: ["Egress"],
+                egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }],
+            });
+            assert.deepStrictEqual(brief(await check([open])), ["no-external-egress-networkpolicy NetworkPolicy/egress-internet"]);
+        });
+        it("a Gateway selecting on the label is an egress Gateway: its servers must be ISTIO_MUTUAL", async function () {
+            const gw = (mode: string): K8sObject => ({
+                apiVersion: "networking.istio.io/v1",
+                kind: "Gateway",
+                metadata: { name: "egress", namespace: "istio-egress" },
+                spec: { selector: OWN, servers: [{ port: { number: 443, name: "tls", protocol: "TLS" }, hosts: ["./api.example.com"], tls: { mode } }] },
+            });
+            assert.deepStrictEqual(brief(await check([gw("PASSTHROUGH")])), ["egress-gateway-istio-mutual Gateway/egress"]);
+            assert.deepStrictEqual(brief(await check([gw("ISTIO_MUTUAL")])), []);
+        });
+    });
+
     describe("Istio's containers are exempt only in Istio's shape", function () {
         const as1337 = (c: Record<string, any>) => pod({ containers: [{ name: "app", image: "app" }, { ...SIDECAR, ...c }] });
         it("passes the injected shape (native sidecar too)", async function () {

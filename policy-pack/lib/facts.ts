@@ -11,7 +11,10 @@ import {
     chartName,
     containerRefs,
     formatRange,
+    GATEWAY_SELECTOR_LABEL,
     gatewayReleaseLabels,
+    gatewayReleaseName,
+    gatewaySelectorValue,
     gatewayReleaseServiceHost,
     isWorkloadKind,
     labelsMatch,
@@ -73,6 +76,37 @@ export function hasGatewayShape(spec: any, trusted: readonly string[]): boolean 
 }
 
 /**
+ * Is `value` an `istio-egress.io/gateway` value the component writes for a gateway in `namespace`:
+ * `<namespace>.<release>`, or its cut form `<prefix>_<10 hex>` whose prefix agrees with `<namespace>.`
+ * (sdk/model/gateway-identity.ts)? A value naming another namespace is not this namespace's gateway.
+ */
+export function isComponentSelectorValue(value: unknown, namespace: string | undefined): boolean {
+    if (typeof value !== "string" || namespace === undefined) return false;
+    const cut = /^(.*)_[0-9a-f]{10}$/.exec(value);
+    if (cut) {
+        const prefix = cut[1];
+        return prefix.length > 0 && (prefix.startsWith(`${namespace}.`) || `${namespace}.`.startsWith(prefix));
+    }
+    if (!value.startsWith(`${namespace}.`)) return false;
+    const release = value.slice(namespace.length + 1);
+    return release.length > 0 && gatewaySelectorValue(namespace, release) === value;
+}
+
+/**
+ * Does a pod carry the egress gateway's identity labels in `namespace`: the configured `gatewayLabels`, or the
+ * component's own selector label with a value for this namespace? (Whether the pod *is* the gateway also needs the
+ * namespace to be a gateway namespace and the pod to have the gateway's shape: see `isGatewayPod`.)
+ */
+export function carriesGatewayIdentity(labels: any, namespace: string | undefined, cfg: Pick<GuardConfig, "gatewayLabels">): boolean {
+    return labelsMatch(cfg.gatewayLabels, labels) || isComponentSelectorValue(asObject(labels)[GATEWAY_SELECTOR_LABEL], namespace);
+}
+
+/** Does a pod pose as a gateway: the configured gateway labels, or the component's selector label with any value? */
+export function claimsGatewayIdentity(labels: any, cfg: Pick<GuardConfig, "gatewayLabels">): boolean {
+    return labelsMatch(cfg.gatewayLabels, labels) || asObject(labels)[GATEWAY_SELECTOR_LABEL] !== undefined;
+}
+
+/**
  * Is a pod (template) one of the egress gateway's own pods? Only inside a gateway namespace (configured, or
  * discovered from a gateway Release by the stack rules), with the gateway's labels and the gateway's shape. Labels
  * and shape alone are written by the manifest's author; where the pod runs is decided by who may deploy there.
@@ -86,33 +120,36 @@ export function isGatewayPod(
 ): boolean {
     if (namespace === undefined) return false;
     const inNs = Array.isArray(gatewayNamespaces) ? gatewayNamespaces.includes(namespace) : (gatewayNamespaces as ReadonlySet<string>).has(namespace);
-    return inNs && labelsMatch(cfg.gatewayLabels, metadata?.labels) && hasGatewayShape(spec, cfg.trustedProxyImages);
+    return inNs && carriesGatewayIdentity(metadata?.labels, namespace, cfg) && hasGatewayShape(spec, cfg.trustedProxyImages);
+}
+
+/** Does a label selector require `key` to be exactly `value` (in `matchLabels`, or `key In [value]`)? */
+function requires(sel: any, key: string, test: (v: unknown) => boolean): boolean {
+    if (test(asObject(sel.matchLabels)[key])) return true;
+    return asArray(sel.matchExpressions).some((e) => e?.key === key && e?.operator === "In" && Array.isArray(e?.values) && e.values.length === 1 && test(e.values[0]));
 }
 
 /**
  * Can a NetworkPolicy's podSelector select nothing but the egress gateway's pods? Every gateway label must be
- * required with its value: in `matchLabels`, or as `key In [value]` with that single value. Further requirements
- * only narrow the selection. An empty selector, or one that leaves a gateway label open (`In [a, b]`, `Exists`,
- * `NotIn`), selects other pods too.
+ * required with its value: in `matchLabels`, or as `key In [value]` with that single value — or, in `namespace`,
+ * the component's selector label with this namespace's value. Further requirements only narrow the selection. An
+ * empty selector, or one that leaves a gateway label open (`In [a, b]`, `Exists`, `NotIn`), selects other pods too.
  */
-export function selectsOnlyGateway(spec: any, gatewayLabels: Record<string, string>): boolean {
+export function selectsOnlyGateway(spec: any, gatewayLabels: Record<string, string>, namespace?: string): boolean {
     const sel = spec?.podSelector;
     if (sel === null || typeof sel !== "object" || Array.isArray(sel)) return false;
-    const ml = asObject(sel.matchLabels);
-    const exprs = asArray(sel.matchExpressions);
+    if (namespace !== undefined && requires(sel, GATEWAY_SELECTOR_LABEL, (v) => isComponentSelectorValue(v, namespace))) return true;
     const keys = Object.keys(gatewayLabels);
     if (keys.length === 0) return false;
-    return keys.every(
-        (k) =>
-            ml[k] === gatewayLabels[k] ||
-            exprs.some((e) => e?.key === k && e?.operator === "In" && Array.isArray(e?.values) && e.values.length === 1 && e.values[0] === gatewayLabels[k]),
-    );
+    return keys.every((k) => requires(sel, k, (v) => v === gatewayLabels[k]));
 }
 
 /** Does an Istio Gateway's selector pick the egress gateway's pods (given known gateway label sets)? */
 export function selectsEgressGateway(selector: any, gatewayLabels: Record<string, string>, knownLabelSets: Record<string, string>[] = []): boolean {
     const sel = asObject(selector);
     if (Object.keys(sel).length === 0) return false;
+    // The component's selector label, whatever its value: a Gateway selecting on it is written for an egress gateway.
+    if (sel[GATEWAY_SELECTOR_LABEL] !== undefined) return true;
     if (labelsMatch(gatewayLabels, sel)) return true;
     return [gatewayLabels, ...knownLabelSets].some((set) => labelsMatch(sel, set));
 }
@@ -120,7 +157,10 @@ export function selectsEgressGateway(selector: any, gatewayLabels: Record<string
 /** Is this Helm Release the egress gateway (chart `gateway` with the gateway labels, or in a gateway namespace)? */
 export function isGatewayRelease(obj: any, resourceName: string, namespace: string, cfg: GuardConfig): boolean {
     if (chartName(obj?.chart) !== "gateway") return false;
-    return labelsMatch(cfg.gatewayLabels, gatewayReleaseLabels(obj, resourceName)) || cfg.gatewayNamespaces.includes(namespace);
+    const labels = gatewayReleaseLabels(obj, resourceName);
+    // The component's release: its values give the pods `istio-egress.io/gateway: <namespace>.<release>`.
+    const own = labels[GATEWAY_SELECTOR_LABEL] !== undefined && labels[GATEWAY_SELECTOR_LABEL] === gatewaySelectorValue(namespace, gatewayReleaseName(obj, resourceName));
+    return own || labelsMatch(cfg.gatewayLabels, labels) || cfg.gatewayNamespaces.includes(namespace);
 }
 
 export interface GatewayFacts {
@@ -151,7 +191,11 @@ export function gatewayFacts(objects: StackObject[], cfg: GuardConfig): GatewayF
     }
     for (const o of objects) {
         if (o.patch || o.namespace === undefined) continue;
-        if (o.kind === "Service" && o.group === "" && namespaces.has(o.namespace) && labelsMatch(cfg.gatewayLabels, o.props?.spec?.selector)) {
+        const sel = o.kind === "Service" && o.group === "" ? o.props?.spec?.selector : undefined;
+        // A Service in a gateway namespace selecting the gateway's pods: by the configured labels, or (the chart's
+        // Service selects on its own app/istio labels) a subset of a discovered gateway release's pod labels.
+        const selectsGateway = (s: any) => labelsMatch(cfg.gatewayLabels, s) || (Object.keys(asObject(s)).length > 0 && labelSets.some((set) => labelsMatch(asObject(s), set)));
+        if (sel !== undefined && namespaces.has(o.namespace) && selectsGateway(sel)) {
             serviceHosts.add(`${o.name}.${o.namespace}.svc.cluster.local`);
         }
     }

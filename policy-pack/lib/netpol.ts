@@ -73,9 +73,8 @@ function ciliumLabels(sel: any): Record<string, string> {
 function ciliumSelectsOnlyGateway(spec: any, namespace: string | undefined, cfg: Cfg): boolean {
     const sel = asObject(spec?.endpointSelector);
     const labels = ciliumLabels(sel);
-    if (asArray(sel.matchExpressions).length > 0 && !selectsOnlyGateway({ podSelector: { matchLabels: labels, matchExpressions: sel.matchExpressions } }, cfg.gatewayLabels)) return false;
-    if (!labelsMatch(cfg.gatewayLabels, labels)) return false;
     const ns = namespace ?? labels["io.kubernetes.pod.namespace"];
+    if (!selectsOnlyGateway({ podSelector: { matchLabels: labels, matchExpressions: sel.matchExpressions } }, cfg.gatewayLabels, ns)) return false;
     return ns !== undefined && cfg.gatewayNamespaces.includes(ns) && (namespace !== undefined || labels["io.kubernetes.pod.namespace"] === ns);
 }
 
@@ -192,7 +191,7 @@ function anpSubjectOnlyGateway(subject: any, cfg: Cfg): boolean {
     const ns = asObject(asObject(pods).namespaceSelector);
     const nsName = asObject(ns.matchLabels)[NAMESPACE_NAME_LABEL];
     if (asArray(ns.matchExpressions).length > 0 || Object.keys(asObject(ns.matchLabels)).length !== 1 || !cfg.gatewayNamespaces.includes(nsName)) return false;
-    return selectsOnlyGateway({ podSelector: asObject(pods).podSelector }, cfg.gatewayLabels);
+    return selectsOnlyGateway({ podSelector: asObject(pods).podSelector }, cfg.gatewayLabels, nsName);
 }
 
 function anpHoles(obj: any, cfg: Cfg, baseline: boolean): string[] {
@@ -239,7 +238,7 @@ function anpDenyScope(obj: any, cfg: Cfg): "all" | "none" {
 export function egressHoles(group: string, kind: string, obj: any, namespace: string | undefined, cfg: Cfg): string[] {
     switch (networkPolicyFlavour(group, kind)) {
         case "kubernetes":
-            if (namespace !== undefined && cfg.gatewayNamespaces.includes(namespace) && selectsOnlyGateway(obj?.spec, cfg.gatewayLabels)) return [];
+            if (namespace !== undefined && cfg.gatewayNamespaces.includes(namespace) && selectsOnlyGateway(obj?.spec, cfg.gatewayLabels, namespace)) return [];
             return networkPolicyHoles(obj?.spec, cfg as GuardConfig);
         case "cilium":
             return ciliumHoles(obj, namespace, cfg);

@@ -95,7 +95,12 @@ export function gatewayServiceProblems(kind: string, obj: any, resourceName: str
         return out;
     }
     if (kind === "Service") {
-        if (!labelsMatch(cfg.gatewayLabels, obj?.spec?.selector)) return [];
+        // The gateway's Service: one selecting the gateway labels, or any Service with a selector in a gateway
+        // namespace (the istio/gateway chart's Service selects on the chart's own app/istio labels, which a resource
+        // policy cannot tie to a release; in a gateway namespace every exposed Service is judged, failing closed).
+        const sel = asObject(obj?.spec?.selector);
+        const inGatewayNs = cfg.gatewayNamespaces.includes(namespace);
+        if (!labelsMatch(cfg.gatewayLabels, sel) && !(inGatewayNs && Object.keys(sel).length > 0)) return [];
         const type = obj?.spec?.type ?? "ClusterIP";
         if (type === "LoadBalancer" || type === "NodePort") {
             return [`spec.type is ${type}, exposing the egress gateway outside the cluster: set spec.type: ClusterIP.`];

@@ -12,8 +12,18 @@
  */
 import { GuardConfig } from "../lib/config";
 import { stackPolicy } from "../lib/policy";
-import { GatewayFacts, StackFinding, StackObject, gatewayFacts, isGatewayRelease, selectsEgressGateway } from "../lib/facts";
-import { asArray, asObject, gatewayReleaseLabels, isWorkloadKind, labelsMatch, podTemplatesOf, str, ISTIO_SECURITY, ISTIO_NETWORKING } from "../../sdk/model";
+import { GatewayFacts, StackFinding, StackObject, carriesGatewayIdentity, gatewayFacts, isGatewayRelease, selectsEgressGateway } from "../lib/facts";
+import { asArray, asObject, GATEWAY_SELECTOR_LABEL, gatewayReleaseLabels, isWorkloadKind, labelsMatch, podTemplatesOf, str, ISTIO_SECURITY, ISTIO_NETWORKING } from "../../sdk/model";
+
+/**
+ * Does a pod carry the labels of a known egress gateway: the configured ones, or the component's selector label with
+ * the value of a gateway release in the stack (a copy elsewhere makes its pods part of that gateway too)?
+ */
+function carriesKnownGatewayLabels(labels: any, cfg: GuardConfig, facts: GatewayFacts): boolean {
+    if (labelsMatch(cfg.gatewayLabels, labels)) return true;
+    const v = asObject(labels)[GATEWAY_SELECTOR_LABEL];
+    return v !== undefined && facts.labelSets.some((set) => set[GATEWAY_SELECTOR_LABEL] === v);
+}
 
 /** Does a workload selector (`matchLabels`) reach the gateway's pods (absent: every workload of its namespace)? */
 function selectorReachesGateway(selector: any, cfg: GuardConfig, facts: GatewayFacts): boolean {
@@ -116,9 +126,9 @@ export function gatewayControlFindings(objects: StackObject[], cfg: GuardConfig,
                 if (!egress || facts.namespaces.has(o.namespace) || o.namespace === namespace) continue;
                 push(o, [`VirtualService in "${o.namespace}" binds to the egress Gateway ${key}: its routes become the egress gateway's, so whoever writes "${o.namespace}" decides where the gateway forwards traffic; define gateway-bound routes in the gateway's namespace.`]);
             }
-        } else if (o.kind === "Release" && isGatewayRelease(o.props, o.name, o.namespace, cfg) && labelsMatch(cfg.gatewayLabels, gatewayReleaseLabels(o.props, o.name))) {
+        } else if (o.kind === "Release" && isGatewayRelease(o.props, o.name, o.namespace, cfg) && carriesGatewayIdentity(gatewayReleaseLabels(o.props, o.name), o.namespace, cfg)) {
             carriers.push(o);
-        } else if (isWorkloadKind(o.kind) && podTemplatesOf(o.kind, o.props).some((t) => labelsMatch(cfg.gatewayLabels, t.metadata?.labels))) {
+        } else if (isWorkloadKind(o.kind) && podTemplatesOf(o.kind, o.props).some((t) => carriesKnownGatewayLabels(t.metadata?.labels, cfg, facts))) {
             carriers.push(o);
         }
     }

@@ -9,6 +9,7 @@ import {
     StackObject,
     GatewayFacts,
     gatewayFacts,
+    claimsGatewayIdentity,
     isDefaultDenyEgress,
     isGatewayPod,
     isGatewayRelease,
@@ -44,7 +45,7 @@ import {
 export function impersonationProblems(kind: string, obj: any, cfg: GuardConfig, namespace?: string): string[] {
     const out: string[] = [];
     for (const t of podTemplatesOf(kind, obj)) {
-        if (!labelsMatch(cfg.gatewayLabels, t.metadata?.labels)) continue;
+        if (!claimsGatewayIdentity(t.metadata?.labels, cfg)) continue;
         if (isGatewayPod(namespace, t.metadata, t.spec, cfg, cfg.gatewayNamespaces)) continue;
         const where = t.path.replace(/\.spec$/, "").replace(/^spec$/, "");
         const labels = Object.entries(cfg.gatewayLabels).map(([k, v]) => `${k}: ${v}`).join(", ");
