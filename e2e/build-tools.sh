@@ -7,7 +7,7 @@
 #   e2e/build-tools.sh --env       print `export` lines for the built tools (fails if one is missing); eval it
 #   e2e/build-tools.sh --list      print each tool's cache directory
 #
-# TOOL: kube (kube-apiserver, kube-controller-manager), etcd, helm, istio (istioctl, Istio's CRDs and the
+# TOOL: kube (kube-apiserver, kube-controller-manager, kubectl), etcd, helm, istio (istioctl, Istio's CRDs and the
 # istio/gateway chart), pulumi (pulumi CLI, pulumi-language-nodejs, pulumi-resource-kubernetes), pilot
 # (pilot-discovery, only when named or E2E_BUILD_PILOT=1: see the README for its cost).
 #
@@ -53,7 +53,7 @@ recipe() {
   case "$1" in
     kube)
       local minor="${K8S_VERSION#v1.}"; minor="${minor%%.*}"
-      echo "bins=kube-apiserver,kube-controller-manager version=$K8S_VERSION"
+      echo "bins=kube-apiserver,kube-controller-manager,kubectl version=$K8S_VERSION"
       for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
         printf -- '-X %s.gitVersion=%s -X %s.gitMajor=1 -X %s.gitMinor=%s -X %s.gitTreeState=clean ' \
           "$p" "$K8S_VERSION" "$p" "$p" "$minor" "$p"
@@ -105,7 +105,7 @@ build_one() { # build_one TOOL TMPDIR
   case "$t" in
     kube)
       gobuild "$src" "$tmp/bin/" "$(recipe kube | sed -n 2p)" \
-        k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager ;;
+        k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl ;;
     etcd)
       gobuild "$src" "$tmp/bin/etcd" "" go.etcd.io/etcd/server/v3 ;;
     helm)
