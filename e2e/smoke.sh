@@ -10,8 +10,10 @@
 # `pulumi up`, `pulumi preview --policy-pack` (a trivial pack, also in the temp dir), `istioctl analyze` against
 # the API server, `istioctl validate` offline, `pulumi destroy`. Exits non-zero on the first failure.
 #
-# Env: E2E_KUBECONFIG (use this cluster instead of starting the local control plane), E2E_PULUMI (a pulumi CLI
-# to use instead of the built one; its plugins must then be on PATH or installable), E2E_KEEP=1 (keep the temp dir).
+# Env: E2E_KUBECONFIG (use this cluster instead of starting the local control plane; the smoke creates and
+# deletes the namespace e2e-smoke there), E2E_USE_PATH=1 (take pulumi, kubectl, helm, istioctl from PATH instead of
+# the built ones; needs E2E_KUBECONFIG and E2E_GATEWAY_CHART), E2E_PULUMI (a pulumi CLI to use), E2E_KEEP=1 (keep
+# the temp dir and the cluster's logs).
 #
 # Gotchas met here, with what fixed them (see also e2e/README.md):
 # - Offline Pulumi needs: PULUMI_BACKEND_URL=file://..., PULUMI_CONFIG_PASSPHRASE, PULUMI_SKIP_UPDATE_CHECK=true,
@@ -32,9 +34,16 @@ step_start=$(date +%s)
 step() { local now; now=$(date +%s); log "($(( now - step_start ))s) $*"; step_start=$now; }
 
 [ -d "$repo/node_modules/@pulumi/kubernetes" ] || { log "run npm ci in $repo first"; exit 1; }
-env_lines="$("$here/build-tools.sh" --env)" || { log "tools missing: run e2e/build-tools.sh"; exit 1; }
-eval "$env_lines"
-export PATH="$E2E_TOOLS_PATH:$PATH"
+if [ "${E2E_USE_PATH:-0}" = 1 ]; then
+  # The user's own tools: pulumi (with its plugins), kubectl, helm, istioctl from PATH; the chart from
+  # E2E_GATEWAY_CHART (e.g. `helm pull istio/gateway --untar`).
+  : "${E2E_GATEWAY_CHART:?E2E_USE_PATH=1 needs E2E_GATEWAY_CHART (a local istio/gateway chart directory)}"
+  [ -n "${E2E_KUBECONFIG:-}" ] || { log "E2E_USE_PATH=1 needs E2E_KUBECONFIG (the local control plane uses the built tools)"; exit 1; }
+else
+  env_lines="$("$here/build-tools.sh" --env)" || { log "tools missing: run e2e/build-tools.sh"; exit 1; }
+  eval "$env_lines"
+  export PATH="$E2E_TOOLS_PATH:$PATH"
+fi
 pulumi="${E2E_PULUMI:-$(command -v pulumi)}"
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/istio-egress-smoke.XXXXXX")"

@@ -23,6 +23,8 @@
 # - Istio's CRDs are too large for client-side apply's last-applied annotation: `kubectl apply --server-side`.
 # - etcd fsyncs each write by default, which is slow on CI disks and buys nothing for a throwaway cluster:
 #   --unsafe-no-fsync.
+# - kube-controller-manager logs "missing content for CA bundle ...requestheader-client-ca-file" at start: harmless
+#   (no front proxy is configured), not an error of ours.
 # - kube-controller-manager needs --authentication-kubeconfig/--authorization-kubeconfig, or it cannot check its
 #   own callers and warns; --leader-elect=false avoids a lease round-trip at start.
 set -euo pipefail
