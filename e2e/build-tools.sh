@@ -8,7 +8,7 @@
 #   e2e/build-tools.sh --list      print each tool's cache directory
 #
 # TOOL: kube (kube-apiserver, kube-controller-manager, kubectl), etcd, helm, istio (istioctl, Istio's CRDs and the
-# istio/gateway chart), pulumi (pulumi CLI, pulumi-language-nodejs, pulumi-resource-kubernetes), pilot
+# istio/gateway chart), pulumi (pulumi CLI, pulumi-language-nodejs), pulumi-kubernetes (pulumi-resource-kubernetes), pilot
 # (pilot-discovery, only when named or E2E_BUILD_PILOT=1: see the README for its cost).
 #
 # Environment: ISTIO_EGRESS_TOOLS (cache root, default ~/.cache/istio-egress/tools); GOMODCACHE, GOCACHE, GOFLAGS
@@ -45,7 +45,11 @@ modver() { # modver TOOLDIR MODULE -> the version TOOLDIR's build list has for M
   (cd "$here/tools/$1" && GOFLAGS=-mod=mod go list -m -f '{{.Version}}' "$2")
 }
 moddir() { # moddir TOOLDIR MODULE -> MODULE's directory in the module cache (downloads it if needed)
-  (cd "$here/tools/$1" && GOFLAGS=-mod=mod go list -m -f '{{.Dir}}' "$2")
+  # (`go list -m -f {{.Dir}}` prints nothing for a module not yet extracted in this GOMODCACHE: download it.)
+  local v d; v="$(modver "$1" "$2")"
+  d="$(cd "$here/tools/$1" && go mod download -json "$2@$v" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [ -d "$d" ] || die "no module directory for $2@$v"
+  echo "$d"
 }
 
 # recipe TOOL: everything that decides the build's output besides the module files; part of the cache key.
@@ -63,7 +67,8 @@ recipe() {
     helm) echo "bins=helm version=$HELM_VERSION" ;;
     istio) echo "bins=istioctl share=crds,gateway-chart version=$ISTIO_VERSION" ;;
     pilot) echo "bins=pilot-discovery version=$ISTIO_VERSION" ;;
-    pulumi) echo "bins=pulumi,pulumi-language-nodejs,pulumi-resource-kubernetes version=$PULUMI_VERSION provider=$PROVIDER_MODULE_VERSION" ;;
+    pulumi) echo "bins=pulumi,pulumi-language-nodejs version=$PULUMI_VERSION" ;;
+    pulumi-kubernetes) echo "bins=pulumi-resource-kubernetes version=$PROVIDER_MODULE_VERSION" ;;
     *) die "unknown tool $1" ;;
   esac
 }
@@ -76,6 +81,7 @@ key() { # key TOOL -> <tool>-<version>-<hash>
   case "$t" in
     kube) v="$K8S_VERSION" ;; etcd) v="$ETCD_VERSION" ;; helm) v="$HELM_VERSION" ;;
     istio|pilot) v="${ISTIO_VERSION%%+*}-${ISTIO_MODULE_VERSION##*-}" ;; pulumi) v="$PULUMI_VERSION" ;;
+    pulumi-kubernetes) v="${PROVIDER_MODULE_VERSION#v}" ;;
   esac
   local h
   h="$( { recipe "$t"; echo "$gover"; (cd "$here/tools/$m" && find . -type f \( -name go.mod -o -name go.sum -o -name '*.go' \) ! -name '*_test.go' | LC_ALL=C sort | xargs sha256sum); } \
@@ -90,7 +96,7 @@ check_pins() {
   [ "$(modver istio istio.io/istio)" = "$ISTIO_MODULE_VERSION" ] || die "tools/istio/go.mod does not require istio $ISTIO_MODULE_VERSION"
   [ "$(modver pulumi github.com/pulumi/pulumi/pkg/v3)" = "$PULUMI_VERSION" ] || die "tools/pulumi/go.mod does not require pulumi pkg $PULUMI_VERSION"
   [ "$(modver pulumi github.com/pulumi/pulumi/sdk/v3)" = "$PULUMI_VERSION" ] || die "tools/pulumi/go.mod's pulumi sdk is not $PULUMI_VERSION"
-  [ "$(modver pulumi github.com/pulumi/pulumi-kubernetes/provider/v4)" = "$PROVIDER_MODULE_VERSION" ] || die "tools/pulumi/go.mod's provider is not $PROVIDER_MODULE_VERSION"
+  [ "$(modver pulumi-kubernetes github.com/pulumi/pulumi-kubernetes/provider/v4)" = "$PROVIDER_MODULE_VERSION" ] || die "tools/pulumi-kubernetes/go.mod's provider is not $PROVIDER_MODULE_VERSION"
 }
 
 gobuild() { # gobuild SRC OUT LDFLAGS PKG...
@@ -135,20 +141,26 @@ build_one() { # build_one TOOL TMPDIR
           "$tmp/share/gateway-chart/Chart.yaml"
       fi ;;
     pulumi)
-      local prov; prov="$(moddir pulumi github.com/pulumi/pulumi-kubernetes/provider/v4)"
+      gobuild "$src" "$tmp/bin/" "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+        github.com/pulumi/pulumi/pkg/v3/cmd/pulumi ./cmd/pulumi-language-nodejs ;;
+    pulumi-kubernetes)
+      local prov; prov="$(moddir pulumi-kubernetes github.com/pulumi/pulumi-kubernetes/provider/v4)"
       cp "$prov/cmd/pulumi-resource-kubernetes/schema.json" "$prov/cmd/pulumi-resource-kubernetes/terraform-mapping.json" \
         "$src/cmd/pulumi-resource-kubernetes/"
       chmod u+w "$src/cmd/pulumi-resource-kubernetes/"*.json
-      local sdkv="-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION"
-      gobuild "$src" "$tmp/bin/" "$sdkv -X main.version=${PROVIDER_MODULE_VERSION#v}" \
-        github.com/pulumi/pulumi/pkg/v3/cmd/pulumi ./cmd/pulumi-language-nodejs ./cmd/pulumi-resource-kubernetes ;;
+      gobuild "$src" "$tmp/bin/pulumi-resource-kubernetes" "-X main.version=${PROVIDER_MODULE_VERSION#v}" \
+        ./cmd/pulumi-resource-kubernetes ;;
   esac
   rm -rf "$src"
 }
 
-child_cpu() { # user+system CPU seconds of this shell's finished children so far (a measure that another
-  # process competing for the 2 cores does not inflate, unlike wall time)
-  times | tail -n 1 | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] } printf "%d", t }'
+cpu_now=0
+child_cpu() { # sets cpu_now: user+system CPU seconds of this shell's finished children so far (a measure that other
+  # processes competing for the 2 cores inflate much less than wall time). Not $(child_cpu): `times` in a
+  # command substitution's subshell sees no children.
+  local f; f="$(mktemp)"; times > "$f"
+  cpu_now="$(tail -n 1 "$f" | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] } printf "%d", t }')"
+  rm -f "$f"
 }
 
 bins_of() { recipe "$1" | sed -n '1s/.*bins=\([^ ]*\).*/\1/p' | tr , ' '; }
@@ -161,40 +173,49 @@ build() {
   if complete "$t"; then log "$t: cached ($dest), nothing to build"; return; fi
   tmp="$root/.tmp-$k-$$"
   rm -rf "$tmp"; mkdir -p "$tmp"
-  trap "rm -rf '$tmp'" EXIT
+  # Not `build_one ... || die`: bash ignores set -e inside a command tested with || (a failed cp went unnoticed).
+  trap "rc=\$?; rm -rf '$tmp'; [ \$rc = 0 ] || log 'FAILED: $t (exit \$rc, see above)'" EXIT
   log "$t: building into $dest"
-  start=$(date +%s); local cpu0; cpu0="$(child_cpu)"
-  build_one "$t" "$tmp" || die "$t: go build failed (see above)"
+  start=$(date +%s); child_cpu; local cpu0="$cpu_now"
+  build_one "$t" "$tmp"
   for b in $(bins_of "$t"); do [ -x "$tmp/bin/$b" ] || die "$t: $b was not built"; done
   echo "$k built $(date -u +%FT%TZ) with $gover" > "$tmp/.complete"
   rm -rf "$dest"; mv -T "$tmp" "$dest"
   trap - EXIT
-  log "$t: built in $(( $(date +%s) - start ))s wall, $(( $(child_cpu) - cpu0 ))s CPU ($(du -sh "$dest" | cut -f1))"
+  child_cpu
+  log "$t: built in $(( $(date +%s) - start ))s wall, $(( cpu_now - cpu0 ))s CPU ($(du -sh "$dest" | cut -f1))"
 }
 
-all_tools="kube etcd helm istio pulumi"
-[ "${E2E_BUILD_PILOT:-0}" = 1 ] && all_tools="$all_tools pilot"
+# Everything below runs from main, defined in full before it starts: bash reads a script as it runs it, so editing
+# this file while a build is running would otherwise make the running copy execute a mix of old and new lines.
+main() {
+  all_tools="kube etcd helm istio pulumi pulumi-kubernetes"
+  [ "${E2E_BUILD_PILOT:-0}" = 1 ] && all_tools="$all_tools pilot"
 
-case "${1:-}" in
-  --list) for t in $all_tools; do echo "$t $root/$(key "$t")"; done; exit 0 ;;
-  --env)
-    path=""
-    for t in $all_tools; do complete "$t" || die "$t is not built: run e2e/build-tools.sh"; path="$root/$(key "$t")/bin:$path"; done
-    echo "export E2E_TOOLS_PATH='${path%:}'"
-    echo "export E2E_ISTIO_CRDS='$root/$(key istio)/share/istio-crds.yaml'"
-    echo "export E2E_GATEWAY_CHART='$root/$(key istio)/share/gateway-chart'"
-    exit 0 ;;
-esac
+  case "${1:-}" in
+    --list) for t in $all_tools; do echo "$t $root/$(key "$t")"; done; exit 0 ;;
+    --env)
+      path=""
+      for t in $all_tools; do complete "$t" || die "$t is not built: run e2e/build-tools.sh"; path="$root/$(key "$t")/bin:$path"; done
+      echo "export E2E_TOOLS_PATH='${path%:}'"
+      echo "export E2E_ISTIO_CRDS='$root/$(key istio)/share/istio-crds.yaml'"
+      echo "export E2E_GATEWAY_CHART='$root/$(key istio)/share/gateway-chart'"
+      exit 0 ;;
+  esac
 
-command -v go >/dev/null || die "go is not on PATH (the e2e tools are built from Go modules; see e2e/README.md)"
-mkdir -p "$root"
-for stale in "$root"/.tmp-*; do  # left by an interrupted build whose process is gone
-  [ -e "$stale" ] || continue
-  kill -0 "${stale##*-}" 2>/dev/null || rm -rf "$stale"
-done
-check_pins
-total_start=$(date +%s)
-for t in "${@:-$all_tools}"; do
-  for tt in $t; do build "$tt"; done
-done
-log "all done in $(( $(date +%s) - total_start ))s wall, $(child_cpu)s CPU; cache $root ($(du -sh "$root" | cut -f1))"
+  command -v go >/dev/null || die "go is not on PATH (the e2e tools are built from Go modules; see e2e/README.md)"
+  mkdir -p "$root"
+  for stale in "$root"/.tmp-*; do  # left by an interrupted build whose process is gone
+    [ -e "$stale" ] || continue
+    kill -0 "${stale##*-}" 2>/dev/null || rm -rf "$stale"
+  done
+  check_pins
+  total_start=$(date +%s)
+  for t in "${@:-$all_tools}"; do
+    for tt in $t; do build "$tt"; done
+  done
+  child_cpu
+  log "all done in $(( $(date +%s) - total_start ))s wall, ${cpu_now}s CPU; cache $root ($(du -sh "$root" | cut -f1))"
+}
+
+main "$@"; exit $?
