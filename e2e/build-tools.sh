@@ -6,6 +6,7 @@
 #   e2e/build-tools.sh [TOOL...]   build what is missing (all tools when none is named)
 #   e2e/build-tools.sh --env       print `export` lines for the built tools (fails if one is missing); eval it
 #   e2e/build-tools.sh --list      print each tool's cache directory
+#   e2e/build-tools.sh --prune     remove cached builds that no current version/recipe names
 #
 # TOOL: kube (kube-apiserver, kube-controller-manager, kubectl), etcd, helm, istio (istioctl, Istio's CRDs and the
 # istio/gateway chart), pulumi (pulumi CLI, pulumi-language-nodejs), pulumi-kubernetes (pulumi-resource-kubernetes), pilot
@@ -194,6 +195,14 @@ main() {
 
   case "${1:-}" in
     --list) for t in $all_tools; do echo "$t $root/$(key "$t")"; done; exit 0 ;;
+    --prune) # remove cached builds that no current key names (old versions, old recipes)
+      local keep=" " d
+      for t in kube etcd helm istio pilot pulumi pulumi-kubernetes; do keep="$keep$(key "$t") "; done
+      for d in "$root"/*/; do
+        [ -d "$d" ] || continue
+        case "$keep" in *" $(basename "$d") "*) ;; *) log "prune $d"; rm -rf "$d" ;; esac
+      done
+      exit 0 ;;
     --env)
       path=""
       for t in $all_tools; do complete "$t" || die "$t is not built: run e2e/build-tools.sh"; path="$root/$(key "$t")/bin:$path"; done
