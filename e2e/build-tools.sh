@@ -20,7 +20,9 @@
 #   for the rest, including every `@branch`/`@tag` query and most pseudo-versions): each go.mod pins versions
 #   that it does serve. Don't `go get -u` them.
 # - A build interrupted half-way must not leave a directory that looks complete: each tool is built into
-#   <root>/.tmp-<key>-<pid> and renamed into place at the end; a stale .tmp-* is removed on the next run.
+#   <root>/.tmp-<key>-<pid> and renamed into place (with a .complete marker) at the end; a stale .tmp-* whose pid
+#   is gone is removed on the next run. (Tried: TERM to this script mid-build leaves its `go build` child running
+#   until it finishes, which recreates the .tmp dir; the next run removes it and builds again, correctly.)
 # - `go build -o DIR/ .../server/v3` names the binary "server": etcd is built with an explicit -o.
 # - k8s binaries report gitVersion v0.0.0-master+$Format:%H$ unless k8s.io/component-base/version is set with
 #   -ldflags -X, and clients (helm's kubeVersion checks, istioctl's precheck) then refuse the server.
