@@ -13,5 +13,11 @@ export default tseslint.config(
             parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
         },
     },
+    {
+        rules: {
+            // `_`-prefixed names are deliberately unused (callbacks' positional parameters, fields split off a rest).
+            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrorsIgnorePattern: "^_", ignoreRestSiblings: true }],
+        },
+    },
     prettier,
 );
