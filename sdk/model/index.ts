@@ -18,3 +18,4 @@ export * from "./cni";
 export * from "./mesh-logging";
 export * from "./gateway-tls";
 export * from "./traffic-policy";
+export * from "./node-local-dns";
