@@ -40,6 +40,7 @@ describe("policy harness", function () {
                 "egress-gateway-istio-mutual",
                 "egress-gateway-cluster-ip",
                 "egress-gateway-control",
+                "egress-gateway-access-log",
             ]);
             for (const p of policies) {
                 assert.ok(p.description.length > 20 && p.description.endsWith("."), p.name);

@@ -17,6 +17,7 @@ import { serviceEntryViaEgressGateway } from "../policies/service-entry-via-egre
 import { egressGatewayIstioMutual } from "../policies/egress-gateway-istio-mutual";
 import { egressGatewayClusterIp } from "../policies/egress-gateway-cluster-ip";
 import { egressGatewayControl } from "../policies/egress-gateway-control";
+import { egressGatewayAccessLog } from "../policies/egress-gateway-access-log";
 
 export const POLICY_PACK_NAME = "istio-egress-guard";
 
@@ -33,6 +34,7 @@ export {
     egressGatewayIstioMutual,
     egressGatewayClusterIp,
     egressGatewayControl,
+    egressGatewayAccessLog,
 };
 
 /** Every policy of the pack, in the order they are reported. */
@@ -49,4 +51,5 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     egressGatewayIstioMutual,
     egressGatewayClusterIp,
     egressGatewayControl,
+    egressGatewayAccessLog,
 ];
