@@ -18,6 +18,8 @@ import { egressGatewayIstioMutual } from "../policies/egress-gateway-istio-mutua
 import { egressGatewayClusterIp } from "../policies/egress-gateway-cluster-ip";
 import { egressGatewayControl } from "../policies/egress-gateway-control";
 import { egressGatewayAccessLog } from "../policies/egress-gateway-access-log";
+import { gatewayNamespaceRbac } from "../policies/gateway-namespace-rbac";
+import { gatewayClusterRbac } from "../policies/gateway-cluster-rbac";
 
 export const POLICY_PACK_NAME = "istio-egress-guard";
 
@@ -35,6 +37,8 @@ export {
     egressGatewayClusterIp,
     egressGatewayControl,
     egressGatewayAccessLog,
+    gatewayNamespaceRbac,
+    gatewayClusterRbac,
 };
 
 /** Every policy of the pack, in the order they are reported. */
@@ -52,4 +56,6 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     egressGatewayClusterIp,
     egressGatewayControl,
     egressGatewayAccessLog,
+    gatewayNamespaceRbac,
+    gatewayClusterRbac,
 ];
