@@ -41,6 +41,7 @@ describe("policy harness", function () {
                 "egress-gateway-cluster-ip",
                 "egress-gateway-control",
                 "egress-gateway-access-log",
+                "egress-tls-origination-verified",
                 "gateway-namespace-rbac",
                 "gateway-cluster-rbac",
             ]);

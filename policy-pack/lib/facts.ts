@@ -9,6 +9,7 @@ import {
     asArray,
     asObject,
     chartName,
+    CLUSTER_DOMAIN,
     containerRefs,
     DNS_PORT,
     formatRange,
@@ -65,6 +66,13 @@ export function isTrue(v: unknown): boolean {
 export function templateMeta(path: string): string {
     const where = path.replace(/\.spec$/, "").replace(/^spec$/, "");
     return where ? `${where}.metadata` : "metadata";
+}
+
+/** A cluster-local name: a single label (not `*`), `*.svc`, `*.svc.cluster.local`, `*.cluster.local`. */
+export function isClusterLocalHost(host: string): boolean {
+    const h = host.toLowerCase().replace(/\.$/, "");
+    if (h.includes("*")) return h.endsWith(".svc") || h.endsWith(`.${CLUSTER_DOMAIN}`);
+    return !h.includes(".") || h.endsWith(".svc") || h.endsWith(`.${CLUSTER_DOMAIN}`);
 }
 
 // ------------------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import { egressGatewayControl } from "../policies/egress-gateway-control";
 import { egressGatewayAccessLog } from "../policies/egress-gateway-access-log";
 import { gatewayNamespaceRbac } from "../policies/gateway-namespace-rbac";
 import { gatewayClusterRbac } from "../policies/gateway-cluster-rbac";
+import { egressTlsOriginationVerified } from "../policies/egress-tls-origination-verified";
 
 export const POLICY_PACK_NAME = "istio-egress-guard";
 
@@ -37,6 +38,7 @@ export {
     egressGatewayClusterIp,
     egressGatewayControl,
     egressGatewayAccessLog,
+    egressTlsOriginationVerified,
     gatewayNamespaceRbac,
     gatewayClusterRbac,
 };
@@ -56,6 +58,7 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     egressGatewayClusterIp,
     egressGatewayControl,
     egressGatewayAccessLog,
+    egressTlsOriginationVerified,
     gatewayNamespaceRbac,
     gatewayClusterRbac,
 ];

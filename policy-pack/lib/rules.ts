@@ -24,3 +24,4 @@ export { egressHoles, defaultDenyScope } from "./netpol";
 export { gatewayNamespaceRbacFindings, bindingProblems } from "../policies/gateway-namespace-rbac";
 export { gatewayClusterRbacFindings } from "../policies/gateway-cluster-rbac";
 export { SENSITIVE_ACCESS, sensitiveGrants } from "./rbac";
+export { originationProblems } from "../policies/egress-tls-origination-verified";
