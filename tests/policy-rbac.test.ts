@@ -44,6 +44,20 @@ describe("policy pack: RBAC around the gateway's namespace (gateway-namespace-rb
         assert.deepStrictEqual(await run([chartRole, chartBinding]), []);
     });
 
+    it("`helm template` output (check, no Release): the gateway pods' service account is the chart's", async function () {
+        const deployment = (sa: string, containers: any[]): K8sObject => ({
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: { name: GW_SA, namespace: GW_NS },
+            spec: { selector: { matchLabels: out.plan.gateway.labels }, template: { metadata: { labels: { ...out.plan.gateway.labels, "sidecar.istio.io/inject": "true" } }, spec: { serviceAccountName: sa, containers } } },
+        });
+        const proxy = [{ name: "istio-proxy", image: "auto" }];
+        assert.deepStrictEqual(await run([deployment(GW_SA, proxy), chartRole, chartBinding], []), []);
+        // the trick: a pod that is not the gateway's shape does not make its service account the gateway's
+        const vs = await run([deployment(GW_SA, [{ name: "app", image: "curl" }]), chartRole, chartBinding], []);
+        assert.ok(vs.some((v) => v.policy === "gateway-namespace-rbac" && /get\/list\/watch secrets/.test(v.message)), JSON.stringify(vs.map((v) => v.message)));
+    });
+
     describe("the chart's own service account is excused for reading Secrets, and nothing else", function () {
         it("the same Role bound to a group of every service account of the namespace", async function () {
             const vs = await run([chartRole, binding(GW_SA, { kind: "Role", name: GW_SA }, [{ kind: "Group", name: `system:serviceaccounts:${GW_NS}` }])]);
