@@ -9,7 +9,9 @@ import {
     asArray,
     asObject,
     chartName,
+    CLUSTER_DOMAIN,
     containerRefs,
+    DNS_PORT,
     formatRange,
     GATEWAY_SELECTOR_LABEL,
     gatewayReleaseLabels,
@@ -18,8 +20,16 @@ import {
     gatewayReleaseServiceHost,
     isWorkloadKind,
     labelsMatch,
+    nodeLocalDnsAddressProblem,
+    cidrRange,
+    IpRange,
     outsideRanges,
+    parseCidr,
     podTemplatesOf,
+    rangesIntersect,
+    rangesMinus,
+    rangesUnion,
+    SPECIAL_PURPOSE_RANGES,
     yaml11Bool,
 } from "../../sdk/model";
 
@@ -59,6 +69,13 @@ export function isTrue(v: unknown): boolean {
 export function templateMeta(path: string): string {
     const where = path.replace(/\.spec$/, "").replace(/^spec$/, "");
     return where ? `${where}.metadata` : "metadata";
+}
+
+/** A cluster-local name: a single label (not `*`), `*.svc`, `*.svc.cluster.local`, `*.cluster.local`. */
+export function isClusterLocalHost(host: string): boolean {
+    const h = host.toLowerCase().replace(/\.$/, "");
+    if (h.includes("*")) return h.endsWith(".svc") || h.endsWith(`.${CLUSTER_DOMAIN}`);
+    return !h.includes(".") || h.endsWith(".svc") || h.endsWith(`.${CLUSTER_DOMAIN}`);
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -206,17 +223,58 @@ export function gatewayFacts(objects: StackObject[], cfg: GuardConfig): GatewayF
 // NetworkPolicy semantics
 // ------------------------------------------------------------------------------------------------------------
 
+/** The cloud metadata and link-local ranges (special-ranges.ts, use `metadata`): credentials live there. */
+const METADATA_RANGES: IpRange[] = SPECIAL_PURPOSE_RANGES.filter((r) => r.use === "metadata").map((r) => cidrRange(parseCidr(r.cidr)));
+
+/**
+ * The addresses of `cidr` minus `except` that lie outside the cluster: outside `inClusterCidrs` and
+ * `allowedEgressCidrs`, plus every cloud metadata address even where the in-cluster ranges cover it (the defaults'
+ * 100.64.0.0/10 holds Alibaba Cloud's 100.100.100.200, fc00::/7 holds AWS's fd00:ec2::254): only an explicit
+ * `allowedEgressCidrs` entry opens a metadata address. Throws on a malformed CIDR.
+ */
+export function outsideCluster(cidr: string, except: string[], cfg: Pick<GuardConfig, "inClusterCidrs" | "allowedEgressCidrs">): IpRange[] {
+    const rest = outsideRanges(cidr, except, [...cfg.inClusterCidrs, ...cfg.allowedEgressCidrs]);
+    const block = outsideRanges(cidr, except, []);
+    const allowed = cfg.allowedEgressCidrs.map((a) => cidrRange(parseCidr(a, "allowedEgressCidrs")));
+    const metadata = rangesMinus(rangesIntersect(block, METADATA_RANGES), allowed);
+    return metadata.length === 0 ? rest : rangesUnion([...rest, ...metadata]);
+}
+
 export function hasEgressType(spec: any): boolean {
     const types = spec?.policyTypes;
     if (Array.isArray(types)) return types.includes("Egress");
     return Array.isArray(spec?.egress) && spec.egress.length > 0;
 }
 
+/**
+ * Does an egress rule's `ports` open DNS and nothing else: at least one entry, each port 53 (a number: a named port
+ * cannot resolve on an address outside the cluster) over UDP or TCP (absent = TCP), no `endPort` range beyond it?
+ */
+export function dnsOnlyPorts(ports: unknown): boolean {
+    const list = asArray(ports);
+    if (!Array.isArray(ports) || list.length === 0) return false;
+    return list.every((p) => {
+        const o = asObject(p);
+        const protocol = o.protocol ?? "TCP";
+        return o.port === DNS_PORT && (protocol === "UDP" || protocol === "TCP") && (o.endPort === undefined || o.endPort === DNS_PORT);
+    });
+}
+
+/**
+ * An ipBlock a node-local DNS cache may be: one address (no `except`) that `nodeLocalDnsAddressProblem` accepts —
+ * link-local or private, never a cloud metadata address nor the clouds' link-local service blocks (the component's
+ * `lockdown.nodeLocalDns` rule, sdk/model/node-local-dns.ts). Only with `dnsOnlyPorts`: such a rule lets a pod ask
+ * the node's cache, whose answers then go through the mesh like any other name; it opens no path of its own.
+ */
+export function isDnsCacheIpBlock(ipBlock: any): boolean {
+    if (typeof ipBlock?.cidr !== "string" || asArray(ipBlock.except).length > 0) return false;
+    return nodeLocalDnsAddressProblem(ipBlock.cidr).problem === undefined;
+}
+
 /** Egress rules of a NetworkPolicy that open destinations outside the cluster. */
 export function networkPolicyHoles(spec: any, cfg: GuardConfig): string[] {
     const out: string[] = [];
     if (!hasEgressType(spec)) return out;
-    let inside: string[] | undefined;
     asArray(spec?.egress).forEach((rule, i) => {
         const to = rule?.to;
         if (!Array.isArray(to) || to.length === 0) {
@@ -224,15 +282,17 @@ export function networkPolicyHoles(spec: any, cfg: GuardConfig): string[] {
             out.push(`spec.egress[${i}] has no "to", so it allows every destination${ports}, including the internet: list in-cluster peers (podSelector/namespaceSelector) instead.`);
             return;
         }
+        const dnsOnly = dnsOnlyPorts(rule?.ports);
         to.forEach((peer: any, j: number) => {
             const ipBlock = peer?.ipBlock;
             if (ipBlock) {
+                // NodeLocal DNSCache: DNS only, to one address a node-local cache may have (not the metadata service).
+                if (dnsOnly && isDnsCacheIpBlock(ipBlock)) return;
                 const cidr = ipBlock.cidr;
                 const except = asArray(ipBlock.except).map(String);
                 let outside;
                 try {
-                    inside ??= [...cfg.inClusterCidrs, ...cfg.allowedEgressCidrs];
-                    outside = outsideRanges(String(cidr), except, inside);
+                    outside = outsideCluster(String(cidr), except, cfg);
                 } catch (err: any) {
                     out.push(`spec.egress[${i}].to[${j}].ipBlock: ${err.message}: fix the CIDR.`);
                     return;

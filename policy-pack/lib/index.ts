@@ -6,3 +6,4 @@ export * from "./harness";
 export * from "./istio";
 export { knownProps, canUnwrapProxy } from "./known";
 export { normalizePolicyConfig, readPolicyConfigFile } from "./configfile";
+export { policyAppliesTo } from "./policy";

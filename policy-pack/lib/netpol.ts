@@ -2,7 +2,8 @@
  * What a network policy of any flavour opens outside the cluster, and whether it is a default-deny for egress:
  * Kubernetes NetworkPolicy, Cilium (CiliumNetworkPolicy / CiliumClusterwideNetworkPolicy), Calico (`projectcalico.org`
  * NetworkPolicy / GlobalNetworkPolicy) and AdminNetworkPolicy / BaselineAdminNetworkPolicy. Addresses are judged
- * with the same CIDR semantics everywhere (`outsideRanges` against `inClusterCidrs` + `allowedEgressCidrs`).
+ * with the same CIDR semantics everywhere (`outsideCluster`: outside `inClusterCidrs` + `allowedEgressCidrs`, and
+ * every cloud metadata address).
  *
  * Semantics, per the projects' own docs:
  * - Cilium: an egress rule allows what its `to*` fields select; `toEntities` `world`/`world-ipv4`/`world-ipv6`/`all`
@@ -20,7 +21,7 @@
  *   where no NetworkPolicy selects a pod.
  */
 import { GuardConfig } from "./config";
-import { hasEgressType, networkPolicyHoles, selectsOnlyGateway } from "./facts";
+import { hasEgressType, networkPolicyHoles, outsideCluster, selectsOnlyGateway } from "./facts";
 import { asArray, asObject, formatRange, labelsMatch, NAMESPACE_NAME_LABEL, networkPolicyFlavour, NetworkPolicyFlavour, outsideRanges } from "../../sdk/model";
 
 type Cfg = Pick<GuardConfig, "inClusterCidrs" | "allowedEgressCidrs" | "gatewayLabels" | "gatewayNamespaces">;
@@ -29,8 +30,7 @@ const WORLD = ["0.0.0.0/0", "::/0"];
 
 /** `cidr` minus `except`, outside the in-cluster and allowed ranges: a message fragment, or undefined when inside. */
 function outside(cidr: unknown, except: unknown[], cfg: Cfg): string | undefined {
-    const inside = [...cfg.inClusterCidrs, ...cfg.allowedEgressCidrs];
-    const rest = outsideRanges(String(cidr), except.map(String), inside);
+    const rest = outsideCluster(String(cidr), except.map(String), cfg);
     if (rest.length === 0) return undefined;
     return rest.slice(0, 3).map(formatRange).join(", ") + (rest.length > 3 ? ", ..." : "");
 }

@@ -17,6 +17,10 @@ import { serviceEntryViaEgressGateway } from "../policies/service-entry-via-egre
 import { egressGatewayIstioMutual } from "../policies/egress-gateway-istio-mutual";
 import { egressGatewayClusterIp } from "../policies/egress-gateway-cluster-ip";
 import { egressGatewayControl } from "../policies/egress-gateway-control";
+import { egressGatewayAccessLog } from "../policies/egress-gateway-access-log";
+import { gatewayNamespaceRbac } from "../policies/gateway-namespace-rbac";
+import { gatewayClusterRbac } from "../policies/gateway-cluster-rbac";
+import { egressTlsOriginationVerified } from "../policies/egress-tls-origination-verified";
 
 export const POLICY_PACK_NAME = "istio-egress-guard";
 
@@ -33,6 +37,10 @@ export {
     egressGatewayIstioMutual,
     egressGatewayClusterIp,
     egressGatewayControl,
+    egressGatewayAccessLog,
+    egressTlsOriginationVerified,
+    gatewayNamespaceRbac,
+    gatewayClusterRbac,
 };
 
 /** Every policy of the pack, in the order they are reported. */
@@ -49,4 +57,8 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     egressGatewayIstioMutual,
     egressGatewayClusterIp,
     egressGatewayControl,
+    egressGatewayAccessLog,
+    egressTlsOriginationVerified,
+    gatewayNamespaceRbac,
+    gatewayClusterRbac,
 ];

@@ -70,10 +70,24 @@ function viewOf(type: string, kind: string, group: string, props: any, resourceN
     return { type, kind, group, namespace, name, props };
 }
 
+/** The kinds each policy of the pack looks at (its `appliesTo`), for tests and tools: which rules judge a kind. */
+const APPLIES_TO = new WeakMap<object, (kind: string) => boolean>();
+
+/** Whether `policy` (one of the pack's) looks at objects of `kind`; undefined for a policy not declared here. */
+export function policyAppliesTo(policy: object, kind: string): boolean | undefined {
+    const f = APPLIES_TO.get(policy);
+    return f === undefined ? undefined : f(kind);
+}
+
+function registered<T extends object>(policy: T, appliesTo: (kind: string) => boolean): T {
+    APPLIES_TO.set(policy, appliesTo);
+    return policy;
+}
+
 export function resourcePolicy(spec: ResourceRuleSpec): ResourceValidationPolicy {
     const schema: PolicyConfigSchema = configSchema(spec.config, spec.configDefaults);
     const readConfig = configReader(spec.name, schema);
-    return {
+    return registered({
         name: spec.name,
         description: spec.description,
         enforcementLevel: spec.enforcementLevel,
@@ -95,7 +109,7 @@ export function resourcePolicy(spec: ResourceRuleSpec): ResourceValidationPolicy
                 reportViolation(message);
             }
         },
-    };
+    }, spec.appliesTo);
 }
 
 interface StackRuleSpec {
@@ -156,7 +170,7 @@ function locate(e: any, type: string, name: string): any {
 export function stackPolicy(spec: StackRuleSpec): StackValidationPolicy {
     const schema: PolicyConfigSchema = configSchema(spec.config, spec.configDefaults);
     const readConfig = configReader(spec.name, schema);
-    return {
+    return registered({
         name: spec.name,
         description: spec.description,
         enforcementLevel: spec.enforcementLevel,
@@ -205,7 +219,7 @@ export function stackPolicy(spec: StackRuleSpec): StackValidationPolicy {
                 throw unknowns[0].error;
             }
         },
-    };
+    }, spec.appliesTo);
 }
 
 export const REGISTRY_KINDS = new Set(["Sidecar", "Release", "IstioOperator", "ConfigMap"]);

@@ -18,5 +18,10 @@ export { serviceEntryRoutingFindings } from "../policies/service-entry-via-egres
 export { gatewayTlsProblems } from "../policies/egress-gateway-istio-mutual";
 export { gatewayServiceProblems } from "../policies/egress-gateway-cluster-ip";
 export { gatewayControlFindings } from "../policies/egress-gateway-control";
+export { accessLogFindings } from "../policies/egress-gateway-access-log";
 export { gatewayValuesProblems } from "../policies/egress-gateway-cluster-ip";
 export { egressHoles, defaultDenyScope } from "./netpol";
+export { gatewayNamespaceRbacFindings, bindingProblems } from "../policies/gateway-namespace-rbac";
+export { gatewayClusterRbacFindings } from "../policies/gateway-cluster-rbac";
+export { SENSITIVE_ACCESS, sensitiveGrants } from "./rbac";
+export { originationProblems } from "../policies/egress-tls-origination-verified";

@@ -69,12 +69,61 @@ export function gatewayValuesProblems(values: Record<string, any>, cfg: Pick<Gua
         const p = proxyConfigProblems(ann["proxy.istio.io/config"]);
         if (p.length > 0) out.push(`values.podAnnotations proxy.istio.io/config ${p.join(", ")} for the egress gateway's proxy: remove it.`);
     }
+    out.push(...gatewayEnvProblems(values));
+    if (values.networkGateway !== undefined && values.networkGateway !== "" && values.networkGateway !== null) {
+        out.push(`values.networkGateway sets ISTIO_META_REQUESTED_NETWORK_VIEW on the egress gateway's proxy and makes it a multi-network gateway (templates/deployment.yaml, service.yaml): remove it.`);
+    }
+    const tolerations = values.tolerations;
+    if (tolerations !== undefined && tolerations !== null && !Array.isArray(tolerations)) {
+        out.push(`values.tolerations must be a list of tolerations, each naming its taint's key.`);
+    }
+    asArray(tolerations).forEach((t, i) => {
+        const key = asObject(t).key;
+        if (typeof key !== "string" || key === "") {
+            out.push(`values.tolerations[${i}] has no key: a key-less toleration (operator Exists, the only one the API server accepts without a key) tolerates every taint, so the egress gateway can land on any node, the control plane's and other tenants' dedicated nodes included: name the taint's key.`);
+        }
+    });
     const lc = asObject(values.lifecycle);
     for (const hook of ["postStart", "preStop"]) {
         const cmd = asArray(asObject(asObject(lc[hook]).exec).command);
         if (asObject(lc[hook]).exec !== undefined && cmd[0] !== "pilot-agent") {
             out.push(`values.lifecycle.${hook} runs ${JSON.stringify(cmd).slice(0, 80)} inside the egress gateway's proxy container: remove it.`);
         }
+    }
+    return out;
+}
+
+/**
+ * The proxy environment the chart's `env` (a map: `range $key, $val := .Values.env`) and `envVarFrom` (a list,
+ * copied as it is) give the egress gateway's istio-proxy container (templates/deployment.yaml). pilot-agent takes
+ * its configuration from its environment: `PROXY_CONFIG`, `CA_ADDR`, `CA_ROOT_CA`, `XDS_ROOT_CA`, `PROV_CERT`,
+ * `ISTIOD_SAN`... (pilot/cmd/pilot-agent/options/options.go) and every `ISTIO_META_*` / `ISTIO_METAJSON_*` variable
+ * becomes node metadata istiod builds the proxy's configuration from (pkg/bootstrap/config.go GetNodeMetaData), so
+ * an entry there can point the gateway at another CA or control plane or change what istiod sends it. Only the two
+ * variables the component sets for `gateway.drain` are allowed, which decide when the proxy exits and nothing else
+ * (options.go MINIMUM_DRAIN_DURATION, EXIT_ON_ZERO_ACTIVE_CONNECTIONS; pkg/envoy/agent.go terminate).
+ */
+export const ALLOWED_GATEWAY_ENV: ReadonlySet<string> = new Set(["EXIT_ON_ZERO_ACTIVE_CONNECTIONS", "MINIMUM_DRAIN_DURATION"]);
+
+export function gatewayEnvProblems(values: Record<string, any>): string[] {
+    const out: string[] = [];
+    const env = values.env;
+    if (env !== undefined && env !== null) {
+        if (typeof env !== "object" || Array.isArray(env)) {
+            out.push(`values.env must be a map of variable names to values (the chart ranges over it as a map); only ${[...ALLOWED_GATEWAY_ENV].join(" and ")} may be set.`);
+        } else {
+            for (const [k, v] of Object.entries(env)) {
+                if (!ALLOWED_GATEWAY_ENV.has(k)) {
+                    out.push(`values.env.${k} sets the egress gateway proxy's environment, which pilot-agent reads its configuration from (PROXY_CONFIG, CA_ADDR, XDS_ROOT_CA, ISTIO_META_*: where its certificates and configuration come from): remove it; only ${[...ALLOWED_GATEWAY_ENV].join(" and ")} (the drain settings) may be set.`);
+                } else if (!["string", "number", "boolean"].includes(typeof v)) {
+                    out.push(`values.env.${k} must be a plain value.`);
+                }
+            }
+        }
+    }
+    const from = values.envVarFrom;
+    if (from !== undefined && from !== null && (!Array.isArray(from) || from.length > 0)) {
+        out.push(`values.envVarFrom sets the egress gateway proxy's environment from Secrets, ConfigMaps or fields, which pilot-agent reads its configuration from: remove it.`);
     }
     return out;
 }

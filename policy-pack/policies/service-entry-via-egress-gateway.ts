@@ -3,6 +3,7 @@ import { parse as parseYaml } from "yaml";
 import { GuardConfig } from "../lib/config";
 import { resourcePolicy, stackPolicy, WORKLOAD_CONFIG, REGISTRY_KINDS, ROUTING_KINDS } from "../lib/policy";
 import {
+    isClusterLocalHost,
     ISTIO_NET,
     PROXY_UID,
     StackFinding,
@@ -116,12 +117,7 @@ function gatewayRef(ref: string, vsNamespace: string): { namespace: string; name
 
 const LOOPBACK = ["127.0.0.0/8", "::1/128"];
 
-/** A cluster-local name: a single label (not `*`), `*.svc`, `*.svc.cluster.local`, `*.cluster.local`. */
-function clusterLocal(host: string): boolean {
-    const h = host.toLowerCase().replace(/\.$/, "");
-    if (h.includes("*")) return h.endsWith(".svc") || h.endsWith(`.${CLUSTER_DOMAIN}`);
-    return !h.includes(".") || h.endsWith(".svc") || h.endsWith(`.${CLUSTER_DOMAIN}`);
-}
+const clusterLocal = isClusterLocalHost;
 
 /** Does an endpoint or address lead outside the cluster (not loopback, not in the in-cluster ranges, not a cluster-local name)? */
 function addressExternal(address: unknown, cfg: GuardConfig): boolean {

@@ -19,3 +19,5 @@ export * from "./mesh-logging";
 export * from "./gateway-tls";
 export * from "./traffic-policy";
 export * from "./gateway-identity";
+export * from "./node-local-dns";
+export * from "./rbac";

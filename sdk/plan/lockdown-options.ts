@@ -5,10 +5,10 @@
  */
 import type { Checker } from "./index";
 import { extraCidrProblem } from "./index";
-import { BUILTIN_ENVOY_PROVIDER, Cidr, cidrCovers, formatCidr, isPrivateCidr, parseCidr, specialRangesOverlapping, tryParseCidr } from "../model";
+import { BUILTIN_ENVOY_PROVIDER, Cidr, cidrCovers, DNS_PORT, formatCidr, isPrivateCidr, NODE_LOCAL_DNS_DEFAULT, nodeLocalDnsAddressProblem, parseCidr } from "../model";
 
-/** The DNS port (UDP and TCP). */
-export const DNS_PORT = 53;
+// The NodeLocal DNSCache address rules live in the shared model (the policy pack applies the same ones).
+export { CLOUD_LINK_LOCAL_SERVICES, DNS_PORT, NODE_LOCAL_DNS_DEFAULT, nodeLocalDnsAddressProblem } from "../model";
 
 /** An extension provider's name, as the Telemetry names it (Istio matches it case-insensitively). */
 const PROVIDER_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
@@ -33,17 +33,9 @@ export function planAccessLogProvider(c: Checker, args: { accessLogs?: boolean; 
 export const METRICS_PORTS = [15020, 15090] as const;
 /** istio-csr's defaults (its chart's `app.server.serving.port` and selector). */
 export const MESH_CA_DEFAULTS = { namespace: "cert-manager", labels: { app: "cert-manager-istio-csr" }, port: 6443 } as const;
-/** NodeLocal DNSCache's usual link-local address (kubernetes.io docs, "Using NodeLocal DNSCache"). */
-export const NODE_LOCAL_DNS_DEFAULT = "169.254.20.10";
 /** The widest private endpoint range: an endpoint is a handful of addresses. */
 export const PRIVATE_ENDPOINT_MAX_IPV4 = 24;
 export const PRIVATE_ENDPOINT_MAX_IPV6 = 120;
-/**
- * Link-local blocks where the clouds put host services (never a DNS cache): 169.254.169.0/24 (instance metadata
- * .254, the AWS VPC resolver .253, NTP .123, GCP's metadata), 169.254.170.0/24 (ECS task metadata 169.254.170.2,
- * EKS Pod Identity 169.254.170.23: credentials), fd00:ec2::/32 (AWS IMDS and resolver over IPv6).
- */
-export const CLOUD_LINK_LOCAL_SERVICES = ["169.254.169.0/24", "169.254.170.0/24", "fd00:ec2::/32"] as const;
 
 export interface PodPeerPlan {
     namespace: string;
@@ -98,25 +90,6 @@ function canonicalPeers(peers: PodPeerPlan[]): PodPeerPlan[] {
         .sort(([a], [b]) => byText(a, b))
         .filter(([k]) => (seen.has(k) ? false : (seen.add(k), true)))
         .map(([, p]) => ({ namespace: p.namespace, labels: Object.fromEntries(Object.entries(p.labels).sort(([a], [b]) => byText(a, b))), ports: p.ports }));
-}
-
-/** Why an address cannot be a NodeLocal DNSCache address, or undefined (then `canonical` is its /32 or /128). */
-export function nodeLocalDnsAddressProblem(address: string): { problem?: string; canonical?: string } {
-    const text = address.includes("/") ? address : `${address}/${address.includes(":") ? 128 : 32}`;
-    const c = tryParseCidr(text);
-    if (!c) return { problem: `must be an IP address such as ${NODE_LOCAL_DNS_DEFAULT}; got ${JSON.stringify(address)}` };
-    if (c.prefix !== (c.family === 4 ? 32 : 128)) return { problem: `must be one address (the cache's listen address), not a range; got ${JSON.stringify(address)}` };
-    const canonical = formatCidr(c);
-    const cloud = CLOUD_LINK_LOCAL_SERVICES.find((r) => overlaps(parseCidr(r), c));
-    if (cloud) return { problem: `is inside ${cloud}, where the clouds serve instance metadata, credentials and their resolver — never a node-local DNS cache` };
-    const hits = specialRangesOverlapping(c);
-    const linkLocal = hits.some((r) => r.use === "metadata" && (r.cidr === "169.254.0.0/16" || r.cidr === "fe80::/10"));
-    const metadata = hits.filter((r) => r.use === "metadata" && r.cidr !== "169.254.0.0/16" && r.cidr !== "fe80::/10");
-    if (metadata.length > 0) return { problem: `is ${metadata.map((r) => `${r.cidr} (${r.name})`).join(", ")}: metadata addresses are never opened` };
-    if (!linkLocal && !isPrivateCidr(c)) {
-        return { problem: `must be a link-local (169.254.0.0/16, fe80::/10) or private address: a node-local cache listens on the node; got ${JSON.stringify(address)}` };
-    }
-    return { canonical };
 }
 
 /** Plans the cluster-service options (shared by the platform and team components). */
