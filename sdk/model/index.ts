@@ -19,3 +19,4 @@ export * from "./mesh-logging";
 export * from "./gateway-tls";
 export * from "./traffic-policy";
 export * from "./gateway-identity";
+export * from "./k8s-cidr";
