@@ -88,6 +88,19 @@ describe("analysis: NetworkPolicy semantics", () => {
         assert.strictEqual(d.allowed, true);
     });
 
+    it("an IPv4-mapped IPv6 peer is judged as the IPv4 address it is sent to (the API server refuses mapped CIDRs)", () => {
+        // The kernel sends ::ffff:a.b.c.d as IPv4, and Go's IPNet.Contains (the network plugins') matches it as IPv4.
+        const internet = np("apps", "internet", {
+            podSelector: {},
+            policyTypes: ["Egress"],
+            egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8"] } }, { ipBlock: { cidr: "::/0", except: ["fc00::/7"] } }] }],
+        });
+        assert.strictEqual(egressAllowed([internet], app, { ip: "::ffff:10.0.0.1" }, 443).allowed, false, "mapped private IPv4: the IPv4 except decides");
+        assert.strictEqual(egressAllowed([internet], app, { ip: "::ffff:8.8.8.8" }, 443).allowed, true, "mapped public IPv4: the IPv4 block allows");
+        const v6only = np("apps", "v6", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "::/0" } }] }] });
+        assert.strictEqual(egressAllowed([v6only], app, { ip: "::ffff:8.8.8.8" }, 443).allowed, false, "::/0 does not match a mapped (IPv4) destination");
+    });
+
     it("default-deny egress blocks the internet and names the policy", () => {
         const d = egressAllowed([defaultDenyEgress], app, { ip: PUBLIC }, 443);
         assert.strictEqual(d.allowed, false);

@@ -9,7 +9,7 @@ import { EgressGatewayArgs, EgressMode } from "../sdk/args";
 import { ArgsError, buildPlan } from "../sdk/plan";
 import { gatewayContainerPorts, internetIpBlocks, lockdownManifests, LockdownManifests } from "../sdk/manifests/lockdown";
 import { K8sObject, schemaErrors } from "../sdk/schema/validate";
-import { cidrContains, parseCidr } from "../sdk/model";
+import { cidrContains, isIPv4MappedCidr, parseCidr, parseIp, wireAddress } from "../sdk/model";
 
 const MANAGED = { "app.kubernetes.io/managed-by": "istio-egress", "app.kubernetes.io/part-of": "eg" };
 /** The gateway pods' selector: the component's own label, unique to (namespace, release) (issue 11, item 1). */
@@ -426,7 +426,8 @@ describe("lockdown manifests: fail-closed defaults", () => {
 describe("lockdown manifests: the internet ipBlocks", () => {
     // Every special-purpose range (sdk/model/special-ranges.ts), in the table's order; the issue named these.
     const v4Base = SPECIAL_PURPOSE_IPV4.map((r) => r.cidr);
-    const v6Base = SPECIAL_PURPOSE_IPV6.map((r) => r.cidr).filter((c) => c !== "::/128" && c !== "::1/128" && c !== "fd00:ec2::254/128"); // inside ::/96, fc00::/7
+    // Not ::ffff:0:0/96: the API server refuses IPv4-mapped prefixes in an ipBlock (sdk/model/k8s-cidr.ts).
+    const v6Base = SPECIAL_PURPOSE_IPV6.map((r) => r.cidr).filter((c) => c !== "::/128" && c !== "::1/128" && c !== "fd00:ec2::254/128" && c !== "::ffff:0:0/96"); // inside ::/96, fc00::/7
 
     function assertValid(blocks: { cidr: string; except: string[] }[]): void {
         for (const b of blocks) {
@@ -434,7 +435,8 @@ describe("lockdown manifests: the internet ipBlocks", () => {
             assert.strictEqual(new Set(b.except).size, b.except.length, `duplicates in ${b.except}`);
             for (const e of b.except) {
                 const inner = parseCidr(e);
-                // k8s: each except must be a strict subset of cidr.
+                // k8s: each except must be a strict subset of cidr, and never IPv4-mapped (Go parses it as IPv4).
+                assert.ok(!isIPv4MappedCidr(e), `${e} is IPv4-mapped: the API server refuses it`);
                 assert.ok(inner.family === outer.family && inner.prefix > outer.prefix && cidrContains(outer, e.split("/")[0]), `${e} not strictly inside ${b.cidr}`);
                 for (const other of b.except) {
                     const o = parseCidr(other);
@@ -452,8 +454,22 @@ describe("lockdown manifests: the internet ipBlocks", () => {
             { cidr: "::/0", except: v6Base },
         ]);
         for (const named of ["0.0.0.0/8", "192.0.0.0/24", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4", "168.63.129.16/32"]) assert.ok(blocks[0].except.includes(named), named);
-        for (const named of ["64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "::ffff:0:0/96", "fe80::/10", "fc00::/7"]) assert.ok(blocks[1].except.includes(named), named);
+        for (const named of ["64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "fe80::/10", "fc00::/7"]) assert.ok(blocks[1].except.includes(named), named);
         assertValid(blocks);
+    });
+
+    it("never excepts an IPv4-mapped IPv6 prefix, which the API server refuses (found by e2e: pulumi up against kube-apiserver)", () => {
+        // k8s ValidateIPBlock: Go's ParseCIDR turns ::ffff:0:0/96 into an IPv4 network, never "a strict subset" of ::/0.
+        const blocks = internetIpBlocks(["::ffff:10.0.0.0/104"]);
+        for (const b of blocks) for (const e of b.except) assert.ok(!isIPv4MappedCidr(e), `${b.cidr} excepts ${e}`);
+        assert.ok(!blocks[1].except.includes("::ffff:0:0/96"));
+        // The translation prefixes that carry IPv4 inside IPv6 packets stay excepted.
+        for (const named of ["64:ff9b::/96", "2002::/16", "2001::/23"]) assert.ok(blocks[1].except.includes(named), named);
+        // A cluster CIDR written IPv4-mapped is refused by the plan, naming the field (the API server would refuse it later).
+        assert.throws(
+            () => buildPlan("egress", { hosts: [{ host: "api.example.com", mode: EgressMode.Tls, allow: [{ namespaces: ["a"] }] }], lockdown: { namespaces: [{ name: "a" }], clusterCidrs: ["::ffff:10.0.0.0/104"] } } as EgressGatewayArgs),
+            (e: unknown) => e instanceof ArgsError && /lockdown\.clusterCidrs\[0\].*IPv4-mapped/.test(String((e as Error).message)),
+        );
     });
 
     it("adds cluster CIDRs outside those ranges, each once, canonically, per family", () => {
@@ -479,7 +495,11 @@ describe("lockdown manifests: the internet ipBlocks", () => {
     it("the metadata endpoint and private addresses are never inside the gateway's internet", () => {
         for (const clusterCidrs of [[], ["10.96.0.0/12"], ["34.118.224.0/20", "fd00:1::/64"]]) {
             const blocks = internetIpBlocks(clusterCidrs);
-            const inside = (ip: string) => blocks.some((b) => cidrContains(parseCidr(b.cidr), ip) && !b.except.some((e) => cidrContains(parseCidr(e), ip)));
+            // A mapped address (::ffff:10.0.0.1) is sent as IPv4: judged as the IPv4 address (sdk/model/k8s-cidr.ts).
+            const inside = (text: string) => {
+                const ip = wireAddress(parseIp(text)!);
+                return blocks.some((b) => cidrContains(parseCidr(b.cidr), ip) && !b.except.some((e) => cidrContains(parseCidr(e), ip)));
+            };
             for (const ip of ["169.254.169.254", "168.63.129.16", "0.1.2.3", "192.0.0.170", "198.18.0.1", "224.0.0.251", "240.0.0.1", "64:ff9b::a00:1", "64:ff9b:1::1", "2002:a00:1::1", "::ffff:10.0.0.1", "10.1.2.3", "172.20.0.1", "192.168.1.1", "100.100.100.200", "127.0.0.1", "fd00:ec2::254", "fe80::1", "::1"]) {
                 assert.strictEqual(inside(ip), false, `${ip} open with cluster CIDRs ${clusterCidrs}`);
             }

@@ -6,7 +6,10 @@
  *
  * Config (all optional): appANamespace, appBNamespace, wildcardHost, wildcardUpstream, apiHost,
  * gatewayNamespace, chartVersion (set it to your istiod's version; the component warns until you do), revision
- * (the istiod revision or revision tag, on revision-based installs), clusterCidrs (a JSON list).
+ * (the istiod revision or revision tag, on revision-based installs), clusterCidrs (a JSON list), chart (a local
+ * istio/gateway chart directory or .tgz instead of Istio's chart repository: air-gapped installs, CI), skipAwait
+ * (true: do not wait for the gateway's pods; only for clusters that cannot run them, e.g. the e2e suite's control
+ * plane).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { EgressGateway, EgressMode } from "../../sdk";
@@ -23,6 +26,8 @@ const egress = new EgressGateway("egress", {
         namespace: config.get("gatewayNamespace") ?? "istio-egress",
         chartVersion: config.get("chartVersion"),
         revision: config.get("revision"),
+        chart: config.get("chart"),
+        skipAwait: config.getBoolean("skipAwait"),
     },
     hosts: [
         // A speaks TLS itself; the sidecar wraps it in Istio mTLS so the gateway knows it is A.

@@ -7,7 +7,8 @@
  *   union of those policies' rules allows; a pod no policy selects is not isolated (everything allowed).
  * - A rule with no `to`/`from` matches every peer; a rule with no `ports` matches every port; so `{}` allows all.
  * - Peers: `podSelector` alone = pods in the policy's namespace; `namespaceSelector` (+ optional `podSelector`) =
- *   pods in the selected namespaces; `ipBlock` = addresses inside `cidr` and outside every `except`.
+ *   pods in the selected namespaces; `ipBlock` = addresses inside `cidr` and outside every `except` (an IPv4-mapped
+ *   IPv6 peer address is judged as the IPv4 address it is sent to).
  *   Pod peers are matched by ipBlock only when the pod's IP is given (whether an ipBlock applies to pod IPs is
  *   left to the network plugin by the Kubernetes API; with an IP given we take the common, stricter-to-reason-
  *   about reading that it does). External IP peers are matched only by ipBlocks (or rules without `to`/`from`).
@@ -18,7 +19,7 @@
  * A connection needs egress allowed at the source AND, for pod destinations, ingress allowed at the destination.
  */
 import type { K8sObject } from "../model/index.js";
-import { cidrContains, parseCidr, parseIp } from "../model/index.js";
+import { cidrContains, parseCidr, parseIp, wireAddress } from "../model/index.js";
 import { LabelSelector, selectorMatches } from "../model/index.js";
 
 export type Protocol = "TCP" | "UDP" | "SCTP";
@@ -98,10 +99,12 @@ function peerMatches(policy: K8sObject, peerSpec: any, peer: Peer, where: string
         if (ipText === undefined) {
             return false;
         }
-        const ip = parseIp(ipText);
-        if (!ip) {
+        const parsed = parseIp(ipText);
+        if (!parsed) {
             throw new Error(`peer IP "${ipText}" is not an IPv4 or IPv6 address`);
         }
+        // ::ffff:a.b.c.d is sent as IPv4 a.b.c.d, and judged as such (sdk/model/k8s-cidr.ts wireAddress).
+        const ip = wireAddress(parsed);
         return cidrContains(cidr, ip) && !excepts.some((e) => cidrContains(e, ip));
     }
     if (!hasPod && !hasNs) {

@@ -25,7 +25,7 @@
  */
 import type { AccessRulePlan, EgressPlan, HostPlan } from "../plan";
 import type { K8sObject } from "../model";
-import { canonicalCidr, Cidr, cidrCovers, formatCidr, NAMESPACE_NAME_LABEL, parseCidr, specialPurposeCidrs } from "../model";
+import { canonicalCidr, Cidr, cidrCovers, formatCidr, isIPv4MappedCidr, NAMESPACE_NAME_LABEL, parseCidr, specialPurposeCidrs } from "../model";
 import { objectName } from "../plan/names";
 import { DNS_PORT } from "../plan/lockdown-options";
 
@@ -293,6 +293,13 @@ export function gatewayOptionPolicies(plan: EgressPlan): K8sObject[] {
  * cluster's own CIDRs of that family. The `except` lists are minimal (a range inside another listed
  * one is dropped, duplicates too) and every entry is a strict subset of its `cidr`, as the API server requires.
  * A family whose every address is excluded gets no block.
+ *
+ * IPv4-mapped IPv6 (`::ffff:0:0/96`) is not excepted: the API server refuses it in an ipBlock (sdk/model/k8s-cidr.ts),
+ * so the policy could never be created. Leaving it out opens no IPv4 space over IPv6: a socket connecting to
+ * `::ffff:a.b.c.d` sends an IPv4 packet (Linux net/ipv6/tcp_ipv6.c `tcp_v6_connect` and net/ipv6/udp.c
+ * `udpv6_sendmsg` hand mapped destinations to the IPv4 stack), which the IPv4 block and its excepts judge; mapped
+ * addresses are not used on the wire (RFC 4291 §2.5.5.2). The translation prefixes that do carry IPv4 in IPv6
+ * packets (NAT64 64:ff9b::/96, 6to4, Teredo) stay excepted.
  */
 export function internetIpBlocks(clusterCidrs: string[]): { cidr: string; except: string[] }[] {
     const out: { cidr: string; except: string[] }[] = [];
@@ -300,7 +307,7 @@ export function internetIpBlocks(clusterCidrs: string[]): { cidr: string; except
         [4, "0.0.0.0/0", specialPurposeCidrs(4)],
         [6, "::/0", specialPurposeCidrs(6)],
     ] as const) {
-        const candidates = [...base, ...clusterCidrs].map((text) => parseCidr(text)).filter((c) => c.family === family);
+        const candidates = [...base, ...clusterCidrs].map((text) => parseCidr(text)).filter((c) => c.family === family && !isIPv4MappedCidr(c));
         if (candidates.some((c) => c.prefix === 0)) {
             continue; // everything excluded: no internet in this family
         }

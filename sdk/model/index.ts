@@ -21,3 +21,4 @@ export * from "./traffic-policy";
 export * from "./gateway-identity";
 export * from "./node-local-dns";
 export * from "./rbac";
+export * from "./k8s-cidr";

@@ -33,6 +33,7 @@ import {
     STOCK_GATEWAY_LABELS,
     internalHostProblem,
     ipLikeHostProblem,
+    isIPv4MappedCidr,
     isPrivateCidr,
     ISTIO_CHART_REPOSITORY,
     serviceFqdn,
@@ -852,6 +853,8 @@ function planLockdown(c: Checker, args: LockdownInput, gatewayNamespace: string 
             c.fail(at(`clusterCidrs[${i}]`), `must be a CIDR; got ${JSON.stringify(cidr)}`);
         } else if (hostBitsSet(cidr)) {
             c.fail(at(`clusterCidrs[${i}]`), `has host bits set: did you mean ${formatCidr(parsed)}?`);
+        } else if (isIPv4MappedCidr(parsed)) {
+            c.fail(at(`clusterCidrs[${i}]`), `is an IPv4-mapped IPv6 prefix, which Kubernetes refuses in NetworkPolicies: write the IPv4 CIDR`);
         } else {
             clusterCidrs.push(formatCidr(parsed));
         }
