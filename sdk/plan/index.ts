@@ -56,9 +56,15 @@ import { DEFAULT_GATEWAY_NAMESPACE, DEFAULT_RELEASE_NAME } from "../model/gatewa
 export { DEFAULT_GATEWAY_NAMESPACE, DEFAULT_RELEASE_NAME };
 /** The default releaseName of istio-egress 0.1, for the migration note and warnings. */
 export const LEGACY_RELEASE_NAME = "istio-egressgateway";
-/** The chart's default Service ports (values.yaml of istio/gateway); used when `values.service.ports` is not set. */
+/**
+ * The chart's default Service ports (values.yaml of istio/gateway); used when `values.service.ports` is not set.
+ * One addition: `appProtocol: http` on the status port (pilot-agent's HTTP health endpoint). The chart's name
+ * `status-port` names no Istio protocol, and `istioctl validate` refuses such a Service port outside the Istio
+ * namespace ("does not follow the Istio naming convention": istioctl/pkg/validate/validate.go
+ * `validateServicePortPrefix`, which takes `appProtocol` first); the name stays the chart's.
+ */
 export const CHART_DEFAULT_SERVICE_PORTS: ReadonlyArray<ServicePortPlan> = [
-    { name: "status-port", port: 15021, targetPort: 15021, protocol: "TCP" },
+    { name: "status-port", port: 15021, targetPort: 15021, protocol: "TCP", appProtocol: "http" },
     { name: "http2", port: 80, targetPort: 80, protocol: "TCP" },
     { name: "https", port: 443, targetPort: 443, protocol: "TCP" },
 ];
@@ -79,6 +85,8 @@ export interface ServicePortPlan {
     port: number;
     targetPort: number;
     protocol: string;
+    /** Kubernetes `appProtocol`, which Istio's protocol selection reads before the port's name. */
+    appProtocol?: string;
 }
 
 export interface GatewayPlan {
