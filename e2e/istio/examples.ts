@@ -4,7 +4,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { chartObjects, KubeObject, REPO, renderExample, Rendered, tempDir } from "./tools";
+import { chartObjects, KubeObject, REPO, renderExample, Rendered, tempDir } from "../lib/tools";
 
 export interface ExampleRender {
     /** e.g. `blog-scenario`, `multi-team` (platform + team together). */

@@ -7,7 +7,7 @@
  * Both return what Istio said, unfiltered; `judge` turns it into a verdict: every Error fails, and every Warning or
  * Info fails unless it is on the list of explained messages (`EXPLAINED`, each pointing at the docs that explain it).
  */
-import { run } from "./tools";
+import { run } from "../lib/tools";
 
 export interface IstioMessage {
     /** `IST0101`, ...; `validate` for istioctl validate's own errors and warnings. */

@@ -11,7 +11,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import { cleanup, EXAMPLES, ExampleRender, renderForIstio } from "./examples";
 import { formatMessages, istioctlAnalyze, istioctlValidate, IstioMessage, judge, LOCAL_CONTROL_PLANE_SUPPRESS } from "./istioctl";
-import { KubeObject, run, runOk, toolsEnv } from "./tools";
+import { KubeObject, run, runOk, toolsEnv } from "../lib/tools";
 
 function report(label: string, messages: IstioMessage[]): void {
     const { explained } = judge(messages);

@@ -1,8 +1,7 @@
 /**
- * Private helpers of the Istio e2e checks (issue 12 item 3, issue 11 "How it is checked"): the tools' environment,
- * running a command, rendering an example with the real `istio-egress render` CLI, and the gateway chart's own
- * objects from `helm template`. The shared e2e helpers (e2e/lib: `toolsEnv`, `renderExample`, `run`, ...) are being
- * written in parallel; these stay minimal so that switching to them is a rename.
+ * The e2e suites' shared helpers (issue 12): the tools' environment, running a command, rendering an example with
+ * the real `istio-egress render` CLI, and the gateway chart's own objects from `helm template`. Suites import
+ * from here; one copy of each helper.
  */
 import * as child from "child_process";
 import * as fs from "fs";
