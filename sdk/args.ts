@@ -179,17 +179,20 @@ export interface GatewayArgs {
     /**
      * Chart version (the Istio version). Default: `DEFAULT_CHART_VERSION`, with a warning: set it to your istiod's
      * version (gateway/istiod skew beyond Istio's supported range breaks the gateway).
+     * @minLength 1
      */
     chartVersion?: pulumi.Input<string>;
     /**
      * Chart repository. Default Istio's (`https://istio-release.storage.googleapis.com/charts`). Ignored when
      * `chart` is a local path or an `oci://` reference.
+     * @minLength 1
      */
     chartRepository?: pulumi.Input<string>;
     /**
      * The chart: `gateway` (default, from `chartRepository`), a local chart directory or `.tgz` archive (a path;
      * no repository is used), or an `oci://` reference. It must be the istio/gateway chart: the component's
      * lock-down relies on its templates.
+     * @minLength 1
      */
     chart?: pulumi.Input<string>;
     /**

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
 import type { K8sObject } from "../model";
-import { ArgsError, EgressPlan, mergeValues, ReleasePlan } from "../plan";
+import { ArgsError, chartNeedsRepository, EgressPlan, mergeValues, ReleasePlan } from "../plan";
 import { helmValuesProblems } from "../plan/values";
 import { checkResolved } from "../schema/args";
 
@@ -93,14 +93,39 @@ export function releaseValues(plan: EgressPlan, componentName: string): pulumi.I
     return pulumi.all([raw, pulumi.output(checked)]).apply(([v]) => (v.resources === undefined ? v.values : mergeValues(v.values, { resources: v.resources })));
 }
 
+/**
+ * A release field given as an Output (`gateway.chart`, `chartVersion`, `chartRepository`): checked against its
+ * schema once it resolves; a problem fails the release's registration, naming the field. Plain values are
+ * returned as they are (the plan checked them).
+ */
+function checkedInput(plan: EgressPlan, componentName: string, field: string, value: pulumi.Input<string>): pulumi.Input<string> {
+    const deferred = plan.deferred.find((d) => d.field === field);
+    if (deferred === undefined) return value;
+    return pulumi.output(value).apply((resolved) => {
+        const problems = checkResolved(deferred, resolved);
+        if (problems.length > 0) {
+            throw new pulumi.ResourceError(
+                `istio-egress:index:EgressGateway "${componentName}": invalid arguments (once resolved):\n${problems.map((p) => `  - ${p.field}: ${p.rule}`).join("\n")}`,
+                undefined,
+            );
+        }
+        return resolved;
+    });
+}
+
 /** Arguments of the `helm.v3.Release` of the istio/gateway chart. */
 export function releaseArgs(plan: EgressPlan, componentName = plan.name): k8s.helm.v3.ReleaseArgs {
     const r = plan.release!;
+    const chart = checkedInput(plan, componentName, "gateway.chart", r.chart);
+    const repository = r.repository === undefined ? undefined : checkedInput(plan, componentName, "gateway.chartRepository", r.repository);
+    // A chart known only once it resolves needs the repository only if it resolves to a repository chart's name.
+    const repositoryOpts: pulumi.Input<k8s.types.input.helm.v3.RepositoryOpts> | undefined =
+        repository === undefined ? undefined : typeof chart === "string" ? { repo: repository } : pulumi.all([chart, repository]).apply(([c, repo]) => (chartNeedsRepository(c) ? { repo } : {}));
     return {
         name: r.name,
-        chart: r.chart,
-        version: r.version,
-        ...(r.repository !== undefined ? { repositoryOpts: { repo: r.repository } } : {}),
+        chart,
+        version: checkedInput(plan, componentName, "gateway.chartVersion", r.version),
+        ...(repositoryOpts !== undefined ? { repositoryOpts } : {}),
         namespace: r.namespace,
         createNamespace: false,
         ...(r.skipAwait ? { skipAwait: true } : {}),

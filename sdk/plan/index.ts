@@ -452,7 +452,15 @@ function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: Defe
     // The chart's injection labels (manifests/charts/gateway/templates/_helpers.tpl gateway.sidecarInjectionLabels).
     podLabels["sidecar.istio.io/inject"] = "true";
     if (revision !== undefined) podLabels["istio.io/rev"] = revision;
-    if (args.chartVersion === undefined) {
+    // The release's `Input<T>` fields: `args` holds plain values only (checkArgsShape removes every Output), so an
+    // Output is taken from `deferred`, carried to the release as it is, and checked once it resolves
+    // (sdk/manifests/gateway.ts releaseArgs).
+    const input = <T>(field: string, plain: pulumi.Input<T> | undefined): pulumi.Input<T> | undefined =>
+        plain ?? (deferred.find((d) => d.field === field)?.value as pulumi.Input<T> | undefined);
+    const chartVersion = input<string>("gateway.chartVersion", args.chartVersion);
+    const chartRepository = input<string>("gateway.chartRepository", args.chartRepository);
+    const resources = input<Record<string, any>>("gateway.resources", args.resources);
+    if (chartVersion === undefined) {
         warnings.push(
             `gateway.chartVersion is not set: installing the istio/gateway chart ${DEFAULT_CHART_VERSION}. Set gateway.chartVersion to your istiod's version; gateway/istiod skew beyond Istio's supported range breaks the gateway (the gateway, a data plane, may be at most one minor version behind istiod and never ahead of it: https://istio.io/latest/docs/releases/supported-releases/, "Control Plane/Data Plane Skew").`,
         );
@@ -498,8 +506,7 @@ function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: Defe
     const values = args.values && valuesCheck.problems.length === 0 ? mergeValues(base, args.values) : base;
     const servicePorts = servicePortsOf(c, values.service?.ports);
 
-    const chart = args.chart ?? GATEWAY_CHART;
-    if (typeof chart === "string" && chart.length === 0) c.fail("gateway.chart", "must not be empty");
+    const chart = input<string>("gateway.chart", args.chart) ?? GATEWAY_CHART;
     const needsRepository = typeof chart !== "string" || chartNeedsRepository(chart);
     const resourcesPending = deferred.some((d) => d.field === "gateway.resources");
     const gatewayName = objectName(name, "platform", "gateway");
@@ -523,11 +530,11 @@ function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: Defe
             name: releaseName,
             namespace,
             chart,
-            version: args.chartVersion ?? DEFAULT_CHART_VERSION,
-            ...(needsRepository ? { repository: args.chartRepository ?? ISTIO_CHART_REPOSITORY } : {}),
+            version: chartVersion ?? DEFAULT_CHART_VERSION,
+            ...(needsRepository ? { repository: chartRepository ?? ISTIO_CHART_REPOSITORY } : {}),
             skipAwait: args.skipAwait ?? false,
             values,
-            ...(args.resources !== undefined ? { resources: args.resources } : {}),
+            ...(resources !== undefined ? { resources } : {}),
             valuesPending: valuesCheck.pending || resourcesPending,
             labels: { ...chartLabels },
             ...(revision !== undefined ? { revision } : {}),
