@@ -1,5 +1,5 @@
 /**
- * What the pack computes once instead of per resource (docs/performance.md, "Pack: what was fixed"), and the
+ * What the pack computes once instead of per resource (docs/performance.md, "What the figures mean"), and the
  * guarantees that make it safe: the configuration is read once per policy per configuration and cannot be changed
  * by a rule, parsed type tokens are shared, and props are read without the analyzer's proxy only when nothing in
  * them is unknown.
