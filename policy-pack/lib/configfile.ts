@@ -1,6 +1,6 @@
 /**
- * The policy configuration file shared by `istio-egress check --policy-config` and `istio-egress render
- * --policy-config`: the format of `pulumi preview --policy-pack-config` (keyed by policy name, plus `all`), in JSON or
+ * The policy configuration shared by `istio-egress check --policy-config` and `istio-egress render
+ * --policy-config` (read by sdk/cli/config-file.ts, which calls `normalizePolicyConfig`): the format of `pulumi preview --policy-pack-config` (keyed by policy name, plus `all`), in JSON or
  * YAML, with two top-level conveniences that are expanded into every policy's entry:
  *
  * - `exemptNamespaces: [...]` is added to the `exemptNamespaces` of every policy that has that property (to its
@@ -9,8 +9,6 @@
  *
  * Single objects are exempted here, in configuration the security team owns, never by an annotation on the object.
  */
-import * as fs from "fs";
-import { parse as parseYaml } from "yaml";
 import type { Policies } from "@pulumi/policy";
 import { policies as packPolicies } from "./policies";
 import { PolicyConfigError } from "./harness";
@@ -48,25 +46,4 @@ export function normalizePolicyConfig(raw: unknown, where = "policy config", pol
         }
     }
     return out;
-}
-
-/**
- * Reads a policy configuration file (JSON, or YAML — `.json` files are parsed as JSON) and expands its top-level
- * keys. Throws `PolicyConfigError` naming the file. Validation against each policy's schema happens when the
- * policies run (`reconcileConfig`), with messages naming the policy and the property.
- */
-export function readPolicyConfigFile(file: string, policies: Policies = packPolicies): Record<string, any> {
-    let text: string;
-    try {
-        text = fs.readFileSync(file, "utf8");
-    } catch (e: any) {
-        throw new PolicyConfigError(`${file}: cannot read the policy config file (${e.code ?? e.message})`);
-    }
-    let raw: unknown;
-    try {
-        raw = file.toLowerCase().endsWith(".json") ? JSON.parse(text) : parseYaml(text);
-    } catch (e: any) {
-        throw new PolicyConfigError(`${file}: not valid ${file.toLowerCase().endsWith(".json") ? "JSON" : "YAML"}: ${String(e.message).split("\n")[0]}`);
-    }
-    return normalizePolicyConfig(raw, file, policies);
 }

@@ -5,5 +5,5 @@ export * from "./rules";
 export * from "./harness";
 export * from "./istio";
 export { knownProps, canUnwrapProxy } from "./known";
-export { normalizePolicyConfig, readPolicyConfigFile } from "./configfile";
+export { normalizePolicyConfig } from "./configfile";
 export { policyAppliesTo } from "./policy";

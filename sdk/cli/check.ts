@@ -14,6 +14,7 @@ import type { K8sObject } from "../model";
 import { isClusterScopedObject } from "../model";
 import type { PolicyResource, Violation } from "istio-egress-guard/lib";
 import { GuardMissingError, loadGuard } from "./guard";
+import { ConfigFileError, readPolicyConfigFile } from "./config-file";
 import { MARKER as RENDER_MARKER } from "../render/render";
 import { parseKubernetesYaml } from "./yaml";
 
@@ -353,7 +354,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     try {
         const guard = loadGuard();
-        const config = opts.config ? guard.readPolicyConfigFile(opts.config) : undefined;
+        const config = opts.config ? readPolicyConfigFile(opts.config) : undefined;
         const files: string[] = [];
         for (const p of opts.paths) {
             if (p === "-") {
@@ -386,7 +387,7 @@ export async function main(argv: string[]): Promise<number> {
         else process.stdout.write(formatText(findings, objects.length + releases.length, files.length, notices.length));
         return guard.hasMandatory(violations) ? 1 : 0;
     } catch (e: any) {
-        if (e instanceof InputError || e instanceof GuardMissingError || e?.name === "PolicyConfigError") {
+        if (e instanceof InputError || e instanceof GuardMissingError || e instanceof ConfigFileError || e?.name === "PolicyConfigError") {
             process.stderr.write(`istio-egress check: ${e.message}\n`);
             return 2;
         }

@@ -1,12 +1,12 @@
 /**
- * Config files the CLI is given: `render --policy-config FILE` (the policy pack's configuration, the format of
- * `pulumi preview --policy-pack-config`) and `render --stack-reference NAME=FILE` (another stack's outputs).
- * JSON (`.json`, strict) or YAML (anything else); errors are one line naming the flag, the file and the rule.
- *
- * `check --config` reads the same policy-config format with its own reader in the pack's CLI code; the two are
- * meant to become one (this file keeps to the shape only, the pack validates the policies' own settings).
+ * Config files the CLI is given: `--policy-config FILE` of `render` and `check` (the policy pack's configuration,
+ * the format of `pulumi preview --policy-pack-config`, plus the pack's top-level `exemptNamespaces` /
+ * `exemptObjects`) and `render --stack-reference NAME=FILE` (another stack's outputs). JSON (`.json`, strict) or
+ * YAML (anything else), read by one hardened reader (sdk/render/data.ts: alias bombs, duplicate keys, not a
+ * file); errors are one line naming the flag, the file and the rule.
  */
 import { asMapping, DataFileError, readDataFile } from "../render/data";
+import { loadGuard } from "./guard";
 
 export class ConfigFileError extends Error {}
 
@@ -18,7 +18,14 @@ const LEVELS = ["advisory", "mandatory", "remediate", "disabled"];
  * judge (its `reconcileConfig`); this checks the shape, so that a typo'd level is named here.
  */
 export function readPolicyConfigFile(file: string, flag = "--policy-config"): Record<string, unknown> {
-    const config = readMapping(file, flag);
+    // The pack expands its top-level conveniences into each policy's entry (policy-pack/lib/configfile.ts).
+    let config: Record<string, unknown>;
+    try {
+        config = loadGuard().normalizePolicyConfig(readMapping(file, flag), file);
+    } catch (err) {
+        if (err instanceof Error && err.name === "PolicyConfigError") throw new ConfigFileError(`${flag} ${err.message}`);
+        throw err;
+    }
     for (const [policy, entry] of Object.entries(config)) {
         const level = typeof entry === "string" ? entry : entry && typeof entry === "object" && !Array.isArray(entry) ? (entry as any).enforcementLevel : undefined;
         if (typeof entry !== "string" && (entry === null || typeof entry !== "object" || Array.isArray(entry))) {
