@@ -48,9 +48,11 @@ import (
 	"istio.io/istio/pilot/pkg/networking/core"
 )
 
-func TestBlogScenario(t *testing.T) { checkExample(t, "blog-scenario") }
+// namedOnly: every host of the example allows named namespaces only, so a workload of any other namespace must be
+// denied. The ASM tutorial allows every identity but demo-frontend's (examples/asm-tutorial: `allow: [{}]`).
+func TestBlogScenario(t *testing.T) { checkExample(t, "blog-scenario", true) }
 
-func TestASMTutorial(t *testing.T) { checkExample(t, "asm-tutorial") }
+func TestASMTutorial(t *testing.T) { checkExample(t, "asm-tutorial", false) }
 
 type object = map[string]any
 
@@ -189,7 +191,7 @@ func gatewayServiceEntry(t *testing.T, svc object) (doc, host string, targetPort
 	return string(b), host, targetPorts
 }
 
-func checkExample(t *testing.T, example string) {
+func checkExample(t *testing.T, example string, namedOnly bool) {
 	objs, docs, r := inputs(t, example)
 	var istio []string
 	var svc, deploy object
@@ -245,7 +247,7 @@ func checkExample(t *testing.T, example string) {
 				t.Fatalf("outputs say SNI %q for %s, the report's gateway request %q", h.SNI, row.Host, sni)
 			}
 			checkSidecar(t, cg, row, fmt.Sprintf("outbound|%d|%s|%s", row.Request.Port, h.Subset, gwHost), sni)
-			got := checkGateway(t, row, gwListeners, gwRoutes, gwClusters, targetPorts[row.Request.Port], h.DestinationRule != "")
+			got := checkGateway(t, row, gwListeners, gwRoutes, gwClusters, targetPorts[row.Request.Port], h.DestinationRule != "", namedOnly)
 			if got != (row.Verdict == "allowed") {
 				t.Errorf("the report says %s, the gateway's RBAC filters say allowed=%v", row.Verdict, got)
 			}
@@ -312,7 +314,7 @@ func checkSidecar(t *testing.T, cg *core.ConfigGenTest, row reportRow, wantClust
 }
 
 // checkGateway evaluates the gateway's RBAC for the row's request and checks, when allowed, the route to the upstream.
-func checkGateway(t *testing.T, row reportRow, ls []*listener.Listener, rcs []*route.RouteConfiguration, cs []*cluster.Cluster, port int, originates bool) bool {
+func checkGateway(t *testing.T, row reportRow, ls []*listener.Listener, rcs []*route.RouteConfiguration, cs []*cluster.Cluster, port int, originates, namedOnly bool) bool {
 	req := row.Request
 	l := findListener(ls, fmt.Sprintf("0.0.0.0_%d", port))
 	if l == nil {
@@ -359,22 +361,23 @@ func checkGateway(t *testing.T, row reportRow, ls []*listener.Listener, rcs []*r
 	if len(policies) == 0 {
 		t.Fatalf("gateway: the chain for %s has no RBAC filter (the AuthorizationPolicies select no gateway pod?)", req.SNI)
 	}
-	ok := true
-	for _, p := range policies {
-		matched := false
-		for _, pol := range p.Policies {
-			if matchPolicy(t, pol, a) {
-				matched = true
-				break
-			}
+	ok := evaluate(t, policies, a)
+	if ok {
+		// The attacker: the same request with no peer identity (a client that does not present an Istio
+		// certificate), and, where the example allows named namespaces only, from a namespace no rule names (a pod
+		// of any namespace can reach the gateway's mTLS listeners: docs/lockdown.md). Only the peer's mTLS
+		// identity may let a request through.
+		anon := a
+		anon.identity = ""
+		if evaluate(t, policies, anon) {
+			t.Errorf("gateway: the chain for %s also allows a peer without identity", req.SNI)
 		}
-		switch p.Action {
-		case rbac.RBAC_ALLOW:
-			ok = ok && matched
-		case rbac.RBAC_DENY:
-			ok = ok && !matched
-		default:
-			t.Fatalf("gateway: RBAC action %v not evaluated", p.Action)
+		if namedOnly {
+			intruder := a
+			intruder.identity = "spiffe://cluster.local/ns/istio-egress-e2e-intruder/sa/default"
+			if evaluate(t, policies, intruder) {
+				t.Errorf("gateway: the chain for %s also allows %s, a namespace no rule names", req.SNI, intruder.identity)
+			}
 		}
 	}
 	if row.Verdict == "allowed" {
@@ -405,6 +408,33 @@ func checkGateway(t *testing.T, row reportRow, ls []*listener.Listener, rcs []*r
 	return ok
 }
 
+// evaluate runs the RBAC filters in order, as Envoy does: an ALLOW filter denies unless a policy matches, a DENY
+// filter denies when one does.
+func evaluate(t *testing.T, filters []*rbac.RBAC, a attrs) bool {
+	for _, p := range filters {
+		matched := false
+		for _, pol := range p.Policies {
+			if matchPolicy(t, pol, a) {
+				matched = true
+				break
+			}
+		}
+		switch p.Action {
+		case rbac.RBAC_ALLOW:
+			if !matched {
+				return false
+			}
+		case rbac.RBAC_DENY:
+			if matched {
+				return false
+			}
+		default:
+			t.Fatalf("gateway: RBAC action %v not evaluated", p.Action)
+		}
+	}
+	return true
+}
+
 func rulesOf(t *testing.T, r *rbac.RBAC, m any) *rbac.RBAC {
 	if r == nil {
 		t.Fatalf("RBAC filter without rules (matcher %v): not evaluated", m)
@@ -414,7 +444,7 @@ func rulesOf(t *testing.T, r *rbac.RBAC, m any) *rbac.RBAC {
 
 type attrs struct {
 	identity, sni, host, path, method string
-	port                                int
+	port                              int
 }
 
 func matchPolicy(t *testing.T, p *rbac.Policy, a attrs) bool {
