@@ -400,6 +400,8 @@ func checkGateway(t *testing.T, row reportRow, ls []*listener.Listener, rcs []*r
 			// pilot/pkg/networking/core/cluster_tls.go: empty caCertificates → SDS root "file-root:system".
 			if tc == nil || tc.Sni != hostPort[0] || !contains(certSDSNames(tc), "file-root:system") {
 				t.Errorf("gateway: cluster %s does not originate TLS to %s verified by the system CAs: %v", upstream, hostPort[0], tc)
+			} else if sans := exactSANs(tc); !contains(sans, hostPort[0]) {
+				t.Errorf("gateway: cluster %s verifies the upstream's certificate against SANs %v, not %s", upstream, sans, hostPort[0])
 			}
 		} else if tc != nil {
 			t.Errorf("gateway: cluster %s wraps in TLS, but the host is TLS passthrough", upstream)
@@ -750,6 +752,18 @@ func certSDSNames(u *tlsv3.UpstreamTlsContext) []string {
 	}
 	if s := u.GetCommonTlsContext().GetValidationContextSdsSecretConfig(); s != nil {
 		n = append(n, s.Name)
+	}
+	return n
+}
+
+// exactSANs: the exact names the upstream certificate must carry (the combined validation context's default).
+func exactSANs(u *tlsv3.UpstreamTlsContext) []string {
+	var n []string
+	for _, m := range u.GetCommonTlsContext().GetCombinedValidationContext().GetDefaultValidationContext().GetMatchTypedSubjectAltNames() {
+		n = append(n, m.GetMatcher().GetExact())
+	}
+	for _, m := range u.GetCommonTlsContext().GetCombinedValidationContext().GetDefaultValidationContext().GetMatchSubjectAltNames() { //nolint:staticcheck // older field, still set by some versions
+		n = append(n, m.GetExact())
 	}
 	return n
 }
