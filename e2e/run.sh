@@ -30,8 +30,12 @@ fi
 [ -d "$repo/dist/e2e" ] || { log "run npm run build first (dist/e2e is missing)"; exit 2; }
 
 cluster_dir=""
+xds_dir=""
 cleanup() {
   local rc=$?
+  if [ -n "$xds_dir" ]; then
+    if [ "${E2E_KEEP:-}" = "1" ]; then log "kept the xDS cross-check inputs in $xds_dir"; else rm -rf "$xds_dir"; fi
+  fi
   if [ -n "$cluster_dir" ]; then
     if [ "${E2E_KEEP:-}" = "1" ]; then "$here/cluster/stop.sh" --keep "$cluster_dir" || true; log "kept $cluster_dir"
     else "$here/cluster/stop.sh" "$cluster_dir" || true; fi
@@ -58,6 +62,12 @@ npx mocha "${mocha_args[@]}"
 
 if [ "${E2E_SKIP_GO:-}" != "1" ] && [ "${E2E_USE_PATH:-}" != "1" ]; then
   # Go suites next to the tool modules that pin their dependencies (e.g. Istio's config generation).
+  # The Istio one (tools/istio/xdscheck) cross-checks the access report against Istio's generated xDS: it reads
+  # the rendered examples from E2E_XDS_INPUTS and fails without them (it never skips).
+  xds_dir="$(mktemp -d "${TMPDIR:-/tmp}/istio-egress-e2e-xds-XXXXXX")"
+  log "xDS cross-check inputs (rendered examples + report) -> $xds_dir"
+  node "$repo/dist/e2e/istio/xds-inputs.js" "$xds_dir"
+  export E2E_XDS_INPUTS="$xds_dir"
   for mod in "$here"/tools/*/; do
     if find "$mod" -name '*_test.go' -not -path '*/testdata/*' | grep -q .; then
       log "go test in ${mod#$repo/}"
