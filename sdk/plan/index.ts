@@ -22,6 +22,7 @@ import {
     ProtectedNamespaceArgs,
 } from "../args";
 import {
+    chartName,
     CLUSTER_DOMAIN,
     formatCidr,
     GATEWAY_CHART,
@@ -500,6 +501,14 @@ function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: Defe
 
     const chart = args.chart ?? GATEWAY_CHART;
     if (typeof chart === "string" && chart.length === 0) c.fail("gateway.chart", "must not be empty");
+    else if (typeof chart === "string" && chartName(chart) !== GATEWAY_CHART) {
+        // istio-egress-guard knows the gateway's Release by its chart's name (model/kinds.ts chartName); under another
+        // name the pack would not learn the gateway's Service and would reject every route of this stack.
+        c.fail(
+            "gateway.chart",
+            `${JSON.stringify(chart)} must be named after the istio/gateway chart: "gateway", a directory named gateway (e.g. /charts/gateway, as \`helm pull istio/gateway --untar\` writes it), an archive gateway-<version>.tgz, or oci://.../gateway; the istio-egress-guard policy pack recognises the egress gateway's Release by that name`,
+        );
+    }
     const needsRepository = typeof chart !== "string" || chartNeedsRepository(chart);
     const resourcesPending = deferred.some((d) => d.field === "gateway.resources");
     const gatewayName = objectName(name, "platform", "gateway");
