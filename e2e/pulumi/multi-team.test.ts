@@ -39,7 +39,7 @@ describe("pulumi: multi-team platform and team stacks through a real StackRefere
             s.pulumi(["destroy", "--yes", "--skip-preview"]);
             s.remove();
         }
-        if (created.length) run("kubectl", ["--kubeconfig", kubeconfig(), "delete", "namespace", "--ignore-not-found", "--wait=false", ...created]);
+        if (created.length) run("kubectl", ["--kubeconfig", kubeconfig(), "delete", "namespace", "--ignore-not-found", "--wait=true", "--timeout=120s", ...created]);
         ws?.cleanup();
     });
 

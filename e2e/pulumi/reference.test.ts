@@ -93,7 +93,7 @@ describe("pulumi: the reference stack on the API server (up, render equivalence,
             stack.pulumi(["destroy", "--yes", "--skip-preview"]);
             stack.remove();
         }
-        if (created.length) run("kubectl", ["--kubeconfig", kubeconfig(), "delete", "namespace", "--ignore-not-found", "--wait=false", ...created]);
+        if (created.length) run("kubectl", ["--kubeconfig", kubeconfig(), "delete", "namespace", "--ignore-not-found", "--wait=true", "--timeout=120s", ...created]);
         ws?.cleanup();
     });
 
