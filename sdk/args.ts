@@ -191,7 +191,8 @@ export interface GatewayArgs {
     /**
      * The chart: `gateway` (default, from `chartRepository`), a local chart directory or `.tgz` archive (a path;
      * no repository is used), or an `oci://` reference. It must be the istio/gateway chart: the component's
-     * lock-down relies on its templates.
+     * lock-down relies on its templates. Its name must be the chart's (a directory `.../gateway`, an archive
+     * `gateway-<version>.tgz`, `oci://.../gateway`): the policy pack recognises the gateway's Release by it.
      * @minLength 1
      */
     chart?: pulumi.Input<string>;

@@ -146,6 +146,11 @@ const CASES: Case[] = [
     ["skipAwait string", "gateway.skipAwait", () => gw({ skipAwait: "yes" })],
     ["chart number", "gateway.chart", () => gw({ chart: 1 })],
     ["chart empty", "gateway.chart", () => gw({ chart: "" })],
+    // Found by `pulumi preview --policy-pack` in e2e/pulumi: a local chart directory not named after the chart is not
+    // recognised by the pack as the gateway's Release, which then rejects every host route of a correct stack.
+    ["chart dir not named gateway", "gateway.chart", () => gw({ chart: "/charts/gateway-chart" })],
+    ["chart archive of another chart", "gateway.chart", () => gw({ chart: "./istio-gateway-1.29.2.tgz" })],
+    ["chart other repo chart", "gateway.chart", () => gw({ chart: "istio-gateway" })],
     ["chartVersion number", "gateway.chartVersion", () => gw({ chartVersion: 1.29 })],
     ["labels empty", "gateway.labels", () => gw({ labels: {} })],
     ["labels number value", 'gateway.labels.istio', () => gw({ labels: { istio: 1 } })],

@@ -50,5 +50,10 @@ describe("gateway chart inputs given as Outputs", () => {
             renderComponent({ gateway: { chart: pulumi.output("") }, hosts: [host] }),
             (e: unknown) => /gateway\.chart\b/.test(String(e)),
         );
+        // The chart-name rule holds for a resolved Output as for a plain value (the pack knows the Release by it).
+        await assert.rejects(
+            renderComponent({ gateway: { chart: pulumi.output("/charts/gateway-chart") }, hosts: [host] }),
+            (e: unknown) => /gateway\.chart: .*must be named after the istio\/gateway chart/.test(String(e)),
+        );
     });
 });

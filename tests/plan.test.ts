@@ -206,3 +206,20 @@ describe("plan: validation (field + rule, fail-closed)", () => {
         rejects({}, "name", /DNS-1123 label/, "My_Egress");
     });
 });
+
+describe("plan: gateway.chart must be named after the istio/gateway chart", () => {
+    // istio-egress-guard recognises the gateway's Release by its chart's name (sdk/model/kinds.ts chartName: a
+    // path's last element, a `.tgz` without its version), as `helm pull istio/gateway [--untar]` names it. A chart
+    // under another name is not the gateway to the pack, which then rejects every route of a correct stack (found by
+    // `pulumi preview --policy-pack` in e2e/pulumi, with the e2e tools' `share/gateway-chart`).
+    for (const chart of ["gateway", "/charts/gateway", "/charts/gateway/", "./gateway-1.29.2.tgz", "oci://registry.example/istio/gateway"]) {
+        it(`accepts ${chart}`, () => {
+            assert.strictEqual(buildPlan("egress", { gateway: { chart } }).release!.chart, chart);
+        });
+    }
+    for (const chart of ["/tmp/share/gateway-chart", "./istio-gateway-1.29.2.tgz", "istio-gateway", "oci://registry.example/istio/egress"]) {
+        it(`rejects ${chart}, naming the convention`, () => {
+            rejects({ gateway: { chart } }, "gateway.chart", /named after the istio\/gateway chart.*gateway-<version>\.tgz/);
+        });
+    }
+});

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
 import type { K8sObject } from "../model";
-import { ArgsError, chartNeedsRepository, EgressPlan, mergeValues, ReleasePlan } from "../plan";
+import { ArgsError, chartNameProblem, chartNeedsRepository, EgressPlan, mergeValues, ReleasePlan } from "../plan";
 import { helmValuesProblems } from "../plan/values";
 import { checkResolved } from "../schema/args";
 
@@ -103,6 +103,8 @@ function checkedInput(plan: EgressPlan, componentName: string, field: string, va
     if (deferred === undefined) return value;
     return pulumi.output(value).apply((resolved) => {
         const problems = checkResolved(deferred, resolved);
+        const nameProblem = field === "gateway.chart" && typeof resolved === "string" ? chartNameProblem(resolved) : undefined;
+        if (nameProblem !== undefined) problems.push({ field, rule: nameProblem });
         if (problems.length > 0) {
             throw new pulumi.ResourceError(
                 `istio-egress:index:EgressGateway "${componentName}": invalid arguments (once resolved):\n${problems.map((p) => `  - ${p.field}: ${p.rule}`).join("\n")}`,

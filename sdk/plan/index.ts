@@ -22,6 +22,7 @@ import {
     ProtectedNamespaceArgs,
 } from "../args";
 import {
+    chartName,
     CLUSTER_DOMAIN,
     formatCidr,
     GATEWAY_CHART,
@@ -411,6 +412,17 @@ function findPort(c: Checker, servicePorts: ServicePortPlan[], port: number, rol
     return found ?? { name: `port-${port}`, port, targetPort: port, protocol: "TCP" };
 }
 
+/**
+ * Why `chart` cannot be the gateway's chart reference, or undefined. istio-egress-guard knows the gateway's Release
+ * by its chart's name (sdk/model/kinds.ts `chartName`); under another name the pack would not learn the gateway's
+ * Service and would reject every route of the stack. Found by the e2e suite (a local chart in `share/gateway-chart`).
+ * The empty string is the schema's to refuse (`@minLength 1`).
+ */
+export function chartNameProblem(chart: string): string | undefined {
+    if (chart.length === 0 || chartName(chart) === GATEWAY_CHART) return undefined;
+    return `${JSON.stringify(chart)} must be named after the istio/gateway chart: "gateway", a directory named gateway (e.g. /charts/gateway, as \`helm pull istio/gateway --untar\` writes it), an archive gateway-<version>.tgz, or oci://.../gateway; the istio-egress-guard policy pack recognises the egress gateway's Release by that name`;
+}
+
 /** A chart reference that is a local path or an `oci://` reference needs no repository. */
 export function chartNeedsRepository(chart: string): boolean {
     return !(chart.startsWith("oci://") || chart.startsWith("/") || chart.startsWith("./") || chart.startsWith("../") || chart.endsWith(".tgz") || chart.includes("/"));
@@ -507,6 +519,10 @@ function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: Defe
     const servicePorts = servicePortsOf(c, values.service?.ports);
 
     const chart = input<string>("gateway.chart", args.chart) ?? GATEWAY_CHART;
+    if (typeof chart === "string") {
+        const problem = chartNameProblem(chart);
+        if (problem !== undefined) c.fail("gateway.chart", problem);
+    }
     const needsRepository = typeof chart !== "string" || chartNeedsRepository(chart);
     const resourcesPending = deferred.some((d) => d.field === "gateway.resources");
     const gatewayName = objectName(name, "platform", "gateway");
