@@ -628,6 +628,13 @@ export interface PrivateEndpointArgs {
 }
 
 export interface EgressGatewayArgs {
+    /**
+     * What the children's names start with: Kubernetes names `<namePrefix>-...` and Pulumi names `<namePrefix>/...`.
+     * Default: the component's name. To rename a component without replacing anything, give it an alias to its old
+     * name and set `namePrefix` to the old name (docs/upgrading.md). A DNS-1123 label of at most 30 characters,
+     * unique among the stack's istio-egress components.
+     */
+    namePrefix?: string;
     /** The gateway itself. */
     gateway?: GatewayArgs;
     /** The external hosts workloads may reach. */
@@ -655,6 +662,13 @@ export interface ContainerPortsArgs {
 }
 
 export interface EgressRoutesArgs {
+    /**
+     * What the children's names start with: Kubernetes names `<namePrefix>-...` and Pulumi names `<namePrefix>/...`.
+     * Default: the component's name. To rename a component without replacing anything, give it an alias to its old
+     * name and set `namePrefix` to the old name (docs/upgrading.md). A DNS-1123 label of at most 30 characters,
+     * unique among the stack's istio-egress components.
+     */
+    namePrefix?: string;
     /** The platform gateway (the `EgressGateway`'s outputs, or the component itself through `gatewayOf`). */
     gateway: GatewayReferenceArgs;
     /** The team's external hosts, with their allow / deny rules. */

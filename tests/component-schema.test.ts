@@ -13,7 +13,7 @@ describe("component schema (Pulumi's component analyzer)", function () {
         const root = path.resolve(__dirname, "..", "..");
         const result = new Analyzer(root, "istio-egress", { main: "sdk/index.js" }, new Set(["EgressGateway", "EgressRoutes"])).analyze();
         const gw = result.components.EgressGateway;
-        assert.deepStrictEqual(Object.keys(gw.inputs).sort(), ["gateway", "hosts", "lockdown"]);
+        assert.deepStrictEqual(Object.keys(gw.inputs).sort(), ["gateway", "hosts", "lockdown", "namePrefix"]);
         assert.deepStrictEqual(Object.keys(gw.outputs).sort(), [
             "containerPorts",
             "gatewayRef",

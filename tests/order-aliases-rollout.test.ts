@@ -17,7 +17,7 @@ import { CapturedResource, runProgram } from "../sdk/engine/mock-engine";
 import { AccessRuleArgs, EgressGatewayArgs, EgressMode, EgressRoutesArgs, ExternalHostArgs } from "../sdk/args";
 import { EgressGateway } from "../sdk/component";
 import { EgressRoutes } from "../sdk/routes";
-import { buildPlan, buildTeamPlan, GatewayReference } from "../sdk/plan";
+import { ArgsError, buildPlan, buildTeamPlan, GatewayReference } from "../sdk/plan";
 import { routingManifests } from "../sdk/manifests/routing";
 import { lockdownManifests } from "../sdk/manifests/lockdown";
 import { namespaceObject, releaseArgs, routesCatalog } from "../sdk/manifests/gateway";
@@ -224,6 +224,29 @@ describe("renaming with aliases keeps every child", function () {
         const release = after.find((r) => r.type === "kubernetes:helm.sh/v3:Release")!;
         assert.strictEqual(release.inputs.name, before.find((r) => r.type === "kubernetes:helm.sh/v3:Release")!.inputs.name);
         assert.ok(after.some((r) => r.type === "kubernetes:core/v1:Namespace" && r.inputs.metadata.name === "istio-egress"));
+    });
+
+    it("EgressGateway with namePrefix set to the old name: every child is the same resource (URN, Kubernetes name, inputs): nothing is replaced", async () => {
+        const children = (rs: CapturedResource[]) =>
+            rs
+                .filter((r) => r.type !== "pulumi:pulumi:Stack" && r.type !== "istio-egress:index:EgressGateway")
+                .map((r) => ({ urn: r.urn, inputs: JSON.stringify(r.inputs) }))
+                .sort((a, b) => a.urn.localeCompare(b.urn));
+        const before = (await runProgram(() => void new EgressGateway("egress", args))).resources;
+        const renamed = (await runProgram(() => void new EgressGateway("platform-egress", { ...args, namePrefix: "egress" }, { aliases: [{ name: "egress" }] }))).resources;
+        assert.deepStrictEqual(children(renamed), children(before));
+        // The component itself is adopted through its alias.
+        const { orphans } = aliasCheck(before, renamed.filter((r) => r.type === "istio-egress:index:EgressGateway"));
+        assert.deepStrictEqual(orphans, []);
+        // The check can fail: the rename without namePrefix changes the Kubernetes names.
+        const plain = (await runProgram(() => void new EgressGateway("platform-egress", args, { aliases: [{ name: "egress" }] }))).resources;
+        assert.notDeepStrictEqual(children(plain).map((c) => c.inputs), children(before).map((c) => c.inputs));
+    });
+
+    it("namePrefix is checked like a component name, naming the field", () => {
+        assert.throws(() => buildPlan("egress", { ...args, namePrefix: "Not_A_Label" }), (e: unknown) => e instanceof ArgsError && e.problems.some((p) => p.field === "namePrefix" && /DNS-1123 label/.test(p.rule)));
+        assert.throws(() => buildPlan("egress", { ...args, namePrefix: 7 as unknown as string }), (e: unknown) => e instanceof ArgsError && e.problems.some((p) => p.field === "namePrefix"));
+        assert.strictEqual(buildPlan("Any Name At All", { ...args, namePrefix: "egress" }).name, "egress");
     });
 
     it("the check can fail: without aliases no child adopts an old one", async () => {

@@ -1014,12 +1014,23 @@ function overlapProblems(c: Checker, hosts: HostPlan[], byHost: Map<string, numb
     }
 }
 
-function checkComponentName(c: Checker, name: unknown): name is string {
+function checkComponentName(c: Checker, name: unknown, field = "name"): name is string {
     if (typeof name !== "string" || name.length > 30 || !DNS_LABEL.test(name)) {
-        c.fail("name", `the component's name starts its children's Kubernetes names, so it must be a DNS-1123 label of at most 30 characters; got ${JSON.stringify(name)}`);
+        const what = field === "name" ? "the component's name" : field;
+        c.fail(field, `${what} starts its children's Kubernetes names, so it must be a DNS-1123 label of at most 30 characters; got ${JSON.stringify(name)}`);
         return false;
     }
     return true;
+}
+
+/**
+ * What the children's names start with: `namePrefix` when the args give one (a renamed component keeps its old
+ * names, so nothing is replaced: docs/upgrading.md), else the component's name. A `namePrefix` of the wrong type
+ * is the shape check's to report; the component's name stands in for it meanwhile.
+ */
+function namingBase(name: string, rawArgs: unknown): { base: string; field: string } {
+    const prefix = rawArgs !== null && typeof rawArgs === "object" ? (rawArgs as { namePrefix?: unknown }).namePrefix : undefined;
+    return typeof prefix === "string" ? { base: prefix, field: "namePrefix" } : { base: name, field: "name" };
 }
 
 /**
@@ -1028,16 +1039,17 @@ function checkComponentName(c: Checker, name: unknown): name is string {
  */
 export function buildPlan(name: string, rawArgs: EgressGatewayArgs = {}): EgressPlan {
     const checked = checkArgsShape<EgressGatewayArgs>("EgressGatewayArgs", rawArgs);
-    return withShapeProblems(name, checked, () => planPlatform(name, checked.plain, checked.deferred));
+    const { base, field } = namingBase(name, rawArgs);
+    return withShapeProblems(base, checked, () => planPlatform(base, checked.plain, checked.deferred), field);
 }
 
 /**
  * Runs the semantic checks even when the shape check failed (on the args without the values that broke it), so
  * that one error lists every problem; semantic problems on a field the shape check already named are dropped.
  */
-function withShapeProblems<T>(name: string, shape: { problems: ArgsProblem[] }, plan: () => T): T {
+function withShapeProblems<T>(name: string, shape: { problems: ArgsProblem[] }, plan: () => T, nameField = "name"): T {
     const pre = new Checker();
-    checkComponentName(pre, name);
+    checkComponentName(pre, name, nameField);
     const before = [...pre.problems, ...shape.problems];
     if (before.length === 0) return plan();
     let semantic: ArgsProblem[] = [];
@@ -1102,7 +1114,8 @@ export const UNRESOLVED_GATEWAY: GatewayReference = Object.freeze({
  */
 export function buildTeamPlan(name: string, rawArgs: EgressRoutesArgs, gatewayRef: GatewayReference = UNRESOLVED_GATEWAY): EgressPlan {
     const checked = checkArgsShape<EgressRoutesArgs>("EgressRoutesArgs", rawArgs);
-    return withShapeProblems(name, checked, () => planTeam(name, checked.plain, checked.deferred, gatewayRef));
+    const { base, field } = namingBase(name, rawArgs);
+    return withShapeProblems(base, checked, () => planTeam(base, checked.plain, checked.deferred, gatewayRef), field);
 }
 
 function planTeam(name: string, args: EgressRoutesArgs, deferred: DeferredInput[], gatewayRef: GatewayReference): EgressPlan {
