@@ -35,7 +35,7 @@
  */
 import type { K8sObject } from "../model/index.js";
 import { cidrContains, parseCidr, parseIp } from "../model/index.js";
-import { listField, objectField } from "./fields.js";
+import { listField, objectField } from "../model/index.js";
 
 export interface AuthzRequest {
     workload: { namespace: string; labels: Record<string, string> };

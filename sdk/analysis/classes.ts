@@ -4,7 +4,7 @@
  * One representative request per class is evaluated; rows with the same result are merged back, so a host whose
  * rules ignore methods and paths keeps a single row.
  */
-import { asList, asRecord, dig, hostsOverlap, type K8sObject } from "../model/index.js";
+import { hostsOverlap, listAt, recordAt, type K8sObject, valueAt } from "../model/index.js";
 import { pathMatches } from "./authz.js";
 
 export interface RequestClass {
@@ -44,26 +44,26 @@ function collect(policies: K8sObject[], virtualServices: K8sObject[], host: stri
     };
     // Only the classes come from here: a field of the wrong type adds none (evaluateAuthz refuses the policy).
     for (const p of policies) {
-        for (const rule of asList(dig(p.spec, "rules"))) {
-            for (const t of asList(dig(rule, "to"))) {
-                const op = asRecord(dig(t, "operation"));
-                for (const m of [...asList(op.methods), ...asList(op.notMethods)]) {
+        for (const rule of listAt(valueAt(p.spec, "rules"))) {
+            for (const t of listAt(valueAt(rule, "to"))) {
+                const op = recordAt(valueAt(t, "operation"));
+                for (const m of [...listAt(op.methods), ...listAt(op.notMethods)]) {
                     const s = String(m);
                     if (s !== "*" && !s.includes("*")) methods.add(s.toUpperCase());
                 }
-                for (const pa of [...asList(op.paths), ...asList(op.notPaths)]) {
+                for (const pa of [...listAt(op.paths), ...listAt(op.notPaths)]) {
                     addPath(String(pa), samplePath(String(pa)));
                 }
             }
         }
     }
     for (const vs of virtualServices) {
-        if (!asList(dig(vs.spec, "hosts")).some((h) => hostsOverlap(String(h), host))) continue;
-        for (const entry of asList(dig(vs.spec, "http"))) {
-            for (const m of asList(dig(entry, "match"))) {
-                const method = dig(m, "method", "exact");
-                const exact = dig(m, "uri", "exact");
-                const prefix = dig(m, "uri", "prefix");
+        if (!listAt(valueAt(vs.spec, "hosts")).some((h) => hostsOverlap(String(h), host))) continue;
+        for (const entry of listAt(valueAt(vs.spec, "http"))) {
+            for (const m of listAt(valueAt(entry, "match"))) {
+                const method = valueAt(m, "method", "exact");
+                const exact = valueAt(m, "uri", "exact");
+                const prefix = valueAt(m, "uri", "prefix");
                 if (typeof method === "string") methods.add(method.toUpperCase());
                 if (typeof exact === "string") addPath(`= ${exact}`, exact);
                 if (typeof prefix === "string" && prefix !== "/") addPath(`${prefix}…`, `${prefix}${prefix.endsWith("/") ? "" : "/"}sample`);

@@ -2,8 +2,7 @@
  * Facts about Istio's Helm charts that the component, the policy pack and the access report share.
  * Source: istio/istio `manifests/charts/gateway/templates/_helpers.tpl` (`gateway.name`, `gateway.selectorLabels`).
  */
-import { str } from "./object";
-import { recordAt, valueAt } from "./read";
+import { recordAt, str, valueAt } from "./read";
 import { serviceFqdn } from "./hosts";
 
 /** The chart's name and Istio's Helm repository. */

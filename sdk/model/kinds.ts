@@ -8,8 +8,7 @@
  * is always taken from the token. A Helm `Release` (`kubernetes:helm.sh/v3:Release`) is one resource whose props
  * carry `chart`, `namespace`, `values`: its chart is not rendered, so only the values can be judged.
  */
-import { str } from "./object";
-import { valueAt } from "./read";
+import { str, valueAt } from "./read";
 
 export const ISTIO_NETWORKING = "networking.istio.io";
 export const ISTIO_SECURITY = "security.istio.io";

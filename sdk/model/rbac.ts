@@ -12,7 +12,7 @@
  * - plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go: the default ClusterRoles (`cluster-admin`, and
  *   `admin` ⊇ `edit` ⊇ `view` by aggregation, with the `system:aggregate-to-*` roles holding their rules).
  */
-import { asArray, asObject } from "./object";
+import { asArray, asObject } from "./read";
 import { selectorMatches } from "./selectors";
 
 export interface PolicyRule {
