@@ -11,7 +11,7 @@
  *   or no `tls` accept a caller without one. (Over QUIC Envoy cannot require one; our servers are TCP.)
  */
 import type { K8sObject } from "./object";
-import { listAt, valueAt } from "./read";
+import { listAt, shown, valueAt } from "./read";
 import { selectorMatches } from "./selectors";
 
 /** Whether a Gateway server's listener requires a client certificate. */
@@ -45,6 +45,6 @@ export function callerWithoutCertificateAdmitted(objects: K8sObject[], pod: { na
         .filter(({ s }) => Number(valueAt(s, "port", "number")) === port);
     if (servers.length === 0) return { admitted: false, reason: `no Gateway server on port ${port}: no listener` };
     const open = servers.find(({ s }) => !serverRequiresClientCertificate(s));
-    if (open) return { admitted: true, reason: `Gateway ${open.g} server ${String(valueAt(open.s, "port", "name") ?? port)} has tls.mode ${String(valueAt(open.s, "tls", "mode") ?? "(none)")}: no client certificate required` };
+    if (open) return { admitted: true, reason: `Gateway ${open.g} server ${shown(valueAt(open.s, "port", "name") ?? port)} has tls.mode ${shown(valueAt(open.s, "tls", "mode") ?? "(none)")}: no client certificate required` };
     return { admitted: false, reason: `every Gateway server on port ${port} is ISTIO_MUTUAL/MUTUAL: the handshake requires a client certificate` };
 }

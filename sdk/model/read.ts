@@ -65,6 +65,19 @@ export function stringAt(v: unknown, ...keys: (string | number)[]): string | und
     return typeof x === "string" ? x : undefined;
 }
 
+/**
+ * A value read from input, for a message: a primitive as `String` shows it (identical to `String(v)`), anything else
+ * (an object, a list) as JSON, so a wrong type shows what it is rather than "[object Object]".
+ */
+export function shown(v: unknown): string {
+    if (v === null || typeof v !== "object") return String(v);
+    try {
+        return JSON.stringify(v);
+    } catch {
+        return "(unprintable)";
+    }
+}
+
 /** A finite number, else undefined (no coercion: `"80"` is not a number). */
 export function num(v: unknown): number | undefined {
     return typeof v === "number" && Number.isFinite(v) ? v : undefined;

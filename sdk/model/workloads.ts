@@ -1,5 +1,5 @@
 /** Workloads: the kinds that carry pod templates, the templates themselves, their containers, label matching. */
-import { isRecord, listAt, valueAt } from "./read";
+import { isRecord, listAt, shown, valueAt } from "./read";
 
 /** Kinds whose objects are (or carry) pod templates. */
 export const WORKLOAD_KINDS: ReadonlySet<string> = new Set([
@@ -95,7 +95,7 @@ export function containerRefs(spec: unknown): ContainerRef[] {
 
 /** Where a container is, for messages: `containers[0] "app"`. */
 export function containerWhere(ref: ContainerRef): string {
-    return `${ref.field}[${ref.index}] "${String(ref.name ?? "?")}"`;
+    return `${ref.field}[${ref.index}] "${shown(ref.name ?? "?")}"`;
 }
 
 /** All containers of a pod spec with where they are (`containers[0] "app"`). */
