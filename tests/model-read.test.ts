@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { inspect } from "util";
-import { bool, errorCode, errorMessage, isRecord, listAt, listField, num, objectField, recordAt, stringAt, stringRecord, valueAt } from "../sdk/model";
+import { bool, errorCode, errorMessage, isRecord, listAt, listField, num, objectField, recordAt, shown, stringAt, stringRecord, valueAt } from "../sdk/model";
 
 // The typed readers of sdk/model/read.ts: a value of the wrong type reads as absent, never as a crash and
 // never coerced into something that looks valid.
@@ -112,5 +112,16 @@ describe("model readers (unknown-typed, sdk/model/read.ts)", () => {
         assert.strictEqual(errorCode({ code: 2 }), undefined, "a non-string code is no code");
         assert.strictEqual(errorCode("ENOENT"), undefined);
         assert.strictEqual(errorCode(null), undefined);
+    });
+
+    it("shown: a primitive exactly as String shows it; an object or a list as JSON, never \"[object Object]\"", () => {
+        for (const v of ["a", "", 5, -0.5, true, null, undefined, 10n]) {
+            assert.strictEqual(shown(v), String(v), `shown(${inspect(v)})`);
+        }
+        assert.strictEqual(shown({ name: "x" }), '{"name":"x"}');
+        assert.strictEqual(shown(["a", 1]), '["a",1]');
+        const cyclic: Record<string, unknown> = {};
+        cyclic.self = cyclic;
+        assert.strictEqual(shown(cyclic), "(unprintable)", "a cycle does not throw");
     });
 });
