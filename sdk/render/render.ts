@@ -231,7 +231,7 @@ function readManifest(outDir: string): Manifest | undefined {
         m.version === MANIFEST_VERSION &&
         Array.isArray(m.files) &&
         (m.files as unknown[]).every((e) => isRecord(e) && isOwnFileName(e.file) && e.file !== MANIFEST_FILE && typeof e.sha256 === "string" && /^[0-9a-f]{64}$/.test(e.sha256));
-    return ok ? (m as unknown as Manifest) : undefined;
+    return ok ? (m as Manifest) : undefined;
 }
 
 function listing(names: string[]): string {
