@@ -216,6 +216,7 @@ export interface GatewayArgs {
      */
     podDisruptionBudgetMinAvailable?: number;
     /** Container resources, as in the chart's `resources`. */
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a public arg: Pulumi's component analyzer refuses `unknown` ("Unsupported type ... type 'unknown'", @pulumi/pulumi provider/experimental/analyzer), and the args schema must stay a free-form map
     resources?: pulumi.Input<{ [key: string]: any }>;
     /**
      * Extra Helm values, merged last (deeply; arrays are replaced). They may contain Outputs, except under
@@ -223,6 +224,7 @@ export interface GatewayArgs {
      * gateway's identity, exposure or pod contents are refused (docs/lockdown.md, "Helm values"); the typed args
      * are the way to set replicas, autoscaling, labels and resources.
      */
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a public arg: Pulumi's component analyzer refuses `unknown` ("Unsupported type ... type 'unknown'", @pulumi/pulumi provider/experimental/analyzer), and the args schema must stay a free-form map
     values?: { [key: string]: any };
     /**
      * How the gateway's pods spread across zones and nodes. Default: preferred across zones

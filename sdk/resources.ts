@@ -40,9 +40,9 @@ export function registerObject(name: string, obj: K8sObject, opts: pulumi.Custom
         case "v1/ConfigMap":
             return new k8s.core.v1.ConfigMap(name, rest, opts);
         case "networking.k8s.io/v1/NetworkPolicy":
-            return new k8s.networking.v1.NetworkPolicy(name, rest as k8s.networking.v1.NetworkPolicyArgs, opts);
+            return new k8s.networking.v1.NetworkPolicy(name, rest, opts);
         default:
-            return new k8s.apiextensions.CustomResource(name, obj as k8s.apiextensions.CustomResourceArgs, opts);
+            return new k8s.apiextensions.CustomResource(name, obj, opts);
     }
 }
 
@@ -58,12 +58,12 @@ export function registerObjectOutput(name: string, shape: K8sObject, value: pulu
         return o;
     });
     const metadata = checked.apply((o) => o.metadata);
-    const spec = checked.apply((o) => o.spec);
+    const spec = checked.apply((o) => o.spec as k8s.types.input.networking.v1.NetworkPolicySpec);
     switch (`${shape.apiVersion}/${shape.kind}`) {
         case "v1/Namespace":
             return new k8s.core.v1.Namespace(name, { metadata }, opts);
         case "v1/ConfigMap":
-            return new k8s.core.v1.ConfigMap(name, { metadata, data: checked.apply((o) => o.data) }, opts);
+            return new k8s.core.v1.ConfigMap(name, { metadata, data: checked.apply((o) => o.data as Record<string, string>) }, opts);
         case "networking.k8s.io/v1/NetworkPolicy":
             return new k8s.networking.v1.NetworkPolicy(name, { metadata, spec }, opts);
         default:

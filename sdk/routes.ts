@@ -29,7 +29,7 @@ export type { EgressRoutesArgs, GatewayReferenceArgs };
 /** The four outputs of an `EgressGateway` a team needs (a component passed as `gateway` is read this way). */
 function referenceOf(gateway: unknown): unknown {
     if (pulumi.Resource.isInstance(gateway)) {
-        const g = gateway as any;
+        const g = gateway as pulumi.Resource & { namespace?: unknown; serviceName?: unknown; labels?: unknown; containerPorts?: unknown };
         return { namespace: g.namespace, serviceName: g.serviceName, labels: g.labels, containerPorts: g.containerPorts };
     }
     return gateway;
@@ -44,20 +44,21 @@ export class EgressRoutes extends pulumi.ComponentResource {
     public readonly protectedNamespaces: pulumi.Output<string[]>;
 
     constructor(name: string, args: EgressRoutesArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        const given = args && typeof args === "object" && !isPending(args) ? { ...args, gateway: referenceOf((args as any).gateway) } : args;
+        const given = args && typeof args === "object" && !isPending(args) ? { ...args, gateway: referenceOf((args as { gateway?: unknown }).gateway) } : args;
         // Validate, and fix the set of children and their names, before anything is registered.
         const shape = planOrThrow(ROUTES_TYPE, name, () => buildTeamPlan(name, given as EgressRoutesArgs), opts.parent);
         super(ROUTES_TYPE, name, {}, opts);
         const shapeObjects = teamManifests(shape);
 
-        const reference = pulumi.output(given.gateway as GatewayReferenceArgs).apply((ref) => {
+        const gatewayInput = given.gateway as GatewayReferenceArgs;
+        const reference = pulumi.output(gatewayInput).apply((ref): GatewayReference => {
             const deferred = shape.deferred.find((d) => d.field === "gateway");
             const problems = [
                 ...(deferred ? checkResolved(deferred, ref) : checkResolved({ field: "gateway", schema: { $ref: "#/definitions/GatewayReferenceArgs" }, value: ref }, ref)),
             ];
             if (problems.length === 0) problems.push(...checkGatewayReference(ref));
             if (problems.length > 0) throw argsResourceError(ROUTES_TYPE, name, new ArgsError(problems.map((p) => ({ ...p, rule: `${p.rule} (once resolved)` }))), this);
-            return ref as unknown as GatewayReference;
+            return ref;
         });
         const resolved = reference.apply((ref) => planOrThrow(ROUTES_TYPE, name, () => buildTeamPlan(name, given as EgressRoutesArgs, ref), this));
         const objects = resolved.apply((plan) => byChildName(plan, teamManifests(plan)));

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { AuthzRequest, evaluateAuthz, stringMatches } from "../sdk/analysis/authz";
 import type { K8sObject } from "../sdk/schema/validate";
 
-function ap(namespace: string, name: string, spec: any): K8sObject {
+function ap(namespace: string, name: string, spec: unknown): K8sObject {
     return { apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", metadata: { namespace, name }, spec };
 }
 
@@ -123,7 +123,7 @@ describe("analysis: AuthorizationPolicy semantics", () => {
     });
 
     it("from: principals, notPrincipals, namespaces, notNamespaces, ipBlocks", () => {
-        const p = (source: any) => [ap("istio-egress", "a", { action: "ALLOW", rules: [{ from: [{ source }] }] })];
+        const p = (source: Record<string, unknown>) => [ap("istio-egress", "a", { action: "ALLOW", rules: [{ from: [{ source }] }] })];
         assert.strictEqual(evaluateAuthz(p({ principals: ["cluster.local/ns/a/sa/default"] }), req("a")).allowed, true);
         assert.strictEqual(evaluateAuthz(p({ principals: ["cluster.local/ns/a/sa/other"] }), req("a")).allowed, false);
         assert.strictEqual(evaluateAuthz(p({ principals: ["cluster.local/ns/a/*"] }), req("a")).allowed, true);
@@ -142,7 +142,7 @@ describe("analysis: AuthorizationPolicy semantics", () => {
     });
 
     it("to.operation: ports/notPorts on TCP; hosts/paths/methods on HTTP", () => {
-        const p = (operation: any) => [ap("istio-egress", "a", { action: "ALLOW", rules: [{ to: [{ operation }] }] })];
+        const p = (operation: Record<string, unknown>) => [ap("istio-egress", "a", { action: "ALLOW", rules: [{ to: [{ operation }] }] })];
         assert.strictEqual(evaluateAuthz(p({ ports: ["443"] }), req("a")).allowed, true);
         assert.strictEqual(evaluateAuthz(p({ ports: ["80"] }), req("a")).allowed, false);
         assert.strictEqual(evaluateAuthz(p({ notPorts: ["443"] }), req("a")).allowed, false);
@@ -179,7 +179,7 @@ describe("analysis: AuthorizationPolicy semantics", () => {
     });
 
     it("when: connection.sni, source.namespace, source.principal, destination.port, notValues", () => {
-        const w = (when: any[]) => [ap("istio-egress", "w", { rules: [{ when }] })];
+        const w = (when: Record<string, unknown>[]) => [ap("istio-egress", "w", { rules: [{ when }] })];
         assert.strictEqual(evaluateAuthz(w([{ key: "connection.sni", values: ["*.aliyun.com"] }]), req("a")).allowed, true);
         assert.strictEqual(evaluateAuthz(w([{ key: "connection.sni", notValues: ["www.aliyun.com"] }]), req("a")).allowed, false);
         assert.strictEqual(evaluateAuthz(w([{ key: "source.namespace", values: ["a"] }]), req("a")).allowed, true);
@@ -204,5 +204,31 @@ describe("analysis: AuthorizationPolicy semantics", () => {
         assert.strictEqual(evaluateAuthz([audit], req("a")).action, "NONE");
         assert.throws(() => evaluateAuthz([ap("istio-egress", "bad", { action: "REJECT" })], req("a")), /spec\.action: "REJECT"/);
         assert.throws(() => evaluateAuthz([ap("istio-egress", "bad", { rules: [{ from: [{ source: { principal: ["x"] } }] }] })], req("a")), /spec\.rules\[0\]\.from\[0\]\.source: unknown field "principal"/);
+    });
+
+    // istiod refuses these policies, so in the cluster they do not exist; read as absent they would decide anyway
+    // (an ALLOW `from: {}` read as "no from" allows every caller, a DENY `rules: {}` read as "no rules" denies
+    // nothing). Each is refused naming the field; the same policy with the right type decides as usual.
+    it("a field of the wrong type is refused, naming it, never read as absent", () => {
+        const allowA = (rule: unknown) => [ap("istio-egress", "only-a", { selector: sel, rules: [rule] })];
+        assert.strictEqual(evaluateAuthz(allowA({ from: [{ source: { namespaces: ["a"] } }] }), req("b")).allowed, false, "the well-typed policy denies b");
+        assert.throws(() => evaluateAuthz(allowA({ from: { source: { namespaces: ["a"] } } }), req("b")), /AuthorizationPolicy istio-egress\/only-a spec\.rules\[0\]\.from: must be a list/);
+        assert.throws(() => evaluateAuthz(allowA({ from: ["a"] }), req("b")), /spec\.rules\[0\]\.from\[0\]: must be an object/);
+        assert.throws(() => evaluateAuthz(allowA({ from: [{ source: "namespaces: [a]" }] }), req("b")), /spec\.rules\[0\]\.from\[0\]\.source: must be an object/);
+        assert.throws(() => evaluateAuthz(allowA(5), req("b")), /spec\.rules\[0\]: must be an object/, "a rule 5 is not the empty rule (which matches everything)");
+        assert.throws(() => evaluateAuthz(allowA({ to: { operation: { ports: ["443"] } } }), req("b")), /spec\.rules\[0\]\.to: must be a list/);
+        assert.throws(() => evaluateAuthz(allowA({ when: { key: "source.namespace", values: ["a"] } }), req("b")), /spec\.rules\[0\]\.when: must be a list/);
+        assert.throws(() => evaluateAuthz(allowA({ when: [{ key: 5, values: ["a"] }] }), req("b")), /spec\.rules\[0\]\.when\[0\]\.key: must be a string/);
+        assert.throws(() => evaluateAuthz(allowA({ from: [{ source: { notNamespaces: [{ name: "a" }] } }] }), req("b")), /source\.namespaces: must be a list of strings/, "an object item would match nothing, so notNamespaces everything");
+        assert.strictEqual(evaluateAuthz(allowA({ to: [{ operation: { ports: [443] } }] }), req("b")).allowed, true, "numbers are ports' text (ports: [443])");
+
+        const denyB = { selector: sel, action: "DENY", rules: [{ from: [{ source: { namespaces: ["b"] } }] }] };
+        assert.strictEqual(evaluateAuthz([ap("istio-egress", "deny-b", denyB)], req("b")).allowed, false, "the well-typed DENY denies b");
+        assert.throws(() => evaluateAuthz([ap("istio-egress", "deny-b", { ...denyB, rules: { from: [{ source: { namespaces: ["b"] } }] } })], req("b")), /AuthorizationPolicy istio-egress\/deny-b spec\.rules: must be a list/);
+        assert.throws(() => evaluateAuthz([ap("istio-egress", "deny-b", "DENY")], req("b")), /AuthorizationPolicy istio-egress\/deny-b spec: must be an object/);
+        assert.throws(() => evaluateAuthz([ap("istio-egress", "deny-b", { ...denyB, action: 5 })], req("b")), /spec\.action: 5 is not ALLOW, DENY, AUDIT or CUSTOM/);
+        assert.throws(() => evaluateAuthz([ap("istio-egress", "deny-b", { ...denyB, selector: "istio=egressgateway" })], req("b")), /deny-b spec\.selector: must be an object/);
+        assert.throws(() => evaluateAuthz([ap("istio-egress", "deny-b", { ...denyB, selector: { matchLabels: "istio=egressgateway" } })], req("b")), /deny-b spec\.selector\.matchLabels: must be an object/);
+        assert.strictEqual(evaluateAuthz([ap("other-ns", "deny-b", "DENY")], req("b")).allowed, true, "a policy of another namespace is not read at all");
     });
 });

@@ -31,6 +31,7 @@ import {
     rangesUnion,
     SPECIAL_PURPOSE_RANGES,
     yaml11Bool,
+    valueAt,
 } from "../../sdk/model";
 
 /** What a stack rule sees of each object. */
@@ -89,7 +90,7 @@ export function isClusterLocalHost(host: string): boolean {
  */
 export function hasGatewayShape(spec: any, trusted: readonly string[]): boolean {
     if (asArray(spec?.containers).length === 0) return false;
-    return containerRefs(spec).every((r) => r.c?.name === "istio-proxy" && isIstioContainer(r, trusted));
+    return containerRefs(spec).every((r) => valueAt(r.c, "name") === "istio-proxy" && isIstioContainer(r, trusted));
 }
 
 /**

@@ -22,7 +22,7 @@
  *   istio-proxy;
  * - for istio-proxy, hooks and probes that exec nothing but `pilot-agent`.
  */
-import { asArray, asObject, ContainerRef, imageName } from "../../sdk/model";
+import { asArray, asObject, ContainerRef, imageName, listAt, recordAt, valueAt } from "../../sdk/model";
 import { parse as parseYaml } from "yaml";
 
 export type IstioRole = "init" | "validation" | "proxy";
@@ -162,55 +162,55 @@ export function proxyConfigProblems(config: unknown): string[] {
     return out;
 }
 
-function execOk(handler: any): boolean {
-    const exec = asObject(handler)?.exec;
+function execOk(handler: unknown): boolean {
+    const exec = recordAt(handler).exec;
     if (exec === undefined) return true;
-    const cmd = asArray(asObject(exec).command);
+    const cmd = listAt(exec, "command");
     return cmd.length > 0 && cmd[0] === "pilot-agent";
 }
 
 /** Why a container named like one of Istio's is not Istio's (undefined when it is, or is not named like one). */
 export function istioShapeViolation(ref: ContainerRef, trusted: readonly string[], modes: ReadonlySet<string> = PROXY_MODES): string | undefined {
-    const c = ref.c;
-    const name = c?.name;
+    const c = recordAt(ref.c);
+    const name = c.name;
     let role: IstioRole;
     if (name === "istio-init") role = "init";
     else if (name === "istio-validation") role = "validation";
     else if (name === "istio-proxy") role = "proxy";
     else return undefined;
-    const restartable = c?.restartPolicy === "Always";
+    const restartable = c.restartPolicy === "Always";
     if (ref.field === "ephemeralContainers") return "an ephemeral container";
     if (role === "proxy" && !(ref.field === "containers" || (ref.field === "initContainers" && restartable))) return "an init container that is not a native sidecar (restartPolicy: Always)";
     if (role !== "proxy" && (ref.field !== "initContainers" || restartable)) return "not a (run-to-completion) init container";
-    if (!isTrustedProxyImage(c?.image, trusted)) return `image ${JSON.stringify(c?.image)} is not a trusted proxy image (trustedProxyImages)`;
-    if (c?.command !== undefined) return "it sets command";
-    if (c?.args !== undefined) {
-        const args = asArray(c.args);
-        if (!Array.isArray(c.args) || !args.every((a) => typeof a === "string")) return "its args are not a list of strings";
+    if (!isTrustedProxyImage(c.image, trusted)) return `image ${JSON.stringify(c.image)} is not a trusted proxy image (trustedProxyImages)`;
+    if (c.command !== undefined) return "it sets command";
+    if (c.args !== undefined) {
+        const args = listAt(c.args);
+        if (!Array.isArray(c.args) || !args.every((a): a is string => typeof a === "string")) return "its args are not a list of strings";
         if (role === "proxy" ? !proxyArgsOk(args, modes) : !iptablesArgsOk(args)) return `args ${JSON.stringify(args).slice(0, 120)} are not the injector's`;
     }
-    if (c?.envFrom !== undefined) return "it sets envFrom";
-    for (const e of asArray(c?.env)) {
-        const n = String(e?.name ?? "");
+    if (c.envFrom !== undefined) return "it sets envFrom";
+    for (const e of listAt(c.env)) {
+        const n = String(valueAt(e, "name") ?? "");
         if (role !== "proxy" && IPTABLES_ENV.has(n)) return `env ${n} changes istio-iptables`;
         if (role === "proxy" && (n === "ISTIO_BOOTSTRAP" || n === "ISTIO_BOOTSTRAP_OVERRIDE")) return `env ${n} replaces the proxy's bootstrap`;
         if (role === "proxy" && n === "PROXY_CONFIG") {
-            if (e?.valueFrom !== undefined) return "env PROXY_CONFIG comes from elsewhere (valueFrom)";
-            const p = proxyConfigProblems(e?.value ?? "");
+            if (valueAt(e, "valueFrom") !== undefined) return "env PROXY_CONFIG comes from elsewhere (valueFrom)";
+            const p = proxyConfigProblems(valueAt(e, "value") ?? "");
             if (p.length > 0) return `env PROXY_CONFIG ${p.join(", ")}`;
         }
     }
     if (role === "proxy") {
-        const lc = asObject(c?.lifecycle);
+        const lc = recordAt(c.lifecycle);
         if (!execOk(lc.postStart) || !execOk(lc.preStop)) return "a lifecycle hook runs something other than pilot-agent";
-        for (const p of ["livenessProbe", "readinessProbe", "startupProbe"]) if (!execOk(c?.[p])) return `${p} runs something other than pilot-agent`;
+        for (const p of ["livenessProbe", "readinessProbe", "startupProbe"]) if (!execOk(c[p])) return `${p} runs something other than pilot-agent`;
     }
     return undefined;
 }
 
 /** Is this container one of Istio's own, in Istio's shape (see the module comment)? */
 export function isIstioContainer(ref: ContainerRef, trusted: readonly string[] = DEFAULT_TRUSTED_PROXY_IMAGES, modes?: ReadonlySet<string>): boolean {
-    const n = ref.c?.name;
+    const n = valueAt(ref.c, "name");
     if (n !== "istio-init" && n !== "istio-proxy" && n !== "istio-validation") return false;
     return istioShapeViolation(ref, trusted, modes) === undefined;
 }

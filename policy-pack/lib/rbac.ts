@@ -21,6 +21,7 @@ import {
     RBAC_WRITE_VERBS,
     resolveClusterRole,
     rulesAllow,
+    valueAt,
 } from "../../sdk/model";
 
 /** One kind of access in the gateway's namespace that undoes the lock-down, and why. */
@@ -123,7 +124,7 @@ export function gatewayServiceAccounts(namespace: string, objects: StackObject[]
         } else if (isWorkloadKind(o.kind)) {
             for (const t of podTemplatesOf(o.kind, o.props)) {
                 if (!isGatewayPod(namespace, t.metadata, t.spec, cfg, facts.namespaces)) continue;
-                const name = t.spec?.serviceAccountName ?? t.spec?.serviceAccount;
+                const name = valueAt(t.spec, "serviceAccountName") ?? valueAt(t.spec, "serviceAccount");
                 if (typeof name === "string" && name !== "" && name !== "default") out.add(name);
             }
         }

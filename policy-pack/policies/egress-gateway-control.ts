@@ -13,7 +13,7 @@
 import { GuardConfig } from "../lib/config";
 import { stackPolicy } from "../lib/policy";
 import { GatewayFacts, StackFinding, StackObject, carriesGatewayIdentity, gatewayFacts, isGatewayRelease, selectsEgressGateway } from "../lib/facts";
-import { asArray, asObject, GATEWAY_SELECTOR_LABEL, gatewayReleaseLabels, isWorkloadKind, labelsMatch, podTemplatesOf, str, ISTIO_SECURITY, ISTIO_NETWORKING } from "../../sdk/model";
+import { asArray, asObject, GATEWAY_SELECTOR_LABEL, gatewayReleaseLabels, isWorkloadKind, labelsMatch, podTemplatesOf, str, ISTIO_SECURITY, ISTIO_NETWORKING, valueAt } from "../../sdk/model";
 
 /**
  * Does a pod carry the labels of a known egress gateway: the configured ones, or the component's selector label with
@@ -128,7 +128,7 @@ export function gatewayControlFindings(objects: StackObject[], cfg: GuardConfig,
             }
         } else if (o.kind === "Release" && isGatewayRelease(o.props, o.name, o.namespace, cfg) && carriesGatewayIdentity(gatewayReleaseLabels(o.props, o.name), o.namespace, cfg)) {
             carriers.push(o);
-        } else if (isWorkloadKind(o.kind) && podTemplatesOf(o.kind, o.props).some((t) => carriesKnownGatewayLabels(t.metadata?.labels, cfg, facts))) {
+        } else if (isWorkloadKind(o.kind) && podTemplatesOf(o.kind, o.props).some((t) => carriesKnownGatewayLabels(valueAt(t.metadata, "labels"), cfg, facts))) {
             carriers.push(o);
         }
     }

@@ -37,6 +37,7 @@ import {
     NETWORK_POLICY_KINDS,
     NETWORKING_K8S,
     selectorMatches,
+    valueAt,
 } from "../../sdk/model";
 import { defaultDenyScope } from "../lib/netpol";
 import { hasEgressType } from "../lib/facts";
@@ -100,7 +101,7 @@ export function defaultDenyFindings(objects: StackObject[], cfg: GuardConfig, fa
             const templates = podTemplatesOf(o.kind, o.props);
             if (templates.length === 0) return false;
             return !templates.every((t) => {
-                const labels = asObject(t.metadata?.labels) as Record<string, string>;
+                const labels = asObject(valueAt(t.metadata, "labels")) as Record<string, string>;
                 const selecting = policies.filter((p) => selects(p.spec?.podSelector, labels));
                 return selecting.length > 0 && selecting.every((p) => !p.open);
             });

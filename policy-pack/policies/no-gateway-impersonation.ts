@@ -34,6 +34,7 @@ import {
     labelsMatch,
     podTemplatesOf,
     str,
+    valueAt,
 } from "../../sdk/model";
 
 /**
@@ -45,7 +46,7 @@ import {
 export function impersonationProblems(kind: string, obj: any, cfg: GuardConfig, namespace?: string): string[] {
     const out: string[] = [];
     for (const t of podTemplatesOf(kind, obj)) {
-        if (!claimsGatewayIdentity(t.metadata?.labels, cfg)) continue;
+        if (!claimsGatewayIdentity(valueAt(t.metadata, "labels"), cfg)) continue;
         if (isGatewayPod(namespace, t.metadata, t.spec, cfg, cfg.gatewayNamespaces)) continue;
         const where = t.path.replace(/\.spec$/, "").replace(/^spec$/, "");
         const labels = Object.entries(cfg.gatewayLabels).map(([k, v]) => `${k}: ${v}`).join(", ");

@@ -35,6 +35,8 @@ import {
     str,
     yaml11Bool,
     yaml11Int,
+    recordAt,
+    valueAt,
 } from "../../sdk/model";
 
 const ESCAPE_CAPS = new Set(["NET_ADMIN", "NET_RAW", "ALL"]);
@@ -49,10 +51,10 @@ export function escapePrivilegeProblems(kind: string, obj: any, cfg: GuardConfig
     const out: string[] = [];
     for (const t of podTemplatesOf(kind, obj)) {
         const spec = t.spec;
-        if (isTrue(spec?.hostNetwork)) {
-            out.push(`${t.path}.hostNetwork: ${JSON.stringify(spec.hostNetwork)} runs the pod in the node's network namespace, where no sidecar captures its traffic: remove it.`);
+        if (isTrue(valueAt(spec, "hostNetwork"))) {
+            out.push(`${t.path}.hostNetwork: ${JSON.stringify(valueAt(spec, "hostNetwork"))} runs the pod in the node's network namespace, where no sidecar captures its traffic: remove it.`);
         }
-        const podSc = asObject(spec?.securityContext);
+        const podSc = asObject(valueAt(spec, "securityContext"));
         const refs = containerRefs(spec);
         const ordinary = refs.filter((r) => !isIstioContainer(r, cfg.trustedProxyImages));
         // fsGroup / supplementalGroups 1337 put the proxy's GID among every container's groups: a process can then
@@ -61,17 +63,17 @@ export function escapePrivilegeProblems(kind: string, obj: any, cfg: GuardConfig
         const groups: [string, unknown[]][] = [["fsGroup", [podSc.fsGroup]], ["supplementalGroups", asArray(podSc.supplementalGroups)]];
         for (const [field, values] of groups) {
             if (!values.some((v) => yaml11Int(v) === PROXY_UID)) continue;
-            const escalating = ordinary.filter((r) => yaml11Bool(asObject(r.c?.securityContext).allowPrivilegeEscalation) !== false);
+            const escalating = ordinary.filter((r) => yaml11Bool(valueAt(r.c, "securityContext", "allowPrivilegeEscalation")) !== false);
             if (escalating.length === 0) continue;
             out.push(`${t.path}.securityContext.${field} includes 1337, the proxy's GID, and ${escalating.map((r) => containerWhere(r)).join(", ")} may escalate privileges: a setgid-1337 binary would run with the proxy's group, whose traffic is never redirected; use another group, or set allowPrivilegeEscalation: false on every container.`);
         }
         for (const ref of refs) {
-            const c = ref.c;
-            const named = c?.name === "istio-init" || c?.name === "istio-proxy" || c?.name === "istio-validation";
+            const c = recordAt(ref.c);
+            const named = c.name === "istio-init" || c.name === "istio-proxy" || c.name === "istio-validation";
             const why = named ? istioShapeViolation(ref, cfg.trustedProxyImages) : undefined;
             if (named && why === undefined) continue;
             const not = why ? ` (not Istio's own container: ${why})` : "";
-            const sc = asObject(c?.securityContext);
+            const sc = asObject(c.securityContext);
             for (const field of ["runAsUser", "runAsGroup"]) {
                 const own = sc[field];
                 const effective = own !== undefined && own !== null ? own : podSc[field];

@@ -33,6 +33,7 @@ import {
     labelsMatch,
     podTemplatesOf,
     str,
+    valueAt,
 } from "../../sdk/model";
 
 const EXCLUSION_ANNOTATIONS: Record<string, string> = {
@@ -77,7 +78,7 @@ function overrideProblems(annotations: Record<string, any>, spec: any, where: st
     const templates = annotations["inject.istio.io/templates"];
     const names = templates === undefined ? [] : String(templates).split(",").map((s) => s.trim()).filter((s) => s !== "");
     if (templates !== undefined && (!names.includes("sidecar") || names.some((s) => NON_SIDECAR_TEMPLATES.has(s)))) {
-        const onlyProxy = asArray(spec?.containers).length > 0 && containerRefs(spec).every((r) => r.c?.name === "istio-proxy");
+        const onlyProxy = asArray(spec?.containers).length > 0 && containerRefs(spec).every((r) => valueAt(r.c, "name") === "istio-proxy");
         if (!onlyProxy) {
             out.push(`${where} inject.istio.io/templates: "${templates}" injects without Istio's "sidecar" template or with one of Istio's non-sidecar templates (e.g. "gateway" and "grpc-agent" add no istio-init), so the pod's application containers are not captured: remove it.`);
         }
@@ -104,7 +105,7 @@ export function captureExclusionProblems(kind: string, obj: any, cfg: GuardConfi
         return out;
     }
     for (const t of podTemplatesOf(kind, obj)) {
-        const annotations = asObject(t.metadata?.annotations);
+        const annotations = asObject(valueAt(t.metadata, "annotations"));
         out.push(...overrideProblems(annotations, t.spec, `${templateMeta(t.path)}.annotations`, cfg));
         const include = annotations["traffic.sidecar.istio.io/includeOutboundIPRanges"];
         if (include !== undefined && String(include).trim() !== "*") {

@@ -33,6 +33,8 @@ import {
     labelsMatch,
     podTemplatesOf,
     str,
+    recordAt,
+    valueAt,
 } from "../../sdk/model";
 
 /**
@@ -43,10 +45,10 @@ import {
 function onlyIstioProxies(spec: any, trusted: readonly string[]): boolean {
     if (asArray(spec?.containers).length === 0) return false;
     return containerRefs(spec).every((r) => {
-        const c = r.c;
-        if (c?.name !== "istio-proxy" || r.field === "ephemeralContainers" || c?.command !== undefined) return false;
-        if (!isTrustedProxyImage(c?.image, trusted)) return false;
-        return c?.args === undefined || (Array.isArray(c.args) && c.args[0] === "proxy");
+        const c = recordAt(r.c);
+        if (c.name !== "istio-proxy" || r.field === "ephemeralContainers" || c.command !== undefined) return false;
+        if (!isTrustedProxyImage(c.image, trusted)) return false;
+        return c.args === undefined || (Array.isArray(c.args) && c.args[0] === "proxy");
     });
 }
 
@@ -74,8 +76,8 @@ export function sidecarInjectionProblems(kind: string, obj: any, cfg: GuardConfi
     for (const t of podTemplatesOf(kind, obj)) {
         // A pod that runs nothing but Istio's proxy (a waypoint, a gateway) has no application traffic to capture.
         if (onlyIstioProxies(t.spec, cfg.trustedProxyImages)) continue;
-        const labels = asObject(t.metadata?.labels);
-        const annotations = asObject(t.metadata?.annotations);
+        const labels = asObject(valueAt(t.metadata, "labels"));
+        const annotations = asObject(valueAt(t.metadata, "annotations"));
         // Istio prefers the label over the annotation; any value but y/yes/true/on (or empty) means "do not inject".
         const fromLabel = labels["sidecar.istio.io/inject"];
         const inject = fromLabel !== undefined ? fromLabel : annotations["sidecar.istio.io/inject"];

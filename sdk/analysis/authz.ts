@@ -35,6 +35,7 @@
  */
 import type { K8sObject } from "../model/index.js";
 import { cidrContains, parseCidr, parseIp } from "../model/index.js";
+import { listField, objectField } from "../model/index.js";
 
 export interface AuthzRequest {
     workload: { namespace: string; labels: Record<string, string> };
@@ -139,8 +140,8 @@ function ipMatches(block: string, ip: string | undefined, where: string): boolea
 
 /** values/notValues check: any of values (when given) and none of notValues. */
 function field(values: unknown, notValues: unknown, test: (v: string) => boolean, where: string): boolean {
-    const vs = asList(values, where);
-    const nvs = asList(notValues, where);
+    const vs = stringList(values, where);
+    const nvs = stringList(notValues, where);
     if (vs && vs.length > 0 && !vs.some(test)) {
         return false;
     }
@@ -150,11 +151,15 @@ function field(values: unknown, notValues: unknown, test: (v: string) => boolean
     return true;
 }
 
-function asList(v: unknown, where: string): string[] | undefined {
+/**
+ * A list of strings (numbers are taken as their text: `ports: [443]`); anything else is refused — an object item
+ * read as `"[object Object]"` would silently match nothing, and under a `notX` field everything.
+ */
+function stringList(v: unknown, where: string): string[] | undefined {
     if (v === undefined || v === null) {
         return undefined;
     }
-    if (!Array.isArray(v)) {
+    if (!Array.isArray(v) || !v.every((x) => typeof x === "string" || typeof x === "number")) {
         throw new Error(`${where}: must be a list of strings`);
     }
     return v.map(String);
@@ -187,9 +192,9 @@ interface DropRule {
     drop: string;
 }
 
-function matchSource(src: any, req: AuthzRequest, mode: Mode, where: string, dropped: string[]): boolean | DropRule {
+function matchSource(src: Record<string, unknown>, req: AuthzRequest, mode: Mode, where: string, dropped: string[]): boolean | DropRule {
     const known = ["principals", "notPrincipals", "requestPrincipals", "notRequestPrincipals", "namespaces", "notNamespaces", "ipBlocks", "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks", "serviceAccounts", "notServiceAccounts"];
-    for (const k of Object.keys(src ?? {})) {
+    for (const k of Object.keys(src)) {
         if (!known.includes(k)) {
             throw new Error(`${where}: unknown field "${k}"`);
         }
@@ -216,9 +221,9 @@ function matchSource(src: any, req: AuthzRequest, mode: Mode, where: string, dro
     return ok;
 }
 
-function matchOperation(op: any, req: AuthzRequest, mode: Mode, where: string, dropped: string[]): boolean | DropRule {
+function matchOperation(op: Record<string, unknown>, req: AuthzRequest, mode: Mode, where: string, dropped: string[]): boolean | DropRule {
     const known = [...HTTP_ONLY_OPERATION, "ports", "notPorts"];
-    for (const k of Object.keys(op ?? {})) {
+    for (const k of Object.keys(op)) {
         if (!known.includes(k)) {
             throw new Error(`${where}: unknown field "${k}"`);
         }
@@ -275,20 +280,20 @@ function conditionValue(key: string, req: AuthzRequest, where: string): { httpOn
     }
 }
 
-function matchRule(rule: any, req: AuthzRequest, mode: Mode, where: string): RuleMatch | DropRule {
+function matchRule(rule: unknown, req: AuthzRequest, mode: Mode, where: string): RuleMatch | DropRule {
     const dropped: string[] = [];
-    const r = rule ?? {};
+    const r = objectField(rule, where);
     for (const k of Object.keys(r)) {
         if (!["from", "to", "when"].includes(k)) {
             throw new Error(`${where}: unknown field "${k}"`);
         }
     }
     let matches = true;
-    const froms: any[] = r.from ?? [];
+    const froms = listField(r.from, `${where}.from`);
     if (froms.length > 0) {
         let any = false;
         for (const [i, f] of froms.entries()) {
-            const res = matchSource(f?.source ?? {}, req, mode, `${where}.from[${i}].source`, dropped);
+            const res = matchSource(objectField(objectField(f, `${where}.from[${i}]`).source, `${where}.from[${i}].source`), req, mode, `${where}.from[${i}].source`, dropped);
             if (typeof res === "object") {
                 return res;
             }
@@ -296,11 +301,11 @@ function matchRule(rule: any, req: AuthzRequest, mode: Mode, where: string): Rul
         }
         matches &&= any;
     }
-    const tos: any[] = r.to ?? [];
+    const tos = listField(r.to, `${where}.to`);
     if (tos.length > 0) {
         let any = false;
         for (const [i, t] of tos.entries()) {
-            const res = matchOperation(t?.operation ?? {}, req, mode, `${where}.to[${i}].operation`, dropped);
+            const res = matchOperation(objectField(objectField(t, `${where}.to[${i}]`).operation, `${where}.to[${i}].operation`), req, mode, `${where}.to[${i}].operation`, dropped);
             if (typeof res === "object") {
                 return res;
             }
@@ -308,24 +313,38 @@ function matchRule(rule: any, req: AuthzRequest, mode: Mode, where: string): Rul
         }
         matches &&= any;
     }
-    for (const [i, c] of ((r.when ?? []) as any[]).entries()) {
+    for (const [i, item] of listField(r.when, `${where}.when`).entries()) {
         const at = `${where}.when[${i}]`;
-        if (!c?.key) {
+        const c = objectField(item, at);
+        const key = c.key;
+        if (!key) {
             throw new Error(`${at}.key: required`);
         }
-        const cv = conditionValue(c.key, req, at);
+        if (typeof key !== "string") {
+            throw new Error(`${at}.key: must be a string`);
+        }
+        const cv = conditionValue(key, req, at);
         if (cv.httpOnly && !req.http) {
             if (mode === "ALLOW") {
-                return { drop: `${at} (${c.key})` };
+                return { drop: `${at} (${key})` };
             }
-            dropped.push(`${at} (${c.key})`);
+            dropped.push(`${at} (${key})`);
             continue;
         }
-        const test = cv.ip ? (v: string) => ipMatches(v, cv.value, `${at}.values`) : (v: string) => stringMatches(v, cv.value, c.key.startsWith("request.headers["));
+        const test = cv.ip ? (v: string) => ipMatches(v, cv.value, `${at}.values`) : (v: string) => stringMatches(v, cv.value, key.startsWith("request.headers["));
         const ok = field(c.values, c.notValues, test, `${at}.values`);
         matches &&= ok;
     }
     return { matches, droppedHttpFields: dropped };
+}
+
+/** A policy's `spec`: refused unless an object (istiod would refuse the policy, so it must not read as `{}`: deny-all). */
+function specOf(p: K8sObject): Record<string, unknown> {
+    return objectField(p.spec, `AuthorizationPolicy ${policyId(p)} spec`);
+}
+
+function actionOf(p: K8sObject): unknown {
+    return specOf(p).action ?? "ALLOW";
 }
 
 function applies(p: K8sObject, req: AuthzRequest, rootNamespace: string): boolean {
@@ -333,8 +352,9 @@ function applies(p: K8sObject, req: AuthzRequest, rootNamespace: string): boolea
     if (ns !== req.workload.namespace && ns !== rootNamespace) {
         return false;
     }
-    const labels = p.spec?.selector?.matchLabels;
-    if (!labels || Object.keys(labels).length === 0) {
+    const where = `AuthorizationPolicy ${policyId(p)} spec.selector`;
+    const labels = objectField(objectField(specOf(p).selector, where).matchLabels, `${where}.matchLabels`);
+    if (Object.keys(labels).length === 0) {
         // No selector: every workload of the namespace; in the root namespace, the whole mesh.
         return true;
     }
@@ -349,7 +369,7 @@ interface Hit {
 
 function firstMatch(policy: K8sObject, req: AuthzRequest, mode: Mode, droppedRules: string[] = []): Hit | undefined {
     const id = policyId(policy);
-    for (const [i, rule] of ((policy.spec?.rules ?? []) as any[]).entries()) {
+    for (const [i, rule] of listField(specOf(policy).rules, `AuthorizationPolicy ${id} spec.rules`).entries()) {
         const res = matchRule(rule, req, mode, `AuthorizationPolicy ${id} spec.rules[${i}]`);
         if ("drop" in res) {
             droppedRules.push(`${id} rule ${i} (${res.drop.replace(/^AuthorizationPolicy \S+ /, "")} is HTTP-only)`);
@@ -373,19 +393,20 @@ export function evaluateAuthz(policies: K8sObject[], req: AuthzRequest, rootName
         if (!applies(p, req, rootNamespace)) {
             continue;
         }
-        if (present(p.spec?.targetRefs) || p.spec?.targetRef) {
+        const spec = specOf(p);
+        if (present(spec.targetRefs) || spec.targetRef) {
             ignored.push(`${policyId(p)}: uses targetRef(s), which attach to gateways/services/waypoints, not to sidecar or gateway-deployment workloads`);
             continue;
         }
-        const action = p.spec?.action ?? "ALLOW";
-        if (!["ALLOW", "DENY", "AUDIT", "CUSTOM"].includes(action)) {
-            throw new Error(`AuthorizationPolicy ${policyId(p)} spec.action: "${action}" is not ALLOW, DENY, AUDIT or CUSTOM`);
+        const action = actionOf(p);
+        if (typeof action !== "string" || !["ALLOW", "DENY", "AUDIT", "CUSTOM"].includes(action)) {
+            throw new Error(`AuthorizationPolicy ${policyId(p)} spec.action: ${JSON.stringify(action)} is not ALLOW, DENY, AUDIT or CUSTOM`);
         }
         relevant.push(p);
     }
     const droppedRules: string[] = [];
     const withIgnored = (d: AuthzDecision): AuthzDecision => ({ ...d, ...(ignored.length > 0 ? { ignored } : {}), ...(droppedRules.length > 0 ? { droppedRules } : {}) });
-    const byAction = (a: string) => relevant.filter((p) => (p.spec?.action ?? "ALLOW") === a);
+    const byAction = (a: string) => relevant.filter((p) => actionOf(p) === a);
 
     const custom = byAction("CUSTOM")
         .map((p) => firstMatch(p, req, "DENY"))

@@ -4,7 +4,7 @@
  * One representative request per class is evaluated; rows with the same result are merged back, so a host whose
  * rules ignore methods and paths keeps a single row.
  */
-import { hostsOverlap, type K8sObject } from "../model/index.js";
+import { hostsOverlap, listAt, recordAt, type K8sObject, valueAt } from "../model/index.js";
 import { pathMatches } from "./authz.js";
 
 export interface RequestClass {
@@ -42,27 +42,31 @@ function collect(policies: K8sObject[], virtualServices: K8sObject[], host: stri
     const addPath = (pattern: string, sample: string | undefined) => {
         if (sample !== undefined && !paths.has(pattern)) paths.set(pattern, sample);
     };
+    // Only the classes come from here: a field of the wrong type adds none (evaluateAuthz refuses the policy).
     for (const p of policies) {
-        for (const rule of (p.spec?.rules ?? []) as any[]) {
-            for (const t of (rule?.to ?? []) as any[]) {
-                const op = t?.operation ?? {};
-                for (const m of [...(op.methods ?? []), ...(op.notMethods ?? [])]) {
+        for (const rule of listAt(valueAt(p.spec, "rules"))) {
+            for (const t of listAt(valueAt(rule, "to"))) {
+                const op = recordAt(valueAt(t, "operation"));
+                for (const m of [...listAt(op.methods), ...listAt(op.notMethods)]) {
                     const s = String(m);
                     if (s !== "*" && !s.includes("*")) methods.add(s.toUpperCase());
                 }
-                for (const pa of [...(op.paths ?? []), ...(op.notPaths ?? [])]) {
+                for (const pa of [...listAt(op.paths), ...listAt(op.notPaths)]) {
                     addPath(String(pa), samplePath(String(pa)));
                 }
             }
         }
     }
     for (const vs of virtualServices) {
-        if (!((vs.spec?.hosts ?? []) as unknown[]).some((h) => hostsOverlap(String(h), host))) continue;
-        for (const entry of (vs.spec?.http ?? []) as any[]) {
-            for (const m of (entry?.match ?? []) as any[]) {
-                if (typeof m?.method?.exact === "string") methods.add(m.method.exact.toUpperCase());
-                if (typeof m?.uri?.exact === "string") addPath(`= ${m.uri.exact}`, m.uri.exact);
-                if (typeof m?.uri?.prefix === "string" && m.uri.prefix !== "/") addPath(`${m.uri.prefix}…`, `${m.uri.prefix}${m.uri.prefix.endsWith("/") ? "" : "/"}sample`);
+        if (!listAt(valueAt(vs.spec, "hosts")).some((h) => hostsOverlap(String(h), host))) continue;
+        for (const entry of listAt(valueAt(vs.spec, "http"))) {
+            for (const m of listAt(valueAt(entry, "match"))) {
+                const method = valueAt(m, "method", "exact");
+                const exact = valueAt(m, "uri", "exact");
+                const prefix = valueAt(m, "uri", "prefix");
+                if (typeof method === "string") methods.add(method.toUpperCase());
+                if (typeof exact === "string") addPath(`= ${exact}`, exact);
+                if (typeof prefix === "string" && prefix !== "/") addPath(`${prefix}…`, `${prefix}${prefix.endsWith("/") ? "" : "/"}sample`);
             }
         }
     }

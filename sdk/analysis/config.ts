@@ -4,7 +4,7 @@
  * Pure helpers over plain objects, shared by the access report's steps. Every rule cites the istio/istio file it
  * follows (paths relative to the repository, 1.28–1.30 era).
  */
-import { hostCovers, type K8sObject } from "../model/index.js";
+import { hostCovers, type K8sObject, valueAt } from "../model/index.js";
 
 export const ns = (o: K8sObject): string => o.metadata?.namespace ?? "default";
 export const id = (o: K8sObject): string => `${ns(o)}/${o.metadata?.name}`;
@@ -71,7 +71,7 @@ export interface ExportDefaults {
  * one containing `*` to everybody), `IsServiceVisible`, `getExportedDestinationRuleFromNamespace`.
  */
 export function exportedTo(o: K8sObject, namespace: string, defaults: string[] | undefined): boolean {
-    const declared: unknown = o.spec?.exportTo;
+    const declared = valueAt(o.spec, "exportTo");
     const list = Array.isArray(declared) && declared.length > 0 ? declared.map(String) : defaults && defaults.length > 0 ? defaults : ["*"];
     if (list.includes("*")) {
         return true;
@@ -84,7 +84,7 @@ export function exportedTo(o: K8sObject, namespace: string, defaults: string[] |
 
 /** The namespaces an object is exported to, as text (`*`, or a list). */
 export function exportText(o: K8sObject, defaults: string[] | undefined): string {
-    const declared: unknown = o.spec?.exportTo;
+    const declared = valueAt(o.spec, "exportTo");
     const list = Array.isArray(declared) && declared.length > 0 ? declared.map(String) : defaults && defaults.length > 0 ? defaults : ["*"];
     return list.map((e) => (e === "." ? ns(o) : e)).join(",");
 }
@@ -111,7 +111,7 @@ export function resolveGatewayName(ref: string, vsNamespace: string): string {
 
 /** The gateways a VirtualService binds to (`mesh` when the list is empty): `pilot/pkg/model/push_context.go` `getGatewayNames`. */
 export function vsGateways(vs: K8sObject): string[] {
-    const list = vs.spec?.gateways;
+    const list = valueAt(vs.spec, "gateways");
     const raw: string[] = Array.isArray(list) && list.length > 0 ? list.map(String) : ["mesh"];
     return raw.map((g) => resolveGatewayName(g, ns(vs)));
 }

@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type * as Sarif from "sarif";
 import type { K8sObject } from "../model";
-import { isClusterScopedObject } from "../model";
+import { errorCode, errorMessage, isClusterScopedObject, isRecord, shown as showValue, valueAt } from "../model";
 import type { PolicyResource, Violation } from "istio-egress-guard/lib";
 import { GuardMissingError, loadGuard } from "./guard";
 import { ConfigFileError, readPolicyConfigFile } from "./config-file";
@@ -124,7 +124,7 @@ export interface RenderedRelease {
     chart: string;
     repository?: string | null;
     version?: string | null;
-    values?: Record<string, any>;
+    values?: Record<string, unknown>;
 }
 
 /** A Helm release file written by `render` → the Release resource the Pulumi program registers. */
@@ -197,8 +197,8 @@ export function readInputs(file: string, text?: string, namespace?: string): Inp
     if (text === undefined) {
         try {
             text = fs.readFileSync(file === "-" ? 0 : file, "utf8");
-        } catch (e: any) {
-            throw new InputError(`${shown}: cannot read (${e.code ?? e.message})`);
+        } catch (e: unknown) {
+            throw new InputError(`${shown}: cannot read (${errorCode(e) ?? errorMessage(e)})`);
         }
     }
     if (file !== "-" && helmTemplate(file)) {
@@ -208,51 +208,54 @@ export function readInputs(file: string, text?: string, namespace?: string): Inp
     let docs;
     try {
         docs = parseKubernetesYaml(text);
-    } catch (e: any) {
-        throw new InputError(`${shown}:${e.line ?? 1}: YAML error: ${e.message}`);
+    } catch (e: unknown) {
+        throw new InputError(`${shown}:${showValue(valueAt(e, "line") ?? 1)}: YAML error: ${errorMessage(e)}`);
     }
-    const withNamespace = (o: any): K8sObject => {
-        if (namespace === undefined || isClusterScopedObject(o.apiVersion, o.kind)) return o;
-        const meta = o.metadata && typeof o.metadata === "object" ? o.metadata : {};
-        if (typeof meta.namespace === "string" && meta.namespace !== "") return o;
-        return { ...o, metadata: { ...meta, namespace } };
+    // `o` is untrusted (read from a file): it goes to the pack, whose rules read every field defensively.
+    const withNamespace = (o: Record<string, unknown>, apiVersion: string, kind: string): K8sObject => {
+        const obj = o as unknown as K8sObject;
+        if (namespace === undefined || isClusterScopedObject(apiVersion, kind)) return obj;
+        const meta = o.metadata && typeof o.metadata === "object" ? (o.metadata as Record<string, unknown>) : {};
+        if (typeof meta.namespace === "string" && meta.namespace !== "") return obj;
+        return { ...obj, metadata: { ...meta, namespace } as K8sObject["metadata"] };
     };
     for (const doc of docs) {
-        const value: any = doc.value;
+        const value = doc.value;
         const at = `${shown}:${doc.line}`;
-        if (value && typeof value === "object" && value.generatedBy === RENDER_MARKER) continue; // render's summary.yaml
-        if (value && typeof value === "object" && typeof value.release === "string" && typeof value.chart === "string" && doc.comment.includes(`written by ${RENDER_MARKER}`)) {
-            res.releases.push(releaseResource(value as RenderedRelease, file));
+        if (isRecord(value) && value.generatedBy === RENDER_MARKER) continue; // render's summary.yaml
+        if (isRecord(value) && typeof value.release === "string" && typeof value.chart === "string" && doc.comment.includes(`written by ${RENDER_MARKER}`)) {
+            res.releases.push(releaseResource(value as unknown as RenderedRelease, file));
             res.releaseLocations.push({ file: shown, line: doc.line });
             continue;
         }
-        const add = (o: any, where: string, listApiVersion?: string, listKind?: string) => {
-            if (!o || typeof o !== "object" || Array.isArray(o)) {
-                res.notices.push(`${at}: skipped ${where}: not a Kubernetes object (${Array.isArray(o) ? "a list" : typeof o})`);
+        const add = (item: unknown, where: string, listApiVersion?: string, listKind?: string) => {
+            if (!isRecord(item)) {
+                res.notices.push(`${at}: skipped ${where}: not a Kubernetes object (${Array.isArray(item) ? "a list" : typeof item})`);
                 return;
             }
-            if (listApiVersion !== undefined) {
-                o = { apiVersion: listApiVersion, kind: listKind, ...o };
-            }
-            if (typeof o.apiVersion !== "string" || typeof o.kind !== "string" || o.apiVersion === "" || o.kind === "") {
+            const o: Record<string, unknown> = listApiVersion !== undefined ? { apiVersion: listApiVersion, kind: listKind, ...item } : item;
+            const apiVersion = o.apiVersion;
+            const kind = o.kind;
+            if (typeof apiVersion !== "string" || typeof kind !== "string" || apiVersion === "" || kind === "") {
                 res.notices.push(`${at}: skipped ${where}: no apiVersion/kind, not a Kubernetes object (e.g. Chart.yaml, values.yaml)`);
                 return;
             }
-            if (KUSTOMIZE.test(o.apiVersion)) {
-                res.notices.push(`${at}: skipped ${where}: a Kustomize ${o.kind}, not an object the cluster receives: run kustomize build and check its output`);
+            if (KUSTOMIZE.test(apiVersion)) {
+                res.notices.push(`${at}: skipped ${where}: a Kustomize ${kind}, not an object the cluster receives: run kustomize build and check its output`);
                 return;
             }
-            if (o.kind.endsWith("List") && Array.isArray(o.items)) {
-                const itemKind = o.kind === "List" ? undefined : o.kind.slice(0, -"List".length);
-                o.items.forEach((item: any, i: number) => add(item, `${where}.items[${i}]`, itemKind ? o.apiVersion : undefined, itemKind));
+            if (kind.endsWith("List") && Array.isArray(o.items)) {
+                const itemKind = kind === "List" ? undefined : kind.slice(0, -"List".length);
+                (o.items as unknown[]).forEach((x, i) => add(x, `${where}.items[${i}]`, itemKind ? apiVersion : undefined, itemKind));
                 return;
             }
-            if (o.kind === "List") throw new InputError(`${at}: ${where} is a List without items`);
-            if (typeof o.metadata?.name !== "string" && typeof o.metadata?.generateName !== "string") {
+            if (kind === "List") throw new InputError(`${at}: ${where} is a List without items`);
+            const meta = o.metadata as { name?: unknown; generateName?: unknown } | null | undefined;
+            if (typeof meta?.name !== "string" && typeof meta?.generateName !== "string") {
                 // The API server would reject it, but istioctl reads such files (an IstioOperator): judge it anyway.
-                res.notices.push(`${at}: ${where} (${o.kind}) has no metadata.name; judged as "${o.kind.toLowerCase()}"`);
+                res.notices.push(`${at}: ${where} (${kind}) has no metadata.name; judged as "${kind.toLowerCase()}"`);
             }
-            res.objects.push(withNamespace(o));
+            res.objects.push(withNamespace(o, apiVersion, kind));
             res.locations.push({ file: shown, line: doc.line });
         };
         add(value, "document");
@@ -334,7 +337,8 @@ export function toSarif(findings: Finding[], policies: { name: string; descripti
 
 function packVersion(): string {
     try {
-        return require("istio-egress-guard/package.json").version ?? "0.0.0";
+        const pkg = JSON.parse(fs.readFileSync(require.resolve("istio-egress-guard/package.json"), "utf8")) as { version?: string };
+        return pkg.version ?? "0.0.0";
     } catch {
         return "0.0.0";
     }
@@ -344,8 +348,8 @@ export async function main(argv: string[]): Promise<number> {
     let opts: Options | "help";
     try {
         opts = parseArgs(argv);
-    } catch (e: any) {
-        process.stderr.write(`istio-egress check: ${e.message}\n${USAGE}`);
+    } catch (e: unknown) {
+        process.stderr.write(`istio-egress check: ${(e as { message?: string }).message}\n${USAGE}`);
         return 2;
     }
     if (opts === "help") {
@@ -383,12 +387,12 @@ export async function main(argv: string[]): Promise<number> {
         const violations = await guard.runPolicies([...resources, ...releases], { config });
         const findings: Finding[] = violations.map((v) => ({ v, location: byUrn.get(v.resource.urn) }));
         if (opts.format === "json") process.stdout.write(formatJson(findings));
-        else if (opts.format === "sarif") process.stdout.write(JSON.stringify(toSarif(findings, guard.policies as any, packVersion()), null, 2) + "\n");
+        else if (opts.format === "sarif") process.stdout.write(JSON.stringify(toSarif(findings, guard.policies, packVersion()), null, 2) + "\n");
         else process.stdout.write(formatText(findings, objects.length + releases.length, files.length, notices.length));
         return guard.hasMandatory(violations) ? 1 : 0;
-    } catch (e: any) {
-        if (e instanceof InputError || e instanceof GuardMissingError || e instanceof ConfigFileError || e?.name === "PolicyConfigError") {
-            process.stderr.write(`istio-egress check: ${e.message}\n`);
+    } catch (e: unknown) {
+        if (e instanceof InputError || e instanceof GuardMissingError || e instanceof ConfigFileError || (e as { name?: unknown } | null | undefined)?.name === "PolicyConfigError") {
+            process.stderr.write(`istio-egress check: ${(e as { message?: string }).message}\n`);
             return 2;
         }
         throw e;

@@ -4,6 +4,7 @@
  * dependency of programs that only use the component).
  */
 import type * as Guard from "istio-egress-guard/lib";
+import { errorCode, shown } from "../model/read.js";
 
 export type GuardModule = typeof Guard;
 
@@ -17,8 +18,8 @@ export function loadGuard(): GuardModule {
     try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         cached = require("istio-egress-guard/lib") as GuardModule;
-    } catch (e: any) {
-        if (e?.code === "MODULE_NOT_FOUND" && String(e.message).includes("istio-egress-guard")) {
+    } catch (e: unknown) {
+        if (errorCode(e) === "MODULE_NOT_FOUND" && shown((e as { message?: unknown }).message).includes("istio-egress-guard")) {
             throw new GuardMissingError("the policy pack is not installed: npm install istio-egress-guard (same version as istio-egress)");
         }
         throw e;

@@ -4,6 +4,7 @@
  * policy pack's rules over Kubernetes YAML. A bad invocation is one line on stderr and exit 2; an unexpected
  * error too (its stack only with ISTIO_EGRESS_DEBUG=1).
  */
+import { errorMessage, shown } from "../model/read.js";
 const USAGE = `usage: istio-egress <command> [options]
 
 commands:
@@ -46,9 +47,9 @@ function finish(code: number): void {
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).then(finish, (err) => {
+    main(process.argv.slice(2)).then(finish, (err: unknown) => {
         const debug = process.env.ISTIO_EGRESS_DEBUG === "1";
-        process.stderr.write(`istio-egress: ${debug ? (err?.stack ?? err) : String(err?.message ?? err).split("\n")[0]}${debug ? "" : " (ISTIO_EGRESS_DEBUG=1 for details)"}\n`);
+        process.stderr.write(`istio-egress: ${debug ? shown((err as { stack?: unknown } | null | undefined)?.stack ?? err) : errorMessage(err).split("\n")[0]}${debug ? "" : " (ISTIO_EGRESS_DEBUG=1 for details)"}\n`);
         finish(2);
     });
 }

@@ -11,9 +11,9 @@
  * the gateway, a hijacked route); 2 — usage error, the program failed or did not finish, an object is invalid, or
  * the output directory cannot be used. Every error is one line on stderr, never a stack trace.
  */
-import * as fs from "fs";
 import * as path from "path";
 import { validateAll } from "../schema/validate.js";
+import { errorMessage, shown } from "../model/index.js";
 import { formatReportTable, reportVerdict } from "../analysis/report.js";
 import { ProgramLoadError } from "../render/loader.js";
 import {
@@ -194,8 +194,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     const fail = (s: string) => process.stderr.write(`istio-egress render: ${oneLine(s)}\n`);
     let args: Args;
-    let policyConfig: Record<string, any> | undefined;
-    const stackReferences: Record<string, Record<string, any>> = {};
+    let policyConfig: Record<string, unknown> | undefined;
+    const stackReferences: Record<string, Record<string, unknown>> = {};
     let outDir: string;
     try {
         args = parseArgs(argv);
@@ -208,13 +208,13 @@ export async function main(argv: string[]): Promise<number> {
         outDir = path.resolve(args.out);
         // Before the program runs: a directory render must not write into is refused at once (and again before writing).
         checkOutputDir(outDir);
-    } catch (err: any) {
+    } catch (err: unknown) {
         if (err instanceof UsageError) {
             fail(`${err.message} (istio-egress render --help for usage)`);
         } else if (err instanceof ConfigFileError || err instanceof OutputDirError) {
             fail(err.message);
         } else {
-            fail(`${err?.message ?? err}`);
+            fail(errorMessage(err));
         }
         return 2;
     }
@@ -223,8 +223,8 @@ export async function main(argv: string[]): Promise<number> {
         try {
             const guard = loadGuard();
             guard.reconcileConfig(guard.policies, policyConfig);
-        } catch (err: any) {
-            fail(err instanceof GuardMissingError ? err.message : `--policy-config ${args.policyConfig}: ${err?.message ?? err}`);
+        } catch (err: unknown) {
+            fail(err instanceof GuardMissingError ? err.message : `--policy-config ${args.policyConfig}: ${errorMessage(err)}`);
             return 2;
         }
     }
@@ -240,9 +240,9 @@ export async function main(argv: string[]): Promise<number> {
             showSecrets: args.showSecrets,
             timeoutSeconds: args.timeoutSeconds,
         });
-    } catch (err: any) {
+    } catch (err: unknown) {
         if (err instanceof ProgramError && err.unfinished) {
-            const stalled = (err.cause as any)?.reason === "stalled";
+            const stalled = (err.cause as { reason?: unknown } | null | undefined)?.reason === "stalled";
             fail(
                 stalled
                     ? `the program in ${args.dir} never finished: it waits on a promise that nothing is left to settle (a promise never resolved, or an Output waiting on one); nothing was written`
@@ -253,7 +253,7 @@ export async function main(argv: string[]): Promise<number> {
         } else if (err instanceof ProgramLoadError) {
             fail(err.message);
         } else {
-            fail(`${err?.message ?? err}`);
+            fail(errorMessage(err));
         }
         return 2;
     }
@@ -264,14 +264,14 @@ export async function main(argv: string[]): Promise<number> {
     let policyError: string | undefined;
     try {
         violations = await loadGuard().runPolicies(fromCaptured(result.resources), { config: policyConfig });
-    } catch (err: any) {
-        policyError = oneLine(err?.message ?? err);
+    } catch (err: unknown) {
+        policyError = oneLine(errorMessage(err));
     }
     let written: WrittenFiles;
     try {
         written = writeRender(outDir, result, report, { violations });
-    } catch (err: any) {
-        fail(err instanceof OutputDirError ? err.message : `cannot write ${outDir}: ${err?.code ?? ""} ${err?.message ?? err}`.replace(/\s+/, " "));
+    } catch (err: unknown) {
+        fail(err instanceof OutputDirError ? err.message : `cannot write ${outDir}: ${shown((err as { code?: unknown } | null | undefined)?.code ?? "")} ${errorMessage(err)}`.replace(/\s+/, " "));
         return 2;
     }
     const rel = path.relative(process.cwd(), outDir) || ".";

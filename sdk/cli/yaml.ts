@@ -12,7 +12,7 @@
  * string.
  */
 import { Document, LineCounter, Scalar, isAlias, isScalar, parseAllDocuments, visit } from "yaml";
-import { resolvePlainScalar } from "../model";
+import { resolvePlainScalar, shown } from "../model";
 
 const TAG = "tag:yaml.org,2002:";
 
@@ -33,7 +33,7 @@ export interface ParsedDocument {
 
 function resolveTagged(node: Scalar): unknown {
     const tag = String(node.tag);
-    const text = String(node.source ?? node.value ?? "");
+    const text = shown(node.source ?? node.value ?? "");
     switch (tag) {
         case `${TAG}str`:
             return text;
@@ -59,9 +59,10 @@ function resolveTagged(node: Scalar): unknown {
 function resolveScalars(doc: Document.Parsed, lineCounter: LineCounter): void {
     visit(doc, {
         Pair(_key, pair) {
-            const k: any = pair.key;
+            const k: unknown = pair.key;
             if (k !== null && typeof k === "object" && !isScalar(k) && !isAlias(k)) {
-                const line = k.range ? lineCounter.linePos(k.range[0]).line : 1;
+                const range = (k as { range?: readonly number[] | null }).range;
+                const line = range ? lineCounter.linePos(range[0]).line : 1;
                 throw Object.assign(new Error("a mapping key that is itself a mapping or sequence (not valid in Kubernetes YAML)"), { line });
             }
         },
@@ -69,18 +70,18 @@ function resolveScalars(doc: Document.Parsed, lineCounter: LineCounter): void {
             if (node.source === "<<" && node.type === "PLAIN" && node.value === undefined) return; // a merge key
             try {
                 if (node.tag !== undefined && node.tag !== null && node.tag !== "!") node.value = resolveTagged(node);
-                else if (node.type === "PLAIN") node.value = resolvePlainScalar(String(node.source ?? node.value ?? ""));
-            } catch (e: any) {
+                else if (node.type === "PLAIN") node.value = resolvePlainScalar(shown(node.source ?? node.value ?? ""));
+            } catch (e: unknown) {
                 const line = node.range ? lineCounter.linePos(node.range[0]).line : 1;
-                throw Object.assign(new Error(e.message), { line });
+                throw Object.assign(new Error((e as { message?: string }).message), { line });
             }
         },
     });
 }
 
 function leadingComment(doc: Document.Parsed): string {
-    const c: any = doc.contents;
-    return String(doc.commentBefore ?? c?.commentBefore ?? c?.items?.[0]?.key?.commentBefore ?? "");
+    const c = doc.contents as { commentBefore?: unknown; items?: { key?: { commentBefore?: unknown } | null }[] } | null;
+    return shown(doc.commentBefore ?? c?.commentBefore ?? c?.items?.[0]?.key?.commentBefore ?? "");
 }
 
 /**
@@ -102,8 +103,8 @@ export function parseKubernetesYaml(text: string): ParsedDocument[] {
         let value: unknown;
         try {
             value = doc.toJS({ maxAliasCount: 1000 });
-        } catch (e: any) {
-            throw Object.assign(new Error(String(e.message).split("\n")[0]), { line: 1 });
+        } catch (e: unknown) {
+            throw Object.assign(new Error(shown((e as { message?: unknown }).message).split("\n")[0]), { line: 1 });
         }
         if (value === null || value === undefined) continue;
         const line = doc.contents?.range ? lineCounter.linePos(doc.contents.range[0]).line : 1;

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
-import type { K8sObject } from "../model";
+import { recordAt, type K8sObject } from "../model";
 import { ArgsError, chartNameProblem, chartNeedsRepository, EgressPlan, mergeValues, ReleasePlan } from "../plan";
 import { helmValuesProblems } from "../plan/values";
 import { checkResolved } from "../schema/args";
@@ -31,7 +31,7 @@ export function namespaceObject(plan: EgressPlan): K8sObject {
 }
 
 /** The Helm values the release installs, `resources` included when they are known. */
-export function helmValues(plan: EgressPlan, resources?: Record<string, any>): Record<string, any> {
+export function helmValues(plan: EgressPlan, resources?: Record<string, unknown>): Record<string, unknown> {
     const values = plan.release!.values;
     return resources === undefined ? values : mergeValues(values, { resources });
 }
@@ -40,7 +40,7 @@ export function helmValues(plan: EgressPlan, resources?: Record<string, any>): R
  * The problems of resolved Helm values (the user's values merged with the component's, `resources` included):
  * the same checks as the plan's, and the chart's identity (ClusterIP, the configured labels) intact.
  */
-export function resolvedValuesProblems(release: ReleasePlan, resolved: Record<string, any>, resolvedResources?: unknown): { field: string; rule: string }[] {
+export function resolvedValuesProblems(release: ReleasePlan, resolved: Record<string, unknown>, resolvedResources?: unknown): { field: string; rule: string }[] {
     // `env` is the component's own (gateway.drain): the user's `values.env` is refused at plan time, where it is
     // always visible (a top-level key of a plain map), so the resolved one is the plan's.
     const { labels: _labels, autoscaling: _a, replicaCount: _r, podDisruptionBudget: _p, resources: _res, env: _env, revision: _rev, ...userPart } = resolved;
@@ -48,9 +48,9 @@ export function resolvedValuesProblems(release: ReleasePlan, resolved: Record<st
     if (resolved.revision !== release.revision) {
         problems.push({ field: "gateway.values.revision", rule: `must not be set (set gateway.revision); the chart would get ${JSON.stringify(resolved.revision)}` });
     }
-    if (resolved.service?.type !== "ClusterIP") problems.push({ field: "gateway.values.service.type", rule: "must stay ClusterIP" });
+    if (recordAt(resolved.service).type !== "ClusterIP") problems.push({ field: "gateway.values.service.type", rule: "must stay ClusterIP" });
     for (const [k, v] of Object.entries(release.labels)) {
-        if (resolved.labels?.[k] !== v) problems.push({ field: `gateway.labels["${k}"]`, rule: "must reach the chart unchanged" });
+        if (recordAt(resolved.labels)[k] !== v) problems.push({ field: `gateway.labels["${k}"]`, rule: "must reach the chart unchanged" });
     }
     if (resolvedResources !== undefined) {
         problems.push(...checkResolved({ field: "gateway.resources", schema: { type: "object" }, value: undefined }, resolvedResources));
@@ -64,13 +64,15 @@ export function resolvedValuesProblems(release: ReleasePlan, resolved: Record<st
  * that are not known yet fail closed: the preview refuses them rather than showing a release whose values were
  * never checked (docs/lockdown.md, "Helm values").
  */
-export function releaseValues(plan: EgressPlan, componentName: string): pulumi.Input<Record<string, any>> {
+export function releaseValues(plan: EgressPlan, componentName: string): pulumi.Input<Record<string, unknown>> {
     const release = plan.release!;
-    if (!release.valuesPending) return helmValues(plan, release.resources as Record<string, any> | undefined);
+    if (!release.valuesPending) return helmValues(plan, release.resources as Record<string, unknown> | undefined);
     const raw = pulumi.output({ values: release.values, resources: release.resources });
     const fail = (message: string) => new pulumi.ResourceError(`istio-egress:index:EgressGateway "${componentName}": ${message}`, undefined);
+    // An Output's `isKnown` / `promise()` are @internal in @pulumi/pulumi (output.ts): typed here as they are there.
+    const rawInternal = raw as unknown as { isKnown: Promise<boolean>; promise(): Promise<{ values: Record<string, unknown>; resources?: Record<string, unknown> }> };
     const checked = new Promise<void>((resolve, reject) => {
-        (raw as any).isKnown.then(async (known: boolean) => {
+        rawInternal.isKnown.then(async (known: boolean) => {
             if (!known) {
                 if (pulumi.runtime.isDryRun()) {
                     reject(fail("gateway.values: holds an Output that is not known during preview; the component checks Helm values before the release is created, so it refuses values it cannot see (fail closed). Use a value known at preview time (config, a StackReference output) or set it after the first deployment."));
@@ -79,7 +81,7 @@ export function releaseValues(plan: EgressPlan, componentName: string): pulumi.I
                 }
                 return;
             }
-            const v = await (raw as any).promise();
+            const v = await rawInternal.promise();
             const merged = v.resources === undefined ? v.values : mergeValues(v.values, { resources: v.resources });
             const problems = resolvedValuesProblems(release, merged, v.resources);
             if (problems.length > 0) {

@@ -68,24 +68,24 @@ function metadata(plan: EgressPlan, name: string, namespace: string): K8sObject[
     return { name, namespace, labels: managedLabels(plan) };
 }
 
-function networkPolicy(plan: EgressPlan, name: string, namespace: string, spec: Record<string, any>): K8sObject {
+function networkPolicy(plan: EgressPlan, name: string, namespace: string, spec: Record<string, unknown>): K8sObject {
     return { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: metadata(plan, name, namespace), spec };
 }
 
 /** Pods with `labels` in namespace `namespace`, as a NetworkPolicy peer. */
-function podsIn(namespace: string, labels: Record<string, string>): Record<string, any> {
+function podsIn(namespace: string, labels: Record<string, string>): Record<string, unknown> {
     return { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: namespace } }, podSelector: { matchLabels: { ...labels } } };
 }
 
 /** UDP and TCP on each port (large answers and retries use TCP). */
-function dnsPorts(ports: number[]): Record<string, any>[] {
+function dnsPorts(ports: number[]): Record<string, unknown>[] {
     return ports.flatMap((port) => [
         { protocol: "UDP", port },
         { protocol: "TCP", port },
     ]);
 }
 
-function dnsRule(plan: EgressPlan): Record<string, any> {
+function dnsRule(plan: EgressPlan): Record<string, unknown> {
     // The pods' own port: OpenShift's dns-default pods listen on 5353 behind the Service's 53 (lockdown.dnsPorts).
     return { to: [podsIn(plan.lockdown.dns.namespace, plan.lockdown.dns.labels)], ports: dnsPorts(plan.lockdown.clusterServices.dnsPorts) };
 }
@@ -100,9 +100,9 @@ function dnsRule(plan: EgressPlan): Record<string, any> {
  * - tracing / OpenTelemetry collectors: their pods on their ports — every proxy sends its spans (and OTel access
  *   logs) there itself.
  */
-function clusterServiceRules(plan: EgressPlan): { purpose: "egress-node-dns" | "egress-mesh-ca" | "egress-collectors"; rules: Record<string, any>[] }[] {
+function clusterServiceRules(plan: EgressPlan): { purpose: "egress-node-dns" | "egress-mesh-ca" | "egress-collectors"; rules: Record<string, unknown>[] }[] {
     const s = plan.lockdown.clusterServices;
-    const out: { purpose: "egress-node-dns" | "egress-mesh-ca" | "egress-collectors"; rules: Record<string, any>[] }[] = [];
+    const out: { purpose: "egress-node-dns" | "egress-mesh-ca" | "egress-collectors"; rules: Record<string, unknown>[] }[] = [];
     if (s.nodeLocalDns) {
         out.push({ purpose: "egress-node-dns", rules: [{ to: s.nodeLocalDns.addresses.map((cidr) => ({ ipBlock: { cidr } })), ports: dnsPorts([DNS_PORT]) }] });
     }
@@ -115,7 +115,7 @@ function clusterServiceRules(plan: EgressPlan): { purpose: "egress-node-dns" | "
     return out;
 }
 
-function istiodRule(plan: EgressPlan): Record<string, any> {
+function istiodRule(plan: EgressPlan): Record<string, unknown> {
     return { to: [podsIn(plan.lockdown.istiod.namespace, plan.lockdown.istiod.labels)], ports: [{ protocol: "TCP", port: ISTIOD_XDS_PORT }] };
 }
 
@@ -127,7 +127,7 @@ export function gatewayContainerPorts(plan: EgressPlan): number[] {
     return [...new Set([plan.gateway.httpPort.targetPort, plan.gateway.tlsPort.targetPort])].sort((a, b) => a - b);
 }
 
-function tcpPorts(ports: number[]): Record<string, any>[] {
+function tcpPorts(ports: number[]): Record<string, unknown>[] {
     return ports.map((port) => ({ protocol: "TCP", port }));
 }
 
@@ -159,7 +159,7 @@ export function protectedNames(plan: EgressPlan, _ns?: string) {
 export function protectedNamespaceObjects(plan: EgressPlan, ns: string, registryOnlySidecar: boolean): K8sObject[] {
     const names = protectedNames(plan, ns);
     const lock = plan.lockdown;
-    const egress = (name: string, rules: Record<string, any>[]) => networkPolicy(plan, name, ns, { podSelector: {}, policyTypes: ["Egress"], egress: rules });
+    const egress = (name: string, rules: Record<string, unknown>[]) => networkPolicy(plan, name, ns, { podSelector: {}, policyTypes: ["Egress"], egress: rules });
     const objects: K8sObject[] = [
         // Selects every pod for Egress and allows nothing: what the policies below do not allow is dropped.
         networkPolicy(plan, names.denyEgress, ns, { podSelector: {}, policyTypes: ["Egress"] }),
@@ -237,7 +237,7 @@ function gatewayNetworkPolicies(plan: EgressPlan): K8sObject[] {
         networkPolicy(plan, names.denyAll, gw.namespace, { podSelector: {}, policyTypes: ["Ingress", "Egress"] }),
         ...gatewayIngressPolicy(plan),
     ];
-    const egress = (name: string, rules: Record<string, any>[]) => networkPolicy(plan, name, gw.namespace, { podSelector: gwPods, policyTypes: ["Egress"], egress: rules });
+    const egress = (name: string, rules: Record<string, unknown>[]) => networkPolicy(plan, name, gw.namespace, { podSelector: gwPods, policyTypes: ["Egress"], egress: rules });
     objects.push(egress(names.dns, [dnsRule(plan)]), egress(names.istiod, [istiodRule(plan)]));
     for (const { purpose, rules } of clusterServiceRules(plan)) {
         objects.push(egress(objectName(plan.name, plan.domain, purpose), rules));
@@ -328,7 +328,7 @@ function gatewaySecurity(plan: EgressPlan): K8sObject[] {
     const gw = plan.gateway;
     const names = gatewayNames(plan);
     const selector = { matchLabels: { ...gw.labels } };
-    const authz = (name: string, spec: Record<string, any>): K8sObject => ({
+    const authz = (name: string, spec: Record<string, unknown>): K8sObject => ({
         apiVersion: "security.istio.io/v1",
         kind: "AuthorizationPolicy",
         metadata: metadata(plan, name, gw.namespace),
@@ -365,7 +365,7 @@ function gatewaySecurity(plan: EgressPlan): K8sObject[] {
 /** The ALLOW and DENY AuthorizationPolicies of the plan's hosts (each only when it has rules). */
 export function authorizationPolicies(plan: EgressPlan): K8sObject[] {
     const gw = plan.gateway;
-    const authz = (name: string, spec: Record<string, any>): K8sObject => ({
+    const authz = (name: string, spec: Record<string, unknown>): K8sObject => ({
         apiVersion: "security.istio.io/v1",
         kind: "AuthorizationPolicy",
         metadata: metadata(plan, name, gw.namespace),
@@ -390,7 +390,7 @@ export function authorizationPolicies(plan: EgressPlan): K8sObject[] {
  *   TLS-wrapped hosts: the outer SNI the mesh leg sets for this host (`connection.sni`), which is also what the
  *   gateway routes on; the application's TLS is opaque to the gateway.
  */
-export function authzRule(plan: EgressPlan, host: HostPlan, rule: AccessRulePlan): Record<string, any> {
+export function authzRule(plan: EgressPlan, host: HostPlan, rule: AccessRulePlan): Record<string, unknown> {
     const from = rule.anyAuthenticated
         ? [{ source: { principals: ["*"] } }]
         : [
@@ -403,7 +403,7 @@ export function authzRule(plan: EgressPlan, host: HostPlan, rule: AccessRulePlan
     }
     const port = String(host.gatewayPort.targetPort);
     if (host.http) {
-        const operation: Record<string, any> = { hosts: [host.host, `${host.host}:*`], ports: [port] };
+        const operation: Record<string, unknown> = { hosts: [host.host, `${host.host}:*`], ports: [port] };
         if (rule.paths.length > 0) operation.paths = [...rule.paths];
         if (rule.methods.length > 0) operation.methods = [...rule.methods];
         return { from, to: [{ operation }] };

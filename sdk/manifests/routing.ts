@@ -30,7 +30,7 @@ function defaultTraffic(): TrafficPlan {
  * destination's policy (pilot/pkg/networking/util/util.go GetPortLevelTrafficPolicy, MergeSubsetTrafficPolicy;
  * sdk/model/traffic-policy.ts effectiveTrafficPolicy) — a top-level `connectionPool` would do nothing here.
  */
-function hopPolicy(hop: HopPolicyPlan): Record<string, any> {
+function hopPolicy(hop: HopPolicyPlan): Record<string, unknown> {
     return {
         ...(hop.connectionPool ? { connectionPool: structuredClone(hop.connectionPool) } : {}),
         ...(hop.outlierDetection ? { outlierDetection: { ...hop.outlierDetection } } : {}),
@@ -38,7 +38,7 @@ function hopPolicy(hop: HopPolicyPlan): Record<string, any> {
 }
 
 /** The `retries` of an HTTP route the component writes (both legs; sdk/plan/production.ts SAFE_RETRY_ON). */
-function routeRetries(traffic: TrafficPlan): Record<string, any> {
+function routeRetries(traffic: TrafficPlan): Record<string, unknown> {
     return { retries: { ...traffic.retries } };
 }
 
@@ -71,7 +71,7 @@ export function serverHost(host: string): string {
 export function gatewayObject(plan: EgressPlan): K8sObject {
     const gw = plan.gateway;
     const httpHosts = plan.hosts.filter((h) => h.http).map((h) => serverHost(h.host));
-    const servers: any[] = [];
+    const servers: Record<string, unknown>[] = [];
     if (httpHosts.length > 0) {
         servers.push({
             port: { number: gw.httpPort.port, name: "https-mtls", protocol: "HTTPS" },
@@ -162,7 +162,7 @@ export function serviceEntries(gw: GatewayPlan, h: HostPlan): K8sObject[] {
 export function virtualService(gw: GatewayPlan, h: HostPlan, traffic: TrafficPlan = defaultTraffic()): K8sObject {
     const toGateway = { host: gw.serviceHost, subset: h.subsetName, port: { number: h.gatewayPort.port } };
     const toHost = { host: h.destinationHost, port: { number: gatewayLegPort(h) } };
-    const spec: Record<string, any> = { hosts: [h.host], gateways: ["mesh", gw.gatewayRef] };
+    const spec: Record<string, unknown> = { hosts: [h.host], gateways: ["mesh", gw.gatewayRef] };
     if (h.http) {
         spec.http = [
             { name: "mesh-to-gateway", match: [{ gateways: ["mesh"], port: h.appPort }], route: [{ destination: toGateway, weight: 100 }], ...routeRetries(traffic) },
@@ -181,7 +181,7 @@ export function virtualService(gw: GatewayPlan, h: HostPlan, traffic: TrafficPla
 export function originationDestinationRule(gw: GatewayPlan, h: HostPlan, traffic: TrafficPlan = defaultTraffic()): K8sObject | undefined {
     const o = h.origination;
     if (!o) return undefined;
-    const tls: Record<string, any> = {
+    const tls: Record<string, unknown> = {
         mode: o.mode,
         sni: o.sni,
         subjectAltNames: [...o.subjectAltNames],

@@ -33,7 +33,7 @@ export function teamManifests(plan: EgressPlan): TeamManifests {
     const shared = routing.shared.map((o) => {
         if (o.kind !== "DestinationRule") return o;
         // The platform's DestinationRule for the gateway Service sets the top-level policy; the team's adds subsets.
-        const { trafficPolicy: _platformOwned, ...spec } = o.spec;
+        const { trafficPolicy: _platformOwned, ...spec } = o.spec as Record<string, unknown>;
         return { ...o, spec };
     });
     return {

@@ -11,11 +11,12 @@
  *   or no `tls` accept a caller without one. (Over QUIC Envoy cannot require one; our servers are TCP.)
  */
 import type { K8sObject } from "./object";
+import { listAt, shown, valueAt } from "./read";
 import { selectorMatches } from "./selectors";
 
 /** Whether a Gateway server's listener requires a client certificate. */
 export function serverRequiresClientCertificate(server: unknown): boolean {
-    const mode = (server as any)?.tls?.mode;
+    const mode = valueAt(server, "tls", "mode");
     return mode === "ISTIO_MUTUAL" || mode === "MUTUAL";
 }
 
@@ -39,11 +40,11 @@ export interface GatewayListenerDecision {
 export function callerWithoutCertificateAdmitted(objects: K8sObject[], pod: { namespace: string; labels: Record<string, string> }, port: number): GatewayListenerDecision {
     const servers = objects
         .filter((o) => o?.kind === "Gateway" && String(o.apiVersion ?? "").startsWith("networking.istio.io/"))
-        .filter((g) => selectorMatches({ matchLabels: g.spec?.selector ?? {} }, pod.labels, `Gateway ${g.metadata?.namespace}/${g.metadata?.name} spec.selector`))
-        .flatMap((g) => ((g.spec?.servers ?? []) as any[]).map((s) => ({ s, g: `${g.metadata?.namespace}/${g.metadata?.name}` })))
-        .filter(({ s }) => Number(s?.port?.number) === port);
+        .filter((g) => selectorMatches({ matchLabels: (valueAt(g, "spec", "selector") ?? {}) as Record<string, string> }, pod.labels, `Gateway ${g.metadata?.namespace}/${g.metadata?.name} spec.selector`))
+        .flatMap((g) => listAt(g, "spec", "servers").map((s) => ({ s, g: `${g.metadata?.namespace}/${g.metadata?.name}` })))
+        .filter(({ s }) => Number(valueAt(s, "port", "number")) === port);
     if (servers.length === 0) return { admitted: false, reason: `no Gateway server on port ${port}: no listener` };
     const open = servers.find(({ s }) => !serverRequiresClientCertificate(s));
-    if (open) return { admitted: true, reason: `Gateway ${open.g} server ${open.s?.port?.name ?? port} has tls.mode ${open.s?.tls?.mode ?? "(none)"}: no client certificate required` };
+    if (open) return { admitted: true, reason: `Gateway ${open.g} server ${shown(valueAt(open.s, "port", "name") ?? port)} has tls.mode ${shown(valueAt(open.s, "tls", "mode") ?? "(none)")}: no client certificate required` };
     return { admitted: false, reason: `every Gateway server on port ${port} is ISTIO_MUTUAL/MUTUAL: the handshake requires a client certificate` };
 }

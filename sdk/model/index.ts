@@ -4,6 +4,7 @@
  * CIDR arithmetic, chart facts and Pulumi's wire constants. Pure: no Pulumi, no I/O.
  */
 export * from "./object";
+export * from "./read";
 export * from "./kinds";
 export * from "./workloads";
 export * from "./hosts";

@@ -8,7 +8,7 @@
  * is always taken from the token. A Helm `Release` (`kubernetes:helm.sh/v3:Release`) is one resource whose props
  * carry `chart`, `namespace`, `values`: its chart is not rendered, so only the values can be judged.
  */
-import { str } from "./object";
+import { str, valueAt } from "./read";
 
 export const ISTIO_NETWORKING = "networking.istio.io";
 export const ISTIO_SECURITY = "security.istio.io";
@@ -156,12 +156,12 @@ export function isHelmRelease(type: string): boolean {
 }
 
 /** The namespace of an object: `metadata.namespace`, else `default` for namespaced kinds. */
-export function namespaceOf(type: string, props: any): string | undefined {
+export function namespaceOf(type: string, props: unknown): string | undefined {
     return namespaceAndName(type, props, "").namespace;
 }
 
 /** The object's name: `metadata.name` (a Release's `name`), else the Pulumi resource name. */
-export function nameOf(type: string, props: any, resourceName: string): string {
+export function nameOf(type: string, props: unknown, resourceName: string): string {
     return namespaceAndName(type, props, resourceName).name;
 }
 
@@ -169,16 +169,16 @@ export function nameOf(type: string, props: any, resourceName: string): string {
  * The namespace and name of a resource, reading `metadata` once (each read through the analyzer's
  * unknown-checking proxy allocates). Reads the namespace first.
  */
-export function namespaceAndName(type: string, props: any, resourceName: string): { namespace: string | undefined; name: string } {
+export function namespaceAndName(type: string, props: unknown, resourceName: string): { namespace: string | undefined; name: string } {
     const info = typeInfo(type);
     if (info.helm) {
-        const namespace = str(props?.namespace) ?? "default";
-        return { namespace, name: str(props?.name) ?? resourceName };
+        const namespace = str(valueAt(props, "namespace")) ?? "default";
+        return { namespace, name: str(valueAt(props, "name")) ?? resourceName };
     }
-    if (info.kind === undefined) return { namespace: undefined, name: str(props?.metadata?.name) ?? resourceName };
-    const meta = props?.metadata;
-    const namespace = info.clusterScoped ? undefined : (str(meta?.namespace) ?? "default");
-    return { namespace, name: str(meta?.name) ?? resourceName };
+    if (info.kind === undefined) return { namespace: undefined, name: str(valueAt(props, "metadata", "name")) ?? resourceName };
+    const meta = valueAt(props, "metadata");
+    const namespace = info.clusterScoped ? undefined : (str(valueAt(meta, "namespace")) ?? "default");
+    return { namespace, name: str(valueAt(meta, "name")) ?? resourceName };
 }
 
 /** A chart reference's base name: `oci://r/istio/gateway` → `gateway`, `istio/istiod` → `istiod`, a path's last part. */

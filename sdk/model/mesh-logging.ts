@@ -27,6 +27,8 @@
  * authority and upstream, but not which workload (service account) it was.
  */
 
+import { isRecord, listAt, recordAt } from "./read";
+
 /** Istio's default text format (pilot/pkg/model/telemetry_logging.go EnvoyTextLogFormat). */
 export const ENVOY_TEXT_LOG_FORMAT =
     '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% ' +
@@ -67,7 +69,7 @@ export const ENVOY_JSON_LOG_FORMAT_ISTIO: Readonly<Record<string, string>> = Obj
 export const BUILTIN_ENVOY_PROVIDER = "envoy";
 
 /** Istio's default extension providers (pkg/config/mesh/mesh.go DefaultMeshConfig). */
-export const DEFAULT_EXTENSION_PROVIDERS: ReadonlyArray<Record<string, any>> = Object.freeze([
+export const DEFAULT_EXTENSION_PROVIDERS: ReadonlyArray<Readonly<Record<string, unknown>>> = Object.freeze([
     { name: "prometheus", prometheus: {} },
     { name: "stackdriver", stackdriver: {} },
     { name: BUILTIN_ENVOY_PROVIDER, envoyFileAccessLog: { path: "/dev/stdout" } },
@@ -121,12 +123,18 @@ export const EGRESS_AUDIT_LOG_LABELS: Readonly<Record<string, string>> = Object.
 /** The default name of the audit provider (`lockdown.accessLogProvider` names it in the Telemetry). */
 export const EGRESS_AUDIT_PROVIDER = "istio-egress-audit";
 
+/** A `meshConfig.extensionProviders` entry: a JSON file access log (`envoyFileAccessLog` with `logFormat.labels`). */
+export interface AuditLogProviderEntry {
+    name: string;
+    envoyFileAccessLog: { path: string; logFormat: { labels: Record<string, string> } };
+}
+
 /**
  * The `meshConfig.extensionProviders` entry of an audit provider: a JSON file access log to the gateway's stdout
  * whose lines carry `AUDIT_LOG_FIELDS`. Put it in istiod's mesh config (Helm: `values.meshConfig.extensionProviders`)
  * and name it in `lockdown.accessLogProvider`.
  */
-export function egressAuditLogProvider(name: string = EGRESS_AUDIT_PROVIDER): Record<string, any> {
+export function egressAuditLogProvider(name: string = EGRESS_AUDIT_PROVIDER): AuditLogProviderEntry {
     return { name, envoyFileAccessLog: { path: "/dev/stdout", logFormat: { labels: { ...EGRESS_AUDIT_LOG_LABELS } } } };
 }
 
@@ -138,14 +146,12 @@ export type ResolvedAccessLog =
     /** Envoy's structured gRPC access log: every field, whatever the format. */
     | { kind: "structured"; provider: string };
 
-const isObject = (v: unknown): v is Record<string, any> => v !== null && typeof v === "object" && !Array.isArray(v);
-
 /** The providers of a mesh config, as istiod merges them with its defaults (mesh.go ApplyMeshConfig). */
-export function effectiveExtensionProviders(meshConfig: unknown): Record<string, any>[] {
-    const out = DEFAULT_EXTENSION_PROVIDERS.map((p) => ({ ...p }));
-    const configured = isObject(meshConfig) && Array.isArray(meshConfig.extensionProviders) ? meshConfig.extensionProviders : [];
+export function effectiveExtensionProviders(meshConfig: unknown): Record<string, unknown>[] {
+    const out: Record<string, unknown>[] = DEFAULT_EXTENSION_PROVIDERS.map((p) => ({ ...p }));
+    const configured = listAt(meshConfig, "extensionProviders");
     for (const p of configured) {
-        if (!isObject(p)) continue;
+        if (!isRecord(p)) continue;
         const i = out.findIndex((e) => e.name === p.name);
         if (i >= 0) out[i] = { ...p };
         else out.push({ ...p });
@@ -172,11 +178,11 @@ const PROVIDER_KINDS = [
 ];
 
 function textFormat(logFormat: unknown): string | undefined {
-    return isObject(logFormat) && typeof logFormat.text === "string" && logFormat.text !== "" ? logFormat.text : undefined;
+    return isRecord(logFormat) && typeof logFormat.text === "string" && logFormat.text !== "" ? logFormat.text : undefined;
 }
 
 function labelsFormat(logFormat: unknown): Record<string, string> | undefined {
-    if (!isObject(logFormat) || !isObject(logFormat.labels)) return undefined;
+    if (!isRecord(logFormat) || !isRecord(logFormat.labels)) return undefined;
     return Object.fromEntries(Object.entries(logFormat.labels).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
 }
 
@@ -186,9 +192,9 @@ function labelsFormat(logFormat: unknown): Record<string, string> | undefined {
  * (see the module comment); anything it cannot read is reported as `none` (fail closed: no audit is assumed).
  */
 export function resolveAccessLog(meshConfig: unknown, providerName: string): ResolvedAccessLog {
-    if (meshConfig !== undefined && !isObject(meshConfig)) return { kind: "none", reason: "the mesh config is not a map" };
+    if (meshConfig !== undefined && !isRecord(meshConfig)) return { kind: "none", reason: "the mesh config is not a map" };
     const providers = effectiveExtensionProviders(meshConfig);
-    const p = providers.find((x) => typeof x.name === "string" && x.name.toLowerCase() === providerName.toLowerCase());
+    const p = providers.find((x): x is Record<string, unknown> & { name: string } => typeof x.name === "string" && x.name.toLowerCase() === providerName.toLowerCase());
     if (!p) {
         return { kind: "none", reason: `no extension provider is named ${JSON.stringify(providerName)}: istiod writes no access log for it (silently)` };
     }
@@ -196,20 +202,20 @@ export function resolveAccessLog(meshConfig: unknown, providerName: string): Res
     if (kinds.length !== 1) return { kind: "none", reason: `provider ${JSON.stringify(p.name)} does not name exactly one provider kind` };
     const kind = kinds[0];
     const cfg = p[kind];
-    if (cfg !== undefined && cfg !== null && !isObject(cfg)) return { kind: "none", reason: `provider ${JSON.stringify(p.name)}: ${kind} is not a map` };
-    const c = (cfg ?? {}) as Record<string, any>;
+    if (cfg !== undefined && cfg !== null && !isRecord(cfg)) return { kind: "none", reason: `provider ${JSON.stringify(p.name)}: ${kind} is not a map` };
+    const c = recordAt(cfg);
     switch (kind) {
         case "envoyFileAccessLog": {
             if (p.name === BUILTIN_ENVOY_PROVIDER && c.logFormat === undefined && c.omitEmptyValues !== true) {
                 // FileAccessLogFromMeshConfig: the mesh-wide format.
-                const m = (meshConfig ?? {}) as Record<string, any>;
+                const m = recordAt(meshConfig);
                 const encoding = m.accessLogEncoding ?? "TEXT";
                 const format = typeof m.accessLogFormat === "string" ? m.accessLogFormat : "";
                 if (encoding === "JSON") {
                     if (format === "") return { kind: "format", provider: p.name, labels: { ...ENVOY_JSON_LOG_FORMAT_ISTIO } };
                     try {
-                        const parsed = JSON.parse(format);
-                        if (isObject(parsed)) return { kind: "format", provider: p.name, labels: labelsFormat({ labels: parsed })! };
+                        const parsed: unknown = JSON.parse(format);
+                        if (isRecord(parsed)) return { kind: "format", provider: p.name, labels: labelsFormat({ labels: parsed })! };
                     } catch {
                         // istiod logs an error and falls back to the default JSON format
                     }
@@ -219,8 +225,8 @@ export function resolveAccessLog(meshConfig: unknown, providerName: string): Res
                 return { kind: "format", provider: p.name, text: format === "" ? ENVOY_TEXT_LOG_FORMAT : format };
             }
             const lf = c.logFormat;
-            if (lf !== undefined && !isObject(lf)) return { kind: "none", reason: `provider ${JSON.stringify(p.name)}: logFormat is not a map` };
-            if (isObject(lf) && lf.labels !== undefined) {
+            if (lf !== undefined && !isRecord(lf)) return { kind: "none", reason: `provider ${JSON.stringify(p.name)}: logFormat is not a map` };
+            if (isRecord(lf) && lf.labels !== undefined) {
                 const labels = labelsFormat(lf);
                 return { kind: "format", provider: p.name, labels: labels && Object.keys(labels).length > 0 ? labels : { ...ENVOY_JSON_LOG_FORMAT_ISTIO } };
             }
@@ -303,7 +309,7 @@ export function formatAccessLogLine(log: ResolvedAccessLog, values: Record<strin
         const v = values[`${op.name}${op.args !== undefined ? `(${op.args})` : ""}`] ?? "-";
         return op.maxLength !== undefined ? v.slice(0, op.maxLength) : v;
     };
-    const render = (format: string) => format.replace(/%%/g, "\u0000").replace(OPERATOR, (raw) => value(formatOperators(raw)[0])).replace(/\u0000/g, "%");
+    const render = (format: string) => format.replace(/%%/g, "\u0000").replace(OPERATOR, (raw) => value(formatOperators(raw)[0])).replaceAll("\u0000", "%");
     if (log.kind === "structured") {
         return Object.fromEntries(AUDIT_LOG_FIELDS.map((f) => [f.field, render(f.operator)]));
     }

@@ -53,7 +53,7 @@ function parseIpv6(text: string): bigint {
     const [left, right] = head.includes("::") ? head.split("::") : [head, undefined];
     const leftGroups = left === "" ? [] : left.split(":");
     const rightGroups = right === undefined || right === "" ? [] : right.split(":");
-    const groups = right === undefined ? leftGroups : [...leftGroups, ...Array(8 - leftGroups.length - rightGroups.length).fill("0"), ...rightGroups];
+    const groups = right === undefined ? leftGroups : [...leftGroups, ...Array<string>(8 - leftGroups.length - rightGroups.length).fill("0"), ...rightGroups];
     let value = groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
     if (v4Tail !== undefined) {
         value = (value & ~0xffffffffn) | v4Tail;

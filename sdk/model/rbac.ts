@@ -3,7 +3,7 @@
  * grants (aggregation included), Kubernetes' default ClusterRoles, and who a binding's subjects are.
  * Sources (kubernetes/kubernetes 1.36):
  * - pkg/apis/rbac/v1/evaluation_helpers.go `VerbMatches`, `APIGroupMatches`, `ResourceMatches` (`*`, exact, and
- *   `*​/subresource`; `pods/*` does not match `pods/exec`), `ResourceNameMatches`;
+ *   `*` followed by `/subresource`; `pods/*` does not match `pods/exec`), `ResourceNameMatches`;
  * - pkg/registry/rbac/validation/rule.go `appliesToUser` (a ServiceAccount subject without a namespace is in the
  *   binding's namespace), `VisitRulesFor` (a ClusterRoleBinding's rules apply in every namespace; a RoleBinding's
  *   in its own, whether it references a Role of that namespace or a ClusterRole);
@@ -12,7 +12,7 @@
  * - plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go: the default ClusterRoles (`cluster-admin`, and
  *   `admin` ⊇ `edit` ⊇ `view` by aggregation, with the `system:aggregate-to-*` roles holding their rules).
  */
-import { asArray, asObject } from "./object";
+import { asArray, asObject, listAt, recordAt, shown, stringRecord, valueAt } from "./read";
 import { selectorMatches } from "./selectors";
 
 export interface PolicyRule {
@@ -121,15 +121,14 @@ export const DEFAULT_CLUSTER_ROLES: readonly ClusterRoleView[] = [
 ];
 
 /** A ClusterRole object (`rbac.authorization.k8s.io/v1`) as the aggregation controller reads it. */
-export function clusterRoleView(obj: any): ClusterRoleView {
-    const labels: Record<string, string> = {};
-    for (const [k, v] of Object.entries(asObject(obj?.metadata?.labels))) if (typeof v === "string") labels[k] = v;
-    const agg = obj?.aggregationRule;
+export function clusterRoleView(obj: unknown): ClusterRoleView {
+    const labels = stringRecord(valueAt(obj, "metadata", "labels"));
+    const agg = valueAt(obj, "aggregationRule");
     return {
-        name: String(obj?.metadata?.name ?? ""),
+        name: shown(valueAt(obj, "metadata", "name") ?? ""),
         labels,
-        rules: asArray(obj?.rules),
-        ...(agg !== undefined && agg !== null ? { aggregation: asArray(asObject(agg).clusterRoleSelectors) } : {}),
+        rules: listAt(obj, "rules"),
+        ...(agg !== undefined && agg !== null ? { aggregation: listAt(agg, "clusterRoleSelectors") } : {}),
     };
 }
 
@@ -170,7 +169,7 @@ export function resolveClusterRole(name: string, roles: readonly ClusterRoleView
                 if (other.name === n) continue;
                 let matches = false;
                 try {
-                    matches = selectorMatches(asObject(sel) as any, other.labels);
+                    matches = selectorMatches(recordAt(sel), other.labels);
                 } catch {
                     open = true; // a selector the API server would reject: fail closed
                 }
@@ -201,12 +200,12 @@ export interface BindingSubject {
     namespace?: string;
 }
 
-export function bindingSubjects(binding: any, bindingNamespace: string | undefined): BindingSubject[] {
-    return asArray(binding?.subjects).map((s) => {
-        const o = asObject(s);
-        const kind = String(o.kind ?? "");
+export function bindingSubjects(binding: unknown, bindingNamespace: string | undefined): BindingSubject[] {
+    return listAt(binding, "subjects").map((s) => {
+        const o = recordAt(s);
+        const kind = shown(o.kind ?? "");
         const ns = typeof o.namespace === "string" && o.namespace !== "" ? o.namespace : kind === "ServiceAccount" ? bindingNamespace : undefined;
-        return { kind, name: String(o.name ?? ""), ...(ns !== undefined ? { namespace: ns } : {}) };
+        return { kind, name: shown(o.name ?? ""), ...(ns !== undefined ? { namespace: ns } : {}) };
     });
 }
 

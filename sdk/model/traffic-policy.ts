@@ -19,16 +19,17 @@
  * (`retriable-status-codes` is added).
  */
 import type { K8sObject } from "./object";
+import { isRecord, listAt, valueAt } from "./read";
 
+/** A DestinationRule's `trafficPolicy` (or a port-level setting of one), as read: fields not checked. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- compatible signature: callers outside sdk/model (tests/production.test.ts) read nested fields of effectiveTrafficPolicy's result; this module itself reads it as unknown
 export type TrafficPolicy = Record<string, any>;
 
-const isObject = (v: unknown): v is Record<string, any> => v !== null && typeof v === "object" && !Array.isArray(v);
-
 /** GetPortLevelTrafficPolicy: the port-level setting for `port` (as a policy of its own), or the policy itself. */
-export function portLevelPolicy(policy: TrafficPolicy | undefined, port: number): { policy: TrafficPolicy | undefined; portLevel: boolean } {
-    if (!isObject(policy)) return { policy: undefined, portLevel: false };
-    const p = (Array.isArray(policy.portLevelSettings) ? policy.portLevelSettings : []).find((s: any) => Number(s?.port?.number) === port);
-    if (!p) return { policy, portLevel: false };
+export function portLevelPolicy(policy: unknown, port: number): { policy: Record<string, unknown> | undefined; portLevel: boolean } {
+    if (!isRecord(policy)) return { policy: undefined, portLevel: false };
+    const p = listAt(policy, "portLevelSettings").find((s) => Number(valueAt(s, "port", "number")) === port);
+    if (!isRecord(p)) return { policy, portLevel: false };
     const { port: _port, ...fields } = p;
     return { policy: fields, portLevel: true };
 }
@@ -39,11 +40,12 @@ export function portLevelPolicy(policy: TrafficPolicy | undefined, port: number)
  * Istio's defaults).
  */
 export function effectiveTrafficPolicy(destinationRule: K8sObject, subset: string | undefined, port: number): TrafficPolicy | undefined {
-    const original = portLevelPolicy(destinationRule?.spec?.trafficPolicy, port).policy;
+    const original = portLevelPolicy(valueAt(destinationRule, "spec", "trafficPolicy"), port).policy;
     if (subset === undefined) return original;
-    const s = ((destinationRule?.spec?.subsets ?? []) as any[]).find((x) => x?.name === subset);
-    if (!s || !isObject(s.trafficPolicy)) return original;
-    const { policy: subsetPolicy, portLevel } = portLevelPolicy(s.trafficPolicy, port);
+    const s = listAt(destinationRule, "spec", "subsets").find((x) => valueAt(x, "name") === subset);
+    const subsetTrafficPolicy = valueAt(s, "trafficPolicy");
+    if (!isRecord(subsetTrafficPolicy)) return original;
+    const { policy: subsetPolicy, portLevel } = portLevelPolicy(subsetTrafficPolicy, port);
     if (!original) return subsetPolicy;
     const { portLevelSettings: _p, ...merged } = { ...original };
     for (const k of ["connectionPool", "outlierDetection", "loadBalancer", "tls"]) {
@@ -102,16 +104,20 @@ export interface EffectiveRetry {
 
 /** The retry policy Envoy gets for an HTTP route (`retries` of the VirtualService route, else the mesh default). */
 export function effectiveRetry(route: unknown, meshDefault?: unknown): EffectiveRetry | undefined {
-    const given = isObject(route) && route.retries !== undefined ? route.retries : meshDefault;
+    const given = isRecord(route) && route.retries !== undefined ? route.retries : meshDefault;
     if (given === undefined || given === null) {
         return { attempts: ISTIO_DEFAULT_RETRY.attempts, retryOn: ISTIO_DEFAULT_RETRY.retryOn.split(","), statusCodes: [] };
     }
-    const attempts = Number((given as any).attempts ?? 0);
+    const attempts = Number(valueAt(given, "attempts") ?? 0);
     if (!(attempts > 0)) return undefined;
-    const text = typeof (given as any).retryOn === "string" && (given as any).retryOn !== "" ? (given as any).retryOn : ISTIO_DEFAULT_RETRY.retryOn;
-    const parts = text.split(",").map((p: string) => p.trim()).filter((p: string) => p !== "");
-    const statusCodes = parts.filter((p: string) => /^[0-9]+$/.test(p)).map(Number);
-    const retryOn = parts.filter((p: string) => !/^[0-9]+$/.test(p));
+    const givenRetryOn = valueAt(given, "retryOn");
+    const text = typeof givenRetryOn === "string" && givenRetryOn !== "" ? givenRetryOn : ISTIO_DEFAULT_RETRY.retryOn;
+    const parts = text
+        .split(",")
+        .map((p) => p.trim())
+        .filter((p) => p !== "");
+    const statusCodes = parts.filter((p) => /^[0-9]+$/.test(p)).map(Number);
+    const retryOn = parts.filter((p) => !/^[0-9]+$/.test(p));
     if (statusCodes.length > 0 && !retryOn.includes("retriable-status-codes")) retryOn.push("retriable-status-codes");
     return { attempts, retryOn, statusCodes };
 }

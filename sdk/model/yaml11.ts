@@ -30,10 +30,10 @@ function goParseInt(s: string): number | undefined {
     if (t.length === 0) return undefined;
     let base = 10;
     let digits = t;
-    if (/^0[xX]/.test(t)) (base = 16), (digits = t.slice(2));
-    else if (/^0[oO]/.test(t)) (base = 8), (digits = t.slice(2));
-    else if (/^0[bB]/.test(t)) (base = 2), (digits = t.slice(2));
-    else if (t.length > 1 && t[0] === "0") (base = 8), (digits = t.slice(1));
+    if (/^0[xX]/.test(t)) [base, digits] = [16, t.slice(2)];
+    else if (/^0[oO]/.test(t)) [base, digits] = [8, t.slice(2)];
+    else if (/^0[bB]/.test(t)) [base, digits] = [2, t.slice(2)];
+    else if (t.length > 1 && t[0] === "0") [base, digits] = [8, t.slice(1)];
     const valid = { 16: /^[0-9a-fA-F]+$/, 10: /^[0-9]+$/, 8: /^[0-7]+$/, 2: /^[01]+$/ }[base]!;
     if (!valid.test(digits)) return undefined;
     const prefix = base === 16 ? "0x" : base === 8 ? "0o" : base === 2 ? "0b" : "";

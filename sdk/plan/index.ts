@@ -40,6 +40,9 @@ import {
     serviceFqdn,
     specialRangesOverlapping,
     tryParseCidr,
+    isRecord,
+    recordAt,
+    shown,
 } from "../model";
 import { ArgsError, ArgsProblem, checkArgsShape, DeferredInput, didYouMean } from "../schema/args";
 import { helmValuesProblems, mergeValues } from "./values";
@@ -138,7 +141,7 @@ export interface ReleasePlan {
     /** The component's values merged with `gateway.values` (which may contain Outputs; see `valuesPending`). */
     values: Record<string, any>;
     /** Container resources (typed `gateway.resources`), merged last; may be an Output. */
-    resources?: pulumi.Input<Record<string, any>>;
+    resources?: pulumi.Input<Record<string, unknown>>;
     /** Whether `values` or `resources` hold Outputs: the values checks run again once they resolve. */
     valuesPending: boolean;
     /** Labels the chart must keep (for the check on resolved values): `gateway.labels` and the selector label. */
@@ -383,10 +386,10 @@ function servicePortsOf(c: Checker, rawPorts: unknown): ServicePortPlan[] {
         c.fail("gateway.values.service.ports", "must be a list of Service ports");
         return servicePorts;
     }
-    rawPorts.forEach((p: any, i: number) => {
+    rawPorts.forEach((p: unknown, i: number) => {
         const field = `gateway.values.service.ports[${i}]`;
-        const isPort = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 65535;
-        if (p === null || typeof p !== "object" || Array.isArray(p)) {
+        const isPort = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 65535;
+        if (!isRecord(p)) {
             c.fail(field, "must be a Service port ({ name, port, targetPort })");
             return;
         }
@@ -399,7 +402,8 @@ function servicePortsOf(c: Checker, rawPorts: unknown): ServicePortPlan[] {
             c.fail(`${field}.targetPort`, `must be an integer port from 1 to 65535 (a named targetPort is not supported: the lock-down needs the number); got ${JSON.stringify(targetPort)}`);
             return;
         }
-        servicePorts.push({ name: String(p.name ?? `port-${p.port}`), port: p.port, targetPort, protocol: p.protocol ?? "TCP" });
+        // protocol passes through as given (the chart and the API server judge it).
+        servicePorts.push({ name: shown(p.name ?? `port-${p.port}`), port: p.port, targetPort, protocol: (p.protocol ?? "TCP") as string });
     });
     return servicePorts;
 }
@@ -493,7 +497,7 @@ function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: Defe
         );
     }
 
-    const base: Record<string, any> = {
+    const base: Record<string, unknown> = {
         service: { type: "ClusterIP", ports: CHART_DEFAULT_SERVICE_PORTS.map((p) => ({ ...p })) },
         labels: chartLabels,
         // The chart labels the pods istio.io/rev: <revision>, which that revision's injector selects
@@ -516,7 +520,7 @@ function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: Defe
     const valuesCheck = helmValuesProblems(args.values);
     valuesCheck.problems.forEach((p) => c.fail(p.field, p.rule));
     const values = args.values && valuesCheck.problems.length === 0 ? mergeValues(base, args.values) : base;
-    const servicePorts = servicePortsOf(c, values.service?.ports);
+    const servicePorts = servicePortsOf(c, recordAt(values.service).ports);
 
     const chart = input<string>("gateway.chart", args.chart) ?? GATEWAY_CHART;
     if (typeof chart === "string") {
@@ -538,8 +542,8 @@ function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: Defe
             ...(revision !== undefined ? { revision } : {}),
             gatewayName,
             gatewayRef: `${namespace}/${gatewayName}`,
-            httpPort: findPort(c, servicePorts, GATEWAY_HTTP_PORT, "HTTP (Istio mTLS)", Array.isArray(values.service?.ports)),
-            tlsPort: findPort(c, servicePorts, GATEWAY_TLS_PORT, "TLS (Istio mTLS)", Array.isArray(values.service?.ports)),
+            httpPort: findPort(c, servicePorts, GATEWAY_HTTP_PORT, "HTTP (Istio mTLS)", Array.isArray(recordAt(values.service).ports)),
+            tlsPort: findPort(c, servicePorts, GATEWAY_TLS_PORT, "TLS (Istio mTLS)", Array.isArray(recordAt(values.service).ports)),
             servicePorts,
         },
         release: {
@@ -1103,7 +1107,7 @@ export interface GatewayReference {
 export const UNRESOLVED_GATEWAY: GatewayReference = Object.freeze({
     namespace: "unresolved-gateway-namespace",
     serviceName: "unresolved-gateway",
-    labels: Object.freeze({ "istio-egress.io/unresolved": "true" }) as Record<string, string>,
+    labels: Object.freeze({ "istio-egress.io/unresolved": "true" }),
     containerPorts: Object.freeze({ http: 80, tls: 443 }),
 });
 

@@ -143,7 +143,9 @@ export function planClusterServices(c: Checker, args: ClusterServicesInput, gate
         if (!e || typeof e.name !== "string" || typeof e.cidr !== "string" || !Array.isArray(e.ports)) return [];
         const field = at(`privateEndpoints[${i}]`);
         c.dnsLabel(`${field}.name`, e.name, "a short DNS-1123 label saying what the endpoint is (e.g. payments-vpce)");
-        let { problem, canonical } = extraCidrProblem(e.cidr, false);
+        const checked = extraCidrProblem(e.cidr, false);
+        const canonical = checked.canonical;
+        let problem = checked.problem;
         if (!problem && canonical) {
             const parsed = parseCidr(canonical);
             const max = parsed.family === 4 ? PRIVATE_ENDPOINT_MAX_IPV4 : PRIVATE_ENDPOINT_MAX_IPV6;

@@ -33,9 +33,9 @@ export const DEFAULT_RETRY_ATTEMPTS = 2;
 
 export interface HopPolicyPlan {
     /** Istio `connectionPool` (never empty: keepalive is on unless turned off, and then the pool may be absent). */
-    connectionPool?: Record<string, any>;
+    connectionPool?: Record<string, unknown>;
     /** Istio `outlierDetection`. */
-    outlierDetection?: Record<string, any>;
+    outlierDetection?: Record<string, unknown>;
 }
 
 export interface TrafficPlan {
@@ -53,8 +53,8 @@ function planHop(c: Checker, field: string, a: HopTrafficArgs | undefined): HopP
         if (v !== undefined && !DURATION.test(v)) c.fail(`${field}.${f}`, `must be a duration such as 500ms, 10s, 5m or 1h; got ${JSON.stringify(v)}`);
         return v;
     };
-    const tcp: Record<string, any> = {};
-    const http: Record<string, any> = {};
+    const tcp: Record<string, unknown> = {};
+    const http: Record<string, unknown> = {};
     if (duration("connectTimeout", args.connectTimeout) !== undefined) tcp.connectTimeout = args.connectTimeout;
     if (args.maxConnections !== undefined) tcp.maxConnections = args.maxConnections;
     const ka = args.tcpKeepalive ?? {};
@@ -82,7 +82,7 @@ function planHop(c: Checker, field: string, a: HopTrafficArgs | undefined): HopP
     };
 }
 
-function planOutlier(c: Checker, field: string, o: OutlierDetectionArgs | undefined): { outlierDetection?: Record<string, any> } {
+function planOutlier(c: Checker, field: string, o: OutlierDetectionArgs | undefined): { outlierDetection?: Record<string, unknown> } {
     const args = o ?? {};
     if (args.enabled === false) {
         if (Object.keys(args).some((k) => k !== "enabled")) c.fail(field, "sets outlier detection settings while enabled is false");
@@ -138,8 +138,8 @@ const MODES = Object.values(SpreadMode) as string[];
  * The chart values that place and drain the gateway pods. `selector` is the gateway pods' labels (the same the
  * lock-down selects them by): the spread and anti-affinity count only the gateway's own pods.
  */
-export function placementValues(c: Checker, args: PlacementInput, selector: Record<string, string>): Record<string, any> {
-    const values: Record<string, any> = {};
+export function placementValues(c: Checker, args: PlacementInput, selector: Record<string, string>): Record<string, unknown> {
+    const values: Record<string, unknown> = {};
     const labelSelector = { matchLabels: { ...selector } };
     const zones = args.spread?.zones ?? SpreadMode.Preferred;
     const nodes = args.spread?.nodes ?? SpreadMode.Preferred;
@@ -185,8 +185,8 @@ const OPERATORS = Object.values(TolerationOperator) as string[];
 const EFFECTS = Object.values(TaintEffect) as string[];
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
-function planToleration(c: Checker, field: string, t: TolerationArgs): Record<string, any> {
-    const out: Record<string, any> = {};
+function planToleration(c: Checker, field: string, t: TolerationArgs): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
     if (typeof t?.key !== "string" || t.key === "" || !LABEL_KEY.test(t.key)) {
         c.fail(`${field}.key`, `must name the taint's key (a label key): a key-less toleration tolerates every taint, the control plane's included; got ${JSON.stringify(t?.key)}`);
     }

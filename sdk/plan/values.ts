@@ -59,7 +59,7 @@ const REQUIRED_ANNOTATIONS: Readonly<Record<string, string>> = { "inject.istio.i
 const ISTIO_ANNOTATION = /^([a-z0-9.-]*\.)?istio\.io\//;
 const POLLUTING_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
-function isPlainObject(v: unknown): v is Record<string, any> {
+function isPlainObject(v: unknown): v is Record<string, unknown> {
     return v !== null && typeof v === "object" && !Array.isArray(v) && !isPending(v);
 }
 
@@ -99,7 +99,7 @@ export function helmValuesProblems(values: unknown, field = "gateway.values"): V
         else if (v !== null && typeof v === "object") {
             for (const k of Object.keys(v)) {
                 if (POLLUTING_KEYS.has(k)) problems.push({ field: `${at}.${k}`, rule: "is not a Helm value (a key that would change an object's prototype)" });
-                else scan((v as any)[k], `${at}.${k}`);
+                else scan((v as Record<string, unknown>)[k], `${at}.${k}`);
             }
         }
     };
@@ -180,8 +180,8 @@ export function helmValuesProblems(values: unknown, field = "gateway.values"): V
 }
 
 /** Deep merge for Helm values: objects merge key by key, everything else (arrays, Outputs) is replaced. */
-export function mergeValues(base: Record<string, any>, override: Record<string, any>): Record<string, any> {
-    const out: Record<string, any> = { ...base };
+export function mergeValues(base: Record<string, unknown>, override: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = { ...base };
     for (const [k, v] of Object.entries(override)) {
         if (POLLUTING_KEYS.has(k)) continue;
         out[k] = isPlainObject(v) && isPlainObject(out[k]) ? mergeValues(out[k], v) : v;

@@ -9,6 +9,7 @@
  */
 import * as fs from "fs";
 import { LineCounter, parseDocument } from "yaml";
+import { errorCode, errorMessage } from "../model/read";
 
 /** Aliases a data file may expand (the yaml package's own default is 100; config files rarely use any). */
 export const MAX_ALIAS_COUNT = 100;
@@ -41,9 +42,9 @@ function assertAcyclic(value: unknown, where: string): void {
 export function parseData(text: string, where: string, options: { json?: boolean } = {}): unknown {
     if (options.json) {
         try {
-            return JSON.parse(text);
-        } catch (err: any) {
-            throw new DataFileError(`${where}: not valid JSON: ${firstLine(String(err?.message ?? err))}`);
+            return JSON.parse(text) as unknown;
+        } catch (err: unknown) {
+            throw new DataFileError(`${where}: not valid JSON: ${firstLine(errorMessage(err))}`);
         }
     }
     const lineCounter = new LineCounter();
@@ -56,8 +57,8 @@ export function parseData(text: string, where: string, options: { json?: boolean
     let value: unknown;
     try {
         value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-    } catch (err: any) {
-        throw new DataFileError(`${where}: not valid YAML: ${firstLine(String(err?.message ?? err))} (at most ${MAX_ALIAS_COUNT} alias expansions)`);
+    } catch (err: unknown) {
+        throw new DataFileError(`${where}: not valid YAML: ${firstLine(errorMessage(err))} (at most ${MAX_ALIAS_COUNT} alias expansions)`);
     }
     assertAcyclic(value, where);
     return value ?? undefined;
@@ -76,8 +77,8 @@ export function readDataFile(file: string): unknown {
     let text: string;
     try {
         text = fs.readFileSync(file, "utf8");
-    } catch (err: any) {
-        throw new DataFileError(`${file}: cannot be read (${err?.code ?? firstLine(String(err?.message ?? err))})`);
+    } catch (err: unknown) {
+        throw new DataFileError(`${file}: cannot be read (${errorCode(err) ?? firstLine(errorMessage(err))})`);
     }
     return parseData(text, file, { json: /\.json$/i.test(file) });
 }

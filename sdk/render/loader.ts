@@ -15,6 +15,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { DataFileError, parseData } from "./data";
+import { errorMessage, isRecord, shown } from "../model/read";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const Module: any = require("module");
@@ -32,7 +33,7 @@ export interface PulumiProject {
 }
 
 function configValue(v: unknown, where: string): string {
-    if (v && typeof v === "object" && "secure" in (v as any)) {
+    if (v && typeof v === "object" && "secure" in v) {
         throw new ProgramLoadError(`${where}: secure (encrypted) config values cannot be decrypted offline; pass the value with --config`);
     }
     return typeof v === "string" ? v : JSON.stringify(v);
@@ -44,7 +45,7 @@ function readYaml(file: string): unknown {
         return parseData(fs.readFileSync(file, "utf8"), file);
     } catch (err) {
         if (err instanceof DataFileError) throw new ProgramLoadError(err.message);
-        throw new ProgramLoadError(`${file}: cannot be read (${(err as any)?.code ?? String((err as any)?.message ?? err).split("\n")[0]})`);
+        throw new ProgramLoadError(`${file}: cannot be read (${shown((err as { code?: unknown } | null | undefined)?.code ?? errorMessage(err).split("\n")[0])})`);
     }
 }
 
@@ -68,31 +69,32 @@ export function readProject(dir: string): PulumiProject {
     if (!file) {
         throw new ProgramLoadError(`${abs}: no Pulumi.yaml (is this a Pulumi program directory?)`);
     }
-    const doc: any = readYaml(file);
-    if (!doc || typeof doc !== "object" || Array.isArray(doc)) {
+    const doc = readYaml(file);
+    if (!isRecord(doc)) {
         throw new ProgramLoadError(`${file}: expected a mapping with name and runtime`);
     }
-    if (typeof doc.name !== "string" || doc.name.length === 0) {
+    const name = doc.name;
+    if (typeof name !== "string" || name.length === 0) {
         throw new ProgramLoadError(`${file}: name: required (a non-empty string)`);
     }
-    const runtime = typeof doc.runtime === "string" ? doc.runtime : doc.runtime?.name;
+    const runtime = typeof doc.runtime === "string" ? doc.runtime : (doc.runtime as { name?: unknown } | null | undefined)?.name;
     if (runtime !== "nodejs") {
-        throw new ProgramLoadError(`${file}: runtime: "${runtime ?? ""}" is not supported; render runs nodejs programs only`);
+        throw new ProgramLoadError(`${file}: runtime: "${shown(runtime ?? "")}" is not supported; render runs nodejs programs only`);
     }
     const configDefaults: Record<string, string> = {};
     for (const [k, v] of Object.entries(configMapping(doc.config, file))) {
-        if (v && typeof v === "object" && !Array.isArray(v) && !("secure" in (v as any))) {
-            if ("default" in (v as any)) {
-                configDefaults[qualifyKey(doc.name, k)] = configValue((v as any).default, `${file}: config.${k}.default`);
-            } else if ("value" in (v as any)) {
-                configDefaults[qualifyKey(doc.name, k)] = configValue((v as any).value, `${file}: config.${k}.value`);
+        if (v && typeof v === "object" && !Array.isArray(v) && !("secure" in v)) {
+            if ("default" in v) {
+                configDefaults[qualifyKey(name, k)] = configValue(v.default, `${file}: config.${k}.default`);
+            } else if ("value" in v) {
+                configDefaults[qualifyKey(name, k)] = configValue(v.value, `${file}: config.${k}.value`);
             }
         } else if (v !== null && v !== undefined) {
-            configDefaults[qualifyKey(doc.name, k)] = configValue(v, `${file}: config.${k}`);
+            configDefaults[qualifyKey(name, k)] = configValue(v, `${file}: config.${k}`);
         }
     }
     const entry = findEntry(abs, typeof doc.main === "string" ? doc.main : undefined, file);
-    return { name: doc.name, runtime, entry, dir: abs, configDefaults };
+    return { name, runtime, entry, dir: abs, configDefaults };
 }
 
 function findEntry(dir: string, main: string | undefined, projectFile: string): string {
@@ -107,9 +109,9 @@ function findEntry(dir: string, main: string | undefined, projectFile: string): 
     if (fs.existsSync(pkg)) {
         let m: unknown;
         try {
-            m = (JSON.parse(fs.readFileSync(pkg, "utf8")) as any)?.main;
-        } catch (err: any) {
-            throw new ProgramLoadError(`${pkg}: not valid JSON: ${String(err?.message ?? err).split("\n")[0]}`);
+            m = (JSON.parse(fs.readFileSync(pkg, "utf8")) as { main?: unknown } | null)?.main;
+        } catch (err: unknown) {
+            throw new ProgramLoadError(`${pkg}: not valid JSON: ${errorMessage(err).split("\n")[0]}`);
         }
         if (typeof m === "string") {
             const p = path.resolve(base, m);
@@ -134,11 +136,11 @@ export function stackConfig(project: PulumiProject, stack: string, overrides: Re
     const out: Record<string, string> = { ...project.configDefaults };
     const file = ["yaml", "yml"].map((e) => path.join(project.dir, `Pulumi.${stack}.${e}`)).find((f) => fs.existsSync(f));
     if (file) {
-        const doc: any = readYaml(file) ?? {};
-        if (typeof doc !== "object" || Array.isArray(doc)) {
+        const doc = readYaml(file) ?? {};
+        if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
             throw new ProgramLoadError(`${file}: expected a mapping (config: ...)`);
         }
-        for (const [k, v] of Object.entries(configMapping(doc.config, file))) {
+        for (const [k, v] of Object.entries(configMapping((doc as Record<string, unknown>).config, file))) {
             out[qualifyKey(project.name, k)] = configValue(v, `${file}: config.${k}`);
         }
     }

@@ -12,7 +12,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PolicyResource } from "istio-egress-guard/lib";
 import type { CapturedResource } from "../engine/mock-engine.js";
-import { isWireSecret, typeInfo, UNKNOWN_VALUE, type K8sObject } from "../model/index.js";
+import { isWireSecret, shown, typeInfo, UNKNOWN_VALUE, type K8sObject } from "../model/index.js";
 
 export interface HelmReleaseObject {
     /** Release name (`name` input, else the Pulumi resource name). */
@@ -21,10 +21,10 @@ export interface HelmReleaseObject {
     chart: string;
     repository?: string;
     version?: string;
-    values: Record<string, any>;
+    values: Record<string, unknown>;
     urn: string;
     /** Other inputs worth showing (createNamespace, skipCrds, ...). */
-    options: Record<string, any>;
+    options: Record<string, unknown>;
 }
 
 export interface ConvertedObjects {
@@ -40,7 +40,7 @@ export interface ConvertedObjects {
 /** What a secret value is written as unless secrets are shown (valid base64 too, so `Secret.data` still validates). */
 export const REDACTED = "REDACTED";
 
-function redact(v: any): any {
+function redact(v: unknown): unknown {
     if (Array.isArray(v)) {
         return v.map(redact);
     }
@@ -54,7 +54,7 @@ function redact(v: any): any {
  * Plain data with undefined dropped. Secret values (`pulumi.secret`) are replaced, leaf by leaf, with
  * `REDACTED` — render output is meant to be read, committed and attached to CI logs — unless `showSecrets`.
  */
-export function plain(v: any, showSecrets = false): any {
+export function plain(v: unknown, showSecrets = false): unknown {
     if (Array.isArray(v)) {
         return v.map((x) => (x === undefined ? null : plain(x, showSecrets)));
     }
@@ -62,7 +62,7 @@ export function plain(v: any, showSecrets = false): any {
         if (isWireSecret(v)) {
             return showSecrets ? plain(v.value, true) : redact(plain(v.value, true));
         }
-        const out: Record<string, any> = {};
+        const out: Record<string, unknown> = {};
         for (const [k, x] of Object.entries(v)) {
             if (x !== undefined) {
                 out[k] = plain(x, showSecrets);
@@ -82,17 +82,19 @@ export function convertCaptured(resources: CapturedResource[], options: { showSe
         if (!r.custom || r.type.startsWith("pulumi:providers:") || !r.type.startsWith("kubernetes:")) {
             continue;
         }
-        const inputs = plain(r.inputs ?? {}, options.showSecrets ?? false);
+        // What the program registered, as given: the fields below are typed as Pulumi's schema types them, unchecked
+        // (render writes them out; the pack and the report read them through sdk/model/read.ts).
+        const inputs = plain(r.inputs ?? {}, options.showSecrets ?? false) as Record<string, unknown>;
         const info = typeInfo(r.type);
         if (info.helm) {
             const { chart, name, namespace, version, values, repositoryOpts, valueYamlFiles: _files, ...rest } = inputs;
             helmReleases.push({
-                name: name ?? r.name,
-                namespace: namespace ?? "default",
-                chart: String(chart ?? ""),
-                repository: repositoryOpts?.repo,
-                version,
-                values: values ?? {},
+                name: (name ?? r.name) as string,
+                namespace: (namespace ?? "default") as string,
+                chart: shown(chart ?? ""),
+                repository: (repositoryOpts as { repo?: string } | null | undefined)?.repo,
+                version: version as string | undefined,
+                values: (values ?? {}) as Record<string, unknown>,
                 urn: r.urn,
                 options: Object.fromEntries(Object.entries(rest).filter(([k]) => !["compat", "__defaults"].includes(k))),
             });
@@ -108,10 +110,11 @@ export function convertCaptured(resources: CapturedResource[], options: { showSe
             continue;
         }
         const { apiVersion, kind, metadata, ...rest } = inputs;
+        const meta = (metadata ?? {}) as Record<string, unknown>;
         const obj: K8sObject = {
-            apiVersion: apiVersion ?? gvk.apiVersion,
-            kind: kind ?? gvk.kind,
-            metadata: { ...(metadata ?? {}), name: metadata?.name ?? r.name },
+            apiVersion: (apiVersion ?? gvk.apiVersion) as string,
+            kind: (kind ?? gvk.kind) as string,
+            metadata: { ...meta, name: ((metadata as { name?: unknown } | null | undefined)?.name ?? r.name) as string },
             ...rest,
         };
         objects.push(obj);
@@ -121,16 +124,16 @@ export function convertCaptured(resources: CapturedResource[], options: { showSe
 }
 
 /** Captured inputs → what the policy analyzer receives: unknowns as the engine's sentinel, secrets unwrapped. */
-function toAnalyzerValue(v: any): any {
+function toAnalyzerValue(v: unknown): unknown {
     if (v === undefined) return undefined;
     if (pulumi.isUnknown(v) || pulumi.Output.isInstance(v)) return UNKNOWN_VALUE;
     if (pulumi.Resource.isInstance(v)) return UNKNOWN_VALUE;
     if (Array.isArray(v)) return v.map((x) => (x === undefined ? null : toAnalyzerValue(x)));
     if (v && typeof v === "object") {
         if (isWireSecret(v)) return toAnalyzerValue(v.value);
-        const o: Record<string, any> = {};
+        const o: Record<string, unknown> = {};
         for (const k of Object.keys(v)) {
-            const x = toAnalyzerValue(v[k]);
+            const x = toAnalyzerValue((v as Record<string, unknown>)[k]);
             if (x !== undefined) o[k] = x;
         }
         return o;
@@ -146,7 +149,7 @@ export function fromCaptured(captured: CapturedResource[]): PolicyResource[] {
             type: c.type,
             name: c.name,
             urn: c.urn,
-            props: toAnalyzerValue(c.inputs ?? {}),
+            props: toAnalyzerValue(c.inputs ?? {}) as PolicyResource["props"],
             parent: c.parent || undefined,
             dependencies: c.dependencies ?? [],
         }));

@@ -8,7 +8,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify as toYaml } from "yaml";
 import { CapturedResource, ProgramTimeoutError, runProgram } from "../engine/mock-engine.js";
-import { isClusterScopedObject, type K8sObject } from "../model/index.js";
+import { errorCode, errorMessage, isClusterScopedObject, isRecord, type K8sObject } from "../model/index.js";
 import { AccessReport, buildAccessReport, formatReportTable, reportToMermaid } from "../analysis/report.js";
 import { checkSharedPulumi, clearProgramCache, installTsHook, PulumiProject, readProject, stackConfig } from "./loader.js";
 import { convertCaptured, HelmReleaseObject } from "./objects.js";
@@ -59,8 +59,8 @@ export class ProgramError extends Error {
 }
 
 /** The program's error message without the Pulumi runtime's wrapping or a stack trace. */
-export function programErrorMessage(err: any): string {
-    let msg = String(err?.message ?? err);
+export function programErrorMessage(err: unknown): string {
+    let msg = errorMessage(err);
     // The Pulumi runtime wraps unhandled errors: "Running program '...' failed with an unhandled exception:\n<stack>".
     msg = msg.replace(/^Running program '[^']*' failed with an unhandled exception:\s*/, "");
     const firstStackLine = msg.search(/\n\s+at /);
@@ -113,8 +113,8 @@ async function renderNow(dir: string, options: RenderOptions): Promise<RenderRes
                 stackReferences: options.stackReferences,
                 timeoutMs: options.timeoutSeconds === undefined ? undefined : options.timeoutSeconds * 1000,
             },
-        ).catch((err: any) => {
-            throw new ProgramError(programErrorMessage(err), err, err?.capturedResources ?? []);
+        ).catch((err: unknown) => {
+            throw new ProgramError(programErrorMessage(err), err, (err as { capturedResources?: CapturedResource[] } | null | undefined)?.capturedResources ?? []);
         });
         await new Promise((resolve) => setImmediate(resolve));
         if (unhandled.length > 0) {
@@ -219,18 +219,18 @@ function isOwnFileName(f: unknown): f is string {
 
 function readManifest(outDir: string): Manifest | undefined {
     const file = path.join(outDir, MANIFEST_FILE);
-    let m: any;
+    let m: unknown;
     try {
-        m = JSON.parse(fs.readFileSync(file, "utf8"));
+        m = JSON.parse(fs.readFileSync(file, "utf8")) as unknown;
     } catch {
         return undefined;
     }
     const ok =
-        m &&
+        isRecord(m) &&
         m.generatedBy === MARKER &&
         m.version === MANIFEST_VERSION &&
         Array.isArray(m.files) &&
-        m.files.every((e: any) => e && isOwnFileName(e.file) && e.file !== MANIFEST_FILE && typeof e.sha256 === "string" && /^[0-9a-f]{64}$/.test(e.sha256));
+        (m.files as unknown[]).every((e) => isRecord(e) && isOwnFileName(e.file) && e.file !== MANIFEST_FILE && typeof e.sha256 === "string" && /^[0-9a-f]{64}$/.test(e.sha256));
     return ok ? (m as Manifest) : undefined;
 }
 
@@ -249,9 +249,9 @@ export function checkOutputDir(outDir: string): string[] {
     let st: fs.Stats;
     try {
         st = fs.statSync(outDir);
-    } catch (err: any) {
-        if (err?.code === "ENOENT") return [];
-        throw new OutputDirError(`${outDir}: cannot be used as the output directory (${err?.code ?? err})`);
+    } catch (err: unknown) {
+        if (errorCode(err) === "ENOENT") return [];
+        throw new OutputDirError(`${outDir}: cannot be used as the output directory (${errorCode(err) ?? errorMessage(err)})`);
     }
     if (!st.isDirectory()) throw new OutputDirError(`${outDir}: is not a directory`);
     const entries = fs.readdirSync(outDir).sort();

@@ -6,11 +6,11 @@
  * but is ESM-only, so it is loaded with a dynamic `import()` (kept as such by `module: node16`).
  */
 
-import { groupOfApiVersion, ISTIO_GROUPS, K8sObject } from "../model";
+import { errorMessage, groupOfApiVersion, ISTIO_GROUPS, K8sObject, shown } from "../model";
 
 export type { K8sObject };
 
-type ModelClass = new (data: any) => { validate(): void };
+type ModelClass = new (data: unknown) => { validate(): void };
 
 const modelCache = new Map<string, ModelClass | null>();
 
@@ -27,11 +27,11 @@ async function loadModel(apiVersion: string, kind: string): Promise<ModelClass |
     let model: ModelClass | null = null;
     try {
         if (ISTIO_GROUPS.has(group)) {
-            const mod: any = await import(`@kubernetes-models/istio/${group}/${version}/${kind}`);
+            const mod = (await import(`@kubernetes-models/istio/${group}/${version}/${kind}`)) as Record<string, ModelClass | undefined>;
             model = mod[kind] ?? null;
         } else {
             // eslint-disable-next-line @typescript-eslint/no-require-imports
-            const mod: any = require(group === "" ? `kubernetes-models/${version}/${kind}` : `kubernetes-models/${group}/${version}/${kind}`);
+            const mod = require(group === "" ? `kubernetes-models/${version}/${kind}` : `kubernetes-models/${group}/${version}/${kind}`) as Record<string, ModelClass | undefined>;
             model = mod[kind] ?? null;
         }
     } catch {
@@ -53,8 +53,8 @@ export async function schemaErrors(obj: K8sObject): Promise<string[]> {
     try {
         new model(obj).validate();
         return [];
-    } catch (err: any) {
-        return [String(err?.message ?? err)];
+    } catch (err: unknown) {
+        return [errorMessage(err)];
     }
 }
 
@@ -67,8 +67,8 @@ export async function validateAll(objects: K8sObject[]): Promise<string[]> {
             for (const e of await schemaErrors(obj)) {
                 problems.push(`${id}: ${e}`);
             }
-        } catch (err: any) {
-            problems.push(`${id}: ${err.message}`);
+        } catch (err: unknown) {
+            problems.push(`${id}: ${shown((err as { message?: unknown }).message)}`);
         }
     }
     return problems;
