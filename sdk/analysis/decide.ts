@@ -4,7 +4,7 @@
  * upstream, or source → internet), the gateway pods' AuthorizationPolicies with the request the gateway really
  * sees, the outcome the caller observes, whether it is logged, and whether the pod can go around it all.
  */
-import { type K8sObject } from "../model/index.js";
+import { isRecord, listAt, valueAt, type K8sObject } from "../model/index.js";
 import { type AuthzDecision, type AuthzRequest, evaluateAuthz } from "./authz.js";
 import { describeClasses, type RequestClass, requestClasses } from "./classes.js";
 import { id, isTelemetry, ns, sampleName } from "./config.js";
@@ -43,20 +43,28 @@ export function gatewayPodRef(inv: Inventory, pods: GatewayPods): PodRef {
  */
 export function accessLogTelemetry(inv: Inventory, podNs: string, labels: Record<string, string>): string | undefined {
     const root = inv.options.root;
-    const noSelector = (t: K8sObject) => !t.spec?.selector?.matchLabels || Object.keys(t.spec.selector.matchLabels).length === 0;
-    const usable = inv.telemetries.filter((t) => isTelemetry(t) && !(Array.isArray(t.spec?.targetRefs) && t.spec.targetRefs.length > 0) && !t.spec?.targetRef);
+    const matchLabelsOf = (t: K8sObject) => valueAt(t.spec, "selector", "matchLabels");
+    const noSelector = (t: K8sObject) => {
+        const l = matchLabelsOf(t);
+        return !l || (isRecord(l) && Object.keys(l).length === 0);
+    };
+    const usable = inv.telemetries.filter((t) => isTelemetry(t) && !(listAt(t.spec, "targetRefs").length > 0) && !valueAt(t.spec, "targetRef"));
     const layers: K8sObject[][] = [
         usable.filter((t) => ns(t) === root && noSelector(t)),
         podNs !== root ? usable.filter((t) => ns(t) === podNs && noSelector(t)) : [],
-        usable.filter((t) => ns(t) === podNs && !noSelector(t) && Object.entries(t.spec.selector.matchLabels).every(([k, v]) => labels[k] === v)),
+        usable.filter((t) => {
+            // A selector that is not an object (the API server refuses one) selects no pod.
+            const l = matchLabelsOf(t);
+            return ns(t) === podNs && !noSelector(t) && isRecord(l) && Object.entries(l).every(([k, v]) => labels[k] === v);
+        }),
     ];
     let state: string | undefined;
     for (const layer of layers) {
         for (const t of layer) {
-            const logging: any[] = Array.isArray(t.spec?.accessLogging) ? t.spec.accessLogging : [];
+            const logging = listAt(t.spec, "accessLogging");
             if (logging.length === 0) continue;
-            if (logging.some((l) => l?.disabled === true)) state = undefined;
-            else if (logging.some((l) => (l?.providers ?? []).length > 0)) state = id(t);
+            if (logging.some((l) => valueAt(l, "disabled") === true)) state = undefined;
+            else if (logging.some((l) => listAt(l, "providers").length > 0)) state = id(t);
         }
     }
     return state;
@@ -235,7 +243,7 @@ function routeFindings(leg: GatewayLeg, host: string): Finding[] {
     if (!server || !route) return out;
     const gwNs = ns(server.gateway);
     const foreign = (vs: K8sObject) => ns(vs) !== gwNs;
-    const owns = (vs: K8sObject) => ((vs.spec?.hosts ?? []) as unknown[]).some((h) => String(h).toLowerCase() === host.toLowerCase());
+    const owns = (vs: K8sObject) => listAt(vs.spec, "hosts").some((h) => String(h).toLowerCase() === host.toLowerCase());
     const dests = (r: { destinations: { host: string; port?: number }[] }) => r.destinations.map((d) => `${d.host}${d.port ? `:${d.port}` : ""}`).join(", ") || "(no destination)";
     const where = `Gateway ${server.gatewayId} servers[${server.index}] (hosts ${server.hosts.join(", ")})`;
     if (foreign(route.vs)) {
@@ -248,7 +256,7 @@ function routeFindings(leg: GatewayLeg, host: string): Finding[] {
     if (owner && dests(owner.route) !== dests(route)) {
         out.push({
             severity: "critical",
-            message: `${host} is forwarded by VirtualService ${id(route.vs)} (written for ${((route.vs.spec?.hosts ?? []) as unknown[]).join(", ")}) to ${dests(route)}, not by its own ${id(owner.vs)} to ${dests(owner.route)}: on ${where} istiod takes the first VirtualService whose hosts overlap the server's (pilot/pkg/networking/core/gateway.go buildGatewayNetworkFiltersFromTCPRoutes; order: pilot/pkg/model/config.go configCompareByCreationTime)`,
+            message: `${host} is forwarded by VirtualService ${id(route.vs)} (written for ${listAt(route.vs.spec, "hosts").join(", ")}) to ${dests(route)}, not by its own ${id(owner.vs)} to ${dests(owner.route)}: on ${where} istiod takes the first VirtualService whose hosts overlap the server's (pilot/pkg/networking/core/gateway.go buildGatewayNetworkFiltersFromTCPRoutes; order: pilot/pkg/model/config.go configCompareByCreationTime)`,
         });
     }
     for (const c of leg.contested) {

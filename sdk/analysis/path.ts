@@ -16,8 +16,8 @@ import {
     mergeServers,
     pickChain,
 } from "./gateway.js";
-import { type GatewayPods, type Inventory, isGatewayProxyTemplate, memo, podTemplate, servicesSelecting } from "./inventory.js";
-import { isWorkloadKind, type K8sObject } from "../model/index.js";
+import { type GatewayPods, type Inventory, isGatewayProxyTemplate, memo, podTemplate, portRef, servicesSelecting } from "./inventory.js";
+import { isWorkloadKind, listAt, recordAt, stringRecord, valueAt, type K8sObject } from "../model/index.js";
 import type { RequestProbe, RouteDestination } from "./routes.js";
 import { type MeshLeg, type OuterTls, outerTlsTo, resolveMeshLeg, type Section, type SidecarScope } from "./sidecar.js";
 import type { ExternalHost } from "./types.js";
@@ -86,18 +86,20 @@ export interface ResolvedPath {
 export function podsBehind(inv: Inventory, svc: { name: string; namespace: string }, gatewayHint?: K8sObject[]): GatewayPods[] {
     const svcId = `${svc.namespace}/${svc.name}`;
     const svcObj = inv.services.find((s) => id(s) === svcId);
-    const bySelector = svcObj?.spec?.selector && Object.keys(svcObj.spec.selector).length > 0 ? (svcObj.spec.selector as Record<string, string>) : undefined;
+    const svcSelector = recordAt(svcObj?.spec, "selector");
+    const bySelector = Object.keys(svcSelector).length > 0 ? svcSelector : undefined;
     const known = inv.gatewayPods.filter((p) => p.namespace === svc.namespace && (p.services.includes(svcId) || (bySelector && Object.entries(bySelector).every(([k, v]) => p.labels[k] === v))));
     if (known.length > 0) {
         return known;
     }
     // Not among the objects: pods with the Service's selector, else with the selector of the Gateways the
     // routes bind (what the Istio docs install: the Gateway's selector labels on the Service's pods).
-    let labels = bySelector;
+    // A selector value that is not a string (the API server refuses one) selects no pod; left out of the labels.
+    let labels = bySelector ? stringRecord(bySelector) : undefined;
     let why = svcObj ? `pods selected by Service ${svcId} (no workload object: labels from the Service's selector)` : "";
     if (!labels) {
-        const hint = (gatewayHint ?? []).find((g) => g.spec?.selector && Object.keys(g.spec.selector).length > 0);
-        labels = hint ? (hint.spec.selector as Record<string, string>) : {};
+        const hint = (gatewayHint ?? []).find((g) => Object.keys(recordAt(g.spec, "selector")).length > 0);
+        labels = hint ? stringRecord(valueAt(hint.spec, "selector")) : {};
         why = `the Service ${svcId} and its pods are not among the objects: assumed pods with Gateway ${hint ? id(hint) : "?"}'s selector labels in ${svc.namespace}`;
     }
     const existing = inv.gatewayPods.find((p) => p.origin === "inferred" && p.namespace === svc.namespace && JSON.stringify(p.labels) === JSON.stringify(labels));
@@ -110,7 +112,7 @@ export function podsBehind(inv: Inventory, svc: { name: string; namespace: strin
         labels,
         origin: "inferred",
         namedPorts: {},
-        servicePorts: svcObj ? ((svcObj.spec?.ports ?? []) as any[]).map((p) => ({ service: svcId, port: Number(p?.port), targetPort: p?.targetPort ?? p?.port, name: p?.name })) : [],
+        servicePorts: svcObj ? listAt(svcObj.spec, "ports").map((p) => portRef(svcId, p)) : [],
         services: [svcId, ...servicesSelecting(inv.services, svc.namespace, labels).map(id).filter((s) => s !== svcId)],
         notes: [why],
     };
@@ -136,8 +138,8 @@ export function targetPortOf(pods: GatewayPods, svc: { name: string; namespace: 
 function gatewaysRoutingHost(inv: Inventory, host: string): K8sObject[] {
     const refs = new Set<string>();
     for (const vs of inv.virtualServices) {
-        if (((vs.spec?.hosts ?? []) as unknown[]).some((h) => String(h) === host || String(h).startsWith("*"))) {
-            for (const g of (vs.spec?.gateways ?? []) as unknown[]) {
+        if (listAt(vs.spec, "hosts").some((h) => String(h) === host || String(h).startsWith("*"))) {
+            for (const g of listAt(vs.spec, "gateways")) {
                 const s = String(g);
                 if (s !== "mesh") refs.add(s.includes("/") ? s.replace(/^\.\//, `${ns(vs)}/`) : `${ns(vs)}/${s}`);
             }
@@ -248,8 +250,9 @@ function computeUpstream(inv: Inventory, pods: GatewayPods, dest: RouteDestinati
     if (seen.visible) {
         // The proxy connects to the entry port's targetPort, where the host really listens
         // (networking/v1 ServiceEntry ServicePort.targetPort).
-        const sp = ((seen.entries[0].spec?.ports ?? []) as any[]).find((p) => Number(p?.number) === port);
-        const real = typeof sp?.targetPort === "number" ? sp.targetPort : port;
+        const sp = listAt(seen.entries[0].spec, "ports").find((p) => Number(valueAt(p, "number")) === port);
+        const targetPort = valueAt(sp, "targetPort");
+        const real = typeof targetPort === "number" ? targetPort : port;
         return { host: dest.host, port: real, kind: "external", text: `ServiceEntry ${seen.entries.map(id).join(", ")}${real !== port ? ` (port ${port} → targetPort ${real})` : ""}` };
     }
     if (seen.hidden.length > 0) {
@@ -260,7 +263,7 @@ function computeUpstream(inv: Inventory, pods: GatewayPods, dest: RouteDestinati
             text: `${dest.host} is declared by ServiceEntry ${seen.hidden.map(id).join(", ")}, which is not exported to the gateway's namespace ${pods.namespace} (exportTo): the gateway has no cluster for it`,
         };
     }
-    const wildcardEntry = inv.serviceEntries.find((se) => ((se.spec?.hosts ?? []) as unknown[]).some((h) => String(h) === dest.host && String(h).startsWith("*")));
+    const wildcardEntry = inv.serviceEntries.find((se) => listAt(se.spec, "hosts").some((h) => String(h) === dest.host && String(h).startsWith("*")));
     return {
         host: dest.host,
         port,
@@ -292,7 +295,7 @@ function resolveDestination(inv: Inventory, scope: SidecarScope, host: ExternalH
     const svc = serviceOfHost(destination.host);
     if (!svc) {
         // An external host: the sidecar connects to it itself (if it knows it).
-        const known = inv.serviceEntries.some((se) => ((se.spec?.hosts ?? []) as unknown[]).some((h) => String(h) === destination.host) && ((se.spec?.location ?? "MESH_EXTERNAL") === "MESH_EXTERNAL"));
+        const known = inv.serviceEntries.some((se) => listAt(se.spec, "hosts").some((h) => String(h) === destination.host) && (valueAt(se.spec, "location") ?? "MESH_EXTERNAL") === "MESH_EXTERNAL");
         if (!known && destination.host !== host.host) {
             return { kind: "unknown-destination", mesh, destination, notes: [`${mesh.text} sends it to ${destination.host}, which is not in the sidecar's registry: no cluster, the connection fails`] };
         }
@@ -309,7 +312,7 @@ function resolveDestination(inv: Inventory, scope: SidecarScope, host: ExternalH
     }
     // Pods inferred from a selector are a gateway only if some Gateway programs them and no application workload
     // among the objects is what the Service selects.
-    const appPods = pods?.origin === "inferred" && inv.objects.some((o) => isWorkloadKind(o.kind) && ns(o) === svc.namespace && Object.keys(pods.labels).length > 0 && Object.entries(pods.labels).every(([k, v]) => podTemplate(o)?.metadata?.labels?.[k] === v) && !isGatewayProxyTemplate(podTemplate(o)));
+    const appPods = pods?.origin === "inferred" && inv.objects.some((o) => isWorkloadKind(o.kind) && ns(o) === svc.namespace && Object.keys(pods.labels).length > 0 && Object.entries(pods.labels).every(([k, v]) => valueAt(podTemplate(o)?.metadata, "labels", k) === v) && !isGatewayProxyTemplate(podTemplate(o)));
     const isGateway = pods && !appPods && (pods.origin !== "inferred" || gatewaysSelecting(inv, pods).length > 0);
     if (!pods || !isGateway) {
         return { kind: "in-cluster", mesh, destination, service: svc, servicePort, notes: [`${mesh.text} sends it to the in-cluster Service ${svc.namespace}/${svc.name}, which no Istio Gateway programs: the report cannot follow it further`] };

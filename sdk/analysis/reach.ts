@@ -23,6 +23,9 @@ import {
     SPECIAL_PURPOSE_RANGES,
     specialPurposeCidrs,
     type K8sObject,
+    listField,
+    shown,
+    valueAt,
 } from "../model/index.js";
 import { isolatingPolicies, type NetpolDecision, type PodRef, type Protocol } from "./netpol.js";
 import type { AccessSource, DirectProbe } from "./types.js";
@@ -58,17 +61,19 @@ export function egressReach(netpols: K8sObject[], pod: PodRef): { isolated: bool
     }
     const entries: ReachEntry[] = [];
     for (const p of isolating) {
-        for (const [i, rule] of ((p.spec?.egress ?? []) as any[]).entries()) {
+        // A list field of another type is refused (fail closed), naming the field.
+        for (const [i, rule] of listField(valueAt(p.spec, "egress"), `NetworkPolicy ${policyId(p)} spec.egress`).entries()) {
             const where = `NetworkPolicy ${policyId(p)} spec.egress[${i}]`;
-            const peers: any[] | undefined = rule?.to;
+            const peers = listField(valueAt(rule, "to"), `${where}.to`);
             let ranges: IpRange[] = [];
-            if (!peers || peers.length === 0) {
+            if (peers.length === 0) {
                 ranges = ALL;
             } else {
                 for (const peer of peers) {
-                    if (peer?.ipBlock?.cidr) {
-                        const base = [cidrRange(parseCidr(String(peer.ipBlock.cidr), `${where}.ipBlock.cidr`))];
-                        const except = ((peer.ipBlock.except ?? []) as unknown[]).map((e) => cidrRange(parseCidr(String(e), `${where}.ipBlock.except`)));
+                    const cidr = valueAt(peer, "ipBlock", "cidr");
+                    if (cidr) {
+                        const base = [cidrRange(parseCidr(shown(cidr), `${where}.ipBlock.cidr`))];
+                        const except = listField(valueAt(peer, "ipBlock", "except"), `${where}.ipBlock.except`).map((e) => cidrRange(parseCidr(shown(e), `${where}.ipBlock.except`)));
                         ranges.push(...rangesMinus(base, except));
                     }
                 }
@@ -76,18 +81,19 @@ export function egressReach(netpols: K8sObject[], pod: PodRef): { isolated: bool
             if (ranges.length === 0) {
                 continue;
             }
-            const ports: any[] | undefined = rule?.ports;
+            const ports = listField(valueAt(rule, "ports"), `${where}.ports`);
             let portList: PortRange[] | undefined;
-            if (ports && ports.length > 0) {
+            if (ports.length > 0) {
                 portList = [];
                 for (const ps of ports) {
-                    const protocol = (ps?.protocol ?? "TCP") as Protocol;
-                    const port = ps?.port;
+                    const protocol = (valueAt(ps, "protocol") ?? "TCP") as Protocol;
+                    const port = valueAt(ps, "port");
+                    const endPort = valueAt(ps, "endPort");
                     if (port === undefined || port === null) {
                         portList.push({ protocol, start: 1, end: 65535 });
-                    } else if (typeof port === "number" || /^\d+$/.test(String(port))) {
+                    } else if (typeof port === "number" || /^\d+$/.test(shown(port))) {
                         const start = Number(port);
-                        portList.push({ protocol, start, end: ps?.endPort !== undefined ? Number(ps.endPort) : start });
+                        portList.push({ protocol, start, end: endPort !== undefined ? Number(endPort) : start });
                     }
                     // A named port never matches an external address.
                 }

@@ -16,7 +16,7 @@
  *    same host would do (`alternateRows`) and what a pod can reach on its own (`reach.ts` probes);
  * 4. format (`format.ts`): table, Mermaid diagram, verdict.
  */
-import type { K8sObject } from "../model/index.js";
+import { isRecord, listAt, shown, valueAt, type K8sObject } from "../model/index.js";
 import { id, ns } from "./config.js";
 import { alternateRows, gatewayPodRef, rowsForSourceHost } from "./decide.js";
 import { gatewaysSelecting, mergeServers } from "./gateway.js";
@@ -64,9 +64,12 @@ function summarize(inv: Inventory, pods: GatewayPods, knownNamespaces: string[])
         .filter((p) => {
             const pns = ns(p);
             if (pns !== pods.namespace && pns !== inv.options.root) return false;
-            if ((Array.isArray(p.spec?.targetRefs) && p.spec.targetRefs.length > 0) || p.spec?.targetRef) return false;
-            const l = p.spec?.selector?.matchLabels;
-            return !l || Object.keys(l).length === 0 || Object.entries(l).every(([k, v]) => pods.labels[k] === v);
+            if (listAt(p.spec, "targetRefs").length > 0 || valueAt(p.spec, "targetRef")) return false;
+            const l = valueAt(p.spec, "selector", "matchLabels");
+            // A selector that is not an object (the API server refuses one; authz.ts refuses to evaluate it) is listed,
+            // so the reviewer sees it.
+            if (!isRecord(l)) return true;
+            return Object.keys(l).length === 0 || Object.entries(l).every(([k, v]) => pods.labels[k] === v);
         })
         .map(id);
     const ports = [...new Set(servers.filter((s) => !s.skipped).map((s) => s.listenerPort))].sort((a, b) => a - b);
@@ -172,11 +175,11 @@ export function buildAccessReport(objects: K8sObject[], options: ReportOptions =
     const stockKnown = inv.gatewayPods.some((p) => p.namespace === "istio-system" && Object.entries(STOCK_LABELS).every(([k, v]) => p.labels[k] === v));
     if (!inv.options.scopeGatewayToNamespace && !stockKnown) {
         for (const g of inv.gateways) {
-            const sel = g.spec?.selector;
-            if (sel && Object.keys(sel).length > 0 && Object.entries(sel).every(([k, v]) => STOCK_LABELS[k] === v) && ns(g) !== "istio-system") {
+            const sel = valueAt(g.spec, "selector");
+            if (isRecord(sel) && Object.keys(sel).length > 0 && Object.entries(sel).every(([k, v]) => STOCK_LABELS[k] === v) && ns(g) !== "istio-system") {
                 findings.push({
                     severity: "warning",
-                    message: `Gateway ${id(g)} selects ${Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(",")}, labels of Istio's stock egress gateway (istio-system/istio-egressgateway, installed by istioctl's default and demo profiles): where the cluster runs one, it gets these servers too, under none of ${ns(g)}'s AuthorizationPolicies (PILOT_SCOPE_GATEWAY_TO_NAMESPACE is off)`,
+                    message: `Gateway ${id(g)} selects ${Object.entries(sel).map(([k, v]) => `${k}=${shown(v)}`).join(",")}, labels of Istio's stock egress gateway (istio-system/istio-egressgateway, installed by istioctl's default and demo profiles): where the cluster runs one, it gets these servers too, under none of ${ns(g)}'s AuthorizationPolicies (PILOT_SCOPE_GATEWAY_TO_NAMESPACE is off)`,
                 });
             }
         }

@@ -219,7 +219,7 @@ export interface HelmReleaseInfo {
     name: string;
     namespace: string;
     chart: string;
-    values?: Record<string, any>;
+    values?: Record<string, unknown>;
 }
 
 export interface MeshOptions {
