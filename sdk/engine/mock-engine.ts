@@ -91,13 +91,13 @@ export interface RunOptions {
      * state never resolve in preview mode, so the engine fills in what real providers report (e.g. a Helm
      * release's `status`).
      */
-    extraState?: Record<string, (inputs: Record<string, any>, name: string) => Record<string, any>>;
+    extraState?: Record<string, (inputs: Record<string, unknown>, name: string) => Record<string, unknown>>;
     /**
      * Outputs of other stacks, by stack name (`org/project/stack` as the program passes it to `StackReference`),
      * so that a program reading another stack's outputs can run offline. A reference to a stack not listed here
      * fails, as it would against a backend that does not know it.
      */
-    stackReferences?: Record<string, Record<string, any>>;
+    stackReferences?: Record<string, Record<string, unknown>>;
     /**
      * Fail with `ProgramTimeoutError` when the program (and the registrations it started) has not finished after
      * this many milliseconds. Without it a program may run as long as it likes, but never past the point where
