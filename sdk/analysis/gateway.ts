@@ -190,7 +190,9 @@ export function virtualServicesForGateway(inv: Inventory, proxyNamespace: string
 }
 
 function computeVirtualServicesForGateway(inv: Inventory, proxyNamespace: string, gatewayName: string): K8sObject[] {
-    const bound = inv.virtualServices.filter((vs) => vsGateways(vs).includes(gatewayName) && exportedTo(vs, proxyNamespace, inv.options.exportDefaults.virtualService));
+    const bound = inv.virtualServices.filter(
+        (vs) => vsGateways(vs).includes(gatewayName) && exportedTo(vs, proxyNamespace, inv.options.exportDefaults.virtualService),
+    );
     const bucket = (vs: K8sObject) => {
         const declared = listAt(vs.spec, "exportTo");
         const exp: string[] = declared.length > 0 ? declared.map(String) : (inv.options.exportDefaults.virtualService ?? ["*"]);
@@ -290,7 +292,9 @@ export interface GatewayChain {
 
 /** The filter chains of one listener port (`buildGatewayTCPBasedFilterChains`). */
 export function chainsOf(inv: Inventory, pods: GatewayPods, servers: MergedServer[], listenerPort: number): { chains: GatewayChain[]; notes: string[] } {
-    return memo(inv, `chains|${pods.id}|${JSON.stringify(pods.labels)}|${listenerPort}|${servers.length}`, () => computeChains(inv, pods, servers, listenerPort));
+    return memo(inv, `chains|${pods.id}|${JSON.stringify(pods.labels)}|${listenerPort}|${servers.length}`, () =>
+        computeChains(inv, pods, servers, listenerPort),
+    );
 }
 
 function computeChains(inv: Inventory, pods: GatewayPods, servers: MergedServer[], listenerPort: number): { chains: GatewayChain[]; notes: string[] } {
@@ -310,7 +314,9 @@ function computeChains(inv: Inventory, pods: GatewayPods, servers: MergedServer[
             if (route) {
                 chains.push({ kind: "tcp", sni: s.server.tls ? s.sniHosts : [], servers: [s], route, contested });
             } else {
-                notes.push(`server ${s.gatewayId} servers[${s.index}] (${s.hosts.join(", ")}) has no VirtualService tcp route: istiod builds no filter chain for it (pilot/pkg/networking/core/gateway.go createGatewayTCPFilterChainOpts)`);
+                notes.push(
+                    `server ${s.gatewayId} servers[${s.index}] (${s.hosts.join(", ")}) has no VirtualService tcp route: istiod builds no filter chain for it (pilot/pkg/networking/core/gateway.go createGatewayTCPFilterChainOpts)`,
+                );
             }
         } else if (s.tlsMode === "AUTO_PASSTHROUGH") {
             notes.push(`server ${s.gatewayId} servers[${s.index}] is AUTO_PASSTHROUGH (routes by the mesh's internal SNI): not modelled`);
@@ -330,11 +336,18 @@ function computeChains(inv: Inventory, pods: GatewayPods, servers: MergedServer[
                         const sni: string[] = listAt(m, "sniHosts").map(String);
                         const dups = sni.filter((h) => sniKnown.has(h));
                         if (dups.length > 0) {
-                            notes.push(`VirtualService ${id(vs)} tls[${index}] repeats SNI ${dups.join(", ")} on port ${listenerPort}: istiod skips it (buildGatewayNetworkFiltersFromTLSRoutes CheckDuplicates)`);
+                            notes.push(
+                                `VirtualService ${id(vs)} tls[${index}] repeats SNI ${dups.join(", ")} on port ${listenerPort}: istiod skips it (buildGatewayNetworkFiltersFromTLSRoutes CheckDuplicates)`,
+                            );
                             continue;
                         }
                         sni.forEach((h) => sniKnown.add(h));
-                        chains.push({ kind: "passthrough", sni, servers: [s], route: { vs, section: "tls", index, destinations: routeDestinations(entry, vs) } });
+                        chains.push({
+                            kind: "passthrough",
+                            sni,
+                            servers: [s],
+                            route: { vs, section: "tls", index, destinations: routeDestinations(entry, vs) },
+                        });
                     }
                 }
             }
@@ -369,7 +382,9 @@ function isCatchAll(entry: unknown): boolean {
         return true;
     }
     return matches.some((m) => {
-        const keys = (m === undefined || m === null ? [] : Object.keys(m)).filter((k) => !["name", "gateways", "port", "sourceLabels", "sourceNamespace"].includes(k));
+        const keys = (m === undefined || m === null ? [] : Object.keys(m)).filter(
+            (k) => !["name", "gateways", "port", "sourceLabels", "sourceNamespace"].includes(k),
+        );
         if (keys.length === 0) {
             return true;
         }
@@ -384,7 +399,12 @@ function isCatchAll(entry: unknown): boolean {
  */
 const vhostCache = new WeakMap<GatewayChain, Map<string, VHostRoute[]>>();
 
-export function gatewayHttpRoute(inv: Inventory, pods: GatewayPods, chain: GatewayChain, req: RequestProbe): { route?: GatewayRoute; vhost?: string; contested: ContestedRoute[]; notes: string[] } {
+export function gatewayHttpRoute(
+    inv: Inventory,
+    pods: GatewayPods,
+    chain: GatewayChain,
+    req: RequestProbe,
+): { route?: GatewayRoute; vhost?: string; contested: ContestedRoute[]; notes: string[] } {
     const notes: string[] = [];
     let vhosts = vhostCache.get(chain);
     if (!vhosts) {
@@ -418,7 +438,12 @@ function virtualHostsOf(inv: Inventory, pods: GatewayPods, chain: GatewayChain):
     return vhosts;
 }
 
-function routeInVirtualHosts(vhosts: Map<string, VHostRoute[]>, pods: GatewayPods, req: RequestProbe, notes: string[]): { route?: GatewayRoute; vhost?: string; contested: ContestedRoute[]; notes: string[] } {
+function routeInVirtualHosts(
+    vhosts: Map<string, VHostRoute[]>,
+    pods: GatewayPods,
+    req: RequestProbe,
+    notes: string[],
+): { route?: GatewayRoute; vhost?: string; contested: ContestedRoute[]; notes: string[] } {
     const domain = mostSpecific([...vhosts.keys()], (k) => [k], req.host);
     if (!domain) {
         return { contested: [], notes };
@@ -442,13 +467,24 @@ function routeInVirtualHosts(vhosts: Map<string, VHostRoute[]>, pods: GatewayPod
         ...(valueAt(h.r.entry, "directResponse") ? { directResponse: Number(valueAt(h.r.entry, "directResponse", "status") ?? 200) } : {}),
     });
     const [first, ...rest] = hits;
-    const contested = rest.filter((h) => id(h.r.vs) !== (first ? id(first.r.vs) : "")).map((h) => ({ vs: h.r.vs, route: toRoute(h), orderAssumed: first ? orderIsAssumed(first.r.vs, h.r.vs) : false }));
+    const contested = rest
+        .filter((h) => id(h.r.vs) !== (first ? id(first.r.vs) : ""))
+        .map((h) => ({ vs: h.r.vs, route: toRoute(h), orderAssumed: first ? orderIsAssumed(first.r.vs, h.r.vs) : false }));
     return { route: first ? toRoute(first) : undefined, vhost: domain, contested, notes };
 }
 
 /** Whether a host is a ServiceEntry host the gateway pods' namespace sees (the gateway has a cluster for it). */
-export function gatewaySeesHost(inv: Inventory, gatewayNamespace: string, host: string, port: number | undefined): { visible: boolean; entries: K8sObject[]; hidden: K8sObject[] } {
-    const entries = inv.serviceEntries.filter((se) => listAt(se.spec, "hosts").map(String).includes(host) && (port === undefined || listAt(se.spec, "ports").some((p) => Number(valueAt(p, "number")) === port)));
+export function gatewaySeesHost(
+    inv: Inventory,
+    gatewayNamespace: string,
+    host: string,
+    port: number | undefined,
+): { visible: boolean; entries: K8sObject[]; hidden: K8sObject[] } {
+    const entries = inv.serviceEntries.filter(
+        (se) =>
+            listAt(se.spec, "hosts").map(String).includes(host) &&
+            (port === undefined || listAt(se.spec, "ports").some((p) => Number(valueAt(p, "number")) === port)),
+    );
     const visible = entries.filter((se) => exportedTo(se, gatewayNamespace, inv.options.exportDefaults.service));
     return { visible: visible.length > 0, entries: visible, hidden: entries.filter((e) => !visible.includes(e)) };
 }

@@ -3,7 +3,20 @@
  * would act on, in the order it acts on it, plus who may send traffic (sources), which external hosts exist,
  * and which pods run an Istio gateway proxy. Nothing here decides a path; `path.ts` does.
  */
-import { gatewayReleaseLabels, gatewayReleaseName, isRecord, isWorkloadKind, listAt, podTemplatesOf, recordAt, shown, stringAt, stringRecord, valueAt, type K8sObject } from "../model/index.js";
+import {
+    gatewayReleaseLabels,
+    gatewayReleaseName,
+    isRecord,
+    isWorkloadKind,
+    listAt,
+    podTemplatesOf,
+    recordAt,
+    shown,
+    stringAt,
+    stringRecord,
+    valueAt,
+    type K8sObject,
+} from "../model/index.js";
 import {
     exportText,
     id,
@@ -217,13 +230,19 @@ export function isGatewayProxyTemplate(t: { metadata?: unknown; spec?: unknown }
 }
 
 /** Whether a pod with these labels/annotations in this namespace gets a sidecar, and why not. */
-export function sidecarOf(objects: K8sObject[], namespace: string, labels: Record<string, string>, annotations: Record<string, string>, hostNetwork: boolean): { sidecar: boolean; why?: string } {
+export function sidecarOf(
+    objects: K8sObject[],
+    namespace: string,
+    labels: Record<string, string>,
+    annotations: Record<string, string>,
+    hostNetwork: boolean,
+): { sidecar: boolean; why?: string } {
     if (hostNetwork) {
         return { sidecar: false, why: "hostNetwork: true (injection skips the pod)" };
     }
     const podInject = labels["sidecar.istio.io/inject"] ?? annotations["sidecar.istio.io/inject"];
     if (podInject === "false") {
-        return { sidecar: false, why: "sidecar.istio.io/inject: \"false\"" };
+        return { sidecar: false, why: 'sidecar.istio.io/inject: "false"' };
     }
     const nsObj = namespaceObject(objects, namespace);
     if (nsObj) {
@@ -360,7 +379,8 @@ export function collectExternalHosts(objects: K8sObject[], exportDefaults: Expor
                 const exp = exportText(o, exportDefaults.service);
                 if (existing) {
                     existing.serviceEntries = [...(existing.serviceEntries ?? [existing.serviceEntry]), id(o)];
-                    existing.exportTo = existing.exportTo === "*" || exp === "*" ? "*" : [...new Set([...(existing.exportTo ?? "").split(","), ...exp.split(",")])].join(",");
+                    existing.exportTo =
+                        existing.exportTo === "*" || exp === "*" ? "*" : [...new Set([...(existing.exportTo ?? "").split(","), ...exp.split(",")])].join(",");
                     continue;
                 }
                 const addresses = entryAddresses(o);
@@ -379,7 +399,9 @@ export function collectExternalHosts(objects: K8sObject[], exportDefaults: Expor
     }
     // A wildcard's upstream: a host a gateway-bound route of a wildcard VirtualService forwards to.
     for (const vs of objects.filter(isVirtualService)) {
-        const wild = listAt(vs.spec, "hosts").map(String).filter((h) => h.startsWith("*"));
+        const wild = listAt(vs.spec, "hosts")
+            .map(String)
+            .filter((h) => h.startsWith("*"));
         if (wild.length === 0 || !vsGateways(vs).some((g) => g !== "mesh")) {
             continue;
         }
@@ -462,7 +484,8 @@ export function collectGatewayPods(objects: K8sObject[], services: K8sObject[], 
         const name = gatewayReleaseName(props, h.name);
         const svcType = valueAt(h.values, "service", "type");
         const declared = valueAt(h.values, "service", "ports");
-        const own: ServicePortRef[] = svcType === "None" ? [] : ((declared ?? CHART_DEFAULT_PORTS) as unknown[]).map((p) => portRef(`${h.namespace}/${name}`, p));
+        const own: ServicePortRef[] =
+            svcType === "None" ? [] : ((declared ?? CHART_DEFAULT_PORTS) as unknown[]).map((p) => portRef(`${h.namespace}/${name}`, p));
         const svcs = servicesSelecting(services, h.namespace, labels);
         out.push({
             id: `${h.namespace}/HelmRelease/${h.name}`,
@@ -513,14 +536,21 @@ export function collectInventory(objects: K8sObject[], options: ReportOptions = 
             }
         }
     }
-    const gatewayWorkloadObjects = new Set(
-        objects.filter((o) => isWorkloadKind(o.kind) && isGatewayProxyTemplate(podTemplate(o))),
-    );
+    const gatewayWorkloadObjects = new Set(objects.filter((o) => isWorkloadKind(o.kind) && isGatewayProxyTemplate(podTemplate(o))));
     const extra = [...(options.extraSources ?? [])];
     if (resolved.otherNamespace) {
-        extra.push({ namespace: "other-namespace", serviceAccount: "default", labels: {}, origin: "other", sidecar: true, namespaceLabels: { "kubernetes.io/metadata.name": "other-namespace" } });
+        extra.push({
+            namespace: "other-namespace",
+            serviceAccount: "default",
+            labels: {},
+            origin: "other",
+            sidecar: true,
+            namespaceLabels: { "kubernetes.io/metadata.name": "other-namespace" },
+        });
     }
-    const sources = collectSources(objects, [], extra, (o) => gatewayWorkloadObjects.has(o)).filter((s) => !(s.origin === "namespace" && gatewayNamespaces.has(s.namespace)));
+    const sources = collectSources(objects, [], extra, (o) => gatewayWorkloadObjects.has(o)).filter(
+        (s) => !(s.origin === "namespace" && gatewayNamespaces.has(s.namespace)),
+    );
     for (const s of sources) {
         if (s.origin !== "workload" || s.labels === undefined) {
             continue;
@@ -530,7 +560,9 @@ export function collectInventory(objects: K8sObject[], options: ReportOptions = 
             return Object.keys(sel).length > 0 && Object.entries(sel).every(([k, v]) => s.labels[k] === v);
         });
         if (matching.length > 0) {
-            warnings.push(`${s.namespace}/${s.workload} carries the labels of Gateway ${matching.map(id).join(", ")}'s selector but runs no gateway proxy: it is reported as a source, not as a gateway`);
+            warnings.push(
+                `${s.namespace}/${s.workload} carries the labels of Gateway ${matching.map(id).join(", ")}'s selector but runs no gateway proxy: it is reported as a source, not as a gateway`,
+            );
         }
     }
     return {
@@ -554,4 +586,3 @@ export function collectInventory(objects: K8sObject[], options: ReportOptions = 
         cache: new Map(),
     };
 }
-

@@ -164,7 +164,16 @@ function portMatches(portSpec: unknown, port: number, protocol: Protocol, destin
     return false;
 }
 
-function ruleAllows(policy: K8sObject, rule: unknown, direction: Direction, peer: Peer, destination: Peer, port: number, protocol: Protocol, where: string): boolean {
+function ruleAllows(
+    policy: K8sObject,
+    rule: unknown,
+    direction: Direction,
+    peer: Peer,
+    destination: Peer,
+    port: number,
+    protocol: Protocol,
+    where: string,
+): boolean {
     const peerKey = direction === "Egress" ? "to" : "from";
     // A list field of another type is refused (fail closed), naming the field.
     const peers = listField(valueAt(rule, peerKey), `${where}.${peerKey}`);

@@ -73,7 +73,9 @@ export function egressReach(netpols: K8sObject[], pod: PodRef): { isolated: bool
                     const cidr = valueAt(peer, "ipBlock", "cidr");
                     if (cidr) {
                         const base = [cidrRange(parseCidr(shown(cidr), `${where}.ipBlock.cidr`))];
-                        const except = listField(valueAt(peer, "ipBlock", "except"), `${where}.ipBlock.except`).map((e) => cidrRange(parseCidr(shown(e), `${where}.ipBlock.except`)));
+                        const except = listField(valueAt(peer, "ipBlock", "except"), `${where}.ipBlock.except`).map((e) =>
+                            cidrRange(parseCidr(shown(e), `${where}.ipBlock.except`)),
+                        );
                         ranges.push(...rangesMinus(base, except));
                     }
                 }
@@ -161,7 +163,13 @@ export function publicRanges(clusterCidrs: string[] = []): IpRange[] {
  * exceptions) does, one opening a few provider ranges does not (those show in the probes and in a row's notes).
  * Symbolic, so no sample address can fall into an `except` by accident.
  */
-export function internetReach(netpols: K8sObject[], pod: PodRef, port: number, protocol: Protocol, clusterCidrs: string[] = []): NetpolDecision & { partial?: string } {
+export function internetReach(
+    netpols: K8sObject[],
+    pod: PodRef,
+    port: number,
+    protocol: Protocol,
+    clusterCidrs: string[] = [],
+): NetpolDecision & { partial?: string } {
     const reach = egressReach(netpols, pod);
     const pub = publicRanges(clusterCidrs);
     const hit = reachableIn(reach, pub, protocol, port);
@@ -194,7 +202,12 @@ function describe(ranges: IpRange[], witnessPreferred?: string, whole?: { ranges
     const u = rangesUnion(ranges);
     const preferred = witnessPreferred ? parseIp(witnessPreferred) : undefined;
     const first = u[0];
-    const witness = preferred && rangesContain(u, preferred) ? witnessPreferred! : first.end - first.start > 2n ? rangeStart({ ...first, start: first.start + 1n }) : rangeStart(first);
+    const witness =
+        preferred && rangesContain(u, preferred)
+            ? witnessPreferred!
+            : first.end - first.start > 2n
+              ? rangeStart({ ...first, start: first.start + 1n })
+              : rangeStart(first);
     if (whole && size(u) === size(whole.ranges)) {
         return { text: whole.name, witness };
     }
@@ -212,12 +225,24 @@ function hostRange(ip: string): IpRange[] {
 }
 
 /** The probes for one source. */
-export function probeSource(netpols: K8sObject[], source: AccessSource, pod: PodRef, options: { publicIp: string; clusterCidrs: string[]; apiServer: string[] }): DirectProbe[] {
+export function probeSource(
+    netpols: K8sObject[],
+    source: AccessSource,
+    pod: PodRef,
+    options: { publicIp: string; clusterCidrs: string[]; apiServer: string[] },
+): DirectProbe[] {
     const reach = egressReach(netpols, pod);
     const label = `${source.namespace}/${source.serviceAccount}${source.workload ? ` (${source.workload})` : ""}`;
     const out: DirectProbe[] = [];
     const pub = publicRanges(options.clusterCidrs);
-    const add = (target: string, address: string, protocol: Protocol, portsAsked: string, r: { ranges: IpRange[]; policies: string[] }, extra: { reachable?: string; note?: string } = {}) => {
+    const add = (
+        target: string,
+        address: string,
+        protocol: Protocol,
+        portsAsked: string,
+        r: { ranges: IpRange[]; policies: string[] },
+        extra: { reachable?: string; note?: string } = {},
+    ) => {
         const allowed = r.ranges.length > 0;
         out.push({
             source: label,
@@ -236,17 +261,32 @@ export function probeSource(netpols: K8sObject[], source: AccessSource, pod: Pod
         const r = reachableIn(reach, pub, protocol);
         const ports = openPorts({ entries: reach.entries.filter((e) => rangesIntersect(e.ranges, pub).length > 0) }, pub, protocol);
         add("public internet", "any public address", protocol, "any", r, {
-            reachable: r.ranges.length > 0 ? `${describe(r.ranges, undefined, { ranges: pub, name: "every public address" }).text} on ${protocol} ${ports ?? "?"}` : undefined,
-            note: protocol === "UDP" ? "UDP is never captured by the sidecar (only DNS on 53 is): QUIC/HTTP3 and DNS tunnels leave the pod directly" : "reachable by any pod that skips its sidecar",
+            reachable:
+                r.ranges.length > 0
+                    ? `${describe(r.ranges, undefined, { ranges: pub, name: "every public address" }).text} on ${protocol} ${ports ?? "?"}`
+                    : undefined,
+            note:
+                protocol === "UDP"
+                    ? "UDP is never captured by the sidecar (only DNS on 53 is): QUIC/HTTP3 and DNS tunnels leave the pod directly"
+                    : "reachable by any pod that skips its sidecar",
         });
     }
-    add("public DNS resolvers", "8.8.8.8, 1.1.1.1", "UDP", "53", reachableIn(reach, [...hostRange("8.8.8.8"), ...hostRange("1.1.1.1")], "UDP", 53), { note: "DNS to an outside resolver can carry data out (tunnelling)" });
+    add("public DNS resolvers", "8.8.8.8, 1.1.1.1", "UDP", "53", reachableIn(reach, [...hostRange("8.8.8.8"), ...hostRange("1.1.1.1")], "UDP", 53), {
+        note: "DNS to an outside resolver can carry data out (tunnelling)",
+    });
     // The clouds' metadata addresses from the special-purpose table (use "metadata", single hosts), plus the
     // well-known 169.254.169.254 inside link-local.
-    const metadata = ["169.254.169.254", ...SPECIAL_PURPOSE_RANGES.filter((r) => r.use === "metadata" && /\/(32|128)$/.test(r.cidr)).map((r) => r.cidr.replace(/\/(32|128)$/, ""))];
-    add("cloud metadata", metadata.join(", "), "TCP", "80", reachableIn(reach, metadata.flatMap(hostRange), "TCP", 80), { note: "node credentials and instance identity (sdk/model/special-ranges.ts)" });
+    const metadata = [
+        "169.254.169.254",
+        ...SPECIAL_PURPOSE_RANGES.filter((r) => r.use === "metadata" && /\/(32|128)$/.test(r.cidr)).map((r) => r.cidr.replace(/\/(32|128)$/, "")),
+    ];
+    add("cloud metadata", metadata.join(", "), "TCP", "80", reachableIn(reach, metadata.flatMap(hostRange), "TCP", 80), {
+        note: "node credentials and instance identity (sdk/model/special-ranges.ts)",
+    });
     for (const protocol of ["UDP", "TCP"] as Protocol[]) {
-        add("NodeLocal DNSCache", "169.254.20.10", protocol, "53", reachableIn(reach, hostRange("169.254.20.10"), protocol, 53), { note: "the node-local DNS cache (DNS lookups only; not an egress path by itself)" });
+        add("NodeLocal DNSCache", "169.254.20.10", protocol, "53", reachableIn(reach, hostRange("169.254.20.10"), protocol, 53), {
+            note: "the node-local DNS cache (DNS lookups only; not an egress path by itself)",
+        });
     }
     if (options.apiServer.length > 0) {
         for (const a of options.apiServer) {
@@ -257,9 +297,16 @@ export function probeSource(netpols: K8sObject[], source: AccessSource, pod: Pod
     } else {
         const priv = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].map((c) => cidrRange(parseCidr(c)));
         for (const port of [443, 6443]) {
-            add("Kubernetes API server", "a private address (pass apiServer for the real endpoints)", "TCP", String(port), reachableIn(reach, priv, "TCP", port), {
-                note: "NetworkPolicy sees the API server's endpoint addresses (after the Service's DNAT), usually private ones",
-            });
+            add(
+                "Kubernetes API server",
+                "a private address (pass apiServer for the real endpoints)",
+                "TCP",
+                String(port),
+                reachableIn(reach, priv, "TCP", port),
+                {
+                    note: "NetworkPolicy sees the API server's endpoint addresses (after the Service's DNAT), usually private ones",
+                },
+            );
         }
     }
     return out;

@@ -50,7 +50,9 @@ function hostVisible(inv: Inventory, src: AccessSource, host: ExternalHost): boo
     const entries = (host.serviceEntries ?? [host.serviceEntry]).map((e) => byId.get(e)).filter((e): e is K8sObject => !!e);
     if (src.sidecar === false) {
         // Without a sidecar the pod has no registry; the host matters where its namespace is meant to see it.
-        return entries.some((se) => seesEntry(inv, { namespace: src.namespace, labels: src.labels, mode: "ALLOW_ANY", modeFrom: "", imports: () => true, notes: [] }, se, host.host));
+        return entries.some((se) =>
+            seesEntry(inv, { namespace: src.namespace, labels: src.labels, mode: "ALLOW_ANY", modeFrom: "", imports: () => true, notes: [] }, se, host.host),
+        );
     }
     const scope = sidecarScopeFor(inv, src);
     return entries.some((se) => seesEntry(inv, scope, se, host.host));
@@ -76,8 +78,15 @@ function summarize(inv: Inventory, pods: GatewayPods, knownNamespaces: string[])
     const isolatedBy = isolatingPolicies(inv.netpols, gwPod, "Ingress").map(id);
     const admits = ports.map((port) => ({
         port,
-        namespaces: knownNamespaces.filter((n) => ingressAllowed(inv.netpols, gwPod, { pod: { namespace: n, labels: {}, namespaceLabels: namespaceLabels(inv.objects, n) } }, port).allowed),
-        otherNamespaces: ingressAllowed(inv.netpols, gwPod, { pod: { namespace: "istio-egress-report-other", labels: {}, namespaceLabels: { "kubernetes.io/metadata.name": "istio-egress-report-other" } } }, port).allowed,
+        namespaces: knownNamespaces.filter(
+            (n) => ingressAllowed(inv.netpols, gwPod, { pod: { namespace: n, labels: {}, namespaceLabels: namespaceLabels(inv.objects, n) } }, port).allowed,
+        ),
+        otherNamespaces: ingressAllowed(
+            inv.netpols,
+            gwPod,
+            { pod: { namespace: "istio-egress-report-other", labels: {}, namespaceLabels: { "kubernetes.io/metadata.name": "istio-egress-report-other" } } },
+            port,
+        ).allowed,
         isolatedBy,
     }));
     return {
@@ -150,13 +159,22 @@ export function buildAccessReport(objects: K8sObject[], options: ReportOptions =
         if (r.kind === "request" && r.path === "direct (bypass!)") {
             const src = inv.sources.find((s) => s.namespace === r.namespace && s.serviceAccount === r.serviceAccount && s.workload === r.workload);
             if (src?.origin !== "other") {
-                findings.push({ severity: "critical", message: `${r.source} can reach ${r.host}:${r.port} around the gateway (${r.rule}): unlogged, unauthorized` });
+                findings.push({
+                    severity: "critical",
+                    message: `${r.source} can reach ${r.host}:${r.port} around the gateway (${r.rule}): unlogged, unauthorized`,
+                });
             }
         }
     }
     const probes: DirectProbe[] = [];
     for (const src of inv.sources) {
-        probes.push(...probeSource(inv.netpols, src, podRefOf(inv, src), { publicIp: inv.options.publicIp, clusterCidrs: inv.options.clusterCidrs, apiServer: inv.options.apiServer }));
+        probes.push(
+            ...probeSource(inv.netpols, src, podRefOf(inv, src), {
+                publicIp: inv.options.publicIp,
+                clusterCidrs: inv.options.clusterCidrs,
+                apiServer: inv.options.apiServer,
+            }),
+        );
     }
     const knownNamespaces = [...new Set([...inv.sources.map((s) => s.namespace), ...inv.namespaces.keys()])].sort();
     const workloads = inv.gatewayPods.map((p) => summarize(inv, p, knownNamespaces));
@@ -179,7 +197,11 @@ export function buildAccessReport(objects: K8sObject[], options: ReportOptions =
             if (isRecord(sel) && Object.keys(sel).length > 0 && Object.entries(sel).every(([k, v]) => STOCK_LABELS[k] === v) && ns(g) !== "istio-system") {
                 findings.push({
                     severity: "warning",
-                    message: `Gateway ${id(g)} selects ${Object.entries(sel).map(([k, v]) => `${k}=${shown(v)}`).join(",")}, labels of Istio's stock egress gateway (istio-system/istio-egressgateway, installed by istioctl's default and demo profiles): where the cluster runs one, it gets these servers too, under none of ${ns(g)}'s AuthorizationPolicies (PILOT_SCOPE_GATEWAY_TO_NAMESPACE is off)`,
+                    message: `Gateway ${id(g)} selects ${Object.entries(sel)
+                        .map(([k, v]) => `${k}=${shown(v)}`)
+                        .join(
+                            ",",
+                        )}, labels of Istio's stock egress gateway (istio-system/istio-egressgateway, installed by istioctl's default and demo profiles): where the cluster runs one, it gets these servers too, under none of ${ns(g)}'s AuthorizationPolicies (PILOT_SCOPE_GATEWAY_TO_NAMESPACE is off)`,
                 });
             }
         }

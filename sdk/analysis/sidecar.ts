@@ -80,12 +80,14 @@ function computeSidecarScope(inv: Inventory, source: AccessSource): SidecarScope
     const notes: string[] = [];
     const sidecarMode = valueAt(selected?.spec, "outboundTrafficPolicy", "mode");
     const mode = sidecarMode === "REGISTRY_ONLY" || sidecarMode === "ALLOW_ANY" ? sidecarMode : inv.options.outboundTrafficPolicy;
-    const modeFrom = sidecarMode ? `Sidecar ${id(selected!)}` : inv.options.settingsFrom.find((s) => s.startsWith("outboundTrafficPolicy")) ?? "mesh default";
+    const modeFrom = sidecarMode ? `Sidecar ${id(selected!)}` : (inv.options.settingsFrom.find((s) => s.startsWith("outboundTrafficPolicy")) ?? "mesh default");
     const egress = listAt(selected?.spec, "egress");
     const entries: { ns: string; host: string }[] = [];
     for (const e of egress) {
         if (valueAt(e, "port")) {
-            notes.push(`Sidecar ${id(selected!)} has a port-specific egress listener (port ${shown(valueAt(e, "port", "number"))}); the report applies its hosts to every port`);
+            notes.push(
+                `Sidecar ${id(selected!)} has a port-specific egress listener (port ${shown(valueAt(e, "port", "number"))}); the report applies its hosts to every port`,
+            );
         }
         for (const h of listAt(e, "hosts")) {
             const text = String(h);
@@ -138,7 +140,9 @@ export function seesEntry(inv: Inventory, scope: SidecarScope, se: K8sObject, ho
 
 /** The external hosts on `port` the pod's sidecar has in its registry. */
 function registryHostsOnPort(inv: Inventory, scope: SidecarScope, port: number): string[] {
-    return scope.key ? memo(inv, `registry|${scope.key}|${port}`, () => computeRegistryHostsOnPort(inv, scope, port)) : computeRegistryHostsOnPort(inv, scope, port);
+    return scope.key
+        ? memo(inv, `registry|${scope.key}|${port}`, () => computeRegistryHostsOnPort(inv, scope, port))
+        : computeRegistryHostsOnPort(inv, scope, port);
 }
 
 function computeRegistryHostsOnPort(inv: Inventory, scope: SidecarScope, port: number): string[] {
@@ -195,7 +199,10 @@ function httpDomains(vss: K8sObject[], registry: string[], proxy: Proxy): { doma
         for (const h of listAt(vs.spec, "hosts")) {
             const d = String(h).toLowerCase();
             if (!domains.has(d)) domains.set(d, vs);
-            else if (domains.get(d) !== vs) notes.push(`domain ${d} of VirtualService ${id(vs)} is dropped: ${id(domains.get(d)!)} claimed it first (pilot/pkg/networking/core/httproute.go, duplicate domain)`);
+            else if (domains.get(d) !== vs)
+                notes.push(
+                    `domain ${d} of VirtualService ${id(vs)} is dropped: ${id(domains.get(d)!)} claimed it first (pilot/pkg/networking/core/httproute.go, duplicate domain)`,
+                );
         }
     }
     const keys = [...domains.keys()];
@@ -263,11 +270,19 @@ export function resolveMeshLeg(inv: Inventory, scope: SidecarScope, host: Extern
     const fallback = (why: string): MeshLeg =>
         scope.mode === "REGISTRY_ONLY"
             ? { kind: "blackhole", section, destinations: [], text: `${why}; outboundTrafficPolicy REGISTRY_ONLY (${scope.modeFrom}): BlackHoleCluster`, notes }
-            : { kind: "passthrough", section, destinations: [], text: `${why}; outboundTrafficPolicy ALLOW_ANY (${scope.modeFrom}): PassthroughCluster, straight to the address the pod dialled`, notes };
+            : {
+                  kind: "passthrough",
+                  section,
+                  destinations: [],
+                  text: `${why}; outboundTrafficPolicy ALLOW_ANY (${scope.modeFrom}): PassthroughCluster, straight to the address the pod dialled`,
+                  notes,
+              };
     const registry = registryHostsOnPort(inv, scope, host.port);
 
     if (section === "http") {
-        const { domains, notes: domainNotes } = scope.key ? memo(inv, `httpDomains|${scope.key}|${host.port}`, () => httpDomains(vss, registry, proxy)) : httpDomains(vss, registry, proxy);
+        const { domains, notes: domainNotes } = scope.key
+            ? memo(inv, `httpDomains|${scope.key}|${host.port}`, () => httpDomains(vss, registry, proxy))
+            : httpDomains(vss, registry, proxy);
         const domain = mostSpecific([...domains.keys()], (d) => [d], req.host);
         notes.push(...domainNotes.filter((n) => domain !== undefined && n.startsWith(`domain ${domain} `)));
         if (domain === undefined) {
@@ -275,7 +290,13 @@ export function resolveMeshLeg(inv: Inventory, scope: SidecarScope, host: Extern
         }
         const vs = domains.get(domain);
         if (!vs) {
-            return { kind: "default", section, destinations: [{ host: domain, port: host.port, weight: 100 }], text: `no VirtualService for ${domain}: the sidecar's own cluster for the host`, notes };
+            return {
+                kind: "default",
+                section,
+                destinations: [{ host: domain, port: host.port, weight: 100 }],
+                text: `no VirtualService for ${domain}: the sidecar's own cluster for the host`,
+                notes,
+            };
         }
         for (const [index, entry] of listAt(vs.spec, "http").entries()) {
             const m = httpRouteMatches(entry, vs, req, proxy);
@@ -294,20 +315,43 @@ export function resolveMeshLeg(inv: Inventory, scope: SidecarScope, host: Extern
                 };
             }
         }
-        return { kind: "no-route", section, vs, destinations: [], text: `VirtualService ${id(vs)} has no http route for this request on port ${host.port} (Envoy answers 404)`, notes };
+        return {
+            kind: "no-route",
+            section,
+            vs,
+            destinations: [],
+            text: `VirtualService ${id(vs)} has no http route for this request on port ${host.port} (Envoy answers 404)`,
+            notes,
+        };
     }
 
     if (section === "tls") {
-        const { chains, notes: chainNotes } = scope.key ? memo(inv, `tlsChains|${scope.key}|${host.port}`, () => tlsChains(vss, registry, proxy)) : tlsChains(vss, registry, proxy);
+        const { chains, notes: chainNotes } = scope.key
+            ? memo(inv, `tlsChains|${scope.key}|${host.port}`, () => tlsChains(vss, registry, proxy))
+            : tlsChains(vss, registry, proxy);
         const best = mostSpecific(chains, (c) => c.sni, req.host);
         notes.push(...chainNotes.filter((n) => best !== undefined && best.sni.some((x) => n.includes(`SNI ${x}`))));
         if (!best) {
             return fallback(`no filter chain for SNI ${req.host} on port ${host.port}`);
         }
         if (!best.vs) {
-            return { kind: "default", section, destinations: [{ host: best.sni[0], port: host.port, weight: 100 }], text: `no VirtualService TLS route for ${best.sni[0]}: the sidecar's own cluster for the host`, notes };
+            return {
+                kind: "default",
+                section,
+                destinations: [{ host: best.sni[0], port: host.port, weight: 100 }],
+                text: `no VirtualService TLS route for ${best.sni[0]}: the sidecar's own cluster for the host`,
+                notes,
+            };
         }
-        return { kind: "route", section, vs: best.vs, index: best.index, destinations: routeDestinations(best.entry, best.vs), text: `VirtualService ${id(best.vs)} tls[${best.index}] (SNI ${best.sni.join(", ")})`, notes };
+        return {
+            kind: "route",
+            section,
+            vs: best.vs,
+            index: best.index,
+            destinations: routeDestinations(best.entry, best.vs),
+            text: `VirtualService ${id(best.vs)} tls[${best.index}] (SNI ${best.sni.join(", ")})`,
+            notes,
+        };
     }
 
     // TCP: the first VirtualService for the host whose tcp entry matches statically.
@@ -321,7 +365,13 @@ export function resolveMeshLeg(inv: Inventory, scope: SidecarScope, host: Extern
             }
         }
     }
-    return { kind: "default", section, destinations: [{ host: host.host, port: host.port, weight: 100 }], text: `no VirtualService TCP route for ${host.host}: the sidecar's own cluster for the host`, notes };
+    return {
+        kind: "default",
+        section,
+        destinations: [{ host: host.host, port: host.port, weight: 100 }],
+        text: `no VirtualService TCP route for ${host.host}: the sidecar's own cluster for the host`,
+        notes,
+    };
 }
 
 /** The TLS the sidecar uses towards a cluster Service (the gateway): from the DestinationRule it sees. */
@@ -394,7 +444,12 @@ export function outerTlsTo(inv: Inventory, clientNs: string, svc: { name: string
     const tlsSni = stringAt(tls, "sni");
     if (mode === "ISTIO_MUTUAL") {
         const sni = tlsSni || `outbound_.${port}_.${subset ?? ""}_.${fqdn}`;
-        return { transport: "istio-mtls", sni, destinationRule: id(dr), text: `Istio mTLS (DestinationRule ${id(dr)}), SNI ${sni}${tlsSni ? "" : " (istiod's default for ISTIO_MUTUAL)"}${notes}` };
+        return {
+            transport: "istio-mtls",
+            sni,
+            destinationRule: id(dr),
+            text: `Istio mTLS (DestinationRule ${id(dr)}), SNI ${sni}${tlsSni ? "" : " (istiod's default for ISTIO_MUTUAL)"}${notes}`,
+        };
     }
     if (mode === "SIMPLE" || mode === "MUTUAL") {
         return { transport: "tls", sni: tlsSni, destinationRule: id(dr), text: `TLS ${mode} (DestinationRule ${id(dr)})${notes}` };

@@ -297,13 +297,15 @@ function deadline(ms: number | undefined): { promise: Promise<never>; cancel: ()
     let reject!: (err: Error) => void;
     const promise = new Promise<never>((_, r) => (reject = r));
     promise.catch(() => undefined);
-    const timer =
-        ms === undefined
-            ? undefined
-            : setTimeout(() => reject(new ProgramTimeoutError(`did not finish within ${ms / 1000} s`, "timeout")), ms);
+    const timer = ms === undefined ? undefined : setTimeout(() => reject(new ProgramTimeoutError(`did not finish within ${ms / 1000} s`, "timeout")), ms);
     timer?.unref();
     const stalled = () =>
-        reject(new ProgramTimeoutError("never finished: it waits on a promise that nothing is left to settle (a promise never resolved, or an Output waiting on one)", "stalled"));
+        reject(
+            new ProgramTimeoutError(
+                "never finished: it waits on a promise that nothing is left to settle (a promise never resolved, or an Output waiting on one)",
+                "stalled",
+            ),
+        );
     process.on("beforeExit", stalled);
     return {
         promise,

@@ -56,7 +56,9 @@ function readYaml(file: string): unknown {
         return parseData(fs.readFileSync(file, "utf8"), file);
     } catch (err) {
         if (err instanceof DataFileError) throw new ProgramLoadError(err.message);
-        throw new ProgramLoadError(`${file}: cannot be read (${shown((err as { code?: unknown } | null | undefined)?.code ?? errorMessage(err).split("\n")[0])})`);
+        throw new ProgramLoadError(
+            `${file}: cannot be read (${shown((err as { code?: unknown } | null | undefined)?.code ?? errorMessage(err).split("\n")[0])})`,
+        );
     }
 }
 
@@ -174,7 +176,9 @@ export function installTsHook(): { restore: () => void; compiled: Set<string> } 
             if (previousTs) {
                 return previousTs(module, filename);
             }
-            throw new ProgramLoadError(`${filename}: a TypeScript file inside node_modules or a .d.ts cannot be loaded; depend on the package's compiled JavaScript`);
+            throw new ProgramLoadError(
+                `${filename}: a TypeScript file inside node_modules or a .d.ts cannot be loaded; depend on the package's compiled JavaScript`,
+            );
         }
         try {
             // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when a TypeScript program is rendered (an optional dependency)

@@ -115,7 +115,11 @@ async function renderNow(dir: string, options: RenderOptions): Promise<RenderRes
                 timeoutMs: options.timeoutSeconds === undefined ? undefined : options.timeoutSeconds * 1000,
             },
         ).catch((err: unknown) => {
-            throw new ProgramError(programErrorMessage(err), err, (err as { capturedResources?: CapturedResource[] } | null | undefined)?.capturedResources ?? []);
+            throw new ProgramError(
+                programErrorMessage(err),
+                err,
+                (err as { capturedResources?: CapturedResource[] } | null | undefined)?.capturedResources ?? [],
+            );
         });
         await new Promise((resolve) => setImmediate(resolve));
         if (unhandled.length > 0) {
@@ -181,7 +185,9 @@ const FILE_NAME_LIMIT = 200;
 export function objectFileName(obj: K8sObject): string {
     const kind = safe(obj.kind);
     const name = safe(obj.metadata?.name ?? "unnamed");
-    const base = isClusterScopedObject(String(obj.apiVersion ?? ""), obj.kind) ? `${kind}-${name}` : `${kind}-${safe(obj.metadata?.namespace ?? "default")}-${name}`;
+    const base = isClusterScopedObject(String(obj.apiVersion ?? ""), obj.kind)
+        ? `${kind}-${name}`
+        : `${kind}-${safe(obj.metadata?.namespace ?? "default")}-${name}`;
     if (base.length + ".yaml".length <= FILE_NAME_LIMIT) return `${base}.yaml`;
     return `${base.slice(0, FILE_NAME_LIMIT - ".yaml".length - 14)}--${sha256(base).slice(0, 12)}.yaml`;
 }
@@ -236,7 +242,9 @@ function readManifest(outDir: string): Manifest | undefined {
         m.generatedBy === MARKER &&
         m.version === MANIFEST_VERSION &&
         Array.isArray(m.files) &&
-        (m.files as unknown[]).every((e) => isRecord(e) && isOwnFileName(e.file) && e.file !== MANIFEST_FILE && typeof e.sha256 === "string" && /^[0-9a-f]{64}$/.test(e.sha256));
+        (m.files as unknown[]).every(
+            (e) => isRecord(e) && isOwnFileName(e.file) && e.file !== MANIFEST_FILE && typeof e.sha256 === "string" && /^[0-9a-f]{64}$/.test(e.sha256),
+        );
     return ok ? (m as Manifest) : undefined;
 }
 
@@ -355,7 +363,13 @@ export function writeRender(outDir: string, result: RenderResult, report: Access
         total: result.objects.length + result.helmReleases.length,
         counts: Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b))),
         outputs: result.outputs,
-        helmReleases: result.helmReleases.map((h) => ({ name: h.name, namespace: h.namespace, chart: h.chart, repository: h.repository ?? null, version: h.version ?? null })),
+        helmReleases: result.helmReleases.map((h) => ({
+            name: h.name,
+            namespace: h.namespace,
+            chart: h.chart,
+            repository: h.repository ?? null,
+            version: h.version ?? null,
+        })),
         skipped: result.skipped,
         files,
     };
