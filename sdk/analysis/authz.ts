@@ -172,7 +172,7 @@ function principalNamespace(principal: string | undefined): string | undefined {
 
 function sourceNamespace(req: AuthzRequest): string | undefined {
     // Istio derives source.namespace from the peer certificate; without a principal there is none.
-    return req.source.principal ? req.source.namespace ?? principalNamespace(req.source.principal) : undefined;
+    return req.source.principal ? (req.source.namespace ?? principalNamespace(req.source.principal)) : undefined;
 }
 
 type Mode = "ALLOW" | "DENY";
@@ -193,7 +193,20 @@ interface DropRule {
 }
 
 function matchSource(src: Record<string, unknown>, req: AuthzRequest, mode: Mode, where: string, dropped: string[]): boolean | DropRule {
-    const known = ["principals", "notPrincipals", "requestPrincipals", "notRequestPrincipals", "namespaces", "notNamespaces", "ipBlocks", "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks", "serviceAccounts", "notServiceAccounts"];
+    const known = [
+        "principals",
+        "notPrincipals",
+        "requestPrincipals",
+        "notRequestPrincipals",
+        "namespaces",
+        "notNamespaces",
+        "ipBlocks",
+        "notIpBlocks",
+        "remoteIpBlocks",
+        "notRemoteIpBlocks",
+        "serviceAccounts",
+        "notServiceAccounts",
+    ];
     for (const k of Object.keys(src)) {
         if (!known.includes(k)) {
             throw new Error(`${where}: unknown field "${k}"`);
@@ -293,7 +306,13 @@ function matchRule(rule: unknown, req: AuthzRequest, mode: Mode, where: string):
     if (froms.length > 0) {
         let any = false;
         for (const [i, f] of froms.entries()) {
-            const res = matchSource(objectField(objectField(f, `${where}.from[${i}]`).source, `${where}.from[${i}].source`), req, mode, `${where}.from[${i}].source`, dropped);
+            const res = matchSource(
+                objectField(objectField(f, `${where}.from[${i}]`).source, `${where}.from[${i}].source`),
+                req,
+                mode,
+                `${where}.from[${i}].source`,
+                dropped,
+            );
             if (typeof res === "object") {
                 return res;
             }
@@ -305,7 +324,13 @@ function matchRule(rule: unknown, req: AuthzRequest, mode: Mode, where: string):
     if (tos.length > 0) {
         let any = false;
         for (const [i, t] of tos.entries()) {
-            const res = matchOperation(objectField(objectField(t, `${where}.to[${i}]`).operation, `${where}.to[${i}].operation`), req, mode, `${where}.to[${i}].operation`, dropped);
+            const res = matchOperation(
+                objectField(objectField(t, `${where}.to[${i}]`).operation, `${where}.to[${i}].operation`),
+                req,
+                mode,
+                `${where}.to[${i}].operation`,
+                dropped,
+            );
             if (typeof res === "object") {
                 return res;
             }
@@ -331,7 +356,9 @@ function matchRule(rule: unknown, req: AuthzRequest, mode: Mode, where: string):
             dropped.push(`${at} (${key})`);
             continue;
         }
-        const test = cv.ip ? (v: string) => ipMatches(v, cv.value, `${at}.values`) : (v: string) => stringMatches(v, cv.value, key.startsWith("request.headers["));
+        const test = cv.ip
+            ? (v: string) => ipMatches(v, cv.value, `${at}.values`)
+            : (v: string) => stringMatches(v, cv.value, key.startsWith("request.headers["));
         const ok = field(c.values, c.notValues, test, `${at}.values`);
         matches &&= ok;
     }
@@ -405,7 +432,11 @@ export function evaluateAuthz(policies: K8sObject[], req: AuthzRequest, rootName
         relevant.push(p);
     }
     const droppedRules: string[] = [];
-    const withIgnored = (d: AuthzDecision): AuthzDecision => ({ ...d, ...(ignored.length > 0 ? { ignored } : {}), ...(droppedRules.length > 0 ? { droppedRules } : {}) });
+    const withIgnored = (d: AuthzDecision): AuthzDecision => ({
+        ...d,
+        ...(ignored.length > 0 ? { ignored } : {}),
+        ...(droppedRules.length > 0 ? { droppedRules } : {}),
+    });
     const byAction = (a: string) => relevant.filter((p) => actionOf(p) === a);
 
     const custom = byAction("CUSTOM")
@@ -416,7 +447,13 @@ export function evaluateAuthz(policies: K8sObject[], req: AuthzRequest, rootName
         const hit = firstMatch(p, req, "DENY");
         if (hit) {
             const note = hit.dropped.length > 0 ? ` (HTTP-only fields ignored for non-HTTP traffic, widening the deny: ${hit.dropped.join(", ")})` : "";
-            return withIgnored({ allowed: false, action: "DENY", policy: hit.policy, ruleIndex: hit.ruleIndex, reason: `denied by DENY policy ${hit.policy} rule ${hit.ruleIndex}${note}` });
+            return withIgnored({
+                allowed: false,
+                action: "DENY",
+                policy: hit.policy,
+                ruleIndex: hit.ruleIndex,
+                reason: `denied by DENY policy ${hit.policy} rule ${hit.ruleIndex}${note}`,
+            });
         }
     }
 
@@ -447,7 +484,13 @@ export function evaluateAuthz(policies: K8sObject[], req: AuthzRequest, rootName
         });
     }
     if (allowHit) {
-        return withIgnored({ allowed: true, action: "ALLOW", policy: allowHit.policy, ruleIndex: allowHit.ruleIndex, reason: `allowed by ALLOW policy ${allowHit.policy} rule ${allowHit.ruleIndex}` });
+        return withIgnored({
+            allowed: true,
+            action: "ALLOW",
+            policy: allowHit.policy,
+            ruleIndex: allowHit.ruleIndex,
+            reason: `allowed by ALLOW policy ${allowHit.policy} rule ${allowHit.ruleIndex}`,
+        });
     }
     return withIgnored({ allowed: true, action: "NONE", reason: "no ALLOW or DENY policy applies to the workload (allowed by default)" });
 }

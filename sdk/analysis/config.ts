@@ -130,7 +130,9 @@ export function resolveShortname(host: string, objectNamespace: string, domain =
 
 /** `svc.ns.svc.cluster.local` → {name, namespace}; anything else → undefined. */
 export function serviceOfHost(fqdnHost: string, domain = "cluster.local"): { name: string; namespace: string } | undefined {
-    const m = new RegExp(`^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\\.svc\\.${domain.replace(/\./g, "\\.")}$`).exec(fqdnHost.toLowerCase());
+    const m = new RegExp(`^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\\.svc\\.${domain.replace(/\./g, "\\.")}$`).exec(
+        fqdnHost.toLowerCase(),
+    );
     return m ? { name: m[1], namespace: m[3] } : undefined;
 }
 

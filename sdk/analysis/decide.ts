@@ -4,7 +4,7 @@
  * upstream, or source → internet), the gateway pods' AuthorizationPolicies with the request the gateway really
  * sees, the outcome the caller observes, whether it is logged, and whether the pod can go around it all.
  */
-import { type K8sObject } from "../model/index.js";
+import { isRecord, listAt, valueAt, type K8sObject } from "../model/index.js";
 import { type AuthzDecision, type AuthzRequest, evaluateAuthz } from "./authz.js";
 import { describeClasses, type RequestClass, requestClasses } from "./classes.js";
 import { id, isTelemetry, ns, sampleName } from "./config.js";
@@ -28,7 +28,12 @@ export function netpolRule(d: NetpolDecision): { text: string; ref: RuleRef } {
 }
 
 export function podRefOf(inv: Inventory, src: AccessSource): PodRef {
-    return { namespace: src.namespace, labels: src.labels, namespaceLabels: src.namespaceLabels ?? namespaceLabels(inv.objects, src.namespace), namedPorts: src.namedPorts };
+    return {
+        namespace: src.namespace,
+        labels: src.labels,
+        namespaceLabels: src.namespaceLabels ?? namespaceLabels(inv.objects, src.namespace),
+        namedPorts: src.namedPorts,
+    };
 }
 
 export function gatewayPodRef(inv: Inventory, pods: GatewayPods): PodRef {
@@ -43,20 +48,28 @@ export function gatewayPodRef(inv: Inventory, pods: GatewayPods): PodRef {
  */
 export function accessLogTelemetry(inv: Inventory, podNs: string, labels: Record<string, string>): string | undefined {
     const root = inv.options.root;
-    const noSelector = (t: K8sObject) => !t.spec?.selector?.matchLabels || Object.keys(t.spec.selector.matchLabels).length === 0;
-    const usable = inv.telemetries.filter((t) => isTelemetry(t) && !(Array.isArray(t.spec?.targetRefs) && t.spec.targetRefs.length > 0) && !t.spec?.targetRef);
+    const matchLabelsOf = (t: K8sObject) => valueAt(t.spec, "selector", "matchLabels");
+    const noSelector = (t: K8sObject) => {
+        const l = matchLabelsOf(t);
+        return !l || (isRecord(l) && Object.keys(l).length === 0);
+    };
+    const usable = inv.telemetries.filter((t) => isTelemetry(t) && !(listAt(t.spec, "targetRefs").length > 0) && !valueAt(t.spec, "targetRef"));
     const layers: K8sObject[][] = [
         usable.filter((t) => ns(t) === root && noSelector(t)),
         podNs !== root ? usable.filter((t) => ns(t) === podNs && noSelector(t)) : [],
-        usable.filter((t) => ns(t) === podNs && !noSelector(t) && Object.entries(t.spec.selector.matchLabels).every(([k, v]) => labels[k] === v)),
+        usable.filter((t) => {
+            // A selector that is not an object (the API server refuses one) selects no pod.
+            const l = matchLabelsOf(t);
+            return ns(t) === podNs && !noSelector(t) && isRecord(l) && Object.entries(l).every(([k, v]) => labels[k] === v);
+        }),
     ];
     let state: string | undefined;
     for (const layer of layers) {
         for (const t of layer) {
-            const logging: any[] = Array.isArray(t.spec?.accessLogging) ? t.spec.accessLogging : [];
+            const logging = listAt(t.spec, "accessLogging");
             if (logging.length === 0) continue;
-            if (logging.some((l) => l?.disabled === true)) state = undefined;
-            else if (logging.some((l) => (l?.providers ?? []).length > 0)) state = id(t);
+            if (logging.some((l) => valueAt(l, "disabled") === true)) state = undefined;
+            else if (logging.some((l) => listAt(l, "providers").length > 0)) state = id(t);
         }
     }
     return state;
@@ -64,14 +77,22 @@ export function accessLogTelemetry(inv: Inventory, podNs: string, labels: Record
 
 /** `internetReach`, once per pod (namespace and labels), port and protocol. */
 function internetOf(inv: Inventory, pod: PodRef, port: number, protocol: Protocol): ReturnType<typeof internetReach> {
-    return memo(inv, `internet|${pod.namespace}|${JSON.stringify(pod.labels)}|${JSON.stringify(pod.namespaceLabels ?? {})}|${port}|${protocol}`, () => internetReach(inv.netpols, pod, port, protocol, inv.options.clusterCidrs));
+    return memo(inv, `internet|${pod.namespace}|${JSON.stringify(pod.labels)}|${JSON.stringify(pod.namespaceLabels ?? {})}|${port}|${protocol}`, () =>
+        internetReach(inv.netpols, pod, port, protocol, inv.options.clusterCidrs),
+    );
 }
 
 /**
  * Whether the pod can reach the host directly on `port`: its pinned addresses when the entry has some, the
  * caller's `samplePublicIp` when given, else the internet at large (`internetReach`, symbolic).
  */
-function directDecision(inv: Inventory, pod: PodRef, host: ExternalHost, port: number, protocol: Protocol = "TCP"): NetpolDecision & { partial?: string; target: string } {
+function directDecision(
+    inv: Inventory,
+    pod: PodRef,
+    host: ExternalHost,
+    port: number,
+    protocol: Protocol = "TCP",
+): NetpolDecision & { partial?: string; target: string } {
     const pinned = (host.addresses ?? []).filter((a) => !a.includes("/"));
     const explicit = inv.options.publicIpExplicit ? [inv.options.publicIp] : [];
     const targets = pinned.length > 0 ? pinned : explicit;
@@ -136,7 +157,18 @@ function failureOutcome(httpApp: boolean): Outcome {
 }
 
 /** A request through a gateway leg, decided. */
-export function decideAtGateway(inv: Inventory, src: AccessSource, srcPod: PodRef, leg: GatewayLeg, listenerPort: number, cls: RequestClass, httpApp: boolean, upstream: ResolvedPath["upstream"], base: Partial<Draft>, portVia?: string): Draft {
+export function decideAtGateway(
+    inv: Inventory,
+    src: AccessSource,
+    srcPod: PodRef,
+    leg: GatewayLeg,
+    listenerPort: number,
+    cls: RequestClass,
+    httpApp: boolean,
+    upstream: ResolvedPath["upstream"],
+    base: Partial<Draft>,
+    portVia?: string,
+): Draft {
     const pods = leg.pods;
     const gwPod = gatewayPodRef(inv, pods);
     const notes = [...(base.notes ?? []), ...leg.notes];
@@ -164,12 +196,13 @@ export function decideAtGateway(inv: Inventory, src: AccessSource, srcPod: PodRe
     }
     const gwRef: RuleRef = server ? { kind: "Gateway", name: server.gatewayId } : { kind: "none" };
     if (leg.status !== "routed") {
-        const outcome: Outcome = leg.status === "no-route" ? "http-404" : leg.status === "redirect" || leg.status === "direct-response" ? "local-response" : failureOutcome(httpApp);
+        const outcome: Outcome =
+            leg.status === "no-route" ? "http-404" : leg.status === "redirect" || leg.status === "direct-response" ? "local-response" : failureOutcome(httpApp);
         return draft({
             verdict: "denied",
             path: "gateway",
             rule: leg.text,
-            ruleRef: leg.route ? { kind: "VirtualService", name: id(leg.route.vs) } : base.ruleRef ?? gwRef,
+            ruleRef: leg.route ? { kind: "VirtualService", name: id(leg.route.vs) } : (base.ruleRef ?? gwRef),
             outcome,
             outcomeText: `${outcome}: ${leg.text}`,
             gateway: server?.gatewayId,
@@ -188,14 +221,18 @@ export function decideAtGateway(inv: Inventory, src: AccessSource, srcPod: PodRe
     if (leg.chain?.kind === "passthrough") {
         notes.push("TLS passthrough: the gateway sees only the SNI, not the caller's identity — it cannot tell sources apart");
     } else if (!leg.terminatedMtls) {
-        notes.push(`the gateway server does not terminate Istio mTLS (${server?.protocol ?? "?"}${server?.tlsMode ? ` ${server.tlsMode}` : ""}): no source identity at the gateway`);
+        notes.push(
+            `the gateway server does not terminate Istio mTLS (${server?.protocol ?? "?"}${server?.tlsMode ? ` ${server.tlsMode}` : ""}): no source identity at the gateway`,
+        );
     }
     const decision = evaluateAuthz(inv.authz, req, inv.options.root);
     for (const ig of decision.ignored ?? []) {
         notes.push(`ignored ${ig}`);
     }
     if (decision.droppedRules && decision.droppedRules.length > 0) {
-        notes.push(`on this ${leg.http ? "HTTP" : "TCP"} filter chain istiod drops the ALLOW rules that use HTTP-only fields, so they never allow it: ${decision.droppedRules.join(", ")} (pilot/pkg/security/authz/model/model.go checkError)`);
+        notes.push(
+            `on this ${leg.http ? "HTTP" : "TCP"} filter chain istiod drops the ALLOW rules that use HTTP-only fields, so they never allow it: ${decision.droppedRules.join(", ")} (pilot/pkg/security/authz/model/model.go checkError)`,
+        );
     }
     const ruleRef: RuleRef = decision.policy ? { kind: "AuthorizationPolicy", name: decision.policy, ruleIndex: decision.ruleIndex } : { kind: "none" };
     const ruleText = decision.policy ? `AuthorizationPolicy ${decision.policy} rule ${decision.ruleIndex} (${decision.action})` : decision.reason;
@@ -203,25 +240,68 @@ export function decideAtGateway(inv: Inventory, src: AccessSource, srcPod: PodRe
     if (!decision.allowed) {
         // The network RBAC filter closes the connection; an HTTP application behind its sidecar then gets a 503.
         const outcome: Outcome = decision.action === "CUSTOM" ? "external-authorizer" : leg.http ? "http-403" : httpApp ? "http-503" : "connection-reset";
-        const text = outcome === "http-403" ? "HTTP 403 (RBAC: access denied)" : outcome === "external-authorizer" ? "decided by an external authorizer" : `connection closed by the gateway's RBAC filter${httpApp ? " (the sidecar answers 503)" : ""}`;
+        const text =
+            outcome === "http-403"
+                ? "HTTP 403 (RBAC: access denied)"
+                : outcome === "external-authorizer"
+                  ? "decided by an external authorizer"
+                  : `connection closed by the gateway's RBAC filter${httpApp ? " (the sidecar answers 503)" : ""}`;
         return draft({ ...common, verdict: "denied", path: "gateway", rule: ruleText, ruleRef, outcome, outcomeText: `${text}: ${ruleText}` });
     }
     if (!upstream || upstream.kind === "unknown") {
         const why = upstream?.text ?? "the gateway route has no destination";
-        return draft({ ...common, verdict: "denied", path: "gateway", rule: why, ruleRef: leg.route ? { kind: "VirtualService", name: id(leg.route.vs) } : gwRef, outcome: failureOutcome(httpApp), outcomeText: `${failureOutcome(httpApp)}: ${why}`, upstream: upstream ? `${upstream.host}${upstream.port ? `:${upstream.port}` : ""}` : undefined });
+        return draft({
+            ...common,
+            verdict: "denied",
+            path: "gateway",
+            rule: why,
+            ruleRef: leg.route ? { kind: "VirtualService", name: id(leg.route.vs) } : gwRef,
+            outcome: failureOutcome(httpApp),
+            outcomeText: `${failureOutcome(httpApp)}: ${why}`,
+            upstream: upstream ? `${upstream.host}${upstream.port ? `:${upstream.port}` : ""}` : undefined,
+        });
     }
     const upstreamText = `${upstream.host}${upstream.port ? `:${upstream.port}` : ""}`;
     if (upstream.kind === "in-cluster") {
         notes.push(`the gateway forwards to ${upstream.text}; the report does not follow it further`);
-        return draft({ ...common, verdict: "allowed", path: "gateway", rule: ruleText, ruleRef, outcome: "connected", outcomeText: `reaches ${upstream.text}`, upstream: upstreamText });
+        return draft({
+            ...common,
+            verdict: "allowed",
+            path: "gateway",
+            rule: ruleText,
+            ruleRef,
+            outcome: "connected",
+            outcomeText: `reaches ${upstream.text}`,
+            upstream: upstreamText,
+        });
     }
-    const out = inv.options.publicIpExplicit ? connectionAllowed(inv.netpols, gwPod, { ip: inv.options.publicIp }, upstream.port ?? listenerPort) : internetOf(inv, gwPod, upstream.port ?? listenerPort, "TCP");
+    const out = inv.options.publicIpExplicit
+        ? connectionAllowed(inv.netpols, gwPod, { ip: inv.options.publicIp }, upstream.port ?? listenerPort)
+        : internetOf(inv, gwPod, upstream.port ?? listenerPort, "TCP");
     if (!out.allowed) {
         const nr = netpolRule(out);
         notes.push(`the gateway pods cannot reach ${upstreamText}: ${out.reason}`);
-        return draft({ ...common, verdict: "denied", path: "gateway", rule: nr.text, ruleRef: nr.ref, outcome: failureOutcome(httpApp), outcomeText: `${failureOutcome(httpApp)}: the gateway's own connection to ${upstreamText} times out (${nr.text})`, upstream: upstreamText });
+        return draft({
+            ...common,
+            verdict: "denied",
+            path: "gateway",
+            rule: nr.text,
+            ruleRef: nr.ref,
+            outcome: failureOutcome(httpApp),
+            outcomeText: `${failureOutcome(httpApp)}: the gateway's own connection to ${upstreamText} times out (${nr.text})`,
+            upstream: upstreamText,
+        });
     }
-    return draft({ ...common, verdict: "allowed", path: "gateway", rule: ruleText, ruleRef, outcome: "connected", outcomeText: `reaches ${upstreamText} through ${pods.id}`, upstream: upstreamText });
+    return draft({
+        ...common,
+        verdict: "allowed",
+        path: "gateway",
+        rule: ruleText,
+        ruleRef,
+        outcome: "connected",
+        outcomeText: `reaches ${upstreamText} through ${pods.id}`,
+        upstream: upstreamText,
+    });
 }
 
 /**
@@ -235,8 +315,9 @@ function routeFindings(leg: GatewayLeg, host: string): Finding[] {
     if (!server || !route) return out;
     const gwNs = ns(server.gateway);
     const foreign = (vs: K8sObject) => ns(vs) !== gwNs;
-    const owns = (vs: K8sObject) => ((vs.spec?.hosts ?? []) as unknown[]).some((h) => String(h).toLowerCase() === host.toLowerCase());
-    const dests = (r: { destinations: { host: string; port?: number }[] }) => r.destinations.map((d) => `${d.host}${d.port ? `:${d.port}` : ""}`).join(", ") || "(no destination)";
+    const owns = (vs: K8sObject) => listAt(vs.spec, "hosts").some((h) => String(h).toLowerCase() === host.toLowerCase());
+    const dests = (r: { destinations: { host: string; port?: number }[] }) =>
+        r.destinations.map((d) => `${d.host}${d.port ? `:${d.port}` : ""}`).join(", ") || "(no destination)";
     const where = `Gateway ${server.gatewayId} servers[${server.index}] (hosts ${server.hosts.join(", ")})`;
     if (foreign(route.vs)) {
         out.push({
@@ -248,7 +329,7 @@ function routeFindings(leg: GatewayLeg, host: string): Finding[] {
     if (owner && dests(owner.route) !== dests(route)) {
         out.push({
             severity: "critical",
-            message: `${host} is forwarded by VirtualService ${id(route.vs)} (written for ${((route.vs.spec?.hosts ?? []) as unknown[]).join(", ")}) to ${dests(route)}, not by its own ${id(owner.vs)} to ${dests(owner.route)}: on ${where} istiod takes the first VirtualService whose hosts overlap the server's (pilot/pkg/networking/core/gateway.go buildGatewayNetworkFiltersFromTCPRoutes; order: pilot/pkg/model/config.go configCompareByCreationTime)`,
+            message: `${host} is forwarded by VirtualService ${id(route.vs)} (written for ${listAt(route.vs.spec, "hosts").join(", ")}) to ${dests(route)}, not by its own ${id(owner.vs)} to ${dests(owner.route)}: on ${where} istiod takes the first VirtualService whose hosts overlap the server's (pilot/pkg/networking/core/gateway.go buildGatewayNetworkFiltersFromTCPRoutes; order: pilot/pkg/model/config.go configCompareByCreationTime)`,
         });
     }
     for (const c of leg.contested) {
@@ -262,13 +343,20 @@ function routeFindings(leg: GatewayLeg, host: string): Finding[] {
 }
 
 /** The rows of one source × external host: one per request class with a distinct result (usually one). */
-export function rowsForSourceHost(inv: Inventory, src: AccessSource, host: ExternalHost, takenNames: string[]): { rows: AccessRow[]; findings: Finding[]; gateways: GatewayInfo[] } {
+export function rowsForSourceHost(
+    inv: Inventory,
+    src: AccessSource,
+    host: ExternalHost,
+    takenNames: string[],
+): { rows: AccessRow[]; findings: Finding[]; gateways: GatewayInfo[] } {
     const srcPod = podRefOf(inv, src);
     const sidecar = src.sidecar !== false;
     const scope: SidecarScope | undefined = sidecar ? sidecarScopeFor(inv, src) : undefined;
     const httpApp = sectionOf(host.protocol) === "http";
     const target = sampleName(host.host, takenNames);
-    const classes: RequestClass[] = httpApp ? requestClasses(inv.authz, inv.virtualServices, target) : [{ host: target, method: "GET", path: "/", methodMatters: false, pathMatters: false }];
+    const classes: RequestClass[] = httpApp
+        ? requestClasses(inv.authz, inv.virtualServices, target)
+        : [{ host: target, method: "GET", path: "/", methodMatters: false, pathMatters: false }];
     const bypass = bypassOf(inv, srcPod, host);
     const findings: Finding[] = [];
     const gateways: GatewayInfo[] = [];
@@ -332,7 +420,9 @@ export function rowsForSourceHost(inv: Inventory, src: AccessSource, host: Exter
             notes: [...new Set(d.notes)],
         };
         if (sidecar && !bypass.bypass && bypass.partial) {
-            row.notes.push(`the pod can reach part of the internet directly on ${host.port}: ${bypass.partial}; if ${host.host} resolves there, it can skip the gateway`);
+            row.notes.push(
+                `the pod can reach part of the internet directly on ${host.port}: ${bypass.partial}; if ${host.host} resolves there, it can skip the gateway`,
+            );
         }
         if (host.upstreamOf && host.upstreamOf.length > 0) {
             row.notes.push(`${host.host} is also the upstream the gateway forwards ${host.upstreamOf.join(", ")} to`);
@@ -355,7 +445,16 @@ export function rowsForSourceHost(inv: Inventory, src: AccessSource, host: Exter
 }
 
 /** One resolved path, decided. */
-function decidePath(inv: Inventory, src: AccessSource, srcPod: PodRef, scope: SidecarScope | undefined, host: ExternalHost, cls: RequestClass, p: ResolvedPath, httpApp: boolean): Draft {
+function decidePath(
+    inv: Inventory,
+    src: AccessSource,
+    srcPod: PodRef,
+    scope: SidecarScope | undefined,
+    host: ExternalHost,
+    cls: RequestClass,
+    p: ResolvedPath,
+    httpApp: boolean,
+): Draft {
     const notes: string[] = [...p.notes];
     const findings: Finding[] = [];
     const meshText = p.mesh?.text;
@@ -370,7 +469,17 @@ function decidePath(inv: Inventory, src: AccessSource, srcPod: PodRef, scope: Si
             notes.push(`logged by the source's sidecar (Telemetry ${sidecarLog})`);
         }
         return dd.allowed
-            ? mk({ verdict: "allowed", path: "direct", rule: nr.text, ruleRef: nr.ref, outcome: "connected", outcomeText: `straight to ${host.host}:${upstreamPort} from the pod`, upstream: `${host.host}:${upstreamPort}`, routes, logged: !!sidecarLog })
+            ? mk({
+                  verdict: "allowed",
+                  path: "direct",
+                  rule: nr.text,
+                  ruleRef: nr.ref,
+                  outcome: "connected",
+                  outcomeText: `straight to ${host.host}:${upstreamPort} from the pod`,
+                  upstream: `${host.host}:${upstreamPort}`,
+                  routes,
+                  logged: !!sidecarLog,
+              })
             : mk({
                   verdict: "denied",
                   path: "blocked-by-networkpolicy",
@@ -384,35 +493,111 @@ function decidePath(inv: Inventory, src: AccessSource, srcPod: PodRef, scope: Si
     };
     switch (p.kind) {
         case "no-sidecar":
-            return direct(`no sidecar${src.sidecarNote ? ` (${src.sidecarNote})` : ""}: Istio routing does not apply, only NetworkPolicy stands between the pod and the internet`, false);
+            return direct(
+                `no sidecar${src.sidecarNote ? ` (${src.sidecarNote})` : ""}: Istio routing does not apply, only NetworkPolicy stands between the pod and the internet`,
+                false,
+            );
         case "direct":
-            return direct(`${meshText}: the sidecar connects to ${p.upstream?.host ?? host.host} itself (not through a gateway)`, true, p.upstream?.port ?? host.port);
+            return direct(
+                `${meshText}: the sidecar connects to ${p.upstream?.host ?? host.host} itself (not through a gateway)`,
+                true,
+                p.upstream?.port ?? host.port,
+            );
         case "passthrough":
             return direct(`${meshText}`, true);
         case "blackhole":
-            return mk({ verdict: "denied", path: "blocked-by-sidecar", rule: meshText ?? "REGISTRY_ONLY", ruleRef: scope?.sidecar ? { kind: "Sidecar", name: id(scope.sidecar) } : { kind: "none" }, outcome: httpApp ? "http-502" : "connection-reset", outcomeText: `${httpApp ? "HTTP 502" : "connection reset"}: ${meshText}`, routes, logged: !!accessLogTelemetry(inv, src.namespace, src.labels) });
+            return mk({
+                verdict: "denied",
+                path: "blocked-by-sidecar",
+                rule: meshText ?? "REGISTRY_ONLY",
+                ruleRef: scope?.sidecar ? { kind: "Sidecar", name: id(scope.sidecar) } : { kind: "none" },
+                outcome: httpApp ? "http-502" : "connection-reset",
+                outcomeText: `${httpApp ? "HTTP 502" : "connection reset"}: ${meshText}`,
+                routes,
+                logged: !!accessLogTelemetry(inv, src.namespace, src.labels),
+            });
         case "no-route":
-            return mk({ verdict: "denied", path: "blocked-by-sidecar", rule: meshText ?? "no route", ruleRef: p.mesh?.vs ? { kind: "VirtualService", name: id(p.mesh.vs) } : { kind: "none" }, outcome: "http-404", outcomeText: `HTTP 404: ${meshText}`, routes, logged: !!accessLogTelemetry(inv, src.namespace, src.labels) });
+            return mk({
+                verdict: "denied",
+                path: "blocked-by-sidecar",
+                rule: meshText ?? "no route",
+                ruleRef: p.mesh?.vs ? { kind: "VirtualService", name: id(p.mesh.vs) } : { kind: "none" },
+                outcome: "http-404",
+                outcomeText: `HTTP 404: ${meshText}`,
+                routes,
+                logged: !!accessLogTelemetry(inv, src.namespace, src.labels),
+            });
         case "redirect":
-            return mk({ verdict: "denied", path: "blocked-by-sidecar", rule: `${meshText} answers locally (redirect or direct response)`, ruleRef: p.mesh?.vs ? { kind: "VirtualService", name: id(p.mesh.vs) } : { kind: "none" }, outcome: "local-response", outcomeText: `the sidecar answers itself: ${meshText}`, routes, logged: !!accessLogTelemetry(inv, src.namespace, src.labels) });
+            return mk({
+                verdict: "denied",
+                path: "blocked-by-sidecar",
+                rule: `${meshText} answers locally (redirect or direct response)`,
+                ruleRef: p.mesh?.vs ? { kind: "VirtualService", name: id(p.mesh.vs) } : { kind: "none" },
+                outcome: "local-response",
+                outcomeText: `the sidecar answers itself: ${meshText}`,
+                routes,
+                logged: !!accessLogTelemetry(inv, src.namespace, src.labels),
+            });
         case "unknown-destination":
-            return mk({ verdict: "denied", path: "blocked-by-sidecar", rule: notes[0] ?? `${meshText}: unknown destination`, ruleRef: p.mesh?.vs ? { kind: "VirtualService", name: id(p.mesh.vs) } : { kind: "none" }, outcome: failureOutcome(httpApp), outcomeText: `${failureOutcome(httpApp)}: no cluster for the route's destination`, routes, logged: false });
+            return mk({
+                verdict: "denied",
+                path: "blocked-by-sidecar",
+                rule: notes[0] ?? `${meshText}: unknown destination`,
+                ruleRef: p.mesh?.vs ? { kind: "VirtualService", name: id(p.mesh.vs) } : { kind: "none" },
+                outcome: failureOutcome(httpApp),
+                outcomeText: `${failureOutcome(httpApp)}: no cluster for the route's destination`,
+                routes,
+                logged: false,
+            });
         case "in-cluster":
-            return mk({ verdict: "allowed", path: "in-cluster", rule: meshText ?? "", ruleRef: p.mesh?.vs ? { kind: "VirtualService", name: id(p.mesh.vs) } : { kind: "none" }, outcome: "connected", outcomeText: `forwarded to the in-cluster Service ${p.service?.namespace}/${p.service?.name} (not followed further)`, upstream: `${p.service?.name}.${p.service?.namespace}:${p.servicePort}`, routes, weight: weightOf(p), logged: false });
+            return mk({
+                verdict: "allowed",
+                path: "in-cluster",
+                rule: meshText ?? "",
+                ruleRef: p.mesh?.vs ? { kind: "VirtualService", name: id(p.mesh.vs) } : { kind: "none" },
+                outcome: "connected",
+                outcomeText: `forwarded to the in-cluster Service ${p.service?.namespace}/${p.service?.name} (not followed further)`,
+                upstream: `${p.service?.name}.${p.service?.namespace}:${p.servicePort}`,
+                routes,
+                weight: weightOf(p),
+                logged: false,
+            });
         case "gateway": {
             const leg = p.gateway!;
-            notes.push(`${meshText} → Service ${p.service!.namespace}/${p.service!.name}:${p.servicePort} → pods ${leg.pods.id}:${p.arrival!.listenerPort} (${p.portVia}); ${p.outer!.text}`);
-            if (p.mesh?.conditional) notes.push(`the mesh route also requires ${p.mesh.conditional.join(", ")} (taken as met); other requests may take another route`);
+            notes.push(
+                `${meshText} → Service ${p.service!.namespace}/${p.service!.name}:${p.servicePort} → pods ${leg.pods.id}:${p.arrival!.listenerPort} (${p.portVia}); ${p.outer!.text}`,
+            );
+            if (p.mesh?.conditional)
+                notes.push(`the mesh route also requires ${p.mesh.conditional.join(", ")} (taken as met); other requests may take another route`);
             notes.push(...leg.pods.notes);
-            const d = decideAtGateway(inv, src, srcPod, leg, p.arrival!.listenerPort, cls, httpApp, p.upstream, {
-                notes,
-                ruleRef: p.mesh?.vs ? { kind: "VirtualService", name: id(p.mesh.vs) } : undefined,
-            }, p.portVia);
-            d.routes = { ...(meshText ? { mesh: meshText } : {}), ...(leg.route ? { gateway: `VirtualService ${id(leg.route.vs)} ${leg.route.section}[${leg.route.index}]` } : {}) };
+            const d = decideAtGateway(
+                inv,
+                src,
+                srcPod,
+                leg,
+                p.arrival!.listenerPort,
+                cls,
+                httpApp,
+                p.upstream,
+                {
+                    notes,
+                    ruleRef: p.mesh?.vs ? { kind: "VirtualService", name: id(p.mesh.vs) } : undefined,
+                },
+                p.portVia,
+            );
+            d.routes = {
+                ...(meshText ? { mesh: meshText } : {}),
+                ...(leg.route ? { gateway: `VirtualService ${id(leg.route.vs)} ${leg.route.section}[${leg.route.index}]` } : {}),
+            };
             const w = weightOf(p);
             if (w !== undefined) d.weight = w;
             if (leg.server) {
-                d.gatewayInfo = { gateway: leg.server.gatewayId, podNamespace: leg.pods.namespace, podLabels: leg.pods.labels, service: `${p.service!.name}.${p.service!.namespace}.svc.cluster.local` };
+                d.gatewayInfo = {
+                    gateway: leg.server.gatewayId,
+                    podNamespace: leg.pods.namespace,
+                    podLabels: leg.pods.labels,
+                    service: `${p.service!.name}.${p.service!.namespace}.svc.cluster.local`,
+                };
             }
             return d;
         }
@@ -428,7 +613,13 @@ function weightOf(p: ResolvedPath): number | undefined {
  * with the SNI their server expects (a DestinationRule of its own, `tls.mode: ISTIO_MUTUAL` and `sni`, in its own
  * namespace, is all it takes; without a sidecar it can only use servers that do not require Istio mTLS).
  */
-export function alternateRows(inv: Inventory, src: AccessSource, host: ExternalHost, takenNames: string[], primary: Set<string>): { rows: AccessRow[]; findings: Finding[] } {
+export function alternateRows(
+    inv: Inventory,
+    src: AccessSource,
+    host: ExternalHost,
+    takenNames: string[],
+    primary: Set<string>,
+): { rows: AccessRow[]; findings: Finding[] } {
     const rows: AccessRow[] = [];
     const findings: Finding[] = [];
     const target = sampleName(host.host, takenNames);
@@ -439,7 +630,14 @@ export function alternateRows(inv: Inventory, src: AccessSource, host: ExternalH
         if (primary.has(pods.id)) continue;
         const section = sectionOf(host.protocol);
         const servers = mergeServers(inv, pods).filter(
-            (s) => !s.skipped && serverCarries(s, section) && s.sniHosts.some((h) => h !== "*" && (h.toLowerCase() === target.toLowerCase() || (h.startsWith("*.") && target.toLowerCase().endsWith(h.slice(1).toLowerCase())))),
+            (s) =>
+                !s.skipped &&
+                serverCarries(s, section) &&
+                s.sniHosts.some(
+                    (h) =>
+                        h !== "*" &&
+                        (h.toLowerCase() === target.toLowerCase() || (h.startsWith("*.") && target.toLowerCase().endsWith(h.slice(1).toLowerCase()))),
+                ),
         );
         const seenPorts = new Set<number>();
         for (const s of servers) {
@@ -465,11 +663,22 @@ function serverCarries(s: MergedServer, section: "http" | "tls" | "tcp"): boolea
     const p = s.protocol;
     const httpish = ["HTTP", "HTTP2", "GRPC", "GRPC-WEB", "HTTPS"].includes(p);
     if (section === "http") return httpish && s.tlsMode !== "PASSTHROUGH";
-    if (section === "tls") return p === "TLS" || (p === "HTTPS" && s.tlsMode === "PASSTHROUGH") || (p === "HTTPS" && s.tlsMode === "ISTIO_MUTUAL") || p === "TCP";
+    if (section === "tls")
+        return p === "TLS" || (p === "HTTPS" && s.tlsMode === "PASSTHROUGH") || (p === "HTTPS" && s.tlsMode === "ISTIO_MUTUAL") || p === "TCP";
     return p === "TCP" || p === "TLS";
 }
 
-function alternateRow(inv: Inventory, src: AccessSource, srcPod: PodRef, sidecar: boolean, host: ExternalHost, target: string, httpApp: boolean, pods: GatewayPods, s: MergedServer): AccessRow | undefined {
+function alternateRow(
+    inv: Inventory,
+    src: AccessSource,
+    srcPod: PodRef,
+    sidecar: boolean,
+    host: ExternalHost,
+    target: string,
+    httpApp: boolean,
+    pods: GatewayPods,
+    s: MergedServer,
+): AccessRow | undefined {
     const mtls = s.tlsMode === "ISTIO_MUTUAL";
     if (mtls && !sidecar) return undefined;
     const leg = resolveGatewayLeg(inv, pods, {
@@ -485,7 +694,9 @@ function alternateRow(inv: Inventory, src: AccessSource, srcPod: PodRef, sidecar
         upstream = upstreamOf(inv, pods, leg.route.destinations[0], s.port);
     }
     const how = `${mtls ? `Istio mTLS with SNI ${target} (a DestinationRule of the caller's own for ${pods.services[0] ?? pods.id})` : "a direct connection"} to ${pods.services[0] ?? `the pods ${pods.id}`}:${s.port}`;
-    const d = decideAtGateway(inv, src, srcPod, leg, s.listenerPort, cls, httpApp, upstream, { notes: [`another gateway workload serving ${host.host}: ${how}`] });
+    const d = decideAtGateway(inv, src, srcPod, leg, s.listenerPort, cls, httpApp, upstream, {
+        notes: [`another gateway workload serving ${host.host}: ${how}`],
+    });
     return {
         source: `${src.namespace}/${src.serviceAccount}${src.workload ? ` (${src.workload})` : ""}`,
         namespace: src.namespace,

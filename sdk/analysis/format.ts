@@ -40,19 +40,37 @@ export function formatReportTable(report: AccessReport): string {
     const alternates = report.rows.filter((r) => r.kind === "alternate-gateway");
     if (alternates.length > 0) {
         out.push("", "through other gateway workloads that serve the same hosts (a caller addressing them directly):");
-        out.push(...table(["SOURCE", "HOST", "GATEWAY PODS", "VERDICT", "OUTCOME", "RULE"], alternates.map((r) => [r.source, hostCell(r), r.gatewayWorkload ?? "", r.verdict, r.outcome, r.rule]), [60, 50, 50, 8, 18, 70]).map((l) => `  ${l}`));
+        out.push(
+            ...table(
+                ["SOURCE", "HOST", "GATEWAY PODS", "VERDICT", "OUTCOME", "RULE"],
+                alternates.map((r) => [r.source, hostCell(r), r.gatewayWorkload ?? "", r.verdict, r.outcome, r.rule]),
+                [60, 50, 50, 8, 18, 70],
+            ).map((l) => `  ${l}`),
+        );
     }
     if (report.workloads.length > 0) {
         out.push("", "gateway workloads (what Istio programs into each set of gateway pods):");
         for (const w of report.workloads) {
-            out.push(`  ${w.id} (labels ${Object.entries(w.labels).map(([k, v]) => `${k}=${v}`).join(",") || "none"})`);
-            out.push(`    Gateways: ${w.gateways.join(", ") || "none"}${w.foreignGateways.length > 0 ? ` — from other namespaces: ${w.foreignGateways.join(", ")}` : ""}`);
+            out.push(
+                `  ${w.id} (labels ${
+                    Object.entries(w.labels)
+                        .map(([k, v]) => `${k}=${v}`)
+                        .join(",") || "none"
+                })`,
+            );
+            out.push(
+                `    Gateways: ${w.gateways.join(", ") || "none"}${w.foreignGateways.length > 0 ? ` — from other namespaces: ${w.foreignGateways.join(", ")}` : ""}`,
+            );
             for (const s of w.servers) {
-                out.push(`    server ${s.gateway}[${s.index}] ${s.port}→${s.listenerPort} ${s.protocol}${s.tlsMode ? ` ${s.tlsMode}` : ""} ${s.hosts.join(", ")}${s.skipped ? ` — SKIPPED: ${s.skipped}` : ""}`);
+                out.push(
+                    `    server ${s.gateway}[${s.index}] ${s.port}→${s.listenerPort} ${s.protocol}${s.tlsMode ? ` ${s.tlsMode}` : ""} ${s.hosts.join(", ")}${s.skipped ? ` — SKIPPED: ${s.skipped}` : ""}`,
+                );
             }
             out.push(`    AuthorizationPolicies: ${w.authorizationPolicies.join(", ") || "none (every request the servers route is allowed)"}`);
             for (const a of w.admits) {
-                out.push(`    ingress on ${a.port}: ${a.isolatedBy.length === 0 ? "not isolated (any pod)" : `${a.namespaces.join(", ") || "no known namespace"}; other namespaces: ${a.otherNamespaces ? "admitted" : "TCP timeout"} (${a.isolatedBy.join(", ")})`}`);
+                out.push(
+                    `    ingress on ${a.port}: ${a.isolatedBy.length === 0 ? "not isolated (any pod)" : `${a.namespaces.join(", ") || "no known namespace"}; other namespaces: ${a.otherNamespaces ? "admitted" : "TCP timeout"} (${a.isolatedBy.join(", ")})`}`,
+                );
             }
             for (const n of w.notes) {
                 out.push(`    note: ${n}`);
@@ -61,9 +79,18 @@ export function formatReportTable(report: AccessReport): string {
     }
     const reachable = report.probes.filter((p) => p.allowed);
     if (report.probes.length > 0) {
-        out.push("", `direct reach (NetworkPolicy only: what a pod that skips its sidecar, or sends UDP, can reach): ${reachable.length} of ${report.probes.length} probes open`);
+        out.push(
+            "",
+            `direct reach (NetworkPolicy only: what a pod that skips its sidecar, or sends UDP, can reach): ${reachable.length} of ${report.probes.length} probes open`,
+        );
         if (reachable.length > 0) {
-            out.push(...table(["SOURCE", "TARGET", "PROTO/PORTS", "ADDRESS", "RULE"], reachable.map((p) => [p.source, p.target, `${p.protocol} ${p.ports}`, p.reachable ?? p.address, p.rule]), [60, 22, 14, 60, 60]).map((l) => `  ${l}`));
+            out.push(
+                ...table(
+                    ["SOURCE", "TARGET", "PROTO/PORTS", "ADDRESS", "RULE"],
+                    reachable.map((p) => [p.source, p.target, `${p.protocol} ${p.ports}`, p.reachable ?? p.address, p.rule]),
+                    [60, 22, 14, 60, 60],
+                ).map((l) => `  ${l}`),
+            );
         }
     }
     if (report.findings.length > 0) {

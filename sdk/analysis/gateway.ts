@@ -7,7 +7,7 @@
  * `pilot/pkg/networking/core/gateway.go` (`buildGatewayHTTPRouteConfig`, `createGatewayTCPFilterChainOpts`,
  * `buildGatewayNetworkFiltersFromTCPRoutes`, `buildGatewayNetworkFiltersFromTLSRoutes`, `pickMatchingGatewayHosts`).
  */
-import { hostsOverlap, hostCovers, type K8sObject } from "../model/index.js";
+import { hostsOverlap, hostCovers, isRecord, listAt, shown, valueAt, type K8sObject } from "../model/index.js";
 import { exportedTo, id, mostSpecific, ns, orderIsAssumed, resolveGatewayName, resolveShortname, vsGateways } from "./config.js";
 import { type GatewayPods, type Inventory, memo } from "./inventory.js";
 import { httpRouteMatches, RequestProbe, type RouteDestination, routeDestinations } from "./routes.js";
@@ -17,7 +17,8 @@ export interface MergedServer {
     gateway: K8sObject;
     gatewayId: string;
     index: number;
-    server: any;
+    /** The Gateway's `servers[index]` as written. */
+    server: Record<string, unknown>;
     /** The port the Gateway declares (matched by VirtualService `port` matches) and the port the pods bind. */
     port: number;
     listenerPort: number;
@@ -31,24 +32,30 @@ export interface MergedServer {
     skipped?: string;
 }
 
-const HTTP_PROTOCOLS = ["HTTP", "HTTP2", "GRPC", "GRPC-WEB", "HTTP_PROXY"];
-
-function protocolOf(s: any): string {
-    return String(s?.port?.protocol ?? "").toUpperCase();
+/** A field as text (a string as is), or undefined when unset. */
+function shownIfSet(v: unknown): string | undefined {
+    return v === undefined ? undefined : shown(v);
 }
 
-function isPassthrough(s: any): boolean {
-    return s?.tls?.mode === "PASSTHROUGH" || s?.tls?.mode === "AUTO_PASSTHROUGH";
+const HTTP_PROTOCOLS = ["HTTP", "HTTP2", "GRPC", "GRPC-WEB", "HTTP_PROXY"];
+
+function protocolOf(s: unknown): string {
+    return shown(valueAt(s, "port", "protocol") ?? "").toUpperCase();
+}
+
+function isPassthrough(s: unknown): boolean {
+    const mode = valueAt(s, "tls", "mode");
+    return mode === "PASSTHROUGH" || mode === "AUTO_PASSTHROUGH";
 }
 
 /** `pkg/config/gateway/gateway.go` IsHTTPSServerWithTLSTermination: HTTPS (or HTTP with TLS) that is not passthrough. */
-function terminatesHttps(s: any): boolean {
+function terminatesHttps(s: unknown): boolean {
     const p = protocolOf(s);
-    return !!s?.tls && !isPassthrough(s) && (p === "HTTPS" || HTTP_PROTOCOLS.includes(p));
+    return !!valueAt(s, "tls") && !isPassthrough(s) && (p === "HTTPS" || HTTP_PROTOCOLS.includes(p));
 }
 
-function isPlainHttp(s: any): boolean {
-    return !s?.tls && HTTP_PROTOCOLS.includes(protocolOf(s));
+function isPlainHttp(s: unknown): boolean {
+    return !valueAt(s, "tls") && HTTP_PROTOCOLS.includes(protocolOf(s));
 }
 
 /**
@@ -62,7 +69,7 @@ export function gatewaysSelecting(inv: Inventory, pods: { namespace: string; lab
         if (inv.options.scopeGatewayToNamespace && ns(g) !== pods.namespace) {
             return false;
         }
-        const sel = g.spec?.selector;
+        const sel = valueAt(g.spec, "selector");
         if (!sel || typeof sel !== "object" || Object.keys(sel).length === 0) {
             return true;
         }
@@ -119,24 +126,25 @@ function computeMergeServers(inv: Inventory, pods: GatewayPods): MergedServer[] 
     const tlsHostsByPort = new Map<number, Map<string, string>>();
     const kindByPort = new Map<number, "plain-http" | "tls" | "tcp">();
     for (const g of gatewaysSelecting(inv, pods)) {
-        for (const [index, s] of ((g.spec?.servers ?? []) as any[]).entries()) {
-            if (!s?.port || typeof s.port.number !== "number") {
+        for (const [index, s] of listAt(g.spec, "servers").entries()) {
+            const portNumber = valueAt(s, "port", "number");
+            if (!isRecord(s) || typeof portNumber !== "number") {
                 continue;
             }
-            const hosts = sanitizeHosts(((s.hosts ?? []) as unknown[]).map(String), ns(g));
-            const listenerPort = listenerPortFor(pods, s.port.number);
+            const hosts = sanitizeHosts(listAt(s, "hosts").map(String), ns(g));
+            const listenerPort = listenerPortFor(pods, portNumber);
             const merged: MergedServer = {
                 gateway: g,
                 gatewayId: id(g),
                 index,
                 server: s,
-                port: s.port.number,
+                port: portNumber,
                 listenerPort,
                 protocol: protocolOf(s),
                 hosts,
                 sniHosts: [...new Set(hosts.map((h) => (h.includes("/") ? h.slice(h.indexOf("/") + 1) : h)))].sort(),
-                tlsMode: s.tls?.mode,
-                bind: s.bind,
+                tlsMode: shownIfSet(valueAt(s, "tls", "mode")),
+                bind: shownIfSet(s.bind),
             };
             const kind = isPlainHttp(s) ? "plain-http" : s.tls ? "tls" : "tcp";
             if (s.tls) {
@@ -144,14 +152,14 @@ function computeMergeServers(inv: Inventory, pods: GatewayPods): MergedServer[] 
                 // port is dropped whole (`CheckDuplicates`).
                 const known = tlsHostsByPort.get(listenerPort) ?? new Map<string, string>();
                 tlsHostsByPort.set(listenerPort, known);
-                const dups = hosts.filter((h) => known.has(h) && known.get(h) === String(s.bind ?? ""));
+                const dups = hosts.filter((h) => known.has(h) && known.get(h) === shown(s.bind ?? ""));
                 if (dups.length > 0) {
                     merged.skipped = `duplicate host ${dups.join(", ")} on port ${listenerPort}: istiod keeps the earlier server (pilot/pkg/model/gateway.go CheckDuplicates)`;
                     out.push(merged);
                     continue;
                 }
                 for (const h of hosts) {
-                    known.set(h, String(s.bind ?? ""));
+                    known.set(h, shown(s.bind ?? ""));
                 }
             }
             const existing = kindByPort.get(listenerPort);
@@ -182,9 +190,12 @@ export function virtualServicesForGateway(inv: Inventory, proxyNamespace: string
 }
 
 function computeVirtualServicesForGateway(inv: Inventory, proxyNamespace: string, gatewayName: string): K8sObject[] {
-    const bound = inv.virtualServices.filter((vs) => vsGateways(vs).includes(gatewayName) && exportedTo(vs, proxyNamespace, inv.options.exportDefaults.virtualService));
+    const bound = inv.virtualServices.filter(
+        (vs) => vsGateways(vs).includes(gatewayName) && exportedTo(vs, proxyNamespace, inv.options.exportDefaults.virtualService),
+    );
     const bucket = (vs: K8sObject) => {
-        const exp: string[] = Array.isArray(vs.spec?.exportTo) && vs.spec.exportTo.length > 0 ? vs.spec.exportTo.map(String) : (inv.options.exportDefaults.virtualService ?? ["*"]);
+        const declared = listAt(vs.spec, "exportTo");
+        const exp: string[] = declared.length > 0 ? declared.map(String) : (inv.options.exportDefaults.virtualService ?? ["*"]);
         if (exp.includes("*")) return 2;
         if (ns(vs) === proxyNamespace && (exp.includes(".") || exp.includes(proxyNamespace))) return 0;
         return 1;
@@ -207,7 +218,7 @@ export function serverHostsFor(server: MergedServer, vsNamespace: string): strin
 }
 
 function vsHosts(vs: K8sObject): string[] {
-    return ((vs.spec?.hosts ?? []) as unknown[]).map((h) => resolveShortname(String(h), ns(vs)));
+    return listAt(vs.spec, "hosts").map((h) => resolveShortname(String(h), ns(vs)));
 }
 
 function hostsIntersect(server: MergedServer, vs: K8sObject): boolean {
@@ -216,12 +227,13 @@ function hostsIntersect(server: MergedServer, vs: K8sObject): boolean {
 }
 
 /** VirtualService L4 match (`l4SingleMatch`): `port` against the server's declared port, `gateways` against the Gateway. */
-function l4Matches(m: any, server: MergedServer, vs: K8sObject): boolean {
-    const port = m?.port;
+function l4Matches(m: unknown, server: MergedServer, vs: K8sObject): boolean {
+    const port = valueAt(m, "port");
     if (port !== undefined && port !== 0 && Number(port) !== server.port) {
         return false;
     }
-    const gws: string[] | undefined = Array.isArray(m?.gateways) && m.gateways.length > 0 ? m.gateways.map((g: string) => resolveGatewayName(String(g), ns(vs))) : undefined;
+    const declared = listAt(m, "gateways");
+    const gws: string[] | undefined = declared.length > 0 ? declared.map((g) => resolveGatewayName(String(g), ns(vs))) : undefined;
     return !gws || gws.includes(server.gatewayId);
 }
 
@@ -255,9 +267,9 @@ export function tcpRouteOf(inv: Inventory, pods: GatewayPods, server: MergedServ
         if (!hostsIntersect(server, vs)) {
             continue;
         }
-        for (const [index, entry] of ((vs.spec?.tcp ?? []) as any[]).entries()) {
-            const matches: any[] = entry?.match ?? [];
-            if ((matches.length === 0 || matches.some((m) => l4Matches(m, server, vs))) && (entry?.route ?? []).length > 0) {
+        for (const [index, entry] of listAt(vs.spec, "tcp").entries()) {
+            const matches = listAt(entry, "match");
+            if ((matches.length === 0 || matches.some((m) => l4Matches(m, server, vs))) && listAt(entry, "route").length > 0) {
                 candidates.push({ vs, section: "tcp", index, destinations: routeDestinations(entry, vs) });
                 break;
             }
@@ -280,7 +292,9 @@ export interface GatewayChain {
 
 /** The filter chains of one listener port (`buildGatewayTCPBasedFilterChains`). */
 export function chainsOf(inv: Inventory, pods: GatewayPods, servers: MergedServer[], listenerPort: number): { chains: GatewayChain[]; notes: string[] } {
-    return memo(inv, `chains|${pods.id}|${JSON.stringify(pods.labels)}|${listenerPort}|${servers.length}`, () => computeChains(inv, pods, servers, listenerPort));
+    return memo(inv, `chains|${pods.id}|${JSON.stringify(pods.labels)}|${listenerPort}|${servers.length}`, () =>
+        computeChains(inv, pods, servers, listenerPort),
+    );
 }
 
 function computeChains(inv: Inventory, pods: GatewayPods, servers: MergedServer[], listenerPort: number): { chains: GatewayChain[]; notes: string[] } {
@@ -300,7 +314,9 @@ function computeChains(inv: Inventory, pods: GatewayPods, servers: MergedServer[
             if (route) {
                 chains.push({ kind: "tcp", sni: s.server.tls ? s.sniHosts : [], servers: [s], route, contested });
             } else {
-                notes.push(`server ${s.gatewayId} servers[${s.index}] (${s.hosts.join(", ")}) has no VirtualService tcp route: istiod builds no filter chain for it (pilot/pkg/networking/core/gateway.go createGatewayTCPFilterChainOpts)`);
+                notes.push(
+                    `server ${s.gatewayId} servers[${s.index}] (${s.hosts.join(", ")}) has no VirtualService tcp route: istiod builds no filter chain for it (pilot/pkg/networking/core/gateway.go createGatewayTCPFilterChainOpts)`,
+                );
             }
         } else if (s.tlsMode === "AUTO_PASSTHROUGH") {
             notes.push(`server ${s.gatewayId} servers[${s.index}] is AUTO_PASSTHROUGH (routes by the mesh's internal SNI): not modelled`);
@@ -309,22 +325,29 @@ function computeChains(inv: Inventory, pods: GatewayPods, servers: MergedServer[
                 if (!hostsIntersect(s, vs)) {
                     continue;
                 }
-                for (const [index, entry] of ((vs.spec?.tls ?? []) as any[]).entries()) {
-                    if ((entry?.route ?? []).length === 0) {
+                for (const [index, entry] of listAt(vs.spec, "tls").entries()) {
+                    if (listAt(entry, "route").length === 0) {
                         continue;
                     }
-                    for (const m of (entry?.match ?? []) as any[]) {
+                    for (const m of listAt(entry, "match")) {
                         if (!l4Matches(m, s, vs)) {
                             continue;
                         }
-                        const sni: string[] = ((m?.sniHosts ?? []) as unknown[]).map(String);
+                        const sni: string[] = listAt(m, "sniHosts").map(String);
                         const dups = sni.filter((h) => sniKnown.has(h));
                         if (dups.length > 0) {
-                            notes.push(`VirtualService ${id(vs)} tls[${index}] repeats SNI ${dups.join(", ")} on port ${listenerPort}: istiod skips it (buildGatewayNetworkFiltersFromTLSRoutes CheckDuplicates)`);
+                            notes.push(
+                                `VirtualService ${id(vs)} tls[${index}] repeats SNI ${dups.join(", ")} on port ${listenerPort}: istiod skips it (buildGatewayNetworkFiltersFromTLSRoutes CheckDuplicates)`,
+                            );
                             continue;
                         }
                         sni.forEach((h) => sniKnown.add(h));
-                        chains.push({ kind: "passthrough", sni, servers: [s], route: { vs, section: "tls", index, destinations: routeDestinations(entry, vs) } });
+                        chains.push({
+                            kind: "passthrough",
+                            sni,
+                            servers: [s],
+                            route: { vs, section: "tls", index, destinations: routeDestinations(entry, vs) },
+                        });
                     }
                 }
             }
@@ -349,21 +372,23 @@ interface VHostRoute {
     vs: K8sObject;
     server: MergedServer;
     index: number;
-    entry: any;
+    entry: unknown;
     catchAll: boolean;
 }
 
-function isCatchAll(entry: any): boolean {
-    const matches: any[] = entry?.match ?? [];
+function isCatchAll(entry: unknown): boolean {
+    const matches = listAt(entry, "match");
     if (matches.length === 0) {
         return true;
     }
     return matches.some((m) => {
-        const keys = Object.keys(m ?? {}).filter((k) => !["name", "gateways", "port", "sourceLabels", "sourceNamespace"].includes(k));
+        const keys = (m === undefined || m === null ? [] : Object.keys(m)).filter(
+            (k) => !["name", "gateways", "port", "sourceLabels", "sourceNamespace"].includes(k),
+        );
         if (keys.length === 0) {
             return true;
         }
-        return keys.length === 1 && keys[0] === "uri" && (m.uri?.prefix === "/" || m.uri?.regex === ".*");
+        return keys.length === 1 && keys[0] === "uri" && (valueAt(m, "uri", "prefix") === "/" || valueAt(m, "uri", "regex") === ".*");
     });
 }
 
@@ -374,7 +399,12 @@ function isCatchAll(entry: any): boolean {
  */
 const vhostCache = new WeakMap<GatewayChain, Map<string, VHostRoute[]>>();
 
-export function gatewayHttpRoute(inv: Inventory, pods: GatewayPods, chain: GatewayChain, req: RequestProbe): { route?: GatewayRoute; vhost?: string; contested: ContestedRoute[]; notes: string[] } {
+export function gatewayHttpRoute(
+    inv: Inventory,
+    pods: GatewayPods,
+    chain: GatewayChain,
+    req: RequestProbe,
+): { route?: GatewayRoute; vhost?: string; contested: ContestedRoute[]; notes: string[] } {
     const notes: string[] = [];
     let vhosts = vhostCache.get(chain);
     if (!vhosts) {
@@ -398,7 +428,7 @@ function virtualHostsOf(inv: Inventory, pods: GatewayPods, chain: GatewayChain):
             }
             for (const name of new Set(names)) {
                 const list = vhosts.get(name) ?? [];
-                for (const [index, entry] of ((vs.spec?.http ?? []) as any[]).entries()) {
+                for (const [index, entry] of listAt(vs.spec, "http").entries()) {
                     list.push({ vs, server, index, entry, catchAll: isCatchAll(entry) });
                 }
                 vhosts.set(name, list);
@@ -408,7 +438,12 @@ function virtualHostsOf(inv: Inventory, pods: GatewayPods, chain: GatewayChain):
     return vhosts;
 }
 
-function routeInVirtualHosts(vhosts: Map<string, VHostRoute[]>, pods: GatewayPods, req: RequestProbe, notes: string[]): { route?: GatewayRoute; vhost?: string; contested: ContestedRoute[]; notes: string[] } {
+function routeInVirtualHosts(
+    vhosts: Map<string, VHostRoute[]>,
+    pods: GatewayPods,
+    req: RequestProbe,
+    notes: string[],
+): { route?: GatewayRoute; vhost?: string; contested: ContestedRoute[]; notes: string[] } {
     const domain = mostSpecific([...vhosts.keys()], (k) => [k], req.host);
     if (!domain) {
         return { contested: [], notes };
@@ -428,17 +463,28 @@ function routeInVirtualHosts(vhosts: Map<string, VHostRoute[]>, pods: GatewayPod
         index: h.r.index,
         destinations: routeDestinations(h.r.entry, h.r.vs),
         ...(h.conditional.length > 0 ? { conditional: h.conditional } : {}),
-        ...(h.r.entry?.redirect ? { redirect: true } : {}),
-        ...(h.r.entry?.directResponse ? { directResponse: Number(h.r.entry.directResponse.status ?? 200) } : {}),
+        ...(valueAt(h.r.entry, "redirect") ? { redirect: true } : {}),
+        ...(valueAt(h.r.entry, "directResponse") ? { directResponse: Number(valueAt(h.r.entry, "directResponse", "status") ?? 200) } : {}),
     });
     const [first, ...rest] = hits;
-    const contested = rest.filter((h) => id(h.r.vs) !== (first ? id(first.r.vs) : "")).map((h) => ({ vs: h.r.vs, route: toRoute(h), orderAssumed: first ? orderIsAssumed(first.r.vs, h.r.vs) : false }));
+    const contested = rest
+        .filter((h) => id(h.r.vs) !== (first ? id(first.r.vs) : ""))
+        .map((h) => ({ vs: h.r.vs, route: toRoute(h), orderAssumed: first ? orderIsAssumed(first.r.vs, h.r.vs) : false }));
     return { route: first ? toRoute(first) : undefined, vhost: domain, contested, notes };
 }
 
 /** Whether a host is a ServiceEntry host the gateway pods' namespace sees (the gateway has a cluster for it). */
-export function gatewaySeesHost(inv: Inventory, gatewayNamespace: string, host: string, port: number | undefined): { visible: boolean; entries: K8sObject[]; hidden: K8sObject[] } {
-    const entries = inv.serviceEntries.filter((se) => ((se.spec?.hosts ?? []) as unknown[]).map(String).includes(host) && (port === undefined || ((se.spec?.ports ?? []) as any[]).some((p) => Number(p?.number) === port)));
+export function gatewaySeesHost(
+    inv: Inventory,
+    gatewayNamespace: string,
+    host: string,
+    port: number | undefined,
+): { visible: boolean; entries: K8sObject[]; hidden: K8sObject[] } {
+    const entries = inv.serviceEntries.filter(
+        (se) =>
+            listAt(se.spec, "hosts").map(String).includes(host) &&
+            (port === undefined || listAt(se.spec, "ports").some((p) => Number(valueAt(p, "number")) === port)),
+    );
     const visible = entries.filter((se) => exportedTo(se, gatewayNamespace, inv.options.exportDefaults.service));
     return { visible: visible.length > 0, entries: visible, hidden: entries.filter((e) => !visible.includes(e)) };
 }

@@ -3,7 +3,20 @@
  * would act on, in the order it acts on it, plus who may send traffic (sources), which external hosts exist,
  * and which pods run an Istio gateway proxy. Nothing here decides a path; `path.ts` does.
  */
-import { gatewayReleaseLabels, gatewayReleaseName, isWorkloadKind, podTemplatesOf, type K8sObject } from "../model/index.js";
+import {
+    gatewayReleaseLabels,
+    gatewayReleaseName,
+    isRecord,
+    isWorkloadKind,
+    listAt,
+    podTemplatesOf,
+    recordAt,
+    shown,
+    stringAt,
+    stringRecord,
+    valueAt,
+    type K8sObject,
+} from "../model/index.js";
 import {
     exportText,
     id,
@@ -115,15 +128,15 @@ export function resolveOptions(options: ReportOptions): ResolvedOptions {
         if (!ISTIOD_CHART.test(h.chart)) {
             continue;
         }
-        const v = h.values ?? {};
-        const env = v.pilot?.env ?? {};
+        const env = recordAt(h.values, "pilot", "env");
         if (env.PILOT_SCOPE_GATEWAY_TO_NAMESPACE !== undefined) {
             scope = envTrue(env.PILOT_SCOPE_GATEWAY_TO_NAMESPACE);
             settingsFrom.push(`PILOT_SCOPE_GATEWAY_TO_NAMESPACE=${scope} from Helm release ${h.namespace}/${h.name}`);
         }
-        const mc = v.meshConfig ?? {};
-        if (mc.outboundTrafficPolicy?.mode === "REGISTRY_ONLY" || mc.outboundTrafficPolicy?.mode === "ALLOW_ANY") {
-            mode = mc.outboundTrafficPolicy.mode;
+        const mc = recordAt(h.values, "meshConfig");
+        const mcMode = valueAt(mc, "outboundTrafficPolicy", "mode");
+        if (mcMode === "REGISTRY_ONLY" || mcMode === "ALLOW_ANY") {
+            mode = mcMode;
             settingsFrom.push(`outboundTrafficPolicy ${mode} from Helm release ${h.namespace}/${h.name}`);
         }
         if (typeof mc.rootNamespace === "string") {
@@ -138,7 +151,7 @@ export function resolveOptions(options: ReportOptions): ResolvedOptions {
             ["defaultDestinationRuleExportTo", "destinationRule"],
         ] as const) {
             if (Array.isArray(mc[k])) {
-                exportDefaults[field] = mc[k].map(String);
+                exportDefaults[field] = listAt(mc, k).map(String);
             }
         }
     }
@@ -167,16 +180,18 @@ export function resolveOptions(options: ReportOptions): ResolvedOptions {
 }
 
 /** The (first) pod template of a workload object. */
-export function podTemplate(o: K8sObject): { metadata?: any; spec?: any } | undefined {
+export function podTemplate(o: K8sObject): { metadata?: unknown; spec?: unknown } | undefined {
     return podTemplatesOf(o.kind, o)[0];
 }
 
-export function namedPortsOf(spec: any): Record<string, number> {
+export function namedPortsOf(spec: unknown): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const c of spec?.containers ?? []) {
-        for (const p of c?.ports ?? []) {
-            if (p?.name && typeof p.containerPort === "number") {
-                out[p.name] = p.containerPort;
+    for (const c of listAt(spec, "containers")) {
+        for (const p of listAt(c, "ports")) {
+            const name = stringAt(p, "name");
+            const containerPort = valueAt(p, "containerPort");
+            if (name && typeof containerPort === "number") {
+                out[name] = containerPort;
             }
         }
     }
@@ -188,7 +203,7 @@ function namespaceObject(objects: K8sObject[], name: string): K8sObject | undefi
 }
 
 export function namespaceLabels(objects: K8sObject[], name: string): Record<string, string> {
-    return { ...(namespaceObject(objects, name)?.metadata?.labels ?? {}), "kubernetes.io/metadata.name": name };
+    return { ...stringRecord(namespaceObject(objects, name)?.metadata?.labels), "kubernetes.io/metadata.name": name };
 }
 
 /**
@@ -198,16 +213,16 @@ export function namespaceLabels(objects: K8sObject[], name: string): Record<stri
  * pod a gateway: any workload author can copy `istio: egressgateway`, and a sidecar proxy never builds gateway
  * listeners (`pilot/pkg/networking/core/listener.go` builds gateway listeners for `model.Router` proxies only).
  */
-export function isGatewayProxyTemplate(t: { metadata?: any; spec?: any } | undefined): boolean {
-    const templates = String(t?.metadata?.annotations?.["inject.istio.io/templates"] ?? "")
+export function isGatewayProxyTemplate(t: { metadata?: unknown; spec?: unknown } | undefined): boolean {
+    const templates = shown(valueAt(t?.metadata, "annotations", "inject.istio.io/templates") ?? "")
         .split(",")
         .map((s) => s.trim());
     if (templates.includes("gateway")) {
         return true;
     }
-    for (const c of [...(t?.spec?.containers ?? []), ...(t?.spec?.initContainers ?? [])]) {
-        const args: string[] = (c?.args ?? []).map(String);
-        if (/proxyv2/.test(String(c?.image ?? "")) && args.includes("router")) {
+    for (const c of [...listAt(t?.spec, "containers"), ...listAt(t?.spec, "initContainers")]) {
+        const args: string[] = listAt(c, "args").map(String);
+        if (/proxyv2/.test(shown(valueAt(c, "image") ?? "")) && args.includes("router")) {
             return true;
         }
     }
@@ -215,17 +230,23 @@ export function isGatewayProxyTemplate(t: { metadata?: any; spec?: any } | undef
 }
 
 /** Whether a pod with these labels/annotations in this namespace gets a sidecar, and why not. */
-export function sidecarOf(objects: K8sObject[], namespace: string, labels: Record<string, string>, annotations: Record<string, string>, hostNetwork: boolean): { sidecar: boolean; why?: string } {
+export function sidecarOf(
+    objects: K8sObject[],
+    namespace: string,
+    labels: Record<string, string>,
+    annotations: Record<string, string>,
+    hostNetwork: boolean,
+): { sidecar: boolean; why?: string } {
     if (hostNetwork) {
         return { sidecar: false, why: "hostNetwork: true (injection skips the pod)" };
     }
     const podInject = labels["sidecar.istio.io/inject"] ?? annotations["sidecar.istio.io/inject"];
     if (podInject === "false") {
-        return { sidecar: false, why: "sidecar.istio.io/inject: \"false\"" };
+        return { sidecar: false, why: 'sidecar.istio.io/inject: "false"' };
     }
     const nsObj = namespaceObject(objects, namespace);
     if (nsObj) {
-        const l = nsObj.metadata?.labels ?? {};
+        const l = stringRecord(nsObj.metadata?.labels);
         if (l["istio-injection"] === "disabled") {
             return { sidecar: false, why: `namespace ${namespace} has istio-injection=disabled` };
         }
@@ -266,15 +287,15 @@ export function collectSources(
             continue;
         }
         const t = podTemplate(o);
-        const labels: Record<string, string> = t?.metadata?.labels ?? {};
+        const labels: Record<string, string> = stringRecord(valueAt(t?.metadata, "labels"));
         if (isGatewayPod(o) || gatewaySelectors.some((s) => Object.keys(s).length > 0 && Object.entries(s).every(([k, v]) => labels[k] === v))) {
             continue;
         }
-        const spec = t?.spec ?? {};
-        const sc = sidecarOf(objects, ns(o), labels, t?.metadata?.annotations ?? {}, spec.hostNetwork === true);
+        const spec = recordAt(t?.spec);
+        const sc = sidecarOf(objects, ns(o), labels, stringRecord(valueAt(t?.metadata, "annotations")), spec.hostNetwork === true);
         add({
             namespace: ns(o),
-            serviceAccount: spec.serviceAccountName ?? spec.serviceAccount ?? "default",
+            serviceAccount: stringAt(spec, "serviceAccountName") ?? stringAt(spec, "serviceAccount") ?? "default",
             labels,
             origin: "workload",
             workload: `${o.kind}/${o.metadata?.name}`,
@@ -292,23 +313,23 @@ export function collectSources(
             nsSource(ns(o));
         }
         if (isAuthorizationPolicy(o)) {
-            for (const rule of o.spec?.rules ?? []) {
-                for (const f of rule?.from ?? []) {
-                    for (const n of f?.source?.namespaces ?? []) {
+            for (const rule of listAt(o.spec, "rules")) {
+                for (const f of listAt(rule, "from")) {
+                    for (const n of listAt(f, "source", "namespaces")) {
                         if (!String(n).includes("*")) {
                             nsSource(String(n));
                         }
                     }
-                    for (const p of f?.source?.principals ?? []) {
+                    for (const p of listAt(f, "source", "principals")) {
                         const m = /(?:^|\/)ns\/([^/*]+)\/sa\/([^/*]+)$/.exec(String(p));
                         if (m) {
                             nsSource(m[1], m[2]);
                         }
                     }
                 }
-                for (const c of rule?.when ?? []) {
-                    if (c?.key === "source.namespace") {
-                        for (const n of c.values ?? []) {
+                for (const c of listAt(rule, "when")) {
+                    if (valueAt(c, "key") === "source.namespace") {
+                        for (const n of listAt(c, "values")) {
                             if (!String(n).includes("*")) {
                                 nsSource(String(n));
                             }
@@ -326,11 +347,12 @@ export function collectSources(
 
 /** The addresses a ServiceEntry pins: `addresses` and STATIC endpoints. */
 function entryAddresses(se: K8sObject): string[] {
-    const out = ((se.spec?.addresses ?? []) as unknown[]).map(String);
-    if (se.spec?.resolution === "STATIC") {
-        for (const e of se.spec?.endpoints ?? []) {
-            if (typeof e?.address === "string" && !e.address.startsWith("unix://")) {
-                out.push(e.address);
+    const out = listAt(se.spec, "addresses").map(String);
+    if (valueAt(se.spec, "resolution") === "STATIC") {
+        for (const e of listAt(se.spec, "endpoints")) {
+            const address = valueAt(e, "address");
+            if (typeof address === "string" && !address.startsWith("unix://")) {
+                out.push(address);
             }
         }
     }
@@ -344,25 +366,29 @@ export function collectExternalHosts(objects: K8sObject[], exportDefaults: Expor
         if (!isServiceEntry(o)) {
             continue;
         }
-        if ((o.spec?.location ?? "MESH_EXTERNAL") !== "MESH_EXTERNAL") {
+        if ((valueAt(o.spec, "location") ?? "MESH_EXTERNAL") !== "MESH_EXTERNAL") {
             continue;
         }
-        const ports: any[] = o.spec?.ports?.length ? o.spec.ports : [{ number: 443, protocol: "TLS" }];
-        for (const h of o.spec?.hosts ?? []) {
+        const declaredPorts = listAt(o.spec, "ports");
+        const ports: unknown[] = declaredPorts.length ? declaredPorts : [{ number: 443, protocol: "TLS" }];
+        for (const h of listAt(o.spec, "hosts")) {
             for (const p of ports) {
-                const existing = out.find((e) => e.host === String(h) && e.port === Number(p.number));
+                const number = Number(valueAt(p, "number"));
+                const targetPort = valueAt(p, "targetPort");
+                const existing = out.find((e) => e.host === String(h) && e.port === number);
                 const exp = exportText(o, exportDefaults.service);
                 if (existing) {
                     existing.serviceEntries = [...(existing.serviceEntries ?? [existing.serviceEntry]), id(o)];
-                    existing.exportTo = existing.exportTo === "*" || exp === "*" ? "*" : [...new Set([...(existing.exportTo ?? "").split(","), ...exp.split(",")])].join(",");
+                    existing.exportTo =
+                        existing.exportTo === "*" || exp === "*" ? "*" : [...new Set([...(existing.exportTo ?? "").split(","), ...exp.split(",")])].join(",");
                     continue;
                 }
                 const addresses = entryAddresses(o);
                 out.push({
                     host: String(h),
-                    port: Number(p.number),
-                    protocol: String(p.protocol ?? "TCP").toUpperCase(),
-                    ...(typeof p.targetPort === "number" && p.targetPort !== Number(p.number) ? { targetPort: p.targetPort } : {}),
+                    port: number,
+                    protocol: shown(valueAt(p, "protocol") ?? "TCP").toUpperCase(),
+                    ...(typeof targetPort === "number" && targetPort !== number ? { targetPort } : {}),
                     serviceEntry: id(o),
                     serviceEntries: [id(o)],
                     exportTo: exp,
@@ -373,18 +399,21 @@ export function collectExternalHosts(objects: K8sObject[], exportDefaults: Expor
     }
     // A wildcard's upstream: a host a gateway-bound route of a wildcard VirtualService forwards to.
     for (const vs of objects.filter(isVirtualService)) {
-        const wild = ((vs.spec?.hosts ?? []) as unknown[]).map(String).filter((h) => h.startsWith("*"));
+        const wild = listAt(vs.spec, "hosts")
+            .map(String)
+            .filter((h) => h.startsWith("*"));
         if (wild.length === 0 || !vsGateways(vs).some((g) => g !== "mesh")) {
             continue;
         }
         for (const section of ["http", "tls", "tcp"]) {
-            for (const entry of (vs.spec?.[section] ?? []) as any[]) {
-                const onGateway = ((entry?.match ?? []) as any[]).some((m) => Array.isArray(m?.gateways) && m.gateways.some((g: string) => g !== "mesh"));
+            for (const entry of listAt(vs.spec, section)) {
+                const onGateway = listAt(entry, "match").some((m) => listAt(m, "gateways").some((g) => g !== "mesh"));
                 if (!onGateway) {
                     continue;
                 }
-                for (const r of entry?.route ?? []) {
-                    const dest = r?.destination?.host ? resolveShortname(String(r.destination.host), ns(vs)) : undefined;
+                for (const r of listAt(entry, "route")) {
+                    const destHost = valueAt(r, "destination", "host");
+                    const dest = destHost ? resolveShortname(shown(destHost), ns(vs)) : undefined;
                     for (const eh of out.filter((e) => e.host === dest)) {
                         eh.upstreamOf = [...new Set([...(eh.upstreamOf ?? []), ...wild])];
                     }
@@ -398,13 +427,21 @@ export function collectExternalHosts(objects: K8sObject[], exportDefaults: Expor
 /** Service objects in `namespace` whose selector picks pods with `labels` (`pilot/pkg/serviceregistry/kube` endpoints). */
 export function servicesSelecting(services: K8sObject[], namespace: string, labels: Record<string, string>): K8sObject[] {
     return services.filter((s) => {
-        const sel = s.spec?.selector;
-        return ns(s) === namespace && sel && typeof sel === "object" && Object.keys(sel).length > 0 && Object.entries(sel).every(([k, v]) => labels[k] === v);
+        const sel = valueAt(s.spec, "selector");
+        return ns(s) === namespace && isRecord(sel) && Object.keys(sel).length > 0 && Object.entries(sel).every(([k, v]) => labels[k] === v);
     });
 }
 
 function servicePortsOf(svc: K8sObject): ServicePortRef[] {
-    return ((svc.spec?.ports ?? []) as any[]).map((p) => ({ service: id(svc), port: Number(p?.port), targetPort: p?.targetPort ?? p?.port, name: p?.name }));
+    return listAt(svc.spec, "ports").map((p) => portRef(id(svc), p));
+}
+
+/** A Service port as read: `targetPort` defaults to `port`. */
+export function portRef(service: string, p: unknown): ServicePortRef {
+    const port = valueAt(p, "port");
+    const targetPort = valueAt(p, "targetPort") ?? port;
+    const name = valueAt(p, "name");
+    return { service, port: Number(port), targetPort: targetPort as number | string, name: name as string | undefined };
 }
 
 /** The istio/gateway chart's default Service ports (`manifests/charts/gateway/values.yaml` service.ports). */
@@ -425,7 +462,7 @@ export function collectGatewayPods(objects: K8sObject[], services: K8sObject[], 
         if (!isGatewayProxyTemplate(t)) {
             continue;
         }
-        const labels: Record<string, string> = t?.metadata?.labels ?? {};
+        const labels: Record<string, string> = stringRecord(valueAt(t?.metadata, "labels"));
         const svcs = servicesSelecting(services, ns(o), labels);
         out.push({
             id: `${ns(o)}/${o.kind}/${o.metadata?.name}`,
@@ -445,11 +482,10 @@ export function collectGatewayPods(objects: K8sObject[], services: K8sObject[], 
         const props = { name: h.name, values: h.values ?? {} };
         const labels = gatewayReleaseLabels(props, h.name);
         const name = gatewayReleaseName(props, h.name);
-        const svcType = h.values?.service?.type;
+        const svcType = valueAt(h.values, "service", "type");
+        const declared = valueAt(h.values, "service", "ports");
         const own: ServicePortRef[] =
-            svcType === "None"
-                ? []
-                : ((h.values?.service?.ports as any[] | undefined) ?? CHART_DEFAULT_PORTS).map((p) => ({ service: `${h.namespace}/${name}`, port: Number(p?.port), targetPort: p?.targetPort ?? p?.port, name: p?.name }));
+            svcType === "None" ? [] : ((declared ?? CHART_DEFAULT_PORTS) as unknown[]).map((p) => portRef(`${h.namespace}/${name}`, p));
         const svcs = servicesSelecting(services, h.namespace, labels);
         out.push({
             id: `${h.namespace}/HelmRelease/${h.name}`,
@@ -488,9 +524,10 @@ export function collectInventory(objects: K8sObject[], options: ReportOptions = 
             continue;
         }
         for (const section of ["http", "tls", "tcp"]) {
-            for (const entry of (vs.spec?.[section] ?? []) as any[]) {
-                for (const r of entry?.route ?? []) {
-                    const host = r?.destination?.host ? resolveShortname(String(r.destination.host), ns(vs)) : "";
+            for (const entry of listAt(vs.spec, section)) {
+                for (const r of listAt(entry, "route")) {
+                    const destHost = valueAt(r, "destination", "host");
+                    const host = destHost ? resolveShortname(shown(destHost), ns(vs)) : "";
                     const m = /^[^.]+\.([^.]+)\.svc\./.exec(host);
                     if (m) {
                         gatewayNamespaces.add(m[1]);
@@ -499,24 +536,33 @@ export function collectInventory(objects: K8sObject[], options: ReportOptions = 
             }
         }
     }
-    const gatewayWorkloadObjects = new Set(
-        objects.filter((o) => isWorkloadKind(o.kind) && isGatewayProxyTemplate(podTemplate(o))),
-    );
+    const gatewayWorkloadObjects = new Set(objects.filter((o) => isWorkloadKind(o.kind) && isGatewayProxyTemplate(podTemplate(o))));
     const extra = [...(options.extraSources ?? [])];
     if (resolved.otherNamespace) {
-        extra.push({ namespace: "other-namespace", serviceAccount: "default", labels: {}, origin: "other", sidecar: true, namespaceLabels: { "kubernetes.io/metadata.name": "other-namespace" } });
+        extra.push({
+            namespace: "other-namespace",
+            serviceAccount: "default",
+            labels: {},
+            origin: "other",
+            sidecar: true,
+            namespaceLabels: { "kubernetes.io/metadata.name": "other-namespace" },
+        });
     }
-    const sources = collectSources(objects, [], extra, (o) => gatewayWorkloadObjects.has(o)).filter((s) => !(s.origin === "namespace" && gatewayNamespaces.has(s.namespace)));
+    const sources = collectSources(objects, [], extra, (o) => gatewayWorkloadObjects.has(o)).filter(
+        (s) => !(s.origin === "namespace" && gatewayNamespaces.has(s.namespace)),
+    );
     for (const s of sources) {
         if (s.origin !== "workload" || s.labels === undefined) {
             continue;
         }
         const matching = objects.filter(isGateway).filter((g) => {
-            const sel = g.spec?.selector;
-            return sel && Object.keys(sel).length > 0 && Object.entries(sel).every(([k, v]) => s.labels[k] === v);
+            const sel = recordAt(g.spec, "selector");
+            return Object.keys(sel).length > 0 && Object.entries(sel).every(([k, v]) => s.labels[k] === v);
         });
         if (matching.length > 0) {
-            warnings.push(`${s.namespace}/${s.workload} carries the labels of Gateway ${matching.map(id).join(", ")}'s selector but runs no gateway proxy: it is reported as a source, not as a gateway`);
+            warnings.push(
+                `${s.namespace}/${s.workload} carries the labels of Gateway ${matching.map(id).join(", ")}'s selector but runs no gateway proxy: it is reported as a source, not as a gateway`,
+            );
         }
     }
     return {
@@ -540,4 +586,3 @@ export function collectInventory(objects: K8sObject[], options: ReportOptions = 
         cache: new Map(),
     };
 }
-

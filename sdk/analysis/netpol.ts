@@ -19,7 +19,7 @@
  * A connection needs egress allowed at the source AND, for pod destinations, ingress allowed at the destination.
  */
 import type { K8sObject } from "../model/index.js";
-import { cidrContains, parseCidr, parseIp, wireAddress } from "../model/index.js";
+import { cidrContains, listField, parseCidr, parseIp, shown, valueAt, wireAddress } from "../model/index.js";
 import { LabelSelector, selectorMatches } from "../model/index.js";
 
 export type Protocol = "TCP" | "UDP" | "SCTP";
@@ -59,7 +59,7 @@ function isNetworkPolicy(o: K8sObject): boolean {
 
 /** The effective policyTypes of a NetworkPolicy, with the API's defaulting. */
 export function policyTypesOf(p: K8sObject): Direction[] {
-    const declared: unknown = p.spec?.policyTypes;
+    const declared = valueAt(p.spec, "policyTypes");
     if (Array.isArray(declared) && declared.length > 0) {
         for (const t of declared) {
             if (t !== "Ingress" && t !== "Egress") {
@@ -68,7 +68,7 @@ export function policyTypesOf(p: K8sObject): Direction[] {
         }
         return declared as Direction[];
     }
-    return p.spec?.egress !== undefined ? ["Ingress", "Egress"] : ["Ingress"];
+    return valueAt(p.spec, "egress") !== undefined ? ["Ingress", "Egress"] : ["Ingress"];
 }
 
 /** The NetworkPolicies that select `pod` for `direction` (i.e. isolate it in that direction). */
@@ -78,23 +78,26 @@ export function isolatingPolicies(policies: K8sObject[], pod: PodRef, direction:
             isNetworkPolicy(p) &&
             (p.metadata?.namespace ?? "default") === pod.namespace &&
             policyTypesOf(p).includes(direction) &&
-            selectorMatches((p.spec?.podSelector ?? {}) as LabelSelector, pod.labels, `NetworkPolicy ${policyId(p)} spec.podSelector`),
+            selectorMatches((valueAt(p.spec, "podSelector") ?? {}) as LabelSelector, pod.labels, `NetworkPolicy ${policyId(p)} spec.podSelector`),
     );
 }
 
-function peerMatches(policy: K8sObject, peerSpec: any, peer: Peer, where: string): boolean {
-    const hasPod = peerSpec.podSelector !== undefined && peerSpec.podSelector !== null;
-    const hasNs = peerSpec.namespaceSelector !== undefined && peerSpec.namespaceSelector !== null;
-    const ipBlock = peerSpec.ipBlock;
+function peerMatches(policy: K8sObject, peerSpec: unknown, peer: Peer, where: string): boolean {
+    const podSelector = valueAt(peerSpec, "podSelector");
+    const namespaceSelector = valueAt(peerSpec, "namespaceSelector");
+    const hasPod = podSelector !== undefined && podSelector !== null;
+    const hasNs = namespaceSelector !== undefined && namespaceSelector !== null;
+    const ipBlock = valueAt(peerSpec, "ipBlock");
     if (ipBlock) {
         if (hasPod || hasNs) {
             throw new Error(`${where}: ipBlock cannot be combined with podSelector or namespaceSelector`);
         }
-        if (typeof ipBlock.cidr !== "string") {
+        const cidrText = valueAt(ipBlock, "cidr");
+        if (typeof cidrText !== "string") {
             throw new Error(`${where}.ipBlock.cidr: required`);
         }
-        const cidr = parseCidr(ipBlock.cidr, `${where}.ipBlock.cidr`);
-        const excepts = ((ipBlock.except ?? []) as string[]).map((e, i) => parseCidr(e, `${where}.ipBlock.except[${i}]`));
+        const cidr = parseCidr(cidrText, `${where}.ipBlock.cidr`);
+        const excepts = listField(valueAt(ipBlock, "except"), `${where}.ipBlock.except`).map((e, i) => parseCidr(shown(e), `${where}.ipBlock.except[${i}]`));
         const ipText = "ip" in peer ? peer.ip : peer.pod.ip;
         if (ipText === undefined) {
             return false;
@@ -115,60 +118,71 @@ function peerMatches(policy: K8sObject, peerSpec: any, peer: Peer, where: string
     }
     const pod = peer.pod;
     if (hasNs) {
-        if (!selectorMatches(peerSpec.namespaceSelector, namespaceLabelsOf(pod), `${where}.namespaceSelector`)) {
+        if (!selectorMatches(namespaceSelector, namespaceLabelsOf(pod), `${where}.namespaceSelector`)) {
             return false;
         }
     } else if (pod.namespace !== (policy.metadata?.namespace ?? "default")) {
         return false; // podSelector alone: the policy's own namespace
     }
-    return hasPod ? selectorMatches(peerSpec.podSelector, pod.labels, `${where}.podSelector`) : true;
+    return hasPod ? selectorMatches(podSelector, pod.labels, `${where}.podSelector`) : true;
 }
 
-function portMatches(portSpec: any, port: number, protocol: Protocol, destination: Peer, where: string): boolean {
-    const proto = portSpec.protocol ?? "TCP";
-    if (!["TCP", "UDP", "SCTP"].includes(proto)) {
-        throw new Error(`${where}.protocol: "${proto}" is not TCP, UDP or SCTP`);
+function portMatches(portSpec: unknown, port: number, protocol: Protocol, destination: Peer, where: string): boolean {
+    const proto = valueAt(portSpec, "protocol") ?? "TCP";
+    if (typeof proto !== "string" || !["TCP", "UDP", "SCTP"].includes(proto)) {
+        throw new Error(`${where}.protocol: "${shown(proto)}" is not TCP, UDP or SCTP`);
     }
     if (proto !== protocol) {
         return false;
     }
-    const p = portSpec.port;
+    const p = valueAt(portSpec, "port");
+    const endPort = valueAt(portSpec, "endPort");
     if (p === undefined || p === null) {
-        if (portSpec.endPort !== undefined) {
+        if (endPort !== undefined) {
             throw new Error(`${where}.endPort: requires a numeric port`);
         }
         return true;
     }
-    if (typeof p === "number" || /^\d+$/.test(String(p))) {
+    if (typeof p === "number" || /^\d+$/.test(shown(p))) {
         const start = Number(p);
-        if (portSpec.endPort !== undefined) {
-            const end = Number(portSpec.endPort);
+        if (endPort !== undefined) {
+            const end = Number(endPort);
             if (!Number.isInteger(end) || end < start) {
-                throw new Error(`${where}.endPort: ${portSpec.endPort} must be a port number >= port ${start}`);
+                throw new Error(`${where}.endPort: ${shown(endPort)} must be a port number >= port ${start}`);
             }
             return port >= start && port <= end;
         }
         return port === start;
     }
     // Named port: resolved against the destination pod's container ports.
-    if (portSpec.endPort !== undefined) {
-        throw new Error(`${where}.endPort: cannot be used with the named port "${p}"`);
+    if (endPort !== undefined) {
+        throw new Error(`${where}.endPort: cannot be used with the named port "${shown(p)}"`);
     }
-    if ("pod" in destination && destination.pod.namedPorts && p in destination.pod.namedPorts) {
+    if (typeof p === "string" && "pod" in destination && destination.pod.namedPorts && p in destination.pod.namedPorts) {
         return destination.pod.namedPorts[p] === port;
     }
     return false;
 }
 
-function ruleAllows(policy: K8sObject, rule: any, direction: Direction, peer: Peer, destination: Peer, port: number, protocol: Protocol, where: string): boolean {
+function ruleAllows(
+    policy: K8sObject,
+    rule: unknown,
+    direction: Direction,
+    peer: Peer,
+    destination: Peer,
+    port: number,
+    protocol: Protocol,
+    where: string,
+): boolean {
     const peerKey = direction === "Egress" ? "to" : "from";
-    const peers: any[] | undefined = rule?.[peerKey];
-    const ports: any[] | undefined = rule?.ports;
-    const peerOk = !peers || peers.length === 0 || peers.some((ps, i) => peerMatches(policy, ps ?? {}, peer, `${where}.${peerKey}[${i}]`));
+    // A list field of another type is refused (fail closed), naming the field.
+    const peers = listField(valueAt(rule, peerKey), `${where}.${peerKey}`);
+    const ports = listField(valueAt(rule, "ports"), `${where}.ports`);
+    const peerOk = peers.length === 0 || peers.some((ps, i) => peerMatches(policy, ps ?? {}, peer, `${where}.${peerKey}[${i}]`));
     if (!peerOk) {
         return false;
     }
-    return !ports || ports.length === 0 || ports.some((ps, i) => portMatches(ps ?? {}, port, protocol, destination, `${where}.ports[${i}]`));
+    return ports.length === 0 || ports.some((ps, i) => portMatches(ps ?? {}, port, protocol, destination, `${where}.ports[${i}]`));
 }
 
 function decide(policies: K8sObject[], pod: PodRef, direction: Direction, peer: Peer, destination: Peer, port: number, protocol: Protocol): NetpolDecision {
@@ -179,8 +193,8 @@ function decide(policies: K8sObject[], pod: PodRef, direction: Direction, peer: 
     }
     const allowing: string[] = [];
     for (const p of isolating) {
-        const rules: any[] = (direction === "Egress" ? p.spec?.egress : p.spec?.ingress) ?? [];
         const field = direction === "Egress" ? "egress" : "ingress";
+        const rules = listField(valueAt(p.spec, field), `NetworkPolicy ${policyId(p)} spec.${field}`);
         if (rules.some((r, i) => ruleAllows(p, r ?? {}, direction, peer, destination, port, protocol, `NetworkPolicy ${policyId(p)} spec.${field}[${i}]`))) {
             allowing.push(policyId(p));
         }

@@ -16,8 +16,8 @@ import {
     mergeServers,
     pickChain,
 } from "./gateway.js";
-import { type GatewayPods, type Inventory, isGatewayProxyTemplate, memo, podTemplate, servicesSelecting } from "./inventory.js";
-import { isWorkloadKind, type K8sObject } from "../model/index.js";
+import { type GatewayPods, type Inventory, isGatewayProxyTemplate, memo, podTemplate, portRef, servicesSelecting } from "./inventory.js";
+import { isWorkloadKind, listAt, recordAt, stringRecord, valueAt, type K8sObject } from "../model/index.js";
 import type { RequestProbe, RouteDestination } from "./routes.js";
 import { type MeshLeg, type OuterTls, outerTlsTo, resolveMeshLeg, type Section, type SidecarScope } from "./sidecar.js";
 import type { ExternalHost } from "./types.js";
@@ -34,7 +34,8 @@ export interface Arrival {
     request: RequestProbe;
 }
 
-export type GatewayStatus = "routed" | "no-listener" | "no-filter-chain" | "handshake-failure" | "protocol-mismatch" | "no-route" | "redirect" | "direct-response";
+export type GatewayStatus =
+    "routed" | "no-listener" | "no-filter-chain" | "handshake-failure" | "protocol-mismatch" | "no-route" | "redirect" | "direct-response";
 
 export interface GatewayLeg {
     status: GatewayStatus;
@@ -86,32 +87,47 @@ export interface ResolvedPath {
 export function podsBehind(inv: Inventory, svc: { name: string; namespace: string }, gatewayHint?: K8sObject[]): GatewayPods[] {
     const svcId = `${svc.namespace}/${svc.name}`;
     const svcObj = inv.services.find((s) => id(s) === svcId);
-    const bySelector = svcObj?.spec?.selector && Object.keys(svcObj.spec.selector).length > 0 ? (svcObj.spec.selector as Record<string, string>) : undefined;
-    const known = inv.gatewayPods.filter((p) => p.namespace === svc.namespace && (p.services.includes(svcId) || (bySelector && Object.entries(bySelector).every(([k, v]) => p.labels[k] === v))));
+    const svcSelector = recordAt(svcObj?.spec, "selector");
+    const bySelector = Object.keys(svcSelector).length > 0 ? svcSelector : undefined;
+    const known = inv.gatewayPods.filter(
+        (p) => p.namespace === svc.namespace && (p.services.includes(svcId) || (bySelector && Object.entries(bySelector).every(([k, v]) => p.labels[k] === v))),
+    );
     if (known.length > 0) {
         return known;
     }
     // Not among the objects: pods with the Service's selector, else with the selector of the Gateways the
     // routes bind (what the Istio docs install: the Gateway's selector labels on the Service's pods).
-    let labels = bySelector;
+    // A selector value that is not a string (the API server refuses one) selects no pod; left out of the labels.
+    let labels = bySelector ? stringRecord(bySelector) : undefined;
     let why = svcObj ? `pods selected by Service ${svcId} (no workload object: labels from the Service's selector)` : "";
     if (!labels) {
-        const hint = (gatewayHint ?? []).find((g) => g.spec?.selector && Object.keys(g.spec.selector).length > 0);
-        labels = hint ? (hint.spec.selector as Record<string, string>) : {};
+        const hint = (gatewayHint ?? []).find((g) => Object.keys(recordAt(g.spec, "selector")).length > 0);
+        labels = hint ? stringRecord(valueAt(hint.spec, "selector")) : {};
         why = `the Service ${svcId} and its pods are not among the objects: assumed pods with Gateway ${hint ? id(hint) : "?"}'s selector labels in ${svc.namespace}`;
     }
-    const existing = inv.gatewayPods.find((p) => p.origin === "inferred" && p.namespace === svc.namespace && JSON.stringify(p.labels) === JSON.stringify(labels));
+    const existing = inv.gatewayPods.find(
+        (p) => p.origin === "inferred" && p.namespace === svc.namespace && JSON.stringify(p.labels) === JSON.stringify(labels),
+    );
     if (existing) {
         return [existing];
     }
     const pods: GatewayPods = {
-        id: `${svc.namespace}/Pods/${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",") || "?"}`,
+        id: `${svc.namespace}/Pods/${
+            Object.entries(labels)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(",") || "?"
+        }`,
         namespace: svc.namespace,
         labels,
         origin: "inferred",
         namedPorts: {},
-        servicePorts: svcObj ? ((svcObj.spec?.ports ?? []) as any[]).map((p) => ({ service: svcId, port: Number(p?.port), targetPort: p?.targetPort ?? p?.port, name: p?.name })) : [],
-        services: [svcId, ...servicesSelecting(inv.services, svc.namespace, labels).map(id).filter((s) => s !== svcId)],
+        servicePorts: svcObj ? listAt(svcObj.spec, "ports").map((p) => portRef(svcId, p)) : [],
+        services: [
+            svcId,
+            ...servicesSelecting(inv.services, svc.namespace, labels)
+                .map(id)
+                .filter((s) => s !== svcId),
+        ],
         notes: [why],
     };
     inv.gatewayPods.push(pods);
@@ -129,15 +145,17 @@ export function targetPortOf(pods: GatewayPods, svc: { name: string; namespace: 
         return { port: Number(sp.targetPort), via: pods.origin === "helm-release" ? `${pods.id} values.service.ports` : `Service ${svcId}`, known: true };
     }
     const named = pods.namedPorts[String(sp.targetPort)];
-    return named !== undefined ? { port: named, via: `Service ${svcId} (named targetPort ${sp.targetPort})`, known: true } : { port, via: `Service ${svcId} (named targetPort ${sp.targetPort} unresolved)`, known: false };
+    return named !== undefined
+        ? { port: named, via: `Service ${svcId} (named targetPort ${sp.targetPort})`, known: true }
+        : { port, via: `Service ${svcId} (named targetPort ${sp.targetPort} unresolved)`, known: false };
 }
 
 /** Which Gateways bind routes for a host (a hint for pods that are not among the objects). */
 function gatewaysRoutingHost(inv: Inventory, host: string): K8sObject[] {
     const refs = new Set<string>();
     for (const vs of inv.virtualServices) {
-        if (((vs.spec?.hosts ?? []) as unknown[]).some((h) => String(h) === host || String(h).startsWith("*"))) {
-            for (const g of (vs.spec?.gateways ?? []) as unknown[]) {
+        if (listAt(vs.spec, "hosts").some((h) => String(h) === host || String(h).startsWith("*"))) {
+            for (const g of listAt(vs.spec, "gateways")) {
                 const s = String(g);
                 if (s !== "mesh") refs.add(s.includes("/") ? s.replace(/^\.\//, `${ns(vs)}/`) : `${ns(vs)}/${s}`);
             }
@@ -154,29 +172,53 @@ export function resolveGatewayLeg(inv: Inventory, pods: GatewayPods, arrival: Ar
     let listenerPort = arrival.listenerPort;
     if (!portKnown && !servers.some((s) => s.listenerPort === listenerPort && !s.skipped)) {
         // The Service's port mapping is unknown: take the listener of a server for the host.
-        const guess = servers.find((s) => !s.skipped && s.sniHosts.some((h) => h === "*" || h.toLowerCase() === arrival.request.host.toLowerCase() || (h.startsWith("*.") && arrival.request.host.toLowerCase().endsWith(h.slice(1).toLowerCase()))));
+        const guess = servers.find(
+            (s) =>
+                !s.skipped &&
+                s.sniHosts.some(
+                    (h) =>
+                        h === "*" ||
+                        h.toLowerCase() === arrival.request.host.toLowerCase() ||
+                        (h.startsWith("*.") && arrival.request.host.toLowerCase().endsWith(h.slice(1).toLowerCase())),
+                ),
+        );
         if (guess) {
-            notes.push(`the Service's port mapping is unknown: assumed it reaches the listener of Gateway ${guess.gatewayId} servers[${guess.index}] (port ${guess.listenerPort})`);
+            notes.push(
+                `the Service's port mapping is unknown: assumed it reaches the listener of Gateway ${guess.gatewayId} servers[${guess.index}] (port ${guess.listenerPort})`,
+            );
             listenerPort = guess.listenerPort;
         }
     }
     if (!servers.some((s) => s.listenerPort === listenerPort && !s.skipped)) {
         const gws = gatewaysSelecting(inv, pods).map(id);
-        return { ...base, status: "no-listener", text: `the gateway pods ${pods.id} have no listener on port ${listenerPort} (Gateways applied: ${gws.join(", ") || "none"})` };
+        return {
+            ...base,
+            status: "no-listener",
+            text: `the gateway pods ${pods.id} have no listener on port ${listenerPort} (Gateways applied: ${gws.join(", ") || "none"})`,
+        };
     }
     const { chains, notes: chainNotes } = chainsOf(inv, pods, servers, listenerPort);
     notes.push(...chainNotes);
     if (chains.length === 1 && chains[0].kind === "http" && chains[0].sni.length === 0) {
         // A plain HTTP listener.
         if (arrival.transport !== "plaintext" || arrival.app !== "http") {
-            return { ...base, status: "protocol-mismatch", text: `port ${listenerPort} is a plain HTTP listener but the connection arrives as ${arrival.transport === "plaintext" ? arrival.app : arrival.transport}: Envoy cannot parse it and closes it` };
+            return {
+                ...base,
+                status: "protocol-mismatch",
+                text: `port ${listenerPort} is a plain HTTP listener but the connection arrives as ${arrival.transport === "plaintext" ? arrival.app : arrival.transport}: Envoy cannot parse it and closes it`,
+            };
         }
         return httpLeg(inv, pods, chains[0], arrival, { ...base, status: "routed", text: "", chain: chains[0], http: true, server: chains[0].servers[0] });
     }
     const sni = arrival.transport !== "plaintext" ? arrival.sni : arrival.app === "tls" ? arrival.request.host : undefined;
     const chain = pickChain(chains, sni);
     if (!chain) {
-        return { ...base, status: "no-filter-chain", sni, text: `no filter chain on port ${listenerPort} matches SNI ${sni ?? "(none)"} (chains: ${chains.map((c) => c.sni.join(",") || "*").join("; ") || "none"}): the gateway closes the connection` };
+        return {
+            ...base,
+            status: "no-filter-chain",
+            sni,
+            text: `no filter chain on port ${listenerPort} matches SNI ${sni ?? "(none)"} (chains: ${chains.map((c) => c.sni.join(",") || "*").join("; ") || "none"}): the gateway closes the connection`,
+        };
     }
     const server = chain.servers[0];
     const leg: GatewayLeg = { ...base, status: "routed", chain, server, sni, contested: chain.contested ?? [], http: chain.kind === "http", text: "" };
@@ -184,28 +226,50 @@ export function resolveGatewayLeg(inv: Inventory, pods: GatewayPods, arrival: Ar
         if (arrival.transport === "istio-mtls") {
             notes.push("the connection is Istio mTLS but the server passes TLS through: the upstream receives the Istio handshake");
         }
-        return routed(leg, chain.route!, `Gateway ${server.gatewayId} servers[${server.index}] (PASSTHROUGH), VirtualService ${id(chain.route!.vs)} tls[${chain.route!.index}]`);
+        return routed(
+            leg,
+            chain.route!,
+            `Gateway ${server.gatewayId} servers[${server.index}] (PASSTHROUGH), VirtualService ${id(chain.route!.vs)} tls[${chain.route!.index}]`,
+        );
     }
     const mode = server.tlsMode;
     if (server.server.tls) {
         if (mode === "ISTIO_MUTUAL" && arrival.transport !== "istio-mtls") {
-            return { ...leg, status: "handshake-failure", text: `Gateway ${server.gatewayId} servers[${server.index}] requires Istio mTLS, the sidecar sends ${arrival.transport === "plaintext" ? "the application's bytes without it (no DestinationRule with tls.mode ISTIO_MUTUAL)" : "other TLS"}: the handshake fails` };
+            return {
+                ...leg,
+                status: "handshake-failure",
+                text: `Gateway ${server.gatewayId} servers[${server.index}] requires Istio mTLS, the sidecar sends ${arrival.transport === "plaintext" ? "the application's bytes without it (no DestinationRule with tls.mode ISTIO_MUTUAL)" : "other TLS"}: the handshake fails`,
+            };
         }
         if (mode !== "ISTIO_MUTUAL" && arrival.transport === "istio-mtls") {
-            return { ...leg, status: "handshake-failure", text: `Gateway ${server.gatewayId} servers[${server.index}] terminates TLS ${mode ?? "SIMPLE"} with its own certificate, which the sidecar's Istio mTLS does not accept: the handshake fails` };
+            return {
+                ...leg,
+                status: "handshake-failure",
+                text: `Gateway ${server.gatewayId} servers[${server.index}] terminates TLS ${mode ?? "SIMPLE"} with its own certificate, which the sidecar's Istio mTLS does not accept: the handshake fails`,
+            };
         }
         if (mode !== "ISTIO_MUTUAL" && arrival.transport === "plaintext" && arrival.app === "tls") {
-            notes.push(`Gateway ${server.gatewayId} servers[${server.index}] terminates the application's own TLS with the gateway's certificate: the application must trust it`);
+            notes.push(
+                `Gateway ${server.gatewayId} servers[${server.index}] terminates the application's own TLS with the gateway's certificate: the application must trust it`,
+            );
         }
         leg.terminatedMtls = mode === "ISTIO_MUTUAL";
     }
     if (chain.kind === "http") {
         if (arrival.app !== "http" && leg.terminatedMtls) {
-            return { ...leg, status: "protocol-mismatch", text: `Gateway ${server.gatewayId} servers[${server.index}] expects HTTP inside the mTLS, the application sends ${arrival.app.toUpperCase()}: Envoy cannot parse it` };
+            return {
+                ...leg,
+                status: "protocol-mismatch",
+                text: `Gateway ${server.gatewayId} servers[${server.index}] expects HTTP inside the mTLS, the application sends ${arrival.app.toUpperCase()}: Envoy cannot parse it`,
+            };
         }
         return httpLeg(inv, pods, chain, arrival, leg);
     }
-    return routed(leg, chain.route!, `Gateway ${server.gatewayId} servers[${server.index}] (${server.protocol}${mode ? ` ${mode}` : ""}), VirtualService ${id(chain.route!.vs)} tcp[${chain.route!.index}]`);
+    return routed(
+        leg,
+        chain.route!,
+        `Gateway ${server.gatewayId} servers[${server.index}] (${server.protocol}${mode ? ` ${mode}` : ""}), VirtualService ${id(chain.route!.vs)} tcp[${chain.route!.index}]`,
+    );
 }
 
 function httpLeg(inv: Inventory, pods: GatewayPods, chain: GatewayChain, arrival: Arrival, leg: GatewayLeg): GatewayLeg {
@@ -214,7 +278,11 @@ function httpLeg(inv: Inventory, pods: GatewayPods, chain: GatewayChain, arrival
     leg.contested = r.contested;
     const server = leg.server ?? chain.servers[0];
     if (!r.route) {
-        return { ...leg, status: "no-route", text: `no virtual host or route for ${arrival.request.host}${r.vhost ? ` (virtual host ${r.vhost})` : ""} on Gateway ${server.gatewayId} port ${server.port}: Envoy answers 404` };
+        return {
+            ...leg,
+            status: "no-route",
+            text: `no virtual host or route for ${arrival.request.host}${r.vhost ? ` (virtual host ${r.vhost})` : ""} on Gateway ${server.gatewayId} port ${server.port}: Envoy answers 404`,
+        };
     }
     if (r.route.conditional) {
         leg.notes.push(`the gateway route ${id(r.route.vs)} http[${r.route.index}] also requires ${r.route.conditional.join(", ")} (taken as met)`);
@@ -248,9 +316,15 @@ function computeUpstream(inv: Inventory, pods: GatewayPods, dest: RouteDestinati
     if (seen.visible) {
         // The proxy connects to the entry port's targetPort, where the host really listens
         // (networking/v1 ServiceEntry ServicePort.targetPort).
-        const sp = ((seen.entries[0].spec?.ports ?? []) as any[]).find((p) => Number(p?.number) === port);
-        const real = typeof sp?.targetPort === "number" ? sp.targetPort : port;
-        return { host: dest.host, port: real, kind: "external", text: `ServiceEntry ${seen.entries.map(id).join(", ")}${real !== port ? ` (port ${port} → targetPort ${real})` : ""}` };
+        const sp = listAt(seen.entries[0].spec, "ports").find((p) => Number(valueAt(p, "number")) === port);
+        const targetPort = valueAt(sp, "targetPort");
+        const real = typeof targetPort === "number" ? targetPort : port;
+        return {
+            host: dest.host,
+            port: real,
+            kind: "external",
+            text: `ServiceEntry ${seen.entries.map(id).join(", ")}${real !== port ? ` (port ${port} → targetPort ${real})` : ""}`,
+        };
     }
     if (seen.hidden.length > 0) {
         return {
@@ -260,12 +334,14 @@ function computeUpstream(inv: Inventory, pods: GatewayPods, dest: RouteDestinati
             text: `${dest.host} is declared by ServiceEntry ${seen.hidden.map(id).join(", ")}, which is not exported to the gateway's namespace ${pods.namespace} (exportTo): the gateway has no cluster for it`,
         };
     }
-    const wildcardEntry = inv.serviceEntries.find((se) => ((se.spec?.hosts ?? []) as unknown[]).some((h) => String(h) === dest.host && String(h).startsWith("*")));
+    const wildcardEntry = inv.serviceEntries.find((se) => listAt(se.spec, "hosts").some((h) => String(h) === dest.host && String(h).startsWith("*")));
     return {
         host: dest.host,
         port,
         kind: "unknown",
-        text: wildcardEntry ? `${dest.host} is a wildcard: the gateway cannot resolve it` : `no ServiceEntry or Service declares ${dest.host}: the gateway has no cluster for it`,
+        text: wildcardEntry
+            ? `${dest.host} is a wildcard: the gateway cannot resolve it`
+            : `no ServiceEntry or Service declares ${dest.host}: the gateway has no cluster for it`,
     };
 }
 
@@ -287,14 +363,29 @@ export function resolvePaths(inv: Inventory, scope: SidecarScope | undefined, ho
     return mesh.destinations.map((destination) => resolveDestination(inv, scope, host, req, mesh, destination));
 }
 
-function resolveDestination(inv: Inventory, scope: SidecarScope, host: ExternalHost, req: RequestProbe, mesh: MeshLeg, destination: RouteDestination): ResolvedPath {
+function resolveDestination(
+    inv: Inventory,
+    scope: SidecarScope,
+    host: ExternalHost,
+    req: RequestProbe,
+    mesh: MeshLeg,
+    destination: RouteDestination,
+): ResolvedPath {
     const notes: string[] = [];
     const svc = serviceOfHost(destination.host);
     if (!svc) {
         // An external host: the sidecar connects to it itself (if it knows it).
-        const known = inv.serviceEntries.some((se) => ((se.spec?.hosts ?? []) as unknown[]).some((h) => String(h) === destination.host) && ((se.spec?.location ?? "MESH_EXTERNAL") === "MESH_EXTERNAL"));
+        const known = inv.serviceEntries.some(
+            (se) =>
+                listAt(se.spec, "hosts").some((h) => String(h) === destination.host) && (valueAt(se.spec, "location") ?? "MESH_EXTERNAL") === "MESH_EXTERNAL",
+        );
         if (!known && destination.host !== host.host) {
-            return { kind: "unknown-destination", mesh, destination, notes: [`${mesh.text} sends it to ${destination.host}, which is not in the sidecar's registry: no cluster, the connection fails`] };
+            return {
+                kind: "unknown-destination",
+                mesh,
+                destination,
+                notes: [`${mesh.text} sends it to ${destination.host}, which is not in the sidecar's registry: no cluster, the connection fails`],
+            };
         }
         const port = destination.port ?? host.port;
         const real = destination.host === host.host && port === host.port && host.targetPort !== undefined ? host.targetPort : port;
@@ -305,14 +396,34 @@ function resolveDestination(inv: Inventory, scope: SidecarScope, host: ExternalH
     const podsList = podsBehind(inv, svc, hint);
     const pods = podsList[0];
     if (podsList.length > 1) {
-        notes.push(`Service ${svc.namespace}/${svc.name} selects several gateway workloads (${podsList.map((p) => p.id).join(", ")}); the report follows the first`);
+        notes.push(
+            `Service ${svc.namespace}/${svc.name} selects several gateway workloads (${podsList.map((p) => p.id).join(", ")}); the report follows the first`,
+        );
     }
     // Pods inferred from a selector are a gateway only if some Gateway programs them and no application workload
     // among the objects is what the Service selects.
-    const appPods = pods?.origin === "inferred" && inv.objects.some((o) => isWorkloadKind(o.kind) && ns(o) === svc.namespace && Object.keys(pods.labels).length > 0 && Object.entries(pods.labels).every(([k, v]) => podTemplate(o)?.metadata?.labels?.[k] === v) && !isGatewayProxyTemplate(podTemplate(o)));
+    const appPods =
+        pods?.origin === "inferred" &&
+        inv.objects.some(
+            (o) =>
+                isWorkloadKind(o.kind) &&
+                ns(o) === svc.namespace &&
+                Object.keys(pods.labels).length > 0 &&
+                Object.entries(pods.labels).every(([k, v]) => valueAt(podTemplate(o)?.metadata, "labels", k) === v) &&
+                !isGatewayProxyTemplate(podTemplate(o)),
+        );
     const isGateway = pods && !appPods && (pods.origin !== "inferred" || gatewaysSelecting(inv, pods).length > 0);
     if (!pods || !isGateway) {
-        return { kind: "in-cluster", mesh, destination, service: svc, servicePort, notes: [`${mesh.text} sends it to the in-cluster Service ${svc.namespace}/${svc.name}, which no Istio Gateway programs: the report cannot follow it further`] };
+        return {
+            kind: "in-cluster",
+            mesh,
+            destination,
+            service: svc,
+            servicePort,
+            notes: [
+                `${mesh.text} sends it to the in-cluster Service ${svc.namespace}/${svc.name}, which no Istio Gateway programs: the report cannot follow it further`,
+            ],
+        };
     }
     const target = targetPortOf(pods, svc, servicePort);
     const outer = outerTlsTo(inv, scope.namespace, svc, destination.subset, servicePort);
@@ -325,8 +436,22 @@ function resolveDestination(inv: Inventory, scope: SidecarScope, host: ExternalH
             upstream = upstreamOf(inv, pods, first, leg.server?.port ?? servicePort);
         }
         if (leg.route.destinations.length > 1) {
-            notes.push(`the gateway route splits traffic: ${leg.route.destinations.map((d) => `${d.host}${d.port ? `:${d.port}` : ""} (${d.weight}%)`).join(", ")}; the row follows the first`);
+            notes.push(
+                `the gateway route splits traffic: ${leg.route.destinations.map((d) => `${d.host}${d.port ? `:${d.port}` : ""} (${d.weight}%)`).join(", ")}; the row follows the first`,
+            );
         }
     }
-    return { kind: "gateway", mesh, destination, service: svc, servicePort, portVia: target.via, outer, arrival: { ...arrival, listenerPort: leg.server?.listenerPort ?? arrival.listenerPort }, gateway: leg, upstream, notes };
+    return {
+        kind: "gateway",
+        mesh,
+        destination,
+        service: svc,
+        servicePort,
+        portVia: target.via,
+        outer,
+        arrival: { ...arrival, listenerPort: leg.server?.listenerPort ?? arrival.listenerPort },
+        gateway: leg,
+        upstream,
+        notes,
+    };
 }

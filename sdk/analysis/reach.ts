@@ -23,6 +23,9 @@ import {
     SPECIAL_PURPOSE_RANGES,
     specialPurposeCidrs,
     type K8sObject,
+    listField,
+    shown,
+    valueAt,
 } from "../model/index.js";
 import { isolatingPolicies, type NetpolDecision, type PodRef, type Protocol } from "./netpol.js";
 import type { AccessSource, DirectProbe } from "./types.js";
@@ -58,17 +61,21 @@ export function egressReach(netpols: K8sObject[], pod: PodRef): { isolated: bool
     }
     const entries: ReachEntry[] = [];
     for (const p of isolating) {
-        for (const [i, rule] of ((p.spec?.egress ?? []) as any[]).entries()) {
+        // A list field of another type is refused (fail closed), naming the field.
+        for (const [i, rule] of listField(valueAt(p.spec, "egress"), `NetworkPolicy ${policyId(p)} spec.egress`).entries()) {
             const where = `NetworkPolicy ${policyId(p)} spec.egress[${i}]`;
-            const peers: any[] | undefined = rule?.to;
+            const peers = listField(valueAt(rule, "to"), `${where}.to`);
             let ranges: IpRange[] = [];
-            if (!peers || peers.length === 0) {
+            if (peers.length === 0) {
                 ranges = ALL;
             } else {
                 for (const peer of peers) {
-                    if (peer?.ipBlock?.cidr) {
-                        const base = [cidrRange(parseCidr(String(peer.ipBlock.cidr), `${where}.ipBlock.cidr`))];
-                        const except = ((peer.ipBlock.except ?? []) as unknown[]).map((e) => cidrRange(parseCidr(String(e), `${where}.ipBlock.except`)));
+                    const cidr = valueAt(peer, "ipBlock", "cidr");
+                    if (cidr) {
+                        const base = [cidrRange(parseCidr(shown(cidr), `${where}.ipBlock.cidr`))];
+                        const except = listField(valueAt(peer, "ipBlock", "except"), `${where}.ipBlock.except`).map((e) =>
+                            cidrRange(parseCidr(shown(e), `${where}.ipBlock.except`)),
+                        );
                         ranges.push(...rangesMinus(base, except));
                     }
                 }
@@ -76,18 +83,19 @@ export function egressReach(netpols: K8sObject[], pod: PodRef): { isolated: bool
             if (ranges.length === 0) {
                 continue;
             }
-            const ports: any[] | undefined = rule?.ports;
+            const ports = listField(valueAt(rule, "ports"), `${where}.ports`);
             let portList: PortRange[] | undefined;
-            if (ports && ports.length > 0) {
+            if (ports.length > 0) {
                 portList = [];
                 for (const ps of ports) {
-                    const protocol = (ps?.protocol ?? "TCP") as Protocol;
-                    const port = ps?.port;
+                    const protocol = (valueAt(ps, "protocol") ?? "TCP") as Protocol;
+                    const port = valueAt(ps, "port");
+                    const endPort = valueAt(ps, "endPort");
                     if (port === undefined || port === null) {
                         portList.push({ protocol, start: 1, end: 65535 });
-                    } else if (typeof port === "number" || /^\d+$/.test(String(port))) {
+                    } else if (typeof port === "number" || /^\d+$/.test(shown(port))) {
                         const start = Number(port);
-                        portList.push({ protocol, start, end: ps?.endPort !== undefined ? Number(ps.endPort) : start });
+                        portList.push({ protocol, start, end: endPort !== undefined ? Number(endPort) : start });
                     }
                     // A named port never matches an external address.
                 }
@@ -155,7 +163,13 @@ export function publicRanges(clusterCidrs: string[] = []): IpRange[] {
  * exceptions) does, one opening a few provider ranges does not (those show in the probes and in a row's notes).
  * Symbolic, so no sample address can fall into an `except` by accident.
  */
-export function internetReach(netpols: K8sObject[], pod: PodRef, port: number, protocol: Protocol, clusterCidrs: string[] = []): NetpolDecision & { partial?: string } {
+export function internetReach(
+    netpols: K8sObject[],
+    pod: PodRef,
+    port: number,
+    protocol: Protocol,
+    clusterCidrs: string[] = [],
+): NetpolDecision & { partial?: string } {
     const reach = egressReach(netpols, pod);
     const pub = publicRanges(clusterCidrs);
     const hit = reachableIn(reach, pub, protocol, port);
@@ -188,7 +202,12 @@ function describe(ranges: IpRange[], witnessPreferred?: string, whole?: { ranges
     const u = rangesUnion(ranges);
     const preferred = witnessPreferred ? parseIp(witnessPreferred) : undefined;
     const first = u[0];
-    const witness = preferred && rangesContain(u, preferred) ? witnessPreferred! : first.end - first.start > 2n ? rangeStart({ ...first, start: first.start + 1n }) : rangeStart(first);
+    const witness =
+        preferred && rangesContain(u, preferred)
+            ? witnessPreferred!
+            : first.end - first.start > 2n
+              ? rangeStart({ ...first, start: first.start + 1n })
+              : rangeStart(first);
     if (whole && size(u) === size(whole.ranges)) {
         return { text: whole.name, witness };
     }
@@ -206,12 +225,24 @@ function hostRange(ip: string): IpRange[] {
 }
 
 /** The probes for one source. */
-export function probeSource(netpols: K8sObject[], source: AccessSource, pod: PodRef, options: { publicIp: string; clusterCidrs: string[]; apiServer: string[] }): DirectProbe[] {
+export function probeSource(
+    netpols: K8sObject[],
+    source: AccessSource,
+    pod: PodRef,
+    options: { publicIp: string; clusterCidrs: string[]; apiServer: string[] },
+): DirectProbe[] {
     const reach = egressReach(netpols, pod);
     const label = `${source.namespace}/${source.serviceAccount}${source.workload ? ` (${source.workload})` : ""}`;
     const out: DirectProbe[] = [];
     const pub = publicRanges(options.clusterCidrs);
-    const add = (target: string, address: string, protocol: Protocol, portsAsked: string, r: { ranges: IpRange[]; policies: string[] }, extra: { reachable?: string; note?: string } = {}) => {
+    const add = (
+        target: string,
+        address: string,
+        protocol: Protocol,
+        portsAsked: string,
+        r: { ranges: IpRange[]; policies: string[] },
+        extra: { reachable?: string; note?: string } = {},
+    ) => {
         const allowed = r.ranges.length > 0;
         out.push({
             source: label,
@@ -230,17 +261,32 @@ export function probeSource(netpols: K8sObject[], source: AccessSource, pod: Pod
         const r = reachableIn(reach, pub, protocol);
         const ports = openPorts({ entries: reach.entries.filter((e) => rangesIntersect(e.ranges, pub).length > 0) }, pub, protocol);
         add("public internet", "any public address", protocol, "any", r, {
-            reachable: r.ranges.length > 0 ? `${describe(r.ranges, undefined, { ranges: pub, name: "every public address" }).text} on ${protocol} ${ports ?? "?"}` : undefined,
-            note: protocol === "UDP" ? "UDP is never captured by the sidecar (only DNS on 53 is): QUIC/HTTP3 and DNS tunnels leave the pod directly" : "reachable by any pod that skips its sidecar",
+            reachable:
+                r.ranges.length > 0
+                    ? `${describe(r.ranges, undefined, { ranges: pub, name: "every public address" }).text} on ${protocol} ${ports ?? "?"}`
+                    : undefined,
+            note:
+                protocol === "UDP"
+                    ? "UDP is never captured by the sidecar (only DNS on 53 is): QUIC/HTTP3 and DNS tunnels leave the pod directly"
+                    : "reachable by any pod that skips its sidecar",
         });
     }
-    add("public DNS resolvers", "8.8.8.8, 1.1.1.1", "UDP", "53", reachableIn(reach, [...hostRange("8.8.8.8"), ...hostRange("1.1.1.1")], "UDP", 53), { note: "DNS to an outside resolver can carry data out (tunnelling)" });
+    add("public DNS resolvers", "8.8.8.8, 1.1.1.1", "UDP", "53", reachableIn(reach, [...hostRange("8.8.8.8"), ...hostRange("1.1.1.1")], "UDP", 53), {
+        note: "DNS to an outside resolver can carry data out (tunnelling)",
+    });
     // The clouds' metadata addresses from the special-purpose table (use "metadata", single hosts), plus the
     // well-known 169.254.169.254 inside link-local.
-    const metadata = ["169.254.169.254", ...SPECIAL_PURPOSE_RANGES.filter((r) => r.use === "metadata" && /\/(32|128)$/.test(r.cidr)).map((r) => r.cidr.replace(/\/(32|128)$/, ""))];
-    add("cloud metadata", metadata.join(", "), "TCP", "80", reachableIn(reach, metadata.flatMap(hostRange), "TCP", 80), { note: "node credentials and instance identity (sdk/model/special-ranges.ts)" });
+    const metadata = [
+        "169.254.169.254",
+        ...SPECIAL_PURPOSE_RANGES.filter((r) => r.use === "metadata" && /\/(32|128)$/.test(r.cidr)).map((r) => r.cidr.replace(/\/(32|128)$/, "")),
+    ];
+    add("cloud metadata", metadata.join(", "), "TCP", "80", reachableIn(reach, metadata.flatMap(hostRange), "TCP", 80), {
+        note: "node credentials and instance identity (sdk/model/special-ranges.ts)",
+    });
     for (const protocol of ["UDP", "TCP"] as Protocol[]) {
-        add("NodeLocal DNSCache", "169.254.20.10", protocol, "53", reachableIn(reach, hostRange("169.254.20.10"), protocol, 53), { note: "the node-local DNS cache (DNS lookups only; not an egress path by itself)" });
+        add("NodeLocal DNSCache", "169.254.20.10", protocol, "53", reachableIn(reach, hostRange("169.254.20.10"), protocol, 53), {
+            note: "the node-local DNS cache (DNS lookups only; not an egress path by itself)",
+        });
     }
     if (options.apiServer.length > 0) {
         for (const a of options.apiServer) {
@@ -251,9 +297,16 @@ export function probeSource(netpols: K8sObject[], source: AccessSource, pod: Pod
     } else {
         const priv = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].map((c) => cidrRange(parseCidr(c)));
         for (const port of [443, 6443]) {
-            add("Kubernetes API server", "a private address (pass apiServer for the real endpoints)", "TCP", String(port), reachableIn(reach, priv, "TCP", port), {
-                note: "NetworkPolicy sees the API server's endpoint addresses (after the Service's DNAT), usually private ones",
-            });
+            add(
+                "Kubernetes API server",
+                "a private address (pass apiServer for the real endpoints)",
+                "TCP",
+                String(port),
+                reachableIn(reach, priv, "TCP", port),
+                {
+                    note: "NetworkPolicy sees the API server's endpoint addresses (after the Service's DNAT), usually private ones",
+                },
+            );
         }
     }
     return out;

@@ -16,7 +16,7 @@
  *    same host would do (`alternateRows`) and what a pod can reach on its own (`reach.ts` probes);
  * 4. format (`format.ts`): table, Mermaid diagram, verdict.
  */
-import type { K8sObject } from "../model/index.js";
+import { isRecord, listAt, shown, valueAt, type K8sObject } from "../model/index.js";
 import { id, ns } from "./config.js";
 import { alternateRows, gatewayPodRef, rowsForSourceHost } from "./decide.js";
 import { gatewaysSelecting, mergeServers } from "./gateway.js";
@@ -50,7 +50,9 @@ function hostVisible(inv: Inventory, src: AccessSource, host: ExternalHost): boo
     const entries = (host.serviceEntries ?? [host.serviceEntry]).map((e) => byId.get(e)).filter((e): e is K8sObject => !!e);
     if (src.sidecar === false) {
         // Without a sidecar the pod has no registry; the host matters where its namespace is meant to see it.
-        return entries.some((se) => seesEntry(inv, { namespace: src.namespace, labels: src.labels, mode: "ALLOW_ANY", modeFrom: "", imports: () => true, notes: [] }, se, host.host));
+        return entries.some((se) =>
+            seesEntry(inv, { namespace: src.namespace, labels: src.labels, mode: "ALLOW_ANY", modeFrom: "", imports: () => true, notes: [] }, se, host.host),
+        );
     }
     const scope = sidecarScopeFor(inv, src);
     return entries.some((se) => seesEntry(inv, scope, se, host.host));
@@ -64,17 +66,27 @@ function summarize(inv: Inventory, pods: GatewayPods, knownNamespaces: string[])
         .filter((p) => {
             const pns = ns(p);
             if (pns !== pods.namespace && pns !== inv.options.root) return false;
-            if ((Array.isArray(p.spec?.targetRefs) && p.spec.targetRefs.length > 0) || p.spec?.targetRef) return false;
-            const l = p.spec?.selector?.matchLabels;
-            return !l || Object.keys(l).length === 0 || Object.entries(l).every(([k, v]) => pods.labels[k] === v);
+            if (listAt(p.spec, "targetRefs").length > 0 || valueAt(p.spec, "targetRef")) return false;
+            const l = valueAt(p.spec, "selector", "matchLabels");
+            // A selector that is not an object (the API server refuses one; authz.ts refuses to evaluate it) is listed,
+            // so the reviewer sees it.
+            if (!isRecord(l)) return true;
+            return Object.keys(l).length === 0 || Object.entries(l).every(([k, v]) => pods.labels[k] === v);
         })
         .map(id);
     const ports = [...new Set(servers.filter((s) => !s.skipped).map((s) => s.listenerPort))].sort((a, b) => a - b);
     const isolatedBy = isolatingPolicies(inv.netpols, gwPod, "Ingress").map(id);
     const admits = ports.map((port) => ({
         port,
-        namespaces: knownNamespaces.filter((n) => ingressAllowed(inv.netpols, gwPod, { pod: { namespace: n, labels: {}, namespaceLabels: namespaceLabels(inv.objects, n) } }, port).allowed),
-        otherNamespaces: ingressAllowed(inv.netpols, gwPod, { pod: { namespace: "istio-egress-report-other", labels: {}, namespaceLabels: { "kubernetes.io/metadata.name": "istio-egress-report-other" } } }, port).allowed,
+        namespaces: knownNamespaces.filter(
+            (n) => ingressAllowed(inv.netpols, gwPod, { pod: { namespace: n, labels: {}, namespaceLabels: namespaceLabels(inv.objects, n) } }, port).allowed,
+        ),
+        otherNamespaces: ingressAllowed(
+            inv.netpols,
+            gwPod,
+            { pod: { namespace: "istio-egress-report-other", labels: {}, namespaceLabels: { "kubernetes.io/metadata.name": "istio-egress-report-other" } } },
+            port,
+        ).allowed,
         isolatedBy,
     }));
     return {
@@ -147,13 +159,22 @@ export function buildAccessReport(objects: K8sObject[], options: ReportOptions =
         if (r.kind === "request" && r.path === "direct (bypass!)") {
             const src = inv.sources.find((s) => s.namespace === r.namespace && s.serviceAccount === r.serviceAccount && s.workload === r.workload);
             if (src?.origin !== "other") {
-                findings.push({ severity: "critical", message: `${r.source} can reach ${r.host}:${r.port} around the gateway (${r.rule}): unlogged, unauthorized` });
+                findings.push({
+                    severity: "critical",
+                    message: `${r.source} can reach ${r.host}:${r.port} around the gateway (${r.rule}): unlogged, unauthorized`,
+                });
             }
         }
     }
     const probes: DirectProbe[] = [];
     for (const src of inv.sources) {
-        probes.push(...probeSource(inv.netpols, src, podRefOf(inv, src), { publicIp: inv.options.publicIp, clusterCidrs: inv.options.clusterCidrs, apiServer: inv.options.apiServer }));
+        probes.push(
+            ...probeSource(inv.netpols, src, podRefOf(inv, src), {
+                publicIp: inv.options.publicIp,
+                clusterCidrs: inv.options.clusterCidrs,
+                apiServer: inv.options.apiServer,
+            }),
+        );
     }
     const knownNamespaces = [...new Set([...inv.sources.map((s) => s.namespace), ...inv.namespaces.keys()])].sort();
     const workloads = inv.gatewayPods.map((p) => summarize(inv, p, knownNamespaces));
@@ -172,11 +193,15 @@ export function buildAccessReport(objects: K8sObject[], options: ReportOptions =
     const stockKnown = inv.gatewayPods.some((p) => p.namespace === "istio-system" && Object.entries(STOCK_LABELS).every(([k, v]) => p.labels[k] === v));
     if (!inv.options.scopeGatewayToNamespace && !stockKnown) {
         for (const g of inv.gateways) {
-            const sel = g.spec?.selector;
-            if (sel && Object.keys(sel).length > 0 && Object.entries(sel).every(([k, v]) => STOCK_LABELS[k] === v) && ns(g) !== "istio-system") {
+            const sel = valueAt(g.spec, "selector");
+            if (isRecord(sel) && Object.keys(sel).length > 0 && Object.entries(sel).every(([k, v]) => STOCK_LABELS[k] === v) && ns(g) !== "istio-system") {
                 findings.push({
                     severity: "warning",
-                    message: `Gateway ${id(g)} selects ${Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(",")}, labels of Istio's stock egress gateway (istio-system/istio-egressgateway, installed by istioctl's default and demo profiles): where the cluster runs one, it gets these servers too, under none of ${ns(g)}'s AuthorizationPolicies (PILOT_SCOPE_GATEWAY_TO_NAMESPACE is off)`,
+                    message: `Gateway ${id(g)} selects ${Object.entries(sel)
+                        .map(([k, v]) => `${k}=${shown(v)}`)
+                        .join(
+                            ",",
+                        )}, labels of Istio's stock egress gateway (istio-system/istio-egressgateway, installed by istioctl's default and demo profiles): where the cluster runs one, it gets these servers too, under none of ${ns(g)}'s AuthorizationPolicies (PILOT_SCOPE_GATEWAY_TO_NAMESPACE is off)`,
                 });
             }
         }

@@ -6,7 +6,7 @@
  * `method` and `authority` are evaluated, anything else (headers, query parameters, …) is taken as matching and
  * reported, because the report cannot know what a caller sends.
  */
-import type { K8sObject } from "../model/index.js";
+import { listAt, shown, valueAt, type K8sObject } from "../model/index.js";
 import { ns, resolveGatewayName, resolveShortname, vsGateways } from "./config.js";
 
 /** The request a row is about. */
@@ -36,22 +36,25 @@ export interface ProxyContext {
 }
 
 /** The destinations of a route entry with a non-zero share of the traffic. */
-export function routeDestinations(entry: any, vs: K8sObject): RouteDestination[] {
-    const list: any[] = Array.isArray(entry?.route) ? entry.route : [];
+export function routeDestinations(entry: unknown, vs: K8sObject): RouteDestination[] {
+    const list = listAt(entry, "route");
     const out: RouteDestination[] = [];
     for (const r of list) {
-        const d = r?.destination;
-        if (!d?.host) {
+        const d = valueAt(r, "destination");
+        const host = valueAt(d, "host");
+        if (!host) {
             continue;
         }
-        const weight = list.length === 1 ? 100 : Number(r.weight ?? 0);
+        const weight = list.length === 1 ? 100 : Number(valueAt(r, "weight") ?? 0);
         if (weight <= 0) {
             continue;
         }
+        const subset = valueAt(d, "subset");
+        const portNumber = valueAt(d, "port", "number");
         out.push({
-            host: resolveShortname(String(d.host), ns(vs)),
-            ...(d.subset ? { subset: String(d.subset) } : {}),
-            ...(d.port?.number !== undefined ? { port: Number(d.port.number) } : {}),
+            host: resolveShortname(shown(host), ns(vs)),
+            ...(subset ? { subset: shown(subset) } : {}),
+            ...(portNumber !== undefined ? { port: Number(portNumber) } : {}),
             weight,
         });
     }
@@ -59,39 +62,45 @@ export function routeDestinations(entry: any, vs: K8sObject): RouteDestination[]
 }
 
 /** The static part of a match: which proxy, port and caller the entry is for. */
-export function staticMatch(m: any, vs: K8sObject, proxy: ProxyContext): boolean {
-    const gws: string[] = Array.isArray(m?.gateways) && m.gateways.length > 0 ? m.gateways.map((g: string) => resolveGatewayName(String(g), ns(vs))) : vsGateways(vs);
+export function staticMatch(m: unknown, vs: K8sObject, proxy: ProxyContext): boolean {
+    const declared = listAt(m, "gateways");
+    const gws: string[] = declared.length > 0 ? declared.map((g) => resolveGatewayName(String(g), ns(vs))) : vsGateways(vs);
     if (!gws.includes(proxy.gateway)) {
         return false;
     }
-    if (m?.port !== undefined && m.port !== 0 && Number(m.port) !== proxy.port) {
+    const port = valueAt(m, "port");
+    if (port !== undefined && port !== 0 && Number(port) !== proxy.port) {
         return false;
     }
-    const sl = m?.sourceLabels;
+    const sl = valueAt(m, "sourceLabels");
     if (sl && typeof sl === "object" && !Object.entries(sl).every(([k, v]) => proxy.labels[k] === v)) {
         return false;
     }
-    if (m?.sourceNamespace && m.sourceNamespace !== proxy.namespace) {
+    const sourceNamespace = valueAt(m, "sourceNamespace");
+    if (sourceNamespace && sourceNamespace !== proxy.namespace) {
         return false;
     }
     return true;
 }
 
 /** An Istio StringMatch (`exact`, `prefix`, `regex` — RE2, full match) against a value. */
-export function stringMatch(sm: any, value: string, ignoreCase = false): boolean | undefined {
+export function stringMatch(sm: unknown, value: string, ignoreCase = false): boolean | undefined {
     if (!sm || typeof sm !== "object") {
         return undefined;
     }
     const v = ignoreCase ? value.toLowerCase() : value;
-    if (typeof sm.exact === "string") {
-        return v === (ignoreCase ? sm.exact.toLowerCase() : sm.exact);
+    const exact = valueAt(sm, "exact");
+    if (typeof exact === "string") {
+        return v === (ignoreCase ? exact.toLowerCase() : exact);
     }
-    if (typeof sm.prefix === "string") {
-        return v.startsWith(ignoreCase ? sm.prefix.toLowerCase() : sm.prefix);
+    const prefix = valueAt(sm, "prefix");
+    if (typeof prefix === "string") {
+        return v.startsWith(ignoreCase ? prefix.toLowerCase() : prefix);
     }
-    if (typeof sm.regex === "string") {
+    const regex = valueAt(sm, "regex");
+    if (typeof regex === "string") {
         try {
-            return new RegExp(`^(?:${sm.regex})$`, ignoreCase ? "i" : "").test(value);
+            return new RegExp(`^(?:${regex})$`, ignoreCase ? "i" : "").test(value);
         } catch {
             return undefined;
         }
@@ -105,8 +114,8 @@ const EVALUATED = ["name", "gateways", "port", "sourceLabels", "sourceNamespace"
  * Whether an `http` entry of a VirtualService applies to the request on this proxy. `conditional` lists the
  * runtime conditions that were taken as met (headers, query parameters, …) or could not be evaluated.
  */
-export function httpRouteMatches(entry: any, vs: K8sObject, req: RequestProbe, proxy: ProxyContext): { matches: boolean; conditional: string[] } {
-    const matches: any[] = Array.isArray(entry?.match) ? entry.match : [];
+export function httpRouteMatches(entry: unknown, vs: K8sObject, req: RequestProbe, proxy: ProxyContext): { matches: boolean; conditional: string[] } {
+    const matches = listAt(entry, "match");
     if (matches.length === 0) {
         return { matches: true, conditional: [] };
     }
@@ -116,22 +125,25 @@ export function httpRouteMatches(entry: any, vs: K8sObject, req: RequestProbe, p
         }
         const conditional: string[] = [];
         let ok = true;
-        if (m.uri !== undefined) {
-            const r = stringMatch(m.uri, req.path ?? "/", m.ignoreUriCase === true);
-            if (r === undefined) conditional.push(`uri ${JSON.stringify(m.uri)}`);
+        const uri = valueAt(m, "uri");
+        if (uri !== undefined) {
+            const r = stringMatch(uri, req.path ?? "/", valueAt(m, "ignoreUriCase") === true);
+            if (r === undefined) conditional.push(`uri ${JSON.stringify(uri)}`);
             else ok &&= r;
         }
-        if (m.method !== undefined) {
-            const r = stringMatch(m.method, req.method ?? "GET");
-            if (r === undefined) conditional.push(`method ${JSON.stringify(m.method)}`);
+        const method = valueAt(m, "method");
+        if (method !== undefined) {
+            const r = stringMatch(method, req.method ?? "GET");
+            if (r === undefined) conditional.push(`method ${JSON.stringify(method)}`);
             else ok &&= r;
         }
-        if (m.authority !== undefined) {
-            const r = stringMatch(m.authority, req.host, true);
-            if (r === undefined) conditional.push(`authority ${JSON.stringify(m.authority)}`);
+        const authority = valueAt(m, "authority");
+        if (authority !== undefined) {
+            const r = stringMatch(authority, req.host, true);
+            if (r === undefined) conditional.push(`authority ${JSON.stringify(authority)}`);
             else ok &&= r;
         }
-        for (const k of Object.keys(m)) {
+        for (const k of m === undefined || m === null ? [] : Object.keys(m)) {
             if (!EVALUATED.includes(k)) {
                 conditional.push(k);
             }

@@ -12,7 +12,7 @@
  * `pilot/pkg/networking/core/cluster_tls.go` and `cluster_builder.go` (ISTIO_MUTUAL's default SNI
  * `outbound_.<port>_.<subset>_.<host>`), `pilot/pkg/model/push_context.go` destinationRule (lookup order).
  */
-import { hostCovers, hostsOverlap, type K8sObject } from "../model/index.js";
+import { hostCovers, hostsOverlap, isRecord, listAt, shown, stringAt, valueAt, type K8sObject } from "../model/index.js";
 import { exportedTo, id, mostSpecific, ns, vsGateways } from "./config.js";
 import { type Inventory, memo } from "./inventory.js";
 import { httpRouteMatches, type RequestProbe, type RouteDestination, routeDestinations, staticMatch } from "./routes.js";
@@ -56,26 +56,40 @@ export function sidecarScopeFor(inv: Inventory, source: AccessSource): SidecarSc
     return memo(inv, `sidecarScope|${key}`, () => ({ ...computeSidecarScope(inv, source), key }));
 }
 
+/** A Sidecar's `workloadSelector.labels` as written. */
+function workloadSelectorOf(s: K8sObject): unknown {
+    return valueAt(s.spec, "workloadSelector", "labels");
+}
+
+/** Whether a Sidecar has no workload selector (unset or empty): it is its namespace's default. Any other value is a selector. */
+function isNamespaceDefault(s: K8sObject): boolean {
+    const l = workloadSelectorOf(s);
+    return !l || (isRecord(l) && Object.keys(l).length === 0);
+}
+
 function computeSidecarScope(inv: Inventory, source: AccessSource): SidecarScope {
     const own = inv.sidecars.filter((s) => ns(s) === source.namespace);
     const selected =
         own.find((s) => {
-            const l = s.spec?.workloadSelector?.labels;
-            return l && Object.keys(l).length > 0 && Object.entries(l).every(([k, v]) => source.labels[k] === v);
+            // A selector that is not an object (the API server refuses one) selects no pod.
+            const l = workloadSelectorOf(s);
+            return isRecord(l) && Object.keys(l).length > 0 && Object.entries(l).every(([k, v]) => source.labels[k] === v);
         }) ??
-        own.find((s) => !s.spec?.workloadSelector?.labels || Object.keys(s.spec.workloadSelector.labels).length === 0) ??
-        inv.sidecars.find((s) => ns(s) === inv.options.root && (!s.spec?.workloadSelector?.labels || Object.keys(s.spec.workloadSelector.labels).length === 0));
+        own.find(isNamespaceDefault) ??
+        inv.sidecars.find((s) => ns(s) === inv.options.root && isNamespaceDefault(s));
     const notes: string[] = [];
-    const sidecarMode = selected?.spec?.outboundTrafficPolicy?.mode;
+    const sidecarMode = valueAt(selected?.spec, "outboundTrafficPolicy", "mode");
     const mode = sidecarMode === "REGISTRY_ONLY" || sidecarMode === "ALLOW_ANY" ? sidecarMode : inv.options.outboundTrafficPolicy;
-    const modeFrom = sidecarMode ? `Sidecar ${id(selected!)}` : inv.options.settingsFrom.find((s) => s.startsWith("outboundTrafficPolicy")) ?? "mesh default";
-    const egress: any[] = Array.isArray(selected?.spec?.egress) ? selected!.spec.egress : [];
+    const modeFrom = sidecarMode ? `Sidecar ${id(selected!)}` : (inv.options.settingsFrom.find((s) => s.startsWith("outboundTrafficPolicy")) ?? "mesh default");
+    const egress = listAt(selected?.spec, "egress");
     const entries: { ns: string; host: string }[] = [];
     for (const e of egress) {
-        if (e?.port) {
-            notes.push(`Sidecar ${id(selected!)} has a port-specific egress listener (port ${e.port.number}); the report applies its hosts to every port`);
+        if (valueAt(e, "port")) {
+            notes.push(
+                `Sidecar ${id(selected!)} has a port-specific egress listener (port ${shown(valueAt(e, "port", "number"))}); the report applies its hosts to every port`,
+            );
         }
-        for (const h of (e?.hosts ?? []) as unknown[]) {
+        for (const h of listAt(e, "hosts")) {
             const text = String(h);
             const i = text.indexOf("/");
             if (i < 0) {
@@ -107,10 +121,11 @@ function computeMeshVirtualServices(inv: Inventory, scope: SidecarScope): K8sObj
         (vs) =>
             vsGateways(vs).includes("mesh") &&
             exportedTo(vs, scope.namespace, inv.options.exportDefaults.virtualService) &&
-            ((vs.spec?.hosts ?? []) as unknown[]).some((h) => scope.imports(ns(vs), String(h))),
+            listAt(vs.spec, "hosts").some((h) => scope.imports(ns(vs), String(h))),
     );
     const bucket = (vs: K8sObject) => {
-        const exp: string[] = Array.isArray(vs.spec?.exportTo) && vs.spec.exportTo.length > 0 ? vs.spec.exportTo.map(String) : (inv.options.exportDefaults.virtualService ?? ["*"]);
+        const declared = listAt(vs.spec, "exportTo");
+        const exp: string[] = declared.length > 0 ? declared.map(String) : (inv.options.exportDefaults.virtualService ?? ["*"]);
         if (exp.includes("*")) return 2;
         if (ns(vs) === scope.namespace && (exp.includes(".") || exp.includes(scope.namespace))) return 0;
         return 1;
@@ -125,16 +140,19 @@ export function seesEntry(inv: Inventory, scope: SidecarScope, se: K8sObject, ho
 
 /** The external hosts on `port` the pod's sidecar has in its registry. */
 function registryHostsOnPort(inv: Inventory, scope: SidecarScope, port: number): string[] {
-    return scope.key ? memo(inv, `registry|${scope.key}|${port}`, () => computeRegistryHostsOnPort(inv, scope, port)) : computeRegistryHostsOnPort(inv, scope, port);
+    return scope.key
+        ? memo(inv, `registry|${scope.key}|${port}`, () => computeRegistryHostsOnPort(inv, scope, port))
+        : computeRegistryHostsOnPort(inv, scope, port);
 }
 
 function computeRegistryHostsOnPort(inv: Inventory, scope: SidecarScope, port: number): string[] {
     const out: string[] = [];
     for (const se of inv.serviceEntries) {
-        if ((se.spec?.location ?? "MESH_EXTERNAL") !== "MESH_EXTERNAL") continue;
-        const ports: any[] = se.spec?.ports?.length ? se.spec.ports : [{ number: 443 }];
-        if (!ports.some((p) => Number(p?.number) === port)) continue;
-        for (const h of (se.spec?.hosts ?? []) as unknown[]) {
+        if ((valueAt(se.spec, "location") ?? "MESH_EXTERNAL") !== "MESH_EXTERNAL") continue;
+        const declared = listAt(se.spec, "ports");
+        const ports: unknown[] = declared.length ? declared : [{ number: 443 }];
+        if (!ports.some((p) => Number(valueAt(p, "number")) === port)) continue;
+        for (const h of listAt(se.spec, "hosts")) {
             if (seesEntry(inv, scope, se, String(h))) out.push(String(h));
         }
     }
@@ -172,16 +190,19 @@ function httpDomains(vss: K8sObject[], registry: string[], proxy: Proxy): { doma
     const notes: string[] = [];
     const domains = new Map<string, K8sObject | undefined>();
     const routesHere = (vs: K8sObject) =>
-        ((vs.spec?.http ?? []) as any[]).some((e) => {
-            const ms: any[] = Array.isArray(e?.match) ? e.match : [];
+        listAt(vs.spec, "http").some((e) => {
+            const ms = listAt(e, "match");
             return ms.length === 0 || ms.some((m) => staticMatch(m, vs, proxy));
         });
     for (const vs of vss) {
         if (!routesHere(vs)) continue;
-        for (const h of (vs.spec?.hosts ?? []) as unknown[]) {
+        for (const h of listAt(vs.spec, "hosts")) {
             const d = String(h).toLowerCase();
             if (!domains.has(d)) domains.set(d, vs);
-            else if (domains.get(d) !== vs) notes.push(`domain ${d} of VirtualService ${id(vs)} is dropped: ${id(domains.get(d)!)} claimed it first (pilot/pkg/networking/core/httproute.go, duplicate domain)`);
+            else if (domains.get(d) !== vs)
+                notes.push(
+                    `domain ${d} of VirtualService ${id(vs)} is dropped: ${id(domains.get(d)!)} claimed it first (pilot/pkg/networking/core/httproute.go, duplicate domain)`,
+                );
         }
     }
     const keys = [...domains.keys()];
@@ -197,7 +218,7 @@ interface TlsChain {
     sni: string[];
     vs?: K8sObject;
     index?: number;
-    entry?: any;
+    entry?: unknown;
 }
 
 /**
@@ -211,15 +232,15 @@ function tlsChains(vss: K8sObject[], registry: string[], proxy: Proxy): { chains
     const seen = new Set<string>();
     const withTlsMatch = new Set<string>();
     for (const vs of vss) {
-        const vsHosts = ((vs.spec?.hosts ?? []) as unknown[]).map(String);
+        const vsHosts = listAt(vs.spec, "hosts").map(String);
         let matched = false;
-        for (const [index, entry] of ((vs.spec?.tls ?? []) as any[]).entries()) {
-            if ((entry?.route ?? []).length === 0) continue;
-            for (const m of (entry?.match ?? []) as any[]) {
+        for (const [index, entry] of listAt(vs.spec, "tls").entries()) {
+            if (listAt(entry, "route").length === 0) continue;
+            for (const m of listAt(entry, "match")) {
                 if (!staticMatch(m, vs, proxy)) continue;
                 matched = true;
-                const sni: string[] = ((m?.sniHosts ?? []) as unknown[]).map(String);
-                const key = [...sni].sort().join(",") + "|" + ((m?.destinationSubnets ?? []) as unknown[]).join(",");
+                const sni: string[] = listAt(m, "sniHosts").map(String);
+                const key = [...sni].sort().join(",") + "|" + listAt(m, "destinationSubnets").join(",");
                 if (seen.has(key)) {
                     notes.push(`VirtualService ${id(vs)} tls[${index}] repeats SNI ${sni.join(", ")}: the earlier match wins`);
                     continue;
@@ -249,11 +270,19 @@ export function resolveMeshLeg(inv: Inventory, scope: SidecarScope, host: Extern
     const fallback = (why: string): MeshLeg =>
         scope.mode === "REGISTRY_ONLY"
             ? { kind: "blackhole", section, destinations: [], text: `${why}; outboundTrafficPolicy REGISTRY_ONLY (${scope.modeFrom}): BlackHoleCluster`, notes }
-            : { kind: "passthrough", section, destinations: [], text: `${why}; outboundTrafficPolicy ALLOW_ANY (${scope.modeFrom}): PassthroughCluster, straight to the address the pod dialled`, notes };
+            : {
+                  kind: "passthrough",
+                  section,
+                  destinations: [],
+                  text: `${why}; outboundTrafficPolicy ALLOW_ANY (${scope.modeFrom}): PassthroughCluster, straight to the address the pod dialled`,
+                  notes,
+              };
     const registry = registryHostsOnPort(inv, scope, host.port);
 
     if (section === "http") {
-        const { domains, notes: domainNotes } = scope.key ? memo(inv, `httpDomains|${scope.key}|${host.port}`, () => httpDomains(vss, registry, proxy)) : httpDomains(vss, registry, proxy);
+        const { domains, notes: domainNotes } = scope.key
+            ? memo(inv, `httpDomains|${scope.key}|${host.port}`, () => httpDomains(vss, registry, proxy))
+            : httpDomains(vss, registry, proxy);
         const domain = mostSpecific([...domains.keys()], (d) => [d], req.host);
         notes.push(...domainNotes.filter((n) => domain !== undefined && n.startsWith(`domain ${domain} `)));
         if (domain === undefined) {
@@ -261,9 +290,15 @@ export function resolveMeshLeg(inv: Inventory, scope: SidecarScope, host: Extern
         }
         const vs = domains.get(domain);
         if (!vs) {
-            return { kind: "default", section, destinations: [{ host: domain, port: host.port, weight: 100 }], text: `no VirtualService for ${domain}: the sidecar's own cluster for the host`, notes };
+            return {
+                kind: "default",
+                section,
+                destinations: [{ host: domain, port: host.port, weight: 100 }],
+                text: `no VirtualService for ${domain}: the sidecar's own cluster for the host`,
+                notes,
+            };
         }
-        for (const [index, entry] of ((vs.spec?.http ?? []) as any[]).entries()) {
+        for (const [index, entry] of listAt(vs.spec, "http").entries()) {
             const m = httpRouteMatches(entry, vs, req, proxy);
             if (m.matches) {
                 return {
@@ -273,41 +308,70 @@ export function resolveMeshLeg(inv: Inventory, scope: SidecarScope, host: Extern
                     index,
                     destinations: routeDestinations(entry, vs),
                     ...(m.conditional.length > 0 ? { conditional: m.conditional } : {}),
-                    ...(entry?.redirect ? { redirect: true } : {}),
-                    ...(entry?.directResponse ? { directResponse: Number(entry.directResponse.status ?? 200) } : {}),
+                    ...(valueAt(entry, "redirect") ? { redirect: true } : {}),
+                    ...(valueAt(entry, "directResponse") ? { directResponse: Number(valueAt(entry, "directResponse", "status") ?? 200) } : {}),
                     text: `VirtualService ${id(vs)} http[${index}]`,
                     notes,
                 };
             }
         }
-        return { kind: "no-route", section, vs, destinations: [], text: `VirtualService ${id(vs)} has no http route for this request on port ${host.port} (Envoy answers 404)`, notes };
+        return {
+            kind: "no-route",
+            section,
+            vs,
+            destinations: [],
+            text: `VirtualService ${id(vs)} has no http route for this request on port ${host.port} (Envoy answers 404)`,
+            notes,
+        };
     }
 
     if (section === "tls") {
-        const { chains, notes: chainNotes } = scope.key ? memo(inv, `tlsChains|${scope.key}|${host.port}`, () => tlsChains(vss, registry, proxy)) : tlsChains(vss, registry, proxy);
+        const { chains, notes: chainNotes } = scope.key
+            ? memo(inv, `tlsChains|${scope.key}|${host.port}`, () => tlsChains(vss, registry, proxy))
+            : tlsChains(vss, registry, proxy);
         const best = mostSpecific(chains, (c) => c.sni, req.host);
         notes.push(...chainNotes.filter((n) => best !== undefined && best.sni.some((x) => n.includes(`SNI ${x}`))));
         if (!best) {
             return fallback(`no filter chain for SNI ${req.host} on port ${host.port}`);
         }
         if (!best.vs) {
-            return { kind: "default", section, destinations: [{ host: best.sni[0], port: host.port, weight: 100 }], text: `no VirtualService TLS route for ${best.sni[0]}: the sidecar's own cluster for the host`, notes };
+            return {
+                kind: "default",
+                section,
+                destinations: [{ host: best.sni[0], port: host.port, weight: 100 }],
+                text: `no VirtualService TLS route for ${best.sni[0]}: the sidecar's own cluster for the host`,
+                notes,
+            };
         }
-        return { kind: "route", section, vs: best.vs, index: best.index, destinations: routeDestinations(best.entry, best.vs), text: `VirtualService ${id(best.vs)} tls[${best.index}] (SNI ${best.sni.join(", ")})`, notes };
+        return {
+            kind: "route",
+            section,
+            vs: best.vs,
+            index: best.index,
+            destinations: routeDestinations(best.entry, best.vs),
+            text: `VirtualService ${id(best.vs)} tls[${best.index}] (SNI ${best.sni.join(", ")})`,
+            notes,
+        };
     }
 
     // TCP: the first VirtualService for the host whose tcp entry matches statically.
     for (const vs of vss) {
-        if (!((vs.spec?.hosts ?? []) as unknown[]).some((h) => hostsOverlap(String(h), host.host))) continue;
-        for (const [index, entry] of ((vs.spec?.tcp ?? []) as any[]).entries()) {
-            if ((entry?.route ?? []).length === 0) continue;
-            const matches: any[] = entry?.match ?? [];
-            if (matches.length === 0 || matches.some((m) => staticMatch(m, vs, proxy) && !(m?.destinationSubnets ?? []).length)) {
+        if (!listAt(vs.spec, "hosts").some((h) => hostsOverlap(String(h), host.host))) continue;
+        for (const [index, entry] of listAt(vs.spec, "tcp").entries()) {
+            if (listAt(entry, "route").length === 0) continue;
+            const matches = listAt(entry, "match");
+            if (matches.length === 0 || matches.some((m) => staticMatch(m, vs, proxy) && !listAt(m, "destinationSubnets").length)) {
                 return { kind: "route", section, vs, index, destinations: routeDestinations(entry, vs), text: `VirtualService ${id(vs)} tcp[${index}]`, notes };
             }
         }
     }
-    return { kind: "default", section, destinations: [{ host: host.host, port: host.port, weight: 100 }], text: `no VirtualService TCP route for ${host.host}: the sidecar's own cluster for the host`, notes };
+    return {
+        kind: "default",
+        section,
+        destinations: [{ host: host.host, port: host.port, weight: 100 }],
+        text: `no VirtualService TCP route for ${host.host}: the sidecar's own cluster for the host`,
+        notes,
+    };
 }
 
 /** The TLS the sidecar uses towards a cluster Service (the gateway): from the DestinationRule it sees. */
@@ -334,7 +398,7 @@ export function destinationRuleFor(inv: Inventory, clientNs: string, fqdn: strin
         let best: K8sObject | undefined;
         let rank = Number.POSITIVE_INFINITY;
         for (const dr of cands) {
-            const h = String(dr.spec?.host ?? "");
+            const h = shown(valueAt(dr.spec, "host") ?? "");
             const full = h.includes(".") || h === "*" ? h : `${h}.${ns(dr)}.svc.cluster.local`;
             const r = drHostRank(full, fqdn);
             if (r !== undefined && r < rank) {
@@ -354,9 +418,9 @@ export function destinationRuleFor(inv: Inventory, clientNs: string, fqdn: strin
     );
 }
 
-function tlsOf(policy: any, port: number): any {
-    const pl = ((policy?.portLevelSettings ?? []) as any[]).find((s) => Number(s?.port?.number) === port);
-    return pl?.tls ?? policy?.tls;
+function tlsOf(policy: unknown, port: number): unknown {
+    const pl = listAt(policy, "portLevelSettings").find((s) => Number(valueAt(s, "port", "number")) === port);
+    return valueAt(pl, "tls") ?? valueAt(policy, "tls");
 }
 
 /**
@@ -372,16 +436,23 @@ export function outerTlsTo(inv: Inventory, clientNs: string, svc: { name: string
     if (!dr) {
         return { transport: "plaintext", text: `no DestinationRule for ${fqdn}: plaintext (gateway pods are not auto-mTLS endpoints)` };
     }
-    const sub = subset ? ((dr.spec?.subsets ?? []) as any[]).find((s) => s?.name === subset) : undefined;
+    const sub = subset ? listAt(dr.spec, "subsets").find((s) => valueAt(s, "name") === subset) : undefined;
     const notes = subset && !sub ? ` (subset ${subset} is not defined: Envoy has no such cluster)` : "";
-    const tls = tlsOf(sub?.trafficPolicy, port) ?? tlsOf(dr.spec?.trafficPolicy, port);
-    const mode = tls?.mode;
+    const tls = tlsOf(valueAt(sub, "trafficPolicy"), port) ?? tlsOf(valueAt(dr.spec, "trafficPolicy"), port);
+    const mode = valueAt(tls, "mode");
+    // An `sni` that is not a string (the API server refuses one) reads as unset.
+    const tlsSni = stringAt(tls, "sni");
     if (mode === "ISTIO_MUTUAL") {
-        const sni = tls.sni || `outbound_.${port}_.${subset ?? ""}_.${fqdn}`;
-        return { transport: "istio-mtls", sni, destinationRule: id(dr), text: `Istio mTLS (DestinationRule ${id(dr)}), SNI ${sni}${tls.sni ? "" : " (istiod's default for ISTIO_MUTUAL)"}${notes}` };
+        const sni = tlsSni || `outbound_.${port}_.${subset ?? ""}_.${fqdn}`;
+        return {
+            transport: "istio-mtls",
+            sni,
+            destinationRule: id(dr),
+            text: `Istio mTLS (DestinationRule ${id(dr)}), SNI ${sni}${tlsSni ? "" : " (istiod's default for ISTIO_MUTUAL)"}${notes}`,
+        };
     }
     if (mode === "SIMPLE" || mode === "MUTUAL") {
-        return { transport: "tls", sni: tls.sni, destinationRule: id(dr), text: `TLS ${mode} (DestinationRule ${id(dr)})${notes}` };
+        return { transport: "tls", sni: tlsSni, destinationRule: id(dr), text: `TLS ${mode} (DestinationRule ${id(dr)})${notes}` };
     }
     return { transport: "plaintext", destinationRule: id(dr), text: `DestinationRule ${id(dr)} sets no TLS towards ${fqdn}: plaintext${notes}` };
 }

@@ -34,7 +34,8 @@ export type AccessPath = "gateway" | "direct" | "blocked-by-networkpolicy" | "bl
  * - `external-authorizer`: a CUSTOM policy hands it to an external authorizer this report cannot evaluate;
  * - `local-response`: a route answers itself (redirect, direct response).
  */
-export type Outcome = "connected" | "http-403" | "connection-reset" | "tcp-timeout" | "http-404" | "http-502" | "http-503" | "external-authorizer" | "local-response";
+export type Outcome =
+    "connected" | "http-403" | "connection-reset" | "tcp-timeout" | "http-404" | "http-502" | "http-503" | "external-authorizer" | "local-response";
 
 export interface AccessSource {
     namespace: string;
@@ -219,7 +220,7 @@ export interface HelmReleaseInfo {
     name: string;
     namespace: string;
     chart: string;
-    values?: Record<string, any>;
+    values?: Record<string, unknown>;
 }
 
 export interface MeshOptions {

@@ -17,13 +17,32 @@ import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import * as stack from "@pulumi/pulumi/runtime/stack";
 import * as debuggable from "@pulumi/pulumi/runtime/debuggable";
-import { HELM_RELEASE_TYPE, isWireSecret } from "../model";
+import type { ReadResourceRequest, ReadResourceResponse, RegisterResourceRequest, RegisterResourceResponse } from "@pulumi/pulumi/proto/resource_pb";
+import { errorMessage, HELM_RELEASE_TYPE, isRecord, isWireSecret, recordAt, shown, valueAt } from "../model";
 
 /** How long a failed run may still wait for the registrations in flight (in-process mocks answer at once). */
 const FAILURE_GRACE_MS = 1000;
 
+/** A function the SDK exports but leaves out of its typings (`@internal`), else an Error naming it. */
+function internalFunction(module: unknown, name: string): () => unknown {
+    const f = valueAt(module, name);
+    if (typeof f !== "function") {
+        throw new Error(`@pulumi/pulumi no longer exports ${name}`);
+    }
+    return f as () => unknown;
+}
+
 /** `waitForRPCs` is marked @internal in the SDK's typings but is what `pulumi` itself awaits before exit. */
-const waitForRPCs: () => Promise<void> = (settings as any).waitForRPCs;
+const waitForRPCs = internalFunction(settings, "waitForRPCs") as () => Promise<void>;
+
+/** A gRPC callback as the resource monitor calls it. */
+type MonitorCallback<T> = (err: Error | null, resp: T) => void;
+
+/** The two calls of the (mock) resource monitor the engine wraps; the SDK's client has these among its overloads. */
+interface WrappedMonitor {
+    registerResource(req: RegisterResourceRequest, callback: MonitorCallback<RegisterResourceResponse>): unknown;
+    readResource(req: ReadResourceRequest, callback: MonitorCallback<ReadResourceResponse>): unknown;
+}
 
 export interface CapturedResource {
     urn: string;
@@ -72,13 +91,13 @@ export interface RunOptions {
      * state never resolve in preview mode, so the engine fills in what real providers report (e.g. a Helm
      * release's `status`).
      */
-    extraState?: Record<string, (inputs: Record<string, any>, name: string) => Record<string, any>>;
+    extraState?: Record<string, (inputs: Record<string, unknown>, name: string) => Record<string, unknown>>;
     /**
      * Outputs of other stacks, by stack name (`org/project/stack` as the program passes it to `StackReference`),
      * so that a program reading another stack's outputs can run offline. A reference to a stack not listed here
      * fails, as it would against a backend that does not know it.
      */
-    stackReferences?: Record<string, Record<string, any>>;
+    stackReferences?: Record<string, Record<string, unknown>>;
     /**
      * Fail with `ProgramTimeoutError` when the program (and the registrations it started) has not finished after
      * this many milliseconds. Without it a program may run as long as it likes, but never past the point where
@@ -94,7 +113,7 @@ export interface RunResult {
 }
 
 /** What a real Helm provider reports about a release once it is deployed (or planned, in preview). */
-function helmReleaseState(inputs: Record<string, any>, name: string): Record<string, any> {
+function helmReleaseState(inputs: Record<string, unknown>, name: string): Record<string, unknown> {
     return {
         status: {
             name: inputs.name ?? name,
@@ -140,10 +159,10 @@ async function runNow(program: () => unknown, options: RunOptions): Promise<RunR
     const stackReferences = options.stackReferences ?? {};
     const extraState: NonNullable<RunOptions["extraState"]> = {
         ...DEFAULT_EXTRA_STATE,
-        "pulumi:pulumi:StackReference": (inputs: Record<string, any>) => {
-            const outputs = stackReferences[inputs.name];
+        "pulumi:pulumi:StackReference": (inputs: Record<string, unknown>) => {
+            const outputs = valueAt(stackReferences, typeof inputs.name === "string" ? inputs.name : "");
             if (!outputs) {
-                throw new Error(`unknown stack "${inputs.name}" (known: ${Object.keys(stackReferences).join(", ") || "none"})`);
+                throw new Error(`unknown stack "${shown(inputs.name)}" (known: ${Object.keys(stackReferences).join(", ") || "none"})`);
             }
             return { outputs, secretOutputNames: [] };
         },
@@ -156,12 +175,13 @@ async function runNow(program: () => unknown, options: RunOptions): Promise<RunR
     pulumi.runtime.setAllConfig(qualifyConfig(project, options.config ?? {}));
     await pulumi.runtime.setMocks(
         {
-            newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
-                const extra = extraState[args.type]?.(args.inputs, args.name) ?? {};
-                return { id: args.custom ? `${args.name}-id` : undefined, state: { ...args.inputs, ...extra } };
+            newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
+                const inputs = recordAt(args.inputs);
+                const extra = extraState[args.type]?.(inputs, args.name) ?? {};
+                return { id: args.custom ? `${args.name}-id` : undefined, state: { ...inputs, ...extra } };
             },
-            call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
-                return args.inputs;
+            call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+                return recordAt(args.inputs);
             },
         },
         project,
@@ -169,24 +189,28 @@ async function runNow(program: () => unknown, options: RunOptions): Promise<RunR
         options.preview ?? false,
     );
 
-    const monitor: any = settings.getMonitor();
+    const monitor: WrappedMonitor | undefined = settings.getMonitor();
+    if (!monitor) {
+        throw new Error("the mock resource monitor is not installed");
+    }
     const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: (err: any, resp: any) => void) => {
-        register(req, (err: any, resp: any) => {
+    monitor.registerResource = (req: RegisterResourceRequest, callback: MonitorCallback<RegisterResourceResponse>) => {
+        register(req, (err, resp) => {
             if (err) {
-                failures.push(new Error(`${req.getType()} "${req.getName()}": ${err?.message ?? err}`));
+                failures.push(new Error(`${req.getType()} "${req.getName()}": ${errorMessage(err)}`));
             }
             if (!err && resp) {
                 const propertyDependencies: Record<string, string[]> = {};
-                req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
+                req.getPropertydependenciesMap().forEach((deps, key) => {
                     propertyDependencies[key] = deps.getUrnsList();
                 });
+                const object = req.getObject();
                 resources.push({
                     urn: resp.getUrn(),
                     type: req.getType(),
                     name: req.getName(),
                     custom: req.getCustom(),
-                    inputs: pulumi.runtime.deserializeProperties(req.getObject()),
+                    inputs: object ? pulumi.runtime.deserializeProperties(object) : {},
                     parent: req.getParent(),
                     dependencies: req.getDependenciesList(),
                     propertyDependencies,
@@ -199,16 +223,16 @@ async function runNow(program: () => unknown, options: RunOptions): Promise<RunR
 
     // Reads (`get` functions, StackReference) go through readResource: a refused read fails the update too.
     const read = monitor.readResource.bind(monitor);
-    monitor.readResource = (req: any, callback: (err: any, resp: any) => void) => {
-        read(req, (err: any, resp: any) => {
+    monitor.readResource = (req: ReadResourceRequest, callback: MonitorCallback<ReadResourceResponse>) => {
+        read(req, (err, resp) => {
             if (err) {
-                failures.push(new Error(`${req.getType()} "${req.getName()}": ${err?.message ?? err}`));
+                failures.push(new Error(`${req.getType()} "${req.getName()}": ${errorMessage(err)}`));
             }
             callback(err, resp);
         });
     };
 
-    let outputs: Record<string, any> = {};
+    let outputs: Record<string, unknown> = {};
     const limit = deadline(options.timeoutMs);
     // An unhandled rejection fails the program, as under the Pulumi CLI (its Node language host, cmd/run/run.ts,
     // handles `unhandledRejection` as an uncaught exception): e.g. a component's check of an Output's resolved
@@ -246,9 +270,12 @@ async function runNow(program: () => unknown, options: RunOptions): Promise<RunR
         }
         // The promises a failed run leaves pending are that failure, already reported: the SDK would list them
         // again as "leaked" when the process exits (and a later successful run would be blamed for them).
-        (debuggable as any).leakedPromises?.();
+        const leakedPromises = valueAt(debuggable, "leakedPromises");
+        if (typeof leakedPromises === "function") {
+            (leakedPromises as () => unknown)();
+        }
         if (err && typeof err === "object") {
-            (err as any).capturedResources = resources;
+            (err as { capturedResources?: CapturedResource[] }).capturedResources = resources;
         }
         throw err;
     } finally {
@@ -257,7 +284,7 @@ async function runNow(program: () => unknown, options: RunOptions): Promise<RunR
         await new Promise((resolve) => setImmediate(resolve));
         process.off("unhandledRejection", onUnhandled);
     }
-    return { resources, outputs: unwrapSecrets(outputs) };
+    return { resources, outputs: recordAt(unwrapSecrets(outputs)) };
 }
 
 /**
@@ -270,13 +297,15 @@ function deadline(ms: number | undefined): { promise: Promise<never>; cancel: ()
     let reject!: (err: Error) => void;
     const promise = new Promise<never>((_, r) => (reject = r));
     promise.catch(() => undefined);
-    const timer =
-        ms === undefined
-            ? undefined
-            : setTimeout(() => reject(new ProgramTimeoutError(`did not finish within ${ms / 1000} s`, "timeout")), ms);
+    const timer = ms === undefined ? undefined : setTimeout(() => reject(new ProgramTimeoutError(`did not finish within ${ms / 1000} s`, "timeout")), ms);
     timer?.unref();
     const stalled = () =>
-        reject(new ProgramTimeoutError("never finished: it waits on a promise that nothing is left to settle (a promise never resolved, or an Output waiting on one)", "stalled"));
+        reject(
+            new ProgramTimeoutError(
+                "never finished: it waits on a promise that nothing is left to settle (a promise never resolved, or an Output waiting on one)",
+                "stalled",
+            ),
+        );
     process.on("beforeExit", stalled);
     return {
         promise,
@@ -295,7 +324,7 @@ function deadline(ms: number | undefined): { promise: Promise<never>; cancel: ()
  * formed as the mock monitor forms them (its `newUrn`: the parent's own type, then `$`, then the type), so they
  * compare equal to the URNs of an earlier run.
  */
-function aliasUrns(req: any, project: string, stackName: string): string[] {
+function aliasUrns(req: RegisterResourceRequest, project: string, stackName: string): string[] {
     const out: string[] = [];
     for (const a of req.getAliasesList?.() ?? []) {
         if (a.hasUrn?.() && a.getUrn()) {
@@ -315,11 +344,11 @@ function aliasUrns(req: any, project: string, stackName: string): string[] {
 }
 
 /** Stack outputs come back in the wire format, secrets included (sdk/model/wire.ts). */
-function unwrapSecrets(value: any): any {
+function unwrapSecrets(value: unknown): unknown {
     if (Array.isArray(value)) {
         return value.map(unwrapSecrets);
     }
-    if (value && typeof value === "object") {
+    if (isRecord(value)) {
         if (isWireSecret(value)) {
             return unwrapSecrets(value.value);
         }

@@ -475,7 +475,7 @@ function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: Defe
         plain ?? (deferred.find((d) => d.field === field)?.value as pulumi.Input<T> | undefined);
     const chartVersion = input<string>("gateway.chartVersion", args.chartVersion);
     const chartRepository = input<string>("gateway.chartRepository", args.chartRepository);
-    const resources = input<Record<string, any>>("gateway.resources", args.resources);
+    const resources = input<Record<string, unknown>>("gateway.resources", args.resources);
     if (chartVersion === undefined) {
         warnings.push(
             `gateway.chartVersion is not set: installing the istio/gateway chart ${DEFAULT_CHART_VERSION}. Set gateway.chartVersion to your istiod's version; gateway/istiod skew beyond Istio's supported range breaks the gateway (the gateway, a data plane, may be at most one minor version behind istiod and never ahead of it: https://istio.io/latest/docs/releases/supported-releases/, "Control Plane/Data Plane Skew").`,

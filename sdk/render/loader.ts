@@ -17,8 +17,19 @@ import * as path from "path";
 import { DataFileError, parseData } from "./data";
 import { errorMessage, isRecord, shown } from "../model/read";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const Module: any = require("module");
+/** A module as Node's CommonJS loader hands it to an extension handler. */
+interface LoadingModule {
+    _compile(code: string, filename: string): unknown;
+}
+
+/** The internals of Node's CommonJS loader (`lib/internal/modules/cjs/loader.js`) the TypeScript hook replaces; not in @types/node. */
+interface ModuleInternals {
+    _extensions: Record<string, ((module: LoadingModule, filename: string) => void) | undefined>;
+    _resolveFilename: (this: unknown, request: string, parent: unknown, ...rest: unknown[]) => string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the loader's internals live on the CommonJS `module` export itself
+const Module = require("module") as ModuleInternals;
 
 export class ProgramLoadError extends Error {}
 
@@ -45,7 +56,9 @@ function readYaml(file: string): unknown {
         return parseData(fs.readFileSync(file, "utf8"), file);
     } catch (err) {
         if (err instanceof DataFileError) throw new ProgramLoadError(err.message);
-        throw new ProgramLoadError(`${file}: cannot be read (${shown((err as { code?: unknown } | null | undefined)?.code ?? errorMessage(err).split("\n")[0])})`);
+        throw new ProgramLoadError(
+            `${file}: cannot be read (${shown((err as { code?: unknown } | null | undefined)?.code ?? errorMessage(err).split("\n")[0])})`,
+        );
     }
 }
 
@@ -155,23 +168,25 @@ let typescript: typeof import("typescript") | undefined;
 /** Installs the scoped TypeScript hook; returns the function that removes it and the set of compiled files. */
 export function installTsHook(): { restore: () => void; compiled: Set<string> } {
     const compiled = new Set<string>();
-    const extensions: any = Module._extensions;
+    const extensions = Module._extensions;
     const previousTs = extensions[".ts"];
     const previousResolve = Module._resolveFilename;
-    extensions[".ts"] = function (module: any, filename: string) {
+    extensions[".ts"] = function (module: LoadingModule, filename: string) {
         if (filename.split(path.sep).includes("node_modules") || filename.endsWith(".d.ts")) {
             if (previousTs) {
                 return previousTs(module, filename);
             }
-            throw new ProgramLoadError(`${filename}: a TypeScript file inside node_modules or a .d.ts cannot be loaded; depend on the package's compiled JavaScript`);
+            throw new ProgramLoadError(
+                `${filename}: a TypeScript file inside node_modules or a .d.ts cannot be loaded; depend on the package's compiled JavaScript`,
+            );
         }
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
         try {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when a TypeScript program is rendered (an optional dependency)
             typescript ??= require("typescript") as typeof import("typescript");
         } catch {
             throw new ProgramLoadError(`${filename}: rendering a TypeScript program needs the "typescript" package (npm install --save-dev typescript)`);
         }
-        const ts = typescript!;
+        const ts = typescript;
         const out = ts.transpileModule(fs.readFileSync(filename, "utf8"), {
             fileName: filename,
             compilerOptions: {
@@ -186,11 +201,12 @@ export function installTsHook(): { restore: () => void; compiled: Set<string> } 
         compiled.add(filename);
         module._compile(out.outputText, filename);
     };
-    Module._resolveFilename = function (request: string, parent: any, ...rest: any[]) {
+    Module._resolveFilename = function (this: unknown, request: string, parent: unknown, ...rest: unknown[]) {
         try {
             return previousResolve.call(this, request, parent, ...rest);
         } catch (err) {
-            const from: string | undefined = parent?.filename;
+            const filename = (parent as { filename?: unknown } | null | undefined)?.filename;
+            const from = typeof filename === "string" ? filename : undefined;
             if (from && compiled.has(from) && request.startsWith(".") && request.endsWith(".js")) {
                 const ts = path.resolve(path.dirname(from), request.slice(0, -3) + ".ts");
                 if (fs.existsSync(ts)) {

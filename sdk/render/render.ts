@@ -18,7 +18,7 @@ export interface RenderOptions {
     /** `key=value` config (bare keys are qualified with the project name); overrides the stack file. */
     config?: Record<string, string>;
     /** Outputs of other stacks for StackReference, by stack name. */
-    stackReferences?: Record<string, Record<string, any>>;
+    stackReferences?: Record<string, Record<string, unknown>>;
     /** Run as `pulumi preview` (default false: as `pulumi up`, so outputs resolve). */
     preview?: boolean;
     /** Write secret values in the clear (default: replaced with REDACTED). */
@@ -35,7 +35,7 @@ export interface RenderResult {
     stack: string;
     config: Record<string, string>;
     resources: CapturedResource[];
-    outputs: Record<string, any>;
+    outputs: Record<string, unknown>;
     objects: K8sObject[];
     /** URN of each object (index-aligned with `objects`). */
     urns: string[];
@@ -96,13 +96,14 @@ async function renderNow(dir: string, options: RenderOptions): Promise<RenderRes
     };
     process.on("unhandledRejection", onUnhandled);
     try {
-        let exported: any;
+        let exported: unknown;
         const run = await runProgram(
             async () => {
                 // eslint-disable-next-line @typescript-eslint/no-require-imports
-                const mod = require(project.entry);
+                const mod: unknown = require(project.entry);
                 // A default-exported function is the program (its result the outputs); otherwise the exports are.
-                exported = mod && typeof mod.default === "function" ? await mod.default() : mod;
+                const main = fieldsOf(mod).default;
+                exported = typeof main === "function" ? await (main as () => unknown)() : mod;
                 return exported;
             },
             {
@@ -114,7 +115,11 @@ async function renderNow(dir: string, options: RenderOptions): Promise<RenderRes
                 timeoutMs: options.timeoutSeconds === undefined ? undefined : options.timeoutSeconds * 1000,
             },
         ).catch((err: unknown) => {
-            throw new ProgramError(programErrorMessage(err), err, (err as { capturedResources?: CapturedResource[] } | null | undefined)?.capturedResources ?? []);
+            throw new ProgramError(
+                programErrorMessage(err),
+                err,
+                (err as { capturedResources?: CapturedResource[] } | null | undefined)?.capturedResources ?? [],
+            );
         });
         await new Promise((resolve) => setImmediate(resolve));
         if (unhandled.length > 0) {
@@ -124,8 +129,8 @@ async function renderNow(dir: string, options: RenderOptions): Promise<RenderRes
         const outputs = toPlainOutputs(run.outputs);
         if (!options.showSecrets) {
             // The engine hands outputs back unwrapped; stack outputs that are secret Outputs are redacted here.
-            for (const [k, v] of Object.entries(exported ?? {})) {
-                if (k in outputs && pulumi.Output.isInstance(v) && (await pulumi.isSecret(v as pulumi.Output<unknown>))) {
+            for (const [k, v] of Object.entries(fieldsOf(exported))) {
+                if (k in outputs && pulumi.Output.isInstance(v) && (await pulumi.isSecret(v))) {
                     outputs[k] = "[secret]";
                 }
             }
@@ -150,15 +155,20 @@ async function renderNow(dir: string, options: RenderOptions): Promise<RenderRes
     }
 }
 
-function toPlainOutputs(outputs: Record<string, any>): Record<string, any> {
-    const out: Record<string, any> = {};
+/** A module's exports (an object, or a function carrying fields, as `module.exports = fn` makes it) as fields; else none. */
+function fieldsOf(v: unknown): Record<string, unknown> {
+    return v !== null && (typeof v === "object" || typeof v === "function") ? (v as Record<string, unknown>) : {};
+}
+
+function toPlainOutputs(outputs: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(outputs ?? {})) {
         if (k === "__esModule" || typeof v === "function") {
             continue;
         }
         out[k] = v;
     }
-    return JSON.parse(JSON.stringify(out));
+    return JSON.parse(JSON.stringify(out)) as Record<string, unknown>;
 }
 
 function safe(s: string): string {
@@ -175,7 +185,9 @@ const FILE_NAME_LIMIT = 200;
 export function objectFileName(obj: K8sObject): string {
     const kind = safe(obj.kind);
     const name = safe(obj.metadata?.name ?? "unnamed");
-    const base = isClusterScopedObject(String(obj.apiVersion ?? ""), obj.kind) ? `${kind}-${name}` : `${kind}-${safe(obj.metadata?.namespace ?? "default")}-${name}`;
+    const base = isClusterScopedObject(String(obj.apiVersion ?? ""), obj.kind)
+        ? `${kind}-${name}`
+        : `${kind}-${safe(obj.metadata?.namespace ?? "default")}-${name}`;
     if (base.length + ".yaml".length <= FILE_NAME_LIMIT) return `${base}.yaml`;
     return `${base.slice(0, FILE_NAME_LIMIT - ".yaml".length - 14)}--${sha256(base).slice(0, 12)}.yaml`;
 }
@@ -230,7 +242,9 @@ function readManifest(outDir: string): Manifest | undefined {
         m.generatedBy === MARKER &&
         m.version === MANIFEST_VERSION &&
         Array.isArray(m.files) &&
-        (m.files as unknown[]).every((e) => isRecord(e) && isOwnFileName(e.file) && e.file !== MANIFEST_FILE && typeof e.sha256 === "string" && /^[0-9a-f]{64}$/.test(e.sha256));
+        (m.files as unknown[]).every(
+            (e) => isRecord(e) && isOwnFileName(e.file) && e.file !== MANIFEST_FILE && typeof e.sha256 === "string" && /^[0-9a-f]{64}$/.test(e.sha256),
+        );
     return ok ? (m as Manifest) : undefined;
 }
 
@@ -349,7 +363,13 @@ export function writeRender(outDir: string, result: RenderResult, report: Access
         total: result.objects.length + result.helmReleases.length,
         counts: Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b))),
         outputs: result.outputs,
-        helmReleases: result.helmReleases.map((h) => ({ name: h.name, namespace: h.namespace, chart: h.chart, repository: h.repository ?? null, version: h.version ?? null })),
+        helmReleases: result.helmReleases.map((h) => ({
+            name: h.name,
+            namespace: h.namespace,
+            chart: h.chart,
+            repository: h.repository ?? null,
+            version: h.version ?? null,
+        })),
         skipped: result.skipped,
         files,
     };
