@@ -22,7 +22,7 @@
  *   istio-proxy;
  * - for istio-proxy, hooks and probes that exec nothing but `pilot-agent`.
  */
-import { asArray, asObject, ContainerRef, imageName, listAt, recordAt, valueAt } from "../../sdk/model";
+import { asObject, ContainerRef, imageName, listAt, recordAt, valueAt } from "../../sdk/model";
 import { parse as parseYaml } from "yaml";
 
 export type IstioRole = "init" | "validation" | "proxy";

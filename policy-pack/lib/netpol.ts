@@ -22,7 +22,7 @@
  */
 import { GuardConfig } from "./config";
 import { hasEgressType, networkPolicyHoles, outsideCluster, selectsOnlyGateway } from "./facts";
-import { asArray, asObject, formatRange, labelsMatch, NAMESPACE_NAME_LABEL, networkPolicyFlavour, NetworkPolicyFlavour, outsideRanges } from "../../sdk/model";
+import { asArray, asObject, formatRange, NAMESPACE_NAME_LABEL, networkPolicyFlavour, NetworkPolicyFlavour, outsideRanges } from "../../sdk/model";
 
 type Cfg = Pick<GuardConfig, "inClusterCidrs" | "allowedEgressCidrs" | "gatewayLabels" | "gatewayNamespaces">;
 
@@ -116,7 +116,7 @@ function ciliumHoles(obj: any, namespace: string | undefined, cfg: Cfg): string[
     return out;
 }
 
-function ciliumDenyScope(obj: any, cfg: Cfg): "all" | "none" {
+function ciliumDenyScope(obj: any): "all" | "none" {
     for (const { spec } of ciliumSpecs(obj)) {
         const sel = asObject(spec?.endpointSelector);
         const everything = spec?.endpointSelector !== undefined && Object.keys(asObject(sel.matchLabels)).length === 0 && asArray(sel.matchExpressions).length === 0;
@@ -270,7 +270,7 @@ export function defaultDenyScope(group: string, kind: string, obj: any, cfg: Cfg
             break;
         }
         case "cilium":
-            scope = ciliumDenyScope(obj, cfg);
+            scope = ciliumDenyScope(obj);
             break;
         case "calico":
             scope = calicoDenyScope(kind, obj);

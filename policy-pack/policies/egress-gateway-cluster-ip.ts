@@ -1,38 +1,15 @@
 /** Policy `egress-gateway-cluster-ip`: its rule (pure functions over Kubernetes objects) next to its declaration. */
-import { parse as parseYaml } from "yaml";
 import { GuardConfig } from "../lib/config";
-import { resourcePolicy, stackPolicy, WORKLOAD_CONFIG, REGISTRY_KINDS, ROUTING_KINDS } from "../lib/policy";
+import { resourcePolicy } from "../lib/policy";
 import {
-    ISTIO_NET,
-    PROXY_UID,
-    StackFinding,
-    StackObject,
-    GatewayFacts,
-    gatewayFacts,
-    isDefaultDenyEgress,
-    isGatewayPod,
     isGatewayRelease,
     isTrue,
-    networkPolicyHoles,
-    selectsEgressGateway,
-    selectsOnlyGateway,
-    templateMeta,
-    TRUE_VALUES,
 } from "../lib/facts";
 import { isTrustedProxyImage, proxyConfigProblems } from "../lib/istio";
 import {
     asArray,
     asObject,
-    chartName,
-    containerRefs,
-    containerWhere,
-    fqdn,
-    gatewayReleaseLabels,
-    hostCovers,
-    isWorkloadKind,
     labelsMatch,
-    podTemplatesOf,
-    str,
 } from "../../sdk/model";
 
 const POD_OVERRIDES = ["sidecar.istio.io/bootstrapOverride", "sidecar.istio.io/discoveryAddress", "proxy.istio.io/overrides", "sidecar.istio.io/userVolumeMount"];

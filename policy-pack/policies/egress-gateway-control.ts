@@ -13,7 +13,7 @@
 import { GuardConfig } from "../lib/config";
 import { stackPolicy } from "../lib/policy";
 import { GatewayFacts, StackFinding, StackObject, carriesGatewayIdentity, gatewayFacts, isGatewayRelease, selectsEgressGateway } from "../lib/facts";
-import { asArray, asObject, GATEWAY_SELECTOR_LABEL, gatewayReleaseLabels, isWorkloadKind, labelsMatch, podTemplatesOf, str, ISTIO_SECURITY, ISTIO_NETWORKING, valueAt } from "../../sdk/model";
+import { asArray, asObject, GATEWAY_SELECTOR_LABEL, gatewayReleaseLabels, isWorkloadKind, labelsMatch, podTemplatesOf, ISTIO_SECURITY, ISTIO_NETWORKING, valueAt } from "../../sdk/model";
 
 /**
  * Does a pod carry the labels of a known egress gateway: the configured ones, or the component's selector label with

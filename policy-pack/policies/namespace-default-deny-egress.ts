@@ -1,38 +1,17 @@
 /** Policy `namespace-default-deny-egress`: its rule (pure functions over Kubernetes objects) next to its declaration. */
-import { parse as parseYaml } from "yaml";
 import { GuardConfig } from "../lib/config";
-import { resourcePolicy, stackPolicy, WORKLOAD_CONFIG, REGISTRY_KINDS, ROUTING_KINDS } from "../lib/policy";
+import { stackPolicy, WORKLOAD_CONFIG } from "../lib/policy";
 import {
-    ISTIO_NET,
-    PROXY_UID,
     StackFinding,
     StackObject,
     GatewayFacts,
     gatewayFacts,
-    isDefaultDenyEgress,
-    isGatewayPod,
-    isGatewayRelease,
-    isTrue,
     networkPolicyHoles,
-    selectsEgressGateway,
-    selectsOnlyGateway,
-    templateMeta,
-    TRUE_VALUES,
 } from "../lib/facts";
-import { isIstioContainer } from "../lib/istio";
 import {
-    asArray,
     asObject,
-    chartName,
-    containerRefs,
-    containerWhere,
-    fqdn,
-    gatewayReleaseLabels,
-    hostCovers,
     isWorkloadKind,
-    labelsMatch,
     podTemplatesOf,
-    str,
     networkPolicyFlavour,
     NETWORK_POLICY_KINDS,
     NETWORKING_K8S,

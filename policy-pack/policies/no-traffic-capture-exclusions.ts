@@ -1,23 +1,8 @@
 /** Policy `no-traffic-capture-exclusions`: its rule (pure functions over Kubernetes objects) next to its declaration. */
-import { parse as parseYaml } from "yaml";
 import { GuardConfig } from "../lib/config";
-import { resourcePolicy, stackPolicy, WORKLOAD_CONFIG, REGISTRY_KINDS, ROUTING_KINDS } from "../lib/policy";
+import { resourcePolicy, WORKLOAD_CONFIG } from "../lib/policy";
 import {
-    ISTIO_NET,
-    PROXY_UID,
-    StackFinding,
-    StackObject,
-    GatewayFacts,
-    gatewayFacts,
-    isDefaultDenyEgress,
-    isGatewayPod,
-    isGatewayRelease,
-    isTrue,
-    networkPolicyHoles,
-    selectsEgressGateway,
-    selectsOnlyGateway,
     templateMeta,
-    TRUE_VALUES,
 } from "../lib/facts";
 import { isTrustedProxyImage, proxyConfigProblems } from "../lib/istio";
 import {
@@ -25,14 +10,8 @@ import {
     asObject,
     chartName,
     containerRefs,
-    containerWhere,
-    fqdn,
-    gatewayReleaseLabels,
-    hostCovers,
     isWorkloadKind,
-    labelsMatch,
     podTemplatesOf,
-    str,
     valueAt,
 } from "../../sdk/model";
 
