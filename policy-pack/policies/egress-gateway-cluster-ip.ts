@@ -7,9 +7,11 @@ import {
 } from "../lib/facts";
 import { isTrustedProxyImage, proxyConfigProblems } from "../lib/istio";
 import {
-    asArray,
-    asObject,
     labelsMatch,
+    listAt,
+    recordAt,
+    shown,
+    valueAt,
 } from "../../sdk/model";
 
 const POD_OVERRIDES = ["sidecar.istio.io/bootstrapOverride", "sidecar.istio.io/discoveryAddress", "proxy.istio.io/overrides", "sidecar.istio.io/userVolumeMount"];
@@ -21,23 +23,23 @@ const POD_OVERRIDES = ["sidecar.istio.io/bootstrapOverride", "sidecar.istio.io/d
  * (`additionalContainers`, `initContainers`) run other code in the gateway's pods, with its identity and internet
  * access; pod annotations and a `lifecycle` hook that replace or extend what runs as the proxy.
  */
-export function gatewayValuesProblems(values: Record<string, any>, cfg: Pick<GuardConfig, "trustedProxyImages">): string[] {
+export function gatewayValuesProblems(values: Record<string, unknown>, cfg: Pick<GuardConfig, "trustedProxyImages">): string[] {
     const out: string[] = [];
-    if (isTrue(asObject(asObject(values.global).networkPolicy).enabled)) {
+    if (isTrue(valueAt(values, "global", "networkPolicy", "enabled"))) {
         out.push(`values.global.networkPolicy.enabled renders the chart's own NetworkPolicy, which allows the gateway pods all egress and ingress from anywhere on its ports, beside the lock-down's: remove it (the lock-down writes the gateway's NetworkPolicies).`);
     }
-    if (asArray(asObject(values.service).externalIPs).length > 0) {
+    if (listAt(values, "service", "externalIPs").length > 0) {
         out.push(`values.service.externalIPs exposes the egress gateway outside the cluster: remove them.`);
     }
     for (const k of ["additionalContainers", "initContainers"]) {
-        if (asArray(values[k]).length > 0) {
+        if (listAt(values, k).length > 0) {
             out.push(`values.${k} runs other containers in the egress gateway's pods, with the gateway's identity and internet access: remove them.`);
         }
     }
-    const ann = asObject(values.podAnnotations);
+    const ann = recordAt(values, "podAnnotations");
     const image = ann["sidecar.istio.io/proxyImage"];
     if (image !== undefined && !isTrustedProxyImage(image, cfg.trustedProxyImages)) {
-        out.push(`values.podAnnotations sidecar.istio.io/proxyImage: "${image}" replaces the gateway's proxy with an image that is not a trusted proxy image: remove it, or add the image to trustedProxyImages.`);
+        out.push(`values.podAnnotations sidecar.istio.io/proxyImage: "${shown(image)}" replaces the gateway's proxy with an image that is not a trusted proxy image: remove it, or add the image to trustedProxyImages.`);
     }
     for (const k of POD_OVERRIDES) {
         if (ann[k] !== undefined) out.push(`values.podAnnotations ${k} replaces or reconfigures what runs as the egress gateway's proxy: remove it.`);
@@ -54,16 +56,16 @@ export function gatewayValuesProblems(values: Record<string, any>, cfg: Pick<Gua
     if (tolerations !== undefined && tolerations !== null && !Array.isArray(tolerations)) {
         out.push(`values.tolerations must be a list of tolerations, each naming its taint's key.`);
     }
-    asArray(tolerations).forEach((t, i) => {
-        const key = asObject(t).key;
+    listAt(tolerations).forEach((t, i) => {
+        const key = valueAt(t, "key");
         if (typeof key !== "string" || key === "") {
             out.push(`values.tolerations[${i}] has no key: a key-less toleration (operator Exists, the only one the API server accepts without a key) tolerates every taint, so the egress gateway can land on any node, the control plane's and other tenants' dedicated nodes included: name the taint's key.`);
         }
     });
-    const lc = asObject(values.lifecycle);
+    const lc = recordAt(values, "lifecycle");
     for (const hook of ["postStart", "preStop"]) {
-        const cmd = asArray(asObject(asObject(lc[hook]).exec).command);
-        if (asObject(lc[hook]).exec !== undefined && cmd[0] !== "pilot-agent") {
+        const cmd = listAt(lc, hook, "exec", "command");
+        if (valueAt(lc, hook, "exec") !== undefined && cmd[0] !== "pilot-agent") {
             out.push(`values.lifecycle.${hook} runs ${JSON.stringify(cmd).slice(0, 80)} inside the egress gateway's proxy container: remove it.`);
         }
     }
@@ -82,7 +84,7 @@ export function gatewayValuesProblems(values: Record<string, any>, cfg: Pick<Gua
  */
 export const ALLOWED_GATEWAY_ENV: ReadonlySet<string> = new Set(["EXIT_ON_ZERO_ACTIVE_CONNECTIONS", "MINIMUM_DRAIN_DURATION"]);
 
-export function gatewayEnvProblems(values: Record<string, any>): string[] {
+export function gatewayEnvProblems(values: Record<string, unknown>): string[] {
     const out: string[] = [];
     const env = values.env;
     if (env !== undefined && env !== null) {
@@ -105,33 +107,33 @@ export function gatewayEnvProblems(values: Record<string, any>): string[] {
     return out;
 }
 
-export function gatewayServiceProblems(kind: string, obj: any, resourceName: string, namespace: string, cfg: GuardConfig): string[] {
+export function gatewayServiceProblems(kind: string, obj: unknown, resourceName: string, namespace: string, cfg: GuardConfig): string[] {
     if (kind === "Release") {
         if (!isGatewayRelease(obj, resourceName, namespace, cfg)) return [];
         const out: string[] = [];
-        const type = obj?.values?.service?.type;
+        const type = valueAt(obj, "values", "service", "type");
         if (!(type === "ClusterIP" || type === "None")) {
             out.push(
                 type === undefined
                     ? `values.service.type is not set and the istio/gateway chart defaults it to LoadBalancer, exposing the egress gateway outside the cluster: set values.service.type: ClusterIP.`
-                    : `values.service.type is ${type}, exposing the egress gateway outside the cluster: set values.service.type: ClusterIP.`,
+                    : `values.service.type is ${shown(type)}, exposing the egress gateway outside the cluster: set values.service.type: ClusterIP.`,
             );
         }
-        out.push(...gatewayValuesProblems(asObject(obj?.values), cfg));
+        out.push(...gatewayValuesProblems(recordAt(obj, "values"), cfg));
         return out;
     }
     if (kind === "Service") {
         // The gateway's Service: one selecting the gateway labels, or any Service with a selector in a gateway
         // namespace (the istio/gateway chart's Service selects on the chart's own app/istio labels, which a resource
         // policy cannot tie to a release; in a gateway namespace every exposed Service is judged, failing closed).
-        const sel = asObject(obj?.spec?.selector);
+        const sel = recordAt(obj, "spec", "selector");
         const inGatewayNs = cfg.gatewayNamespaces.includes(namespace);
         if (!labelsMatch(cfg.gatewayLabels, sel) && !(inGatewayNs && Object.keys(sel).length > 0)) return [];
-        const type = obj?.spec?.type ?? "ClusterIP";
+        const type = valueAt(obj, "spec", "type") ?? "ClusterIP";
         if (type === "LoadBalancer" || type === "NodePort") {
             return [`spec.type is ${type}, exposing the egress gateway outside the cluster: set spec.type: ClusterIP.`];
         }
-        if (asArray(obj?.spec?.externalIPs).length > 0) {
+        if (listAt(obj, "spec", "externalIPs").length > 0) {
             return [`spec.externalIPs exposes the egress gateway outside the cluster: remove them.`];
         }
     }

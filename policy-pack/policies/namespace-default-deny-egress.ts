@@ -9,12 +9,12 @@ import {
     networkPolicyHoles,
 } from "../lib/facts";
 import {
-    asObject,
     isWorkloadKind,
     podTemplatesOf,
     networkPolicyFlavour,
     NETWORK_POLICY_KINDS,
     NETWORKING_K8S,
+    recordAt,
     selectorMatches,
     valueAt,
 } from "../../sdk/model";
@@ -22,9 +22,10 @@ import { defaultDenyScope } from "../lib/netpol";
 import { hasEgressType } from "../lib/facts";
 
 /** Does a Kubernetes label selector select these labels? A selector the API server would reject selects nothing. */
-function selects(selector: any, labels: Record<string, string>): boolean {
+function selects(selector: unknown, labels: Record<string, string>): boolean {
     try {
-        return selectorMatches(asObject(selector), labels);
+        // Read as the API server's shape; a field of another type makes selectorMatches throw, caught here: selects nothing.
+        return selectorMatches(recordAt(selector), labels);
     } catch {
         return false;
     }
@@ -42,7 +43,7 @@ export function defaultDenyFindings(objects: StackObject[], cfg: GuardConfig, fa
     const exempt = new Set([...cfg.exemptNamespaces, ...facts.namespaces]);
     const workloads = new Map<string, StackObject[]>();
     const denied = new Set<string>();
-    const isolating = new Map<string, { spec: any; open: boolean }[]>();
+    const isolating = new Map<string, { spec: unknown; open: boolean }[]>();
     const namespaceObjects = new Map<string, StackObject>();
     let clusterWide = false;
     for (const o of objects) {
@@ -56,9 +57,10 @@ export function defaultDenyFindings(objects: StackObject[], cfg: GuardConfig, fa
             if (scope === "cluster") clusterWide = true;
             if (o.namespace === undefined) continue;
             if (scope === "namespace") denied.add(o.namespace);
-            if (o.group === NETWORKING_K8S && hasEgressType(o.props?.spec)) {
+            const spec = valueAt(o.props, "spec");
+            if (o.group === NETWORKING_K8S && hasEgressType(spec)) {
                 const list = isolating.get(o.namespace) ?? [];
-                list.push({ spec: o.props?.spec, open: networkPolicyHoles(o.props?.spec, cfg).length > 0 });
+                list.push({ spec, open: networkPolicyHoles(spec, cfg).length > 0 });
                 isolating.set(o.namespace, list);
             }
             continue;
@@ -80,8 +82,9 @@ export function defaultDenyFindings(objects: StackObject[], cfg: GuardConfig, fa
             const templates = podTemplatesOf(o.kind, o.props);
             if (templates.length === 0) return false;
             return !templates.every((t) => {
-                const labels = asObject(valueAt(t.metadata, "labels")) as Record<string, string>;
-                const selecting = policies.filter((p) => selects(p.spec?.podSelector, labels));
+                // As before: a label of another type than string stays in (selectorMatches compares by identity).
+                const labels = recordAt(t.metadata, "labels") as Record<string, string>;
+                const selecting = policies.filter((p) => selects(valueAt(p.spec, "podSelector"), labels));
                 return selecting.length > 0 && selecting.every((p) => !p.open);
             });
         });

@@ -3,6 +3,8 @@ import { GuardConfig } from "../lib/config";
 import { resourcePolicy } from "../lib/policy";
 import {
     NETWORK_POLICY_KINDS,
+    str,
+    valueAt,
 } from "../../sdk/model";
 import { egressHoles } from "../lib/netpol";
 
@@ -11,8 +13,9 @@ import { egressHoles } from "../lib/netpol";
  * egress gateway's, and may open the internet, only inside a gateway namespace and only when its selector can match
  * nothing but the gateway's pods: no `podSelector: {}`, no requirement that admits other values.
  */
-export function networkPolicyProblems(kind: string, obj: any, cfg: GuardConfig, group = "networking.k8s.io", namespace?: string): string[] {
-    return egressHoles(group, kind, obj, namespace ?? (obj?.metadata?.namespace ?? "default"), cfg);
+export function networkPolicyProblems(kind: string, obj: unknown, cfg: GuardConfig, group = "networking.k8s.io", namespace?: string): string[] {
+    // As the pack reads it (namespaceAndName): a namespace that is not a non-empty string is "default".
+    return egressHoles(group, kind, obj, namespace ?? str(valueAt(obj, "metadata", "namespace")) ?? "default", cfg);
 }
 
 export const noExternalEgressNetworkPolicy = resourcePolicy({

@@ -17,7 +17,7 @@ import {
  * in every namespace, and the gateway's AuthorizationPolicies, Service and NetworkPolicy select pods by those labels,
  * so an impostor would receive the mesh's egress traffic or the gateway's internet access.
  */
-export function impersonationProblems(kind: string, obj: any, cfg: GuardConfig, namespace?: string): string[] {
+export function impersonationProblems(kind: string, obj: unknown, cfg: GuardConfig, namespace?: string): string[] {
     const out: string[] = [];
     for (const t of podTemplatesOf(kind, obj)) {
         if (!claimsGatewayIdentity(valueAt(t.metadata, "labels"), cfg)) continue;

@@ -7,8 +7,7 @@ import {
 } from "../lib/facts";
 import { isIstioContainer, istioShapeViolation } from "../lib/istio";
 import {
-    asArray,
-    asObject,
+    listAt,
     containerRefs,
     containerWhere,
     isWorkloadKind,
@@ -27,20 +26,20 @@ const ESCAPE_CAPS = new Set(["NET_ADMIN", "NET_RAW", "ALL"]);
  * that rewrite or sidestep the pod's iptables. Numbers and booleans are read as the API server's YAML decoder reads
  * them (`"02471"` is 1337, `"on"` is true; see sdk/model/yaml11.ts).
  */
-export function escapePrivilegeProblems(kind: string, obj: any, cfg: GuardConfig): string[] {
+export function escapePrivilegeProblems(kind: string, obj: unknown, cfg: GuardConfig): string[] {
     const out: string[] = [];
     for (const t of podTemplatesOf(kind, obj)) {
         const spec = t.spec;
         if (isTrue(valueAt(spec, "hostNetwork"))) {
             out.push(`${t.path}.hostNetwork: ${JSON.stringify(valueAt(spec, "hostNetwork"))} runs the pod in the node's network namespace, where no sidecar captures its traffic: remove it.`);
         }
-        const podSc = asObject(valueAt(spec, "securityContext"));
+        const podSc = recordAt(spec, "securityContext");
         const refs = containerRefs(spec);
         const ordinary = refs.filter((r) => !isIstioContainer(r, cfg.trustedProxyImages));
         // fsGroup / supplementalGroups 1337 put the proxy's GID among every container's groups: a process can then
         // make a setgid-1337 binary on a volume and run with GID 1337, unless no_new_privs blocks setgid
         // (allowPrivilegeEscalation: false on every container that gets the group).
-        const groups: [string, unknown[]][] = [["fsGroup", [podSc.fsGroup]], ["supplementalGroups", asArray(podSc.supplementalGroups)]];
+        const groups: [string, unknown[]][] = [["fsGroup", [podSc.fsGroup]], ["supplementalGroups", listAt(podSc, "supplementalGroups")]];
         for (const [field, values] of groups) {
             if (!values.some((v) => yaml11Int(v) === PROXY_UID)) continue;
             const escalating = ordinary.filter((r) => yaml11Bool(valueAt(r.c, "securityContext", "allowPrivilegeEscalation")) !== false);
@@ -53,7 +52,7 @@ export function escapePrivilegeProblems(kind: string, obj: any, cfg: GuardConfig
             const why = named ? istioShapeViolation(ref, cfg.trustedProxyImages) : undefined;
             if (named && why === undefined) continue;
             const not = why ? ` (not Istio's own container: ${why})` : "";
-            const sc = asObject(c.securityContext);
+            const sc = recordAt(c, "securityContext");
             for (const field of ["runAsUser", "runAsGroup"]) {
                 const own = sc[field];
                 const effective = own !== undefined && own !== null ? own : podSc[field];
@@ -62,7 +61,7 @@ export function escapePrivilegeProblems(kind: string, obj: any, cfg: GuardConfig
                     out.push(`${t.path}.${containerWhere(ref)}${not} runs with ${field} ${JSON.stringify(effective)}${inherited}, the sidecar's own identity 1337, whose traffic is never redirected: use another ${field === "runAsUser" ? "UID" : "GID"}.`);
                 }
             }
-            for (const x of asArray(asObject(sc.capabilities).add)) {
+            for (const x of listAt(sc, "capabilities", "add")) {
                 const cap = String(x).toUpperCase().replace(/^CAP_/, "");
                 if (!ESCAPE_CAPS.has(cap)) continue;
                 out.push(`${t.path}.${containerWhere(ref)}${not} adds capability ${cap}, which lets it rewrite the pod's iptables or use raw sockets around the sidecar: drop it.`);

@@ -3,29 +3,32 @@ import { parse as parseYaml } from "yaml";
 import { resourcePolicy, REGISTRY_KINDS } from "../lib/policy";
 import {
     chartName,
+    stringAt,
+    valueAt,
 } from "../../sdk/model";
 
 /** `ALLOW_ANY` in a Sidecar, the istiod chart's meshConfig, an IstioOperator, or the mesh ConfigMap. */
-export function allowAnyProblems(kind: string, group: string, obj: any): string[] {
+export function allowAnyProblems(kind: string, group: string, obj: unknown): string[] {
     const msg = (where: string) =>
         `${where} is ALLOW_ANY, so sidecars pass traffic for unknown hosts straight out: set it to REGISTRY_ONLY.`;
     if (kind === "Sidecar" && group === "networking.istio.io") {
-        return obj?.spec?.outboundTrafficPolicy?.mode === "ALLOW_ANY" ? [msg("spec.outboundTrafficPolicy.mode")] : [];
+        return valueAt(obj, "spec", "outboundTrafficPolicy", "mode") === "ALLOW_ANY" ? [msg("spec.outboundTrafficPolicy.mode")] : [];
     }
-    if (kind === "Release" && chartName(obj?.chart) === "istiod") {
-        return obj?.values?.meshConfig?.outboundTrafficPolicy?.mode === "ALLOW_ANY" ? [msg("values.meshConfig.outboundTrafficPolicy.mode")] : [];
+    if (kind === "Release" && chartName(valueAt(obj, "chart")) === "istiod") {
+        return valueAt(obj, "values", "meshConfig", "outboundTrafficPolicy", "mode") === "ALLOW_ANY" ? [msg("values.meshConfig.outboundTrafficPolicy.mode")] : [];
     }
     if (kind === "IstioOperator") {
-        return obj?.spec?.meshConfig?.outboundTrafficPolicy?.mode === "ALLOW_ANY" ? [msg("spec.meshConfig.outboundTrafficPolicy.mode")] : [];
+        return valueAt(obj, "spec", "meshConfig", "outboundTrafficPolicy", "mode") === "ALLOW_ANY" ? [msg("spec.meshConfig.outboundTrafficPolicy.mode")] : [];
     }
-    if (kind === "ConfigMap" && /^istio(-.+)?$/.test(String(obj?.metadata?.name ?? "")) && typeof obj?.data?.mesh === "string") {
-        let mesh: any;
+    const meshText = kind === "ConfigMap" ? stringAt(obj, "data", "mesh") : undefined;
+    if (kind === "ConfigMap" && /^istio(-.+)?$/.test(stringAt(obj, "metadata", "name") ?? "") && meshText !== undefined) {
+        let mesh: unknown;
         try {
-            mesh = parseYaml(obj.data.mesh);
+            mesh = parseYaml(meshText);
         } catch {
             return [];
         }
-        return mesh?.outboundTrafficPolicy?.mode === "ALLOW_ANY" ? [msg("data.mesh outboundTrafficPolicy.mode")] : [];
+        return valueAt(mesh, "outboundTrafficPolicy", "mode") === "ALLOW_ANY" ? [msg("data.mesh outboundTrafficPolicy.mode")] : [];
     }
     return [];
 }
