@@ -7,7 +7,6 @@
 import { GuardConfig } from "./config";
 import { GatewayFacts, StackObject, isGatewayPod, isGatewayRelease } from "./facts";
 import {
-    asObject,
     BindingSubject,
     bindingSubjects,
     ClusterRoleView,
@@ -15,12 +14,15 @@ import {
     formatSubject,
     gatewayReleaseName,
     isWorkloadKind,
+    listAt,
     podTemplatesOf,
     RBAC_GROUP,
     RBAC_READ_VERBS,
     RBAC_WRITE_VERBS,
     resolveClusterRole,
+    recordAt,
     rulesAllow,
+    shown,
     valueAt,
 } from "../../sdk/model";
 
@@ -89,15 +91,15 @@ export function formatGrants(grants: Grant[]): string {
 export type RoleRules = { rules: unknown[]; open: boolean; what: string } | { unknown: string; what: string };
 
 /** The role a binding references: a Role of `namespace` in the stack, or a ClusterRole (the stack's or a default). */
-export function roleRulesOf(binding: any, namespace: string | undefined, roles: StackObject[], clusterRoles: ClusterRoleView[]): RoleRules {
-    const ref = asObject(binding?.roleRef);
+export function roleRulesOf(binding: unknown, namespace: string | undefined, roles: StackObject[], clusterRoles: ClusterRoleView[]): RoleRules {
+    const ref = recordAt(binding, "roleRef");
     const name = typeof ref.name === "string" ? ref.name : "";
-    const what = `${ref.kind ?? "?"} ${name || "?"}`;
+    const what = `${ref.kind === undefined || ref.kind === null ? "?" : shown(ref.kind)} ${name || "?"}`;
     if (ref.apiGroup !== RBAC_GROUP || name === "") return { unknown: `its roleRef is not an ${RBAC_GROUP} Role or ClusterRole`, what };
     if (ref.kind === "Role") {
         if (namespace === undefined) return { unknown: "a ClusterRoleBinding cannot reference a Role", what };
         const role = roles.find((r) => r.kind === "Role" && r.namespace === namespace && r.name === name);
-        return role ? { rules: [...(Array.isArray(role.props?.rules) ? role.props.rules : [])], open: false, what } : { unknown: `Role ${namespace}/${name} is not in this stack`, what };
+        return role ? { rules: [...listAt(role.props, "rules")], open: false, what } : { unknown: `Role ${namespace}/${name} is not in this stack`, what };
     }
     if (ref.kind === "ClusterRole") {
         const r = resolveClusterRole(name, clusterRoles);
@@ -118,7 +120,7 @@ export function gatewayServiceAccounts(namespace: string, objects: StackObject[]
     for (const o of objects) {
         if (o.patch || o.namespace !== namespace) continue;
         if (o.kind === "Release" && isGatewayRelease(o.props, o.name, namespace, cfg)) {
-            const sa = asObject(asObject(o.props?.values).serviceAccount);
+            const sa = recordAt(o.props, "values", "serviceAccount");
             const name = typeof sa.name === "string" && sa.name !== "" ? sa.name : sa.create === false ? "default" : gatewayReleaseName(o.props, o.name);
             if (name !== "default") out.add(name);
         } else if (isWorkloadKind(o.kind)) {

@@ -13,55 +13,55 @@
 import { GuardConfig } from "../lib/config";
 import { stackPolicy } from "../lib/policy";
 import { GatewayFacts, StackFinding, StackObject, carriesGatewayIdentity, gatewayFacts, isGatewayRelease, selectsEgressGateway } from "../lib/facts";
-import { asArray, asObject, GATEWAY_SELECTOR_LABEL, gatewayReleaseLabels, isWorkloadKind, labelsMatch, podTemplatesOf, ISTIO_SECURITY, ISTIO_NETWORKING, valueAt } from "../../sdk/model";
+import { GATEWAY_SELECTOR_LABEL, gatewayReleaseLabels, isWorkloadKind, labelsMatch, listAt, podTemplatesOf, ISTIO_SECURITY, ISTIO_NETWORKING, recordAt, shown, valueAt } from "../../sdk/model";
 
 /**
  * Does a pod carry the labels of a known egress gateway: the configured ones, or the component's selector label with
  * the value of a gateway release in the stack (a copy elsewhere makes its pods part of that gateway too)?
  */
-function carriesKnownGatewayLabels(labels: any, cfg: GuardConfig, facts: GatewayFacts): boolean {
+function carriesKnownGatewayLabels(labels: unknown, cfg: GuardConfig, facts: GatewayFacts): boolean {
     if (labelsMatch(cfg.gatewayLabels, labels)) return true;
-    const v = asObject(labels)[GATEWAY_SELECTOR_LABEL];
+    const v = recordAt(labels)[GATEWAY_SELECTOR_LABEL];
     return v !== undefined && facts.labelSets.some((set) => set[GATEWAY_SELECTOR_LABEL] === v);
 }
 
 /** Does a workload selector (`matchLabels`) reach the gateway's pods (absent: every workload of its namespace)? */
-function selectorReachesGateway(selector: any, cfg: GuardConfig, facts: GatewayFacts): boolean {
+function selectorReachesGateway(selector: unknown, cfg: GuardConfig, facts: GatewayFacts): boolean {
     if (selector === undefined || selector === null) return true;
-    const ml = asObject(asObject(selector).matchLabels);
+    // labelsMatch compares each value by identity, so a value of another type than string matches no label set.
+    const ml = recordAt(selector, "matchLabels") as Record<string, string>;
     if (Object.keys(ml).length === 0) return true;
     return [cfg.gatewayLabels, ...facts.labelSets].some((set) => labelsMatch(ml, set));
 }
 
 /** Does a policy (in `namespace`, with this selector) apply to the egress gateway's pods? */
-function reachesGateway(namespace: string, selector: any, targetRefs: any, cfg: GuardConfig, facts: GatewayFacts, rootAppliesWithSelector: boolean): string | undefined {
-    if (asArray(targetRefs).length > 0) {
+function reachesGateway(namespace: string, selector: unknown, targetRefs: unknown, cfg: GuardConfig, facts: GatewayFacts, rootAppliesWithSelector: boolean): string | undefined {
+    if (listAt(targetRefs).length > 0) {
         // targetRefs attach to a Gateway (API) or a Service (its waypoint), or to a ServiceEntry (a waypoint's, not the
         // gateway pods'): a Gateway or Service in a gateway namespace is the egress gateway's.
-        const refs = asArray(targetRefs).filter((r) => r?.kind === "Gateway" || r?.kind === "Service");
-        return refs.length > 0 && facts.namespaces.has(namespace) ? `it targets ${refs.map((r) => `${r?.kind}/${r?.name}`).join(", ")} in the gateway namespace "${namespace}"` : undefined;
+        const refs = listAt(targetRefs).filter((r) => valueAt(r, "kind") === "Gateway" || valueAt(r, "kind") === "Service");
+        return refs.length > 0 && facts.namespaces.has(namespace) ? `it targets ${refs.map((r) => `${shown(valueAt(r, "kind"))}/${shown(valueAt(r, "name"))}`).join(", ")} in the gateway namespace "${namespace}"` : undefined;
     }
     if (facts.namespaces.has(namespace) && selectorReachesGateway(selector, cfg, facts)) {
         return selector === undefined ? `it applies to every workload of the gateway namespace "${namespace}"` : `its selector picks the gateway's pods in "${namespace}"`;
     }
     if (namespace === cfg.istioRootNamespace) {
-        if (selector === undefined || Object.keys(asObject(asObject(selector).matchLabels)).length === 0) return `it sits in the root namespace "${namespace}" without a selector, so it applies mesh-wide`;
+        if (selector === undefined || Object.keys(recordAt(selector, "matchLabels")).length === 0) return `it sits in the root namespace "${namespace}" without a selector, so it applies mesh-wide`;
         if (rootAppliesWithSelector && selectorReachesGateway(selector, cfg, facts)) return `it sits in the root namespace "${namespace}" and its selector picks the gateway's pods in every namespace`;
     }
     return undefined;
 }
 
 /** An AuthorizationPolicy rule that matches a request whatever its source: no `from` and no `when`. */
-function anySource(rule: any): boolean {
-    const r = asObject(rule);
-    return asArray(r.from).length === 0 && asArray(r.when).length === 0;
+function anySource(rule: unknown): boolean {
+    return listAt(rule, "from").length === 0 && listAt(rule, "when").length === 0;
 }
 
 function authorizationFindings(o: StackObject, cfg: GuardConfig, facts: GatewayFacts): string[] {
-    const spec = asObject(o.props?.spec);
+    const spec = recordAt(o.props, "spec");
     const action = spec.action ?? "ALLOW";
     if (action !== "ALLOW") return [];
-    const open = asArray(spec.rules).findIndex(anySource);
+    const open = listAt(spec, "rules").findIndex(anySource);
     if (open < 0) return [];
     const where = reachesGateway(o.namespace ?? "default", spec.selector, spec.targetRefs ?? (spec.targetRef ? [spec.targetRef] : undefined), cfg, facts, true);
     if (!where) return [];
@@ -69,23 +69,24 @@ function authorizationFindings(o: StackObject, cfg: GuardConfig, facts: GatewayF
 }
 
 function peerAuthenticationFindings(o: StackObject, cfg: GuardConfig, facts: GatewayFacts): string[] {
-    const spec = asObject(o.props?.spec);
+    const spec = recordAt(o.props, "spec");
     const where = reachesGateway(o.namespace ?? "default", spec.selector, undefined, cfg, facts, false);
     if (!where) return [];
     const out: string[] = [];
-    const mode = asObject(spec.mtls).mode;
+    const mode = valueAt(spec, "mtls", "mode");
     if (mode !== "STRICT") {
-        out.push(`PeerAuthentication mtls.mode is ${mode ?? "unset (inherited, PERMISSIVE by default)"} and ${where}: the egress gateway would accept plaintext callers, whose identity it cannot check: set mtls.mode: STRICT.`);
+        out.push(`PeerAuthentication mtls.mode is ${mode === undefined || mode === null ? "unset (inherited, PERMISSIVE by default)" : shown(mode)} and ${where}: the egress gateway would accept plaintext callers, whose identity it cannot check: set mtls.mode: STRICT.`);
     }
-    for (const [port, p] of Object.entries(asObject(spec.portLevelMtls))) {
-        if (asObject(p).mode !== "STRICT") out.push(`PeerAuthentication portLevelMtls[${port}].mode is ${asObject(p).mode ?? "unset"} and ${where}: set it to STRICT.`);
+    for (const [port, p] of Object.entries(recordAt(spec, "portLevelMtls"))) {
+        const portMode = valueAt(p, "mode");
+        if (portMode !== "STRICT") out.push(`PeerAuthentication portLevelMtls[${port}].mode is ${portMode === undefined || portMode === null ? "unset" : shown(portMode)} and ${where}: set it to STRICT.`);
     }
     return out;
 }
 
 function envoyFilterFindings(o: StackObject, cfg: GuardConfig, facts: GatewayFacts): string[] {
-    const spec = asObject(o.props?.spec);
-    const where = reachesGateway(o.namespace ?? "default", spec.workloadSelector === undefined ? undefined : { matchLabels: asObject(spec.workloadSelector).labels }, spec.targetRefs, cfg, facts, true);
+    const spec = recordAt(o.props, "spec");
+    const where = reachesGateway(o.namespace ?? "default", spec.workloadSelector === undefined ? undefined : { matchLabels: valueAt(spec, "workloadSelector", "labels") }, spec.targetRefs, cfg, facts, true);
     if (!where) return [];
     return [`EnvoyFilter patches the egress gateway's Envoy configuration, because ${where}: an EnvoyFilter can add listeners, clusters or filters that bypass the gateway's authorization and logging; remove it or select other workloads.`];
 }
@@ -96,9 +97,9 @@ function gatewayRef(ref: string, vsNamespace: string): { namespace: string; name
 }
 
 /** Every Gateway a VirtualService binds to (spec.gateways and its routes' match gateways). */
-function boundGateways(spec: any): string[] {
-    const out = new Set<string>(asArray(spec?.gateways).map(String));
-    for (const f of ["http", "tls", "tcp"]) for (const r of asArray(spec?.[f])) for (const m of asArray(r?.match)) for (const g of asArray(m?.gateways)) out.add(String(g));
+function boundGateways(spec: unknown): string[] {
+    const out = new Set<string>(listAt(spec, "gateways").map(String));
+    for (const f of ["http", "tls", "tcp"]) for (const r of listAt(spec, f)) for (const m of listAt(r, "match")) for (const g of listAt(m, "gateways")) out.add(String(g));
     out.delete("mesh");
     return [...out];
 }
@@ -110,7 +111,7 @@ export function gatewayControlFindings(objects: StackObject[], cfg: GuardConfig,
     const otherGateways = new Set<string>();
     for (const o of objects) {
         if (o.patch || o.kind !== "Gateway" || o.group !== ISTIO_NETWORKING) continue;
-        (selectsEgressGateway(o.props?.spec?.selector, cfg.gatewayLabels, facts.labelSets) ? egressGateways : otherGateways).add(`${o.namespace}/${o.name}`);
+        (selectsEgressGateway(valueAt(o.props, "spec", "selector"), cfg.gatewayLabels, facts.labelSets) ? egressGateways : otherGateways).add(`${o.namespace}/${o.name}`);
     }
     const carriers: StackObject[] = [];
     for (const o of objects) {
@@ -119,7 +120,7 @@ export function gatewayControlFindings(objects: StackObject[], cfg: GuardConfig,
         else if (o.group === ISTIO_SECURITY && o.kind === "PeerAuthentication") push(o, peerAuthenticationFindings(o, cfg, facts));
         else if (o.group === ISTIO_NETWORKING && o.kind === "EnvoyFilter") push(o, envoyFilterFindings(o, cfg, facts));
         else if (o.group === ISTIO_NETWORKING && o.kind === "VirtualService") {
-            for (const ref of boundGateways(o.props?.spec)) {
+            for (const ref of boundGateways(valueAt(o.props, "spec"))) {
                 const { namespace, name } = gatewayRef(ref, o.namespace);
                 const key = `${namespace}/${name}`;
                 const egress = egressGateways.has(key) || (!otherGateways.has(key) && facts.namespaces.has(namespace));

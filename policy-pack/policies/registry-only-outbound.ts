@@ -21,7 +21,9 @@ export function allowAnyProblems(kind: string, group: string, obj: unknown): str
         return valueAt(obj, "spec", "meshConfig", "outboundTrafficPolicy", "mode") === "ALLOW_ANY" ? [msg("spec.meshConfig.outboundTrafficPolicy.mode")] : [];
     }
     const meshText = kind === "ConfigMap" ? stringAt(obj, "data", "mesh") : undefined;
-    if (kind === "ConfigMap" && /^istio(-.+)?$/.test(stringAt(obj, "metadata", "name") ?? "") && meshText !== undefined) {
+    // istio's mesh ConfigMap is `istio` or `istio-<revision>`; a name that is not a string may be anything (fail closed).
+    const name = valueAt(obj, "metadata", "name") ?? "";
+    if (kind === "ConfigMap" && (typeof name !== "string" || /^istio(-.+)?$/.test(name)) && meshText !== undefined) {
         let mesh: unknown;
         try {
             mesh = parseYaml(meshText);
