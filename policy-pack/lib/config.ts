@@ -138,7 +138,7 @@ export function readConfig(policyName: string, schema: PolicyConfigSchema | unde
  * property values (the same objects, compared by identity, as the analyzer returns between two `configure` calls:
  * `getConfig()` is a shallow copy of the config the CLI sent). Any other value is read (and checked) anew.
  */
-export function configReader(policyName: string, schema: PolicyConfigSchema | undefined): (given: Record<string, any>) => GuardConfig {
+export function configReader(policyName: string, schema: PolicyConfigSchema | undefined): (given: Record<string, unknown>) => GuardConfig {
     let lastGiven: Map<string, unknown> | undefined;
     let last: GuardConfig | undefined;
     return (given) => {

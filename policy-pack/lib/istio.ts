@@ -22,7 +22,7 @@
  *   istio-proxy;
  * - for istio-proxy, hooks and probes that exec nothing but `pilot-agent`.
  */
-import { asObject, ContainerRef, imageName, listAt, recordAt, valueAt } from "../../sdk/model";
+import { ContainerRef, imageName, listAt, recordAt, shown, valueAt } from "../../sdk/model";
 import { parse as parseYaml } from "yaml";
 
 export type IstioRole = "init" | "validation" | "proxy";
@@ -142,21 +142,22 @@ function proxyArgsOk(args: string[], modes: ReadonlySet<string>): boolean {
 
 /** ProxyConfig fields that replace what runs as the proxy, where it gets its config, or how it captures. */
 export function proxyConfigProblems(config: unknown): string[] {
-    let pc: any = config;
+    let parsed: unknown = config;
     if (typeof config === "string") {
         try {
-            pc = parseYaml(config);
+            parsed = parseYaml(config);
         } catch {
             return ["is not valid YAML/JSON"];
         }
     }
-    pc = asObject(pc);
+    const pc = recordAt(parsed);
     const out: string[] = [];
     for (const k of ["binaryPath", "customConfigFile", "proxyBootstrapTemplatePath", "configPath"]) {
         if (pc[k] !== undefined) out.push(`sets ${k}`);
     }
     if (pc.interceptionMode !== undefined && pc.interceptionMode !== "REDIRECT") out.push(`sets interceptionMode ${JSON.stringify(pc.interceptionMode)}`);
-    if (pc.discoveryAddress !== undefined && !/^istiod(-[a-z0-9-]+)?\.istio-system\.svc(\.cluster\.local)?:15012$/.test(String(pc.discoveryAddress))) {
+    const da = pc.discoveryAddress;
+    if (da !== undefined && (typeof da !== "string" || !/^istiod(-[a-z0-9-]+)?\.istio-system\.svc(\.cluster\.local)?:15012$/.test(da))) {
         out.push(`sets discoveryAddress ${JSON.stringify(pc.discoveryAddress)}`);
     }
     return out;
@@ -191,7 +192,10 @@ export function istioShapeViolation(ref: ContainerRef, trusted: readonly string[
     }
     if (c.envFrom !== undefined) return "it sets envFrom";
     for (const e of listAt(c.env)) {
-        const n = String(valueAt(e, "name") ?? "");
+        const name = valueAt(e, "name");
+        // Not the injector's either: an env name that is not a string (the API server refuses it), whatever it spells.
+        if (name !== undefined && name !== null && typeof name !== "string") return `env name ${shown(name)} is not a string`;
+        const n = name ?? "";
         if (role !== "proxy" && IPTABLES_ENV.has(n)) return `env ${n} changes istio-iptables`;
         if (role === "proxy" && (n === "ISTIO_BOOTSTRAP" || n === "ISTIO_BOOTSTRAP_OVERRIDE")) return `env ${n} replaces the proxy's bootstrap`;
         if (role === "proxy" && n === "PROXY_CONFIG") {

@@ -43,7 +43,8 @@ interface ObjectView {
     group: string;
     namespace: string | undefined;
     name: string;
-    props: any;
+    /** The resource's inputs: read them defensively (sdk/model/read.ts). */
+    props: unknown;
 }
 
 type ObjectRule = (o: ObjectView, cfg: GuardConfig) => string[];
@@ -65,7 +66,7 @@ interface ResourceRuleSpec {
 }
 
 /** The view of a resource whose token is a Kubernetes object of `kind` (see `typeInfo`). */
-function viewOf(type: string, kind: string, group: string, props: any, resourceName: string): ObjectView {
+function viewOf(type: string, kind: string, group: string, props: unknown, resourceName: string): ObjectView {
     const { namespace, name } = namespaceAndName(type, props, resourceName);
     return { type, kind, group, namespace, name, props };
 }
@@ -97,7 +98,7 @@ export function resourcePolicy(spec: ResourceRuleSpec): ResourceValidationPolicy
             const info = typeInfo(args.type);
             const kind = info.kind;
             if (!info.gvk || !kind || !spec.appliesTo(kind)) return;
-            const cfg = readConfig(args.getConfig<Record<string, any>>());
+            const cfg = readConfig(args.getConfig<Record<string, unknown>>());
             const view = viewOf(args.type, kind, info.group, knownProps(args.props), args.name);
             const scopeNs = view.kind === "Namespace" ? view.name : view.namespace;
             if (cfg.exemptObjects.length > 0 && isExemptObject(cfg, view.kind, view.namespace, view.name)) return;
@@ -129,8 +130,10 @@ interface StackRuleSpec {
     check: (objects: StackObject[], cfg: GuardConfig) => { urn: string; message: string }[];
 }
 
-function isUnknownValueError(e: any): boolean {
-    return !!e && (e.constructor?.name === "UnknownValueError" || e.name === "UnknownValueError") && Array.isArray(e.props);
+function isUnknownValueError(e: unknown): boolean {
+    if (e === null || typeof e !== "object") return false;
+    const x = e as { constructor?: { name?: unknown }; name?: unknown; props?: unknown };
+    return (x.constructor?.name === "UnknownValueError" || x.name === "UnknownValueError") && Array.isArray(x.props);
 }
 
 /**
@@ -161,9 +164,10 @@ function stackObjects(args: StackValidationArgs, appliesTo: (kind: string) => bo
 }
 
 /** Names the resource in an unknown-value error raised while reading a stack resource (the path alone is ambiguous). */
-function locate(e: any, type: string, name: string): any {
+function locate(e: unknown, type: string, name: string): unknown {
     const where = `${type}::${name}`;
-    e.message = `${String(e.message).replace(/ value at \./, ` value at ${where} .`)}`;
+    const x = e as { message?: unknown }; // an UnknownValueError (isUnknownValueError)
+    x.message = String(x.message).replace(/ value at \./, ` value at ${where} .`);
     return e;
 }
 
@@ -177,7 +181,7 @@ export function stackPolicy(spec: StackRuleSpec): StackValidationPolicy {
         remediationSteps: spec.remediationSteps,
         configSchema: schema,
         validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
-            const cfg = readConfig(args.getConfig<Record<string, any>>());
+            const cfg = readConfig(args.getConfig<Record<string, unknown>>());
             const unknowns: UnknownRead[] = [];
             const objects = stackObjects(args, spec.appliesTo, unknowns);
             // Judge what is known; an object whose fields the rule reads are unknown is retried alone to find it.
