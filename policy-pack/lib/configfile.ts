@@ -40,7 +40,10 @@ export function normalizePolicyConfig(raw: unknown, where = "policy config", pol
             if (!schema) continue;
             const given = out[p.name];
             // Copied as a spread would copy it (a wrong type is left for the config's validation to name).
-            const entry = (typeof given === "string" ? { enforcementLevel: given } : given === undefined ? {} : Object.assign({}, given)) as Record<string, unknown>;
+            const entry = (typeof given === "string" ? { enforcementLevel: given } : given === undefined ? {} : Object.assign({}, given)) as Record<
+                string,
+                unknown
+            >;
             const own = entry[key];
             const def = valueAt(schema, "default");
             const base = Array.isArray(own) ? (own as unknown[]) : Array.isArray(def) ? (def as unknown[]) : [];

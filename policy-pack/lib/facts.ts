@@ -183,7 +183,9 @@ export function isGatewayRelease(obj: unknown, resourceName: string, namespace: 
     if (chartName(valueAt(obj, "chart")) !== "gateway") return false;
     const labels = gatewayReleaseLabels(obj, resourceName);
     // The component's release: its values give the pods `istio-egress.io/gateway: <namespace>.<release>`.
-    const own = labels[GATEWAY_SELECTOR_LABEL] !== undefined && labels[GATEWAY_SELECTOR_LABEL] === gatewaySelectorValue(namespace, gatewayReleaseName(obj, resourceName));
+    const own =
+        labels[GATEWAY_SELECTOR_LABEL] !== undefined &&
+        labels[GATEWAY_SELECTOR_LABEL] === gatewaySelectorValue(namespace, gatewayReleaseName(obj, resourceName));
     return own || labelsMatch(cfg.gatewayLabels, labels) || cfg.gatewayNamespaces.includes(namespace);
 }
 
@@ -219,7 +221,9 @@ export function gatewayFacts(objects: StackObject[], cfg: GuardConfig): GatewayF
         // A Service in a gateway namespace selecting the gateway's pods: by the configured labels, or (the chart's
         // Service selects on its own app/istio labels) a subset of a discovered gateway release's pod labels.
         // (labelsMatch compares by identity: a selector value of another type than string matches no label set.)
-        const selectsGateway = (s: unknown) => labelsMatch(cfg.gatewayLabels, s) || (Object.keys(recordAt(s)).length > 0 && labelSets.some((set) => labelsMatch(recordAt(s) as Record<string, string>, set)));
+        const selectsGateway = (s: unknown) =>
+            labelsMatch(cfg.gatewayLabels, s) ||
+            (Object.keys(recordAt(s)).length > 0 && labelSets.some((set) => labelsMatch(recordAt(s) as Record<string, string>, set)));
         if (sel !== undefined && namespaces.has(o.namespace) && selectsGateway(sel)) {
             serviceHosts.add(`${o.name}.${o.namespace}.svc.cluster.local`);
         }
@@ -288,7 +292,9 @@ export function networkPolicyHoles(spec: unknown, cfg: GuardConfig): string[] {
         const to = valueAt(rule, "to");
         if (!Array.isArray(to) || to.length === 0) {
             const ports = listAt(rule, "ports").length > 0 ? " on its ports" : "";
-            out.push(`spec.egress[${i}] has no "to", so it allows every destination${ports}, including the internet: list in-cluster peers (podSelector/namespaceSelector) instead.`);
+            out.push(
+                `spec.egress[${i}] has no "to", so it allows every destination${ports}, including the internet: list in-cluster peers (podSelector/namespaceSelector) instead.`,
+            );
             return;
         }
         const dnsOnly = dnsOnlyPorts(valueAt(rule, "ports"));
@@ -308,7 +314,9 @@ export function networkPolicyHoles(spec: unknown, cfg: GuardConfig): string[] {
                 }
                 if (outside.length > 0) {
                     const ranges = outside.slice(0, 3).map(formatRange).join(", ") + (outside.length > 3 ? ", ..." : "");
-                    out.push(`spec.egress[${i}].to[${j}].ipBlock ${shown(cidr)}${except.length ? ` (except ${except.join(", ")})` : ""} opens addresses outside the cluster (${ranges}) directly, around the egress gateway: restrict it to in-cluster ranges, or list the CIDR in allowedEgressCidrs if it must be reached directly.`);
+                    out.push(
+                        `spec.egress[${i}].to[${j}].ipBlock ${shown(cidr)}${except.length ? ` (except ${except.join(", ")})` : ""} opens addresses outside the cluster (${ranges}) directly, around the egress gateway: restrict it to in-cluster ranges, or list the CIDR in allowedEgressCidrs if it must be reached directly.`,
+                    );
                 }
             } else if (!valueAt(peer, "podSelector") && !valueAt(peer, "namespaceSelector")) {
                 out.push(`spec.egress[${i}].to[${j}] is an empty peer, which allows every destination: give it a podSelector or namespaceSelector.`);
@@ -326,4 +334,3 @@ export function isDefaultDenyEgress(spec: unknown, cfg: GuardConfig): boolean {
     if (!listAt(spec, "policyTypes").includes("Egress")) return false;
     return networkPolicyHoles(spec, cfg).length === 0;
 }
-

@@ -66,7 +66,7 @@ const IPTABLES_EXACT: Record<string, (v: string) => boolean> = {
     "kube-virt-interfaces": (v) => v.trim() === "",
     "istio-inbound-ports": () => true,
     "istio-local-exclude-ports": () => true,
-    "log_output_level": () => true,
+    log_output_level: () => true,
 };
 const IPTABLES_SHORT: Record<string, string> = {
     p: "envoy-port",
@@ -83,10 +83,35 @@ const IPTABLES_SHORT: Record<string, string> = {
     b: "istio-inbound-ports",
     d: "istio-local-exclude-ports",
 };
-const IPTABLES_SWITCHES = new Set(["log_as_json", "run-validation", "skip-rule-apply", "force-apply", "native-nftables", "redirect-dns", "capture-all-dns", "drop-invalid", "dual-stack"]);
+const IPTABLES_SWITCHES = new Set([
+    "log_as_json",
+    "run-validation",
+    "skip-rule-apply",
+    "force-apply",
+    "native-nftables",
+    "redirect-dns",
+    "capture-all-dns",
+    "drop-invalid",
+    "dual-stack",
+]);
 /** Every istio-iptables flag's environment variable (pkg/flag.BindEnv: upper case, `-` → `_`). */
 const IPTABLES_ENV = new Set(
-    [...Object.keys(IPTABLES_EXACT), ...IPTABLES_SWITCHES, "inbound-tunnel-port", "istio-inbound-tproxy-mark", "istio-inbound-tproxy-route-table", "dry-run", "iptables-probe-port", "probe-timeout", "network-namespace", "cni-mode", "reconcile", "cleanup-only", "force-iptables-binary", "iptables-trace-logging"]
+    [
+        ...Object.keys(IPTABLES_EXACT),
+        ...IPTABLES_SWITCHES,
+        "inbound-tunnel-port",
+        "istio-inbound-tproxy-mark",
+        "istio-inbound-tproxy-route-table",
+        "dry-run",
+        "iptables-probe-port",
+        "probe-timeout",
+        "network-namespace",
+        "cni-mode",
+        "reconcile",
+        "cleanup-only",
+        "force-iptables-binary",
+        "iptables-trace-logging",
+    ]
         .map((f) => f.toUpperCase().replace(/[-.]/g, "_"))
         .concat(["ISTIO_META_DNS_CAPTURE", "INVALID_DROP", "ISTIO_DUAL_STACK"]),
 );
@@ -130,7 +155,16 @@ function iptablesArgsOk(args: string[]): boolean {
     return true;
 }
 
-const AGENT_VALUE_FLAGS = new Set(["domain", "proxyLogLevel", "proxyComponentLogLevel", "log_output_level", "stsPort", "outlierLogPath", "serviceCluster", "concurrency"]);
+const AGENT_VALUE_FLAGS = new Set([
+    "domain",
+    "proxyLogLevel",
+    "proxyComponentLogLevel",
+    "log_output_level",
+    "stsPort",
+    "outlierLogPath",
+    "serviceCluster",
+    "concurrency",
+]);
 const AGENT_SWITCHES = new Set(["log_as_json", "profiling"]);
 export const PROXY_MODES = new Set(["sidecar", "router"]);
 
@@ -181,7 +215,8 @@ export function istioShapeViolation(ref: ContainerRef, trusted: readonly string[
     else return undefined;
     const restartable = c.restartPolicy === "Always";
     if (ref.field === "ephemeralContainers") return "an ephemeral container";
-    if (role === "proxy" && !(ref.field === "containers" || (ref.field === "initContainers" && restartable))) return "an init container that is not a native sidecar (restartPolicy: Always)";
+    if (role === "proxy" && !(ref.field === "containers" || (ref.field === "initContainers" && restartable)))
+        return "an init container that is not a native sidecar (restartPolicy: Always)";
     if (role !== "proxy" && (ref.field !== "initContainers" || restartable)) return "not a (run-to-completion) init container";
     if (!isTrustedProxyImage(c.image, trusted)) return `image ${JSON.stringify(c.image)} is not a trusted proxy image (trustedProxyImages)`;
     if (c.command !== undefined) return "it sets command";

@@ -28,7 +28,15 @@ function loadInternals(): { isProxy: string; target: string; sentinels: Set<stri
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- an internal module of @pulumi/policy, loaded only if present (any failure: no unwrapping)
         const m = require("@pulumi/policy/proxy") as ProxyInternals;
         const sentinels = new Set(
-            ["unknownBooleanValue", "unknownNumberValue", "unknownStringValue", "unknownArrayValue", "unknownAssetValue", "unknownArchiveValue", "unknownObjectValue"]
+            [
+                "unknownBooleanValue",
+                "unknownNumberValue",
+                "unknownStringValue",
+                "unknownArrayValue",
+                "unknownAssetValue",
+                "unknownArchiveValue",
+                "unknownObjectValue",
+            ]
                 .map((k) => m[k])
                 .filter((v): v is string => typeof v === "string"),
         );

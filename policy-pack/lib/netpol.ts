@@ -22,7 +22,18 @@
  */
 import { GuardConfig } from "./config";
 import { hasEgressType, networkPolicyHoles, outsideCluster, selectsOnlyGateway } from "./facts";
-import { errorMessage, formatRange, listAt, NAMESPACE_NAME_LABEL, networkPolicyFlavour, NetworkPolicyFlavour, outsideRanges, recordAt, shown, valueAt } from "../../sdk/model";
+import {
+    errorMessage,
+    formatRange,
+    listAt,
+    NAMESPACE_NAME_LABEL,
+    networkPolicyFlavour,
+    NetworkPolicyFlavour,
+    outsideRanges,
+    recordAt,
+    shown,
+    valueAt,
+} from "../../sdk/model";
 
 type Cfg = Pick<GuardConfig, "inClusterCidrs" | "allowedEgressCidrs" | "gatewayLabels" | "gatewayNamespaces">;
 
@@ -87,7 +98,10 @@ function ciliumHoles(obj: unknown, namespace: string | undefined, cfg: Cfg): str
             const r = recordAt(rule);
             const hasL3 = CILIUM_L3.some((k) => r[k] !== undefined);
             if (!hasL3) {
-                if (r.toPorts !== undefined) out.push(`${at} has toPorts but no peer, so it allows every destination on those ports, including the internet: add toEndpoints or in-cluster toCIDR.`);
+                if (r.toPorts !== undefined)
+                    out.push(
+                        `${at} has toPorts but no peer, so it allows every destination on those ports, including the internet: add toEndpoints or in-cluster toCIDR.`,
+                    );
                 return;
             }
             for (const e of listAt(r.toEntities)) {
@@ -103,13 +117,17 @@ function ciliumHoles(obj: unknown, namespace: string | undefined, cfg: Cfg): str
             listAt(r.toCIDRSet).forEach((s, j) => {
                 const cidr = recordAt(s).cidr;
                 if (cidr === undefined) {
-                    if (recordAt(s).cidrGroupRef !== undefined || recordAt(s).cidrGroupSelector !== undefined) out.push(`${at}.toCIDRSet[${j}] refers to a CiliumCIDRGroup, whose addresses the pack cannot see: list in-cluster CIDRs instead.`);
+                    if (recordAt(s).cidrGroupRef !== undefined || recordAt(s).cidrGroupSelector !== undefined)
+                        out.push(`${at}.toCIDRSet[${j}] refers to a CiliumCIDRGroup, whose addresses the pack cannot see: list in-cluster CIDRs instead.`);
                     return;
                 }
                 const o = tryOutside(() => outside(cidr, listAt(recordAt(s).except), cfg), `${at}.toCIDRSet[${j}]`, out);
                 if (o) out.push(`${at}.toCIDRSet[${j}] ${shown(cidr)} opens addresses outside the cluster (${o}) directly: ${HINT}.`);
             });
-            if (r.toFQDNs !== undefined) out.push(`${at}.toFQDNs lets the pods reach external hosts by name directly, around the egress gateway: only the egress gateway's pods may have FQDN egress.`);
+            if (r.toFQDNs !== undefined)
+                out.push(
+                    `${at}.toFQDNs lets the pods reach external hosts by name directly, around the egress gateway: only the egress gateway's pods may have FQDN egress.`,
+                );
             if (r.toGroups !== undefined) out.push(`${at}.toGroups opens cloud security groups (outside the cluster) directly: ${HINT}.`);
         });
     }
@@ -119,7 +137,8 @@ function ciliumHoles(obj: unknown, namespace: string | undefined, cfg: Cfg): str
 function ciliumDenyScope(obj: unknown): "all" | "none" {
     for (const { spec } of ciliumSpecs(obj)) {
         const sel = recordAt(valueAt(spec, "endpointSelector"));
-        const everything = valueAt(spec, "endpointSelector") !== undefined && Object.keys(recordAt(sel.matchLabels)).length === 0 && listAt(sel.matchExpressions).length === 0;
+        const everything =
+            valueAt(spec, "endpointSelector") !== undefined && Object.keys(recordAt(sel.matchLabels)).length === 0 && listAt(sel.matchExpressions).length === 0;
         if (!everything) continue;
         if (recordAt(valueAt(spec, "enableDefaultDeny")).egress === false) continue;
         if (valueAt(spec, "egress") === undefined && valueAt(spec, "egressDeny") === undefined) continue;
@@ -153,7 +172,9 @@ function calicoHoles(obj: unknown, namespace: string | undefined, cfg: Cfg): str
         const d = recordAt(recordAt(rule).destination);
         const peers = ["nets", "notNets", "selector", "namespaceSelector", "serviceAccounts", "services", "domains"].filter((k) => d[k] !== undefined);
         if (peers.length === 0) {
-            out.push(`${at} is Allow with no destination peer, so it allows every destination, including the internet: give it a destination selector or in-cluster nets.`);
+            out.push(
+                `${at} is Allow with no destination peer, so it allows every destination, including the internet: give it a destination selector or in-cluster nets.`,
+            );
             return;
         }
         listAt(d.nets).forEach((c, j) => {
@@ -190,7 +211,13 @@ function anpSubjectOnlyGateway(subject: unknown, cfg: Cfg): boolean {
     if (pods === undefined) return false;
     const ns = recordAt(recordAt(pods).namespaceSelector);
     const nsName = recordAt(ns.matchLabels)[NAMESPACE_NAME_LABEL];
-    if (listAt(ns.matchExpressions).length > 0 || Object.keys(recordAt(ns.matchLabels)).length !== 1 || typeof nsName !== "string" || !cfg.gatewayNamespaces.includes(nsName)) return false;
+    if (
+        listAt(ns.matchExpressions).length > 0 ||
+        Object.keys(recordAt(ns.matchLabels)).length !== 1 ||
+        typeof nsName !== "string" ||
+        !cfg.gatewayNamespaces.includes(nsName)
+    )
+        return false;
     return selectsOnlyGateway({ podSelector: recordAt(pods).podSelector }, cfg.gatewayLabels, nsName);
 }
 
@@ -202,7 +229,11 @@ function anpHoles(obj: unknown, cfg: Cfg, baseline: boolean): string[] {
         const at = `spec.egress[${i}]`;
         const action = recordAt(rule).action;
         if (action !== "Allow" && action !== "Pass") return;
-        const verb = baseline ? "opens, for every pod no NetworkPolicy selects," : action === "Allow" ? "overrides every selected namespace's NetworkPolicies and opens" : "skips the lower-priority admin rules (and defers to the NetworkPolicies) for";
+        const verb = baseline
+            ? "opens, for every pod no NetworkPolicy selects,"
+            : action === "Allow"
+              ? "overrides every selected namespace's NetworkPolicies and opens"
+              : "skips the lower-priority admin rules (and defers to the NetworkPolicies) for";
         listAt(recordAt(rule).to).forEach((peer, j) => {
             const p = recordAt(peer);
             listAt(p.networks).forEach((c, k) => {
@@ -221,7 +252,9 @@ function anpDenyScope(obj: unknown, cfg: Cfg): "all" | "none" {
     if (ns === undefined || Object.keys(recordAt(recordAt(ns).matchLabels)).length > 0 || listAt(recordAt(ns).matchExpressions).length > 0) return "none";
     for (const rule of listAt(valueAt(spec, "egress"))) {
         if (recordAt(rule).action !== "Deny") continue;
-        const nets = listAt(recordAt(rule).to).flatMap((p) => listAt(recordAt(p).networks)).map(String);
+        const nets = listAt(recordAt(rule).to)
+            .flatMap((p) => listAt(recordAt(p).networks))
+            .map(String);
         if (listAt(recordAt(rule).ports).length > 0) continue;
         try {
             if (WORLD.every((w) => outsideRanges(w, nets, [...cfg.inClusterCidrs, ...cfg.allowedEgressCidrs]).length === 0)) return "all";
@@ -238,7 +271,8 @@ function anpDenyScope(obj: unknown, cfg: Cfg): "all" | "none" {
 export function egressHoles(group: string, kind: string, obj: unknown, namespace: string | undefined, cfg: Cfg): string[] {
     switch (networkPolicyFlavour(group, kind)) {
         case "kubernetes":
-            if (namespace !== undefined && cfg.gatewayNamespaces.includes(namespace) && selectsOnlyGateway(valueAt(obj, "spec"), cfg.gatewayLabels, namespace)) return [];
+            if (namespace !== undefined && cfg.gatewayNamespaces.includes(namespace) && selectsOnlyGateway(valueAt(obj, "spec"), cfg.gatewayLabels, namespace))
+                return [];
             return networkPolicyHoles(valueAt(obj, "spec"), cfg as GuardConfig);
         case "cilium":
             return ciliumHoles(obj, namespace, cfg);
@@ -265,7 +299,8 @@ export function defaultDenyScope(group: string, kind: string, obj: unknown, cfg:
         case "kubernetes": {
             const spec = valueAt(obj, "spec");
             const sel = valueAt(spec, "podSelector");
-            const empty = sel === undefined || sel === null || (Object.keys(recordAt(sel, "matchLabels")).length === 0 && listAt(sel, "matchExpressions").length === 0);
+            const empty =
+                sel === undefined || sel === null || (Object.keys(recordAt(sel, "matchLabels")).length === 0 && listAt(sel, "matchExpressions").length === 0);
             scope = empty && listAt(valueAt(spec, "policyTypes")).includes("Egress") ? "all" : "none";
             break;
         }

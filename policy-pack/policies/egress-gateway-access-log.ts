@@ -70,10 +70,17 @@ function entriesOf(spec: unknown): Entry[] {
     const out: Entry[] = [];
     listAt(spec, "accessLogging").forEach((e, index) => {
         if (!appliesToGateway(e)) return;
-        const providers = listAt(e, "providers").map((p) => valueAt(p, "name")).filter((n): n is string => typeof n === "string");
+        const providers = listAt(e, "providers")
+            .map((p) => valueAt(p, "name"))
+            .filter((n): n is string => typeof n === "string");
         const disabled = valueAt(e, "disabled");
         const filter = valueAt(e, "filter");
-        out.push({ index, providers, disabled: disabled !== undefined && disabled !== null && isTrue(disabled), filter: filter !== undefined && filter !== null });
+        out.push({
+            index,
+            providers,
+            disabled: disabled !== undefined && disabled !== null && isTrue(disabled),
+            filter: filter !== undefined && filter !== null,
+        });
     });
     return out;
 }
@@ -89,7 +96,9 @@ function selectorMayMatch(matchLabels: Record<string, unknown>, labelSets: Recor
 }
 
 const isSelectorless = (spec: unknown) =>
-    Object.keys(recordAt(spec, "selector", "matchLabels")).length === 0 && listAt(spec, "targetRefs").length === 0 && (valueAt(spec, "targetRef") === undefined || valueAt(spec, "targetRef") === null);
+    Object.keys(recordAt(spec, "selector", "matchLabels")).length === 0 &&
+    listAt(spec, "targetRefs").length === 0 &&
+    (valueAt(spec, "targetRef") === undefined || valueAt(spec, "targetRef") === null);
 
 /** The Telemetries istiod applies to the egress gateway's pods in namespace `ns`, by level. */
 function telemetriesFor(ns: string, telemetries: StackObject[], roots: Set<string>, labelSets: Record<string, string>[]): Applied[] {
@@ -140,7 +149,8 @@ export function accessLogFindings(objects: StackObject[], cfg: GuardConfig, fact
     const releases = objects.filter((o) => o.kind === "Release" && !o.patch && o.namespace !== undefined);
     // Namespaces that hold the egress gateway in this stack: a gateway Release's, or a gateway namespace with a Telemetry.
     const gatewayNamespaces = new Set<string>();
-    for (const r of releases) if (isGatewayRelease(r.props, r.name, r.namespace!, cfg) && facts.namespaces.has(r.namespace!)) gatewayNamespaces.add(r.namespace!);
+    for (const r of releases)
+        if (isGatewayRelease(r.props, r.name, r.namespace!, cfg) && facts.namespaces.has(r.namespace!)) gatewayNamespaces.add(r.namespace!);
     for (const t of telemetries) if (facts.namespaces.has(t.namespace!)) gatewayNamespaces.add(t.namespace!);
     if (gatewayNamespaces.size === 0) return [];
 
@@ -162,10 +172,16 @@ export function accessLogFindings(objects: StackObject[], cfg: GuardConfig, fact
             if (LEVEL_ORDER[a.level] < LEVEL_ORDER[from]) continue;
             for (const e of a.entries) {
                 if (e.disabled) {
-                    push(a.o, `Telemetry turns off the egress gateway's access log (spec.accessLogging[${e.index}].disabled: true), because ${a.reach}: istiod applies the Telemetries that reach a pod in order (root namespace, namespace-wide, then by selector in creation order) and a later entry's disabled turns off the providers before it (pilot/pkg/model/telemetry.go applicableTelemetries, mergeLogs); the gateway's log is the egress audit: remove the entry.`);
+                    push(
+                        a.o,
+                        `Telemetry turns off the egress gateway's access log (spec.accessLogging[${e.index}].disabled: true), because ${a.reach}: istiod applies the Telemetries that reach a pod in order (root namespace, namespace-wide, then by selector in creation order) and a later entry's disabled turns off the providers before it (pilot/pkg/model/telemetry.go applicableTelemetries, mergeLogs); the gateway's log is the egress audit: remove the entry.`,
+                    );
                 }
                 if (e.filter) {
-                    push(a.o, `Telemetry filters the egress gateway's access log (spec.accessLogging[${e.index}].filter), because ${a.reach}: the last filter set for a provider applies to all its lines (pilot/pkg/model/telemetry.go mergeLogs), so requests it drops leave no audit line: remove the filter.`);
+                    push(
+                        a.o,
+                        `Telemetry filters the egress gateway's access log (spec.accessLogging[${e.index}].filter), because ${a.reach}: the last filter set for a provider applies to all its lines (pilot/pkg/model/telemetry.go mergeLogs), so requests it drops leave no audit line: remove the filter.`,
+                    );
                 }
             }
         }
@@ -175,7 +191,10 @@ export function accessLogFindings(objects: StackObject[], cfg: GuardConfig, fact
                     for (const r of istiods) {
                         const problems = accessLogProviderProblems(valueAt(r.props, "values", "meshConfig"), name);
                         if (problems.length === 0) continue;
-                        push(a.o, `Telemetry names the access-log provider "${name}" for the egress gateway's pods (${a.reach}), but with the mesh config of istiod Release ${ref(r)} ${problems.join("; ")}: the gateway's log is the egress audit and must carry the caller, the SNI, the authority, the upstream host and the response flags; define the provider in that Release's values.meshConfig.extensionProviders (the component exports egressAuditLogProvider()), or name one that has them.`);
+                        push(
+                            a.o,
+                            `Telemetry names the access-log provider "${name}" for the egress gateway's pods (${a.reach}), but with the mesh config of istiod Release ${ref(r)} ${problems.join("; ")}: the gateway's log is the egress audit and must carry the caller, the SNI, the authority, the upstream host and the response flags; define the provider in that Release's values.meshConfig.extensionProviders (the component exports egressAuditLogProvider()), or name one that has them.`,
+                        );
                     }
                 }
             }
@@ -183,7 +202,10 @@ export function accessLogFindings(objects: StackObject[], cfg: GuardConfig, fact
             for (const a of deciders) {
                 const others = deciders.filter((b) => b !== a && b.names.join("\u0000") !== a.names.join("\u0000"));
                 if (others.length === 0) continue;
-                push(a.o, `Telemetry names the access-log providers [${a.names.join(", ")}] for the egress gateway's pods (${a.reach}), and ${others.map((b) => `Telemetry ${ref(b.o)} names [${b.names.join(", ")}]`).join(", ")}: istiod keeps only the providers of the one it applies last, by creation time (pilot/pkg/model/telemetry.go applicableTelemetries, mergeLogs), so either can replace the egress audit's provider: keep one Telemetry naming the gateway's access-log provider.`);
+                push(
+                    a.o,
+                    `Telemetry names the access-log providers [${a.names.join(", ")}] for the egress gateway's pods (${a.reach}), and ${others.map((b) => `Telemetry ${ref(b.o)} names [${b.names.join(", ")}]`).join(", ")}: istiod keeps only the providers of the one it applies last, by creation time (pilot/pkg/model/telemetry.go applicableTelemetries, mergeLogs), so either can replace the egress audit's provider: keep one Telemetry naming the gateway's access-log provider.`,
+                );
             }
         }
     }

@@ -1,20 +1,16 @@
 /** Policy `egress-gateway-cluster-ip`: its rule (pure functions over Kubernetes objects) next to its declaration. */
 import { GuardConfig } from "../lib/config";
 import { resourcePolicy } from "../lib/policy";
-import {
-    isGatewayRelease,
-    isTrue,
-} from "../lib/facts";
+import { isGatewayRelease, isTrue } from "../lib/facts";
 import { isTrustedProxyImage, proxyConfigProblems } from "../lib/istio";
-import {
-    labelsMatch,
-    listAt,
-    recordAt,
-    shown,
-    valueAt,
-} from "../../sdk/model";
+import { labelsMatch, listAt, recordAt, shown, valueAt } from "../../sdk/model";
 
-const POD_OVERRIDES = ["sidecar.istio.io/bootstrapOverride", "sidecar.istio.io/discoveryAddress", "proxy.istio.io/overrides", "sidecar.istio.io/userVolumeMount"];
+const POD_OVERRIDES = [
+    "sidecar.istio.io/bootstrapOverride",
+    "sidecar.istio.io/discoveryAddress",
+    "proxy.istio.io/overrides",
+    "sidecar.istio.io/userVolumeMount",
+];
 
 /**
  * istio/gateway chart values that void the gateway's lock-down (`manifests/charts/gateway/templates/`):
@@ -26,7 +22,9 @@ const POD_OVERRIDES = ["sidecar.istio.io/bootstrapOverride", "sidecar.istio.io/d
 export function gatewayValuesProblems(values: Record<string, unknown>, cfg: Pick<GuardConfig, "trustedProxyImages">): string[] {
     const out: string[] = [];
     if (isTrue(valueAt(values, "global", "networkPolicy", "enabled"))) {
-        out.push(`values.global.networkPolicy.enabled renders the chart's own NetworkPolicy, which allows the gateway pods all egress and ingress from anywhere on its ports, beside the lock-down's: remove it (the lock-down writes the gateway's NetworkPolicies).`);
+        out.push(
+            `values.global.networkPolicy.enabled renders the chart's own NetworkPolicy, which allows the gateway pods all egress and ingress from anywhere on its ports, beside the lock-down's: remove it (the lock-down writes the gateway's NetworkPolicies).`,
+        );
     }
     if (listAt(values, "service", "externalIPs").length > 0) {
         out.push(`values.service.externalIPs exposes the egress gateway outside the cluster: remove them.`);
@@ -39,7 +37,9 @@ export function gatewayValuesProblems(values: Record<string, unknown>, cfg: Pick
     const ann = recordAt(values, "podAnnotations");
     const image = ann["sidecar.istio.io/proxyImage"];
     if (image !== undefined && !isTrustedProxyImage(image, cfg.trustedProxyImages)) {
-        out.push(`values.podAnnotations sidecar.istio.io/proxyImage: "${shown(image)}" replaces the gateway's proxy with an image that is not a trusted proxy image: remove it, or add the image to trustedProxyImages.`);
+        out.push(
+            `values.podAnnotations sidecar.istio.io/proxyImage: "${shown(image)}" replaces the gateway's proxy with an image that is not a trusted proxy image: remove it, or add the image to trustedProxyImages.`,
+        );
     }
     for (const k of POD_OVERRIDES) {
         if (ann[k] !== undefined) out.push(`values.podAnnotations ${k} replaces or reconfigures what runs as the egress gateway's proxy: remove it.`);
@@ -50,7 +50,9 @@ export function gatewayValuesProblems(values: Record<string, unknown>, cfg: Pick
     }
     out.push(...gatewayEnvProblems(values));
     if (values.networkGateway !== undefined && values.networkGateway !== "" && values.networkGateway !== null) {
-        out.push(`values.networkGateway sets ISTIO_META_REQUESTED_NETWORK_VIEW on the egress gateway's proxy and makes it a multi-network gateway (templates/deployment.yaml, service.yaml): remove it.`);
+        out.push(
+            `values.networkGateway sets ISTIO_META_REQUESTED_NETWORK_VIEW on the egress gateway's proxy and makes it a multi-network gateway (templates/deployment.yaml, service.yaml): remove it.`,
+        );
     }
     const tolerations = values.tolerations;
     if (tolerations !== undefined && tolerations !== null && !Array.isArray(tolerations)) {
@@ -59,7 +61,9 @@ export function gatewayValuesProblems(values: Record<string, unknown>, cfg: Pick
     listAt(tolerations).forEach((t, i) => {
         const key = valueAt(t, "key");
         if (typeof key !== "string" || key === "") {
-            out.push(`values.tolerations[${i}] has no key: a key-less toleration (operator Exists, the only one the API server accepts without a key) tolerates every taint, so the egress gateway can land on any node, the control plane's and other tenants' dedicated nodes included: name the taint's key.`);
+            out.push(
+                `values.tolerations[${i}] has no key: a key-less toleration (operator Exists, the only one the API server accepts without a key) tolerates every taint, so the egress gateway can land on any node, the control plane's and other tenants' dedicated nodes included: name the taint's key.`,
+            );
         }
     });
     const lc = recordAt(values, "lifecycle");
@@ -89,11 +93,15 @@ export function gatewayEnvProblems(values: Record<string, unknown>): string[] {
     const env = values.env;
     if (env !== undefined && env !== null) {
         if (typeof env !== "object" || Array.isArray(env)) {
-            out.push(`values.env must be a map of variable names to values (the chart ranges over it as a map); only ${[...ALLOWED_GATEWAY_ENV].join(" and ")} may be set.`);
+            out.push(
+                `values.env must be a map of variable names to values (the chart ranges over it as a map); only ${[...ALLOWED_GATEWAY_ENV].join(" and ")} may be set.`,
+            );
         } else {
             for (const [k, v] of Object.entries(env)) {
                 if (!ALLOWED_GATEWAY_ENV.has(k)) {
-                    out.push(`values.env.${k} sets the egress gateway proxy's environment, which pilot-agent reads its configuration from (PROXY_CONFIG, CA_ADDR, XDS_ROOT_CA, ISTIO_META_*: where its certificates and configuration come from): remove it; only ${[...ALLOWED_GATEWAY_ENV].join(" and ")} (the drain settings) may be set.`);
+                    out.push(
+                        `values.env.${k} sets the egress gateway proxy's environment, which pilot-agent reads its configuration from (PROXY_CONFIG, CA_ADDR, XDS_ROOT_CA, ISTIO_META_*: where its certificates and configuration come from): remove it; only ${[...ALLOWED_GATEWAY_ENV].join(" and ")} (the drain settings) may be set.`,
+                    );
                 } else if (!["string", "number", "boolean"].includes(typeof v)) {
                     out.push(`values.env.${k} must be a plain value.`);
                 }
@@ -102,7 +110,9 @@ export function gatewayEnvProblems(values: Record<string, unknown>): string[] {
     }
     const from = values.envVarFrom;
     if (from !== undefined && from !== null && (!Array.isArray(from) || from.length > 0)) {
-        out.push(`values.envVarFrom sets the egress gateway proxy's environment from Secrets, ConfigMaps or fields, which pilot-agent reads its configuration from: remove it.`);
+        out.push(
+            `values.envVarFrom sets the egress gateway proxy's environment from Secrets, ConfigMaps or fields, which pilot-agent reads its configuration from: remove it.`,
+        );
     }
     return out;
 }
@@ -145,12 +155,11 @@ export const egressGatewayClusterIp = resourcePolicy({
     appliesTo: (k) => k === "Release" || k === "Service",
     description: "The egress gateway's Service must be ClusterIP, not reachable from outside the cluster, and its release must keep the gateway's lock-down.",
     enforcementLevel: "mandatory",
-    remediationSteps: "Set service.type: ClusterIP in the istio/gateway release values (the chart defaults to LoadBalancer); do not set global.networkPolicy.enabled, service.externalIPs, extra containers or proxy override annotations.",
+    remediationSteps:
+        "Set service.type: ClusterIP in the istio/gateway release values (the chart defaults to LoadBalancer); do not set global.networkPolicy.enabled, service.externalIPs, extra containers or proxy override annotations.",
     config: ["exemptNamespaces", "gatewayNamespaces", "gatewayLabels", "trustedProxyImages"],
     configDefaults: { exemptNamespaces: [] },
     scopeByNamespace: "exempt-only",
     check: (o, cfg) =>
-        o.kind === "Release" || (o.kind === "Service" && o.group === "")
-            ? gatewayServiceProblems(o.kind, o.props, o.name, o.namespace ?? "default", cfg)
-            : [],
+        o.kind === "Release" || (o.kind === "Service" && o.group === "") ? gatewayServiceProblems(o.kind, o.props, o.name, o.namespace ?? "default", cfg) : [],
 });

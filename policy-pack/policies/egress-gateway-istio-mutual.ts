@@ -1,14 +1,8 @@
 /** Policy `egress-gateway-istio-mutual`: its rule (pure functions over Kubernetes objects) next to its declaration. */
 import { GuardConfig } from "../lib/config";
 import { resourcePolicy } from "../lib/policy";
-import {
-    selectsEgressGateway,
-} from "../lib/facts";
-import {
-    listAt,
-    shown,
-    valueAt,
-} from "../../sdk/model";
+import { selectsEgressGateway } from "../lib/facts";
+import { listAt, shown, valueAt } from "../../sdk/model";
 
 /** Servers of an egress Gateway that do not require Istio mTLS. */
 export function gatewayTlsProblems(kind: string, group: string, obj: unknown, cfg: GuardConfig): string[] {
@@ -18,7 +12,9 @@ export function gatewayTlsProblems(kind: string, group: string, obj: unknown, cf
     listAt(obj, "spec", "servers").forEach((s, i) => {
         const mode = valueAt(s, "tls", "mode");
         if (mode !== "ISTIO_MUTUAL") {
-            out.push(`spec.servers[${i}] (port ${shown(valueAt(s, "port", "number"))}) has tls.mode ${mode === undefined || mode === null ? "unset" : shown(mode)}: without ISTIO_MUTUAL the egress gateway accepts connections from any client and cannot check its identity: set tls.mode: ISTIO_MUTUAL.`);
+            out.push(
+                `spec.servers[${i}] (port ${shown(valueAt(s, "port", "number"))}) has tls.mode ${mode === undefined || mode === null ? "unset" : shown(mode)}: without ISTIO_MUTUAL the egress gateway accepts connections from any client and cannot check its identity: set tls.mode: ISTIO_MUTUAL.`,
+            );
         }
     });
     return out;

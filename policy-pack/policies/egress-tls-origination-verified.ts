@@ -41,7 +41,9 @@ export function originationProblems(kind: string, group: string, obj: unknown): 
         const t = recordAt(tls);
         if (t.mode !== "SIMPLE" && t.mode !== "MUTUAL") continue;
         if (t.insecureSkipVerify === undefined || t.insecureSkipVerify === null || !isTrue(t.insecureSkipVerify)) continue;
-        out.push(`${at}.insecureSkipVerify is true for the external host "${shown(host)}": the ${t.mode} TLS originated there accepts any certificate, so anyone on the path can answer for the host; remove it (give caCertificates or rely on the system roots, and subjectAltNames).`);
+        out.push(
+            `${at}.insecureSkipVerify is true for the external host "${shown(host)}": the ${t.mode} TLS originated there accepts any certificate, so anyone on the path can answer for the host; remove it (give caCertificates or rely on the system roots, and subjectAltNames).`,
+        );
     }
     return out;
 }
@@ -51,7 +53,8 @@ export const egressTlsOriginationVerified = resourcePolicy({
     appliesTo: (k) => k === "DestinationRule",
     description: "TLS originated towards external hosts must verify the host's certificate (no insecureSkipVerify).",
     enforcementLevel: "mandatory",
-    remediationSteps: "Remove insecureSkipVerify from DestinationRules of external hosts; give caCertificates (or rely on the system roots) and subjectAltNames.",
+    remediationSteps:
+        "Remove insecureSkipVerify from DestinationRules of external hosts; give caCertificates (or rely on the system roots) and subjectAltNames.",
     config: ["exemptNamespaces"],
     configDefaults: { exemptNamespaces: [] },
     scopeByNamespace: "exempt-only",

@@ -1,13 +1,7 @@
 /** Policy `namespace-default-deny-egress`: its rule (pure functions over Kubernetes objects) next to its declaration. */
 import { GuardConfig } from "../lib/config";
 import { stackPolicy, WORKLOAD_CONFIG } from "../lib/policy";
-import {
-    StackFinding,
-    StackObject,
-    GatewayFacts,
-    gatewayFacts,
-    networkPolicyHoles,
-} from "../lib/facts";
+import { StackFinding, StackObject, GatewayFacts, gatewayFacts, networkPolicyHoles } from "../lib/facts";
 import {
     isWorkloadKind,
     podTemplatesOf,
@@ -89,7 +83,11 @@ export function defaultDenyFindings(objects: StackObject[], cfg: GuardConfig, fa
             });
         });
         if (open.length === 0) continue;
-        const names = open.slice(0, 3).map((o) => `${o.kind}/${o.name}`).join(", ") + (open.length > 3 ? `, and ${open.length - 3} more` : "");
+        const names =
+            open
+                .slice(0, 3)
+                .map((o) => `${o.kind}/${o.name}`)
+                .join(", ") + (open.length > 3 ? `, and ${open.length - 3} more` : "");
         out.push({
             urn: open[0].urn,
             message: `namespace "${ns}" runs workloads (${names}) that no default-deny egress policy in the stack confines to the cluster: add a NetworkPolicy in "${ns}" with podSelector: {}, policyTypes: [Egress] and egress rules that allow only in-cluster peers (DNS, istiod, the egress gateway), or its Cilium/Calico/AdminNetworkPolicy equivalent.`,
@@ -102,7 +100,8 @@ export const namespaceDefaultDenyEgress = stackPolicy({
     name: "namespace-default-deny-egress",
     appliesTo: (k) => isWorkloadKind(k) || k === "Release" || k === "Namespace" || NETWORK_POLICY_KINDS.has(k),
     subjects: (k) => isWorkloadKind(k) || k === "Namespace",
-    description: "Every application namespace the stack deploys workloads to must have a default-deny egress policy (NetworkPolicy, or its Cilium, Calico or AdminNetworkPolicy equivalent).",
+    description:
+        "Every application namespace the stack deploys workloads to must have a default-deny egress policy (NetworkPolicy, or its Cilium, Calico or AdminNetworkPolicy equivalent).",
     enforcementLevel: "mandatory",
     remediationSteps:
         "Add a NetworkPolicy with podSelector: {} and policyTypes: [Egress] to the namespace, allowing only in-cluster peers (DNS, istiod, the egress gateway).",

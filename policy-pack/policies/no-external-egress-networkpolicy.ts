@@ -1,11 +1,7 @@
 /** Policy `no-external-egress-networkpolicy`: its rule (pure functions over Kubernetes objects) next to its declaration. */
 import { GuardConfig } from "../lib/config";
 import { resourcePolicy } from "../lib/policy";
-import {
-    NETWORK_POLICY_KINDS,
-    str,
-    valueAt,
-} from "../../sdk/model";
+import { NETWORK_POLICY_KINDS, str, valueAt } from "../../sdk/model";
 import { egressHoles } from "../lib/netpol";
 
 /**
@@ -21,7 +17,8 @@ export function networkPolicyProblems(kind: string, obj: unknown, cfg: GuardConf
 export const noExternalEgressNetworkPolicy = resourcePolicy({
     name: "no-external-egress-networkpolicy",
     appliesTo: (k) => NETWORK_POLICY_KINDS.has(k),
-    description: "Network policies (Kubernetes, Cilium, Calico, AdminNetworkPolicy) must not open egress outside the cluster to pods other than the egress gateway's.",
+    description:
+        "Network policies (Kubernetes, Cilium, Calico, AdminNetworkPolicy) must not open egress outside the cluster to pods other than the egress gateway's.",
     enforcementLevel: "mandatory",
     remediationSteps:
         "Give every egress rule in-cluster peers; replace ipBlocks/CIDRs/entities/FQDNs outside the cluster by routing through the egress gateway (or list a required CIDR in allowedEgressCidrs).",

@@ -1,15 +1,8 @@
 /** Policy `no-gateway-impersonation`: its rule (pure functions over Kubernetes objects) next to its declaration. */
 import { GuardConfig } from "../lib/config";
 import { resourcePolicy } from "../lib/policy";
-import {
-    claimsGatewayIdentity,
-    isGatewayPod,
-} from "../lib/facts";
-import {
-    isWorkloadKind,
-    podTemplatesOf,
-    valueAt,
-} from "../../sdk/model";
+import { claimsGatewayIdentity, isGatewayPod } from "../lib/facts";
+import { isWorkloadKind, podTemplatesOf, valueAt } from "../../sdk/model";
 
 /**
  * Pods that carry the egress gateway's labels without being the gateway: outside the gateway namespaces (whatever
@@ -23,12 +16,16 @@ export function impersonationProblems(kind: string, obj: unknown, cfg: GuardConf
         if (!claimsGatewayIdentity(valueAt(t.metadata, "labels"), cfg)) continue;
         if (isGatewayPod(namespace, t.metadata, t.spec, cfg, cfg.gatewayNamespaces)) continue;
         const where = t.path.replace(/\.spec$/, "").replace(/^spec$/, "");
-        const labels = Object.entries(cfg.gatewayLabels).map(([k, v]) => `${k}: ${v}`).join(", ");
+        const labels = Object.entries(cfg.gatewayLabels)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join(", ");
         const inGatewayNs = namespace !== undefined && cfg.gatewayNamespaces.includes(namespace);
         const why = inGatewayNs
             ? "but the pod runs other containers than Istio's proxy (in Istio's shape)"
             : `outside the gateway namespaces (${cfg.gatewayNamespaces.join(", ")}), where no pod is the egress gateway`;
-        out.push(`${where ? `${where}.` : ""}metadata.labels carry the egress gateway's labels (${labels}) ${why}: Istio applies the egress Gateway's selector in every namespace, and the gateway's NetworkPolicy, Service and AuthorizationPolicies select these labels; remove those labels.`);
+        out.push(
+            `${where ? `${where}.` : ""}metadata.labels carry the egress gateway's labels (${labels}) ${why}: Istio applies the egress Gateway's selector in every namespace, and the gateway's NetworkPolicy, Service and AuthorizationPolicies select these labels; remove those labels.`,
+        );
     }
     return out;
 }

@@ -1,19 +1,16 @@
 /** Policy `no-open-service-entry`: its rule (pure functions over Kubernetes objects) next to its declaration. */
 import { GuardConfig } from "../lib/config";
 import { resourcePolicy } from "../lib/policy";
-import {
-    listAt,
-    parseCidr,
-    outsideRanges,
-    NON_INTERNET_IPV4,
-    NON_INTERNET_IPV6,
-    shown,
-    valueAt,
-} from "../../sdk/model";
+import { listAt, parseCidr, outsideRanges, NON_INTERNET_IPV4, NON_INTERNET_IPV6, shown, valueAt } from "../../sdk/model";
 import { DEFAULT_IN_CLUSTER_CIDRS } from "../lib/config";
 
 /** A `*` host, or a TCP port with passthrough resolution and no addresses (matches every destination on the port). */
-export function openServiceEntryProblems(kind: string, group: string, obj: unknown, cfg?: Pick<GuardConfig, "inClusterCidrs" | "allowedEgressCidrs">): string[] {
+export function openServiceEntryProblems(
+    kind: string,
+    group: string,
+    obj: unknown,
+    cfg?: Pick<GuardConfig, "inClusterCidrs" | "allowedEgressCidrs">,
+): string[] {
     if (kind !== "ServiceEntry" || group !== "networking.istio.io") return [];
     const out: string[] = [];
     const spec = valueAt(obj, "spec");
@@ -27,8 +24,17 @@ export function openServiceEntryProblems(kind: string, group: string, obj: unkno
         try {
             const c = parseCidr(a);
             const wide = c.family === 4 ? c.prefix < 16 : c.prefix < 32;
-            if (wide && outsideRanges(a, [], [...(cfg?.inClusterCidrs ?? DEFAULT_IN_CLUSTER_CIDRS), ...(cfg?.allowedEgressCidrs ?? []), ...NON_INTERNET_IPV4, ...NON_INTERNET_IPV6]).length > 0) {
-                out.push(`spec.addresses[${i}] ${a} covers a public range (wider than /${c.family === 4 ? 16 : 32}), which, like host "*", makes every destination in it reachable: list the external hosts' own addresses.`);
+            if (
+                wide &&
+                outsideRanges(
+                    a,
+                    [],
+                    [...(cfg?.inClusterCidrs ?? DEFAULT_IN_CLUSTER_CIDRS), ...(cfg?.allowedEgressCidrs ?? []), ...NON_INTERNET_IPV4, ...NON_INTERNET_IPV6],
+                ).length > 0
+            ) {
+                out.push(
+                    `spec.addresses[${i}] ${a} covers a public range (wider than /${c.family === 4 ? 16 : 32}), which, like host "*", makes every destination in it reachable: list the external hosts' own addresses.`,
+                );
             }
         } catch {
             out.push(`spec.addresses[${i}] ${JSON.stringify(a)} is not a valid CIDR: fix it.`);
@@ -42,7 +48,9 @@ export function openServiceEntryProblems(kind: string, group: string, obj: unkno
             const proto = typeof protocol === "string" ? protocol.toUpperCase() : "TCP";
             if (proto === "" || proto === "TCP") {
                 const port = shown(valueAt(p, "number"));
-                out.push(`spec.ports[${i}] (${port}) is TCP with resolution NONE and no addresses, so it matches every destination on port ${port}: set addresses, use resolution DNS, or use a TLS/HTTP protocol.`);
+                out.push(
+                    `spec.ports[${i}] (${port}) is TCP with resolution NONE and no addresses, so it matches every destination on port ${port}: set addresses, use resolution DNS, or use a TLS/HTTP protocol.`,
+                );
             }
         });
     }

@@ -1,20 +1,9 @@
 /** Policy `no-traffic-capture-exclusions`: its rule (pure functions over Kubernetes objects) next to its declaration. */
 import { GuardConfig } from "../lib/config";
 import { resourcePolicy, WORKLOAD_CONFIG } from "../lib/policy";
-import {
-    templateMeta,
-} from "../lib/facts";
+import { templateMeta } from "../lib/facts";
 import { isTrustedProxyImage, proxyConfigProblems } from "../lib/istio";
-import {
-    chartName,
-    containerRefs,
-    isWorkloadKind,
-    listAt,
-    podTemplatesOf,
-    recordAt,
-    shown,
-    valueAt,
-} from "../../sdk/model";
+import { chartName, containerRefs, isWorkloadKind, listAt, podTemplatesOf, recordAt, shown, valueAt } from "../../sdk/model";
 
 const EXCLUSION_ANNOTATIONS: Record<string, string> = {
     "traffic.sidecar.istio.io/excludeOutboundIPRanges": "sends traffic to these ranges around the sidecar",
@@ -36,7 +25,9 @@ function overrideProblems(annotations: Record<string, unknown>, spec: unknown, w
     const out: string[] = [];
     const image = annotations["sidecar.istio.io/proxyImage"];
     if (image !== undefined && !isTrustedProxyImage(image, cfg.trustedProxyImages)) {
-        out.push(`${where} sidecar.istio.io/proxyImage: "${shown(image)}" replaces the proxy (and istio-init) with an image that is not a trusted proxy image, and it runs as UID 1337, whose traffic is never redirected: remove it, or add the image to trustedProxyImages.`);
+        out.push(
+            `${where} sidecar.istio.io/proxyImage: "${shown(image)}" replaces the proxy (and istio-init) with an image that is not a trusted proxy image, and it runs as UID 1337, whose traffic is never redirected: remove it, or add the image to trustedProxyImages.`,
+        );
     }
     for (const [key, what] of [
         ["sidecar.istio.io/bootstrapOverride", "replaces the proxy's Envoy bootstrap (its listeners and clusters) with a ConfigMap's"],
@@ -50,17 +41,28 @@ function overrideProblems(annotations: Record<string, unknown>, spec: unknown, w
     const pc = annotations["proxy.istio.io/config"];
     if (pc !== undefined) {
         const problems = proxyConfigProblems(pc);
-        if (problems.length > 0) out.push(`${where} proxy.istio.io/config ${problems.join(", ")}, which changes what runs as the proxy, where it is configured from or how it captures traffic: remove ${problems.length > 1 ? "them" : "it"}.`);
+        if (problems.length > 0)
+            out.push(
+                `${where} proxy.istio.io/config ${problems.join(", ")}, which changes what runs as the proxy, where it is configured from or how it captures traffic: remove ${problems.length > 1 ? "them" : "it"}.`,
+            );
     }
     // The injector merges the named templates in order (pkg/kube/inject/inject.go `RunTemplate`). Without "sidecar"
     // there is no istio-init; Istio's own non-sidecar templates (files/*.yaml in the istio-discovery chart) replace
     // the sidecar's shape. Other names are templates the mesh's administrator defined in the injector config.
     const templates = annotations["inject.istio.io/templates"];
-    const names = templates === undefined ? [] : shown(templates).split(",").map((s) => s.trim()).filter((s) => s !== "");
+    const names =
+        templates === undefined
+            ? []
+            : shown(templates)
+                  .split(",")
+                  .map((s) => s.trim())
+                  .filter((s) => s !== "");
     if (templates !== undefined && (!names.includes("sidecar") || names.some((s) => NON_SIDECAR_TEMPLATES.has(s)))) {
         const onlyProxy = listAt(spec, "containers").length > 0 && containerRefs(spec).every((r) => valueAt(r.c, "name") === "istio-proxy");
         if (!onlyProxy) {
-            out.push(`${where} inject.istio.io/templates: "${shown(templates)}" injects without Istio's "sidecar" template or with one of Istio's non-sidecar templates (e.g. "gateway" and "grpc-agent" add no istio-init), so the pod's application containers are not captured: remove it.`);
+            out.push(
+                `${where} inject.istio.io/templates: "${shown(templates)}" injects without Istio's "sidecar" template or with one of Istio's non-sidecar templates (e.g. "gateway" and "grpc-agent" add no istio-init), so the pod's application containers are not captured: remove it.`,
+            );
         }
     }
     return out;
@@ -75,7 +77,9 @@ export function captureExclusionProblems(kind: string, obj: unknown, cfg: GuardC
         if (chartName(valueAt(obj, "chart")) !== "istiod") return out;
         const proxy = recordAt(obj, "values", "global", "proxy");
         if (proxy.includeIPRanges !== undefined && shown(proxy.includeIPRanges).trim() !== "*") {
-            out.push(`values.global.proxy.includeIPRanges: "${shown(proxy.includeIPRanges)}" leaves outbound traffic to other addresses uncaptured mesh-wide: set it to "*" (or remove it).`);
+            out.push(
+                `values.global.proxy.includeIPRanges: "${shown(proxy.includeIPRanges)}" leaves outbound traffic to other addresses uncaptured mesh-wide: set it to "*" (or remove it).`,
+            );
         }
         for (const k of ["excludeIPRanges", "excludeOutboundPorts"]) {
             if (proxy[k] !== undefined && shown(proxy[k]).trim() !== "") {
@@ -109,7 +113,8 @@ export const noTrafficCaptureExclusions = resourcePolicy({
     name: "no-traffic-capture-exclusions",
     appliesTo: (k) => isWorkloadKind(k) || k === "Release",
     meshWide: (k) => k === "Release",
-    description: "Outbound traffic must not be excluded from the sidecar's capture (IP ranges, ports, interfaces), and the proxy must not be replaced or reconfigured by pod annotations.",
+    description:
+        "Outbound traffic must not be excluded from the sidecar's capture (IP ranges, ports, interfaces), and the proxy must not be replaced or reconfigured by pod annotations.",
     enforcementLevel: "mandatory",
     remediationSteps:
         "Remove the traffic.sidecar.istio.io/* outbound exclusion annotations and Istio's proxy override annotations (proxyImage, bootstrapOverride, discoveryAddress, proxy.istio.io/config, proxy.istio.io/overrides, inject.istio.io/templates) from pod templates, and global.proxy include/exclude settings from the istiod values.",

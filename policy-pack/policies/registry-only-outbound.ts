@@ -1,21 +1,18 @@
 /** Policy `registry-only-outbound`: its rule (pure functions over Kubernetes objects) next to its declaration. */
 import { parse as parseYaml } from "yaml";
 import { resourcePolicy, REGISTRY_KINDS } from "../lib/policy";
-import {
-    chartName,
-    stringAt,
-    valueAt,
-} from "../../sdk/model";
+import { chartName, stringAt, valueAt } from "../../sdk/model";
 
 /** `ALLOW_ANY` in a Sidecar, the istiod chart's meshConfig, an IstioOperator, or the mesh ConfigMap. */
 export function allowAnyProblems(kind: string, group: string, obj: unknown): string[] {
-    const msg = (where: string) =>
-        `${where} is ALLOW_ANY, so sidecars pass traffic for unknown hosts straight out: set it to REGISTRY_ONLY.`;
+    const msg = (where: string) => `${where} is ALLOW_ANY, so sidecars pass traffic for unknown hosts straight out: set it to REGISTRY_ONLY.`;
     if (kind === "Sidecar" && group === "networking.istio.io") {
         return valueAt(obj, "spec", "outboundTrafficPolicy", "mode") === "ALLOW_ANY" ? [msg("spec.outboundTrafficPolicy.mode")] : [];
     }
     if (kind === "Release" && chartName(valueAt(obj, "chart")) === "istiod") {
-        return valueAt(obj, "values", "meshConfig", "outboundTrafficPolicy", "mode") === "ALLOW_ANY" ? [msg("values.meshConfig.outboundTrafficPolicy.mode")] : [];
+        return valueAt(obj, "values", "meshConfig", "outboundTrafficPolicy", "mode") === "ALLOW_ANY"
+            ? [msg("values.meshConfig.outboundTrafficPolicy.mode")]
+            : [];
     }
     if (kind === "IstioOperator") {
         return valueAt(obj, "spec", "meshConfig", "outboundTrafficPolicy", "mode") === "ALLOW_ANY" ? [msg("spec.meshConfig.outboundTrafficPolicy.mode")] : [];

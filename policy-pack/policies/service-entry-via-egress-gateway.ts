@@ -1,27 +1,8 @@
 /** Policy `service-entry-via-egress-gateway`: its rule (pure functions over Kubernetes objects) next to its declaration. */
 import { GuardConfig } from "../lib/config";
 import { stackPolicy, ROUTING_KINDS } from "../lib/policy";
-import {
-    isClusterLocalHost,
-    ISTIO_NET,
-    StackFinding,
-    StackObject,
-    GatewayFacts,
-    gatewayFacts,
-    selectsEgressGateway,
-} from "../lib/facts";
-import {
-    fqdn,
-    hostCovers,
-    isWorkloadKind,
-    listAt,
-    recordAt,
-    str,
-    stringAt,
-    outsideRanges,
-    valueAt,
-    CLUSTER_DOMAIN,
-} from "../../sdk/model";
+import { isClusterLocalHost, ISTIO_NET, StackFinding, StackObject, GatewayFacts, gatewayFacts, selectsEgressGateway } from "../lib/facts";
+import { fqdn, hostCovers, isWorkloadKind, listAt, recordAt, str, stringAt, outsideRanges, valueAt, CLUSTER_DOMAIN } from "../../sdk/model";
 import { isIP } from "net";
 
 /** A ServiceEntry, or a Service of type ExternalName judged as one (with the external name it points at). */
@@ -48,7 +29,9 @@ function routeBlocks(vs: StackObject): { hosts: string[]; blocks: RouteBlock[]; 
                 const mg = listAt(m, "gateways").map(String);
                 (mg.length > 0 ? mg : defaultGateways).forEach((g) => gateways.add(g));
             }
-            const destinations = listAt(r, "route").map((d) => str(valueAt(d, "destination", "host"))).filter((h): h is string => !!h);
+            const destinations = listAt(r, "route")
+                .map((d) => str(valueAt(d, "destination", "host")))
+                .filter((h): h is string => !!h);
             blocks.push({ gateways: [...gateways], destinations, vsNamespace: ns });
         }
     }
@@ -114,7 +97,13 @@ function addressExternal(address: unknown, cfg: GuardConfig): boolean {
     if (address.startsWith("unix://")) return false;
     if (isIP(address) || address.includes("/")) {
         try {
-            return outsideRanges(address.includes("/") ? address : `${address}/${isIP(address) === 6 ? 128 : 32}`, [], [...cfg.inClusterCidrs, ...cfg.allowedEgressCidrs, ...LOOPBACK]).length > 0;
+            return (
+                outsideRanges(
+                    address.includes("/") ? address : `${address}/${isIP(address) === 6 ? 128 : 32}`,
+                    [],
+                    [...cfg.inClusterCidrs, ...cfg.allowedEgressCidrs, ...LOOPBACK],
+                ).length > 0
+            );
         } catch {
             return true;
         }
@@ -226,13 +215,15 @@ export function serviceEntryRoutingFindings(objects: StackObject[], cfg: GuardCo
             let gatewayLeg = false;
             for (const r of routesFor(host)) {
                 for (const b of r.blocks) {
-                    if (b.gateways.includes("mesh") && seenWherever(r.exportTo, seExport) && b.destinations.some((d) => facts.serviceHosts.has(fqdn(d, b.vsNamespace)))) {
+                    if (
+                        b.gateways.includes("mesh") &&
+                        seenWherever(r.exportTo, seExport) &&
+                        b.destinations.some((d) => facts.serviceHosts.has(fqdn(d, b.vsNamespace)))
+                    ) {
                         meshLeg = true;
                     }
                     if (b.gateways.some((g) => isEgressGatewayRef(g, b.vsNamespace))) {
-                        const ok = b.destinations.some((d) =>
-                            wildcard ? !d.includes("*") && !facts.serviceHosts.has(fqdn(d, b.vsNamespace)) : d === host,
-                        );
+                        const ok = b.destinations.some((d) => (wildcard ? !d.includes("*") && !facts.serviceHosts.has(fqdn(d, b.vsNamespace)) : d === host));
                         if (ok) gatewayLeg = true;
                     }
                 }
@@ -266,7 +257,12 @@ export function serviceEntryRoutingFindings(objects: StackObject[], cfg: GuardCo
                 });
                 continue;
             }
-            const missing = !meshLeg && !gatewayLeg ? "no VirtualService routes it" : !meshLeg ? "no VirtualService sends it from the mesh to the egress gateway's Service" : "no VirtualService bound to the egress Gateway forwards it to the host";
+            const missing =
+                !meshLeg && !gatewayLeg
+                    ? "no VirtualService routes it"
+                    : !meshLeg
+                      ? "no VirtualService sends it from the mesh to the egress gateway's Service"
+                      : "no VirtualService bound to the egress Gateway forwards it to the host";
             out.push({
                 urn: se.urn,
                 message: `ServiceEntry host "${host}" is MESH_EXTERNAL and exported beyond the gateway's namespace, but ${missing}, so sidecars reach it directly: add a VirtualService for "${host}" with a mesh leg to ${[...facts.serviceHosts][0] ?? "the egress gateway's Service"} and a leg on the egress Gateway to ${wildcard ? "a concrete upstream host" : `"${host}"`} (or set exportTo to the gateway's namespace).`,
@@ -284,7 +280,15 @@ export const serviceEntryViaEgressGateway = stackPolicy({
     enforcementLevel: "mandatory",
     remediationSteps:
         "Add a VirtualService for the host with a `mesh` leg to the egress gateway's Service and a leg bound to the egress Gateway that forwards to the host; or export the ServiceEntry to the gateway's namespace only.",
-    config: ["exemptNamespaces", "gatewayNamespaces", "gatewayLabels", "gatewayServiceHosts", "discoverGatewayNamespaces", "inClusterCidrs", "allowedEgressCidrs"],
+    config: [
+        "exemptNamespaces",
+        "gatewayNamespaces",
+        "gatewayLabels",
+        "gatewayServiceHosts",
+        "discoverGatewayNamespaces",
+        "inClusterCidrs",
+        "allowedEgressCidrs",
+    ],
     configDefaults: { exemptNamespaces: [] },
     check: (objects, cfg) => serviceEntryRoutingFindings(objects, cfg, gatewayFacts(objects, cfg)),
 });

@@ -1,20 +1,9 @@
 /** Policy `sidecar-injection-required`: its rule (pure functions over Kubernetes objects) next to its declaration. */
 import { GuardConfig } from "../lib/config";
 import { resourcePolicy, WORKLOAD_CONFIG } from "../lib/policy";
-import {
-    templateMeta,
-    TRUE_VALUES,
-} from "../lib/facts";
+import { templateMeta, TRUE_VALUES } from "../lib/facts";
 import { isTrustedProxyImage } from "../lib/istio";
-import {
-    containerRefs,
-    isWorkloadKind,
-    listAt,
-    podTemplatesOf,
-    recordAt,
-    shown,
-    valueAt,
-} from "../../sdk/model";
+import { containerRefs, isWorkloadKind, listAt, podTemplatesOf, recordAt, shown, valueAt } from "../../sdk/model";
 
 /**
  * A pod that runs nothing but Istio's proxy (a waypoint, a gateway: every container `istio-proxy` with a trusted
@@ -44,7 +33,9 @@ export function sidecarInjectionProblems(kind: string, obj: unknown, cfg: GuardC
         for (const where of ["labels", "annotations"] as const) {
             const v = recordAt(obj, "metadata", where)["sidecar.istio.io/inject"];
             if (v !== undefined && !TRUE_VALUES.has(shown(v).toLowerCase()) && !ambient) {
-                out.push(`${where.slice(0, -1)} sidecar.istio.io/inject: "${shown(v)}" on the namespace: remove it and label the namespace istio-injection: enabled.`);
+                out.push(
+                    `${where.slice(0, -1)} sidecar.istio.io/inject: "${shown(v)}" on the namespace: remove it and label the namespace istio-injection: enabled.`,
+                );
             }
         }
         if (labels["istio.io/dataplane-mode"] === "none") {
@@ -63,14 +54,18 @@ export function sidecarInjectionProblems(kind: string, obj: unknown, cfg: GuardC
         const ambientPod = labels["istio.io/dataplane-mode"] === "ambient";
         if (inject !== undefined && shown(inject) !== "" && !TRUE_VALUES.has(shown(inject).toLowerCase()) && !ambientPod) {
             const field = fromLabel !== undefined ? "labels" : "annotations";
-            out.push(`${templateMeta(t.path)}.${field} sidecar.istio.io/inject: "${shown(inject)}" skips the sidecar, so this pod's egress bypasses the egress gateway: remove it.`);
+            out.push(
+                `${templateMeta(t.path)}.${field} sidecar.istio.io/inject: "${shown(inject)}" skips the sidecar, so this pod's egress bypasses the egress gateway: remove it.`,
+            );
         }
         if (labels["istio.io/dataplane-mode"] === "none") {
             out.push(`${templateMeta(t.path)}.labels istio.io/dataplane-mode: none takes the pod out of the ambient mesh: remove it.`);
         }
         const mode = annotations["sidecar.istio.io/interceptionMode"];
         if (mode !== undefined && mode !== "REDIRECT") {
-            out.push(`${templateMeta(t.path)}.annotations sidecar.istio.io/interceptionMode: "${shown(mode)}" departs from the mesh default (REDIRECT): remove it.`);
+            out.push(
+                `${templateMeta(t.path)}.annotations sidecar.istio.io/interceptionMode: "${shown(mode)}" departs from the mesh default (REDIRECT): remove it.`,
+            );
         }
     }
     return out;
