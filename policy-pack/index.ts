@@ -12,6 +12,7 @@ import { POLICY_PACK_NAME, policies } from "./lib/policies";
 
 new PolicyPack(POLICY_PACK_NAME, {
     policies,
-    description: "Rejects stacks that let traffic bypass the Istio egress gateway: sidecar opt-outs, capture exclusions, proxy-identity and network privileges, NetworkPolicy holes and leaky Istio configuration.",
+    description:
+        "Rejects stacks that let traffic bypass the Istio egress gateway: sidecar opt-outs, capture exclusions, proxy-identity and network privileges, NetworkPolicy holes and leaky Istio configuration.",
     enforcementLevel: "mandatory",
 });

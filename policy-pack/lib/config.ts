@@ -11,10 +11,7 @@ export const SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease
 export const DEFAULT_GATEWAY_NAMESPACES = ["istio-egress"];
 export const DEFAULT_GATEWAY_LABELS: Record<string, string> = { istio: "egressgateway" };
 /** The component's default, and the name Istio's own profiles give an egress gateway in istio-system. */
-export const DEFAULT_GATEWAY_SERVICE_HOSTS = [
-    "istio-egressgateway.istio-egress.svc.cluster.local",
-    "istio-egressgateway.istio-system.svc.cluster.local",
-];
+export const DEFAULT_GATEWAY_SERVICE_HOSTS = ["istio-egressgateway.istio-egress.svc.cluster.local", "istio-egressgateway.istio-system.svc.cluster.local"];
 /** RFC 1918, RFC 6598 (100.64.0.0/10) and IPv6 unique-local: where pod, service and node ranges live. */
 export const DEFAULT_IN_CLUSTER_CIDRS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"];
 
@@ -52,8 +49,7 @@ const stringList = (description: string, def: string[]) => ({
 
 const PROPERTY_SCHEMAS: Record<ConfigKey, (def: any) => any> = {
     exemptNamespaces: (def) => stringList("Namespaces this policy ignores.", def),
-    gatewayNamespaces: (def) =>
-        stringList("Namespaces that host the egress gateway; workloads and NetworkPolicies there are not judged.", def),
+    gatewayNamespaces: (def) => stringList("Namespaces that host the egress gateway; workloads and NetworkPolicies there are not judged.", def),
     gatewayLabels: (def) => ({
         type: "object",
         additionalProperties: { type: "string" },
@@ -61,20 +57,24 @@ const PROPERTY_SCHEMAS: Record<ConfigKey, (def: any) => any> = {
         default: def,
         description: "Pod labels that identify the egress gateway (the Gateway selector).",
     }),
-    gatewayServiceHosts: (def) =>
-        stringList("FQDNs of the egress gateway's Service (`<release>.<namespace>.svc.cluster.local`).", def),
+    gatewayServiceHosts: (def) => stringList("FQDNs of the egress gateway's Service (`<release>.<namespace>.svc.cluster.local`).", def),
     inClusterCidrs: (def) => stringList("CIDRs that count as inside the cluster (pod, service, node ranges).", def),
-    allowedEgressCidrs: (def) =>
-        stringList("CIDRs outside the cluster that a NetworkPolicy may open for application pods (e.g. the API server).", def),
+    allowedEgressCidrs: (def) => stringList("CIDRs outside the cluster that a NetworkPolicy may open for application pods (e.g. the API server).", def),
     discoverGatewayNamespaces: (def) => ({
         type: "boolean",
         default: def,
         description: "Also count the namespaces where this stack installs the egress gateway (an istio/gateway Release) as gateway namespaces.",
     }),
     trustedProxyImages: (def) =>
-        stringList("Images (registry/repository, tag ignored) whose istio-proxy/istio-init containers count as Istio's own: Istio's official proxyv2 by default; add mirrors and FIPS builds.", def),
+        stringList(
+            "Images (registry/repository, tag ignored) whose istio-proxy/istio-init containers count as Istio's own: Istio's official proxyv2 by default; add mirrors and FIPS builds.",
+            def,
+        ),
     exemptObjects: (def) => ({
-        ...stringList("Single objects this policy ignores: Kind/namespace/name (Kind/name for cluster-scoped kinds, Release/namespace/name for a Helm release).", def),
+        ...stringList(
+            "Single objects this policy ignores: Kind/namespace/name (Kind/name for cluster-scoped kinds, Release/namespace/name for a Helm release).",
+            def,
+        ),
         items: { type: "string" as const, pattern: "^[A-Za-z][A-Za-z0-9]*/[^/]+(/[^/]+)?$" },
     }),
     istioRootNamespace: (def) => ({ type: "string", minLength: 1, default: def, description: "Istio's root namespace (meshConfig.rootNamespace)." }),
@@ -125,7 +125,9 @@ export function readConfig(policyName: string, schema: PolicyConfigSchema | unde
                   ? v !== null && typeof v === "object" && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string")
                   : typeof v === t;
         if (!ok) {
-            throw new Error(`policy "${policyName}": config property "${k}" must be ${t === "array" ? "a list of strings" : t === "object" ? "a map of strings" : `a ${t}`}`);
+            throw new Error(
+                `policy "${policyName}": config property "${k}" must be ${t === "array" ? "a list of strings" : t === "object" ? "a map of strings" : `a ${t}`}`,
+            );
         }
         out[k] = deepFreeze(clone(v));
     }
@@ -138,7 +140,7 @@ export function readConfig(policyName: string, schema: PolicyConfigSchema | unde
  * property values (the same objects, compared by identity, as the analyzer returns between two `configure` calls:
  * `getConfig()` is a shallow copy of the config the CLI sent). Any other value is read (and checked) anew.
  */
-export function configReader(policyName: string, schema: PolicyConfigSchema | undefined): (given: Record<string, any>) => GuardConfig {
+export function configReader(policyName: string, schema: PolicyConfigSchema | undefined): (given: Record<string, unknown>) => GuardConfig {
     let lastGiven: Map<string, unknown> | undefined;
     let last: GuardConfig | undefined;
     return (given) => {

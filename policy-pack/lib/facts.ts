@@ -6,8 +6,6 @@
 import { GuardConfig } from "./config";
 import { isIstioContainer } from "./istio";
 import {
-    asArray,
-    asObject,
     chartName,
     CLUSTER_DOMAIN,
     containerRefs,
@@ -18,17 +16,20 @@ import {
     gatewayReleaseName,
     gatewaySelectorValue,
     gatewayReleaseServiceHost,
-    isWorkloadKind,
+    errorMessage,
+    isRecord,
     labelsMatch,
+    listAt,
     nodeLocalDnsAddressProblem,
     cidrRange,
     IpRange,
     outsideRanges,
     parseCidr,
-    podTemplatesOf,
     rangesIntersect,
     rangesMinus,
     rangesUnion,
+    recordAt,
+    shown,
     SPECIAL_PURPOSE_RANGES,
     yaml11Bool,
     valueAt,
@@ -45,7 +46,8 @@ export interface StackObject {
     namespace: string | undefined;
     name: string;
     urn: string;
-    props: any;
+    /** The resource's inputs as the engine hands them over: read them defensively (sdk/model/read.ts). */
+    props: unknown;
 }
 
 export interface StackFinding {
@@ -88,8 +90,8 @@ export function isClusterLocalHost(host: string): boolean {
  * ephemeral included) Istio's `istio-proxy` in Istio's shape (see istio.ts)? The istio/gateway chart's pod has only
  * that container, with `image: auto` (`templates/deployment.yaml`).
  */
-export function hasGatewayShape(spec: any, trusted: readonly string[]): boolean {
-    if (asArray(spec?.containers).length === 0) return false;
+export function hasGatewayShape(spec: unknown, trusted: readonly string[]): boolean {
+    if (listAt(spec, "containers").length === 0) return false;
     return containerRefs(spec).every((r) => valueAt(r.c, "name") === "istio-proxy" && isIstioContainer(r, trusted));
 }
 
@@ -115,13 +117,13 @@ export function isComponentSelectorValue(value: unknown, namespace: string | und
  * component's own selector label with a value for this namespace? (Whether the pod *is* the gateway also needs the
  * namespace to be a gateway namespace and the pod to have the gateway's shape: see `isGatewayPod`.)
  */
-export function carriesGatewayIdentity(labels: any, namespace: string | undefined, cfg: Pick<GuardConfig, "gatewayLabels">): boolean {
-    return labelsMatch(cfg.gatewayLabels, labels) || isComponentSelectorValue(asObject(labels)[GATEWAY_SELECTOR_LABEL], namespace);
+export function carriesGatewayIdentity(labels: unknown, namespace: string | undefined, cfg: Pick<GuardConfig, "gatewayLabels">): boolean {
+    return labelsMatch(cfg.gatewayLabels, labels) || isComponentSelectorValue(recordAt(labels)[GATEWAY_SELECTOR_LABEL], namespace);
 }
 
 /** Does a pod pose as a gateway: the configured gateway labels, or the component's selector label with any value? */
-export function claimsGatewayIdentity(labels: any, cfg: Pick<GuardConfig, "gatewayLabels">): boolean {
-    return labelsMatch(cfg.gatewayLabels, labels) || asObject(labels)[GATEWAY_SELECTOR_LABEL] !== undefined;
+export function claimsGatewayIdentity(labels: unknown, cfg: Pick<GuardConfig, "gatewayLabels">): boolean {
+    return labelsMatch(cfg.gatewayLabels, labels) || recordAt(labels)[GATEWAY_SELECTOR_LABEL] !== undefined;
 }
 
 /**
@@ -131,20 +133,23 @@ export function claimsGatewayIdentity(labels: any, cfg: Pick<GuardConfig, "gatew
  */
 export function isGatewayPod(
     namespace: string | undefined,
-    metadata: any,
-    spec: any,
+    metadata: unknown,
+    spec: unknown,
     cfg: Pick<GuardConfig, "gatewayLabels" | "trustedProxyImages">,
     gatewayNamespaces: ReadonlySet<string> | readonly string[],
 ): boolean {
     if (namespace === undefined) return false;
     const inNs = Array.isArray(gatewayNamespaces) ? gatewayNamespaces.includes(namespace) : (gatewayNamespaces as ReadonlySet<string>).has(namespace);
-    return inNs && carriesGatewayIdentity(metadata?.labels, namespace, cfg) && hasGatewayShape(spec, cfg.trustedProxyImages);
+    return inNs && carriesGatewayIdentity(valueAt(metadata, "labels"), namespace, cfg) && hasGatewayShape(spec, cfg.trustedProxyImages);
 }
 
 /** Does a label selector require `key` to be exactly `value` (in `matchLabels`, or `key In [value]`)? */
-function requires(sel: any, key: string, test: (v: unknown) => boolean): boolean {
-    if (test(asObject(sel.matchLabels)[key])) return true;
-    return asArray(sel.matchExpressions).some((e) => e?.key === key && e?.operator === "In" && Array.isArray(e?.values) && e.values.length === 1 && test(e.values[0]));
+function requires(sel: unknown, key: string, test: (v: unknown) => boolean): boolean {
+    if (test(recordAt(sel, "matchLabels")[key])) return true;
+    return listAt(sel, "matchExpressions").some((e) => {
+        const values = valueAt(e, "values");
+        return valueAt(e, "key") === key && valueAt(e, "operator") === "In" && Array.isArray(values) && values.length === 1 && test(valueAt(values, 0));
+    });
 }
 
 /**
@@ -153,9 +158,9 @@ function requires(sel: any, key: string, test: (v: unknown) => boolean): boolean
  * the component's selector label with this namespace's value. Further requirements only narrow the selection. An
  * empty selector, or one that leaves a gateway label open (`In [a, b]`, `Exists`, `NotIn`), selects other pods too.
  */
-export function selectsOnlyGateway(spec: any, gatewayLabels: Record<string, string>, namespace?: string): boolean {
-    const sel = spec?.podSelector;
-    if (sel === null || typeof sel !== "object" || Array.isArray(sel)) return false;
+export function selectsOnlyGateway(spec: unknown, gatewayLabels: Record<string, string>, namespace?: string): boolean {
+    const sel = valueAt(spec, "podSelector");
+    if (!isRecord(sel)) return false;
     if (namespace !== undefined && requires(sel, GATEWAY_SELECTOR_LABEL, (v) => isComponentSelectorValue(v, namespace))) return true;
     const keys = Object.keys(gatewayLabels);
     if (keys.length === 0) return false;
@@ -163,21 +168,24 @@ export function selectsOnlyGateway(spec: any, gatewayLabels: Record<string, stri
 }
 
 /** Does an Istio Gateway's selector pick the egress gateway's pods (given known gateway label sets)? */
-export function selectsEgressGateway(selector: any, gatewayLabels: Record<string, string>, knownLabelSets: Record<string, string>[] = []): boolean {
-    const sel = asObject(selector);
+export function selectsEgressGateway(selector: unknown, gatewayLabels: Record<string, string>, knownLabelSets: Record<string, string>[] = []): boolean {
+    const sel = recordAt(selector);
     if (Object.keys(sel).length === 0) return false;
     // The component's selector label, whatever its value: a Gateway selecting on it is written for an egress gateway.
     if (sel[GATEWAY_SELECTOR_LABEL] !== undefined) return true;
     if (labelsMatch(gatewayLabels, sel)) return true;
-    return [gatewayLabels, ...knownLabelSets].some((set) => labelsMatch(sel, set));
+    // labelsMatch compares each value by identity: a selector value of another type than string matches no label set.
+    return [gatewayLabels, ...knownLabelSets].some((set) => labelsMatch(sel as Record<string, string>, set));
 }
 
 /** Is this Helm Release the egress gateway (chart `gateway` with the gateway labels, or in a gateway namespace)? */
-export function isGatewayRelease(obj: any, resourceName: string, namespace: string, cfg: GuardConfig): boolean {
-    if (chartName(obj?.chart) !== "gateway") return false;
+export function isGatewayRelease(obj: unknown, resourceName: string, namespace: string, cfg: GuardConfig): boolean {
+    if (chartName(valueAt(obj, "chart")) !== "gateway") return false;
     const labels = gatewayReleaseLabels(obj, resourceName);
     // The component's release: its values give the pods `istio-egress.io/gateway: <namespace>.<release>`.
-    const own = labels[GATEWAY_SELECTOR_LABEL] !== undefined && labels[GATEWAY_SELECTOR_LABEL] === gatewaySelectorValue(namespace, gatewayReleaseName(obj, resourceName));
+    const own =
+        labels[GATEWAY_SELECTOR_LABEL] !== undefined &&
+        labels[GATEWAY_SELECTOR_LABEL] === gatewaySelectorValue(namespace, gatewayReleaseName(obj, resourceName));
     return own || labelsMatch(cfg.gatewayLabels, labels) || cfg.gatewayNamespaces.includes(namespace);
 }
 
@@ -209,10 +217,13 @@ export function gatewayFacts(objects: StackObject[], cfg: GuardConfig): GatewayF
     }
     for (const o of objects) {
         if (o.patch || o.namespace === undefined) continue;
-        const sel = o.kind === "Service" && o.group === "" ? o.props?.spec?.selector : undefined;
+        const sel = o.kind === "Service" && o.group === "" ? valueAt(o.props, "spec", "selector") : undefined;
         // A Service in a gateway namespace selecting the gateway's pods: by the configured labels, or (the chart's
         // Service selects on its own app/istio labels) a subset of a discovered gateway release's pod labels.
-        const selectsGateway = (s: any) => labelsMatch(cfg.gatewayLabels, s) || (Object.keys(asObject(s)).length > 0 && labelSets.some((set) => labelsMatch(asObject(s), set)));
+        // (labelsMatch compares by identity: a selector value of another type than string matches no label set.)
+        const selectsGateway = (s: unknown) =>
+            labelsMatch(cfg.gatewayLabels, s) ||
+            (Object.keys(recordAt(s)).length > 0 && labelSets.some((set) => labelsMatch(recordAt(s) as Record<string, string>, set)));
         if (sel !== undefined && namespaces.has(o.namespace) && selectsGateway(sel)) {
             serviceHosts.add(`${o.name}.${o.namespace}.svc.cluster.local`);
         }
@@ -241,10 +252,10 @@ export function outsideCluster(cidr: string, except: string[], cfg: Pick<GuardCo
     return metadata.length === 0 ? rest : rangesUnion([...rest, ...metadata]);
 }
 
-export function hasEgressType(spec: any): boolean {
-    const types = spec?.policyTypes;
-    if (Array.isArray(types)) return types.includes("Egress");
-    return Array.isArray(spec?.egress) && spec.egress.length > 0;
+export function hasEgressType(spec: unknown): boolean {
+    const types = valueAt(spec, "policyTypes");
+    if (Array.isArray(types)) return listAt(types).includes("Egress");
+    return listAt(spec, "egress").length > 0;
 }
 
 /**
@@ -252,10 +263,10 @@ export function hasEgressType(spec: any): boolean {
  * cannot resolve on an address outside the cluster) over UDP or TCP (absent = TCP), no `endPort` range beyond it?
  */
 export function dnsOnlyPorts(ports: unknown): boolean {
-    const list = asArray(ports);
+    const list = listAt(ports);
     if (!Array.isArray(ports) || list.length === 0) return false;
     return list.every((p) => {
-        const o = asObject(p);
+        const o = recordAt(p);
         const protocol = o.protocol ?? "TCP";
         return o.port === DNS_PORT && (protocol === "UDP" || protocol === "TCP") && (o.endPort === undefined || o.endPort === DNS_PORT);
     });
@@ -267,42 +278,47 @@ export function dnsOnlyPorts(ports: unknown): boolean {
  * `lockdown.nodeLocalDns` rule, sdk/model/node-local-dns.ts). Only with `dnsOnlyPorts`: such a rule lets a pod ask
  * the node's cache, whose answers then go through the mesh like any other name; it opens no path of its own.
  */
-export function isDnsCacheIpBlock(ipBlock: any): boolean {
-    if (typeof ipBlock?.cidr !== "string" || asArray(ipBlock.except).length > 0) return false;
-    return nodeLocalDnsAddressProblem(ipBlock.cidr).problem === undefined;
+export function isDnsCacheIpBlock(ipBlock: unknown): boolean {
+    const cidr = valueAt(ipBlock, "cidr");
+    if (typeof cidr !== "string" || listAt(ipBlock, "except").length > 0) return false;
+    return nodeLocalDnsAddressProblem(cidr).problem === undefined;
 }
 
 /** Egress rules of a NetworkPolicy that open destinations outside the cluster. */
-export function networkPolicyHoles(spec: any, cfg: GuardConfig): string[] {
+export function networkPolicyHoles(spec: unknown, cfg: GuardConfig): string[] {
     const out: string[] = [];
     if (!hasEgressType(spec)) return out;
-    asArray(spec?.egress).forEach((rule, i) => {
-        const to = rule?.to;
+    listAt(spec, "egress").forEach((rule, i) => {
+        const to = valueAt(rule, "to");
         if (!Array.isArray(to) || to.length === 0) {
-            const ports = asArray(rule?.ports).length > 0 ? " on its ports" : "";
-            out.push(`spec.egress[${i}] has no "to", so it allows every destination${ports}, including the internet: list in-cluster peers (podSelector/namespaceSelector) instead.`);
+            const ports = listAt(rule, "ports").length > 0 ? " on its ports" : "";
+            out.push(
+                `spec.egress[${i}] has no "to", so it allows every destination${ports}, including the internet: list in-cluster peers (podSelector/namespaceSelector) instead.`,
+            );
             return;
         }
-        const dnsOnly = dnsOnlyPorts(rule?.ports);
-        to.forEach((peer: any, j: number) => {
-            const ipBlock = peer?.ipBlock;
+        const dnsOnly = dnsOnlyPorts(valueAt(rule, "ports"));
+        listAt(to).forEach((peer, j) => {
+            const ipBlock = valueAt(peer, "ipBlock");
             if (ipBlock) {
                 // NodeLocal DNSCache: DNS only, to one address a node-local cache may have (not the metadata service).
                 if (dnsOnly && isDnsCacheIpBlock(ipBlock)) return;
-                const cidr = ipBlock.cidr;
-                const except = asArray(ipBlock.except).map(String);
+                const cidr = valueAt(ipBlock, "cidr");
+                const except = listAt(ipBlock, "except").map(String);
                 let outside;
                 try {
                     outside = outsideCluster(String(cidr), except, cfg);
-                } catch (err: any) {
-                    out.push(`spec.egress[${i}].to[${j}].ipBlock: ${err.message}: fix the CIDR.`);
+                } catch (err) {
+                    out.push(`spec.egress[${i}].to[${j}].ipBlock: ${errorMessage(err)}: fix the CIDR.`);
                     return;
                 }
                 if (outside.length > 0) {
-                    const shown = outside.slice(0, 3).map(formatRange).join(", ") + (outside.length > 3 ? ", ..." : "");
-                    out.push(`spec.egress[${i}].to[${j}].ipBlock ${cidr}${except.length ? ` (except ${except.join(", ")})` : ""} opens addresses outside the cluster (${shown}) directly, around the egress gateway: restrict it to in-cluster ranges, or list the CIDR in allowedEgressCidrs if it must be reached directly.`);
+                    const ranges = outside.slice(0, 3).map(formatRange).join(", ") + (outside.length > 3 ? ", ..." : "");
+                    out.push(
+                        `spec.egress[${i}].to[${j}].ipBlock ${shown(cidr)}${except.length ? ` (except ${except.join(", ")})` : ""} opens addresses outside the cluster (${ranges}) directly, around the egress gateway: restrict it to in-cluster ranges, or list the CIDR in allowedEgressCidrs if it must be reached directly.`,
+                    );
                 }
-            } else if (!peer?.podSelector && !peer?.namespaceSelector) {
+            } else if (!valueAt(peer, "podSelector") && !valueAt(peer, "namespaceSelector")) {
                 out.push(`spec.egress[${i}].to[${j}] is an empty peer, which allows every destination: give it a podSelector or namespaceSelector.`);
             }
         });
@@ -311,11 +327,10 @@ export function networkPolicyHoles(spec: any, cfg: GuardConfig): string[] {
 }
 
 /** Is this NetworkPolicy a default-deny for egress: every pod, Egress type, and no rule opening the outside? */
-export function isDefaultDenyEgress(spec: any, cfg: GuardConfig): boolean {
-    const sel = spec?.podSelector;
-    const empty = sel === undefined || sel === null || (Object.keys(asObject(sel.matchLabels)).length === 0 && asArray(sel.matchExpressions).length === 0);
+export function isDefaultDenyEgress(spec: unknown, cfg: GuardConfig): boolean {
+    const sel = valueAt(spec, "podSelector");
+    const empty = sel === undefined || sel === null || (Object.keys(recordAt(sel, "matchLabels")).length === 0 && listAt(sel, "matchExpressions").length === 0);
     if (!empty) return false;
-    if (!asArray(spec?.policyTypes).includes("Egress")) return false;
+    if (!listAt(spec, "policyTypes").includes("Egress")) return false;
     return networkPolicyHoles(spec, cfg).length === 0;
 }
-

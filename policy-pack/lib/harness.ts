@@ -188,7 +188,13 @@ function isTypeOf(type: string, resourceClass: any): boolean {
     return typeof isInstance === "function" && isInstance({ __pulumiType: type }) === true;
 }
 
-const DEFAULT_OPTS = { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] };
+const DEFAULT_OPTS = {
+    protect: false,
+    ignoreChanges: [],
+    aliases: [],
+    customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+    additionalSecretOutputs: [],
+};
 
 /** A fresh deep copy, as the analyzer deserialises the props anew for every validation. */
 function copyProps(props: Record<string, any>): Record<string, any> {
@@ -326,7 +332,13 @@ export async function runPolicies(resources: PolicyResource[], options: RunOptio
         const t = getPulumiType(p.validateStack);
         if (t && !resources.some((r) => r.type === t)) continue;
         const report = (message: string, urn?: string) => {
-            out.push({ policy: p.name, enforcementLevel: level, resource: describeResource(urn ? byUrn.get(urn) : undefined), message, description: p.description });
+            out.push({
+                policy: p.name,
+                enforcementLevel: level,
+                resource: describeResource(urn ? byUrn.get(urn) : undefined),
+                message,
+                description: p.description,
+            });
         };
         try {
             const intermediates = resources.map((r) => {

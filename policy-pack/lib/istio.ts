@@ -22,7 +22,7 @@
  *   istio-proxy;
  * - for istio-proxy, hooks and probes that exec nothing but `pilot-agent`.
  */
-import { asArray, asObject, ContainerRef, imageName, listAt, recordAt, valueAt } from "../../sdk/model";
+import { ContainerRef, imageName, listAt, recordAt, shown, valueAt } from "../../sdk/model";
 import { parse as parseYaml } from "yaml";
 
 export type IstioRole = "init" | "validation" | "proxy";
@@ -66,7 +66,7 @@ const IPTABLES_EXACT: Record<string, (v: string) => boolean> = {
     "kube-virt-interfaces": (v) => v.trim() === "",
     "istio-inbound-ports": () => true,
     "istio-local-exclude-ports": () => true,
-    "log_output_level": () => true,
+    log_output_level: () => true,
 };
 const IPTABLES_SHORT: Record<string, string> = {
     p: "envoy-port",
@@ -83,10 +83,35 @@ const IPTABLES_SHORT: Record<string, string> = {
     b: "istio-inbound-ports",
     d: "istio-local-exclude-ports",
 };
-const IPTABLES_SWITCHES = new Set(["log_as_json", "run-validation", "skip-rule-apply", "force-apply", "native-nftables", "redirect-dns", "capture-all-dns", "drop-invalid", "dual-stack"]);
+const IPTABLES_SWITCHES = new Set([
+    "log_as_json",
+    "run-validation",
+    "skip-rule-apply",
+    "force-apply",
+    "native-nftables",
+    "redirect-dns",
+    "capture-all-dns",
+    "drop-invalid",
+    "dual-stack",
+]);
 /** Every istio-iptables flag's environment variable (pkg/flag.BindEnv: upper case, `-` → `_`). */
 const IPTABLES_ENV = new Set(
-    [...Object.keys(IPTABLES_EXACT), ...IPTABLES_SWITCHES, "inbound-tunnel-port", "istio-inbound-tproxy-mark", "istio-inbound-tproxy-route-table", "dry-run", "iptables-probe-port", "probe-timeout", "network-namespace", "cni-mode", "reconcile", "cleanup-only", "force-iptables-binary", "iptables-trace-logging"]
+    [
+        ...Object.keys(IPTABLES_EXACT),
+        ...IPTABLES_SWITCHES,
+        "inbound-tunnel-port",
+        "istio-inbound-tproxy-mark",
+        "istio-inbound-tproxy-route-table",
+        "dry-run",
+        "iptables-probe-port",
+        "probe-timeout",
+        "network-namespace",
+        "cni-mode",
+        "reconcile",
+        "cleanup-only",
+        "force-iptables-binary",
+        "iptables-trace-logging",
+    ]
         .map((f) => f.toUpperCase().replace(/[-.]/g, "_"))
         .concat(["ISTIO_META_DNS_CAPTURE", "INVALID_DROP", "ISTIO_DUAL_STACK"]),
 );
@@ -130,7 +155,16 @@ function iptablesArgsOk(args: string[]): boolean {
     return true;
 }
 
-const AGENT_VALUE_FLAGS = new Set(["domain", "proxyLogLevel", "proxyComponentLogLevel", "log_output_level", "stsPort", "outlierLogPath", "serviceCluster", "concurrency"]);
+const AGENT_VALUE_FLAGS = new Set([
+    "domain",
+    "proxyLogLevel",
+    "proxyComponentLogLevel",
+    "log_output_level",
+    "stsPort",
+    "outlierLogPath",
+    "serviceCluster",
+    "concurrency",
+]);
 const AGENT_SWITCHES = new Set(["log_as_json", "profiling"]);
 export const PROXY_MODES = new Set(["sidecar", "router"]);
 
@@ -142,21 +176,22 @@ function proxyArgsOk(args: string[], modes: ReadonlySet<string>): boolean {
 
 /** ProxyConfig fields that replace what runs as the proxy, where it gets its config, or how it captures. */
 export function proxyConfigProblems(config: unknown): string[] {
-    let pc: any = config;
+    let parsed: unknown = config;
     if (typeof config === "string") {
         try {
-            pc = parseYaml(config);
+            parsed = parseYaml(config);
         } catch {
             return ["is not valid YAML/JSON"];
         }
     }
-    pc = asObject(pc);
+    const pc = recordAt(parsed);
     const out: string[] = [];
     for (const k of ["binaryPath", "customConfigFile", "proxyBootstrapTemplatePath", "configPath"]) {
         if (pc[k] !== undefined) out.push(`sets ${k}`);
     }
     if (pc.interceptionMode !== undefined && pc.interceptionMode !== "REDIRECT") out.push(`sets interceptionMode ${JSON.stringify(pc.interceptionMode)}`);
-    if (pc.discoveryAddress !== undefined && !/^istiod(-[a-z0-9-]+)?\.istio-system\.svc(\.cluster\.local)?:15012$/.test(String(pc.discoveryAddress))) {
+    const da = pc.discoveryAddress;
+    if (da !== undefined && (typeof da !== "string" || !/^istiod(-[a-z0-9-]+)?\.istio-system\.svc(\.cluster\.local)?:15012$/.test(da))) {
         out.push(`sets discoveryAddress ${JSON.stringify(pc.discoveryAddress)}`);
     }
     return out;
@@ -180,7 +215,8 @@ export function istioShapeViolation(ref: ContainerRef, trusted: readonly string[
     else return undefined;
     const restartable = c.restartPolicy === "Always";
     if (ref.field === "ephemeralContainers") return "an ephemeral container";
-    if (role === "proxy" && !(ref.field === "containers" || (ref.field === "initContainers" && restartable))) return "an init container that is not a native sidecar (restartPolicy: Always)";
+    if (role === "proxy" && !(ref.field === "containers" || (ref.field === "initContainers" && restartable)))
+        return "an init container that is not a native sidecar (restartPolicy: Always)";
     if (role !== "proxy" && (ref.field !== "initContainers" || restartable)) return "not a (run-to-completion) init container";
     if (!isTrustedProxyImage(c.image, trusted)) return `image ${JSON.stringify(c.image)} is not a trusted proxy image (trustedProxyImages)`;
     if (c.command !== undefined) return "it sets command";
@@ -191,7 +227,10 @@ export function istioShapeViolation(ref: ContainerRef, trusted: readonly string[
     }
     if (c.envFrom !== undefined) return "it sets envFrom";
     for (const e of listAt(c.env)) {
-        const n = String(valueAt(e, "name") ?? "");
+        const name = valueAt(e, "name");
+        // Not the injector's either: an env name that is not a string (the API server refuses it), whatever it spells.
+        if (name !== undefined && name !== null && typeof name !== "string") return `env name ${shown(name)} is not a string`;
+        const n = name ?? "";
         if (role !== "proxy" && IPTABLES_ENV.has(n)) return `env ${n} changes istio-iptables`;
         if (role === "proxy" && (n === "ISTIO_BOOTSTRAP" || n === "ISTIO_BOOTSTRAP_OVERRIDE")) return `env ${n} replaces the proxy's bootstrap`;
         if (role === "proxy" && n === "PROXY_CONFIG") {

@@ -25,10 +25,18 @@ interface ProxyInternals {
 
 function loadInternals(): { isProxy: string; target: string; sentinels: Set<string> } | undefined {
     try {
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
-        const m: ProxyInternals = require("@pulumi/policy/proxy");
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- an internal module of @pulumi/policy, loaded only if present (any failure: no unwrapping)
+        const m = require("@pulumi/policy/proxy") as ProxyInternals;
         const sentinels = new Set(
-            ["unknownBooleanValue", "unknownNumberValue", "unknownStringValue", "unknownArrayValue", "unknownAssetValue", "unknownArchiveValue", "unknownObjectValue"]
+            [
+                "unknownBooleanValue",
+                "unknownNumberValue",
+                "unknownStringValue",
+                "unknownArrayValue",
+                "unknownAssetValue",
+                "unknownArchiveValue",
+                "unknownObjectValue",
+            ]
                 .map((k) => m[k])
                 .filter((v): v is string => typeof v === "string"),
         );
@@ -53,7 +61,7 @@ function hasUnknown(v: unknown, depth: number): boolean {
         return false;
     }
     // Anything but a plain object (an asset, a class instance) may hold values a walk of its enumerable keys misses.
-    const proto = Object.getPrototypeOf(v);
+    const proto: unknown = Object.getPrototypeOf(v);
     if (proto !== Object.prototype && proto !== null) return true;
     for (const k in v as Record<string, unknown>) {
         if (hasUnknown((v as Record<string, unknown>)[k], depth + 1)) return true;
@@ -67,7 +75,7 @@ function hasUnknown(v: unknown, depth: number): boolean {
  */
 export function knownProps<T>(props: T): T {
     if (INTERNALS === undefined || props === null || typeof props !== "object") return props;
-    const p = props as any;
+    const p = props as Record<string, unknown>;
     if (p[INTERNALS.isProxy] !== true) return props;
     const target = p[INTERNALS.target];
     if (target === null || typeof target !== "object") return props;

@@ -22,7 +22,18 @@
  */
 import { GuardConfig } from "./config";
 import { hasEgressType, networkPolicyHoles, outsideCluster, selectsOnlyGateway } from "./facts";
-import { asArray, asObject, formatRange, labelsMatch, NAMESPACE_NAME_LABEL, networkPolicyFlavour, NetworkPolicyFlavour, outsideRanges } from "../../sdk/model";
+import {
+    errorMessage,
+    formatRange,
+    listAt,
+    NAMESPACE_NAME_LABEL,
+    networkPolicyFlavour,
+    NetworkPolicyFlavour,
+    outsideRanges,
+    recordAt,
+    shown,
+    valueAt,
+} from "../../sdk/model";
 
 type Cfg = Pick<GuardConfig, "inClusterCidrs" | "allowedEgressCidrs" | "gatewayLabels" | "gatewayNamespaces">;
 
@@ -44,8 +55,8 @@ function outsideAllBut(notNets: unknown[], cfg: Cfg): string | undefined {
 function tryOutside(f: () => string | undefined, where: string, out: string[]): string | undefined {
     try {
         return f();
-    } catch (e: any) {
-        out.push(`${where}: ${e.message}: fix the CIDR.`);
+    } catch (e) {
+        out.push(`${where}: ${errorMessage(e)}: fix the CIDR.`);
         return undefined;
     }
 }
@@ -54,75 +65,83 @@ const HINT = "route external traffic through the egress gateway (or list a requi
 
 // ---- Cilium ----
 
-function ciliumSpecs(obj: any): { spec: any; path: string }[] {
-    const out: { spec: any; path: string }[] = [];
-    if (obj?.spec !== undefined) out.push({ spec: obj.spec, path: "spec" });
-    asArray(obj?.specs).forEach((s, i) => out.push({ spec: s, path: `specs[${i}]` }));
+function ciliumSpecs(obj: unknown): { spec: unknown; path: string }[] {
+    const out: { spec: unknown; path: string }[] = [];
+    if (valueAt(obj, "spec") !== undefined) out.push({ spec: valueAt(obj, "spec"), path: "spec" });
+    listAt(valueAt(obj, "specs")).forEach((s, i) => out.push({ spec: s, path: `specs[${i}]` }));
     return out;
 }
 
 const CILIUM_L3 = ["toEndpoints", "toCIDR", "toCIDRSet", "toEntities", "toFQDNs", "toServices", "toGroups", "toNodes", "toRequires"];
 
 /** A Cilium selector's labels without the `k8s:` source prefix. */
-function ciliumLabels(sel: any): Record<string, string> {
+function ciliumLabels(sel: unknown): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(asObject(asObject(sel).matchLabels))) out[k.replace(/^(k8s|any):/, "")] = String(v);
+    for (const [k, v] of Object.entries(recordAt(recordAt(sel).matchLabels))) out[k.replace(/^(k8s|any):/, "")] = String(v);
     return out;
 }
 
-function ciliumSelectsOnlyGateway(spec: any, namespace: string | undefined, cfg: Cfg): boolean {
-    const sel = asObject(spec?.endpointSelector);
+function ciliumSelectsOnlyGateway(spec: unknown, namespace: string | undefined, cfg: Cfg): boolean {
+    const sel = recordAt(valueAt(spec, "endpointSelector"));
     const labels = ciliumLabels(sel);
     const ns = namespace ?? labels["io.kubernetes.pod.namespace"];
     if (!selectsOnlyGateway({ podSelector: { matchLabels: labels, matchExpressions: sel.matchExpressions } }, cfg.gatewayLabels, ns)) return false;
     return ns !== undefined && cfg.gatewayNamespaces.includes(ns) && (namespace !== undefined || labels["io.kubernetes.pod.namespace"] === ns);
 }
 
-function ciliumHoles(obj: any, namespace: string | undefined, cfg: Cfg): string[] {
+function ciliumHoles(obj: unknown, namespace: string | undefined, cfg: Cfg): string[] {
     const out: string[] = [];
     for (const { spec, path } of ciliumSpecs(obj)) {
         const gateway = ciliumSelectsOnlyGateway(spec, namespace, cfg);
-        asArray(spec?.egress).forEach((rule, i) => {
+        listAt(valueAt(spec, "egress")).forEach((rule, i) => {
             const at = `${path}.egress[${i}]`;
-            const r = asObject(rule);
+            const r = recordAt(rule);
             const hasL3 = CILIUM_L3.some((k) => r[k] !== undefined);
             if (!hasL3) {
-                if (r.toPorts !== undefined) out.push(`${at} has toPorts but no peer, so it allows every destination on those ports, including the internet: add toEndpoints or in-cluster toCIDR.`);
+                if (r.toPorts !== undefined)
+                    out.push(
+                        `${at} has toPorts but no peer, so it allows every destination on those ports, including the internet: add toEndpoints or in-cluster toCIDR.`,
+                    );
                 return;
             }
-            for (const e of asArray(r.toEntities)) {
+            for (const e of listAt(r.toEntities)) {
                 if (["world", "world-ipv4", "world-ipv6", "all"].includes(String(e)) && !gateway) {
-                    out.push(`${at}.toEntities "${e}" opens the internet directly, around the egress gateway: ${HINT}.`);
+                    out.push(`${at}.toEntities "${shown(e)}" opens the internet directly, around the egress gateway: ${HINT}.`);
                 }
             }
             if (gateway) return;
-            asArray(r.toCIDR).forEach((c, j) => {
+            listAt(r.toCIDR).forEach((c, j) => {
                 const o = tryOutside(() => outside(c, [], cfg), `${at}.toCIDR[${j}]`, out);
-                if (o) out.push(`${at}.toCIDR[${j}] ${c} opens addresses outside the cluster (${o}) directly: ${HINT}.`);
+                if (o) out.push(`${at}.toCIDR[${j}] ${shown(c)} opens addresses outside the cluster (${o}) directly: ${HINT}.`);
             });
-            asArray(r.toCIDRSet).forEach((s, j) => {
-                const cidr = asObject(s).cidr;
+            listAt(r.toCIDRSet).forEach((s, j) => {
+                const cidr = recordAt(s).cidr;
                 if (cidr === undefined) {
-                    if (asObject(s).cidrGroupRef !== undefined || asObject(s).cidrGroupSelector !== undefined) out.push(`${at}.toCIDRSet[${j}] refers to a CiliumCIDRGroup, whose addresses the pack cannot see: list in-cluster CIDRs instead.`);
+                    if (recordAt(s).cidrGroupRef !== undefined || recordAt(s).cidrGroupSelector !== undefined)
+                        out.push(`${at}.toCIDRSet[${j}] refers to a CiliumCIDRGroup, whose addresses the pack cannot see: list in-cluster CIDRs instead.`);
                     return;
                 }
-                const o = tryOutside(() => outside(cidr, asArray(asObject(s).except), cfg), `${at}.toCIDRSet[${j}]`, out);
-                if (o) out.push(`${at}.toCIDRSet[${j}] ${cidr} opens addresses outside the cluster (${o}) directly: ${HINT}.`);
+                const o = tryOutside(() => outside(cidr, listAt(recordAt(s).except), cfg), `${at}.toCIDRSet[${j}]`, out);
+                if (o) out.push(`${at}.toCIDRSet[${j}] ${shown(cidr)} opens addresses outside the cluster (${o}) directly: ${HINT}.`);
             });
-            if (r.toFQDNs !== undefined) out.push(`${at}.toFQDNs lets the pods reach external hosts by name directly, around the egress gateway: only the egress gateway's pods may have FQDN egress.`);
+            if (r.toFQDNs !== undefined)
+                out.push(
+                    `${at}.toFQDNs lets the pods reach external hosts by name directly, around the egress gateway: only the egress gateway's pods may have FQDN egress.`,
+                );
             if (r.toGroups !== undefined) out.push(`${at}.toGroups opens cloud security groups (outside the cluster) directly: ${HINT}.`);
         });
     }
     return out;
 }
 
-function ciliumDenyScope(obj: any, cfg: Cfg): "all" | "none" {
+function ciliumDenyScope(obj: unknown): "all" | "none" {
     for (const { spec } of ciliumSpecs(obj)) {
-        const sel = asObject(spec?.endpointSelector);
-        const everything = spec?.endpointSelector !== undefined && Object.keys(asObject(sel.matchLabels)).length === 0 && asArray(sel.matchExpressions).length === 0;
+        const sel = recordAt(valueAt(spec, "endpointSelector"));
+        const everything =
+            valueAt(spec, "endpointSelector") !== undefined && Object.keys(recordAt(sel.matchLabels)).length === 0 && listAt(sel.matchExpressions).length === 0;
         if (!everything) continue;
-        if (asObject(spec?.enableDefaultDeny).egress === false) continue;
-        if (spec?.egress === undefined && spec?.egressDeny === undefined) continue;
+        if (recordAt(valueAt(spec, "enableDefaultDeny")).egress === false) continue;
+        if (valueAt(spec, "egress") === undefined && valueAt(spec, "egressDeny") === undefined) continue;
         return "all";
     }
     return "none";
@@ -143,25 +162,27 @@ function calicoSelectsOnlyGateway(selector: unknown, namespace: string | undefin
     return Object.entries(cfg.gatewayLabels).every(([k, v]) => terms.get(k) === v);
 }
 
-function calicoHoles(obj: any, namespace: string | undefined, cfg: Cfg): string[] {
+function calicoHoles(obj: unknown, namespace: string | undefined, cfg: Cfg): string[] {
     const out: string[] = [];
-    const spec = obj?.spec;
-    if (calicoSelectsOnlyGateway(spec?.selector, namespace, cfg)) return out;
-    asArray(spec?.egress).forEach((rule, i) => {
+    const spec = valueAt(obj, "spec");
+    if (calicoSelectsOnlyGateway(valueAt(spec, "selector"), namespace, cfg)) return out;
+    listAt(valueAt(spec, "egress")).forEach((rule, i) => {
         const at = `spec.egress[${i}]`;
-        if (asObject(rule).action !== "Allow") return;
-        const d = asObject(asObject(rule).destination);
+        if (recordAt(rule).action !== "Allow") return;
+        const d = recordAt(recordAt(rule).destination);
         const peers = ["nets", "notNets", "selector", "namespaceSelector", "serviceAccounts", "services", "domains"].filter((k) => d[k] !== undefined);
         if (peers.length === 0) {
-            out.push(`${at} is Allow with no destination peer, so it allows every destination, including the internet: give it a destination selector or in-cluster nets.`);
+            out.push(
+                `${at} is Allow with no destination peer, so it allows every destination, including the internet: give it a destination selector or in-cluster nets.`,
+            );
             return;
         }
-        asArray(d.nets).forEach((c, j) => {
+        listAt(d.nets).forEach((c, j) => {
             const o = tryOutside(() => outside(c, [], cfg), `${at}.destination.nets[${j}]`, out);
-            if (o) out.push(`${at}.destination.nets[${j}] ${c} opens addresses outside the cluster (${o}) directly: ${HINT}.`);
+            if (o) out.push(`${at}.destination.nets[${j}] ${shown(c)} opens addresses outside the cluster (${o}) directly: ${HINT}.`);
         });
         if (d.notNets !== undefined && d.nets === undefined) {
-            const o = tryOutside(() => outsideAllBut(asArray(d.notNets), cfg), `${at}.destination.notNets`, out);
+            const o = tryOutside(() => outsideAllBut(listAt(d.notNets), cfg), `${at}.destination.notNets`, out);
             if (o) out.push(`${at}.destination.notNets allows every address but those, which includes addresses outside the cluster (${o}): ${HINT}.`);
         }
         if (d.domains !== undefined) out.push(`${at}.destination.domains lets the pods reach external hosts by name directly, around the egress gateway.`);
@@ -169,15 +190,15 @@ function calicoHoles(obj: any, namespace: string | undefined, cfg: Cfg): string[
     return out;
 }
 
-function calicoDenyScope(kind: string, obj: any): "all" | "none" {
-    const spec = obj?.spec;
-    const sel = spec?.selector;
+function calicoDenyScope(kind: string, obj: unknown): "all" | "none" {
+    const spec = valueAt(obj, "spec");
+    const sel = valueAt(spec, "selector");
     const everything = sel === undefined || sel === null || (typeof sel === "string" && (sel.trim() === "" || sel.trim() === "all()"));
     if (!everything) return "none";
-    const types = asArray(spec?.types);
-    if (!(types.includes("Egress") || (spec?.types === undefined && spec?.egress !== undefined))) return "none";
+    const types = listAt(valueAt(spec, "types"));
+    if (!(types.includes("Egress") || (valueAt(spec, "types") === undefined && valueAt(spec, "egress") !== undefined))) return "none";
     if (kind === "GlobalNetworkPolicy") {
-        const ns = spec?.namespaceSelector;
+        const ns = valueAt(spec, "namespaceSelector");
         if (!(ns === undefined || (typeof ns === "string" && (ns.trim() === "" || ns.trim() === "all()")))) return "none";
     }
     return "all";
@@ -185,29 +206,39 @@ function calicoDenyScope(kind: string, obj: any): "all" | "none" {
 
 // ---- AdminNetworkPolicy / BaselineAdminNetworkPolicy ----
 
-function anpSubjectOnlyGateway(subject: any, cfg: Cfg): boolean {
-    const pods = asObject(subject)?.pods;
+function anpSubjectOnlyGateway(subject: unknown, cfg: Cfg): boolean {
+    const pods = recordAt(subject).pods;
     if (pods === undefined) return false;
-    const ns = asObject(asObject(pods).namespaceSelector);
-    const nsName = asObject(ns.matchLabels)[NAMESPACE_NAME_LABEL];
-    if (asArray(ns.matchExpressions).length > 0 || Object.keys(asObject(ns.matchLabels)).length !== 1 || !cfg.gatewayNamespaces.includes(nsName)) return false;
-    return selectsOnlyGateway({ podSelector: asObject(pods).podSelector }, cfg.gatewayLabels, nsName);
+    const ns = recordAt(recordAt(pods).namespaceSelector);
+    const nsName = recordAt(ns.matchLabels)[NAMESPACE_NAME_LABEL];
+    if (
+        listAt(ns.matchExpressions).length > 0 ||
+        Object.keys(recordAt(ns.matchLabels)).length !== 1 ||
+        typeof nsName !== "string" ||
+        !cfg.gatewayNamespaces.includes(nsName)
+    )
+        return false;
+    return selectsOnlyGateway({ podSelector: recordAt(pods).podSelector }, cfg.gatewayLabels, nsName);
 }
 
-function anpHoles(obj: any, cfg: Cfg, baseline: boolean): string[] {
+function anpHoles(obj: unknown, cfg: Cfg, baseline: boolean): string[] {
     const out: string[] = [];
-    const spec = obj?.spec;
-    if (anpSubjectOnlyGateway(spec?.subject, cfg)) return out;
-    asArray(spec?.egress).forEach((rule, i) => {
+    const spec = valueAt(obj, "spec");
+    if (anpSubjectOnlyGateway(valueAt(spec, "subject"), cfg)) return out;
+    listAt(valueAt(spec, "egress")).forEach((rule, i) => {
         const at = `spec.egress[${i}]`;
-        const action = asObject(rule).action;
+        const action = recordAt(rule).action;
         if (action !== "Allow" && action !== "Pass") return;
-        const verb = baseline ? "opens, for every pod no NetworkPolicy selects," : action === "Allow" ? "overrides every selected namespace's NetworkPolicies and opens" : "skips the lower-priority admin rules (and defers to the NetworkPolicies) for";
-        asArray(asObject(rule).to).forEach((peer, j) => {
-            const p = asObject(peer);
-            asArray(p.networks).forEach((c, k) => {
+        const verb = baseline
+            ? "opens, for every pod no NetworkPolicy selects,"
+            : action === "Allow"
+              ? "overrides every selected namespace's NetworkPolicies and opens"
+              : "skips the lower-priority admin rules (and defers to the NetworkPolicies) for";
+        listAt(recordAt(rule).to).forEach((peer, j) => {
+            const p = recordAt(peer);
+            listAt(p.networks).forEach((c, k) => {
                 const o = tryOutside(() => outside(c, [], cfg), `${at}.to[${j}].networks[${k}]`, out);
-                if (o) out.push(`${at} (${action}) ${verb} addresses outside the cluster (${o}) via to[${j}].networks ${c}: ${HINT}.`);
+                if (o) out.push(`${at} (${action}) ${verb} addresses outside the cluster (${o}) via to[${j}].networks ${shown(c)}: ${HINT}.`);
             });
             if (p.domainNames !== undefined) out.push(`${at} (${action}) ${verb} external hosts by name (to[${j}].domainNames), around the egress gateway.`);
         });
@@ -215,14 +246,16 @@ function anpHoles(obj: any, cfg: Cfg, baseline: boolean): string[] {
     return out;
 }
 
-function anpDenyScope(obj: any, cfg: Cfg): "all" | "none" {
-    const spec = obj?.spec;
-    const ns = asObject(spec?.subject)?.namespaces;
-    if (ns === undefined || Object.keys(asObject(asObject(ns).matchLabels)).length > 0 || asArray(asObject(ns).matchExpressions).length > 0) return "none";
-    for (const rule of asArray(spec?.egress)) {
-        if (asObject(rule).action !== "Deny") continue;
-        const nets = asArray(asObject(rule).to).flatMap((p) => asArray(asObject(p).networks)).map(String);
-        if (asArray(asObject(rule).ports).length > 0) continue;
+function anpDenyScope(obj: unknown, cfg: Cfg): "all" | "none" {
+    const spec = valueAt(obj, "spec");
+    const ns = recordAt(valueAt(spec, "subject")).namespaces;
+    if (ns === undefined || Object.keys(recordAt(recordAt(ns).matchLabels)).length > 0 || listAt(recordAt(ns).matchExpressions).length > 0) return "none";
+    for (const rule of listAt(valueAt(spec, "egress"))) {
+        if (recordAt(rule).action !== "Deny") continue;
+        const nets = listAt(recordAt(rule).to)
+            .flatMap((p) => listAt(recordAt(p).networks))
+            .map(String);
+        if (listAt(recordAt(rule).ports).length > 0) continue;
         try {
             if (WORLD.every((w) => outsideRanges(w, nets, [...cfg.inClusterCidrs, ...cfg.allowedEgressCidrs]).length === 0)) return "all";
         } catch {
@@ -235,11 +268,12 @@ function anpDenyScope(obj: any, cfg: Cfg): "all" | "none" {
 // ---- all flavours ----
 
 /** What a network policy of any flavour opens outside the cluster for pods other than the egress gateway. */
-export function egressHoles(group: string, kind: string, obj: any, namespace: string | undefined, cfg: Cfg): string[] {
+export function egressHoles(group: string, kind: string, obj: unknown, namespace: string | undefined, cfg: Cfg): string[] {
     switch (networkPolicyFlavour(group, kind)) {
         case "kubernetes":
-            if (namespace !== undefined && cfg.gatewayNamespaces.includes(namespace) && selectsOnlyGateway(obj?.spec, cfg.gatewayLabels, namespace)) return [];
-            return networkPolicyHoles(obj?.spec, cfg as GuardConfig);
+            if (namespace !== undefined && cfg.gatewayNamespaces.includes(namespace) && selectsOnlyGateway(valueAt(obj, "spec"), cfg.gatewayLabels, namespace))
+                return [];
+            return networkPolicyHoles(valueAt(obj, "spec"), cfg as GuardConfig);
         case "cilium":
             return ciliumHoles(obj, namespace, cfg);
         case "calico":
@@ -257,20 +291,21 @@ export function egressHoles(group: string, kind: string, obj: any, namespace: st
  * Whether this policy makes every pod of its namespace (`"namespace"`), of every namespace (`"cluster"`), or no
  * namespace as a whole (`"none"`) default-deny for egress, opening nothing outside the cluster.
  */
-export function defaultDenyScope(group: string, kind: string, obj: any, cfg: Cfg): "namespace" | "cluster" | "none" {
+export function defaultDenyScope(group: string, kind: string, obj: unknown, cfg: Cfg): "namespace" | "cluster" | "none" {
     const flavour: NetworkPolicyFlavour | undefined = networkPolicyFlavour(group, kind);
     const clusterWide = kind === "CiliumClusterwideNetworkPolicy" || kind === "GlobalNetworkPolicy" || flavour === "anp" || flavour === "banp";
     let scope: "all" | "none" = "none";
     switch (flavour) {
         case "kubernetes": {
-            const spec = obj?.spec;
-            const sel = spec?.podSelector;
-            const empty = sel === undefined || sel === null || (Object.keys(asObject(sel.matchLabels)).length === 0 && asArray(sel.matchExpressions).length === 0);
-            scope = empty && asArray(spec?.policyTypes).includes("Egress") ? "all" : "none";
+            const spec = valueAt(obj, "spec");
+            const sel = valueAt(spec, "podSelector");
+            const empty =
+                sel === undefined || sel === null || (Object.keys(recordAt(sel, "matchLabels")).length === 0 && listAt(sel, "matchExpressions").length === 0);
+            scope = empty && listAt(valueAt(spec, "policyTypes")).includes("Egress") ? "all" : "none";
             break;
         }
         case "cilium":
-            scope = ciliumDenyScope(obj, cfg);
+            scope = ciliumDenyScope(obj);
             break;
         case "calico":
             scope = calicoDenyScope(kind, obj);
@@ -287,6 +322,6 @@ export function defaultDenyScope(group: string, kind: string, obj: any, cfg: Cfg
 }
 
 /** A Kubernetes NetworkPolicy that isolates the pods it selects for egress (for the per-workload check). */
-export function isEgressIsolating(spec: any): boolean {
+export function isEgressIsolating(spec: unknown): boolean {
     return hasEgressType(spec);
 }

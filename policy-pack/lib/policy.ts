@@ -43,7 +43,8 @@ interface ObjectView {
     group: string;
     namespace: string | undefined;
     name: string;
-    props: any;
+    /** The resource's inputs: read them defensively (sdk/model/read.ts). */
+    props: unknown;
 }
 
 type ObjectRule = (o: ObjectView, cfg: GuardConfig) => string[];
@@ -65,7 +66,7 @@ interface ResourceRuleSpec {
 }
 
 /** The view of a resource whose token is a Kubernetes object of `kind` (see `typeInfo`). */
-function viewOf(type: string, kind: string, group: string, props: any, resourceName: string): ObjectView {
+function viewOf(type: string, kind: string, group: string, props: unknown, resourceName: string): ObjectView {
     const { namespace, name } = namespaceAndName(type, props, resourceName);
     return { type, kind, group, namespace, name, props };
 }
@@ -87,29 +88,32 @@ function registered<T extends object>(policy: T, appliesTo: (kind: string) => bo
 export function resourcePolicy(spec: ResourceRuleSpec): ResourceValidationPolicy {
     const schema: PolicyConfigSchema = configSchema(spec.config, spec.configDefaults);
     const readConfig = configReader(spec.name, schema);
-    return registered({
-        name: spec.name,
-        description: spec.description,
-        enforcementLevel: spec.enforcementLevel,
-        remediationSteps: spec.remediationSteps,
-        configSchema: schema,
-        validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
-            const info = typeInfo(args.type);
-            const kind = info.kind;
-            if (!info.gvk || !kind || !spec.appliesTo(kind)) return;
-            const cfg = readConfig(args.getConfig<Record<string, any>>());
-            const view = viewOf(args.type, kind, info.group, knownProps(args.props), args.name);
-            const scopeNs = view.kind === "Namespace" ? view.name : view.namespace;
-            if (cfg.exemptObjects.length > 0 && isExemptObject(cfg, view.kind, view.namespace, view.name)) return;
-            if (scopeNs !== undefined && !spec.meshWide?.(view.kind)) {
-                if (cfg.exemptNamespaces.includes(scopeNs)) return;
-                if (spec.scopeByNamespace === "workloads" && cfg.gatewayNamespaces.includes(scopeNs)) return;
-            }
-            for (const message of spec.check(view, cfg)) {
-                reportViolation(message);
-            }
+    return registered(
+        {
+            name: spec.name,
+            description: spec.description,
+            enforcementLevel: spec.enforcementLevel,
+            remediationSteps: spec.remediationSteps,
+            configSchema: schema,
+            validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
+                const info = typeInfo(args.type);
+                const kind = info.kind;
+                if (!info.gvk || !kind || !spec.appliesTo(kind)) return;
+                const cfg = readConfig(args.getConfig<Record<string, unknown>>());
+                const view = viewOf(args.type, kind, info.group, knownProps(args.props), args.name);
+                const scopeNs = view.kind === "Namespace" ? view.name : view.namespace;
+                if (cfg.exemptObjects.length > 0 && isExemptObject(cfg, view.kind, view.namespace, view.name)) return;
+                if (scopeNs !== undefined && !spec.meshWide?.(view.kind)) {
+                    if (cfg.exemptNamespaces.includes(scopeNs)) return;
+                    if (spec.scopeByNamespace === "workloads" && cfg.gatewayNamespaces.includes(scopeNs)) return;
+                }
+                for (const message of spec.check(view, cfg)) {
+                    reportViolation(message);
+                }
+            },
         },
-    }, spec.appliesTo);
+        spec.appliesTo,
+    );
 }
 
 interface StackRuleSpec {
@@ -129,8 +133,10 @@ interface StackRuleSpec {
     check: (objects: StackObject[], cfg: GuardConfig) => { urn: string; message: string }[];
 }
 
-function isUnknownValueError(e: any): boolean {
-    return !!e && (e.constructor?.name === "UnknownValueError" || e.name === "UnknownValueError") && Array.isArray(e.props);
+function isUnknownValueError(e: unknown): boolean {
+    if (e === null || typeof e !== "object") return false;
+    const x = e as { constructor?: { name?: unknown }; name?: unknown; props?: unknown };
+    return (x.constructor?.name === "UnknownValueError" || x.name === "UnknownValueError") && Array.isArray(x.props);
 }
 
 /**
@@ -161,69 +167,83 @@ function stackObjects(args: StackValidationArgs, appliesTo: (kind: string) => bo
 }
 
 /** Names the resource in an unknown-value error raised while reading a stack resource (the path alone is ambiguous). */
-function locate(e: any, type: string, name: string): any {
+function locate(e: unknown, type: string, name: string): unknown {
     const where = `${type}::${name}`;
-    e.message = `${String(e.message).replace(/ value at \./, ` value at ${where} .`)}`;
+    const x = e as { message?: unknown }; // an UnknownValueError (isUnknownValueError)
+    x.message = String(x.message).replace(/ value at \./, ` value at ${where} .`);
     return e;
 }
 
 export function stackPolicy(spec: StackRuleSpec): StackValidationPolicy {
     const schema: PolicyConfigSchema = configSchema(spec.config, spec.configDefaults);
     const readConfig = configReader(spec.name, schema);
-    return registered({
-        name: spec.name,
-        description: spec.description,
-        enforcementLevel: spec.enforcementLevel,
-        remediationSteps: spec.remediationSteps,
-        configSchema: schema,
-        validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
-            const cfg = readConfig(args.getConfig<Record<string, any>>());
-            const unknowns: UnknownRead[] = [];
-            const objects = stackObjects(args, spec.appliesTo, unknowns);
-            // Judge what is known; an object whose fields the rule reads are unknown is retried alone to find it.
-            let findings: { urn: string; message: string }[];
-            try {
-                findings = spec.check(objects, cfg);
-            } catch (e) {
-                if (!isUnknownValueError(e)) throw e;
-                const before = unknowns.length;
-                const known = objects.filter((o) => {
+    return registered(
+        {
+            name: spec.name,
+            description: spec.description,
+            enforcementLevel: spec.enforcementLevel,
+            remediationSteps: spec.remediationSteps,
+            configSchema: schema,
+            validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
+                const cfg = readConfig(args.getConfig<Record<string, unknown>>());
+                const unknowns: UnknownRead[] = [];
+                const objects = stackObjects(args, spec.appliesTo, unknowns);
+                // Judge what is known; an object whose fields the rule reads are unknown is retried alone to find it.
+                let findings: { urn: string; message: string }[];
+                try {
+                    findings = spec.check(objects, cfg);
+                } catch (e) {
+                    if (!isUnknownValueError(e)) throw e;
+                    const before = unknowns.length;
+                    const known = objects.filter((o) => {
+                        try {
+                            spec.check([o], cfg);
+                            return true;
+                        } catch (err) {
+                            if (!isUnknownValueError(err)) throw err;
+                            unknowns.push({ error: locate(err, o.type, o.urn.split("::").pop() ?? o.name), kind: o.kind });
+                            return false;
+                        }
+                    });
+                    if (unknowns.length === before) unknowns.push({ error: e, kind: "" });
                     try {
-                        spec.check([o], cfg);
-                        return true;
+                        findings = spec.check(known, cfg);
                     } catch (err) {
                         if (!isUnknownValueError(err)) throw err;
-                        unknowns.push({ error: locate(err, o.type, o.urn.split("::").pop() ?? o.name), kind: o.kind });
-                        return false;
+                        findings = [];
                     }
-                });
-                if (unknowns.length === before) unknowns.push({ error: e, kind: "" });
-                try {
-                    findings = spec.check(known, cfg);
-                } catch (err) {
-                    if (!isUnknownValueError(err)) throw err;
-                    findings = [];
                 }
-            }
-            const reliable = unknowns.every((u) => spec.subjects(u.kind));
-            if (reliable) {
-                const byUrn = cfg.exemptObjects.length > 0 ? new Map(objects.map((o) => [o.urn, o])) : undefined;
-                for (const f of findings) {
-                    const o = byUrn?.get(f.urn);
-                    if (o && isExemptObject(cfg, o.kind, o.namespace, o.name)) continue;
-                    reportViolation(f.message, f.urn);
+                const reliable = unknowns.every((u) => spec.subjects(u.kind));
+                if (reliable) {
+                    const byUrn = cfg.exemptObjects.length > 0 ? new Map(objects.map((o) => [o.urn, o])) : undefined;
+                    for (const f of findings) {
+                        const o = byUrn?.get(f.urn);
+                        if (o && isExemptObject(cfg, o.kind, o.namespace, o.name)) continue;
+                        reportViolation(f.message, f.urn);
+                    }
                 }
-            }
-            if (unknowns.length > 0) {
-                // The analyzer reports this as an advisory "can't run ... during preview".
-                throw unknowns[0].error;
-            }
+                if (unknowns.length > 0) {
+                    // The analyzer reports this as an advisory "can't run ... during preview".
+                    throw unknowns[0].error;
+                }
+            },
         },
-    }, spec.appliesTo);
+        spec.appliesTo,
+    );
 }
 
 export const REGISTRY_KINDS = new Set(["Sidecar", "Release", "IstioOperator", "ConfigMap"]);
-export const ROUTING_KINDS = new Set(["ServiceEntry", "VirtualService", "Gateway", "Release", "Service", "Namespace", "HTTPRoute", "TLSRoute", "TCPRoute", "GRPCRoute"]);
+export const ROUTING_KINDS = new Set([
+    "ServiceEntry",
+    "VirtualService",
+    "Gateway",
+    "Release",
+    "Service",
+    "Namespace",
+    "HTTPRoute",
+    "TLSRoute",
+    "TCPRoute",
+    "GRPCRoute",
+]);
 
 export const WORKLOAD_CONFIG: ConfigKey[] = ["exemptNamespaces", "gatewayNamespaces", "gatewayLabels"];
-

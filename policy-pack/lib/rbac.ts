@@ -7,7 +7,6 @@
 import { GuardConfig } from "./config";
 import { GatewayFacts, StackObject, isGatewayPod, isGatewayRelease } from "./facts";
 import {
-    asObject,
     BindingSubject,
     bindingSubjects,
     ClusterRoleView,
@@ -15,12 +14,15 @@ import {
     formatSubject,
     gatewayReleaseName,
     isWorkloadKind,
+    listAt,
     podTemplatesOf,
     RBAC_GROUP,
     RBAC_READ_VERBS,
     RBAC_WRITE_VERBS,
     resolveClusterRole,
+    recordAt,
     rulesAllow,
+    shown,
     valueAt,
 } from "../../sdk/model";
 
@@ -38,26 +40,61 @@ const ANY_OF_EXEC = ["create", "get"]; // websocket exec/attach/portforward were
 /** What in the gateway's namespace lets its holder undo the lock-down (read only where noted). */
 export const SENSITIVE_ACCESS: readonly SensitiveAccess[] = [
     { group: "", resources: ["pods"], verbs: W, why: "run pods there (with the gateway's labels they get its internet NetworkPolicy)" },
-    { group: "", resources: ["pods/exec", "pods/attach", "pods/portforward"], verbs: ANY_OF_EXEC, why: "run commands in, or open connections from, the gateway's pods (their internet access)" },
+    {
+        group: "",
+        resources: ["pods/exec", "pods/attach", "pods/portforward"],
+        verbs: ANY_OF_EXEC,
+        why: "run commands in, or open connections from, the gateway's pods (their internet access)",
+    },
     { group: "", resources: ["pods/ephemeralcontainers"], verbs: ["update", "patch"], why: "add containers to the gateway's pods (their network)" },
-    { group: "", resources: ["secrets"], verbs: [...RBAC_READ_VERBS, ...W], why: "read or replace the namespace's Secrets (mutual TLS origination's client certificates)" },
+    {
+        group: "",
+        resources: ["secrets"],
+        verbs: [...RBAC_READ_VERBS, ...W],
+        why: "read or replace the namespace's Secrets (mutual TLS origination's client certificates)",
+    },
     { group: "", resources: ["configmaps"], verbs: W, why: "replace istio-ca-root-cert, the root the gateway's proxy trusts istiod by" },
     { group: "", resources: ["services"], verbs: W, why: "re-point the gateway's Service" },
     { group: "", resources: ["serviceaccounts/token"], verbs: ["create"], why: "mint tokens of the gateway's service account (its mesh identity)" },
     { group: "", resources: ["serviceaccounts"], verbs: ["impersonate"], why: "act as the gateway's service account" },
     { group: "", resources: ["replicationcontrollers"], verbs: W, why: "run pods there" },
-    { group: "apps", resources: ["deployments", "replicasets", "statefulsets", "daemonsets"], verbs: W, why: "change the gateway's Deployment or run other pods there" },
-    { group: "extensions", resources: ["deployments", "replicasets", "daemonsets", "networkpolicies"], verbs: W, why: "run pods there or change its NetworkPolicies" },
+    {
+        group: "apps",
+        resources: ["deployments", "replicasets", "statefulsets", "daemonsets"],
+        verbs: W,
+        why: "change the gateway's Deployment or run other pods there",
+    },
+    {
+        group: "extensions",
+        resources: ["deployments", "replicasets", "daemonsets", "networkpolicies"],
+        verbs: W,
+        why: "run pods there or change its NetworkPolicies",
+    },
     { group: "batch", resources: ["jobs", "cronjobs"], verbs: W, why: "run pods there" },
     { group: "networking.k8s.io", resources: ["networkpolicies"], verbs: W, why: "open the gateway's egress or ingress" },
     { group: "cilium.io", resources: ["ciliumnetworkpolicies"], verbs: W, why: "open the gateway's egress" },
     { group: "projectcalico.org", resources: ["networkpolicies"], verbs: W, why: "open the gateway's egress" },
     { group: "crd.projectcalico.org", resources: ["networkpolicies"], verbs: W, why: "open the gateway's egress" },
-    { group: "security.istio.io", resources: ["authorizationpolicies", "peerauthentications", "requestauthentications"], verbs: W, why: "ALLOW anything at the gateway" },
-    { group: "networking.istio.io", resources: ["gateways", "virtualservices", "destinationrules", "serviceentries", "sidecars", "envoyfilters", "workloadentries"], verbs: W, why: "take over a host's route or patch the gateway's Envoy" },
+    {
+        group: "security.istio.io",
+        resources: ["authorizationpolicies", "peerauthentications", "requestauthentications"],
+        verbs: W,
+        why: "ALLOW anything at the gateway",
+    },
+    {
+        group: "networking.istio.io",
+        resources: ["gateways", "virtualservices", "destinationrules", "serviceentries", "sidecars", "envoyfilters", "workloadentries"],
+        verbs: W,
+        why: "take over a host's route or patch the gateway's Envoy",
+    },
     { group: "telemetry.istio.io", resources: ["telemetries"], verbs: W, why: "turn the audit log off" },
     { group: "extensions.istio.io", resources: ["wasmplugins"], verbs: W, why: "run code in the gateway's Envoy" },
-    { group: "gateway.networking.k8s.io", resources: ["gateways", "httproutes", "tlsroutes", "tcproutes", "grpcroutes"], verbs: W, why: "attach routes to the gateway" },
+    {
+        group: "gateway.networking.k8s.io",
+        resources: ["gateways", "httproutes", "tlsroutes", "tcproutes", "grpcroutes"],
+        verbs: W,
+        why: "attach routes to the gateway",
+    },
     { group: RBAC_GROUP, resources: ["roles", "rolebindings"], verbs: [...W, "bind", "escalate"], why: "grant themselves any of the above" },
 ];
 
@@ -89,15 +126,15 @@ export function formatGrants(grants: Grant[]): string {
 export type RoleRules = { rules: unknown[]; open: boolean; what: string } | { unknown: string; what: string };
 
 /** The role a binding references: a Role of `namespace` in the stack, or a ClusterRole (the stack's or a default). */
-export function roleRulesOf(binding: any, namespace: string | undefined, roles: StackObject[], clusterRoles: ClusterRoleView[]): RoleRules {
-    const ref = asObject(binding?.roleRef);
+export function roleRulesOf(binding: unknown, namespace: string | undefined, roles: StackObject[], clusterRoles: ClusterRoleView[]): RoleRules {
+    const ref = recordAt(binding, "roleRef");
     const name = typeof ref.name === "string" ? ref.name : "";
-    const what = `${ref.kind ?? "?"} ${name || "?"}`;
+    const what = `${ref.kind === undefined || ref.kind === null ? "?" : shown(ref.kind)} ${name || "?"}`;
     if (ref.apiGroup !== RBAC_GROUP || name === "") return { unknown: `its roleRef is not an ${RBAC_GROUP} Role or ClusterRole`, what };
     if (ref.kind === "Role") {
         if (namespace === undefined) return { unknown: "a ClusterRoleBinding cannot reference a Role", what };
         const role = roles.find((r) => r.kind === "Role" && r.namespace === namespace && r.name === name);
-        return role ? { rules: [...(Array.isArray(role.props?.rules) ? role.props.rules : [])], open: false, what } : { unknown: `Role ${namespace}/${name} is not in this stack`, what };
+        return role ? { rules: [...listAt(role.props, "rules")], open: false, what } : { unknown: `Role ${namespace}/${name} is not in this stack`, what };
     }
     if (ref.kind === "ClusterRole") {
         const r = resolveClusterRole(name, clusterRoles);
@@ -118,7 +155,7 @@ export function gatewayServiceAccounts(namespace: string, objects: StackObject[]
     for (const o of objects) {
         if (o.patch || o.namespace !== namespace) continue;
         if (o.kind === "Release" && isGatewayRelease(o.props, o.name, namespace, cfg)) {
-            const sa = asObject(asObject(o.props?.values).serviceAccount);
+            const sa = recordAt(o.props, "values", "serviceAccount");
             const name = typeof sa.name === "string" && sa.name !== "" ? sa.name : sa.create === false ? "default" : gatewayReleaseName(o.props, o.name);
             if (name !== "default") out.add(name);
         } else if (isWorkloadKind(o.kind)) {
@@ -137,7 +174,9 @@ export function subjectGrants(subject: BindingSubject, grants: Grant[], gatewayN
     const own = subject.kind === "ServiceAccount" && subject.namespace === gatewayNamespace && gatewaySAs.has(subject.name);
     if (!own) return grants;
     return grants
-        .map((g) => (g.group === "" && g.resource === "secrets" ? { ...g, verbs: g.verbs.filter((v) => !(RBAC_READ_VERBS as readonly string[]).includes(v)) } : g))
+        .map((g) =>
+            g.group === "" && g.resource === "secrets" ? { ...g, verbs: g.verbs.filter((v) => !(RBAC_READ_VERBS as readonly string[]).includes(v)) } : g,
+        )
         .filter((g) => g.verbs.length > 0);
 }
 

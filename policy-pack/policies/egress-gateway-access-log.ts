@@ -32,7 +32,7 @@
 import { GuardConfig } from "../lib/config";
 import { stackPolicy } from "../lib/policy";
 import { GatewayFacts, StackFinding, StackObject, gatewayFacts, isGatewayRelease, isTrue } from "../lib/facts";
-import { accessLogProviderProblems, asArray, asObject, chartName, ISTIO_TELEMETRY, ISTIOD_CHART } from "../../sdk/model";
+import { accessLogProviderProblems, chartName, ISTIO_TELEMETRY, ISTIOD_CHART, listAt, recordAt, valueAt } from "../../sdk/model";
 
 /** The Gateway API label that makes a pod a Gateway API gateway (then targetRefs apply to it). */
 const GATEWAY_API_NAME_LABEL = "gateway.networking.k8s.io/gateway-name";
@@ -58,27 +58,35 @@ interface Applied {
 }
 
 /** `matchWorkloadMode` for a gateway proxy (CLIENT): no match, CLIENT_AND_SERVER (the default mode) or CLIENT. */
-function appliesToGateway(entry: any): boolean {
-    const match = asObject(entry).match;
+function appliesToGateway(entry: unknown): boolean {
+    const match = recordAt(entry).match;
     if (match === undefined || match === null) return true;
     // WorkloadMode: CLIENT_AND_SERVER (0, the default), CLIENT (1), SERVER (2); anything else counts (fail closed).
-    const mode = asObject(match).mode;
+    const mode = recordAt(match).mode;
     return mode !== "SERVER" && mode !== 2;
 }
 
-function entriesOf(spec: any): Entry[] {
+function entriesOf(spec: unknown): Entry[] {
     const out: Entry[] = [];
-    asArray(spec?.accessLogging).forEach((e, index) => {
+    listAt(spec, "accessLogging").forEach((e, index) => {
         if (!appliesToGateway(e)) return;
-        const providers = asArray(asObject(e).providers).map((p) => asObject(p).name).filter((n): n is string => typeof n === "string");
-        const disabled = asObject(e).disabled;
-        out.push({ index, providers, disabled: disabled !== undefined && disabled !== null && isTrue(disabled), filter: asObject(e).filter !== undefined && asObject(e).filter !== null });
+        const providers = listAt(e, "providers")
+            .map((p) => valueAt(p, "name"))
+            .filter((n): n is string => typeof n === "string");
+        const disabled = valueAt(e, "disabled");
+        const filter = valueAt(e, "filter");
+        out.push({
+            index,
+            providers,
+            disabled: disabled !== undefined && disabled !== null && isTrue(disabled),
+            filter: filter !== undefined && filter !== null,
+        });
     });
     return out;
 }
 
 function applied(o: StackObject, level: Level, reach: string): Applied {
-    const entries = entriesOf(o.props?.spec);
+    const entries = entriesOf(valueAt(o.props, "spec"));
     return { o, level, reach, entries, names: [...new Set(entries.flatMap((e) => e.providers))].sort() };
 }
 
@@ -87,7 +95,10 @@ function selectorMayMatch(matchLabels: Record<string, unknown>, labelSets: Recor
     return labelSets.some((set) => Object.entries(matchLabels).every(([k, v]) => set[k] === undefined || set[k] === v));
 }
 
-const isSelectorless = (spec: any) => Object.keys(asObject(asObject(spec?.selector).matchLabels)).length === 0 && asArray(spec?.targetRefs).length === 0 && (spec?.targetRef === undefined || spec?.targetRef === null);
+const isSelectorless = (spec: unknown) =>
+    Object.keys(recordAt(spec, "selector", "matchLabels")).length === 0 &&
+    listAt(spec, "targetRefs").length === 0 &&
+    (valueAt(spec, "targetRef") === undefined || valueAt(spec, "targetRef") === null);
 
 /** The Telemetries istiod applies to the egress gateway's pods in namespace `ns`, by level. */
 function telemetriesFor(ns: string, telemetries: StackObject[], roots: Set<string>, labelSets: Record<string, string>[]): Applied[] {
@@ -96,19 +107,20 @@ function telemetriesFor(ns: string, telemetries: StackObject[], roots: Set<strin
     for (const t of telemetries) {
         const tns = t.namespace ?? "default";
         if (tns !== ns && !roots.has(tns)) continue;
-        const spec = t.props?.spec;
+        const spec = valueAt(t.props, "spec");
         if (isSelectorless(spec)) {
             if (roots.has(tns)) out.push(applied(t, "root", `it sits in the root namespace "${tns}" without a selector, so it applies mesh-wide`));
             else out.push(applied(t, "namespace", `it applies to every workload of the gateway namespace "${ns}"`));
             continue;
         }
         if (tns !== ns) continue; // a root-namespace Telemetry with a selector applies to root-namespace pods only
-        const refs = asArray(spec?.targetRefs).length > 0 || (spec?.targetRef !== undefined && spec?.targetRef !== null);
+        const targetRef = valueAt(spec, "targetRef");
+        const refs = listAt(spec, "targetRefs").length > 0 || (targetRef !== undefined && targetRef !== null);
         if (refs) {
             if (gatewayApi) out.push(applied(t, "workload", `it targets a Gateway in the gateway namespace "${ns}"`));
             continue;
         }
-        if (selectorMayMatch(asObject(asObject(spec?.selector).matchLabels), labelSets)) {
+        if (selectorMayMatch(recordAt(spec, "selector", "matchLabels"), labelSets)) {
             out.push(applied(t, "workload", `its selector picks the egress gateway's pods in "${ns}"`));
         }
     }
@@ -137,14 +149,15 @@ export function accessLogFindings(objects: StackObject[], cfg: GuardConfig, fact
     const releases = objects.filter((o) => o.kind === "Release" && !o.patch && o.namespace !== undefined);
     // Namespaces that hold the egress gateway in this stack: a gateway Release's, or a gateway namespace with a Telemetry.
     const gatewayNamespaces = new Set<string>();
-    for (const r of releases) if (isGatewayRelease(r.props, r.name, r.namespace!, cfg) && facts.namespaces.has(r.namespace!)) gatewayNamespaces.add(r.namespace!);
+    for (const r of releases)
+        if (isGatewayRelease(r.props, r.name, r.namespace!, cfg) && facts.namespaces.has(r.namespace!)) gatewayNamespaces.add(r.namespace!);
     for (const t of telemetries) if (facts.namespaces.has(t.namespace!)) gatewayNamespaces.add(t.namespace!);
     if (gatewayNamespaces.size === 0) return [];
 
-    const istiods = releases.filter((r) => chartName(r.props?.chart) === ISTIOD_CHART);
+    const istiods = releases.filter((r) => chartName(valueAt(r.props, "chart")) === ISTIOD_CHART);
     const roots = new Set([cfg.istioRootNamespace]);
     for (const r of istiods) {
-        const root = asObject(asObject(r.props?.values).meshConfig).rootNamespace;
+        const root = valueAt(r.props, "values", "meshConfig", "rootNamespace");
         if (typeof root === "string" && root !== "") roots.add(root);
     }
     const labelSets = [cfg.gatewayLabels, ...facts.labelSets];
@@ -159,10 +172,16 @@ export function accessLogFindings(objects: StackObject[], cfg: GuardConfig, fact
             if (LEVEL_ORDER[a.level] < LEVEL_ORDER[from]) continue;
             for (const e of a.entries) {
                 if (e.disabled) {
-                    push(a.o, `Telemetry turns off the egress gateway's access log (spec.accessLogging[${e.index}].disabled: true), because ${a.reach}: istiod applies the Telemetries that reach a pod in order (root namespace, namespace-wide, then by selector in creation order) and a later entry's disabled turns off the providers before it (pilot/pkg/model/telemetry.go applicableTelemetries, mergeLogs); the gateway's log is the egress audit: remove the entry.`);
+                    push(
+                        a.o,
+                        `Telemetry turns off the egress gateway's access log (spec.accessLogging[${e.index}].disabled: true), because ${a.reach}: istiod applies the Telemetries that reach a pod in order (root namespace, namespace-wide, then by selector in creation order) and a later entry's disabled turns off the providers before it (pilot/pkg/model/telemetry.go applicableTelemetries, mergeLogs); the gateway's log is the egress audit: remove the entry.`,
+                    );
                 }
                 if (e.filter) {
-                    push(a.o, `Telemetry filters the egress gateway's access log (spec.accessLogging[${e.index}].filter), because ${a.reach}: the last filter set for a provider applies to all its lines (pilot/pkg/model/telemetry.go mergeLogs), so requests it drops leave no audit line: remove the filter.`);
+                    push(
+                        a.o,
+                        `Telemetry filters the egress gateway's access log (spec.accessLogging[${e.index}].filter), because ${a.reach}: the last filter set for a provider applies to all its lines (pilot/pkg/model/telemetry.go mergeLogs), so requests it drops leave no audit line: remove the filter.`,
+                    );
                 }
             }
         }
@@ -170,9 +189,12 @@ export function accessLogFindings(objects: StackObject[], cfg: GuardConfig, fact
             for (const a of deciders) {
                 for (const name of a.names) {
                     for (const r of istiods) {
-                        const problems = accessLogProviderProblems(asObject(r.props?.values).meshConfig, name);
+                        const problems = accessLogProviderProblems(valueAt(r.props, "values", "meshConfig"), name);
                         if (problems.length === 0) continue;
-                        push(a.o, `Telemetry names the access-log provider "${name}" for the egress gateway's pods (${a.reach}), but with the mesh config of istiod Release ${ref(r)} ${problems.join("; ")}: the gateway's log is the egress audit and must carry the caller, the SNI, the authority, the upstream host and the response flags; define the provider in that Release's values.meshConfig.extensionProviders (the component exports egressAuditLogProvider()), or name one that has them.`);
+                        push(
+                            a.o,
+                            `Telemetry names the access-log provider "${name}" for the egress gateway's pods (${a.reach}), but with the mesh config of istiod Release ${ref(r)} ${problems.join("; ")}: the gateway's log is the egress audit and must carry the caller, the SNI, the authority, the upstream host and the response flags; define the provider in that Release's values.meshConfig.extensionProviders (the component exports egressAuditLogProvider()), or name one that has them.`,
+                        );
                     }
                 }
             }
@@ -180,7 +202,10 @@ export function accessLogFindings(objects: StackObject[], cfg: GuardConfig, fact
             for (const a of deciders) {
                 const others = deciders.filter((b) => b !== a && b.names.join("\u0000") !== a.names.join("\u0000"));
                 if (others.length === 0) continue;
-                push(a.o, `Telemetry names the access-log providers [${a.names.join(", ")}] for the egress gateway's pods (${a.reach}), and ${others.map((b) => `Telemetry ${ref(b.o)} names [${b.names.join(", ")}]`).join(", ")}: istiod keeps only the providers of the one it applies last, by creation time (pilot/pkg/model/telemetry.go applicableTelemetries, mergeLogs), so either can replace the egress audit's provider: keep one Telemetry naming the gateway's access-log provider.`);
+                push(
+                    a.o,
+                    `Telemetry names the access-log providers [${a.names.join(", ")}] for the egress gateway's pods (${a.reach}), and ${others.map((b) => `Telemetry ${ref(b.o)} names [${b.names.join(", ")}]`).join(", ")}: istiod keeps only the providers of the one it applies last, by creation time (pilot/pkg/model/telemetry.go applicableTelemetries, mergeLogs), so either can replace the egress audit's provider: keep one Telemetry naming the gateway's access-log provider.`,
+                );
             }
         }
     }

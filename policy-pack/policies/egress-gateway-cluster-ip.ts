@@ -1,41 +1,16 @@
 /** Policy `egress-gateway-cluster-ip`: its rule (pure functions over Kubernetes objects) next to its declaration. */
-import { parse as parseYaml } from "yaml";
 import { GuardConfig } from "../lib/config";
-import { resourcePolicy, stackPolicy, WORKLOAD_CONFIG, REGISTRY_KINDS, ROUTING_KINDS } from "../lib/policy";
-import {
-    ISTIO_NET,
-    PROXY_UID,
-    StackFinding,
-    StackObject,
-    GatewayFacts,
-    gatewayFacts,
-    isDefaultDenyEgress,
-    isGatewayPod,
-    isGatewayRelease,
-    isTrue,
-    networkPolicyHoles,
-    selectsEgressGateway,
-    selectsOnlyGateway,
-    templateMeta,
-    TRUE_VALUES,
-} from "../lib/facts";
+import { resourcePolicy } from "../lib/policy";
+import { isGatewayRelease, isTrue } from "../lib/facts";
 import { isTrustedProxyImage, proxyConfigProblems } from "../lib/istio";
-import {
-    asArray,
-    asObject,
-    chartName,
-    containerRefs,
-    containerWhere,
-    fqdn,
-    gatewayReleaseLabels,
-    hostCovers,
-    isWorkloadKind,
-    labelsMatch,
-    podTemplatesOf,
-    str,
-} from "../../sdk/model";
+import { labelsMatch, listAt, recordAt, shown, valueAt } from "../../sdk/model";
 
-const POD_OVERRIDES = ["sidecar.istio.io/bootstrapOverride", "sidecar.istio.io/discoveryAddress", "proxy.istio.io/overrides", "sidecar.istio.io/userVolumeMount"];
+const POD_OVERRIDES = [
+    "sidecar.istio.io/bootstrapOverride",
+    "sidecar.istio.io/discoveryAddress",
+    "proxy.istio.io/overrides",
+    "sidecar.istio.io/userVolumeMount",
+];
 
 /**
  * istio/gateway chart values that void the gateway's lock-down (`manifests/charts/gateway/templates/`):
@@ -44,23 +19,27 @@ const POD_OVERRIDES = ["sidecar.istio.io/bootstrapOverride", "sidecar.istio.io/d
  * (`additionalContainers`, `initContainers`) run other code in the gateway's pods, with its identity and internet
  * access; pod annotations and a `lifecycle` hook that replace or extend what runs as the proxy.
  */
-export function gatewayValuesProblems(values: Record<string, any>, cfg: Pick<GuardConfig, "trustedProxyImages">): string[] {
+export function gatewayValuesProblems(values: Record<string, unknown>, cfg: Pick<GuardConfig, "trustedProxyImages">): string[] {
     const out: string[] = [];
-    if (isTrue(asObject(asObject(values.global).networkPolicy).enabled)) {
-        out.push(`values.global.networkPolicy.enabled renders the chart's own NetworkPolicy, which allows the gateway pods all egress and ingress from anywhere on its ports, beside the lock-down's: remove it (the lock-down writes the gateway's NetworkPolicies).`);
+    if (isTrue(valueAt(values, "global", "networkPolicy", "enabled"))) {
+        out.push(
+            `values.global.networkPolicy.enabled renders the chart's own NetworkPolicy, which allows the gateway pods all egress and ingress from anywhere on its ports, beside the lock-down's: remove it (the lock-down writes the gateway's NetworkPolicies).`,
+        );
     }
-    if (asArray(asObject(values.service).externalIPs).length > 0) {
+    if (listAt(values, "service", "externalIPs").length > 0) {
         out.push(`values.service.externalIPs exposes the egress gateway outside the cluster: remove them.`);
     }
     for (const k of ["additionalContainers", "initContainers"]) {
-        if (asArray(values[k]).length > 0) {
+        if (listAt(values, k).length > 0) {
             out.push(`values.${k} runs other containers in the egress gateway's pods, with the gateway's identity and internet access: remove them.`);
         }
     }
-    const ann = asObject(values.podAnnotations);
+    const ann = recordAt(values, "podAnnotations");
     const image = ann["sidecar.istio.io/proxyImage"];
     if (image !== undefined && !isTrustedProxyImage(image, cfg.trustedProxyImages)) {
-        out.push(`values.podAnnotations sidecar.istio.io/proxyImage: "${image}" replaces the gateway's proxy with an image that is not a trusted proxy image: remove it, or add the image to trustedProxyImages.`);
+        out.push(
+            `values.podAnnotations sidecar.istio.io/proxyImage: "${shown(image)}" replaces the gateway's proxy with an image that is not a trusted proxy image: remove it, or add the image to trustedProxyImages.`,
+        );
     }
     for (const k of POD_OVERRIDES) {
         if (ann[k] !== undefined) out.push(`values.podAnnotations ${k} replaces or reconfigures what runs as the egress gateway's proxy: remove it.`);
@@ -71,22 +50,26 @@ export function gatewayValuesProblems(values: Record<string, any>, cfg: Pick<Gua
     }
     out.push(...gatewayEnvProblems(values));
     if (values.networkGateway !== undefined && values.networkGateway !== "" && values.networkGateway !== null) {
-        out.push(`values.networkGateway sets ISTIO_META_REQUESTED_NETWORK_VIEW on the egress gateway's proxy and makes it a multi-network gateway (templates/deployment.yaml, service.yaml): remove it.`);
+        out.push(
+            `values.networkGateway sets ISTIO_META_REQUESTED_NETWORK_VIEW on the egress gateway's proxy and makes it a multi-network gateway (templates/deployment.yaml, service.yaml): remove it.`,
+        );
     }
     const tolerations = values.tolerations;
     if (tolerations !== undefined && tolerations !== null && !Array.isArray(tolerations)) {
         out.push(`values.tolerations must be a list of tolerations, each naming its taint's key.`);
     }
-    asArray(tolerations).forEach((t, i) => {
-        const key = asObject(t).key;
+    listAt(tolerations).forEach((t, i) => {
+        const key = valueAt(t, "key");
         if (typeof key !== "string" || key === "") {
-            out.push(`values.tolerations[${i}] has no key: a key-less toleration (operator Exists, the only one the API server accepts without a key) tolerates every taint, so the egress gateway can land on any node, the control plane's and other tenants' dedicated nodes included: name the taint's key.`);
+            out.push(
+                `values.tolerations[${i}] has no key: a key-less toleration (operator Exists, the only one the API server accepts without a key) tolerates every taint, so the egress gateway can land on any node, the control plane's and other tenants' dedicated nodes included: name the taint's key.`,
+            );
         }
     });
-    const lc = asObject(values.lifecycle);
+    const lc = recordAt(values, "lifecycle");
     for (const hook of ["postStart", "preStop"]) {
-        const cmd = asArray(asObject(asObject(lc[hook]).exec).command);
-        if (asObject(lc[hook]).exec !== undefined && cmd[0] !== "pilot-agent") {
+        const cmd = listAt(lc, hook, "exec", "command");
+        if (valueAt(lc, hook, "exec") !== undefined && cmd[0] !== "pilot-agent") {
             out.push(`values.lifecycle.${hook} runs ${JSON.stringify(cmd).slice(0, 80)} inside the egress gateway's proxy container: remove it.`);
         }
     }
@@ -105,16 +88,20 @@ export function gatewayValuesProblems(values: Record<string, any>, cfg: Pick<Gua
  */
 export const ALLOWED_GATEWAY_ENV: ReadonlySet<string> = new Set(["EXIT_ON_ZERO_ACTIVE_CONNECTIONS", "MINIMUM_DRAIN_DURATION"]);
 
-export function gatewayEnvProblems(values: Record<string, any>): string[] {
+export function gatewayEnvProblems(values: Record<string, unknown>): string[] {
     const out: string[] = [];
     const env = values.env;
     if (env !== undefined && env !== null) {
         if (typeof env !== "object" || Array.isArray(env)) {
-            out.push(`values.env must be a map of variable names to values (the chart ranges over it as a map); only ${[...ALLOWED_GATEWAY_ENV].join(" and ")} may be set.`);
+            out.push(
+                `values.env must be a map of variable names to values (the chart ranges over it as a map); only ${[...ALLOWED_GATEWAY_ENV].join(" and ")} may be set.`,
+            );
         } else {
             for (const [k, v] of Object.entries(env)) {
                 if (!ALLOWED_GATEWAY_ENV.has(k)) {
-                    out.push(`values.env.${k} sets the egress gateway proxy's environment, which pilot-agent reads its configuration from (PROXY_CONFIG, CA_ADDR, XDS_ROOT_CA, ISTIO_META_*: where its certificates and configuration come from): remove it; only ${[...ALLOWED_GATEWAY_ENV].join(" and ")} (the drain settings) may be set.`);
+                    out.push(
+                        `values.env.${k} sets the egress gateway proxy's environment, which pilot-agent reads its configuration from (PROXY_CONFIG, CA_ADDR, XDS_ROOT_CA, ISTIO_META_*: where its certificates and configuration come from): remove it; only ${[...ALLOWED_GATEWAY_ENV].join(" and ")} (the drain settings) may be set.`,
+                    );
                 } else if (!["string", "number", "boolean"].includes(typeof v)) {
                     out.push(`values.env.${k} must be a plain value.`);
                 }
@@ -123,38 +110,40 @@ export function gatewayEnvProblems(values: Record<string, any>): string[] {
     }
     const from = values.envVarFrom;
     if (from !== undefined && from !== null && (!Array.isArray(from) || from.length > 0)) {
-        out.push(`values.envVarFrom sets the egress gateway proxy's environment from Secrets, ConfigMaps or fields, which pilot-agent reads its configuration from: remove it.`);
+        out.push(
+            `values.envVarFrom sets the egress gateway proxy's environment from Secrets, ConfigMaps or fields, which pilot-agent reads its configuration from: remove it.`,
+        );
     }
     return out;
 }
 
-export function gatewayServiceProblems(kind: string, obj: any, resourceName: string, namespace: string, cfg: GuardConfig): string[] {
+export function gatewayServiceProblems(kind: string, obj: unknown, resourceName: string, namespace: string, cfg: GuardConfig): string[] {
     if (kind === "Release") {
         if (!isGatewayRelease(obj, resourceName, namespace, cfg)) return [];
         const out: string[] = [];
-        const type = obj?.values?.service?.type;
+        const type = valueAt(obj, "values", "service", "type");
         if (!(type === "ClusterIP" || type === "None")) {
             out.push(
                 type === undefined
                     ? `values.service.type is not set and the istio/gateway chart defaults it to LoadBalancer, exposing the egress gateway outside the cluster: set values.service.type: ClusterIP.`
-                    : `values.service.type is ${type}, exposing the egress gateway outside the cluster: set values.service.type: ClusterIP.`,
+                    : `values.service.type is ${shown(type)}, exposing the egress gateway outside the cluster: set values.service.type: ClusterIP.`,
             );
         }
-        out.push(...gatewayValuesProblems(asObject(obj?.values), cfg));
+        out.push(...gatewayValuesProblems(recordAt(obj, "values"), cfg));
         return out;
     }
     if (kind === "Service") {
         // The gateway's Service: one selecting the gateway labels, or any Service with a selector in a gateway
         // namespace (the istio/gateway chart's Service selects on the chart's own app/istio labels, which a resource
         // policy cannot tie to a release; in a gateway namespace every exposed Service is judged, failing closed).
-        const sel = asObject(obj?.spec?.selector);
+        const sel = recordAt(obj, "spec", "selector");
         const inGatewayNs = cfg.gatewayNamespaces.includes(namespace);
         if (!labelsMatch(cfg.gatewayLabels, sel) && !(inGatewayNs && Object.keys(sel).length > 0)) return [];
-        const type = obj?.spec?.type ?? "ClusterIP";
+        const type = valueAt(obj, "spec", "type") ?? "ClusterIP";
         if (type === "LoadBalancer" || type === "NodePort") {
             return [`spec.type is ${type}, exposing the egress gateway outside the cluster: set spec.type: ClusterIP.`];
         }
-        if (asArray(obj?.spec?.externalIPs).length > 0) {
+        if (listAt(obj, "spec", "externalIPs").length > 0) {
             return [`spec.externalIPs exposes the egress gateway outside the cluster: remove them.`];
         }
     }
@@ -166,12 +155,11 @@ export const egressGatewayClusterIp = resourcePolicy({
     appliesTo: (k) => k === "Release" || k === "Service",
     description: "The egress gateway's Service must be ClusterIP, not reachable from outside the cluster, and its release must keep the gateway's lock-down.",
     enforcementLevel: "mandatory",
-    remediationSteps: "Set service.type: ClusterIP in the istio/gateway release values (the chart defaults to LoadBalancer); do not set global.networkPolicy.enabled, service.externalIPs, extra containers or proxy override annotations.",
+    remediationSteps:
+        "Set service.type: ClusterIP in the istio/gateway release values (the chart defaults to LoadBalancer); do not set global.networkPolicy.enabled, service.externalIPs, extra containers or proxy override annotations.",
     config: ["exemptNamespaces", "gatewayNamespaces", "gatewayLabels", "trustedProxyImages"],
     configDefaults: { exemptNamespaces: [] },
     scopeByNamespace: "exempt-only",
     check: (o, cfg) =>
-        o.kind === "Release" || (o.kind === "Service" && o.group === "")
-            ? gatewayServiceProblems(o.kind, o.props, o.name, o.namespace ?? "default", cfg)
-            : [],
+        o.kind === "Release" || (o.kind === "Service" && o.group === "") ? gatewayServiceProblems(o.kind, o.props, o.name, o.namespace ?? "default", cfg) : [],
 });

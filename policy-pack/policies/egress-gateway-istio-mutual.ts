@@ -1,49 +1,20 @@
 /** Policy `egress-gateway-istio-mutual`: its rule (pure functions over Kubernetes objects) next to its declaration. */
-import { parse as parseYaml } from "yaml";
 import { GuardConfig } from "../lib/config";
-import { resourcePolicy, stackPolicy, WORKLOAD_CONFIG, REGISTRY_KINDS, ROUTING_KINDS } from "../lib/policy";
-import {
-    ISTIO_NET,
-    PROXY_UID,
-    StackFinding,
-    StackObject,
-    GatewayFacts,
-    gatewayFacts,
-    isDefaultDenyEgress,
-    isGatewayPod,
-    isGatewayRelease,
-    isTrue,
-    networkPolicyHoles,
-    selectsEgressGateway,
-    selectsOnlyGateway,
-    templateMeta,
-    TRUE_VALUES,
-} from "../lib/facts";
-import { isIstioContainer } from "../lib/istio";
-import {
-    asArray,
-    asObject,
-    chartName,
-    containerRefs,
-    containerWhere,
-    fqdn,
-    gatewayReleaseLabels,
-    hostCovers,
-    isWorkloadKind,
-    labelsMatch,
-    podTemplatesOf,
-    str,
-} from "../../sdk/model";
+import { resourcePolicy } from "../lib/policy";
+import { selectsEgressGateway } from "../lib/facts";
+import { listAt, shown, valueAt } from "../../sdk/model";
 
 /** Servers of an egress Gateway that do not require Istio mTLS. */
-export function gatewayTlsProblems(kind: string, group: string, obj: any, cfg: GuardConfig): string[] {
+export function gatewayTlsProblems(kind: string, group: string, obj: unknown, cfg: GuardConfig): string[] {
     if (kind !== "Gateway" || group !== "networking.istio.io") return [];
-    if (!selectsEgressGateway(obj?.spec?.selector, cfg.gatewayLabels)) return [];
+    if (!selectsEgressGateway(valueAt(obj, "spec", "selector"), cfg.gatewayLabels)) return [];
     const out: string[] = [];
-    asArray(obj?.spec?.servers).forEach((s, i) => {
-        const mode = s?.tls?.mode;
+    listAt(obj, "spec", "servers").forEach((s, i) => {
+        const mode = valueAt(s, "tls", "mode");
         if (mode !== "ISTIO_MUTUAL") {
-            out.push(`spec.servers[${i}] (port ${s?.port?.number}) has tls.mode ${mode ?? "unset"}: without ISTIO_MUTUAL the egress gateway accepts connections from any client and cannot check its identity: set tls.mode: ISTIO_MUTUAL.`);
+            out.push(
+                `spec.servers[${i}] (port ${shown(valueAt(s, "port", "number"))}) has tls.mode ${mode === undefined || mode === null ? "unset" : shown(mode)}: without ISTIO_MUTUAL the egress gateway accepts connections from any client and cannot check its identity: set tls.mode: ISTIO_MUTUAL.`,
+            );
         }
     });
     return out;

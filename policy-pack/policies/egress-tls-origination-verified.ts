@@ -14,33 +14,36 @@
  */
 import { resourcePolicy } from "../lib/policy";
 import { isClusterLocalHost, isTrue } from "../lib/facts";
-import { asArray, asObject, ISTIO_NETWORKING } from "../../sdk/model";
+import { ISTIO_NETWORKING, listAt, recordAt, shown, valueAt } from "../../sdk/model";
 
 /** Every TLS setting of a DestinationRule, with where it sits. */
-function tlsSettings(spec: any): { tls: any; at: string }[] {
-    const out: { tls: any; at: string }[] = [];
-    const ofPolicy = (tp: any, at: string) => {
-        const p = asObject(tp);
+function tlsSettings(spec: unknown): { tls: unknown; at: string }[] {
+    const out: { tls: unknown; at: string }[] = [];
+    const ofPolicy = (tp: unknown, at: string) => {
+        const p = recordAt(tp);
         if (p.tls !== undefined) out.push({ tls: p.tls, at: `${at}.tls` });
-        asArray(p.portLevelSettings).forEach((pl, i) => {
-            if (asObject(pl).tls !== undefined) out.push({ tls: asObject(pl).tls, at: `${at}.portLevelSettings[${i}].tls` });
+        listAt(p, "portLevelSettings").forEach((pl, i) => {
+            const tls = recordAt(pl).tls;
+            if (tls !== undefined) out.push({ tls, at: `${at}.portLevelSettings[${i}].tls` });
         });
     };
-    ofPolicy(spec?.trafficPolicy, "spec.trafficPolicy");
-    asArray(spec?.subsets).forEach((s, i) => ofPolicy(asObject(s).trafficPolicy, `spec.subsets[${i}].trafficPolicy`));
+    ofPolicy(valueAt(spec, "trafficPolicy"), "spec.trafficPolicy");
+    listAt(spec, "subsets").forEach((s, i) => ofPolicy(recordAt(s).trafficPolicy, `spec.subsets[${i}].trafficPolicy`));
     return out;
 }
 
-export function originationProblems(kind: string, group: string, obj: any): string[] {
+export function originationProblems(kind: string, group: string, obj: unknown): string[] {
     if (kind !== "DestinationRule" || group !== ISTIO_NETWORKING) return [];
-    const host = obj?.spec?.host;
+    const host = valueAt(obj, "spec", "host");
     if (typeof host === "string" && isClusterLocalHost(host)) return [];
     const out: string[] = [];
-    for (const { tls, at } of tlsSettings(obj?.spec)) {
-        const t = asObject(tls);
+    for (const { tls, at } of tlsSettings(valueAt(obj, "spec"))) {
+        const t = recordAt(tls);
         if (t.mode !== "SIMPLE" && t.mode !== "MUTUAL") continue;
         if (t.insecureSkipVerify === undefined || t.insecureSkipVerify === null || !isTrue(t.insecureSkipVerify)) continue;
-        out.push(`${at}.insecureSkipVerify is true for the external host "${host}": the ${t.mode} TLS originated there accepts any certificate, so anyone on the path can answer for the host; remove it (give caCertificates or rely on the system roots, and subjectAltNames).`);
+        out.push(
+            `${at}.insecureSkipVerify is true for the external host "${shown(host)}": the ${t.mode} TLS originated there accepts any certificate, so anyone on the path can answer for the host; remove it (give caCertificates or rely on the system roots, and subjectAltNames).`,
+        );
     }
     return out;
 }
@@ -50,7 +53,8 @@ export const egressTlsOriginationVerified = resourcePolicy({
     appliesTo: (k) => k === "DestinationRule",
     description: "TLS originated towards external hosts must verify the host's certificate (no insecureSkipVerify).",
     enforcementLevel: "mandatory",
-    remediationSteps: "Remove insecureSkipVerify from DestinationRules of external hosts; give caCertificates (or rely on the system roots) and subjectAltNames.",
+    remediationSteps:
+        "Remove insecureSkipVerify from DestinationRules of external hosts; give caCertificates (or rely on the system roots) and subjectAltNames.",
     config: ["exemptNamespaces"],
     configDefaults: { exemptNamespaces: [] },
     scopeByNamespace: "exempt-only",

@@ -19,7 +19,16 @@
 import { GuardConfig } from "../lib/config";
 import { stackPolicy } from "../lib/policy";
 import { GatewayFacts, StackFinding, StackObject, gatewayFacts } from "../lib/facts";
-import { bindingSubjects, clusterRoleView, formatGrants, formatSubject, gatewayServiceAccounts, roleRulesOf, sensitiveGrants, subjectGrants } from "../lib/rbac";
+import {
+    bindingSubjects,
+    clusterRoleView,
+    formatGrants,
+    formatSubject,
+    gatewayServiceAccounts,
+    roleRulesOf,
+    sensitiveGrants,
+    subjectGrants,
+} from "../lib/rbac";
 import { ClusterRoleView, isWorkloadKind, RBAC_GROUP } from "../../sdk/model";
 
 export const RBAC_KINDS = new Set(["Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"]);
@@ -49,11 +58,16 @@ export function bindingProblems(binding: StackObject, gatewayNamespaces: string[
     const { roles, clusterRoles } = ctx;
     const subjects = bindingSubjects(binding.props, binding.namespace);
     if (subjects.length === 0) return [];
-    const where = binding.kind === "RoleBinding" ? `in the gateway namespace "${binding.namespace}"` : `in every namespace, the egress gateway's ${gatewayNamespaces.map((n) => `"${n}"`).join(", ")} included`;
+    const where =
+        binding.kind === "RoleBinding"
+            ? `in the gateway namespace "${binding.namespace}"`
+            : `in every namespace, the egress gateway's ${gatewayNamespaces.map((n) => `"${n}"`).join(", ")} included`;
     const rr = roleRulesOf(binding.props, binding.kind === "RoleBinding" ? binding.namespace : undefined, roles, clusterRoles);
     const who = subjects.map(formatSubject).join(", ");
     if ("unknown" in rr) {
-        return [`${binding.kind} binds ${rr.what} for ${who} ${where}, but ${rr.unknown}: the pack cannot see what it grants there (write, exec or Secrets access undoes the egress lock-down); define the role in this stack, or exempt the binding by config (exemptObjects) once reviewed.`];
+        return [
+            `${binding.kind} binds ${rr.what} for ${who} ${where}, but ${rr.unknown}: the pack cannot see what it grants there (write, exec or Secrets access undoes the egress lock-down); define the role in this stack, or exempt the binding by config (exemptObjects) once reviewed.`,
+        ];
     }
     const grants = sensitiveGrants(rr.rules);
     const holders = subjects
@@ -61,7 +75,9 @@ export function bindingProblems(binding: StackObject, gatewayNamespaces: string[
         .filter((x) => x.g.length > 0);
     if (holders.length === 0) {
         if (!rr.open) return [];
-        return [`${binding.kind} binds ${rr.what} for ${who} ${where}, and that ClusterRole aggregates ClusterRoles by labels that roles outside this stack may carry: the pack cannot see all it grants there; bind a role without an aggregationRule, or exempt the binding by config (exemptObjects) once reviewed.`];
+        return [
+            `${binding.kind} binds ${rr.what} for ${who} ${where}, and that ClusterRole aggregates ClusterRoles by labels that roles outside this stack may carry: the pack cannot see all it grants there; bind a role without an aggregationRule, or exempt the binding by config (exemptObjects) once reviewed.`,
+        ];
     }
     const whys = [...new Set(holders.flatMap((h) => h.g.map((g) => g.why)))];
     return [

@@ -1,41 +1,14 @@
 /** Policy `namespace-default-deny-egress`: its rule (pure functions over Kubernetes objects) next to its declaration. */
-import { parse as parseYaml } from "yaml";
 import { GuardConfig } from "../lib/config";
-import { resourcePolicy, stackPolicy, WORKLOAD_CONFIG, REGISTRY_KINDS, ROUTING_KINDS } from "../lib/policy";
+import { stackPolicy, WORKLOAD_CONFIG } from "../lib/policy";
+import { StackFinding, StackObject, GatewayFacts, gatewayFacts, networkPolicyHoles } from "../lib/facts";
 import {
-    ISTIO_NET,
-    PROXY_UID,
-    StackFinding,
-    StackObject,
-    GatewayFacts,
-    gatewayFacts,
-    isDefaultDenyEgress,
-    isGatewayPod,
-    isGatewayRelease,
-    isTrue,
-    networkPolicyHoles,
-    selectsEgressGateway,
-    selectsOnlyGateway,
-    templateMeta,
-    TRUE_VALUES,
-} from "../lib/facts";
-import { isIstioContainer } from "../lib/istio";
-import {
-    asArray,
-    asObject,
-    chartName,
-    containerRefs,
-    containerWhere,
-    fqdn,
-    gatewayReleaseLabels,
-    hostCovers,
     isWorkloadKind,
-    labelsMatch,
     podTemplatesOf,
-    str,
     networkPolicyFlavour,
     NETWORK_POLICY_KINDS,
     NETWORKING_K8S,
+    recordAt,
     selectorMatches,
     valueAt,
 } from "../../sdk/model";
@@ -43,9 +16,10 @@ import { defaultDenyScope } from "../lib/netpol";
 import { hasEgressType } from "../lib/facts";
 
 /** Does a Kubernetes label selector select these labels? A selector the API server would reject selects nothing. */
-function selects(selector: any, labels: Record<string, string>): boolean {
+function selects(selector: unknown, labels: Record<string, string>): boolean {
     try {
-        return selectorMatches(asObject(selector), labels);
+        // Read as the API server's shape; a field of another type makes selectorMatches throw, caught here: selects nothing.
+        return selectorMatches(recordAt(selector), labels);
     } catch {
         return false;
     }
@@ -63,7 +37,7 @@ export function defaultDenyFindings(objects: StackObject[], cfg: GuardConfig, fa
     const exempt = new Set([...cfg.exemptNamespaces, ...facts.namespaces]);
     const workloads = new Map<string, StackObject[]>();
     const denied = new Set<string>();
-    const isolating = new Map<string, { spec: any; open: boolean }[]>();
+    const isolating = new Map<string, { spec: unknown; open: boolean }[]>();
     const namespaceObjects = new Map<string, StackObject>();
     let clusterWide = false;
     for (const o of objects) {
@@ -77,9 +51,10 @@ export function defaultDenyFindings(objects: StackObject[], cfg: GuardConfig, fa
             if (scope === "cluster") clusterWide = true;
             if (o.namespace === undefined) continue;
             if (scope === "namespace") denied.add(o.namespace);
-            if (o.group === NETWORKING_K8S && hasEgressType(o.props?.spec)) {
+            const spec = valueAt(o.props, "spec");
+            if (o.group === NETWORKING_K8S && hasEgressType(spec)) {
                 const list = isolating.get(o.namespace) ?? [];
-                list.push({ spec: o.props?.spec, open: networkPolicyHoles(o.props?.spec, cfg).length > 0 });
+                list.push({ spec, open: networkPolicyHoles(spec, cfg).length > 0 });
                 isolating.set(o.namespace, list);
             }
             continue;
@@ -101,13 +76,18 @@ export function defaultDenyFindings(objects: StackObject[], cfg: GuardConfig, fa
             const templates = podTemplatesOf(o.kind, o.props);
             if (templates.length === 0) return false;
             return !templates.every((t) => {
-                const labels = asObject(valueAt(t.metadata, "labels")) as Record<string, string>;
-                const selecting = policies.filter((p) => selects(p.spec?.podSelector, labels));
+                // As before: a label of another type than string stays in (selectorMatches compares by identity).
+                const labels = recordAt(t.metadata, "labels") as Record<string, string>;
+                const selecting = policies.filter((p) => selects(valueAt(p.spec, "podSelector"), labels));
                 return selecting.length > 0 && selecting.every((p) => !p.open);
             });
         });
         if (open.length === 0) continue;
-        const names = open.slice(0, 3).map((o) => `${o.kind}/${o.name}`).join(", ") + (open.length > 3 ? `, and ${open.length - 3} more` : "");
+        const names =
+            open
+                .slice(0, 3)
+                .map((o) => `${o.kind}/${o.name}`)
+                .join(", ") + (open.length > 3 ? `, and ${open.length - 3} more` : "");
         out.push({
             urn: open[0].urn,
             message: `namespace "${ns}" runs workloads (${names}) that no default-deny egress policy in the stack confines to the cluster: add a NetworkPolicy in "${ns}" with podSelector: {}, policyTypes: [Egress] and egress rules that allow only in-cluster peers (DNS, istiod, the egress gateway), or its Cilium/Calico/AdminNetworkPolicy equivalent.`,
@@ -120,7 +100,8 @@ export const namespaceDefaultDenyEgress = stackPolicy({
     name: "namespace-default-deny-egress",
     appliesTo: (k) => isWorkloadKind(k) || k === "Release" || k === "Namespace" || NETWORK_POLICY_KINDS.has(k),
     subjects: (k) => isWorkloadKind(k) || k === "Namespace",
-    description: "Every application namespace the stack deploys workloads to must have a default-deny egress policy (NetworkPolicy, or its Cilium, Calico or AdminNetworkPolicy equivalent).",
+    description:
+        "Every application namespace the stack deploys workloads to must have a default-deny egress policy (NetworkPolicy, or its Cilium, Calico or AdminNetworkPolicy equivalent).",
     enforcementLevel: "mandatory",
     remediationSteps:
         "Add a NetworkPolicy with podSelector: {} and policyTypes: [Egress] to the namespace, allowing only in-cluster peers (DNS, istiod, the egress gateway).",

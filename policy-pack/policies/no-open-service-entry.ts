@@ -1,73 +1,56 @@
 /** Policy `no-open-service-entry`: its rule (pure functions over Kubernetes objects) next to its declaration. */
-import { parse as parseYaml } from "yaml";
 import { GuardConfig } from "../lib/config";
-import { resourcePolicy, stackPolicy, WORKLOAD_CONFIG, REGISTRY_KINDS, ROUTING_KINDS } from "../lib/policy";
-import {
-    ISTIO_NET,
-    PROXY_UID,
-    StackFinding,
-    StackObject,
-    GatewayFacts,
-    gatewayFacts,
-    isDefaultDenyEgress,
-    isGatewayPod,
-    isGatewayRelease,
-    isTrue,
-    networkPolicyHoles,
-    selectsEgressGateway,
-    selectsOnlyGateway,
-    templateMeta,
-    TRUE_VALUES,
-} from "../lib/facts";
-import { isIstioContainer } from "../lib/istio";
-import {
-    asArray,
-    asObject,
-    chartName,
-    containerRefs,
-    containerWhere,
-    fqdn,
-    gatewayReleaseLabels,
-    hostCovers,
-    isWorkloadKind,
-    labelsMatch,
-    podTemplatesOf,
-    str,
-    parseCidr,
-    outsideRanges,
-    NON_INTERNET_IPV4,
-    NON_INTERNET_IPV6,
-} from "../../sdk/model";
+import { resourcePolicy } from "../lib/policy";
+import { listAt, parseCidr, outsideRanges, NON_INTERNET_IPV4, NON_INTERNET_IPV6, shown, valueAt } from "../../sdk/model";
 import { DEFAULT_IN_CLUSTER_CIDRS } from "../lib/config";
 
 /** A `*` host, or a TCP port with passthrough resolution and no addresses (matches every destination on the port). */
-export function openServiceEntryProblems(kind: string, group: string, obj: any, cfg?: Pick<GuardConfig, "inClusterCidrs" | "allowedEgressCidrs">): string[] {
+export function openServiceEntryProblems(
+    kind: string,
+    group: string,
+    obj: unknown,
+    cfg?: Pick<GuardConfig, "inClusterCidrs" | "allowedEgressCidrs">,
+): string[] {
     if (kind !== "ServiceEntry" || group !== "networking.istio.io") return [];
     const out: string[] = [];
-    const spec = obj?.spec;
-    if (asArray(spec?.hosts).includes("*")) {
+    const spec = valueAt(obj, "spec");
+    if (listAt(spec, "hosts").includes("*")) {
         out.push(`spec.hosts contains "*", which makes every host reachable: list the external hosts by name.`);
     }
     // An address range wider than a /16 (IPv4) or /32 (IPv6) of public space matches a large part of the internet:
     // like a "*" host, it makes every destination in it reachable through this entry.
-    asArray(spec?.addresses).forEach((a, i) => {
+    listAt(spec, "addresses").forEach((a, i) => {
         if (typeof a !== "string" || !a.includes("/")) return;
         try {
             const c = parseCidr(a);
             const wide = c.family === 4 ? c.prefix < 16 : c.prefix < 32;
-            if (wide && outsideRanges(a, [], [...(cfg?.inClusterCidrs ?? DEFAULT_IN_CLUSTER_CIDRS), ...(cfg?.allowedEgressCidrs ?? []), ...NON_INTERNET_IPV4, ...NON_INTERNET_IPV6]).length > 0) {
-                out.push(`spec.addresses[${i}] ${a} covers a public range (wider than /${c.family === 4 ? 16 : 32}), which, like host "*", makes every destination in it reachable: list the external hosts' own addresses.`);
+            if (
+                wide &&
+                outsideRanges(
+                    a,
+                    [],
+                    [...(cfg?.inClusterCidrs ?? DEFAULT_IN_CLUSTER_CIDRS), ...(cfg?.allowedEgressCidrs ?? []), ...NON_INTERNET_IPV4, ...NON_INTERNET_IPV6],
+                ).length > 0
+            ) {
+                out.push(
+                    `spec.addresses[${i}] ${a} covers a public range (wider than /${c.family === 4 ? 16 : 32}), which, like host "*", makes every destination in it reachable: list the external hosts' own addresses.`,
+                );
             }
         } catch {
             out.push(`spec.addresses[${i}] ${JSON.stringify(a)} is not a valid CIDR: fix it.`);
         }
     });
-    const resolution = spec?.resolution ?? "NONE";
-    if (resolution === "NONE" && asArray(spec?.addresses).length === 0) {
-        asArray(spec?.ports).forEach((p, i) => {
-            const proto = String(p?.protocol ?? "").toUpperCase();
+    const resolution = valueAt(spec, "resolution") ?? "NONE";
+    if (resolution === "NONE" && listAt(spec, "addresses").length === 0) {
+        listAt(spec, "ports").forEach((p, i) => {
+            const protocol = valueAt(p, "protocol") ?? "";
+            // A protocol that is not a string is none Istio knows: judged as the most open one, TCP (fail closed).
+            const proto = typeof protocol === "string" ? protocol.toUpperCase() : "TCP";
             if (proto === "" || proto === "TCP") {
-                out.push(`spec.ports[${i}] (${p?.number}) is TCP with resolution NONE and no addresses, so it matches every destination on port ${p?.number}: set addresses, use resolution DNS, or use a TLS/HTTP protocol.`);
+                const port = shown(valueAt(p, "number"));
+                out.push(
+                    `spec.ports[${i}] (${port}) is TCP with resolution NONE and no addresses, so it matches every destination on port ${port}: set addresses, use resolution DNS, or use a TLS/HTTP protocol.`,
+                );
             }
         });
     }

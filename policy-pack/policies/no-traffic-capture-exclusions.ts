@@ -1,40 +1,9 @@
 /** Policy `no-traffic-capture-exclusions`: its rule (pure functions over Kubernetes objects) next to its declaration. */
-import { parse as parseYaml } from "yaml";
 import { GuardConfig } from "../lib/config";
-import { resourcePolicy, stackPolicy, WORKLOAD_CONFIG, REGISTRY_KINDS, ROUTING_KINDS } from "../lib/policy";
-import {
-    ISTIO_NET,
-    PROXY_UID,
-    StackFinding,
-    StackObject,
-    GatewayFacts,
-    gatewayFacts,
-    isDefaultDenyEgress,
-    isGatewayPod,
-    isGatewayRelease,
-    isTrue,
-    networkPolicyHoles,
-    selectsEgressGateway,
-    selectsOnlyGateway,
-    templateMeta,
-    TRUE_VALUES,
-} from "../lib/facts";
+import { resourcePolicy, WORKLOAD_CONFIG } from "../lib/policy";
+import { templateMeta } from "../lib/facts";
 import { isTrustedProxyImage, proxyConfigProblems } from "../lib/istio";
-import {
-    asArray,
-    asObject,
-    chartName,
-    containerRefs,
-    containerWhere,
-    fqdn,
-    gatewayReleaseLabels,
-    hostCovers,
-    isWorkloadKind,
-    labelsMatch,
-    podTemplatesOf,
-    str,
-    valueAt,
-} from "../../sdk/model";
+import { chartName, containerRefs, isWorkloadKind, listAt, podTemplatesOf, recordAt, shown, valueAt } from "../../sdk/model";
 
 const EXCLUSION_ANNOTATIONS: Record<string, string> = {
     "traffic.sidecar.istio.io/excludeOutboundIPRanges": "sends traffic to these ranges around the sidecar",
@@ -52,11 +21,13 @@ const NON_SIDECAR_TEMPLATES = new Set(["gateway", "grpc-agent", "grpc-simple", "
  * configured by, or the injected containers themselves (istio.io/api `annotation/annotations.gen.go`; the injector
  * reads them in `pkg/kube/inject/inject.go` and the injection template).
  */
-function overrideProblems(annotations: Record<string, any>, spec: any, where: string, cfg: GuardConfig): string[] {
+function overrideProblems(annotations: Record<string, unknown>, spec: unknown, where: string, cfg: GuardConfig): string[] {
     const out: string[] = [];
     const image = annotations["sidecar.istio.io/proxyImage"];
     if (image !== undefined && !isTrustedProxyImage(image, cfg.trustedProxyImages)) {
-        out.push(`${where} sidecar.istio.io/proxyImage: "${image}" replaces the proxy (and istio-init) with an image that is not a trusted proxy image, and it runs as UID 1337, whose traffic is never redirected: remove it, or add the image to trustedProxyImages.`);
+        out.push(
+            `${where} sidecar.istio.io/proxyImage: "${shown(image)}" replaces the proxy (and istio-init) with an image that is not a trusted proxy image, and it runs as UID 1337, whose traffic is never redirected: remove it, or add the image to trustedProxyImages.`,
+        );
     }
     for (const [key, what] of [
         ["sidecar.istio.io/bootstrapOverride", "replaces the proxy's Envoy bootstrap (its listeners and clusters) with a ConfigMap's"],
@@ -65,22 +36,33 @@ function overrideProblems(annotations: Record<string, any>, spec: any, where: st
         ["sidecar.istio.io/userVolumeMount", "mounts volumes into the proxy container, which can replace its binaries or configuration"],
     ] as const) {
         const v = annotations[key];
-        if (v !== undefined && String(v).trim() !== "") out.push(`${where} ${key} ${what}, bypassing the egress gateway's control: remove it.`);
+        if (v !== undefined && shown(v).trim() !== "") out.push(`${where} ${key} ${what}, bypassing the egress gateway's control: remove it.`);
     }
     const pc = annotations["proxy.istio.io/config"];
     if (pc !== undefined) {
         const problems = proxyConfigProblems(pc);
-        if (problems.length > 0) out.push(`${where} proxy.istio.io/config ${problems.join(", ")}, which changes what runs as the proxy, where it is configured from or how it captures traffic: remove ${problems.length > 1 ? "them" : "it"}.`);
+        if (problems.length > 0)
+            out.push(
+                `${where} proxy.istio.io/config ${problems.join(", ")}, which changes what runs as the proxy, where it is configured from or how it captures traffic: remove ${problems.length > 1 ? "them" : "it"}.`,
+            );
     }
     // The injector merges the named templates in order (pkg/kube/inject/inject.go `RunTemplate`). Without "sidecar"
     // there is no istio-init; Istio's own non-sidecar templates (files/*.yaml in the istio-discovery chart) replace
     // the sidecar's shape. Other names are templates the mesh's administrator defined in the injector config.
     const templates = annotations["inject.istio.io/templates"];
-    const names = templates === undefined ? [] : String(templates).split(",").map((s) => s.trim()).filter((s) => s !== "");
+    const names =
+        templates === undefined
+            ? []
+            : shown(templates)
+                  .split(",")
+                  .map((s) => s.trim())
+                  .filter((s) => s !== "");
     if (templates !== undefined && (!names.includes("sidecar") || names.some((s) => NON_SIDECAR_TEMPLATES.has(s)))) {
-        const onlyProxy = asArray(spec?.containers).length > 0 && containerRefs(spec).every((r) => valueAt(r.c, "name") === "istio-proxy");
+        const onlyProxy = listAt(spec, "containers").length > 0 && containerRefs(spec).every((r) => valueAt(r.c, "name") === "istio-proxy");
         if (!onlyProxy) {
-            out.push(`${where} inject.istio.io/templates: "${templates}" injects without Istio's "sidecar" template or with one of Istio's non-sidecar templates (e.g. "gateway" and "grpc-agent" add no istio-init), so the pod's application containers are not captured: remove it.`);
+            out.push(
+                `${where} inject.istio.io/templates: "${shown(templates)}" injects without Istio's "sidecar" template or with one of Istio's non-sidecar templates (e.g. "gateway" and "grpc-agent" add no istio-init), so the pod's application containers are not captured: remove it.`,
+            );
         }
     }
     return out;
@@ -89,36 +71,38 @@ function overrideProblems(annotations: Record<string, any>, spec: any, where: st
 const EXCLUSION_ENTRIES = Object.entries(EXCLUSION_ANNOTATIONS);
 
 /** Pod annotations, and istiod Helm values, that exclude outbound traffic from the sidecar's capture. */
-export function captureExclusionProblems(kind: string, obj: any, cfg: GuardConfig): string[] {
+export function captureExclusionProblems(kind: string, obj: unknown, cfg: GuardConfig): string[] {
     const out: string[] = [];
     if (kind === "Release") {
-        if (chartName(obj?.chart) !== "istiod") return out;
-        const proxy = asObject(asObject(asObject(obj?.values).global).proxy);
-        if (proxy.includeIPRanges !== undefined && String(proxy.includeIPRanges).trim() !== "*") {
-            out.push(`values.global.proxy.includeIPRanges: "${proxy.includeIPRanges}" leaves outbound traffic to other addresses uncaptured mesh-wide: set it to "*" (or remove it).`);
+        if (chartName(valueAt(obj, "chart")) !== "istiod") return out;
+        const proxy = recordAt(obj, "values", "global", "proxy");
+        if (proxy.includeIPRanges !== undefined && shown(proxy.includeIPRanges).trim() !== "*") {
+            out.push(
+                `values.global.proxy.includeIPRanges: "${shown(proxy.includeIPRanges)}" leaves outbound traffic to other addresses uncaptured mesh-wide: set it to "*" (or remove it).`,
+            );
         }
         for (const k of ["excludeIPRanges", "excludeOutboundPorts"]) {
-            if (proxy[k] !== undefined && String(proxy[k]).trim() !== "") {
-                out.push(`values.global.proxy.${k}: "${proxy[k]}" exempts outbound traffic from capture mesh-wide: remove it.`);
+            if (proxy[k] !== undefined && shown(proxy[k]).trim() !== "") {
+                out.push(`values.global.proxy.${k}: "${shown(proxy[k])}" exempts outbound traffic from capture mesh-wide: remove it.`);
             }
         }
         return out;
     }
     for (const t of podTemplatesOf(kind, obj)) {
-        const annotations = asObject(valueAt(t.metadata, "annotations"));
+        const annotations = recordAt(t.metadata, "annotations");
         out.push(...overrideProblems(annotations, t.spec, `${templateMeta(t.path)}.annotations`, cfg));
         const include = annotations["traffic.sidecar.istio.io/includeOutboundIPRanges"];
-        if (include !== undefined && String(include).trim() !== "*") {
+        if (include !== undefined && shown(include).trim() !== "*") {
             out.push(
-                String(include).trim() === ""
+                shown(include).trim() === ""
                     ? `${templateMeta(t.path)}.annotations traffic.sidecar.istio.io/includeOutboundIPRanges is empty, so no outbound traffic is redirected to the sidecar: remove it.`
-                    : `${templateMeta(t.path)}.annotations traffic.sidecar.istio.io/includeOutboundIPRanges: "${include}" leaves traffic to every other address uncaptured: remove it (the default "*" captures all).`,
+                    : `${templateMeta(t.path)}.annotations traffic.sidecar.istio.io/includeOutboundIPRanges: "${shown(include)}" leaves traffic to every other address uncaptured: remove it (the default "*" captures all).`,
             );
         }
         for (const [key, what] of EXCLUSION_ENTRIES) {
             const v = annotations[key];
-            if (v !== undefined && String(v).trim() !== "") {
-                out.push(`${templateMeta(t.path)}.annotations ${key}: "${v}" ${what}, bypassing the egress gateway: remove it.`);
+            if (v !== undefined && shown(v).trim() !== "") {
+                out.push(`${templateMeta(t.path)}.annotations ${key}: "${shown(v)}" ${what}, bypassing the egress gateway: remove it.`);
             }
         }
     }
@@ -129,7 +113,8 @@ export const noTrafficCaptureExclusions = resourcePolicy({
     name: "no-traffic-capture-exclusions",
     appliesTo: (k) => isWorkloadKind(k) || k === "Release",
     meshWide: (k) => k === "Release",
-    description: "Outbound traffic must not be excluded from the sidecar's capture (IP ranges, ports, interfaces), and the proxy must not be replaced or reconfigured by pod annotations.",
+    description:
+        "Outbound traffic must not be excluded from the sidecar's capture (IP ranges, ports, interfaces), and the proxy must not be replaced or reconfigured by pod annotations.",
     enforcementLevel: "mandatory",
     remediationSteps:
         "Remove the traffic.sidecar.istio.io/* outbound exclusion annotations and Istio's proxy override annotations (proxyImage, bootstrapOverride, discoveryAddress, proxy.istio.io/config, proxy.istio.io/overrides, inject.istio.io/templates) from pod templates, and global.proxy include/exclude settings from the istiod values.",

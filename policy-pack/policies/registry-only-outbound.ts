@@ -1,61 +1,33 @@
 /** Policy `registry-only-outbound`: its rule (pure functions over Kubernetes objects) next to its declaration. */
 import { parse as parseYaml } from "yaml";
-import { GuardConfig } from "../lib/config";
-import { resourcePolicy, stackPolicy, WORKLOAD_CONFIG, REGISTRY_KINDS, ROUTING_KINDS } from "../lib/policy";
-import {
-    ISTIO_NET,
-    PROXY_UID,
-    StackFinding,
-    StackObject,
-    GatewayFacts,
-    gatewayFacts,
-    isDefaultDenyEgress,
-    isGatewayPod,
-    isGatewayRelease,
-    isTrue,
-    networkPolicyHoles,
-    selectsEgressGateway,
-    selectsOnlyGateway,
-    templateMeta,
-    TRUE_VALUES,
-} from "../lib/facts";
-import { isIstioContainer } from "../lib/istio";
-import {
-    asArray,
-    asObject,
-    chartName,
-    containerRefs,
-    containerWhere,
-    fqdn,
-    gatewayReleaseLabels,
-    hostCovers,
-    isWorkloadKind,
-    labelsMatch,
-    podTemplatesOf,
-    str,
-} from "../../sdk/model";
+import { resourcePolicy, REGISTRY_KINDS } from "../lib/policy";
+import { chartName, stringAt, valueAt } from "../../sdk/model";
 
 /** `ALLOW_ANY` in a Sidecar, the istiod chart's meshConfig, an IstioOperator, or the mesh ConfigMap. */
-export function allowAnyProblems(kind: string, group: string, obj: any): string[] {
-    const msg = (where: string) =>
-        `${where} is ALLOW_ANY, so sidecars pass traffic for unknown hosts straight out: set it to REGISTRY_ONLY.`;
+export function allowAnyProblems(kind: string, group: string, obj: unknown): string[] {
+    const msg = (where: string) => `${where} is ALLOW_ANY, so sidecars pass traffic for unknown hosts straight out: set it to REGISTRY_ONLY.`;
     if (kind === "Sidecar" && group === "networking.istio.io") {
-        return obj?.spec?.outboundTrafficPolicy?.mode === "ALLOW_ANY" ? [msg("spec.outboundTrafficPolicy.mode")] : [];
+        return valueAt(obj, "spec", "outboundTrafficPolicy", "mode") === "ALLOW_ANY" ? [msg("spec.outboundTrafficPolicy.mode")] : [];
     }
-    if (kind === "Release" && chartName(obj?.chart) === "istiod") {
-        return obj?.values?.meshConfig?.outboundTrafficPolicy?.mode === "ALLOW_ANY" ? [msg("values.meshConfig.outboundTrafficPolicy.mode")] : [];
+    if (kind === "Release" && chartName(valueAt(obj, "chart")) === "istiod") {
+        return valueAt(obj, "values", "meshConfig", "outboundTrafficPolicy", "mode") === "ALLOW_ANY"
+            ? [msg("values.meshConfig.outboundTrafficPolicy.mode")]
+            : [];
     }
     if (kind === "IstioOperator") {
-        return obj?.spec?.meshConfig?.outboundTrafficPolicy?.mode === "ALLOW_ANY" ? [msg("spec.meshConfig.outboundTrafficPolicy.mode")] : [];
+        return valueAt(obj, "spec", "meshConfig", "outboundTrafficPolicy", "mode") === "ALLOW_ANY" ? [msg("spec.meshConfig.outboundTrafficPolicy.mode")] : [];
     }
-    if (kind === "ConfigMap" && /^istio(-.+)?$/.test(String(obj?.metadata?.name ?? "")) && typeof obj?.data?.mesh === "string") {
-        let mesh: any;
+    const meshText = kind === "ConfigMap" ? stringAt(obj, "data", "mesh") : undefined;
+    // istio's mesh ConfigMap is `istio` or `istio-<revision>`; a name that is not a string may be anything (fail closed).
+    const name = valueAt(obj, "metadata", "name") ?? "";
+    if (kind === "ConfigMap" && (typeof name !== "string" || /^istio(-.+)?$/.test(name)) && meshText !== undefined) {
+        let mesh: unknown;
         try {
-            mesh = parseYaml(obj.data.mesh);
+            mesh = parseYaml(meshText);
         } catch {
             return [];
         }
-        return mesh?.outboundTrafficPolicy?.mode === "ALLOW_ANY" ? [msg("data.mesh outboundTrafficPolicy.mode")] : [];
+        return valueAt(mesh, "outboundTrafficPolicy", "mode") === "ALLOW_ANY" ? [msg("data.mesh outboundTrafficPolicy.mode")] : [];
     }
     return [];
 }

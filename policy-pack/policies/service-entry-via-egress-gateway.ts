@@ -1,43 +1,12 @@
 /** Policy `service-entry-via-egress-gateway`: its rule (pure functions over Kubernetes objects) next to its declaration. */
-import { parse as parseYaml } from "yaml";
 import { GuardConfig } from "../lib/config";
-import { resourcePolicy, stackPolicy, WORKLOAD_CONFIG, REGISTRY_KINDS, ROUTING_KINDS } from "../lib/policy";
-import {
-    isClusterLocalHost,
-    ISTIO_NET,
-    PROXY_UID,
-    StackFinding,
-    StackObject,
-    GatewayFacts,
-    gatewayFacts,
-    isDefaultDenyEgress,
-    isGatewayPod,
-    isGatewayRelease,
-    isTrue,
-    networkPolicyHoles,
-    selectsEgressGateway,
-    selectsOnlyGateway,
-    templateMeta,
-    TRUE_VALUES,
-} from "../lib/facts";
-import { isIstioContainer } from "../lib/istio";
-import {
-    asArray,
-    asObject,
-    chartName,
-    containerRefs,
-    containerWhere,
-    fqdn,
-    gatewayReleaseLabels,
-    hostCovers,
-    isWorkloadKind,
-    labelsMatch,
-    podTemplatesOf,
-    str,
-    outsideRanges,
-    CLUSTER_DOMAIN,
-} from "../../sdk/model";
+import { stackPolicy, ROUTING_KINDS } from "../lib/policy";
+import { isClusterLocalHost, ISTIO_NET, StackFinding, StackObject, GatewayFacts, gatewayFacts, selectsEgressGateway } from "../lib/facts";
+import { fqdn, hostCovers, isWorkloadKind, listAt, recordAt, str, stringAt, outsideRanges, valueAt, CLUSTER_DOMAIN } from "../../sdk/model";
 import { isIP } from "net";
+
+/** A ServiceEntry, or a Service of type ExternalName judged as one (with the external name it points at). */
+type RoutedObject = StackObject & { externalName?: string };
 
 interface RouteBlock {
     gateways: string[];
@@ -46,27 +15,29 @@ interface RouteBlock {
 }
 
 function routeBlocks(vs: StackObject): { hosts: string[]; blocks: RouteBlock[]; exportTo: string[] | undefined } {
-    const spec = vs.props?.spec;
+    const spec = valueAt(vs.props, "spec");
     const ns = vs.namespace ?? "default";
-    const vsGateways = asArray(spec?.gateways).map(String);
+    const vsGateways = listAt(spec, "gateways").map(String);
     const defaultGateways = vsGateways.length > 0 ? vsGateways : ["mesh"];
     const blocks: RouteBlock[] = [];
     for (const field of ["http", "tls", "tcp"]) {
-        for (const r of asArray(spec?.[field])) {
-            const matches = asArray(r?.match);
+        for (const r of listAt(spec, field)) {
+            const matches = listAt(r, "match");
             const gateways = new Set<string>();
             if (matches.length === 0) defaultGateways.forEach((g) => gateways.add(g));
             for (const m of matches) {
-                const mg = asArray(m?.gateways).map(String);
+                const mg = listAt(m, "gateways").map(String);
                 (mg.length > 0 ? mg : defaultGateways).forEach((g) => gateways.add(g));
             }
-            const destinations = asArray(r?.route).map((d) => str(d?.destination?.host)).filter((h): h is string => !!h);
+            const destinations = listAt(r, "route")
+                .map((d) => str(valueAt(d, "destination", "host")))
+                .filter((h): h is string => !!h);
             blocks.push({ gateways: [...gateways], destinations, vsNamespace: ns });
         }
     }
     // exportTo: where sidecars see this VirtualService ("." is its own namespace; empty or "*" is everywhere).
-    const exportTo = asArray(spec?.exportTo).map((e) => (String(e) === "." ? ns : String(e)));
-    return { hosts: asArray(spec?.hosts).map(String), blocks, exportTo: exportTo.length === 0 || exportTo.includes("*") ? undefined : exportTo };
+    const exportTo = listAt(spec, "exportTo").map((e) => (String(e) === "." ? ns : String(e)));
+    return { hosts: listAt(spec, "hosts").map(String), blocks, exportTo: exportTo.length === 0 || exportTo.includes("*") ? undefined : exportTo };
 }
 
 /** Is a VirtualService exported to at least every namespace the ServiceEntry is exported to? */
@@ -76,8 +47,8 @@ function seenWherever(vsExportTo: string[] | undefined, seExportTo: string[] | u
     return seExportTo.every((n) => vsExportTo.includes(n));
 }
 
-function waypointLabel(labels: any): boolean {
-    const v = str(asObject(labels)["istio.io/use-waypoint"]);
+function waypointLabel(labels: unknown): boolean {
+    const v = str(recordAt(labels)["istio.io/use-waypoint"]);
     return v !== undefined && v !== "none";
 }
 
@@ -96,16 +67,17 @@ function gatewayApiRoutes(objects: StackObject[]): GatewayApiRoute[] {
         .filter((o) => o.group === GATEWAY_API && GATEWAY_API_ROUTES.has(o.kind) && !o.patch)
         .map((o) => {
             const ns = o.namespace ?? "default";
-            const ref = (r: any, defKind: string, defGroup: string) => ({
-                group: str(r?.group) ?? defGroup,
-                kind: str(r?.kind) ?? defKind,
-                namespace: str(r?.namespace) ?? ns,
-                name: String(r?.name ?? ""),
+            const ref = (r: unknown, defKind: string, defGroup: string) => ({
+                group: str(valueAt(r, "group")) ?? defGroup,
+                kind: str(valueAt(r, "kind")) ?? defKind,
+                namespace: str(valueAt(r, "namespace")) ?? ns,
+                // A name that is not a string (the API server refuses it) names no object here: it attaches to nothing.
+                name: stringAt(r, "name") ?? "",
             });
             return {
                 namespace: ns,
-                parents: asArray(o.props?.spec?.parentRefs).map((r) => ref(r, "Gateway", GATEWAY_API)),
-                backends: asArray(o.props?.spec?.rules).flatMap((rule) => asArray(rule?.backendRefs).map((r) => ref(r, "Service", ""))),
+                parents: listAt(o.props, "spec", "parentRefs").map((r) => ref(r, "Gateway", GATEWAY_API)),
+                backends: listAt(o.props, "spec", "rules").flatMap((rule) => listAt(rule, "backendRefs").map((r) => ref(r, "Service", ""))),
             };
         });
 }
@@ -125,7 +97,13 @@ function addressExternal(address: unknown, cfg: GuardConfig): boolean {
     if (address.startsWith("unix://")) return false;
     if (isIP(address) || address.includes("/")) {
         try {
-            return outsideRanges(address.includes("/") ? address : `${address}/${isIP(address) === 6 ? 128 : 32}`, [], [...cfg.inClusterCidrs, ...cfg.allowedEgressCidrs, ...LOOPBACK]).length > 0;
+            return (
+                outsideRanges(
+                    address.includes("/") ? address : `${address}/${isIP(address) === 6 ? 128 : 32}`,
+                    [],
+                    [...cfg.inClusterCidrs, ...cfg.allowedEgressCidrs, ...LOOPBACK],
+                ).length > 0
+            );
         } catch {
             return true;
         }
@@ -139,29 +117,31 @@ function addressExternal(address: unknown, cfg: GuardConfig): boolean {
  * `workloadSelector` selects mesh workloads; otherwise its addresses, else its hosts (resolved by DNS, or passed
  * through to the address the application resolved).
  */
-export function isExternalServiceEntry(spec: any, cfg: GuardConfig): boolean {
-    if (spec?.workloadSelector !== undefined) return false;
-    const endpoints = asArray(spec?.endpoints);
-    if (endpoints.length > 0) return endpoints.some((e) => addressExternal(e?.address, cfg));
-    const addresses = asArray(spec?.addresses);
-    if (addresses.length > 0 && (spec?.resolution ?? "NONE") !== "DNS" && (spec?.resolution ?? "NONE") !== "DNS_ROUND_ROBIN") return addresses.some((a) => addressExternal(a, cfg));
+export function isExternalServiceEntry(spec: unknown, cfg: GuardConfig): boolean {
+    if (valueAt(spec, "workloadSelector") !== undefined) return false;
+    const endpoints = listAt(spec, "endpoints");
+    if (endpoints.length > 0) return endpoints.some((e) => addressExternal(valueAt(e, "address"), cfg));
+    const addresses = listAt(spec, "addresses");
+    const resolution = valueAt(spec, "resolution") ?? "NONE";
+    if (addresses.length > 0 && resolution !== "DNS" && resolution !== "DNS_ROUND_ROBIN") return addresses.some((a) => addressExternal(a, cfg));
     // No endpoints or addresses: the hosts are resolved (DNS) or passed through. A MESH_INTERNAL entry's names under a
     // private-use suffix (RFC 6762 `.local`, `.internal`, `.home.arpa`, ...) are taken as inside; public names never are.
-    const internal = spec?.location === "MESH_INTERNAL";
-    return asArray(spec?.hosts).some((h) => typeof h === "string" && !clusterLocal(h) && !(internal && PRIVATE_SUFFIX.test(h)));
+    const internal = valueAt(spec, "location") === "MESH_INTERNAL";
+    return listAt(spec, "hosts").some((h) => typeof h === "string" && !clusterLocal(h) && !(internal && PRIVATE_SUFFIX.test(h)));
 }
 
 const PRIVATE_SUFFIX = /\.(internal|local|localdomain|lan|corp|intranet|home\.arpa)\.?$/i;
 
 /** `ExternalName` Services whose name points outside the cluster, as pseudo ServiceEntries for their Service host. */
-function externalNameEntries(objects: StackObject[], cfg: GuardConfig): StackObject[] {
-    const out: StackObject[] = [];
+function externalNameEntries(objects: StackObject[], cfg: GuardConfig): RoutedObject[] {
+    const out: RoutedObject[] = [];
     for (const o of objects) {
         if (o.kind !== "Service" || o.group !== "" || o.patch || o.namespace === undefined) continue;
-        const spec = o.props?.spec;
-        if (spec?.type !== "ExternalName" || typeof spec?.externalName !== "string" || !addressExternal(spec.externalName, cfg)) continue;
+        const spec = valueAt(o.props, "spec");
+        const externalName = valueAt(spec, "externalName");
+        if (valueAt(spec, "type") !== "ExternalName" || typeof externalName !== "string" || !addressExternal(externalName, cfg)) continue;
         const host = `${o.name}.${o.namespace}.svc.${CLUSTER_DOMAIN}`;
-        out.push({ ...o, kind: "ServiceEntry", group: ISTIO_NET, props: { metadata: o.props?.metadata, spec: { hosts: [host] } }, externalName: spec.externalName } as StackObject);
+        out.push({ ...o, kind: "ServiceEntry", group: ISTIO_NET, props: { metadata: valueAt(o.props, "metadata"), spec: { hosts: [host] } }, externalName });
     }
     return out;
 }
@@ -177,7 +157,7 @@ export function serviceEntryRoutingFindings(objects: StackObject[], cfg: GuardCo
     for (const o of objects) {
         if (o.kind === "Gateway" && o.group === "networking.istio.io" && !o.patch) {
             const key = `${o.namespace}/${o.name}`;
-            if (selectsEgressGateway(o.props?.spec?.selector, cfg.gatewayLabels, facts.labelSets)) egressGateways.add(key);
+            if (selectsEgressGateway(valueAt(o.props, "spec", "selector"), cfg.gatewayLabels, facts.labelSets)) egressGateways.add(key);
             else otherGateways.add(key);
         }
     }
@@ -193,7 +173,7 @@ export function serviceEntryRoutingFindings(objects: StackObject[], cfg: GuardCo
     const routes = objects.filter((o) => o.kind === "VirtualService" && o.group === "networking.istio.io" && !o.patch).map(routeBlocks);
     // Ambient: a namespace labelled istio.io/use-waypoint sends its ServiceEntries' traffic through that waypoint.
     const waypointNamespaces = new Set(
-        objects.filter((o) => o.kind === "Namespace" && !o.patch && waypointLabel(o.props?.metadata?.labels)).map((o) => o.name),
+        objects.filter((o) => o.kind === "Namespace" && !o.patch && waypointLabel(valueAt(o.props, "metadata", "labels"))).map((o) => o.name),
     );
     // VirtualServices by exact host; wildcard (or `*`) hosts are checked against every ServiceEntry host.
     const exactRoutes = new Map<string, ReturnType<typeof routeBlocks>[]>();
@@ -217,30 +197,33 @@ export function serviceEntryRoutingFindings(objects: StackObject[], cfg: GuardCo
         .map((o) => ({ namespace: o.namespace ?? "default", name: o.name }));
     const exempt = new Set(cfg.exemptNamespaces);
     const out: StackFinding[] = [];
-    for (const se of [...objects, ...externalNameEntries(objects, cfg)]) {
+    const entries: RoutedObject[] = [...objects, ...externalNameEntries(objects, cfg)];
+    for (const se of entries) {
         if (se.kind !== "ServiceEntry" || se.group !== "networking.istio.io" || se.patch) continue;
         const ns = se.namespace ?? "default";
         if (exempt.has(ns)) continue;
-        const spec = se.props?.spec;
-        const externalName: string | undefined = (se as any).externalName;
+        const spec = valueAt(se.props, "spec");
+        const externalName = se.externalName;
         if (externalName === undefined && !isExternalServiceEntry(spec, cfg)) continue;
-        if (waypointLabel(se.props?.metadata?.labels) || waypointNamespaces.has(ns)) continue;
-        const exportTo = asArray(spec?.exportTo).map(String);
+        if (waypointLabel(valueAt(se.props, "metadata", "labels")) || waypointNamespaces.has(ns)) continue;
+        const exportTo = listAt(spec, "exportTo").map(String);
         if (exportTo.length > 0 && exportTo.every((e) => facts.namespaces.has(e === "." ? ns : e))) continue;
         const seExport = exportTo.length === 0 || exportTo.includes("*") ? undefined : exportTo.map((e) => (e === "." ? ns : e));
-        for (const host of asArray(spec?.hosts).map(String)) {
+        for (const host of listAt(spec, "hosts").map(String)) {
             const wildcard = host.includes("*");
             let meshLeg = false;
             let gatewayLeg = false;
             for (const r of routesFor(host)) {
                 for (const b of r.blocks) {
-                    if (b.gateways.includes("mesh") && seenWherever(r.exportTo, seExport) && b.destinations.some((d) => facts.serviceHosts.has(fqdn(d, b.vsNamespace)))) {
+                    if (
+                        b.gateways.includes("mesh") &&
+                        seenWherever(r.exportTo, seExport) &&
+                        b.destinations.some((d) => facts.serviceHosts.has(fqdn(d, b.vsNamespace)))
+                    ) {
                         meshLeg = true;
                     }
                     if (b.gateways.some((g) => isEgressGatewayRef(g, b.vsNamespace))) {
-                        const ok = b.destinations.some((d) =>
-                            wildcard ? !d.includes("*") && !facts.serviceHosts.has(fqdn(d, b.vsNamespace)) : d === host,
-                        );
+                        const ok = b.destinations.some((d) => (wildcard ? !d.includes("*") && !facts.serviceHosts.has(fqdn(d, b.vsNamespace)) : d === host));
                         if (ok) gatewayLeg = true;
                     }
                 }
@@ -274,7 +257,12 @@ export function serviceEntryRoutingFindings(objects: StackObject[], cfg: GuardCo
                 });
                 continue;
             }
-            const missing = !meshLeg && !gatewayLeg ? "no VirtualService routes it" : !meshLeg ? "no VirtualService sends it from the mesh to the egress gateway's Service" : "no VirtualService bound to the egress Gateway forwards it to the host";
+            const missing =
+                !meshLeg && !gatewayLeg
+                    ? "no VirtualService routes it"
+                    : !meshLeg
+                      ? "no VirtualService sends it from the mesh to the egress gateway's Service"
+                      : "no VirtualService bound to the egress Gateway forwards it to the host";
             out.push({
                 urn: se.urn,
                 message: `ServiceEntry host "${host}" is MESH_EXTERNAL and exported beyond the gateway's namespace, but ${missing}, so sidecars reach it directly: add a VirtualService for "${host}" with a mesh leg to ${[...facts.serviceHosts][0] ?? "the egress gateway's Service"} and a leg on the egress Gateway to ${wildcard ? "a concrete upstream host" : `"${host}"`} (or set exportTo to the gateway's namespace).`,
@@ -292,7 +280,15 @@ export const serviceEntryViaEgressGateway = stackPolicy({
     enforcementLevel: "mandatory",
     remediationSteps:
         "Add a VirtualService for the host with a `mesh` leg to the egress gateway's Service and a leg bound to the egress Gateway that forwards to the host; or export the ServiceEntry to the gateway's namespace only.",
-    config: ["exemptNamespaces", "gatewayNamespaces", "gatewayLabels", "gatewayServiceHosts", "discoverGatewayNamespaces", "inClusterCidrs", "allowedEgressCidrs"],
+    config: [
+        "exemptNamespaces",
+        "gatewayNamespaces",
+        "gatewayLabels",
+        "gatewayServiceHosts",
+        "discoverGatewayNamespaces",
+        "inClusterCidrs",
+        "allowedEgressCidrs",
+    ],
     configDefaults: { exemptNamespaces: [] },
     check: (objects, cfg) => serviceEntryRoutingFindings(objects, cfg, gatewayFacts(objects, cfg)),
 });
