@@ -33,10 +33,16 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
     return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
-/** The value at `keys` below `v` (`valueAt(o, "spec", "ports", 0, "number")`; `v` itself without keys), else undefined. */
-export function valueAt(v: unknown, ...keys: (string | number)[]): unknown {
+/**
+ * The walk behind the path readers: through plain objects by own field (never the prototype: `constructor` is no
+ * field), through arrays by index; undefined where a step is absent or of another type. It takes the keys as one
+ * array, so the readers below pass their rest parameter on without copying it (the pack calls them per field of
+ * every resource).
+ */
+function walk(v: unknown, keys: readonly (string | number)[]): unknown {
     let cur = v;
-    for (const k of keys) {
+    for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
         if (typeof k === "number") {
             cur = Array.isArray(cur) ? (cur as unknown[])[k] : undefined;
         } else {
@@ -47,21 +53,26 @@ export function valueAt(v: unknown, ...keys: (string | number)[]): unknown {
     return cur;
 }
 
+/** The value at `keys` below `v` (`valueAt(o, "spec", "ports", 0, "number")`; `v` itself without keys), else undefined. */
+export function valueAt(v: unknown, ...keys: (string | number)[]): unknown {
+    return walk(v, keys);
+}
+
 /** The plain object at `keys` below `v` (`v` itself without keys), else `{}`; its fields typed `unknown`. */
 export function recordAt(v: unknown, ...keys: (string | number)[]): Record<string, unknown> {
-    const x = valueAt(v, ...keys);
+    const x = walk(v, keys);
     return isRecord(x) ? x : {};
 }
 
 /** The array at `keys` below `v` (`v` itself without keys), else `[]`; its items typed `unknown`. */
 export function listAt(v: unknown, ...keys: (string | number)[]): unknown[] {
-    const x = valueAt(v, ...keys);
+    const x = walk(v, keys);
     return Array.isArray(x) ? (x as unknown[]) : [];
 }
 
 /** The string at `keys` below `v` (the empty string included), else undefined. See also `str` (non-empty). */
 export function stringAt(v: unknown, ...keys: (string | number)[]): string | undefined {
-    const x = valueAt(v, ...keys);
+    const x = walk(v, keys);
     return typeof x === "string" ? x : undefined;
 }
 
