@@ -13,6 +13,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { cleanup, EXAMPLES, ExampleRender, renderForIstio } from "./examples";
 import { formatMessages, istioctlAnalyze, istioctlValidate, IstioMessage, judge, LOCAL_CONTROL_PLANE_SUPPRESS } from "./istioctl";
+import { listAt, recordAt } from "../../sdk/model/read";
 import { KubeObject, run, runOk, toolsEnv } from "../lib/tools";
 
 function report(label: string, messages: IstioMessage[]): void {
@@ -91,8 +92,8 @@ describe("Istio's validation and analysis of every example", function () {
                     assert.ok(file, "blog-scenario renders the TLS-origination DestinationRule for edition.cnn.com");
                     const good = istioctlValidate([file]);
                     assert.deepStrictEqual([good.code, good.messages], [0, []], good.output);
-                    const dr = YAML.parse(fs.readFileSync(file, "utf8"));
-                    const tls = dr.spec.trafficPolicy.portLevelSettings[0].tls;
+                    const dr: unknown = YAML.parse(fs.readFileSync(file, "utf8"));
+                    const tls = recordAt(dr, "spec", "trafficPolicy", "portLevelSettings", 0, "tls");
                     assert.strictEqual(tls.mode, "SIMPLE");
                     Object.assign(tls, { credentialName: "edition-cnn-com-ca", caCertificates: "/etc/ssl/certs/ca-certificates.crt" });
                     const broken = path.join(breakDir(), path.basename(file));
@@ -116,10 +117,12 @@ describe("Istio's validation and analysis of every example", function () {
                     assert.deepStrictEqual(ok, []);
                     // The trick: a team copies the VirtualService into its own namespace and names the gateway as it
                     // reads in the platform's namespace. A short name resolves in the VirtualService's namespace.
-                    const vs = YAML.parse(fs.readFileSync(file, "utf8"));
-                    vs.metadata.namespace = "app-b";
-                    vs.spec.gateways = vs.spec.gateways.map((g: string) => (g === "mesh" ? g : g.split("/").pop()));
-                    vs.spec.http = vs.spec.http.map((h: any) => ({ ...h, match: h.match.map((m: any) => ({ ...m, gateways: m.gateways.map((g: string) => (g === "mesh" ? g : g.split("/").pop())) })) }));
+                    const vs: unknown = YAML.parse(fs.readFileSync(file, "utf8"));
+                    const short = (g: unknown) => (g === "mesh" || typeof g !== "string" ? g : g.split("/").pop());
+                    const [metadata, spec] = [recordAt(vs, "metadata"), recordAt(vs, "spec")];
+                    metadata.namespace = "app-b";
+                    spec.gateways = listAt(spec, "gateways").map(short);
+                    spec.http = listAt(spec, "http").map((h) => ({ ...recordAt(h), match: listAt(h, "match").map((m) => ({ ...recordAt(m), gateways: listAt(m, "gateways").map(short) })) }));
                     const broken = path.join(breakDir(), path.basename(file));
                     fs.writeFileSync(broken, YAML.stringify(vs));
                     const ms = istioctlAnalyze([...others, ...charts, broken]).filter((m) => m.level === "Error");

@@ -1,5 +1,6 @@
 /** The API server's copies of a stack's objects, compared with what `istio-egress render` wrote. */
-import { KubeObject, runOk } from "../lib/tools";
+import { isRecord, listAt, valueAt } from "../../sdk/model/read";
+import { isKubeObject, KubeObject, runOk } from "../lib/tools";
 import { kubeconfig } from "./stack";
 
 export const kubectl = (args: string[]) => runOk("kubectl", ["--kubeconfig", kubeconfig(), ...args]);
@@ -14,7 +15,7 @@ function ownAnnotations(a: Record<string, string> | undefined): Record<string, s
 function notContained(want: unknown, live: unknown, at: string, out: string[]): void {
     if (want !== null && typeof want === "object" && !Array.isArray(want)) {
         if (live === null || typeof live !== "object" || Array.isArray(live)) return void out.push(`${at}: ${JSON.stringify(live)} instead of an object`);
-        for (const [k, v] of Object.entries(want)) notContained(v, (live as any)[k], `${at}.${k}`, out);
+        for (const [k, v] of Object.entries(want)) notContained(v, valueAt(live, k), `${at}.${k}`, out);
     } else if (Array.isArray(want)) {
         if (!Array.isArray(live) || live.length !== want.length) return void out.push(`${at}: ${JSON.stringify(live)} instead of ${JSON.stringify(want)}`);
         want.forEach((v, i) => notContained(v, live[i], `${at}[${i}]`, out));
@@ -54,9 +55,9 @@ export function compare(want: KubeObject, live: KubeObject): string[] {
 }
 
 const sorted = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
-function sortedDeep(v: any): any {
+function sortedDeep(v: unknown): unknown {
     if (Array.isArray(v)) return v.map(sortedDeep);
-    if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortedDeep(v[k])]));
+    if (isRecord(v)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortedDeep(v[k])]));
     return v;
 }
 
@@ -65,7 +66,11 @@ export function liveObjects(files: string[], ignoreNotFound = false): KubeObject
     if (files.length === 0) return [];
     const r = kubectl(["get", ...files.flatMap((f) => ["-f", f]), "-o", "json", ...(ignoreNotFound ? ["--ignore-not-found"] : [])]);
     if (r.stdout.trim() === "") return [];
-    const j = JSON.parse(r.stdout);
-    return j.kind === "List" ? j.items : [j];
+    const j: unknown = JSON.parse(r.stdout);
+    const items = valueAt(j, "kind") === "List" ? listAt(j, "items") : [j];
+    return items.map((o) => {
+        if (!isKubeObject(o)) throw new Error(`kubectl get: not a Kubernetes object: ${JSON.stringify(o).slice(0, 400)}`);
+        return o;
+    });
 }
 

@@ -9,6 +9,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { listAt, recordAt, stringAt } from "../../sdk/model/read";
 import { REPO, run, RunResult, tempDir, toolsEnv } from "../lib/tools";
 
 /** The cluster run.sh started (KUBECONFIG), or E2E_KUBECONFIG. */
@@ -102,16 +103,25 @@ export class Stack {
     /** The steps `pulumi preview --json` proposes (each resource's op: same, create, update, replace, delete, ...). */
     previewSteps(extra: string[] = []): Step[] {
         const r = this.pulumiOk(["preview", "--json", ...extra]);
-        return (JSON.parse(r.stdout).steps ?? []).map((s: any) => ({ op: s.op, urn: s.urn }));
+        return listAt(JSON.parse(r.stdout) as unknown, "steps").map((s) => {
+            const [op, urn] = [stringAt(s, "op"), stringAt(s, "urn")];
+            if (op === undefined || urn === undefined) throw new Error(`pulumi preview --json (${this.fqsn}): a step without a string op and urn: ${JSON.stringify(s)}`);
+            return { op, urn };
+        });
     }
 
-    outputs(): Record<string, any> {
-        return JSON.parse(this.pulumiOk(["stack", "output", "--json"], { withConfig: false }).stdout);
+    outputs(): Record<string, unknown> {
+        return recordAt(JSON.parse(this.pulumiOk(["stack", "output", "--json"], { withConfig: false }).stdout) as unknown);
     }
 
     /** The stack's resources from `pulumi stack export`: type, URN, and (Kubernetes) their outputs. */
-    resources(): { type: string; urn: string; outputs?: any }[] {
-        return JSON.parse(this.pulumiOk(["stack", "export"], { withConfig: false }).stdout).deployment.resources ?? [];
+    resources(): { type: string; urn: string; outputs?: unknown }[] {
+        const state: unknown = JSON.parse(this.pulumiOk(["stack", "export"], { withConfig: false }).stdout);
+        return listAt(state, "deployment", "resources").map((r) => {
+            const [type, urn] = [stringAt(r, "type"), stringAt(r, "urn")];
+            if (type === undefined || urn === undefined) throw new Error(`pulumi stack export (${this.fqsn}): a resource without a string type and urn: ${JSON.stringify(r)}`);
+            return { type, urn, outputs: recordAt(r).outputs };
+        });
     }
 
     remove(): void {
