@@ -27,7 +27,7 @@ if (require.main === module) {
             process.stdout.write(JSON.stringify({ result, maxRssKiB: process.resourceUsage().maxRSS }) + "\n");
         },
         (err) => {
-            process.stderr.write(`bench child ${JSON.stringify(spec)}: ${err?.stack ?? err}\n`);
+            process.stderr.write(`bench child ${JSON.stringify(spec)}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
             process.exitCode = 1;
         },
     );

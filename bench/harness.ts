@@ -15,6 +15,7 @@ import * as path from "path";
 import type { ComponentMeasurement, PackMeasurement } from "./cases";
 import type { ChildSpec } from "./child";
 import { HostShape, syntheticYaml } from "./workloads";
+import { num, valueAt } from "../sdk/model/read";
 
 export interface BenchConfig {
     component: { hosts: number[]; namespaces: number[] };
@@ -156,10 +157,10 @@ export function median(xs: number[]): number {
     return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-function lastJsonLine(stdout: string, what: string): any {
+function lastJsonLine(stdout: string, what: string): unknown {
     const line = stdout.trim().split("\n").pop() ?? "";
     try {
-        return JSON.parse(line);
+        return JSON.parse(line) as unknown;
     } catch {
         throw new Error(`${what}: the child printed no JSON result (last line: ${JSON.stringify(line.slice(0, 200))})`);
     }
@@ -172,8 +173,12 @@ function runChild<T>(spec: ChildSpec): { result: T; maxRssKiB: number; wallMs: n
     if (r.status !== 0) {
         throw new Error(`bench child ${JSON.stringify(spec)} failed (${r.status ?? r.signal}): ${r.stderr || r.error?.message}`);
     }
-    const out = lastJsonLine(r.stdout, `bench child ${JSON.stringify(spec)}`);
-    return { ...out, wallMs };
+    const what = `bench child ${JSON.stringify(spec)}`;
+    const out = lastJsonLine(r.stdout, what);
+    const maxRssKiB = num(valueAt(out, "maxRssKiB"));
+    if (maxRssKiB === undefined || valueAt(out, "result") === undefined) throw new Error(`${what}: its JSON has no result and numeric maxRssKiB`);
+    // The child is ours (child.ts): it prints the case's own measurement as its result.
+    return { result: valueAt(out, "result") as T, maxRssKiB, wallMs };
 }
 
 /** Runs `node -r rss-preload.js args...` and times the whole process. */
@@ -191,7 +196,10 @@ function runProcess(args: string[], okCodes: number[]): { wallMs: number; cpuMs:
     }
     let usage: { maxRssKiB: number; cpuMs: number };
     try {
-        usage = JSON.parse(fs.readFileSync(rssFile, "utf8"));
+        const u: unknown = JSON.parse(fs.readFileSync(rssFile, "utf8"));
+        const [maxRssKiB, cpuMs] = [num(valueAt(u, "maxRssKiB")), num(valueAt(u, "cpuMs"))];
+        if (maxRssKiB === undefined || cpuMs === undefined) throw new Error(`node ${args.join(" ")}: ${rssFile} has no numeric maxRssKiB and cpuMs`);
+        usage = { maxRssKiB, cpuMs };
     } finally {
         fs.rmSync(rssFile, { force: true });
     }
@@ -443,7 +451,12 @@ function linearity(component: ComponentRow[], pack: PackSection): LinearityRow[]
 }
 
 /** Runs the whole benchmark. Synchronous child processes, one at a time: a measurement never shares the CPU with another. */
-export async function runBench(cfg: BenchConfig): Promise<BenchReport> {
+export function runBench(cfg: BenchConfig): Promise<BenchReport> {
+    // Synchronous work; a throw still reaches the caller as a rejection, as from the async function it was.
+    return new Promise((resolve) => resolve(benchReport(cfg)));
+}
+
+function benchReport(cfg: BenchConfig): BenchReport {
     const log = cfg.log ?? (() => undefined);
     const start = Date.now();
     const component = componentSection(cfg, log);

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
     main().catch((err) => {
-        process.stderr.write(`bench: ${err?.stack ?? err}\n`);
+        process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
         process.exitCode = 1;
     });
 }

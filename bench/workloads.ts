@@ -2,6 +2,7 @@
  * Synthetic inputs for the benchmarks (pure, deterministic): the component's args at a given size, the raw
  * objects the floor registers, mixed stacks for the policy pack and multi-document YAML for `check`.
  */
+import type * as k8s from "@pulumi/kubernetes";
 import { stringify } from "yaml";
 import { EgressGatewayArgs, EgressMode, ExternalHostArgs, ProtectedNamespaceArgs } from "../sdk/args";
 import { buildPlan } from "../sdk/plan";
@@ -76,7 +77,7 @@ export interface FloorObject {
  */
 export interface FloorPlan {
     namespace: FloorObject;
-    release: { name: string; args: Record<string, any> };
+    release: { name: string; args: k8s.helm.v3.ReleaseArgs };
     gatewayNamespace: FloorObject[];
     routes: FloorObject[];
     /** The routes catalog ConfigMap (the component's rollout barrier between routes and app lock-down). */
@@ -92,7 +93,7 @@ export function floorPlan(args: EgressGatewayArgs): FloorPlan {
     const routing = routingManifests(plan);
     return {
         namespace: named([namespaceObject(plan)])[0],
-        release: { name: "raw-release", args: releaseArgs(plan) as Record<string, any> },
+        release: { name: "raw-release", args: releaseArgs(plan) },
         gatewayNamespace: named(lockdown.gatewayNamespace),
         routes: named([...routing.shared, ...[...routing.perHost.values()].flat()]),
         catalog: named([routesCatalog(plan)])[0],
@@ -107,7 +108,7 @@ export function floorPlan(args: EgressGatewayArgs): FloorPlan {
 const GATEWAY_NS = "istio-egress";
 const GATEWAY_SVC = `istio-egressgateway.${GATEWAY_NS}.svc.cluster.local`;
 
-function podSpec(team: number, k: number, bad: boolean): Record<string, any> {
+function podSpec(team: number, k: number, bad: boolean): Record<string, unknown> {
     return {
         serviceAccountName: `svc-${k}`,
         ...(bad ? { hostNetwork: true } : {}),
@@ -124,7 +125,7 @@ function podSpec(team: number, k: number, bad: boolean): Record<string, any> {
     };
 }
 
-function template(team: number, k: number, bad = false): Record<string, any> {
+function template(team: number, k: number, bad = false): Record<string, unknown> {
     return {
         metadata: {
             labels: { app: `svc-${k}` },
@@ -143,7 +144,7 @@ function template(team: number, k: number, bad = false): Record<string, any> {
 function teamObjects(team: number): K8sObject[] {
     const ns = `team-${team}`;
     const bad = team % 10 === 9;
-    const meta = (name: string, extra: Record<string, any> = {}) => ({ name, namespace: ns, labels: { team: ns }, ...extra });
+    const meta = (name: string, extra: Record<string, unknown> = {}) => ({ name, namespace: ns, labels: { team: ns }, ...extra });
     const objs: K8sObject[] = [
         { apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: { "istio-injection": "enabled", team: ns } } },
     ];
@@ -172,7 +173,7 @@ function teamObjects(team: number): K8sObject[] {
     });
     // The bad team's policies select one app only, so no policy isolates the whole namespace (no default-deny).
     const podSelector = bad ? { matchLabels: { app: "svc-0" } } : {};
-    const egress = (name: string, rules: any[]) => ({
+    const egress = (name: string, rules: unknown[]) => ({
         apiVersion: "networking.k8s.io/v1",
         kind: "NetworkPolicy",
         metadata: meta(name),
