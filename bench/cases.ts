@@ -10,7 +10,18 @@ import { EgressGateway } from "../sdk/component";
 import type { EgressGatewayArgs } from "../sdk/args";
 import { fromManifests, policies as packPolicies, runPolicies } from "istio-egress-guard/lib";
 import type { Policies, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { COMPONENT_NAME, FloorObject, HOST_SHAPES, HostShape, componentArgs, floorPlan, hostArgs, kindCounts, protectedNamespaceName, syntheticStack } from "./workloads";
+import {
+    COMPONENT_NAME,
+    FloorObject,
+    HOST_SHAPES,
+    HostShape,
+    componentArgs,
+    floorPlan,
+    hostArgs,
+    kindCounts,
+    protectedNamespaceName,
+    syntheticStack,
+} from "./workloads";
 
 /**
  * Time of the work between `start()` and `stop()`: wall clock and the process's CPU time (user + system, all
@@ -144,7 +155,11 @@ function floorProgram(args: EgressGatewayArgs, variant: FloorVariant = "floor"):
         const routes = plan.routes.map((o) => register(o, after([release])));
         const catalog = register(plan.catalog, variant === "floor+deps" ? after([release, ...routes]) : after([release]));
         const protectedDeps =
-            variant === "floor+deps" ? [release, catalog, ...gatewayLockdown] : variant === "floor+fan-in" ? [release, ...routes, ...gatewayLockdown] : [release];
+            variant === "floor+deps"
+                ? [release, catalog, ...gatewayLockdown]
+                : variant === "floor+fan-in"
+                  ? [release, ...routes, ...gatewayLockdown]
+                  : [release];
         plan.protectedNamespaces.forEach((o) => register(o, after(protectedDeps)));
     };
 }

@@ -6,8 +6,7 @@
 import { componentCase, packCase, ComponentSubject, PackSubject } from "./cases";
 
 export type ChildSpec =
-    | { case: "component"; hosts: number; namespaces: number; subject: ComponentSubject }
-    | { case: "pack"; size: number; subject: PackSubject };
+    { case: "component"; hosts: number; namespaces: number; subject: ComponentSubject } | { case: "pack"; size: number; subject: PackSubject };
 
 async function run(spec: ChildSpec): Promise<unknown> {
     switch (spec.case) {

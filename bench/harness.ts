@@ -415,7 +415,11 @@ function coldStartSection(cfg: BenchConfig, log: (s: string) => void): ColdStart
     const budget = new Budget(cfg.budgetSec.coldStart, 1);
     // Cold start is cheap and noisy: at least 3 repetitions when the config allows as many.
     const pairs = repeat(budget.nextShare(), { min: Math.min(3, cfg.reps.max), max: cfg.reps.max }, (i) =>
-        alternate(i, () => one("package"), () => one("raw")),
+        alternate(
+            i,
+            () => one("package"),
+            () => one("raw"),
+        ),
     );
     const pkg = timing(pairs.map(([p]) => p));
     const raw = timing(pairs.map(([, r]) => r));
@@ -439,13 +443,31 @@ function linearity(component: ComponentRow[], pack: PackSection): LinearityRow[]
         const [a, b] = byHosts.slice(-2);
         const subject = b.component.ms / a.component.ms;
         const target = step(a.hosts, b.hosts);
-        rows.push({ section: "component", fixed: `namespaces=${ns}`, from: a.hosts, to: b.hosts, subject, floor: b.floor.ms / a.floor.ms, target, verdict: verdict(subject <= target) });
+        rows.push({
+            section: "component",
+            fixed: `namespaces=${ns}`,
+            from: a.hosts,
+            to: b.hosts,
+            subject,
+            floor: b.floor.ms / a.floor.ms,
+            target,
+            verdict: verdict(subject <= target),
+        });
     }
     if (pack.available && pack.rows.length >= 2) {
         const [a, b] = pack.rows.slice(-2);
         const subject = b.pack.ms / a.pack.ms;
         const target = step(a.size, b.size);
-        rows.push({ section: "pack", fixed: "mixed stack", from: a.size, to: b.size, subject, floor: b.noop.ms / a.noop.ms, target, verdict: verdict(subject <= target) });
+        rows.push({
+            section: "pack",
+            fixed: "mixed stack",
+            from: a.size,
+            to: b.size,
+            subject,
+            floor: b.noop.ms / a.noop.ms,
+            target,
+            verdict: verdict(subject <= target),
+        });
     }
     return rows;
 }
@@ -506,10 +528,27 @@ export function formatReport(r: BenchReport): string {
     out.push("Ratios are what the targets judge. Times are CPU time (user + system, all threads) of the measured work, medians of the");
     out.push("repetitions (reps); wall-clock medians are in the JSON. RSS is each child process's peak (process.resourceUsage().maxRSS).");
     out.push("");
-    out.push(`Component construction under the mock engine (preview) vs the floor (the same objects registered directly); target ≤ ${TARGETS.componentToFloor}x`);
+    out.push(
+        `Component construction under the mock engine (preview) vs the floor (the same objects registered directly); target ≤ ${TARGETS.componentToFloor}x`,
+    );
     out.push(
         table(
-            ["hosts x ns", "reps", "component", "floor", "ratio", "", "children", "per-ns", "per host", "(ch-ns)/host", "shared", "", "dep edges comp/floor", "RSS comp/floor"],
+            [
+                "hosts x ns",
+                "reps",
+                "component",
+                "floor",
+                "ratio",
+                "",
+                "children",
+                "per-ns",
+                "per host",
+                "(ch-ns)/host",
+                "shared",
+                "",
+                "dep edges comp/floor",
+                "RSS comp/floor",
+            ],
             r.component.map((c) => [
                 `${c.hosts} x ${c.namespaces}`,
                 String(c.reps),
@@ -566,7 +605,15 @@ export function formatReport(r: BenchReport): string {
     out.push(
         table(
             ["section", "fixed", "step", "subject", "floor", "target", ""],
-            r.linearity.map((l) => [l.section, l.fixed, `${l.from} -> ${l.to}`, `${l.subject.toFixed(2)}`, `${l.floor.toFixed(2)}`, `≤ ${l.target.toFixed(1)}`, l.verdict]),
+            r.linearity.map((l) => [
+                l.section,
+                l.fixed,
+                `${l.from} -> ${l.to}`,
+                `${l.subject.toFixed(2)}`,
+                `${l.floor.toFixed(2)}`,
+                `≤ ${l.target.toFixed(1)}`,
+                l.verdict,
+            ]),
         ),
     );
     out.push("");
@@ -575,7 +622,19 @@ export function formatReport(r: BenchReport): string {
     out.push(
         table(
             ["documents", "reps", "check", "parse", "ratio", "wall check/parse", "exit", "objects checked", "RSS check/parse"],
-            [[String(c.documents), String(c.reps), fmtMs(c.check.ms), fmtMs(c.parse.ms), `${c.ratio.toFixed(2)}x`, `${fmtMs(c.check.wallMs)}/${fmtMs(c.parse.wallMs)}`, String(c.exitCode), String(c.objectsChecked), `${c.check.rssMiB}/${c.parse.rssMiB} MiB`]],
+            [
+                [
+                    String(c.documents),
+                    String(c.reps),
+                    fmtMs(c.check.ms),
+                    fmtMs(c.parse.ms),
+                    `${c.ratio.toFixed(2)}x`,
+                    `${fmtMs(c.check.wallMs)}/${fmtMs(c.parse.wallMs)}`,
+                    String(c.exitCode),
+                    String(c.objectsChecked),
+                    `${c.check.rssMiB}/${c.parse.rssMiB} MiB`,
+                ],
+            ],
         ),
     );
     out.push("");
@@ -584,7 +643,17 @@ export function formatReport(r: BenchReport): string {
     out.push(
         table(
             ["reps", "package", "raw", "ratio", "wall pkg/raw", "process wall pkg/raw", "RSS pkg/raw"],
-            [[String(s.reps), fmtMs(s.package.ms), fmtMs(s.raw.ms), `${s.ratio.toFixed(2)}x`, `${fmtMs(s.package.wallMs)}/${fmtMs(s.raw.wallMs)}`, `${fmtMs(s.processWallMs.package)}/${fmtMs(s.processWallMs.raw)}`, `${s.package.rssMiB}/${s.raw.rssMiB} MiB`]],
+            [
+                [
+                    String(s.reps),
+                    fmtMs(s.package.ms),
+                    fmtMs(s.raw.ms),
+                    `${s.ratio.toFixed(2)}x`,
+                    `${fmtMs(s.package.wallMs)}/${fmtMs(s.raw.wallMs)}`,
+                    `${fmtMs(s.processWallMs.package)}/${fmtMs(s.processWallMs.raw)}`,
+                    `${s.package.rssMiB}/${s.raw.rssMiB} MiB`,
+                ],
+            ],
         ),
     );
     return out.join("\n") + "\n";
@@ -637,7 +706,16 @@ export function formatDiagnosis(rows: DiagnoseRow[]): string {
     return (
         table(
             ["hosts x ns", "variant", "reps", "CPU (median)", "vs floor", "wall (median)", "dep edges", "RSS"],
-            rows.map((r) => [`${r.hosts} x ${r.namespaces}`, r.variant, String(r.reps), fmtMs(r.timing.ms), `${r.ratio.toFixed(2)}x`, fmtMs(r.timing.wallMs), String(r.dependencyEdges), `${r.timing.rssMiB} MiB`]),
+            rows.map((r) => [
+                `${r.hosts} x ${r.namespaces}`,
+                r.variant,
+                String(r.reps),
+                fmtMs(r.timing.ms),
+                `${r.ratio.toFixed(2)}x`,
+                fmtMs(r.timing.wallMs),
+                String(r.dependencyEdges),
+                `${r.timing.rssMiB} MiB`,
+            ]),
         ) + "\n"
     );
 }

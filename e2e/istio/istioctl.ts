@@ -102,7 +102,7 @@ export const EXPLAINED: Explained[] = [
         code: "IST0129",
         origin: /^DestinationRule /,
         message: /has TLS mode set to SIMPLE but no caCertificates are set to validate server identity/,
-        why: "TLS origination verifies the host against the system CAs when caCertificates is empty (docs/equivalence.md, \"Istio's own checks\")",
+        why: 'TLS origination verifies the host against the system CAs when caCertificates is empty (docs/equivalence.md, "Istio\'s own checks")',
     },
 ];
 

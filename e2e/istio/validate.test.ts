@@ -32,7 +32,8 @@ function assertJudged(label: string, messages: IstioMessage[]): void {
 /** The cluster to apply to: run.sh exports KUBECONFIG (its local control plane, or E2E_KUBECONFIG). */
 function kubeconfig(): string {
     const k = process.env.E2E_KUBECONFIG ?? process.env.KUBECONFIG;
-    if (!k) throw new Error("no cluster: KUBECONFIG is not set (run the suite with npm run test:e2e, which starts the local control plane, or set E2E_KUBECONFIG)");
+    if (!k)
+        throw new Error("no cluster: KUBECONFIG is not set (run the suite with npm run test:e2e, which starts the local control plane, or set E2E_KUBECONFIG)");
     return k;
 }
 
@@ -103,7 +104,13 @@ describe("Istio's validation and analysis of every example", function () {
                     // pkg/config/validation/agent/validation.go ValidateTLS (SIMPLE/MUTUAL with credentialName)
                     assert.deepStrictEqual(
                         v.messages.map((m) => [m.level, m.origin, m.message]),
-                        [["Error", "DestinationRule/istio-egress/egress-tls-edition-cnn-com", "cannot specify client certificates or CA certificate or CA CRL If credentialName is set"]],
+                        [
+                            [
+                                "Error",
+                                "DestinationRule/istio-egress/egress-tls-edition-cnn-com",
+                                "cannot specify client certificates or CA certificate or CA CRL If credentialName is set",
+                            ],
+                        ],
                         v.output,
                     );
                 });
@@ -122,7 +129,10 @@ describe("Istio's validation and analysis of every example", function () {
                     const [metadata, spec] = [recordAt(vs, "metadata"), recordAt(vs, "spec")];
                     metadata.namespace = "app-b";
                     spec.gateways = listAt(spec, "gateways").map(short);
-                    spec.http = listAt(spec, "http").map((h) => ({ ...recordAt(h), match: listAt(h, "match").map((m) => ({ ...recordAt(m), gateways: listAt(m, "gateways").map(short) })) }));
+                    spec.http = listAt(spec, "http").map((h) => ({
+                        ...recordAt(h),
+                        match: listAt(h, "match").map((m) => ({ ...recordAt(m), gateways: listAt(m, "gateways").map(short) })),
+                    }));
                     const broken = path.join(breakDir(), path.basename(file));
                     fs.writeFileSync(broken, YAML.stringify(vs));
                     const ms = istioctlAnalyze([...others, ...charts, broken]).filter((m) => m.level === "Error");
@@ -151,7 +161,10 @@ describe("Istio's validation and analysis of every example", function () {
                         kubectl(["label", "namespace", n, "istio-injection=enabled"]);
                     }
                     // Server-side apply: the API server checks each object against its CRD's schema.
-                    kubectl(["apply", "--server-side", "--field-manager", "istio-egress-e2e", "-f", "-"], r.objectFiles.map((f) => fs.readFileSync(f, "utf8")).join("\n---\n"));
+                    kubectl(
+                        ["apply", "--server-side", "--field-manager", "istio-egress-e2e", "-f", "-"],
+                        r.objectFiles.map((f) => fs.readFileSync(f, "utf8")).join("\n---\n"),
+                    );
                     for (const c of r.charts) kubectl(["apply", "--server-side", "--field-manager", "istio-egress-e2e", "-f", c.file]);
                     // With no istiod there is no injection webhook: the chart's `image: auto` pods get IST0147/IST0146
                     // from any cluster like that; on a cluster with Istio they do not appear (e2e/README.md).

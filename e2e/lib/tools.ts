@@ -134,7 +134,9 @@ export function renderExample(dir: string, outDir: string, extra: string[] = [])
         const abs = path.join(outDir, file);
         const obj: unknown = YAML.parse(fs.readFileSync(abs, "utf8"));
         if (!isKubeObject(obj) || obj.kind !== kind || obj.metadata.name !== name) {
-            throw new Error(`render ${dir}: ${file} holds ${String(valueAt(obj, "kind"))} ${String(valueAt(obj, "metadata", "name"))}, its JSON says ${kind} ${name}`);
+            throw new Error(
+                `render ${dir}: ${file} holds ${String(valueAt(obj, "kind"))} ${String(valueAt(obj, "metadata", "name"))}, its JSON says ${kind} ${name}`,
+            );
         }
         objectFiles.push(abs);
         objects.push(obj);

@@ -40,7 +40,8 @@ describe("pulumi: multi-team platform and team stacks through a real StackRefere
             s.pulumi(["destroy", "--yes", "--skip-preview"]);
             s.remove();
         }
-        if (created.length) run("kubectl", ["--kubeconfig", kubeconfig(), "delete", "namespace", "--ignore-not-found", "--wait=true", "--timeout=120s", ...created]);
+        if (created.length)
+            run("kubectl", ["--kubeconfig", kubeconfig(), "delete", "namespace", "--ignore-not-found", "--wait=true", "--timeout=120s", ...created]);
         ws?.cleanup();
     });
 
@@ -84,7 +85,9 @@ describe("pulumi: multi-team platform and team stacks through a real StackRefere
         const vs = live.filter((o) => o.kind === "VirtualService");
         assert.ok(vs.length > 0, "no VirtualService in the team stack");
         for (const v of vs) {
-            const meshLegs = [...listAt(v, "spec", "tls"), ...listAt(v, "spec", "http"), ...listAt(v, "spec", "tcp")].filter((r) => listAt(r, "match").some((m) => listAt(m, "gateways").includes("mesh")));
+            const meshLegs = [...listAt(v, "spec", "tls"), ...listAt(v, "spec", "http"), ...listAt(v, "spec", "tcp")].filter((r) =>
+                listAt(r, "match").some((m) => listAt(m, "gateways").includes("mesh")),
+            );
             assert.ok(meshLegs.length > 0, `${key(v)}: no mesh leg`);
             for (const leg of meshLegs) {
                 const routes = valueAt(leg, "route");
@@ -97,7 +100,11 @@ describe("pulumi: multi-team platform and team stacks through a real StackRefere
             assert.strictEqual(v.metadata.namespace, platformOut.namespace, `${key(v)} is not in the platform's gateway namespace`);
         }
         const platformLabels = stringRecord(platformOut.labels);
-        assert.deepStrictEqual(platformLabels, platformOut.labels, `the platform's labels output is not a map of strings: ${JSON.stringify(platformOut.labels)}`);
+        assert.deepStrictEqual(
+            platformLabels,
+            platformOut.labels,
+            `the platform's labels output is not a map of strings: ${JSON.stringify(platformOut.labels)}`,
+        );
         for (const gw of live.filter((o) => o.kind === "Gateway")) {
             assert.deepStrictEqual(valueAt(gw, "spec", "selector"), platformLabels, `${key(gw)} does not select the platform's gateway pods`);
         }

@@ -8,7 +8,9 @@ export const key = (o: { kind: string; metadata: { namespace?: string; name: str
 
 /** Fields only the server or Pulumi writes: never compared. */
 function ownAnnotations(a: Record<string, string> | undefined): Record<string, string> {
-    return Object.fromEntries(Object.entries(a ?? {}).filter(([k]) => !k.startsWith("pulumi.com/") && k !== "kubectl.kubernetes.io/last-applied-configuration"));
+    return Object.fromEntries(
+        Object.entries(a ?? {}).filter(([k]) => !k.startsWith("pulumi.com/") && k !== "kubectl.kubernetes.io/last-applied-configuration"),
+    );
 }
 
 /** Differences where `live` lacks or changes what `want` says (live may hold more: server defaults). */
@@ -40,13 +42,18 @@ export function compare(want: KubeObject, live: KubeObject): string[] {
     // feature): server-set, like metadata.uid.
     const labels = { ...(live.metadata.labels ?? {}) };
     if (live.kind === "Namespace" && labels["kubernetes.io/metadata.name"] === live.metadata.name) delete labels["kubernetes.io/metadata.name"];
-    if (JSON.stringify(sorted(labels)) !== JSON.stringify(sorted(want.metadata.labels ?? {}))) out.push(`labels: ${JSON.stringify(labels)} instead of ${JSON.stringify(want.metadata.labels ?? {})}`);
+    if (JSON.stringify(sorted(labels)) !== JSON.stringify(sorted(want.metadata.labels ?? {})))
+        out.push(`labels: ${JSON.stringify(labels)} instead of ${JSON.stringify(want.metadata.labels ?? {})}`);
     const ann = ownAnnotations(live.metadata.annotations);
-    if (JSON.stringify(sorted(ann)) !== JSON.stringify(sorted(ownAnnotations(want.metadata.annotations)))) out.push(`annotations: ${JSON.stringify(ann)} instead of ${JSON.stringify(want.metadata.annotations ?? {})}`);
-    const fields = new Set([...Object.keys(want), ...(exact(want) ? Object.keys(live) : [])].filter((k) => !["apiVersion", "kind", "metadata", "status"].includes(k)));
+    if (JSON.stringify(sorted(ann)) !== JSON.stringify(sorted(ownAnnotations(want.metadata.annotations))))
+        out.push(`annotations: ${JSON.stringify(ann)} instead of ${JSON.stringify(want.metadata.annotations ?? {})}`);
+    const fields = new Set(
+        [...Object.keys(want), ...(exact(want) ? Object.keys(live) : [])].filter((k) => !["apiVersion", "kind", "metadata", "status"].includes(k)),
+    );
     for (const f of fields) {
         if (exact(want)) {
-            if (JSON.stringify(sortedDeep(live[f])) !== JSON.stringify(sortedDeep(want[f]))) out.push(`${f}: server ${JSON.stringify(live[f])}\n    render ${JSON.stringify(want[f])}`);
+            if (JSON.stringify(sortedDeep(live[f])) !== JSON.stringify(sortedDeep(want[f])))
+                out.push(`${f}: server ${JSON.stringify(live[f])}\n    render ${JSON.stringify(want[f])}`);
         } else {
             notContained(want[f], live[f], f, out);
         }
@@ -57,7 +64,12 @@ export function compare(want: KubeObject, live: KubeObject): string[] {
 const sorted = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
 function sortedDeep(v: unknown): unknown {
     if (Array.isArray(v)) return v.map(sortedDeep);
-    if (isRecord(v)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortedDeep(v[k])]));
+    if (isRecord(v))
+        return Object.fromEntries(
+            Object.keys(v)
+                .sort()
+                .map((k) => [k, sortedDeep(v[k])]),
+        );
     return v;
 }
 
@@ -73,4 +85,3 @@ export function liveObjects(files: string[], ignoreNotFound = false): KubeObject
         return o;
     });
 }
-

@@ -15,7 +15,8 @@ import { REPO, run, RunResult, tempDir, toolsEnv } from "../lib/tools";
 /** The cluster run.sh started (KUBECONFIG), or E2E_KUBECONFIG. */
 export function kubeconfig(): string {
     const k = process.env.E2E_KUBECONFIG ?? process.env.KUBECONFIG;
-    if (!k) throw new Error("no cluster: KUBECONFIG is not set (run the suite with npm run test:e2e, which starts the local control plane, or set E2E_KUBECONFIG)");
+    if (!k)
+        throw new Error("no cluster: KUBECONFIG is not set (run the suite with npm run test:e2e, which starts the local control plane, or set E2E_KUBECONFIG)");
     return k;
 }
 
@@ -96,7 +97,10 @@ export class Stack {
     /** Like `pulumi`, but a non-zero exit throws with the tail of the output. */
     pulumiOk(args: string[], opts: { withConfig?: boolean; timeoutMs?: number } = {}): RunResult {
         const r = this.pulumi(args, opts);
-        if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} (${this.fqsn}) exited ${r.code}\n--- stdout\n${r.stdout.slice(-6000)}\n--- stderr\n${r.stderr.slice(-3000)}`);
+        if (r.code !== 0)
+            throw new Error(
+                `pulumi ${args.join(" ")} (${this.fqsn}) exited ${r.code}\n--- stdout\n${r.stdout.slice(-6000)}\n--- stderr\n${r.stderr.slice(-3000)}`,
+            );
         return r;
     }
 
@@ -105,7 +109,8 @@ export class Stack {
         const r = this.pulumiOk(["preview", "--json", ...extra]);
         return listAt(JSON.parse(r.stdout) as unknown, "steps").map((s) => {
             const [op, urn] = [stringAt(s, "op"), stringAt(s, "urn")];
-            if (op === undefined || urn === undefined) throw new Error(`pulumi preview --json (${this.fqsn}): a step without a string op and urn: ${JSON.stringify(s)}`);
+            if (op === undefined || urn === undefined)
+                throw new Error(`pulumi preview --json (${this.fqsn}): a step without a string op and urn: ${JSON.stringify(s)}`);
             return { op, urn };
         });
     }
@@ -119,7 +124,8 @@ export class Stack {
         const state: unknown = JSON.parse(this.pulumiOk(["stack", "export"], { withConfig: false }).stdout);
         return listAt(state, "deployment", "resources").map((r) => {
             const [type, urn] = [stringAt(r, "type"), stringAt(r, "urn")];
-            if (type === undefined || urn === undefined) throw new Error(`pulumi stack export (${this.fqsn}): a resource without a string type and urn: ${JSON.stringify(r)}`);
+            if (type === undefined || urn === undefined)
+                throw new Error(`pulumi stack export (${this.fqsn}): a resource without a string type and urn: ${JSON.stringify(r)}`);
             return { type, urn, outputs: recordAt(r).outputs };
         });
     }
