@@ -5,11 +5,23 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { runProgram, CapturedResource } from "../sdk/engine/mock-engine";
+import { stringAt } from "../sdk/model/read";
 import { EgressGateway } from "../sdk/component";
 import type { EgressGatewayArgs } from "../sdk/args";
 import { fromManifests, policies as packPolicies, runPolicies } from "istio-egress-guard/lib";
 import type { Policies, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { COMPONENT_NAME, FloorObject, HOST_SHAPES, HostShape, componentArgs, floorPlan, hostArgs, kindCounts, protectedNamespaceName, syntheticStack } from "./workloads";
+import {
+    COMPONENT_NAME,
+    FloorObject,
+    HOST_SHAPES,
+    HostShape,
+    componentArgs,
+    floorPlan,
+    hostArgs,
+    kindCounts,
+    protectedNamespaceName,
+    syntheticStack,
+} from "./workloads";
 
 /**
  * Time of the work between `start()` and `stop()`: wall clock and the process's CPU time (user + system, all
@@ -69,9 +81,9 @@ export function classifyChildren(children: CapturedResource[], hosts: number, na
     let perNamespace = 0;
     let perHost = 0;
     for (const c of children) {
-        const meta = c.inputs?.metadata ?? {};
-        const host = meta.annotations?.[HOST_ANNOTATION];
-        if (typeof meta.namespace === "string" && protectedNs.has(meta.namespace)) {
+        const namespace = stringAt(c.inputs, "metadata", "namespace");
+        const host = stringAt(c.inputs, "metadata", "annotations", HOST_ANNOTATION);
+        if (namespace !== undefined && protectedNs.has(namespace)) {
             perNamespace++;
         } else if (typeof host === "string") {
             perHost++;
@@ -113,14 +125,15 @@ function floorProgram(args: EgressGatewayArgs, variant: FloorVariant = "floor"):
         const child = { parent };
         const register = (o: FloorObject, opts: pulumi.CustomResourceOptions) => {
             const { apiVersion, kind } = o.object;
-            let metadata: pulumi.Input<any> = o.object.metadata;
-            let spec: pulumi.Input<any> = o.object.spec;
-            let data: pulumi.Input<any> = o.object.data;
+            // The floor registers the component's own objects (floorPlan), typed as the classes take them.
+            let metadata: pulumi.Input<k8s.types.input.meta.v1.ObjectMeta> = o.object.metadata;
+            let spec: pulumi.Input<k8s.types.input.networking.v1.NetworkPolicySpec> = o.object.spec as k8s.types.input.networking.v1.NetworkPolicySpec;
+            let data: pulumi.Input<Record<string, string>> | undefined = o.object.data as Record<string, string> | undefined;
             if (viaOutputs) {
                 const checked = pulumi.output(o.object).apply((x) => x);
                 metadata = checked.apply((x) => x.metadata);
-                spec = checked.apply((x) => x.spec);
-                data = checked.apply((x) => x.data);
+                spec = checked.apply((x) => x.spec as k8s.types.input.networking.v1.NetworkPolicySpec);
+                data = o.object.data === undefined ? undefined : checked.apply((x) => x.data as Record<string, string>);
             }
             switch (`${apiVersion}/${kind}`) {
                 case "v1/Namespace":
@@ -137,12 +150,16 @@ function floorProgram(args: EgressGatewayArgs, variant: FloorVariant = "floor"):
         const ns = register(plan.namespace, child);
         const componentDeps = variant === "floor+deps" || variant === "floor+fan-in";
         const gatewayLockdown = plan.gatewayNamespace.map((o) => register(o, componentDeps ? after([ns]) : child));
-        const release = new k8s.helm.v3.Release(plan.release.name, plan.release.args as k8s.helm.v3.ReleaseArgs, componentDeps ? after([ns, ...gatewayLockdown]) : child);
+        const release = new k8s.helm.v3.Release(plan.release.name, plan.release.args, componentDeps ? after([ns, ...gatewayLockdown]) : child);
         // A hand-written program would still order the rollout; the plain floor does it with one edge per resource.
         const routes = plan.routes.map((o) => register(o, after([release])));
         const catalog = register(plan.catalog, variant === "floor+deps" ? after([release, ...routes]) : after([release]));
         const protectedDeps =
-            variant === "floor+deps" ? [release, catalog, ...gatewayLockdown] : variant === "floor+fan-in" ? [release, ...routes, ...gatewayLockdown] : [release];
+            variant === "floor+deps"
+                ? [release, catalog, ...gatewayLockdown]
+                : variant === "floor+fan-in"
+                  ? [release, ...routes, ...gatewayLockdown]
+                  : [release];
         plan.protectedNamespaces.forEach((o) => register(o, after(protectedDeps)));
     };
 }
@@ -193,11 +210,9 @@ export interface PackMeasurement {
     kinds: Record<string, number>;
 }
 
-function isStack(p: any): p is StackValidationPolicy {
-    return typeof p.validateStack === "function";
+function isStack(p: ResourceValidationPolicy | StackValidationPolicy): p is StackValidationPolicy {
+    return typeof (p as Partial<StackValidationPolicy>).validateStack === "function";
 }
-
-let touched = 0;
 
 /**
  * A pack with the same policies (names, kinds, config schemas, levels) whose validations only read each
@@ -210,14 +225,15 @@ export function noopPolicies(policies: Policies = packPolicies): Policies {
             return {
                 ...base,
                 validateStack: (args) => {
-                    for (const r of args.resources) if (r.props.metadata) touched++;
+                    // The read is the work measured (through the analyzer's proxy); its value is not needed.
+                    for (const r of args.resources) void r.props.metadata;
                 },
             };
         }
         return {
             ...base,
             validateResource: (args) => {
-                if (args.props.metadata) touched++;
+                void args.props.metadata;
             },
         };
     });

@@ -6,8 +6,7 @@
 import { componentCase, packCase, ComponentSubject, PackSubject } from "./cases";
 
 export type ChildSpec =
-    | { case: "component"; hosts: number; namespaces: number; subject: ComponentSubject }
-    | { case: "pack"; size: number; subject: PackSubject };
+    { case: "component"; hosts: number; namespaces: number; subject: ComponentSubject } | { case: "pack"; size: number; subject: PackSubject };
 
 async function run(spec: ChildSpec): Promise<unknown> {
     switch (spec.case) {
@@ -27,7 +26,7 @@ if (require.main === module) {
             process.stdout.write(JSON.stringify({ result, maxRssKiB: process.resourceUsage().maxRSS }) + "\n");
         },
         (err) => {
-            process.stderr.write(`bench child ${JSON.stringify(spec)}: ${err?.stack ?? err}\n`);
+            process.stderr.write(`bench child ${JSON.stringify(spec)}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
             process.exitCode = 1;
         },
     );

@@ -7,6 +7,7 @@
  * failure prints the case (shrunk by fast-check for the pure runs) and exits 1.
  */
 import * as fc from "fast-check";
+import { errorMessage } from "../sdk/model/read";
 import { checkEngine, checkPure, FuzzFailure, mutatedArgs, Outcome, showArgs, validArgs } from "../tests/helpers/args-fuzz";
 
 function flag(name: string, fallback: number): number {
@@ -47,8 +48,8 @@ async function main(): Promise<number> {
         );
     } catch (err) {
         // fast-check's message has the (shrunk) counterexample; its cause says what the oracle found.
-        const cause = (err as any)?.cause;
-        process.stdout.write(`\nFAILED (plan): ${(err as Error).message}\n${cause ? `cause: ${cause?.message ?? cause}\n` : ""}`);
+        const cause: unknown = err instanceof Error ? err.cause : undefined;
+        process.stdout.write(`\nFAILED (plan): ${errorMessage(err)}\n${cause ? `cause: ${errorMessage(cause)}\n` : ""}`);
         return 1;
     }
     const engineCases = [
@@ -74,7 +75,7 @@ main().then(
         setTimeout(() => process.exit(code), 200).unref();
     },
     (err) => {
-        process.stderr.write(`fuzz: ${err?.stack ?? err}\n`);
+        process.stderr.write(`fuzz: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
         process.exitCode = 2;
     },
 );

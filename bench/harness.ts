@@ -15,6 +15,7 @@ import * as path from "path";
 import type { ComponentMeasurement, PackMeasurement } from "./cases";
 import type { ChildSpec } from "./child";
 import { HostShape, syntheticYaml } from "./workloads";
+import { num, valueAt } from "../sdk/model/read";
 
 export interface BenchConfig {
     component: { hosts: number[]; namespaces: number[] };
@@ -156,10 +157,10 @@ export function median(xs: number[]): number {
     return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-function lastJsonLine(stdout: string, what: string): any {
+function lastJsonLine(stdout: string, what: string): unknown {
     const line = stdout.trim().split("\n").pop() ?? "";
     try {
-        return JSON.parse(line);
+        return JSON.parse(line) as unknown;
     } catch {
         throw new Error(`${what}: the child printed no JSON result (last line: ${JSON.stringify(line.slice(0, 200))})`);
     }
@@ -172,8 +173,12 @@ function runChild<T>(spec: ChildSpec): { result: T; maxRssKiB: number; wallMs: n
     if (r.status !== 0) {
         throw new Error(`bench child ${JSON.stringify(spec)} failed (${r.status ?? r.signal}): ${r.stderr || r.error?.message}`);
     }
-    const out = lastJsonLine(r.stdout, `bench child ${JSON.stringify(spec)}`);
-    return { ...out, wallMs };
+    const what = `bench child ${JSON.stringify(spec)}`;
+    const out = lastJsonLine(r.stdout, what);
+    const maxRssKiB = num(valueAt(out, "maxRssKiB"));
+    if (maxRssKiB === undefined || valueAt(out, "result") === undefined) throw new Error(`${what}: its JSON has no result and numeric maxRssKiB`);
+    // The child is ours (child.ts): it prints the case's own measurement as its result.
+    return { result: valueAt(out, "result") as T, maxRssKiB, wallMs };
 }
 
 /** Runs `node -r rss-preload.js args...` and times the whole process. */
@@ -191,7 +196,10 @@ function runProcess(args: string[], okCodes: number[]): { wallMs: number; cpuMs:
     }
     let usage: { maxRssKiB: number; cpuMs: number };
     try {
-        usage = JSON.parse(fs.readFileSync(rssFile, "utf8"));
+        const u: unknown = JSON.parse(fs.readFileSync(rssFile, "utf8"));
+        const [maxRssKiB, cpuMs] = [num(valueAt(u, "maxRssKiB")), num(valueAt(u, "cpuMs"))];
+        if (maxRssKiB === undefined || cpuMs === undefined) throw new Error(`node ${args.join(" ")}: ${rssFile} has no numeric maxRssKiB and cpuMs`);
+        usage = { maxRssKiB, cpuMs };
     } finally {
         fs.rmSync(rssFile, { force: true });
     }
@@ -407,7 +415,11 @@ function coldStartSection(cfg: BenchConfig, log: (s: string) => void): ColdStart
     const budget = new Budget(cfg.budgetSec.coldStart, 1);
     // Cold start is cheap and noisy: at least 3 repetitions when the config allows as many.
     const pairs = repeat(budget.nextShare(), { min: Math.min(3, cfg.reps.max), max: cfg.reps.max }, (i) =>
-        alternate(i, () => one("package"), () => one("raw")),
+        alternate(
+            i,
+            () => one("package"),
+            () => one("raw"),
+        ),
     );
     const pkg = timing(pairs.map(([p]) => p));
     const raw = timing(pairs.map(([, r]) => r));
@@ -431,19 +443,42 @@ function linearity(component: ComponentRow[], pack: PackSection): LinearityRow[]
         const [a, b] = byHosts.slice(-2);
         const subject = b.component.ms / a.component.ms;
         const target = step(a.hosts, b.hosts);
-        rows.push({ section: "component", fixed: `namespaces=${ns}`, from: a.hosts, to: b.hosts, subject, floor: b.floor.ms / a.floor.ms, target, verdict: verdict(subject <= target) });
+        rows.push({
+            section: "component",
+            fixed: `namespaces=${ns}`,
+            from: a.hosts,
+            to: b.hosts,
+            subject,
+            floor: b.floor.ms / a.floor.ms,
+            target,
+            verdict: verdict(subject <= target),
+        });
     }
     if (pack.available && pack.rows.length >= 2) {
         const [a, b] = pack.rows.slice(-2);
         const subject = b.pack.ms / a.pack.ms;
         const target = step(a.size, b.size);
-        rows.push({ section: "pack", fixed: "mixed stack", from: a.size, to: b.size, subject, floor: b.noop.ms / a.noop.ms, target, verdict: verdict(subject <= target) });
+        rows.push({
+            section: "pack",
+            fixed: "mixed stack",
+            from: a.size,
+            to: b.size,
+            subject,
+            floor: b.noop.ms / a.noop.ms,
+            target,
+            verdict: verdict(subject <= target),
+        });
     }
     return rows;
 }
 
 /** Runs the whole benchmark. Synchronous child processes, one at a time: a measurement never shares the CPU with another. */
-export async function runBench(cfg: BenchConfig): Promise<BenchReport> {
+export function runBench(cfg: BenchConfig): Promise<BenchReport> {
+    // Synchronous work; a throw still reaches the caller as a rejection, as from the async function it was.
+    return new Promise((resolve) => resolve(benchReport(cfg)));
+}
+
+function benchReport(cfg: BenchConfig): BenchReport {
     const log = cfg.log ?? (() => undefined);
     const start = Date.now();
     const component = componentSection(cfg, log);
@@ -493,10 +528,27 @@ export function formatReport(r: BenchReport): string {
     out.push("Ratios are what the targets judge. Times are CPU time (user + system, all threads) of the measured work, medians of the");
     out.push("repetitions (reps); wall-clock medians are in the JSON. RSS is each child process's peak (process.resourceUsage().maxRSS).");
     out.push("");
-    out.push(`Component construction under the mock engine (preview) vs the floor (the same objects registered directly); target ≤ ${TARGETS.componentToFloor}x`);
+    out.push(
+        `Component construction under the mock engine (preview) vs the floor (the same objects registered directly); target ≤ ${TARGETS.componentToFloor}x`,
+    );
     out.push(
         table(
-            ["hosts x ns", "reps", "component", "floor", "ratio", "", "children", "per-ns", "per host", "(ch-ns)/host", "shared", "", "dep edges comp/floor", "RSS comp/floor"],
+            [
+                "hosts x ns",
+                "reps",
+                "component",
+                "floor",
+                "ratio",
+                "",
+                "children",
+                "per-ns",
+                "per host",
+                "(ch-ns)/host",
+                "shared",
+                "",
+                "dep edges comp/floor",
+                "RSS comp/floor",
+            ],
             r.component.map((c) => [
                 `${c.hosts} x ${c.namespaces}`,
                 String(c.reps),
@@ -553,7 +605,15 @@ export function formatReport(r: BenchReport): string {
     out.push(
         table(
             ["section", "fixed", "step", "subject", "floor", "target", ""],
-            r.linearity.map((l) => [l.section, l.fixed, `${l.from} -> ${l.to}`, `${l.subject.toFixed(2)}`, `${l.floor.toFixed(2)}`, `≤ ${l.target.toFixed(1)}`, l.verdict]),
+            r.linearity.map((l) => [
+                l.section,
+                l.fixed,
+                `${l.from} -> ${l.to}`,
+                `${l.subject.toFixed(2)}`,
+                `${l.floor.toFixed(2)}`,
+                `≤ ${l.target.toFixed(1)}`,
+                l.verdict,
+            ]),
         ),
     );
     out.push("");
@@ -562,7 +622,19 @@ export function formatReport(r: BenchReport): string {
     out.push(
         table(
             ["documents", "reps", "check", "parse", "ratio", "wall check/parse", "exit", "objects checked", "RSS check/parse"],
-            [[String(c.documents), String(c.reps), fmtMs(c.check.ms), fmtMs(c.parse.ms), `${c.ratio.toFixed(2)}x`, `${fmtMs(c.check.wallMs)}/${fmtMs(c.parse.wallMs)}`, String(c.exitCode), String(c.objectsChecked), `${c.check.rssMiB}/${c.parse.rssMiB} MiB`]],
+            [
+                [
+                    String(c.documents),
+                    String(c.reps),
+                    fmtMs(c.check.ms),
+                    fmtMs(c.parse.ms),
+                    `${c.ratio.toFixed(2)}x`,
+                    `${fmtMs(c.check.wallMs)}/${fmtMs(c.parse.wallMs)}`,
+                    String(c.exitCode),
+                    String(c.objectsChecked),
+                    `${c.check.rssMiB}/${c.parse.rssMiB} MiB`,
+                ],
+            ],
         ),
     );
     out.push("");
@@ -571,7 +643,17 @@ export function formatReport(r: BenchReport): string {
     out.push(
         table(
             ["reps", "package", "raw", "ratio", "wall pkg/raw", "process wall pkg/raw", "RSS pkg/raw"],
-            [[String(s.reps), fmtMs(s.package.ms), fmtMs(s.raw.ms), `${s.ratio.toFixed(2)}x`, `${fmtMs(s.package.wallMs)}/${fmtMs(s.raw.wallMs)}`, `${fmtMs(s.processWallMs.package)}/${fmtMs(s.processWallMs.raw)}`, `${s.package.rssMiB}/${s.raw.rssMiB} MiB`]],
+            [
+                [
+                    String(s.reps),
+                    fmtMs(s.package.ms),
+                    fmtMs(s.raw.ms),
+                    `${s.ratio.toFixed(2)}x`,
+                    `${fmtMs(s.package.wallMs)}/${fmtMs(s.raw.wallMs)}`,
+                    `${fmtMs(s.processWallMs.package)}/${fmtMs(s.processWallMs.raw)}`,
+                    `${s.package.rssMiB}/${s.raw.rssMiB} MiB`,
+                ],
+            ],
         ),
     );
     return out.join("\n") + "\n";
@@ -624,7 +706,16 @@ export function formatDiagnosis(rows: DiagnoseRow[]): string {
     return (
         table(
             ["hosts x ns", "variant", "reps", "CPU (median)", "vs floor", "wall (median)", "dep edges", "RSS"],
-            rows.map((r) => [`${r.hosts} x ${r.namespaces}`, r.variant, String(r.reps), fmtMs(r.timing.ms), `${r.ratio.toFixed(2)}x`, fmtMs(r.timing.wallMs), String(r.dependencyEdges), `${r.timing.rssMiB} MiB`]),
+            rows.map((r) => [
+                `${r.hosts} x ${r.namespaces}`,
+                r.variant,
+                String(r.reps),
+                fmtMs(r.timing.ms),
+                `${r.ratio.toFixed(2)}x`,
+                fmtMs(r.timing.wallMs),
+                String(r.dependencyEdges),
+                `${r.timing.rssMiB} MiB`,
+            ]),
         ) + "\n"
     );
 }

@@ -11,7 +11,7 @@ export function parseDocuments(file: string): unknown[] {
     const out: unknown[] = [];
     for (const doc of Array.isArray(docs) ? docs : [docs]) {
         if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0].message}`);
-        const value = doc.toJS();
+        const value: unknown = doc.toJS();
         if (value !== null && value !== undefined) out.push(value);
     }
     return out;

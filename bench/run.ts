@@ -28,7 +28,16 @@ function parseDiagnoseArgs(argv: string[]): { sizes: { hosts: number; namespaces
         if (!m) throw new Error(`expected HOSTSxNAMESPACES (e.g. 1000x100), --reps N or --diagnose; got ${a}`);
         sizes.push({ hosts: Number(m[1]), namespaces: Number(m[2]) });
     }
-    return { sizes: sizes.length > 0 ? sizes : [{ hosts: 1000, namespaces: 10 }, { hosts: 1000, namespaces: 100 }], reps };
+    return {
+        sizes:
+            sizes.length > 0
+                ? sizes
+                : [
+                      { hosts: 1000, namespaces: 10 },
+                      { hosts: 1000, namespaces: 100 },
+                  ],
+        reps,
+    };
 }
 
 async function main(): Promise<void> {
@@ -52,7 +61,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
     main().catch((err) => {
-        process.stderr.write(`bench: ${err?.stack ?? err}\n`);
+        process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
         process.exitCode = 1;
     });
 }

@@ -2,6 +2,7 @@
  * Synthetic inputs for the benchmarks (pure, deterministic): the component's args at a given size, the raw
  * objects the floor registers, mixed stacks for the policy pack and multi-document YAML for `check`.
  */
+import type * as k8s from "@pulumi/kubernetes";
 import { stringify } from "yaml";
 import { EgressGatewayArgs, EgressMode, ExternalHostArgs, ProtectedNamespaceArgs } from "../sdk/args";
 import { buildPlan } from "../sdk/plan";
@@ -76,7 +77,7 @@ export interface FloorObject {
  */
 export interface FloorPlan {
     namespace: FloorObject;
-    release: { name: string; args: Record<string, any> };
+    release: { name: string; args: k8s.helm.v3.ReleaseArgs };
     gatewayNamespace: FloorObject[];
     routes: FloorObject[];
     /** The routes catalog ConfigMap (the component's rollout barrier between routes and app lock-down). */
@@ -92,7 +93,7 @@ export function floorPlan(args: EgressGatewayArgs): FloorPlan {
     const routing = routingManifests(plan);
     return {
         namespace: named([namespaceObject(plan)])[0],
-        release: { name: "raw-release", args: releaseArgs(plan) as Record<string, any> },
+        release: { name: "raw-release", args: releaseArgs(plan) },
         gatewayNamespace: named(lockdown.gatewayNamespace),
         routes: named([...routing.shared, ...[...routing.perHost.values()].flat()]),
         catalog: named([routesCatalog(plan)])[0],
@@ -107,7 +108,7 @@ export function floorPlan(args: EgressGatewayArgs): FloorPlan {
 const GATEWAY_NS = "istio-egress";
 const GATEWAY_SVC = `istio-egressgateway.${GATEWAY_NS}.svc.cluster.local`;
 
-function podSpec(team: number, k: number, bad: boolean): Record<string, any> {
+function podSpec(team: number, k: number, bad: boolean): Record<string, unknown> {
     return {
         serviceAccountName: `svc-${k}`,
         ...(bad ? { hostNetwork: true } : {}),
@@ -124,7 +125,7 @@ function podSpec(team: number, k: number, bad: boolean): Record<string, any> {
     };
 }
 
-function template(team: number, k: number, bad = false): Record<string, any> {
+function template(team: number, k: number, bad = false): Record<string, unknown> {
     return {
         metadata: {
             labels: { app: `svc-${k}` },
@@ -143,10 +144,8 @@ function template(team: number, k: number, bad = false): Record<string, any> {
 function teamObjects(team: number): K8sObject[] {
     const ns = `team-${team}`;
     const bad = team % 10 === 9;
-    const meta = (name: string, extra: Record<string, any> = {}) => ({ name, namespace: ns, labels: { team: ns }, ...extra });
-    const objs: K8sObject[] = [
-        { apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: { "istio-injection": "enabled", team: ns } } },
-    ];
+    const meta = (name: string, extra: Record<string, unknown> = {}) => ({ name, namespace: ns, labels: { team: ns }, ...extra });
+    const objs: K8sObject[] = [{ apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: { "istio-injection": "enabled", team: ns } } }];
     for (let k = 0; k < 4; k++) {
         objs.push({
             apiVersion: "apps/v1",
@@ -156,14 +155,22 @@ function teamObjects(team: number): K8sObject[] {
         });
     }
     for (let k = 0; k < 2; k++) {
-        objs.push({ apiVersion: "v1", kind: "Pod", metadata: meta(`debug-${k}`, { labels: { app: `debug-${k}` } }), spec: podSpec(team, 10 + k, bad && k === 0) });
+        objs.push({
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: meta(`debug-${k}`, { labels: { app: `debug-${k}` } }),
+            spec: podSpec(team, 10 + k, bad && k === 0),
+        });
     }
     for (let k = 0; k < 2; k++) {
         objs.push({
             apiVersion: "batch/v1",
             kind: "CronJob",
             metadata: meta(`job-${k}`),
-            spec: { schedule: `${k * 15} * * * *`, jobTemplate: { spec: { template: { ...template(team, 20 + k), spec: { ...podSpec(team, 20 + k, false), restartPolicy: "OnFailure" } } } } },
+            spec: {
+                schedule: `${k * 15} * * * *`,
+                jobTemplate: { spec: { template: { ...template(team, 20 + k), spec: { ...podSpec(team, 20 + k, false), restartPolicy: "OnFailure" } } } },
+            },
         });
     }
     const peer = (namespace: string, labels: Record<string, string>) => ({
@@ -172,7 +179,7 @@ function teamObjects(team: number): K8sObject[] {
     });
     // The bad team's policies select one app only, so no policy isolates the whole namespace (no default-deny).
     const podSelector = bad ? { matchLabels: { app: "svc-0" } } : {};
-    const egress = (name: string, rules: any[]) => ({
+    const egress = (name: string, rules: unknown[]) => ({
         apiVersion: "networking.k8s.io/v1",
         kind: "NetworkPolicy",
         metadata: meta(name),
@@ -182,9 +189,25 @@ function teamObjects(team: number): K8sObject[] {
         bad
             ? egress("allow-web", [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }] }])
             : { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: meta("deny-egress"), spec: { podSelector: {}, policyTypes: ["Egress"] } },
-        egress("egress-dns", [{ to: [peer("kube-system", { "k8s-app": "kube-dns" })], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] }]),
+        egress("egress-dns", [
+            {
+                to: [peer("kube-system", { "k8s-app": "kube-dns" })],
+                ports: [
+                    { protocol: "UDP", port: 53 },
+                    { protocol: "TCP", port: 53 },
+                ],
+            },
+        ]),
         egress("egress-istiod", [{ to: [peer("istio-system", { app: "istiod" })], ports: [{ protocol: "TCP", port: 15012 }] }]),
-        egress("egress-gateway", [{ to: [peer(GATEWAY_NS, { istio: "egressgateway" })], ports: [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 443 }] }]),
+        egress("egress-gateway", [
+            {
+                to: [peer(GATEWAY_NS, { istio: "egressgateway" })],
+                ports: [
+                    { protocol: "TCP", port: 80 },
+                    { protocol: "TCP", port: 443 },
+                ],
+            },
+        ]),
         egress("egress-in-cluster", [{ to: [{ namespaceSelector: {} }] }]),
         {
             apiVersion: "networking.istio.io/v1",
@@ -199,7 +222,15 @@ function teamObjects(team: number): K8sObject[] {
             apiVersion: "networking.istio.io/v1",
             kind: "ServiceEntry",
             metadata: meta(`ext-${k}`),
-            spec: { hosts: [host], location: "MESH_EXTERNAL", resolution: "DNS", ports: [{ number: 80, name: "http", protocol: "HTTP" }, { number: 443, name: "https", protocol: "HTTPS" }] },
+            spec: {
+                hosts: [host],
+                location: "MESH_EXTERNAL",
+                resolution: "DNS",
+                ports: [
+                    { number: 80, name: "http", protocol: "HTTP" },
+                    { number: 443, name: "https", protocol: "HTTPS" },
+                ],
+            },
         });
         // The bad team's last host has no VirtualService: its ServiceEntry lets sidecars reach it directly.
         const routed = !(bad && k === 2);
@@ -213,8 +244,14 @@ function teamObjects(team: number): K8sObject[] {
                 hosts: [routed ? host : `other-${team}.example.com`],
                 gateways: ["mesh", `${GATEWAY_NS}/egress-gateway`],
                 http: [
-                    { match: [{ gateways: ["mesh"], port: 80 }], route: [{ destination: { host: GATEWAY_SVC, subset: `t${team}-${k}`, port: { number: 80 } } }] },
-                    { match: [{ gateways: [`${GATEWAY_NS}/egress-gateway`], port: 80 }], route: [{ destination: { host: routed ? host : `other-${team}.example.com`, port: { number: 443 } } }] },
+                    {
+                        match: [{ gateways: ["mesh"], port: 80 }],
+                        route: [{ destination: { host: GATEWAY_SVC, subset: `t${team}-${k}`, port: { number: 80 } } }],
+                    },
+                    {
+                        match: [{ gateways: [`${GATEWAY_NS}/egress-gateway`], port: 80 }],
+                        route: [{ destination: { host: routed ? host : `other-${team}.example.com`, port: { number: 443 } } }],
+                    },
                 ],
             },
         });
@@ -234,7 +271,10 @@ function gatewayObjects(teams: number): K8sObject[] {
             apiVersion: "networking.istio.io/v1",
             kind: "Gateway",
             metadata: meta("egress-gateway"),
-            spec: { selector: { istio: "egressgateway" }, servers: [{ port: { number: 80, name: "https-mtls", protocol: "HTTPS" }, hosts: ["*"], tls: { mode: "ISTIO_MUTUAL" } }] },
+            spec: {
+                selector: { istio: "egressgateway" },
+                servers: [{ port: { number: 80, name: "https-mtls", protocol: "HTTPS" }, hosts: ["*"], tls: { mode: "ISTIO_MUTUAL" } }],
+            },
         },
         {
             apiVersion: "networking.istio.io/v1",
@@ -243,10 +283,18 @@ function gatewayObjects(teams: number): K8sObject[] {
             spec: {
                 host: GATEWAY_SVC,
                 trafficPolicy: { tls: { mode: "ISTIO_MUTUAL" } },
-                subsets: Array.from({ length: Math.min(teams, 50) }, (_, t) => ({ name: `t${t}-0`, trafficPolicy: { tls: { mode: "ISTIO_MUTUAL", sni: `api-${t}-0.example.com` } } })),
+                subsets: Array.from({ length: Math.min(teams, 50) }, (_, t) => ({
+                    name: `t${t}-0`,
+                    trafficPolicy: { tls: { mode: "ISTIO_MUTUAL", sni: `api-${t}-0.example.com` } },
+                })),
             },
         },
-        { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: meta("deny-all"), spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
+        {
+            apiVersion: "networking.k8s.io/v1",
+            kind: "NetworkPolicy",
+            metadata: meta("deny-all"),
+            spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+        },
     ];
 }
 

@@ -7,6 +7,7 @@
  * Both return what Istio said, unfiltered; `judge` turns it into a verdict: every Error fails, and every Warning or
  * Info fails unless it is on the list of explained messages (`EXPLAINED`, each pointing at the docs that explain it).
  */
+import { listAt, stringAt } from "../../sdk/model/read";
 import { run } from "../lib/tools";
 
 export interface IstioMessage {
@@ -63,11 +64,17 @@ export function istioctlAnalyze(files: string[], opts: AnalyzeOptions = {}): Ist
     if (start < 0) {
         throw new Error(`istioctl ${args.join(" ")} printed no JSON (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
     }
-    const parsed: any[] = JSON.parse(r.stdout.slice(start));
+    const parsed: unknown = JSON.parse(r.stdout.slice(start));
     if (r.code !== 0 && r.code !== 79 /* analyzers found issues */) {
         throw new Error(`istioctl ${args.join(" ")} exited ${r.code}:\n${r.stderr}`);
     }
-    return parsed.map((m) => ({ code: m.code, level: m.level, message: m.message, origin: m.origin, reference: m.reference }));
+    return listAt(parsed).map((m): IstioMessage => {
+        const [code, level, message] = [stringAt(m, "code"), stringAt(m, "level"), stringAt(m, "message")];
+        if (code === undefined || message === undefined || (level !== "Error" && level !== "Warning" && level !== "Info")) {
+            throw new Error(`istioctl ${args.join(" ")}: a message without a string code and message and a known level: ${JSON.stringify(m)}`);
+        }
+        return { code, level, message, origin: stringAt(m, "origin") ?? "", reference: stringAt(m, "reference") };
+    });
 }
 
 /** A message Istio prints that is not a defect of the component, with where the docs explain it. */
@@ -95,7 +102,7 @@ export const EXPLAINED: Explained[] = [
         code: "IST0129",
         origin: /^DestinationRule /,
         message: /has TLS mode set to SIMPLE but no caCertificates are set to validate server identity/,
-        why: "TLS origination verifies the host against the system CAs when caCertificates is empty (docs/equivalence.md, \"Istio's own checks\")",
+        why: 'TLS origination verifies the host against the system CAs when caCertificates is empty (docs/equivalence.md, "Istio\'s own checks")',
     },
 ];
 

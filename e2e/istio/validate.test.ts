@@ -13,6 +13,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { cleanup, EXAMPLES, ExampleRender, renderForIstio } from "./examples";
 import { formatMessages, istioctlAnalyze, istioctlValidate, IstioMessage, judge, LOCAL_CONTROL_PLANE_SUPPRESS } from "./istioctl";
+import { listAt, recordAt } from "../../sdk/model/read";
 import { KubeObject, run, runOk, toolsEnv } from "../lib/tools";
 
 function report(label: string, messages: IstioMessage[]): void {
@@ -31,7 +32,8 @@ function assertJudged(label: string, messages: IstioMessage[]): void {
 /** The cluster to apply to: run.sh exports KUBECONFIG (its local control plane, or E2E_KUBECONFIG). */
 function kubeconfig(): string {
     const k = process.env.E2E_KUBECONFIG ?? process.env.KUBECONFIG;
-    if (!k) throw new Error("no cluster: KUBECONFIG is not set (run the suite with npm run test:e2e, which starts the local control plane, or set E2E_KUBECONFIG)");
+    if (!k)
+        throw new Error("no cluster: KUBECONFIG is not set (run the suite with npm run test:e2e, which starts the local control plane, or set E2E_KUBECONFIG)");
     return k;
 }
 
@@ -91,8 +93,8 @@ describe("Istio's validation and analysis of every example", function () {
                     assert.ok(file, "blog-scenario renders the TLS-origination DestinationRule for edition.cnn.com");
                     const good = istioctlValidate([file]);
                     assert.deepStrictEqual([good.code, good.messages], [0, []], good.output);
-                    const dr = YAML.parse(fs.readFileSync(file, "utf8"));
-                    const tls = dr.spec.trafficPolicy.portLevelSettings[0].tls;
+                    const dr: unknown = YAML.parse(fs.readFileSync(file, "utf8"));
+                    const tls = recordAt(dr, "spec", "trafficPolicy", "portLevelSettings", 0, "tls");
                     assert.strictEqual(tls.mode, "SIMPLE");
                     Object.assign(tls, { credentialName: "edition-cnn-com-ca", caCertificates: "/etc/ssl/certs/ca-certificates.crt" });
                     const broken = path.join(breakDir(), path.basename(file));
@@ -102,7 +104,13 @@ describe("Istio's validation and analysis of every example", function () {
                     // pkg/config/validation/agent/validation.go ValidateTLS (SIMPLE/MUTUAL with credentialName)
                     assert.deepStrictEqual(
                         v.messages.map((m) => [m.level, m.origin, m.message]),
-                        [["Error", "DestinationRule/istio-egress/egress-tls-edition-cnn-com", "cannot specify client certificates or CA certificate or CA CRL If credentialName is set"]],
+                        [
+                            [
+                                "Error",
+                                "DestinationRule/istio-egress/egress-tls-edition-cnn-com",
+                                "cannot specify client certificates or CA certificate or CA CRL If credentialName is set",
+                            ],
+                        ],
                         v.output,
                     );
                 });
@@ -116,10 +124,15 @@ describe("Istio's validation and analysis of every example", function () {
                     assert.deepStrictEqual(ok, []);
                     // The trick: a team copies the VirtualService into its own namespace and names the gateway as it
                     // reads in the platform's namespace. A short name resolves in the VirtualService's namespace.
-                    const vs = YAML.parse(fs.readFileSync(file, "utf8"));
-                    vs.metadata.namespace = "app-b";
-                    vs.spec.gateways = vs.spec.gateways.map((g: string) => (g === "mesh" ? g : g.split("/").pop()));
-                    vs.spec.http = vs.spec.http.map((h: any) => ({ ...h, match: h.match.map((m: any) => ({ ...m, gateways: m.gateways.map((g: string) => (g === "mesh" ? g : g.split("/").pop())) })) }));
+                    const vs: unknown = YAML.parse(fs.readFileSync(file, "utf8"));
+                    const short = (g: unknown) => (g === "mesh" || typeof g !== "string" ? g : g.split("/").pop());
+                    const [metadata, spec] = [recordAt(vs, "metadata"), recordAt(vs, "spec")];
+                    metadata.namespace = "app-b";
+                    spec.gateways = listAt(spec, "gateways").map(short);
+                    spec.http = listAt(spec, "http").map((h) => ({
+                        ...recordAt(h),
+                        match: listAt(h, "match").map((m) => ({ ...recordAt(m), gateways: listAt(m, "gateways").map(short) })),
+                    }));
                     const broken = path.join(breakDir(), path.basename(file));
                     fs.writeFileSync(broken, YAML.stringify(vs));
                     const ms = istioctlAnalyze([...others, ...charts, broken]).filter((m) => m.level === "Error");
@@ -148,7 +161,10 @@ describe("Istio's validation and analysis of every example", function () {
                         kubectl(["label", "namespace", n, "istio-injection=enabled"]);
                     }
                     // Server-side apply: the API server checks each object against its CRD's schema.
-                    kubectl(["apply", "--server-side", "--field-manager", "istio-egress-e2e", "-f", "-"], r.objectFiles.map((f) => fs.readFileSync(f, "utf8")).join("\n---\n"));
+                    kubectl(
+                        ["apply", "--server-side", "--field-manager", "istio-egress-e2e", "-f", "-"],
+                        r.objectFiles.map((f) => fs.readFileSync(f, "utf8")).join("\n---\n"),
+                    );
                     for (const c of r.charts) kubectl(["apply", "--server-side", "--field-manager", "istio-egress-e2e", "-f", c.file]);
                     // With no istiod there is no injection webhook: the chart's `image: auto` pods get IST0147/IST0146
                     // from any cluster like that; on a cluster with Istio they do not appear (e2e/README.md).

@@ -8,12 +8,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
+import { isRecord, listAt, recordAt, stringAt, valueAt } from "../../sdk/model/read";
 
 /** The repository's root: the directory with the `istio-egress` package.json above this file (source or dist). */
 export const REPO = (() => {
     for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) {
         const pj = path.join(d, "package.json");
-        if (fs.existsSync(pj) && JSON.parse(fs.readFileSync(pj, "utf8")).name === "istio-egress") return d;
+        if (fs.existsSync(pj) && stringAt(JSON.parse(fs.readFileSync(pj, "utf8")) as unknown, "name") === "istio-egress") return d;
     }
     throw new Error(`no istio-egress package.json above ${__dirname}`);
 })();
@@ -81,14 +82,24 @@ export function tempDir(prefix: string): string {
 }
 
 /** One Kubernetes object as render writes it (kind, metadata, spec, ...). */
-export type KubeObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: any }; [k: string]: any };
+export type KubeObject = {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: unknown };
+    [k: string]: unknown;
+};
+
+/** A parsed document that has the shape of a `KubeObject` (a string kind, a metadata object with a string name). */
+export function isKubeObject(v: unknown): v is KubeObject {
+    return isRecord(v) && typeof v.kind === "string" && v.kind !== "" && typeof valueAt(v, "metadata", "name") === "string";
+}
 
 export interface HelmRelease {
     release: string;
     namespace: string;
     chart: string;
     version?: string;
-    values: Record<string, any>;
+    values: Record<string, unknown>;
 }
 
 /** What `istio-egress render DIR --out OUT --json` wrote and printed. */
@@ -99,9 +110,9 @@ export interface Rendered {
     objects: KubeObject[];
     /** The Helm releases, read back from the `helmrelease-*.yaml` files render wrote (values only). */
     helmReleases: HelmRelease[];
-    outputs: Record<string, any>;
+    outputs: Record<string, unknown>;
     /** render's own JSON (objects, report, violations, ...). */
-    json: any;
+    json: Record<string, unknown>;
 }
 
 /**
@@ -114,23 +125,33 @@ export function renderExample(dir: string, outDir: string, extra: string[] = [])
     if (r.code !== 0) {
         throw new Error(`istio-egress render ${dir} exited ${r.code}\n${r.stderr.slice(-6000)}`);
     }
-    const json = JSON.parse(r.stdout);
+    const json = recordAt(JSON.parse(r.stdout) as unknown);
     const objectFiles: string[] = [];
     const objects: KubeObject[] = [];
-    for (const o of json.objects as { kind: string; name: string; file: string }[]) {
-        const abs = path.join(outDir, o.file);
-        const obj = YAML.parse(fs.readFileSync(abs, "utf8"));
-        if (obj?.kind !== o.kind || obj?.metadata?.name !== o.name) {
-            throw new Error(`render ${dir}: ${o.file} holds ${obj?.kind} ${obj?.metadata?.name}, its JSON says ${o.kind} ${o.name}`);
+    for (const o of listAt(json, "objects")) {
+        const [file, kind, name] = [stringAt(o, "file"), stringAt(o, "kind"), stringAt(o, "name")];
+        if (file === undefined) throw new Error(`render ${dir}: an entry of its JSON's objects has no file: ${JSON.stringify(o)}`);
+        const abs = path.join(outDir, file);
+        const obj: unknown = YAML.parse(fs.readFileSync(abs, "utf8"));
+        if (!isKubeObject(obj) || obj.kind !== kind || obj.metadata.name !== name) {
+            throw new Error(
+                `render ${dir}: ${file} holds ${String(valueAt(obj, "kind"))} ${String(valueAt(obj, "metadata", "name"))}, its JSON says ${kind} ${name}`,
+            );
         }
         objectFiles.push(abs);
         objects.push(obj);
     }
-    const helmReleases: HelmRelease[] = (json.helmReleases as { file: string }[]).map((h) => {
-        const v = YAML.parse(fs.readFileSync(path.join(outDir, h.file), "utf8"));
-        return { release: v.release, namespace: v.namespace, chart: v.chart, version: v.version, values: v.values ?? {} };
+    const helmReleases: HelmRelease[] = listAt(json, "helmReleases").map((h) => {
+        const file = stringAt(h, "file");
+        if (file === undefined) throw new Error(`render ${dir}: an entry of its JSON's helmReleases has no file: ${JSON.stringify(h)}`);
+        const v: unknown = YAML.parse(fs.readFileSync(path.join(outDir, file), "utf8"));
+        const [release, namespace, chart] = [stringAt(v, "release"), stringAt(v, "namespace"), stringAt(v, "chart")];
+        if (release === undefined || namespace === undefined || chart === undefined) {
+            throw new Error(`render ${dir}: ${file} lacks a string release, namespace or chart`);
+        }
+        return { release, namespace, chart, version: stringAt(v, "version"), values: recordAt(v, "values") };
     });
-    return { outDir, objectFiles, objects, helmReleases, outputs: json.outputs ?? {}, json };
+    return { outDir, objectFiles, objects, helmReleases, outputs: recordAt(json, "outputs"), json };
 }
 
 /**
@@ -149,7 +170,11 @@ export function chartObjects(release: HelmRelease, workDir: string): { file: str
     const file = path.join(workDir, `chart-${release.namespace}-${release.release}.yaml`);
     fs.writeFileSync(file, r.stdout);
     const objects = YAML.parseAllDocuments(r.stdout)
-        .map((d) => d.toJS())
-        .filter((o): o is KubeObject => !!o && typeof o === "object" && !!o.kind);
+        .map((d) => d.toJS() as unknown)
+        .filter((o) => isRecord(o) && !!o.kind)
+        .map((o) => {
+            if (!isKubeObject(o)) throw new Error(`helm template ${release.release}: an object without a string kind and metadata.name: ${JSON.stringify(o)}`);
+            return o;
+        });
     return { file, yaml: r.stdout, objects };
 }

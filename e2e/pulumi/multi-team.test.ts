@@ -7,6 +7,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import { listAt, recordAt, stringAt, stringRecord, valueAt } from "../../sdk/model/read";
 import { REPO, renderExample, Rendered, run } from "../lib/tools";
 import { compare, key, kubectl, liveObjects } from "./objects";
 import { kubeconfig, Stack, Workspace } from "./stack";
@@ -18,7 +19,7 @@ describe("pulumi: multi-team platform and team stacks through a real StackRefere
     let ws: Workspace;
     let platform: Stack;
     let team: Stack;
-    let platformOut: Record<string, any>;
+    let platformOut: Record<string, unknown>;
     let teamRender: Rendered;
     const created: string[] = [];
     const teamPolicy = () => path.join(ws.dir, "team-policy.json");
@@ -39,7 +40,8 @@ describe("pulumi: multi-team platform and team stacks through a real StackRefere
             s.pulumi(["destroy", "--yes", "--skip-preview"]);
             s.remove();
         }
-        if (created.length) run("kubectl", ["--kubeconfig", kubeconfig(), "delete", "namespace", "--ignore-not-found", "--wait=true", "--timeout=120s", ...created]);
+        if (created.length)
+            run("kubectl", ["--kubeconfig", kubeconfig(), "delete", "namespace", "--ignore-not-found", "--wait=true", "--timeout=120s", ...created]);
         ws?.cleanup();
     });
 
@@ -83,30 +85,47 @@ describe("pulumi: multi-team platform and team stacks through a real StackRefere
         const vs = live.filter((o) => o.kind === "VirtualService");
         assert.ok(vs.length > 0, "no VirtualService in the team stack");
         for (const v of vs) {
-            const meshLegs = [...(v.spec.tls ?? []), ...(v.spec.http ?? []), ...(v.spec.tcp ?? [])].filter((r: any) => (r.match ?? []).some((m: any) => (m.gateways ?? []).includes("mesh")));
+            const meshLegs = [...listAt(v, "spec", "tls"), ...listAt(v, "spec", "http"), ...listAt(v, "spec", "tcp")].filter((r) =>
+                listAt(r, "match").some((m) => listAt(m, "gateways").includes("mesh")),
+            );
             assert.ok(meshLegs.length > 0, `${key(v)}: no mesh leg`);
             for (const leg of meshLegs) {
-                for (const d of leg.route) assert.strictEqual(d.destination.host, platformOut.serviceHost, `${key(v)}: the mesh leg goes to ${d.destination.host}, not the platform's gateway`);
+                const routes = valueAt(leg, "route");
+                assert.ok(Array.isArray(routes), `${key(v)}: a mesh leg without a route list`);
+                for (const d of routes) {
+                    const host = valueAt(d, "destination", "host");
+                    assert.strictEqual(host, platformOut.serviceHost, `${key(v)}: the mesh leg goes to ${String(host)}, not the platform's gateway`);
+                }
             }
             assert.strictEqual(v.metadata.namespace, platformOut.namespace, `${key(v)} is not in the platform's gateway namespace`);
         }
-        const platformLabels = platformOut.labels as Record<string, string>;
+        const platformLabels = stringRecord(platformOut.labels);
+        assert.deepStrictEqual(
+            platformLabels,
+            platformOut.labels,
+            `the platform's labels output is not a map of strings: ${JSON.stringify(platformOut.labels)}`,
+        );
         for (const gw of live.filter((o) => o.kind === "Gateway")) {
-            assert.deepStrictEqual(gw.spec.selector, platformLabels, `${key(gw)} does not select the platform's gateway pods`);
+            assert.deepStrictEqual(valueAt(gw, "spec", "selector"), platformLabels, `${key(gw)} does not select the platform's gateway pods`);
         }
         for (const ap of live.filter((o) => o.kind === "AuthorizationPolicy")) {
-            assert.deepStrictEqual(ap.spec.selector?.matchLabels, platformLabels, `${key(ap)} does not apply to the platform's gateway pods`);
+            assert.deepStrictEqual(valueAt(ap, "spec", "selector", "matchLabels"), platformLabels, `${key(ap)} does not apply to the platform's gateway pods`);
         }
         // The platform's gateway Deployment (from its Helm release) carries those labels on its pods.
-        const dep = JSON.parse(kubectl(["get", "deployment", "-n", platformOut.namespace, platformOut.serviceName, "-o", "json"]).stdout);
-        for (const [k, v] of Object.entries(platformLabels)) assert.strictEqual(dep.spec.template.metadata.labels[k], v, `the gateway pods lack ${k}=${v}`);
+        const [ns, svc] = [stringAt(platformOut, "namespace"), stringAt(platformOut, "serviceName")];
+        assert.ok(ns !== undefined && svc !== undefined, `platform outputs without a string namespace and serviceName: ${JSON.stringify(platformOut)}`);
+        const dep: unknown = JSON.parse(kubectl(["get", "deployment", "-n", ns, svc, "-o", "json"]).stdout);
+        const podLabels = recordAt(dep, "spec", "template", "metadata", "labels");
+        for (const [k, v] of Object.entries(platformLabels)) assert.strictEqual(podLabels[k], v, `the gateway pods lack ${k}=${v}`);
     });
 
     it("pulumi destroy of the team, then of the platform, removes both stacks' objects", () => {
         team.pulumiOk(["destroy", "--yes", "--skip-preview"]);
         assert.deepStrictEqual(liveObjects(teamRender.objectFiles, true).map(key), [], "team objects left after destroy");
         platform.pulumiOk(["destroy", "--yes", "--skip-preview"]);
-        const left = kubectl(["get", "namespace", platformOut.namespace, "--ignore-not-found", "-o", "name"]).stdout.trim();
+        const ns = stringAt(platformOut, "namespace");
+        assert.ok(ns !== undefined, `platform outputs without a string namespace: ${JSON.stringify(platformOut)}`);
+        const left = kubectl(["get", "namespace", ns, "--ignore-not-found", "-o", "name"]).stdout.trim();
         assert.strictEqual(left, "", `the platform's gateway namespace is left after destroy`);
     });
 });

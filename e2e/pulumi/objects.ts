@@ -1,5 +1,6 @@
 /** The API server's copies of a stack's objects, compared with what `istio-egress render` wrote. */
-import { KubeObject, runOk } from "../lib/tools";
+import { isRecord, listAt, valueAt } from "../../sdk/model/read";
+import { isKubeObject, KubeObject, runOk } from "../lib/tools";
 import { kubeconfig } from "./stack";
 
 export const kubectl = (args: string[]) => runOk("kubectl", ["--kubeconfig", kubeconfig(), ...args]);
@@ -7,14 +8,16 @@ export const key = (o: { kind: string; metadata: { namespace?: string; name: str
 
 /** Fields only the server or Pulumi writes: never compared. */
 function ownAnnotations(a: Record<string, string> | undefined): Record<string, string> {
-    return Object.fromEntries(Object.entries(a ?? {}).filter(([k]) => !k.startsWith("pulumi.com/") && k !== "kubectl.kubernetes.io/last-applied-configuration"));
+    return Object.fromEntries(
+        Object.entries(a ?? {}).filter(([k]) => !k.startsWith("pulumi.com/") && k !== "kubectl.kubernetes.io/last-applied-configuration"),
+    );
 }
 
 /** Differences where `live` lacks or changes what `want` says (live may hold more: server defaults). */
 function notContained(want: unknown, live: unknown, at: string, out: string[]): void {
     if (want !== null && typeof want === "object" && !Array.isArray(want)) {
         if (live === null || typeof live !== "object" || Array.isArray(live)) return void out.push(`${at}: ${JSON.stringify(live)} instead of an object`);
-        for (const [k, v] of Object.entries(want)) notContained(v, (live as any)[k], `${at}.${k}`, out);
+        for (const [k, v] of Object.entries(want)) notContained(v, valueAt(live, k), `${at}.${k}`, out);
     } else if (Array.isArray(want)) {
         if (!Array.isArray(live) || live.length !== want.length) return void out.push(`${at}: ${JSON.stringify(live)} instead of ${JSON.stringify(want)}`);
         want.forEach((v, i) => notContained(v, live[i], `${at}[${i}]`, out));
@@ -39,13 +42,18 @@ export function compare(want: KubeObject, live: KubeObject): string[] {
     // feature): server-set, like metadata.uid.
     const labels = { ...(live.metadata.labels ?? {}) };
     if (live.kind === "Namespace" && labels["kubernetes.io/metadata.name"] === live.metadata.name) delete labels["kubernetes.io/metadata.name"];
-    if (JSON.stringify(sorted(labels)) !== JSON.stringify(sorted(want.metadata.labels ?? {}))) out.push(`labels: ${JSON.stringify(labels)} instead of ${JSON.stringify(want.metadata.labels ?? {})}`);
+    if (JSON.stringify(sorted(labels)) !== JSON.stringify(sorted(want.metadata.labels ?? {})))
+        out.push(`labels: ${JSON.stringify(labels)} instead of ${JSON.stringify(want.metadata.labels ?? {})}`);
     const ann = ownAnnotations(live.metadata.annotations);
-    if (JSON.stringify(sorted(ann)) !== JSON.stringify(sorted(ownAnnotations(want.metadata.annotations)))) out.push(`annotations: ${JSON.stringify(ann)} instead of ${JSON.stringify(want.metadata.annotations ?? {})}`);
-    const fields = new Set([...Object.keys(want), ...(exact(want) ? Object.keys(live) : [])].filter((k) => !["apiVersion", "kind", "metadata", "status"].includes(k)));
+    if (JSON.stringify(sorted(ann)) !== JSON.stringify(sorted(ownAnnotations(want.metadata.annotations))))
+        out.push(`annotations: ${JSON.stringify(ann)} instead of ${JSON.stringify(want.metadata.annotations ?? {})}`);
+    const fields = new Set(
+        [...Object.keys(want), ...(exact(want) ? Object.keys(live) : [])].filter((k) => !["apiVersion", "kind", "metadata", "status"].includes(k)),
+    );
     for (const f of fields) {
         if (exact(want)) {
-            if (JSON.stringify(sortedDeep(live[f])) !== JSON.stringify(sortedDeep(want[f]))) out.push(`${f}: server ${JSON.stringify(live[f])}\n    render ${JSON.stringify(want[f])}`);
+            if (JSON.stringify(sortedDeep(live[f])) !== JSON.stringify(sortedDeep(want[f])))
+                out.push(`${f}: server ${JSON.stringify(live[f])}\n    render ${JSON.stringify(want[f])}`);
         } else {
             notContained(want[f], live[f], f, out);
         }
@@ -54,9 +62,14 @@ export function compare(want: KubeObject, live: KubeObject): string[] {
 }
 
 const sorted = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
-function sortedDeep(v: any): any {
+function sortedDeep(v: unknown): unknown {
     if (Array.isArray(v)) return v.map(sortedDeep);
-    if (v && typeof v === "object") return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortedDeep(v[k])]));
+    if (isRecord(v))
+        return Object.fromEntries(
+            Object.keys(v)
+                .sort()
+                .map((k) => [k, sortedDeep(v[k])]),
+        );
     return v;
 }
 
@@ -65,7 +78,10 @@ export function liveObjects(files: string[], ignoreNotFound = false): KubeObject
     if (files.length === 0) return [];
     const r = kubectl(["get", ...files.flatMap((f) => ["-f", f]), "-o", "json", ...(ignoreNotFound ? ["--ignore-not-found"] : [])]);
     if (r.stdout.trim() === "") return [];
-    const j = JSON.parse(r.stdout);
-    return j.kind === "List" ? j.items : [j];
+    const j: unknown = JSON.parse(r.stdout);
+    const items = valueAt(j, "kind") === "List" ? listAt(j, "items") : [j];
+    return items.map((o) => {
+        if (!isKubeObject(o)) throw new Error(`kubectl get: not a Kubernetes object: ${JSON.stringify(o).slice(0, 400)}`);
+        return o;
+    });
 }
-

@@ -9,12 +9,14 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { listAt, recordAt, stringAt } from "../../sdk/model/read";
 import { REPO, run, RunResult, tempDir, toolsEnv } from "../lib/tools";
 
 /** The cluster run.sh started (KUBECONFIG), or E2E_KUBECONFIG. */
 export function kubeconfig(): string {
     const k = process.env.E2E_KUBECONFIG ?? process.env.KUBECONFIG;
-    if (!k) throw new Error("no cluster: KUBECONFIG is not set (run the suite with npm run test:e2e, which starts the local control plane, or set E2E_KUBECONFIG)");
+    if (!k)
+        throw new Error("no cluster: KUBECONFIG is not set (run the suite with npm run test:e2e, which starts the local control plane, or set E2E_KUBECONFIG)");
     return k;
 }
 
@@ -95,23 +97,37 @@ export class Stack {
     /** Like `pulumi`, but a non-zero exit throws with the tail of the output. */
     pulumiOk(args: string[], opts: { withConfig?: boolean; timeoutMs?: number } = {}): RunResult {
         const r = this.pulumi(args, opts);
-        if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} (${this.fqsn}) exited ${r.code}\n--- stdout\n${r.stdout.slice(-6000)}\n--- stderr\n${r.stderr.slice(-3000)}`);
+        if (r.code !== 0)
+            throw new Error(
+                `pulumi ${args.join(" ")} (${this.fqsn}) exited ${r.code}\n--- stdout\n${r.stdout.slice(-6000)}\n--- stderr\n${r.stderr.slice(-3000)}`,
+            );
         return r;
     }
 
     /** The steps `pulumi preview --json` proposes (each resource's op: same, create, update, replace, delete, ...). */
     previewSteps(extra: string[] = []): Step[] {
         const r = this.pulumiOk(["preview", "--json", ...extra]);
-        return (JSON.parse(r.stdout).steps ?? []).map((s: any) => ({ op: s.op, urn: s.urn }));
+        return listAt(JSON.parse(r.stdout) as unknown, "steps").map((s) => {
+            const [op, urn] = [stringAt(s, "op"), stringAt(s, "urn")];
+            if (op === undefined || urn === undefined)
+                throw new Error(`pulumi preview --json (${this.fqsn}): a step without a string op and urn: ${JSON.stringify(s)}`);
+            return { op, urn };
+        });
     }
 
-    outputs(): Record<string, any> {
-        return JSON.parse(this.pulumiOk(["stack", "output", "--json"], { withConfig: false }).stdout);
+    outputs(): Record<string, unknown> {
+        return recordAt(JSON.parse(this.pulumiOk(["stack", "output", "--json"], { withConfig: false }).stdout) as unknown);
     }
 
     /** The stack's resources from `pulumi stack export`: type, URN, and (Kubernetes) their outputs. */
-    resources(): { type: string; urn: string; outputs?: any }[] {
-        return JSON.parse(this.pulumiOk(["stack", "export"], { withConfig: false }).stdout).deployment.resources ?? [];
+    resources(): { type: string; urn: string; outputs?: unknown }[] {
+        const state: unknown = JSON.parse(this.pulumiOk(["stack", "export"], { withConfig: false }).stdout);
+        return listAt(state, "deployment", "resources").map((r) => {
+            const [type, urn] = [stringAt(r, "type"), stringAt(r, "urn")];
+            if (type === undefined || urn === undefined)
+                throw new Error(`pulumi stack export (${this.fqsn}): a resource without a string type and urn: ${JSON.stringify(r)}`);
+            return { type, urn, outputs: recordAt(r).outputs };
+        });
     }
 
     remove(): void {
