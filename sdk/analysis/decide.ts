@@ -5,7 +5,7 @@
  * sees, the outcome the caller observes, whether it is logged, and whether the pod can go around it all.
  */
 import { isRecord, listAt, valueAt, type K8sObject } from "../model/index.js";
-import { type AuthzDecision, type AuthzRequest, evaluateAuthz } from "./authz.js";
+import { type AuthzRequest, evaluateAuthz } from "./authz.js";
 import { describeClasses, type RequestClass, requestClasses } from "./classes.js";
 import { id, isTelemetry, ns, sampleName } from "./config.js";
 import { type GatewayPods, type Inventory, memo, namespaceLabels } from "./inventory.js";
@@ -13,7 +13,7 @@ import { connectionAllowed, type NetpolDecision, type PodRef, type Protocol } fr
 import { internetReach } from "./reach.js";
 import { type GatewayLeg, type ResolvedPath, resolveGatewayLeg, resolvePaths, upstreamOf } from "./path.js";
 import { sectionOf, sidecarScopeFor, type SidecarScope } from "./sidecar.js";
-import type { AccessPath, AccessRow, AccessSource, ExternalHost, Finding, GatewayInfo, Outcome, RuleRef } from "./types.js";
+import type { AccessRow, AccessSource, ExternalHost, Finding, GatewayInfo, Outcome, RuleRef } from "./types.js";
 import { mergeServers, type MergedServer } from "./gateway.js";
 
 export function principalOf(s: AccessSource, trustDomain: string): string {
@@ -132,25 +132,28 @@ function bypassOf(inv: Inventory, pod: PodRef, host: ExternalHost): { bypass: bo
     return { bypass: false, decision: tcp, how: "", partial: tcp.partial };
 }
 
-interface Draft {
-    verdict: "allowed" | "denied";
-    path: AccessPath;
-    rule: string;
-    ruleRef: RuleRef;
-    outcome: Outcome;
-    outcomeText: string;
-    gateway?: string;
-    gatewayWorkload?: string;
-    upstream?: string;
-    routes?: { mesh?: string; gateway?: string };
-    weight?: number;
-    gatewayDecision?: AuthzDecision;
-    gatewayRequest?: AuthzRequest;
-    logged: boolean;
-    notes: string[];
+/** A decision before it becomes a row: the row's verdict fields (types.ts AccessRow), plus what the caller folds in. */
+type Draft = Pick<
+    AccessRow,
+    | "verdict"
+    | "path"
+    | "rule"
+    | "ruleRef"
+    | "outcome"
+    | "outcomeText"
+    | "gateway"
+    | "gatewayWorkload"
+    | "upstream"
+    | "routes"
+    | "weight"
+    | "gatewayDecision"
+    | "gatewayRequest"
+    | "logged"
+    | "notes"
+> & {
     findings: Finding[];
     gatewayInfo?: GatewayInfo;
-}
+};
 
 function failureOutcome(httpApp: boolean): Outcome {
     return httpApp ? "http-503" : "connection-reset";
