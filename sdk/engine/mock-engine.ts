@@ -50,7 +50,7 @@ export interface CapturedResource {
     name: string;
     /** true for provider-managed resources, false for components (and the root stack). */
     custom: boolean;
-    inputs: Record<string, any>;
+    inputs: Record<string, unknown>;
     /** URN of the parent resource ("" for the root stack). */
     parent: string;
     /** URNs this resource explicitly depends on (`dependsOn` plus the engine's input dependencies). */
@@ -109,7 +109,7 @@ export interface RunOptions {
 export interface RunResult {
     resources: CapturedResource[];
     /** The stack outputs (the program's exports / return value), resolved. */
-    outputs: Record<string, any>;
+    outputs: Record<string, unknown>;
 }
 
 /** What a real Helm provider reports about a release once it is deployed (or planned, in preview). */

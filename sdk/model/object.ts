@@ -7,8 +7,8 @@
 export interface K8sObject {
     apiVersion: string;
     kind: string;
-    metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: any };
-    [k: string]: any;
+    metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: unknown };
+    [k: string]: unknown;
 }
 
 /** The label the API server sets on every namespace (Kubernetes 1.22+), used in namespaceSelectors. */

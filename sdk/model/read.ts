@@ -9,8 +9,8 @@
  * Own fields only: `constructor`, `toString` and the rest of Object.prototype are no manifest field, so a selector or
  * label lookup by a name the manifest's author chose can never read a function out of the prototype.
  *
- * `asObject` / `asArray` are the older `any`-typed readers, kept for the callers not yet moved to the `unknown`-typed
- * ones (`recordAt` / `listAt`); new code uses the latter.
+ * `asObject` / `asArray` read one value with a default (`{}` / `[]`); `recordAt` / `listAt` do the same at the end of
+ * a path.
  */
 
 /** A non-empty string, else undefined. See also `stringAt` (the empty string included). */
@@ -18,13 +18,13 @@ export function str(v: unknown): string | undefined {
     return typeof v === "string" && v.length > 0 ? v : undefined;
 }
 
-/** The value when it is an array, else `[]` (`any`-typed items: prefer `listAt`). */
-export function asArray(v: unknown): any[] {
+/** The value when it is an array, else `[]`. */
+export function asArray(v: unknown): unknown[] {
     return Array.isArray(v) ? v : [];
 }
 
-/** The value when it is a plain (non-array) object, else `{}` (`any`-typed fields: prefer `recordAt`). */
-export function asObject(v: unknown): Record<string, any> {
+/** The value when it is a plain (non-array) object, else `{}`. */
+export function asObject(v: unknown): Record<string, unknown> {
     return isRecord(v) ? v : {};
 }
 

@@ -139,7 +139,7 @@ export interface ReleasePlan {
     repository?: pulumi.Input<string>;
     skipAwait: boolean;
     /** The component's values merged with `gateway.values` (which may contain Outputs; see `valuesPending`). */
-    values: Record<string, any>;
+    values: Record<string, unknown>;
     /** Container resources (typed `gateway.resources`), merged last; may be an Output. */
     resources?: pulumi.Input<Record<string, unknown>>;
     /** Whether `values` or `resources` hold Outputs: the values checks run again once they resolve. */
