@@ -4,11 +4,23 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
-import { main } from "../sdk/cli/render";
+import * as nodeModule from "module";
+import { main, RenderJson } from "../sdk/cli/render";
 import { captureCli } from "./helpers/cli";
 import { MANIFEST_FILE, objectFileName, renderProgram } from "../sdk/render/render";
 import { readProject, stackConfig } from "../sdk/render/loader";
 import { K8sObject, validateAll } from "../sdk/schema/validate";
+import { listAt, valueAt } from "../sdk/model/read";
+
+/** What `--json` printed: the documented contract (the test asserts on its fields). */
+function renderJson(stdout: string): RenderJson {
+    return JSON.parse(stdout) as RenderJson;
+}
+
+/** A file of the output directory, parsed; its fields are read with the model's readers. */
+function readJson(file: string): unknown {
+    return JSON.parse(fs.readFileSync(file, "utf8"));
+}
 
 const FIXTURES = path.resolve(__dirname, "../../tests/fixtures/render");
 const ASM = path.join(FIXTURES, "asm");
@@ -73,12 +85,12 @@ describe("render: loading Pulumi programs", () => {
 describe("render: the asm fixture (hand-written NetworkPolicies and AuthorizationPolicies)", () => {
     let out: string;
     let run: Run;
-    let json: any;
+    let json: RenderJson;
 
     before(async () => {
         out = tmpDir();
         run = await cli([ASM, "--out", out, "--json"]);
-        json = JSON.parse(run.stdout);
+        json = renderJson(run.stdout);
     });
 
     it("writes one schema-valid YAML file per object, plus summary, report and diagram", async () => {
@@ -99,40 +111,43 @@ describe("render: the asm fixture (hand-written NetworkPolicies and Authorizatio
         const dep = objs.find((o) => o.kind === "Deployment" && o.metadata.name === "frontend")!;
         assert.strictEqual(dep.apiVersion, "apps/v1", "typed kinds get apiVersion/kind from the type token");
         const se = objs.find((o) => o.kind === "ServiceEntry")!;
-        assert.deepStrictEqual(se.spec.hosts, ["www.aliyun.com"]);
-        const summary = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8"));
-        assert.strictEqual(summary.counts.NetworkPolicy, 4);
-        assert.strictEqual(summary.counts.HelmRelease, 1);
-        assert.strictEqual(summary.total, objectFiles.length + 1);
-        assert.deepStrictEqual(summary.outputs, { gatewayService: "istio-egressgateway.istio-egress.svc.cluster.local", frontendNamespace: "demo-frontend", releaseStatus: "deployed" });
+        assert.deepStrictEqual(valueAt(se, "spec", "hosts"), ["www.aliyun.com"]);
+        const summary = readJson(path.join(out, "summary.json"));
+        assert.strictEqual(valueAt(summary, "counts", "NetworkPolicy"), 4);
+        assert.strictEqual(valueAt(summary, "counts", "HelmRelease"), 1);
+        assert.strictEqual(valueAt(summary, "total"), objectFiles.length + 1);
+        assert.deepStrictEqual(valueAt(summary, "outputs"), { gatewayService: "istio-egressgateway.istio-egress.svc.cluster.local", frontendNamespace: "demo-frontend", releaseStatus: "deployed" });
         assert.deepStrictEqual(parseYaml(fs.readFileSync(path.join(out, "summary.yaml"), "utf8")), summary);
     });
 
     it("writes the Helm release as chart, repository, version, namespace and values, saying the chart is not rendered", () => {
         const text = fs.readFileSync(path.join(out, "helmrelease-istio-egress-istio-egressgateway.yaml"), "utf8");
         assert.match(text.split("\n")[1], /^# .*its chart is NOT$/);
-        const doc = parseYaml(text);
-        assert.strictEqual(doc.chart, "gateway");
-        assert.strictEqual(doc.repository, "https://istio-release.storage.googleapis.com/charts");
-        assert.strictEqual(doc.version, "1.28.0", "from Pulumi.dev.yaml (the program's own default is 1.27.0)");
-        assert.strictEqual(doc.namespace, "istio-egress");
-        assert.strictEqual(doc.release, "istio-egressgateway");
-        assert.deepStrictEqual(doc.values.service, { type: "ClusterIP", ports: [{ name: "tls", port: 443, targetPort: 8443, protocol: "TCP" }] });
+        const doc: unknown = parseYaml(text);
+        assert.strictEqual(valueAt(doc, "chart"), "gateway");
+        assert.strictEqual(valueAt(doc, "repository"), "https://istio-release.storage.googleapis.com/charts");
+        assert.strictEqual(valueAt(doc, "version"), "1.28.0", "from Pulumi.dev.yaml (the program's own default is 1.27.0)");
+        assert.strictEqual(valueAt(doc, "namespace"), "istio-egress");
+        assert.strictEqual(valueAt(doc, "release"), "istio-egressgateway");
+        assert.deepStrictEqual(valueAt(doc, "values", "service"), { type: "ClusterIP", ports: [{ name: "tls", port: 443, targetPort: 8443, protocol: "TCP" }] });
     });
 
     it("reports demo-frontend denied www.aliyun.com by the named DENY policy, demo-backend allowed via the gateway, legacy bypassing", () => {
-        const rows: any[] = json.report.rows;
+        const rows = json.report.rows;
         const find = (source: string) => rows.find((r) => r.source === source && r.host === "www.aliyun.com");
         const fe = find("demo-frontend/frontend (Deployment/frontend)");
+        assert.ok(fe, "a row for demo-frontend");
         assert.strictEqual(fe.verdict, "denied");
         assert.strictEqual(fe.path, "gateway");
         assert.deepStrictEqual(fe.ruleRef, { kind: "AuthorizationPolicy", name: "istio-egress/deny-frontend-aliyun", ruleIndex: 0 });
         assert.strictEqual(fe.logged, true);
         const be = find("demo-backend/backend (Deployment/backend)");
+        assert.ok(be, "a row for demo-backend");
         assert.strictEqual(be.verdict, "allowed");
         assert.strictEqual(be.path, "gateway");
-        assert.strictEqual(be.ruleRef.name, "istio-egress/allow-mesh-identities");
+        assert.strictEqual(be.ruleRef?.name, "istio-egress/allow-mesh-identities");
         const legacy = find("legacy/default (Deployment/legacy-app)");
+        assert.ok(legacy, "a row for legacy");
         assert.strictEqual(legacy.verdict, "allowed");
         assert.strictEqual(legacy.path, "direct (bypass!)");
         assert.strictEqual(legacy.logged, false);
@@ -153,7 +168,7 @@ describe("render: the asm fixture (hand-written NetworkPolicies and Authorizatio
 
     it("runs the policy pack: the legacy namespace without default-deny is a mandatory violation (exit 1)", () => {
         assert.strictEqual(run.code, 1, run.stderr);
-        const v = json.violations.find((x: any) => x.resource.namespace === "legacy" && x.enforcementLevel === "mandatory");
+        const v = json.violations.find((x) => x.resource.namespace === "legacy" && x.enforcementLevel === "mandatory");
         assert.ok(v, JSON.stringify(json.violations));
         assert.match(run.stderr, /verdict: FAIL/);
     });
@@ -161,11 +176,12 @@ describe("render: the asm fixture (hand-written NetworkPolicies and Authorizatio
     it("--config moves the legacy app under default-deny: it now goes through the gateway, and the pack passes (exit 0)", async () => {
         const r = await cli([ASM, "--out", tmpDir(), "--json", "--config", "legacyNamespace=demo-backend"]);
         assert.strictEqual(r.code, 0, r.stderr);
-        const j = JSON.parse(r.stdout);
-        const legacy = j.report.rows.find((x: any) => x.source === "demo-backend/default (Deployment/legacy-app)");
+        const j = renderJson(r.stdout);
+        const legacy = j.report.rows.find((x) => x.source === "demo-backend/default (Deployment/legacy-app)");
+        assert.ok(legacy, "a row for the moved legacy app");
         assert.strictEqual(legacy.verdict, "allowed", "it now goes through the gateway, where demo-backend is allowed");
         assert.strictEqual(legacy.path, "gateway");
-        assert.deepStrictEqual(j.violations.filter((x: any) => x.enforcementLevel === "mandatory"), []);
+        assert.deepStrictEqual(j.violations.filter((x) => x.enforcementLevel === "mandatory"), []);
         assert.match(r.stderr, /verdict: PASS/);
     });
 
@@ -224,17 +240,17 @@ describe("render: failures and repeat runs", () => {
         assert.ok(!b.objects.some((o) => o.kind === "Namespace" && o.metadata.name === "team-x"));
         assert.strictEqual(a.objects.length, b.objects.length);
         assert.ok(!Object.keys(require.cache).some((k) => k.startsWith(ASM)), "the program's modules are not left in require.cache");
-        assert.strictEqual((require as any).extensions[".ts"], undefined, "the TypeScript hook is removed after the run");
+        assert.strictEqual(require.extensions[".ts"], undefined, "the TypeScript hook is removed after the run");
     });
 
     it("loads a TypeScript program's own modules imported as ./x.js, and concurrent renders do not interfere", async () => {
         const dir = path.join(FIXTURES, "ts-modules");
-        const Module = require("module");
+        const Module = nodeModule as unknown as { _resolveFilename: unknown };
         const resolveBefore = Module._resolveFilename;
         const [a, b] = await Promise.all([renderProgram(dir), renderProgram(ASM)]);
         assert.deepStrictEqual(a.outputs, { namespace: "team-blue" });
         assert.strictEqual(b.outputs.frontendNamespace, "demo-frontend");
-        assert.strictEqual((require as any).extensions[".ts"], undefined, "the hook is gone after both");
+        assert.strictEqual(require.extensions[".ts"], undefined, "the hook is gone after both");
         assert.strictEqual(Module._resolveFilename, resolveBefore, "the .js → .ts resolution fallback is gone too");
     });
 
@@ -242,10 +258,10 @@ describe("render: failures and repeat runs", () => {
         const out = tmpDir();
         const r = await cli([PLAIN_JS, "--out", out, "--stack", "prod", "--config", "namespace=team-b", "--json"]);
         assert.strictEqual(r.code, 0, r.stderr);
-        const j = JSON.parse(r.stdout);
+        const j = renderJson(r.stdout);
         assert.strictEqual(j.stack, "prod");
         assert.deepStrictEqual(j.outputs, { namespace: "team-b", apiToken: "[secret]" });
-        assert.deepStrictEqual(j.objects.map((o: any) => o.file).sort(), ["configmap-team-b-settings.yaml", "namespace-team-b.yaml", "secret-team-b-token.yaml"]);
+        assert.deepStrictEqual(j.objects.map((o) => o.file).sort(), ["configmap-team-b-settings.yaml", "namespace-team-b.yaml", "secret-team-b-token.yaml"]);
         assert.match(j.report.warnings.join("\n"), /no ServiceEntry/);
     });
 
@@ -254,29 +270,29 @@ describe("render: failures and repeat runs", () => {
         assert.strictEqual((await cli([PLAIN_JS, "--out", out])).code, 0);
         const text = fs.readFileSync(path.join(out, "secret-team-a-token.yaml"), "utf8");
         assert.ok(!text.includes("hunter2") && !text.includes("aHVudGVyMg=="), text);
-        const secret = parseYaml(text);
+        const secret = parseYaml(text) as K8sObject;
         assert.deepStrictEqual(secret.stringData, { token: "REDACTED" });
         assert.deepStrictEqual(secret.data, { raw: "REDACTED" });
         assert.deepStrictEqual(await validateAll([secret]), []);
         const shown = tmpDir();
         assert.strictEqual((await cli([PLAIN_JS, "--out", shown, "--show-secrets"])).code, 0);
-        assert.deepStrictEqual(parseYaml(fs.readFileSync(path.join(shown, "secret-team-a-token.yaml"), "utf8")).stringData, { token: "hunter2" });
+        assert.deepStrictEqual(valueAt(parseYaml(fs.readFileSync(path.join(shown, "secret-team-a-token.yaml"), "utf8")), "stringData"), { token: "hunter2" });
         assert.ok(!fs.readFileSync(path.join(out, "summary.json"), "utf8").includes("s3cr3t-output"), "secret stack outputs are redacted");
-        assert.strictEqual(JSON.parse(fs.readFileSync(path.join(shown, "summary.json"), "utf8")).outputs.apiToken, "s3cr3t-output");
+        assert.strictEqual(valueAt(readJson(path.join(shown, "summary.json")), "outputs", "apiToken"), "s3cr3t-output");
     });
 
     it("a second render into the same directory removes the previous render's files, and lists what it wrote and removed", async () => {
         const out = path.join(tmpDir(), "out");
         const first = await cli([ASM, "--out", out, "--json"]);
         assert.ok(fs.existsSync(path.join(out, "deployment-legacy-legacy-app.yaml")));
-        const manifest = JSON.parse(fs.readFileSync(path.join(out, MANIFEST_FILE), "utf8"));
-        assert.deepStrictEqual(manifest.files.map((f: any) => f.file).sort(), fs.readdirSync(out).filter((f) => f !== MANIFEST_FILE).sort(), "the manifest lists every other file");
-        assert.deepStrictEqual([...JSON.parse(first.stdout).files].sort(), fs.readdirSync(out).sort(), "--json lists every file written");
-        assert.deepStrictEqual(JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8")).files.sort(), fs.readdirSync(out).sort(), "so does the summary");
+        const manifest = readJson(path.join(out, MANIFEST_FILE));
+        assert.deepStrictEqual(listAt(manifest, "files").map((f) => valueAt(f, "file")).sort(), fs.readdirSync(out).filter((f) => f !== MANIFEST_FILE).sort(), "the manifest lists every other file");
+        assert.deepStrictEqual([...renderJson(first.stdout).files].sort(), fs.readdirSync(out).sort(), "--json lists every file written");
+        assert.deepStrictEqual(listAt(readJson(path.join(out, "summary.json")), "files").sort(), fs.readdirSync(out).sort(), "so does the summary");
         const second = await cli([ASM, "--out", out, "--json", "--config", "legacyNamespace=old-apps"]);
         assert.ok(!fs.existsSync(path.join(out, "deployment-legacy-legacy-app.yaml")), "stale file removed");
         assert.ok(fs.existsSync(path.join(out, "deployment-old-apps-legacy-app.yaml")));
-        assert.deepStrictEqual(JSON.parse(second.stdout).removed, ["deployment-legacy-legacy-app.yaml", "namespace-legacy.yaml"]);
+        assert.deepStrictEqual(renderJson(second.stdout).removed, ["deployment-legacy-legacy-app.yaml", "namespace-legacy.yaml"]);
         assert.match(second.stderr, /removed 2 file\(s\) of the previous render: deployment-legacy-legacy-app\.yaml, namespace-legacy\.yaml/);
     });
 });
@@ -362,8 +378,8 @@ describe("render: the output directory is render's own", function () {
                 "a manifest that claims a foreign file",
                 () => {
                     fs.writeFileSync(path.join(out, "package.json"), "{}");
-                    const m = JSON.parse(fs.readFileSync(path.join(out, MANIFEST_FILE), "utf8"));
-                    m.files.push({ file: "package.json", sha256: "0".repeat(64) });
+                    const m = readJson(path.join(out, MANIFEST_FILE));
+                    listAt(m, "files").push({ file: "package.json", sha256: "0".repeat(64) });
                     fs.writeFileSync(path.join(out, MANIFEST_FILE), JSON.stringify(m));
                 },
                 /has files changed since render wrote them \(package\.json\)/,
@@ -371,8 +387,8 @@ describe("render: the output directory is render's own", function () {
             [
                 "a manifest that names a path outside the directory",
                 () => {
-                    const m = JSON.parse(fs.readFileSync(path.join(out, MANIFEST_FILE), "utf8"));
-                    m.files.push({ file: "../victim.txt", sha256: "0".repeat(64) });
+                    const m = readJson(path.join(out, MANIFEST_FILE));
+                    listAt(m, "files").push({ file: "../victim.txt", sha256: "0".repeat(64) });
                     fs.writeFileSync(path.join(out, MANIFEST_FILE), JSON.stringify(m));
                 },
                 /holds files render did not write/,

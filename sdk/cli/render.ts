@@ -14,7 +14,7 @@
 import * as path from "path";
 import { validateAll } from "../schema/validate.js";
 import { errorMessage, shown } from "../model/index.js";
-import { formatReportTable, reportVerdict } from "../analysis/report.js";
+import { AccessReport, formatReportTable, reportVerdict } from "../analysis/report.js";
 import { ProgramLoadError } from "../render/loader.js";
 import {
     checkOutputDir,
@@ -51,6 +51,26 @@ const USAGE = `usage: istio-egress render DIR [--out OUTDIR] [--json] [--stack N
 `;
 
 export type PolicyViolation = Violation;
+
+/** The document `render --json` prints on stdout: the contract scripts and CI read. */
+export interface RenderJson {
+    project: string;
+    stack: string;
+    outDir: string;
+    objects: WrittenFiles["objects"];
+    helmReleases: WrittenFiles["helmReleases"];
+    /** Every file written, the manifest last. */
+    files: string[];
+    /** Files of the previous render that this one removed. */
+    removed: string[];
+    /** The program's stack outputs, resolved (secrets REDACTED unless --show-secrets). */
+    outputs: Record<string, unknown>;
+    report: Pick<AccessReport, "rows" | "gateways" | "warnings">;
+    violations: PolicyViolation[];
+    schemaProblems: string[];
+    /** Present when the policy pack itself failed to run. */
+    policyError?: string;
+}
 
 interface Args {
     dir: string;
@@ -297,26 +317,21 @@ export async function main(argv: string[]): Promise<number> {
     }
 
     if (args.json) {
-        process.stdout.write(
-            JSON.stringify(
-                {
-                    project: result.project.name,
-                    stack: result.stack,
-                    outDir,
-                    objects: written.objects,
-                    helmReleases: written.helmReleases,
-                    files: written.all,
-                    removed: written.removed,
-                    outputs: result.outputs,
-                    report: { rows: report.rows, gateways: report.gateways, warnings: report.warnings },
-                    violations,
-                    schemaProblems: problems,
-                    ...(policyError ? { policyError } : {}),
-                },
-                null,
-                2,
-            ) + "\n",
-        );
+        const doc: RenderJson = {
+            project: result.project.name,
+            stack: result.stack,
+            outDir,
+            objects: written.objects,
+            helmReleases: written.helmReleases,
+            files: written.all,
+            removed: written.removed,
+            outputs: result.outputs,
+            report: { rows: report.rows, gateways: report.gateways, warnings: report.warnings },
+            violations,
+            schemaProblems: problems,
+            ...(policyError ? { policyError } : {}),
+        };
+        process.stdout.write(JSON.stringify(doc, null, 2) + "\n");
     }
     if (problems.length > 0 || policyError) {
         return 2;
