@@ -388,40 +388,11 @@ export function rowsForSourceHost(
         if (g) g.classes.push(r.cls);
         else groups.set(key, { classes: [r.cls], draft: d });
     }
-    const label = `${src.namespace}/${src.serviceAccount}${src.workload ? ` (${src.workload})` : ""}`;
     const rows: AccessRow[] = [];
     for (const g of groups.values()) {
         const d = g.draft;
         const request = groups.size > 1 ? describeClasses(g.classes, classes) : undefined;
-        const rep = g.classes[0];
-        const row: AccessRow = {
-            source: label,
-            namespace: src.namespace,
-            serviceAccount: src.serviceAccount,
-            workload: src.workload,
-            host: host.host,
-            port: host.port,
-            protocol: host.protocol,
-            kind: "request",
-            ...(request ? { request, method: rep.method, requestPath: rep.path } : {}),
-            ...(target !== host.host ? { requestHost: target } : {}),
-            verdict: d.verdict,
-            path: d.path,
-            rule: d.rule,
-            ruleRef: d.ruleRef,
-            outcome: d.outcome,
-            outcomeText: d.outcomeText,
-            ...(d.gateway ? { gateway: d.gateway } : {}),
-            ...(d.gatewayWorkload ? { gatewayWorkload: d.gatewayWorkload } : {}),
-            ...(d.upstream ? { upstream: d.upstream } : {}),
-            ...(d.routes ? { routes: d.routes } : {}),
-            ...(d.weight !== undefined ? { weight: d.weight } : {}),
-            ...(d.gatewayDecision ? { gatewayDecision: d.gatewayDecision } : {}),
-            ...(d.gatewayRequest ? { gatewayRequest: d.gatewayRequest } : {}),
-            bypass: bypass.bypass,
-            logged: d.logged,
-            notes: [...new Set(d.notes)],
-        };
+        const row = rowOf(src, host, target, "request", d, bypass.bypass, request ? { request, rep: g.classes[0] } : undefined);
         if (sidecar && !bypass.bypass && bypass.partial) {
             row.notes.push(
                 `the pod can reach part of the internet directly on ${host.port}: ${bypass.partial}; if ${host.host} resolves there, it can skip the gateway`,
@@ -700,6 +671,24 @@ function alternateRow(
     const d = decideAtGateway(inv, src, srcPod, leg, s.listenerPort, cls, httpApp, upstream, {
         notes: [`another gateway workload serving ${host.host}: ${how}`],
     });
+    const routes = leg.route ? { gateway: `VirtualService ${id(leg.route.vs)} ${leg.route.section}[${leg.route.index}]` } : undefined;
+    return rowOf(src, host, target, "alternate-gateway", { ...d, gatewayWorkload: pods.id, routes }, false);
+}
+
+/**
+ * The row of `src` to `host` that a Draft decides: the one place an AccessRow is assembled from one. `cls` names the
+ * request class when the row holds for some requests only; `bypass` says whether the pod also reaches the host around
+ * its sidecar (NetworkPolicy).
+ */
+function rowOf(
+    src: AccessSource,
+    host: ExternalHost,
+    target: string,
+    kind: AccessRow["kind"],
+    d: Draft,
+    bypass: boolean,
+    cls?: { request: string; rep: RequestClass },
+): AccessRow {
     return {
         source: `${src.namespace}/${src.serviceAccount}${src.workload ? ` (${src.workload})` : ""}`,
         namespace: src.namespace,
@@ -708,7 +697,8 @@ function alternateRow(
         host: host.host,
         port: host.port,
         protocol: host.protocol,
-        kind: "alternate-gateway",
+        kind,
+        ...(cls ? { request: cls.request, method: cls.rep.method, requestPath: cls.rep.path } : {}),
         ...(target !== host.host ? { requestHost: target } : {}),
         verdict: d.verdict,
         path: d.path,
@@ -717,12 +707,13 @@ function alternateRow(
         outcome: d.outcome,
         outcomeText: d.outcomeText,
         ...(d.gateway ? { gateway: d.gateway } : {}),
-        gatewayWorkload: pods.id,
+        ...(d.gatewayWorkload ? { gatewayWorkload: d.gatewayWorkload } : {}),
         ...(d.upstream ? { upstream: d.upstream } : {}),
-        ...(leg.route ? { routes: { gateway: `VirtualService ${id(leg.route.vs)} ${leg.route.section}[${leg.route.index}]` } } : {}),
+        ...(d.routes ? { routes: d.routes } : {}),
+        ...(d.weight !== undefined ? { weight: d.weight } : {}),
         ...(d.gatewayDecision ? { gatewayDecision: d.gatewayDecision } : {}),
         ...(d.gatewayRequest ? { gatewayRequest: d.gatewayRequest } : {}),
-        bypass: false,
+        bypass,
         logged: d.logged,
         notes: [...new Set(d.notes)],
     };
