@@ -68,7 +68,9 @@ describe("EgressGateway component (mock engine)", function () {
         const vs = (host: string) => byKind(r.objects, "VirtualService").find((o) => valueAt(o, "spec", "hosts", 0) === host)!;
         const dr = byKind(r.objects, "DestinationRule").find((o) => valueAt(o, "spec", "host") === gwHost)!;
         assert.strictEqual(valueAt(dr, "spec", "trafficPolicy", "tls", "mode"), "ISTIO_MUTUAL");
-        for (const s of listAt(dr, "spec", "subsets")) {
+        const subsets = listAt(dr, "spec", "subsets");
+        assert.ok(subsets.length > 0, "the gateway's DestinationRule has subsets");
+        for (const s of subsets) {
             assert.strictEqual(valueAt(s, "trafficPolicy", "portLevelSettings", 0, "tls", "mode"), "ISTIO_MUTUAL", `subset ${stringAt(s, "name")}`);
         }
         // HTTP: mesh:80 → gateway:80, gateway:80 → host:80.
