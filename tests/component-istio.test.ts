@@ -209,7 +209,9 @@ describe("issue 11 item 2: a VirtualService in another namespace cannot attach t
             const servers = listAt(gw, "spec", "servers");
             assert.ok(servers.length > 0, "the Gateway has servers");
             for (const s of servers) {
-                for (const h of listAt(s, "hosts")) {
+                const hosts = listAt(s, "hosts");
+                assert.ok(hosts.length > 0, "every server names its hosts");
+                for (const h of hosts) {
                     assert.ok(typeof h === "string", `a server host is a string: ${JSON.stringify(h)}`);
                     assert.ok(h.startsWith("./"), h);
                     assert.deepStrictEqual(gatewayServerHostErrors(h), [], h);
