@@ -4,9 +4,10 @@
  * source (cited per test), not the component's intent.
  */
 import * as assert from "assert";
-import { parseAllDocuments } from "yaml";
 import { AccessReport, AccessRow, buildAccessReport, formatReportTable, reportVerdict, ReportOptions } from "../sdk/analysis/report";
 import type { K8sObject } from "../sdk/model";
+import { listAt, recordAt } from "../sdk/model/read";
+import { yamlObjects } from "./helpers/captured";
 import { collectInventory } from "../sdk/analysis/inventory";
 import { mergeServers } from "../sdk/analysis/gateway";
 import { resolveMeshLeg, sidecarScopeFor } from "../sdk/analysis/sidecar";
@@ -14,9 +15,7 @@ import { egressReach, publicRanges, reachableIn } from "../sdk/analysis/reach";
 import { describeClasses, requestClasses } from "../sdk/analysis/classes";
 
 function load(text: string): K8sObject[] {
-    return parseAllDocuments(text)
-        .map((d) => d.toJS())
-        .filter((o: any) => o && o.kind) as K8sObject[];
+    return yamlObjects(text);
 }
 
 const GW_SVC = "istio-egressgateway.istio-egress.svc.cluster.local";
@@ -519,7 +518,7 @@ spec:
     it("hosts sharing an outer SNI share ALLOW rules: a connection.sni rule for one host opens the other", () => {
         // Both subsets set sni www.example.com: team-b's rule (meant for the wildcard) matches api.example.com too.
         const objs = scenario("wildcard", "api").map((o) =>
-            o.kind === "DestinationRule" ? { ...o, spec: { ...o.spec, subsets: o.spec.subsets.map((s: any) => ({ ...s, trafficPolicy: { tls: { mode: "ISTIO_MUTUAL", sni: "www.example.com" } } })) } } : o,
+            o.kind === "DestinationRule" ? { ...o, spec: { ...recordAt(o, "spec"), subsets: listAt(o, "spec", "subsets").map((s) => ({ ...recordAt(s), trafficPolicy: { tls: { mode: "ISTIO_MUTUAL", sni: "www.example.com" } } })) } } : o,
         );
         const r = buildAccessReport(objs);
         const teamB = r.rows.find((x) => x.namespace === "team-b" && x.workload === "Deployment/client" && x.host === "api.example.com" && x.kind === "request")!;

@@ -1,13 +1,13 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { parseAllDocuments } from "yaml";
 import { cidrContains, parseCidr } from "../sdk/model";
 import { connectionAllowed, egressAllowed, ingressAllowed, PodRef, policyTypesOf } from "../sdk/analysis/netpol";
 import { selectorMatches } from "../sdk/model";
 import type { K8sObject } from "../sdk/schema/validate";
+import { yamlObjects } from "./helpers/captured";
 
-function np(namespace: string, name: string, spec: any): K8sObject {
+function np(namespace: string, name: string, spec: Record<string, unknown>): K8sObject {
     return { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { namespace, name }, spec };
 }
 
@@ -204,7 +204,7 @@ describe("analysis: NetworkPolicy semantics", () => {
 
     it("ignores objects that are not NetworkPolicies", () => {
         const cm = { apiVersion: "v1", kind: "ConfigMap", metadata: { namespace: "apps", name: "x" }, spec: { podSelector: {}, policyTypes: ["Egress"] } };
-        assert.strictEqual(egressAllowed([cm as any], app, { ip: PUBLIC }, 443).allowed, true);
+        assert.strictEqual(egressAllowed([cm], app, { ip: PUBLIC }, 443).allowed, true);
     });
 
     it("agrees with Istio's NetworkPolicy reference YAML (when present)", function () {
@@ -213,9 +213,7 @@ describe("analysis: NetworkPolicy semantics", () => {
             console.log("    ../shared/reference absent (a user's clone); skipping");
             this.skip();
         }
-        const objs = parseAllDocuments(fs.readFileSync(ref, "utf8"))
-            .map((d) => d.toJS())
-            .filter((o: any) => o?.kind === "NetworkPolicy") as K8sObject[];
+        const objs = yamlObjects(fs.readFileSync(ref, "utf8")).filter((o) => o.kind === "NetworkPolicy");
         const pol = objs.find((o) => o.metadata.name === "allow-egress-to-istio-system-and-kube-dns");
         assert.ok(pol, "the reference file holds the egress-gateway task's NetworkPolicy");
         const ns = pol.metadata.namespace!;

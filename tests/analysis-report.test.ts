@@ -1,23 +1,31 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { parseAllDocuments } from "yaml";
 import { AccessRow, buildAccessReport, formatReportTable, reportToMermaid } from "../sdk/analysis/report";
 import { hostCovers } from "../sdk/model";
 import type { K8sObject } from "../sdk/schema/validate";
+import { recordAt } from "../sdk/model/read";
+import { yamlObjects } from "./helpers/captured";
 
 const GW_SVC = "istio-egressgateway.istio-egress.svc.cluster.local";
 
-function obj(apiVersion: string, kind: string, namespace: string | undefined, name: string, rest: any = {}): K8sObject {
-    return { apiVersion, kind, metadata: { name, ...(namespace ? { namespace } : {}), ...(rest.metadata ?? {}) }, ...rest, ...(rest.metadata ? { metadata: { name, namespace, ...rest.metadata } } : {}) };
+/** The fields of an object besides apiVersion, kind, name and namespace (metadata: labels and the like, merged in). */
+interface Rest {
+    metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+    [k: string]: unknown;
+}
+
+function obj(apiVersion: string, kind: string, namespace: string | undefined, name: string, rest: Rest = {}): K8sObject {
+    const { metadata, ...fields } = rest;
+    return { apiVersion, kind, metadata: metadata ? { name, namespace, ...metadata } : { name, ...(namespace ? { namespace } : {}) }, ...fields };
 }
 const nsObj = (name: string, labels: Record<string, string> = { "istio-injection": "enabled" }) => obj("v1", "Namespace", undefined, name, { metadata: { labels } });
-const deploy = (namespace: string, name: string, sa: string, labels: Record<string, string> = { app: name }, extra: any = {}) =>
+const deploy = (namespace: string, name: string, sa: string, labels: Record<string, string> = { app: name }, extra: Record<string, unknown> = {}) =>
     obj("apps/v1", "Deployment", namespace, name, {
         spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { serviceAccountName: sa, containers: [{ name: "app", image: "curl" }], ...extra } } },
     });
-const np = (namespace: string, name: string, spec: any) => obj("networking.k8s.io/v1", "NetworkPolicy", namespace, name, { spec });
-const istio = (kind: string, namespace: string, name: string, spec: any) =>
+const np = (namespace: string, name: string, spec: Record<string, unknown>) => obj("networking.k8s.io/v1", "NetworkPolicy", namespace, name, { spec });
+const istio = (kind: string, namespace: string, name: string, spec: Record<string, unknown>) =>
     obj(`${kind === "AuthorizationPolicy" ? "security" : kind === "Telemetry" ? "telemetry" : "networking"}.istio.io/v1`, kind, namespace, name, { spec });
 
 const defaultDeny = (ns: string) => np(ns, "default-deny-egress", { podSelector: {}, policyTypes: ["Egress"] });
@@ -271,13 +279,13 @@ describe("analysis: egress access report", () => {
     });
 
     it("a VirtualService exported only to its own namespace does not route other namespaces", () => {
-        const objs = asmScenario().map((o) => (o.kind === "VirtualService" ? { ...o, spec: { ...o.spec, exportTo: ["."] } } : o));
+        const objs = asmScenario().map((o) => (o.kind === "VirtualService" ? { ...o, spec: { ...recordAt(o, "spec"), exportTo: ["."] } } : o));
         const be = row(buildAccessReport(objs).rows, "demo-backend/backend (Deployment/backend)");
         assert.strictEqual(be.path, "blocked-by-networkpolicy", "without the route the traffic goes direct and meets default-deny");
     });
 
     it("a mesh route to the gateway without a gateway route is denied at the gateway", () => {
-        const objs = asmScenario().map((o) => (o.kind === "VirtualService" ? { ...o, spec: { ...o.spec, tcp: [] } } : o));
+        const objs = asmScenario().map((o) => (o.kind === "VirtualService" ? { ...o, spec: { ...recordAt(o, "spec"), tcp: [] } } : o));
         const be = row(buildAccessReport(objs).rows, "demo-backend/backend (Deployment/backend)");
         assert.strictEqual(be.verdict, "denied");
         assert.strictEqual(be.path, "gateway");
@@ -302,9 +310,7 @@ describe("analysis: egress access report", () => {
 describe("analysis: egress access report on Istio's reference YAML", () => {
     const refDir = path.resolve(__dirname, "../..", "../shared/reference/istio-docs");
     const load = (file: string): K8sObject[] =>
-        parseAllDocuments(fs.readFileSync(path.join(refDir, file), "utf8"))
-            .map((d) => d.toJS())
-            .filter((o: any) => o && o.kind) as K8sObject[];
+        yamlObjects(fs.readFileSync(path.join(refDir, file), "utf8"));
     const client = deploy("default", "sleep", "sleep");
 
     beforeEach(function () {

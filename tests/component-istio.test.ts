@@ -12,6 +12,7 @@ import { GATEWAY_SELECTOR_LABEL, gatewayReleaseLabels, gatewaySelectorValue, K8s
 import { attachesToServer, clientTlsErrors, destinationRuleTls, gatewayServerHostErrors, gatewaysApplyingTo, GatewayProxy, injectingRevisions, tcpServerDestination } from "./helpers/istio";
 import { namespaceObject, resolvedValuesProblems } from "../sdk/manifests/gateway";
 import * as pulumi from "@pulumi/pulumi";
+import { listAt, recordAt, stringAt, stringRecord, valueAt } from "../sdk/model/read";
 import { renderComponent } from "./helpers/component";
 import { routesCatalog } from "../sdk/manifests/gateway";
 import { teamManifests } from "../sdk/manifests/team";
@@ -28,7 +29,7 @@ function objectsOf(plan: EgressPlan): K8sObject[] {
 
 /** The objects as if created at `at` (istiod orders VirtualServices by creation time, then name). */
 function stamped(objects: K8sObject[], at: string): K8sObject[] {
-    return objects.map((o) => ({ ...o, metadata: { ...o.metadata, creationTimestamp: at } as any }));
+    return objects.map((o) => ({ ...o, metadata: { ...o.metadata, creationTimestamp: at } }));
 }
 
 /** Asserts that building the plan fails with a problem on `field` whose rule matches `rule`. */
@@ -36,7 +37,7 @@ function rejects(args: EgressGatewayArgs, field: string, rule: RegExp): void {
     assert.throws(
         () => buildPlan("egress", args),
         (err: unknown) => {
-            assert.ok(err instanceof ArgsError, `expected ArgsError, got ${err}`);
+            assert.ok(err instanceof ArgsError, `expected ArgsError, got ${String(err)}`);
             const hit = err.problems.find((p) => p.field === field);
             assert.ok(hit, `no problem on ${field}; got ${JSON.stringify(err.problems)}`);
             assert.match(hit.rule, rule);
@@ -69,7 +70,7 @@ function chartPod(namespace: string, release: string, valuesLabels: Record<strin
 describe("issue 11 item 1: the gateway's objects select only its own pods", () => {
     const plan = buildPlan("egress", ARGS);
     const objects = objectsOf(plan);
-    const ours = chartPod(plan.gateway.namespace, plan.gateway.releaseName, plan.release!.values.labels);
+    const ours = chartPod(plan.gateway.namespace, plan.gateway.releaseName, stringRecord(plan.release!.values.labels));
     // Istio's stock egress gateway: istioctl's profiles (manifests/charts/gateways/istio-egress/values.yaml labels)
     // and the istio/gateway chart installed as istio-egressgateway, as Istio's docs do.
     const stockEgress = chartPod("istio-system", "istio-egressgateway");
@@ -87,11 +88,11 @@ describe("issue 11 item 1: the gateway's objects select only its own pods", () =
         const selecting = objects.filter((o) => o.metadata.namespace === plan.gateway.namespace && ["AuthorizationPolicy", "Telemetry"].includes(o.kind));
         assert.ok(selecting.length >= 3);
         for (const o of selecting) {
-            assert.ok(selectorMatches(o.spec.selector, ours.labels), `${o.kind} ${o.metadata.name} selects our pods`);
-            assert.deepStrictEqual(o.spec.selector.matchLabels, { [GATEWAY_SELECTOR_LABEL]: "istio-egress.egress-gateway" });
+            assert.ok(selectorMatches(recordAt(o, "spec", "selector"), ours.labels), `${o.kind} ${o.metadata.name} selects our pods`);
+            assert.deepStrictEqual(valueAt(o, "spec", "selector", "matchLabels"), { [GATEWAY_SELECTOR_LABEL]: "istio-egress.egress-gateway" });
         }
-        for (const np of objects.filter((o) => o.kind === "NetworkPolicy" && o.metadata.namespace === plan.gateway.namespace && o.spec.podSelector.matchLabels)) {
-            assert.ok(selectorMatches(np.spec.podSelector, ours.labels), `NetworkPolicy ${np.metadata.name}`);
+        for (const np of objects.filter((o) => o.kind === "NetworkPolicy" && o.metadata.namespace === plan.gateway.namespace && valueAt(o, "spec", "podSelector", "matchLabels"))) {
+            assert.ok(selectorMatches(recordAt(np, "spec", "podSelector"), ours.labels), `NetworkPolicy ${np.metadata.name}`);
         }
     });
 
@@ -119,7 +120,7 @@ describe("issue 11 item 1: the gateway's objects select only its own pods", () =
 
     it("two components in two namespaces, with the same release name, do not select each other's pods", () => {
         const other = buildPlan("egress", { ...ARGS, gateway: { namespace: "egress-b" } });
-        const otherPod = chartPod(other.gateway.namespace, other.gateway.releaseName, other.release!.values.labels);
+        const otherPod = chartPod(other.gateway.namespace, other.gateway.releaseName, stringRecord(other.release!.values.labels));
         const both = [...objects, ...objectsOf(other)];
         assert.deepStrictEqual(gatewaysApplyingTo(both, ours).map((g) => g.metadata.namespace), ["istio-egress"]);
         assert.deepStrictEqual(gatewaysApplyingTo(both, otherPod).map((g) => g.metadata.namespace), ["egress-b"]);
@@ -133,7 +134,7 @@ describe("issue 11 item 1: the gateway's objects select only its own pods", () =
         rejects({ gateway: { labels: { [GATEWAY_SELECTOR_LABEL]: "istio-system.istio-egressgateway" } } }, `gateway.labels["${GATEWAY_SELECTOR_LABEL}"]`, /component's own selector label/);
         // Extra labels still reach the pods, and never widen the selector.
         const custom = buildPlan("egress", { gateway: { labels: { team: "platform" } } });
-        assert.strictEqual(custom.release!.values.labels.team, "platform");
+        assert.strictEqual(valueAt(custom.release!.values, "labels", "team"), "platform");
         assert.deepStrictEqual(custom.gateway.labels, { [GATEWAY_SELECTOR_LABEL]: "istio-egress.egress-gateway" });
     });
 
@@ -162,14 +163,15 @@ describe("issue 11 item 2: a VirtualService in another namespace cannot attach t
     const plan = buildPlan("egress", ARGS);
     const objects = objectsOf(plan);
     const gateway = objects.find((o) => o.kind === "Gateway")!;
-    const server = (port: number, host: string) => gateway.spec.servers.find((s: any) => s.port.number === port && s.hosts.some((h: string) => h.endsWith(host)));
+    const server = (port: number, host: string) =>
+        listAt(gateway, "spec", "servers").find((s) => valueAt(s, "port", "number") === port && listAt(s, "hosts").some((h) => typeof h === "string" && h.endsWith(host)));
     const httpServer = server(80, "api.example.com");
     const tlsServer = server(443, "secure.example.com");
     /** The attacker's VirtualService: names our Gateway, takes an allowed host to a place of its choosing. */
     const hijack = (namespace: string, host: string, kind: "http" | "tcp", created = "2020-01-01T00:00:00Z"): K8sObject => ({
         apiVersion: "networking.istio.io/v1",
         kind: "VirtualService",
-        metadata: { name: "aaa-hijack", namespace, creationTimestamp: created } as any,
+        metadata: { name: "aaa-hijack", namespace, creationTimestamp: created },
         spec: {
             hosts: [host],
             gateways: [plan.gateway.gatewayRef],
@@ -180,7 +182,7 @@ describe("issue 11 item 2: a VirtualService in another namespace cannot attach t
     it("an HTTP route from another namespace does not bind the host's server; ours does", () => {
         const evil = hijack("attacker", "api.example.com", "http");
         assert.strictEqual(attachesToServer(evil, gateway, httpServer), false);
-        const ours = objects.find((o) => o.kind === "VirtualService" && o.spec.hosts[0] === "api.example.com")!;
+        const ours = objects.find((o) => o.kind === "VirtualService" && valueAt(o, "spec", "hosts", 0) === "api.example.com")!;
         assert.strictEqual(attachesToServer(ours, gateway, httpServer), true);
         // The same VirtualService in the gateway's namespace would attach: the guard is the namespace, not the model.
         assert.strictEqual(attachesToServer(hijack(plan.gateway.namespace, "api.example.com", "http"), gateway, httpServer), true);
@@ -204,8 +206,13 @@ describe("issue 11 item 2: a VirtualService in another namespace cannot attach t
     it("every server host is namespace-qualified with `./`, which Istio's validation accepts", () => {
         for (const p of [plan, buildPlan("egress", { hosts: [{ host: "*.wikipedia.org", mode: EgressMode.Tls, upstreamHost: "www.wikipedia.org" }, { host: "httpbin.org", mode: EgressMode.Http }] })]) {
             const gw = objectsOf(p).find((o) => o.kind === "Gateway")!;
-            for (const s of gw.spec.servers) {
-                for (const h of s.hosts) {
+            const servers = listAt(gw, "spec", "servers");
+            assert.ok(servers.length > 0, "the Gateway has servers");
+            for (const s of servers) {
+                const hosts = listAt(s, "hosts");
+                assert.ok(hosts.length > 0, "every server names its hosts");
+                for (const h of hosts) {
+                    assert.ok(typeof h === "string", `a server host is a string: ${JSON.stringify(h)}`);
                     assert.ok(h.startsWith("./"), h);
                     assert.deepStrictEqual(gatewayServerHostErrors(h), [], h);
                 }
@@ -279,12 +286,16 @@ describe("issue 11 item 3: TLS origination objects pass Istio's validation; mutu
 
     it("the routes catalog tells operators which Secret keys Istio reads, CA included", () => {
         const plan = buildPlan("egress", { hosts: ORIGINATION });
-        const hosts = JSON.parse(routesCatalog(plan).data!["hosts.json"]);
-        const c = hosts.find((h: any) => h.host === "c.example.com");
-        assert.deepStrictEqual(c.credential.caSecrets, ["istio-egress/c-client-cacert", "istio-egress/c-client"]);
-        assert.deepStrictEqual(c.credential.caKeys, ["cacert", "ca.crt"]);
-        assert.deepStrictEqual(c.credential.clientCertificateKeys, [["cert", "key"], ["tls.crt", "tls.key"]]);
-        assert.strictEqual(hosts.find((h: any) => h.host === "a.example.com").credential, undefined);
+        const hostsJson = stringAt(routesCatalog(plan), "data", "hosts.json");
+        assert.ok(hostsJson !== undefined, "the catalog holds hosts.json");
+        const hosts = listAt(JSON.parse(hostsJson));
+        const c = hosts.find((h) => valueAt(h, "host") === "c.example.com");
+        assert.deepStrictEqual(valueAt(c, "credential", "caSecrets"), ["istio-egress/c-client-cacert", "istio-egress/c-client"]);
+        assert.deepStrictEqual(valueAt(c, "credential", "caKeys"), ["cacert", "ca.crt"]);
+        assert.deepStrictEqual(valueAt(c, "credential", "clientCertificateKeys"), [["cert", "key"], ["tls.crt", "tls.key"]]);
+        const a = hosts.find((h) => valueAt(h, "host") === "a.example.com");
+        assert.ok(a !== undefined, "a.example.com is in the catalog");
+        assert.strictEqual(valueAt(a, "credential"), undefined);
     });
 });
 
@@ -314,9 +325,10 @@ describe("issue 11 item 4: a caller in an unprotected namespace gets an answer b
         });
 
     it("the routes reach every namespace's sidecars (exported mesh-wide), so the gateway must admit every namespace", () => {
-        for (const o of objects.filter((x) => x.kind === "VirtualService" || (x.kind === "ServiceEntry" && !x.spec.hosts[0].startsWith("www.wiki")))) {
-            if (o.kind === "ServiceEntry" && o.spec.exportTo) continue; // a wildcard's upstream, for the gateway only
-            assert.ok(!o.spec.exportTo || o.spec.exportTo.includes("*"), `${o.kind} ${o.metadata.name} is exported mesh-wide`);
+        for (const o of objects.filter((x) => x.kind === "VirtualService" || (x.kind === "ServiceEntry" && !(stringAt(x, "spec", "hosts", 0) ?? "").startsWith("www.wiki")))) {
+            const exportTo = valueAt(o, "spec", "exportTo");
+            if (o.kind === "ServiceEntry" && exportTo) continue; // a wildcard's upstream, for the gateway only
+            assert.ok(!exportTo || listAt(exportTo).includes("*"), `${o.kind} ${o.metadata.name} is exported mesh-wide`);
         }
         for (const port of [plan.gateway.httpPort.targetPort, plan.gateway.tlsPort.targetPort]) {
             assert.strictEqual(connectionAllowed(objects, legacy, { pod: gatewayPod }, port).allowed, true, `legacy → gateway:${port}`);
@@ -366,8 +378,8 @@ describe("issue 11 item 5: TLS hosts that overlap at the gateway are refused; th
     function tlsRoutes(objects: K8sObject[], namespace: string): Map<string, string | undefined> {
         const gw = objects.find((o) => o.kind === "Gateway")!;
         const out = new Map<string, string | undefined>();
-        for (const server of gw.spec.servers.filter((x: any) => x.port.protocol === "TLS")) {
-            out.set(server.hosts[0].replace(/^\.\//, ""), tcpServerDestination(objects, gw, server, namespace)?.destination.host);
+        for (const server of listAt(gw, "spec", "servers").filter((x) => valueAt(x, "port", "protocol") === "TLS")) {
+            out.set((stringAt(server, "hosts", 0) ?? "").replace(/^\.\//, ""), tcpServerDestination(objects, gw, server, namespace)?.destination.host);
         }
         return out;
     }
@@ -375,8 +387,8 @@ describe("issue 11 item 5: TLS hosts that overlap at the gateway are refused; th
     function createdInOrder(objects: K8sObject[], hosts: string[]): K8sObject[] {
         return objects.map((o) => {
             if (o.kind !== "VirtualService") return o;
-            const i = hosts.indexOf(o.spec.hosts[0]);
-            return { ...o, metadata: { ...o.metadata, creationTimestamp: `2030-01-01T00:00:0${i}Z` } as any };
+            const i = hosts.indexOf(stringAt(o, "spec", "hosts", 0) ?? "");
+            return { ...o, metadata: { ...o.metadata, creationTimestamp: `2030-01-01T00:00:0${i}Z` } };
         });
     }
 
@@ -384,8 +396,8 @@ describe("issue 11 item 5: TLS hosts that overlap at the gateway are refused; th
         // What the gateway would get if both were routed (each planned alone, the Gateways' servers merged).
         const [pw, pe] = [buildPlan("egress", { hosts: [W] }), buildPlan("egress", { hosts: [E] })];
         const [ow, oe] = [objectsOf(pw), objectsOf(pe)];
-        const gateway = { ...ow.find((o) => o.kind === "Gateway")!, spec: { ...ow.find((o) => o.kind === "Gateway")!.spec } };
-        gateway.spec.servers = [...gateway.spec.servers, ...oe.find((o) => o.kind === "Gateway")!.spec.servers];
+        const gateway = { ...ow.find((o) => o.kind === "Gateway")!, spec: { ...recordAt(ow.find((o) => o.kind === "Gateway"), "spec") } };
+        gateway.spec.servers = [...listAt(gateway.spec, "servers"), ...listAt(oe.find((o) => o.kind === "Gateway"), "spec", "servers")];
         const merged = [gateway, ...[...ow, ...oe].filter((o) => o.kind === "VirtualService")];
         const olderApi = tlsRoutes(createdInOrder(merged, ["api.example.com", "*.example.com"]), pw.gateway.namespace);
         assert.strictEqual(olderApi.get("*.example.com"), "api.example.com", "the wildcard's traffic goes to api.example.com");
@@ -474,8 +486,10 @@ describe("issue 11 item 8: revisions and the chart version", () => {
         assert.match(buildPlan("egress", {}).warnings.join("\n"), /gateway\.chartVersion is not set: installing the istio\/gateway chart 1\.29\.2\. Set gateway\.chartVersion to your istiod's version/);
         assert.deepStrictEqual(buildPlan("egress", { gateway: { chartVersion: "1.28.3" } }).warnings, []);
         const logged: string[] = [];
-        const original = pulumi.log.warn;
-        (pulumi.log as any).warn = (msg: string) => {
+        // The module's functions, as a mutable object (the namespace import types them read-only).
+        const log: { warn: typeof pulumi.log.warn } = pulumi.log;
+        const original = log.warn;
+        log.warn = (msg: string) => {
             logged.push(msg);
             return Promise.resolve();
         };
@@ -483,7 +497,7 @@ describe("issue 11 item 8: revisions and the chart version", () => {
             await renderComponent({});
             await renderComponent({ gateway: { chartVersion: "1.29.2" } });
         } finally {
-            (pulumi.log as any).warn = original;
+            log.warn = original;
         }
         assert.strictEqual(logged.filter((m) => /chartVersion is not set/.test(m)).length, 1, logged.join("\n"));
     });

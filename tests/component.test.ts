@@ -6,7 +6,9 @@ import { EgressGatewayArgs, EgressMode, SpreadMode, TaintEffect } from "../sdk/a
 import { runProgram } from "../sdk/engine/mock-engine";
 import { EgressGateway } from "../sdk/component";
 import { schemaErrors, validateAll } from "../sdk/schema/validate";
+import { errorMessage, isRecord, listAt, recordAt, stringAt, valueAt } from "../sdk/model/read";
 import { byKind, referenceDir, renderComponent } from "./helpers/component";
+import { capturedResourcesOf } from "./helpers/captured";
 
 const ISTIO_CR = "kubernetes:networking.istio.io/v1";
 
@@ -63,52 +65,54 @@ describe("EgressGateway component (mock engine)", function () {
     it("routes each mode in two hops through the gateway over ISTIO_MUTUAL", async () => {
         const r = await renderComponent(oneOfEach);
         const gwHost = "egress-gateway.istio-egress.svc.cluster.local";
-        const vs = (host: string) => byKind(r.objects, "VirtualService").find((o) => o.spec.hosts[0] === host)!;
-        const dr = byKind(r.objects, "DestinationRule").find((o) => o.spec.host === gwHost)!;
-        assert.strictEqual(dr.spec.trafficPolicy.tls.mode, "ISTIO_MUTUAL");
-        for (const s of dr.spec.subsets) {
-            assert.strictEqual(s.trafficPolicy.portLevelSettings[0].tls.mode, "ISTIO_MUTUAL", `subset ${s.name}`);
+        const vs = (host: string) => byKind(r.objects, "VirtualService").find((o) => valueAt(o, "spec", "hosts", 0) === host)!;
+        const dr = byKind(r.objects, "DestinationRule").find((o) => valueAt(o, "spec", "host") === gwHost)!;
+        assert.strictEqual(valueAt(dr, "spec", "trafficPolicy", "tls", "mode"), "ISTIO_MUTUAL");
+        const subsets = listAt(dr, "spec", "subsets");
+        assert.ok(subsets.length > 0, "the gateway's DestinationRule has subsets");
+        for (const s of subsets) {
+            assert.strictEqual(valueAt(s, "trafficPolicy", "portLevelSettings", 0, "tls", "mode"), "ISTIO_MUTUAL", `subset ${stringAt(s, "name")}`);
         }
         // HTTP: mesh:80 → gateway:80, gateway:80 → host:80.
         const h = vs("httpbin.org");
-        assert.deepStrictEqual(h.spec.http[0].match, [{ gateways: ["mesh"], port: 80 }]);
-        assert.deepStrictEqual(h.spec.http[0].route[0].destination, { host: gwHost, subset: "egress-host-httpbin-org", port: { number: 80 } });
-        assert.deepStrictEqual(h.spec.http[1].route[0].destination, { host: "httpbin.org", port: { number: 80 } });
+        assert.deepStrictEqual(valueAt(h, "spec", "http", 0, "match"), [{ gateways: ["mesh"], port: 80 }]);
+        assert.deepStrictEqual(valueAt(h, "spec", "http", 0, "route", 0, "destination"), { host: gwHost, subset: "egress-host-httpbin-org", port: { number: 80 } });
+        assert.deepStrictEqual(valueAt(h, "spec", "http", 1, "route", 0, "destination"), { host: "httpbin.org", port: { number: 80 } });
         // TLS origination: the entry's only port is the app's 80, landing on the host's 443 (targetPort); the
         // gateway originates SIMPLE TLS there, verifying the host. No port 443 is exposed to sidecars.
-        assert.deepStrictEqual(vs("api.example.com").spec.http[1].route[0].destination, { host: "api.example.com", port: { number: 80 } });
-        const apiEntry = byKind(r.objects, "ServiceEntry").find((o) => o.spec.hosts[0] === "api.example.com")!;
-        assert.deepStrictEqual(apiEntry.spec.ports, [{ number: 80, name: "http-80", protocol: "HTTP", targetPort: 443 }]);
-        const orig = byKind(r.objects, "DestinationRule").find((o) => o.spec.host === "api.example.com")!;
+        assert.deepStrictEqual(valueAt(vs("api.example.com"), "spec", "http", 1, "route", 0, "destination"), { host: "api.example.com", port: { number: 80 } });
+        const apiEntry = byKind(r.objects, "ServiceEntry").find((o) => valueAt(o, "spec", "hosts", 0) === "api.example.com")!;
+        assert.deepStrictEqual(valueAt(apiEntry, "spec", "ports"), [{ number: 80, name: "http-80", protocol: "HTTP", targetPort: 443 }]);
+        const orig = byKind(r.objects, "DestinationRule").find((o) => valueAt(o, "spec", "host") === "api.example.com")!;
         // (The port-level setting also carries the hop's connection pool and outlier detection: tests/production.test.ts.)
-        const { port: origPort, tls: origTls } = orig.spec.trafficPolicy.portLevelSettings[0];
+        const { port: origPort, tls: origTls } = recordAt(orig, "spec", "trafficPolicy", "portLevelSettings", 0);
         assert.deepStrictEqual({ port: origPort, tls: origTls }, {
             port: { number: 80 },
             tls: { mode: "SIMPLE", sni: "api.example.com", subjectAltNames: ["api.example.com"], insecureSkipVerify: false },
         });
         // Mutual origination: client credential from the gateway's namespace.
-        const mutual = byKind(r.objects, "DestinationRule").find((o) => o.spec.host === "partner.example.net")!;
+        const mutual = byKind(r.objects, "DestinationRule").find((o) => valueAt(o, "spec", "host") === "partner.example.net")!;
         assert.strictEqual(mutual.metadata.namespace, "istio-egress");
-        assert.strictEqual(mutual.spec.trafficPolicy.portLevelSettings[0].tls.mode, "MUTUAL");
-        assert.strictEqual(mutual.spec.trafficPolicy.portLevelSettings[0].tls.credentialName, "partner-client");
+        assert.strictEqual(valueAt(mutual, "spec", "trafficPolicy", "portLevelSettings", 0, "tls", "mode"), "MUTUAL");
+        assert.strictEqual(valueAt(mutual, "spec", "trafficPolicy", "portLevelSettings", 0, "tls", "credentialName"), "partner-client");
         // TLS (app TLS wrapped in Istio mTLS): SNI match on the mesh leg, TCP at the gateway on the host's own server.
         const t = vs("edition.cnn.com");
-        assert.deepStrictEqual(t.spec.tls[0].match, [{ gateways: ["mesh"], port: 443, sniHosts: ["edition.cnn.com"] }]);
-        assert.deepStrictEqual(t.spec.tcp[0].route[0].destination, { host: "edition.cnn.com", port: { number: 443 } });
+        assert.deepStrictEqual(valueAt(t, "spec", "tls", 0, "match"), [{ gateways: ["mesh"], port: 443, sniHosts: ["edition.cnn.com"] }]);
+        assert.deepStrictEqual(valueAt(t, "spec", "tcp", 0, "route", 0, "destination"), { host: "edition.cnn.com", port: { number: 443 } });
         const gateway = byKind(r.objects, "Gateway")[0];
         // `./host`: only VirtualServices of the gateway's namespace bind the server (issue 11, item 2).
-        const server = gateway.spec.servers.find((s: any) => s.hosts.includes("./edition.cnn.com"));
-        assert.deepStrictEqual(server.tls, { mode: "ISTIO_MUTUAL" });
-        assert.strictEqual(server.port.protocol, "TLS");
+        const server = listAt(gateway, "spec", "servers").find((s) => listAt(s, "hosts").includes("./edition.cnn.com"));
+        assert.deepStrictEqual(valueAt(server, "tls"), { mode: "ISTIO_MUTUAL" });
+        assert.strictEqual(valueAt(server, "port", "protocol"), "TLS");
         // Wildcard: sidecars learn the name (NONE), the gateway forwards to the DNS-resolved upstream.
         const w = vs("*.wikipedia.org");
-        assert.deepStrictEqual(w.spec.tcp[0].route[0].destination, { host: "www.wikipedia.org", port: { number: 443 } });
+        assert.deepStrictEqual(valueAt(w, "spec", "tcp", 0, "route", 0, "destination"), { host: "www.wikipedia.org", port: { number: 443 } });
         const ses = byKind(r.objects, "ServiceEntry");
-        assert.strictEqual(ses.find((o) => o.spec.hosts[0] === "*.wikipedia.org")!.spec.resolution, "NONE");
-        assert.strictEqual(ses.find((o) => o.spec.hosts[0] === "www.wikipedia.org")!.spec.resolution, "DNS");
-        for (const se of ses.filter((o) => !o.spec.hosts[0].startsWith("*"))) {
-            assert.strictEqual(se.spec.resolution, "DNS", `${se.spec.hosts[0]} resolves by DNS (NONE would loop the gateway)`);
-            assert.strictEqual(se.spec.location, "MESH_EXTERNAL");
+        assert.strictEqual(valueAt(ses.find((o) => valueAt(o, "spec", "hosts", 0) === "*.wikipedia.org"), "spec", "resolution"), "NONE");
+        assert.strictEqual(valueAt(ses.find((o) => valueAt(o, "spec", "hosts", 0) === "www.wikipedia.org"), "spec", "resolution"), "DNS");
+        for (const se of ses.filter((o) => !(stringAt(o, "spec", "hosts", 0) ?? "").startsWith("*"))) {
+            assert.strictEqual(valueAt(se, "spec", "resolution"), "DNS", `${stringAt(se, "spec", "hosts", 0)} resolves by DNS (NONE would loop the gateway)`);
+            assert.strictEqual(valueAt(se, "spec", "location"), "MESH_EXTERNAL");
         }
     });
 
@@ -128,17 +132,17 @@ describe("EgressGateway component (mock engine)", function () {
         const rel = r.release.inputs;
         assert.strictEqual(rel.chart, "gateway");
         assert.strictEqual(rel.version, "1.29.2");
-        assert.strictEqual(rel.repositoryOpts.repo, "https://istio-release.storage.googleapis.com/charts");
+        assert.strictEqual(valueAt(rel, "repositoryOpts", "repo"), "https://istio-release.storage.googleapis.com/charts");
         assert.strictEqual(rel.namespace, "istio-egress");
         // Not istio-egressgateway: the chart would derive the stock egress gateway's labels from it (issue 11, item 1).
         assert.strictEqual(rel.name, "egress-gateway");
-        assert.strictEqual(rel.values.service.type, "ClusterIP");
-        assert.deepStrictEqual(rel.values.labels, { "istio-egress.io/gateway": "istio-egress.egress-gateway" });
-        assert.strictEqual(rel.values.replicaCount, 3);
-        assert.deepStrictEqual(rel.values.resources, { requests: { cpu: "200m", memory: "256Mi" } });
+        assert.strictEqual(valueAt(rel, "values", "service", "type"), "ClusterIP");
+        assert.deepStrictEqual(valueAt(rel, "values", "labels"), { "istio-egress.io/gateway": "istio-egress.egress-gateway" });
+        assert.strictEqual(valueAt(rel, "values", "replicaCount"), 3);
+        assert.deepStrictEqual(valueAt(rel, "values", "resources"), { requests: { cpu: "200m", memory: "256Mi" } });
         const over = await renderComponent({ gateway: { chartVersion: "1.30.1", values: { podAnnotations: { "prometheus.io/scrape": "false" } } } });
         assert.strictEqual(over.release.inputs.version, "1.30.1");
-        assert.strictEqual(over.release.inputs.values.podAnnotations["prometheus.io/scrape"], "false");
+        assert.strictEqual(valueAt(over.release.inputs, "values", "podAnnotations", "prometheus.io/scrape"), "false");
     });
 
     it("passes Helm values that validate against the chart's values.schema.json", async function () {
@@ -147,7 +151,8 @@ describe("EgressGateway component (mock engine)", function () {
             console.log("      (skipped: ../shared/reference absent, as in a user's clone)");
             this.skip();
         }
-        const schema = JSON.parse(fs.readFileSync(path.join(ref!, "istio-gateway-chart", "values.schema.json"), "utf8"));
+        const schema: unknown = JSON.parse(fs.readFileSync(path.join(ref, "istio-gateway-chart", "values.schema.json"), "utf8"));
+        assert.ok(isRecord(schema), "the chart's values schema is an object");
         delete schema.$schema;
         const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
         const scenarios: EgressGatewayArgs[] = [
@@ -184,7 +189,7 @@ describe("EgressGateway component (mock engine)", function () {
         assert.deepStrictEqual(r.outputs.containerPorts, { http: 80, tls: 443 });
         assert.strictEqual(r.outputs.releaseStatus, "deployed");
         assert.deepStrictEqual(r.outputs.protectedNamespaces, ["app-a", "app-b"]);
-        assert.deepStrictEqual(r.outputs.hosts["api.example.com"], {
+        assert.deepStrictEqual(valueAt(r.outputs, "hosts", "api.example.com"), {
             serviceEntry: "istio-egress/egress-host-api-example-com",
             virtualService: "istio-egress/egress-host-api-example-com",
             destinationRule: "istio-egress/egress-tls-api-example-com",
@@ -211,12 +216,12 @@ describe("EgressGateway component (mock engine)", function () {
         const r = await renderComponent(oneOfEach);
         const [ns] = r.children.filter((c) => c.type === "kubernetes:core/v1:Namespace").map((c) => c.urn);
         const release = r.release;
-        const routes = r.children.filter((c) => c.type.startsWith(ISTIO_CR) && c.inputs.metadata.namespace === "istio-egress");
+        const routes = r.children.filter((c) => c.type.startsWith(ISTIO_CR) && valueAt(c.inputs, "metadata", "namespace") === "istio-egress");
         const catalog = r.children.find((c) => c.type === "kubernetes:core/v1:ConfigMap")!;
-        const appLockdown = r.children.filter((c) => c.inputs.metadata?.namespace === "app-a" || c.inputs.metadata?.namespace === "app-b");
+        const appLockdown = r.children.filter((c) => valueAt(c.inputs, "metadata", "namespace") === "app-a" || valueAt(c.inputs, "metadata", "namespace") === "app-b");
         const gatewayLockdown = r.children.filter(
             (c) =>
-                c.inputs.metadata?.namespace === "istio-egress" &&
+                valueAt(c.inputs, "metadata", "namespace") === "istio-egress" &&
                 (c.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" || c.type.startsWith("kubernetes:security.istio.io/") || c.type.startsWith("kubernetes:telemetry.istio.io/")),
         );
         assert.ok(appLockdown.length >= 2, "protected namespaces get policies");
@@ -241,10 +246,12 @@ describe("EgressGateway component (mock engine)", function () {
         const catalog = byKind(r.objects, "ConfigMap")[0];
         assert.strictEqual(catalog.metadata.name, "egress-routes");
         assert.strictEqual(catalog.metadata.namespace, "istio-egress");
-        const hosts = JSON.parse(catalog.data["hosts.json"]);
-        assert.deepStrictEqual(hosts.map((h: any) => h.host).sort(), oneOfEach.hosts!.map((h) => h.host).sort());
-        const wiki = hosts.find((h: any) => h.host === "*.wikipedia.org");
-        assert.deepStrictEqual([wiki.mode, wiki.upstreamHost, wiki.sni], ["TLS", "www.wikipedia.org", "www.wikipedia.org"]);
+        const hostsJson = stringAt(catalog, "data", "hosts.json");
+        assert.ok(hostsJson !== undefined, "the catalog holds hosts.json");
+        const hosts = listAt(JSON.parse(hostsJson));
+        assert.deepStrictEqual(hosts.map((h) => valueAt(h, "host")).sort(), oneOfEach.hosts!.map((h) => h.host).sort());
+        const wiki = hosts.find((h) => valueAt(h, "host") === "*.wikipedia.org");
+        assert.deepStrictEqual([valueAt(wiki, "mode"), valueAt(wiki, "upstreamHost"), valueAt(wiki, "sni")], ["TLS", "www.wikipedia.org", "www.wikipedia.org"]);
     });
 
     it("rejects bad input with a ResourceError naming field and rule, before registering anything", async () => {
@@ -253,11 +260,11 @@ describe("EgressGateway component (mock engine)", function () {
                 new EgressGateway("egress", { hosts: [{ host: "*", mode: EgressMode.Tls }, { host: "a.example.com", mode: EgressMode.Http, port: 70000 }] });
             });
             assert.fail("expected an error");
-        } catch (err: any) {
-            assert.match(err.message, /istio-egress:index:EgressGateway "egress": invalid arguments/);
-            assert.match(err.message, /hosts\[0\]\.host: a bare `\*`/);
-            assert.match(err.message, /hosts\[1\]\.port: must be an integer port from 1 to 65535/);
-            const registered = (err.capturedResources as { type: string }[]).filter((x) => x.type !== "pulumi:pulumi:Stack");
+        } catch (err: unknown) {
+            assert.match(errorMessage(err), /istio-egress:index:EgressGateway "egress": invalid arguments/);
+            assert.match(errorMessage(err), /hosts\[0\]\.host: a bare `\*`/);
+            assert.match(errorMessage(err), /hosts\[1\]\.port: must be an integer port from 1 to 65535/);
+            const registered = capturedResourcesOf(err).filter((x) => x.type !== "pulumi:pulumi:Stack");
             assert.deepStrictEqual(registered, [], "nothing but the stack was registered");
         }
     });

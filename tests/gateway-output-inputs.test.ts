@@ -8,6 +8,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { EgressMode } from "../sdk/args";
 import { buildPlan, DEFAULT_CHART_VERSION } from "../sdk/plan";
+import { valueAt } from "../sdk/model/read";
 import { renderComponent } from "./helpers/component";
 
 const host = { host: "api.example.com", mode: EgressMode.Tls, allow: [{ namespaces: ["a"] }] };
@@ -27,18 +28,18 @@ describe("gateway chart inputs given as Outputs", () => {
     it("an Output local chart path is the chart, with no repository; an Output 'gateway' keeps the repository", async () => {
         const local = await renderComponent({ gateway: { chart: pulumi.output("/charts/gateway") }, hosts: [host] });
         assert.strictEqual(local.release.inputs.chart, "/charts/gateway");
-        assert.strictEqual(local.release.inputs.repositoryOpts?.repo, undefined, JSON.stringify(local.release.inputs.repositoryOpts));
+        assert.strictEqual(valueAt(local.release.inputs, "repositoryOpts", "repo"), undefined, JSON.stringify(local.release.inputs.repositoryOpts));
         const repo = await renderComponent({ gateway: { chart: pulumi.output("gateway"), chartRepository: pulumi.output("https://charts.example.com/istio") }, hosts: [host] });
         assert.strictEqual(repo.release.inputs.chart, "gateway");
-        assert.strictEqual(repo.release.inputs.repositoryOpts?.repo, "https://charts.example.com/istio");
+        assert.strictEqual(valueAt(repo.release.inputs, "repositoryOpts", "repo"), "https://charts.example.com/istio");
     });
 
     it("Output resources are merged into the release's values", async () => {
         const resources = { limits: { cpu: "2", memory: "1Gi" } };
         const r = await renderComponent({ gateway: { resources: pulumi.output(resources) }, hosts: [host] });
-        assert.deepStrictEqual(r.release.inputs.values.resources, resources);
+        assert.deepStrictEqual(valueAt(r.release.inputs, "values", "resources"), resources);
         const plain = await renderComponent({ gateway: { resources }, hosts: [host] });
-        assert.deepStrictEqual(plain.release.inputs.values.resources, resources);
+        assert.deepStrictEqual(valueAt(plain.release.inputs, "values", "resources"), resources);
     });
 
     it("a resolved value of the wrong type fails the deployment, naming the field", async () => {

@@ -19,6 +19,7 @@ import {
     resolveAccessLog,
     selectorMatches,
 } from "../sdk/model";
+import { listAt, recordAt, valueAt } from "../sdk/model/read";
 
 const CALLER = "spiffe://cluster.local/ns/shop/sa/checkout";
 
@@ -46,11 +47,13 @@ const GATEWAY_POD = (() => {
 /** The provider the Telemetry selecting the gateway pods names (exactly one such Telemetry). */
 function gatewayProvider(args: EgressGatewayArgs): string {
     const objects: K8sObject[] = lockdownManifests(buildPlan("eg", args)).gatewayNamespace;
-    const telemetry = objects.filter((o) => o.kind === "Telemetry" && o.metadata.namespace === GATEWAY_POD.namespace && selectorMatches(o.spec.selector, GATEWAY_POD.labels));
+    const telemetry = objects.filter((o) => o.kind === "Telemetry" && o.metadata.namespace === GATEWAY_POD.namespace && selectorMatches(recordAt(o, "spec", "selector"), GATEWAY_POD.labels));
     assert.strictEqual(telemetry.length, 1);
-    const providers = telemetry[0].spec.accessLogging.flatMap((l: any) => l.providers.map((p: any) => p.name));
+    const providers = listAt(telemetry[0], "spec", "accessLogging").flatMap((l) => listAt(l, "providers").map((p) => valueAt(p, "name")));
     assert.strictEqual(providers.length, 1);
-    return providers[0];
+    const [provider] = providers;
+    assert.ok(typeof provider === "string");
+    return provider;
 }
 
 function line(meshConfig: unknown, provider: string): string | undefined {

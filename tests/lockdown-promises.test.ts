@@ -7,7 +7,6 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { parseAllDocuments } from "yaml";
 import { EgressGatewayArgs, EgressMode } from "../sdk/args";
 import { buildPlan, EgressPlan } from "../sdk/plan";
 import { lockdownManifests } from "../sdk/manifests/lockdown";
@@ -16,6 +15,8 @@ import { connectionAllowed, PodRef, Protocol } from "../sdk/analysis/netpol";
 import { AuthzDecision, evaluateAuthz } from "../sdk/analysis/authz";
 import { callerWithoutCertificateAdmitted, peerAuthenticationApplies, selectorMatches } from "../sdk/model";
 import type { K8sObject } from "../sdk/schema/validate";
+import { listAt, num, recordAt, valueAt } from "../sdk/model/read";
+import { yamlObjects } from "./helpers/captured";
 
 const PUBLIC_V4 = "93.184.216.34";
 const PUBLIC_V6 = "2606:2800:220:1:248:1893:25c8:1946";
@@ -191,9 +192,7 @@ describe("lockdown promise 1: nothing bypasses the gateway (NetworkPolicy, evalu
             console.log("    ../shared/reference absent (a user's clone); skipping");
             this.skip();
         }
-        const docs = parseAllDocuments(fs.readFileSync(ref, "utf8"))
-            .map((d) => d.toJS())
-            .filter((o: any) => o?.kind === "NetworkPolicy") as K8sObject[];
+        const docs = yamlObjects(fs.readFileSync(ref, "utf8")).filter((o) => o.kind === "NetworkPolicy");
         assert.ok(docs.length > 0);
         const ns = docs[0].metadata.namespace!;
         const { objects } = objectsFor({ ...ARGS, lockdown: { ...ARGS.lockdown, namespaces: [{ name: ns }], allowInCluster: false } });
@@ -297,8 +296,8 @@ describe("lockdown promise 3: all egress is monitored (Telemetry on the gateway,
         const t = telemetry[0];
         assert.strictEqual(t.apiVersion, "telemetry.istio.io/v1");
         assert.strictEqual(t.metadata.namespace, plan.gateway.namespace);
-        assert.deepStrictEqual(t.spec.accessLogging, [{ providers: [{ name: "envoy" }] }]);
-        const logged = (p: PodRef) => p.namespace === t.metadata.namespace && selectorMatches(t.spec.selector, p.labels);
+        assert.deepStrictEqual(valueAt(t, "spec", "accessLogging"), [{ providers: [{ name: "envoy" }] }]);
+        const logged = (p: PodRef) => p.namespace === t.metadata.namespace && selectorMatches(recordAt(t, "spec", "selector"), p.labels);
         const pods = [GATEWAY, DEBUG_IN_GW_NS, DB_ELSEWHERE, ...plan.lockdown.namespaces.map((n) => app(n.name))];
         // Only protected-namespace pods and the gateway's namespace are governed here; among them, whoever reaches
         // a public address is logged, and the protected apps can reach the logged gateway.
@@ -321,10 +320,10 @@ describe("lockdown promise 3: all egress is monitored (Telemetry on the gateway,
         const labels = { app: "egw", team: "platform" };
         const { plan, objects } = objectsFor({ ...ARGS, gateway: { namespace: "egress-b", labels } });
         const t = objects.find((o) => o.kind === "Telemetry")!;
-        assert.ok(selectorMatches(t.spec.selector, { ...plan.gateway.podLabels, "pod-template-hash": "abc" }));
+        assert.ok(selectorMatches(recordAt(t, "spec", "selector"), { ...plan.gateway.podLabels, "pod-template-hash": "abc" }));
         assert.strictEqual(plan.gateway.podLabels.app, "egw", "gateway.labels reach the pods");
-        assert.ok(!selectorMatches(t.spec.selector, { ...labels, "pod-template-hash": "abc" }), "the extra labels alone do not select");
-        assert.ok(!selectorMatches(t.spec.selector, GATEWAY.labels), "another namespace's gateway is not selected");
+        assert.ok(!selectorMatches(recordAt(t, "spec", "selector"), { ...labels, "pod-template-hash": "abc" }), "the extra labels alone do not select");
+        assert.ok(!selectorMatches(recordAt(t, "spec", "selector"), GATEWAY.labels), "another namespace's gateway is not selected");
     });
 });
 
@@ -346,10 +345,12 @@ describe("lockdown promise 4: impersonating another application fails (mTLS iden
         // The trick: a server without ISTIO_MUTUAL next to the namespace's STRICT PeerAuthentication admits
         // plaintext callers; the PeerAuthentication does not save it.
         const pa = objects.filter((o) => o.kind === "PeerAuthentication");
-        assert.deepStrictEqual(pa.map((o) => [o.metadata.namespace, o.spec.selector, o.spec.mtls]), [[plan.gateway.namespace, undefined, { mode: "STRICT" }]]);
+        assert.deepStrictEqual(pa.map((o) => [o.metadata.namespace, valueAt(o, "spec", "selector"), valueAt(o, "spec", "mtls")]), [[plan.gateway.namespace, undefined, { mode: "STRICT" }]]);
         const gw = routingManifests(plan).shared.find((o) => o.kind === "Gateway")!;
-        const weakened = { ...gw, spec: { ...gw.spec, servers: gw.spec.servers.map((s: any, i: number) => (i === 0 ? { ...s, tls: { mode: "SIMPLE", credentialName: "x" } } : s)) } };
-        assert.strictEqual(callerWithoutCertificateAdmitted([...objects, weakened], GATEWAY, gw.spec.servers[0].port.number).admitted, true);
+        const weakened = { ...gw, spec: { ...recordAt(gw, "spec"), servers: listAt(gw, "spec", "servers").map((s, i) => (i === 0 ? { ...recordAt(s), tls: { mode: "SIMPLE", credentialName: "x" } } : s)) } };
+        const firstPort = num(valueAt(gw, "spec", "servers", 0, "port", "number"));
+        assert.ok(firstPort !== undefined, "the Gateway's first server has a port number");
+        assert.strictEqual(callerWithoutCertificateAdmitted([...objects, weakened], GATEWAY, firstPort).admitted, true);
     });
 
     it("a caller without a mesh identity matches no rule, not even 'any authenticated'", () => {

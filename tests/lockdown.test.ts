@@ -9,6 +9,7 @@ import { EgressGatewayArgs, EgressMode } from "../sdk/args";
 import { ArgsError, buildPlan } from "../sdk/plan";
 import { gatewayContainerPorts, internetIpBlocks, lockdownManifests, LockdownManifests } from "../sdk/manifests/lockdown";
 import { K8sObject, schemaErrors } from "../sdk/schema/validate";
+import { listAt, recordAt, stringAt, valueAt } from "../sdk/model/read";
 import { cidrContains, isIPv4MappedCidr, parseCidr, parseIp, wireAddress } from "../sdk/model";
 
 const MANAGED = { "app.kubernetes.io/managed-by": "istio-egress", "app.kubernetes.io/part-of": "eg" };
@@ -147,29 +148,29 @@ describe("lockdown manifests: exact objects", () => {
         // gateway.labels {app: egw, tier: edge} go on the pods; the objects select the component's own label.
         const gwSel = { matchLabels: { "istio-egress.io/gateway": "egress.egress-gateway" } };
         // Gateway container ports come from the Helm values' targetPorts.
-        const toGw = find(objs, "NetworkPolicy", "team-a", "eg-egress-gateway").spec.egress[0];
-        assert.deepStrictEqual(toGw.to, [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "egress" } }, podSelector: gwSel }]);
-        assert.deepStrictEqual(toGw.ports, [{ protocol: "TCP", port: 8080 }, { protocol: "TCP", port: 8443 }]);
-        assert.deepStrictEqual(find(objs, "NetworkPolicy", "egress", "eg-ingress").spec.ingress[0].ports, toGw.ports);
-        assert.deepStrictEqual(find(objs, "NetworkPolicy", "team-b", "eg-egress-dns").spec.egress[0].to, [
+        const toGw = valueAt(find(objs, "NetworkPolicy", "team-a", "eg-egress-gateway"), "spec", "egress", 0);
+        assert.deepStrictEqual(valueAt(toGw, "to"), [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "egress" } }, podSelector: gwSel }]);
+        assert.deepStrictEqual(valueAt(toGw, "ports"), [{ protocol: "TCP", port: 8080 }, { protocol: "TCP", port: 8443 }]);
+        assert.deepStrictEqual(valueAt(find(objs, "NetworkPolicy", "egress", "eg-ingress"), "spec", "ingress", 0, "ports"), valueAt(toGw, "ports"));
+        assert.deepStrictEqual(valueAt(find(objs, "NetworkPolicy", "team-b", "eg-egress-dns"), "spec", "egress", 0, "to"), [
             { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "dns" } }, podSelector: { matchLabels: { "k8s-app": "coredns" } } },
         ]);
-        assert.deepStrictEqual(find(objs, "NetworkPolicy", "egress", "eg-egress-istiod").spec.egress[0].to, [
+        assert.deepStrictEqual(valueAt(find(objs, "NetworkPolicy", "egress", "eg-egress-istiod"), "spec", "egress", 0, "to"), [
             { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "mesh" } }, podSelector: { matchLabels: { app: "istiod", "istio.io/rev": "stable" } } },
         ]);
         // The internet: external ports of all hosts; cluster CIDRs outside the private ranges are excluded, canonically.
-        const internet = find(objs, "NetworkPolicy", "egress", "eg-egress-internet").spec;
+        const internet = recordAt(find(objs, "NetworkPolicy", "egress", "eg-egress-internet"), "spec");
         assert.deepStrictEqual(internet.podSelector, gwSel);
-        assert.deepStrictEqual(internet.egress[0].ports, [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 443 }]);
-        assert.deepStrictEqual(internet.egress[0].to[0].ipBlock.except.slice(-1), ["34.118.224.0/20"]);
-        assert.deepStrictEqual(internet.egress[0].to[1].ipBlock.except, internetIpBlocks([])[1].except, "fd00:10:96::/112 is inside fc00::/7");
+        assert.deepStrictEqual(valueAt(internet, "egress", 0, "ports"), [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 443 }]);
+        assert.deepStrictEqual(listAt(internet, "egress", 0, "to", 0, "ipBlock", "except").slice(-1), ["34.118.224.0/20"]);
+        assert.deepStrictEqual(valueAt(internet, "egress", 0, "to", 1, "ipBlock", "except"), internetIpBlocks([])[1].except, "fd00:10:96::/112 is inside fc00::/7");
         // Extra CIDRs: one clearly named policy each, on their TCP ports only.
-        assert.deepStrictEqual(find(objs, "NetworkPolicy", "team-a", "eg-allow-cidr-kube--apiserver").spec, {
+        assert.deepStrictEqual(valueAt(find(objs, "NetworkPolicy", "team-a", "eg-allow-cidr-kube--apiserver"), "spec"), {
             podSelector: {},
             policyTypes: ["Egress"],
             egress: [{ to: [{ ipBlock: { cidr: "34.1.2.3/32" } }], ports: [{ protocol: "TCP", port: 443 }] }],
         });
-        assert.deepStrictEqual(find(objs, "NetworkPolicy", "team-b", "eg-allow-cidr-metrics--v6").spec.egress, [
+        assert.deepStrictEqual(valueAt(find(objs, "NetworkPolicy", "team-b", "eg-allow-cidr-metrics--v6"), "spec", "egress"), [
             { to: [{ ipBlock: { cidr: "fd12:3456::/64" } }], ports: [{ protocol: "TCP", port: 9090 }, { protocol: "TCP", port: 9091 }] },
         ]);
         // allowInCluster: false → no in-cluster policy; registryOnlySidecar false for team-b only; accessLogs false → no Telemetry.
@@ -243,7 +244,7 @@ describe("lockdown manifests: exact objects", () => {
 
     it("the schema check is live: a broken object is reported", async () => {
         const np = find(all(render(SCENARIOS.asm)), "NetworkPolicy", "demo-frontend", "eg-egress-dns");
-        const broken = { ...np, spec: { ...np.spec, egress: [{ to: [{ ipBlock: {} }] }] } };
+        const broken = { ...np, spec: { ...recordAt(np, "spec"), egress: [{ to: [{ ipBlock: {} }] }] } };
         assert.notDeepStrictEqual(await schemaErrors(broken), []);
     });
 });
@@ -253,7 +254,7 @@ describe("lockdown manifests: names and structure", () => {
         for (const args of Object.values(SCENARIOS)) {
             const objs = all(render(args, "my-egress"));
             const keys = objs.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`);
-            assert.strictEqual(new Set(keys).size, keys.length, `duplicates in ${keys}`);
+            assert.strictEqual(new Set(keys).size, keys.length, `duplicates in ${keys.join(",")}`);
             for (const o of objs) {
                 assert.ok(o.metadata.name.startsWith("my--egress-"), `${o.metadata.name}: the component's name, its dash escaped`);
                 assert.match(o.metadata.name, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
@@ -303,8 +304,8 @@ describe("lockdown manifests: names and structure", () => {
         const one = count(1);
         const many = count(40);
         assert.deepStrictEqual(ids(many), ids(one));
-        assert.strictEqual(many.find((o) => o.spec.action === "ALLOW" && o.spec.rules)!.spec.rules.length, 40);
-        assert.strictEqual(many.find((o) => o.spec.action === "DENY")!.spec.rules.length, 40);
+        assert.strictEqual(listAt(many.find((o) => valueAt(o, "spec", "action") === "ALLOW" && valueAt(o, "spec", "rules")), "spec", "rules").length, 40);
+        assert.strictEqual(listAt(many.find((o) => valueAt(o, "spec", "action") === "DENY"), "spec", "rules").length, 40);
     });
 
     it("gateway container ports are the Service targetPorts the routing uses, deduplicated", () => {
@@ -322,7 +323,7 @@ describe("lockdown manifests: fail-closed defaults", () => {
             authz.map((o) => o.metadata.name),
             ["eg-default-deny", "eg-deny"],
         );
-        assert.ok(!JSON.stringify(authz.filter((o) => (o.spec.action ?? "ALLOW") === "ALLOW")).includes("nobody.example.com"));
+        assert.ok(!JSON.stringify(authz.filter((o) => (valueAt(o, "spec", "action") ?? "ALLOW") === "ALLOW")).includes("nobody.example.com"));
         const partial = all(render({ hosts: [{ host: "nobody.example.com", mode: EgressMode.Http }, { host: "some.example.com", mode: EgressMode.Http, allow: [{}] }] }));
         assert.ok(!JSON.stringify(find(partial, "AuthorizationPolicy", "istio-egress", "eg-allow")).includes("nobody.example.com"));
     });
@@ -332,9 +333,9 @@ describe("lockdown manifests: fail-closed defaults", () => {
             const plan = buildPlan("eg", args);
             for (const o of lockdownManifests(plan).gatewayNamespace.filter((x) => x.kind === "AuthorizationPolicy" || x.kind === "Telemetry")) {
                 assert.strictEqual(o.metadata.namespace, plan.gateway.namespace);
-                assert.deepStrictEqual(o.spec.selector, { matchLabels: plan.gateway.labels }, `${o.metadata.name} selector`);
-                assert.ok(Object.keys(o.spec.selector.matchLabels).length > 0);
-                assert.ok(!o.spec.targetRef && !o.spec.targetRefs);
+                assert.deepStrictEqual(valueAt(o, "spec", "selector"), { matchLabels: plan.gateway.labels }, `${o.metadata.name} selector`);
+                assert.ok(Object.keys(recordAt(o, "spec", "selector", "matchLabels")).length > 0);
+                assert.ok(!valueAt(o, "spec", "targetRef") && !valueAt(o, "spec", "targetRefs"));
             }
             for (const o of all(lockdownManifests(plan))) {
                 assert.notStrictEqual(o.metadata.namespace, plan.lockdown.istiod.namespace, "nothing lands in the root namespace");
@@ -349,18 +350,24 @@ describe("lockdown manifests: fail-closed defaults", () => {
             assert.ok(!JSON.stringify(m).includes("ALLOW_ANY"));
             for (const o of all(m)) {
                 if (o.kind === "AuthorizationPolicy") {
-                    for (const r of o.spec.rules ?? []) {
-                        assert.ok(r.from?.length > 0 && r.to?.length > 0, `${o.metadata.name}: every rule names sources and a destination`);
+                    for (const r of listAt(o, "spec", "rules")) {
+                        assert.ok(listAt(r, "from").length > 0 && listAt(r, "to").length > 0, `${o.metadata.name}: every rule names sources and a destination`);
                     }
                 }
                 if (o.kind !== "NetworkPolicy") continue;
-                for (const r of [...(o.spec.egress ?? []), ...(o.spec.ingress ?? [])]) {
-                    const peers = r.to ?? r.from;
-                    assert.ok(peers?.length > 0, `${o.metadata.name}: a rule without peers would allow everyone`);
+                for (const r of [...listAt(o, "spec", "egress"), ...listAt(o, "spec", "ingress")]) {
+                    const peers = listAt(valueAt(r, "to") ?? valueAt(r, "from"));
+                    assert.ok(peers.length > 0, `${o.metadata.name}: a rule without peers would allow everyone`);
                     if (!o.metadata.name.endsWith("-in-cluster")) {
-                        assert.ok(r.ports?.length > 0, `${o.metadata.name}: a rule without ports opens every port`);
+                        assert.ok(listAt(r, "ports").length > 0, `${o.metadata.name}: a rule without ports opens every port`);
                     }
-                    const blocks = peers.filter((p: any) => p.ipBlock).map((p: any) => p.ipBlock.cidr);
+                    const blocks = peers
+                        .filter((p) => valueAt(p, "ipBlock"))
+                        .map((p) => {
+                            const cidr = stringAt(p, "ipBlock", "cidr");
+                            assert.ok(cidr !== undefined, `${o.metadata.name}: an ipBlock names its cidr`);
+                            return cidr;
+                        });
                     if (o.metadata.namespace !== plan.gateway.namespace) {
                         const allowed = plan.lockdown.extraEgressCidrs.map((e) => parseCidr(e.cidr));
                         for (const b of blocks) {
@@ -378,7 +385,7 @@ describe("lockdown manifests: fail-closed defaults", () => {
 
     it("the in-cluster allow selects pods only (namespaceSelector {}), and disappears with allowInCluster: false", () => {
         const on = render({ lockdown: { namespaces: [{ name: "app" }] } });
-        assert.deepStrictEqual(find(on.protectedNamespaces, "NetworkPolicy", "app", "eg-egress-in-cluster").spec.egress, [{ to: [{ namespaceSelector: {} }] }]);
+        assert.deepStrictEqual(valueAt(find(on.protectedNamespaces, "NetworkPolicy", "app", "eg-egress-in-cluster"), "spec", "egress"), [{ to: [{ namespaceSelector: {} }] }]);
         const off = render({ lockdown: { namespaces: [{ name: "app" }], allowInCluster: false } });
         assert.ok(!off.protectedNamespaces.some((o) => o.metadata.name.endsWith("-in-cluster")));
     });
@@ -392,9 +399,9 @@ describe("lockdown manifests: fail-closed defaults", () => {
     it("with no protected namespace, the gateway's ingress is still pods only, on the mTLS ports only (never an empty `from`)", () => {
         const m = render({ hosts: [{ host: "a.example.com", mode: EgressMode.Http, allow: [{}] }] });
         assert.deepStrictEqual(m.protectedNamespaces, []);
-        const ingress = m.gatewayNamespace.filter((o) => o.spec.ingress);
-        assert.deepStrictEqual(ingress.map((o) => o.spec.ingress), [[{ from: [{ namespaceSelector: {} }], ports: [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 443 }] }]]);
-        assert.deepStrictEqual(find(m.gatewayNamespace, "NetworkPolicy", "istio-egress", "eg-deny-all").spec.policyTypes, ["Ingress", "Egress"]);
+        const ingress = m.gatewayNamespace.filter((o) => valueAt(o, "spec", "ingress"));
+        assert.deepStrictEqual(ingress.map((o) => valueAt(o, "spec", "ingress")), [[{ from: [{ namespaceSelector: {} }], ports: [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 443 }] }]]);
+        assert.deepStrictEqual(valueAt(find(m.gatewayNamespace, "NetworkPolicy", "istio-egress", "eg-deny-all"), "spec", "policyTypes"), ["Ingress", "Egress"]);
     });
 
     it("PeerAuthentication STRICT is namespace-wide in the gateway's namespace", () => {
@@ -432,7 +439,7 @@ describe("lockdown manifests: the internet ipBlocks", () => {
     function assertValid(blocks: { cidr: string; except: string[] }[]): void {
         for (const b of blocks) {
             const outer = parseCidr(b.cidr);
-            assert.strictEqual(new Set(b.except).size, b.except.length, `duplicates in ${b.except}`);
+            assert.strictEqual(new Set(b.except).size, b.except.length, `duplicates in ${b.except.join(",")}`);
             for (const e of b.except) {
                 const inner = parseCidr(e);
                 // k8s: each except must be a strict subset of cidr, and never IPv4-mapped (Go parses it as IPv4).
@@ -467,7 +474,7 @@ describe("lockdown manifests: the internet ipBlocks", () => {
         for (const named of ["64:ff9b::/96", "2002::/16", "2001::/23"]) assert.ok(blocks[1].except.includes(named), named);
         // A cluster CIDR written IPv4-mapped is refused by the plan, naming the field (the API server would refuse it later).
         assert.throws(
-            () => buildPlan("egress", { hosts: [{ host: "api.example.com", mode: EgressMode.Tls, allow: [{ namespaces: ["a"] }] }], lockdown: { namespaces: [{ name: "a" }], clusterCidrs: ["::ffff:10.0.0.0/104"] } } as EgressGatewayArgs),
+            () => buildPlan("egress", { hosts: [{ host: "api.example.com", mode: EgressMode.Tls, allow: [{ namespaces: ["a"] }] }], lockdown: { namespaces: [{ name: "a" }], clusterCidrs: ["::ffff:10.0.0.0/104"] } }),
             (e: unknown) => e instanceof ArgsError && /lockdown\.clusterCidrs\[0\].*IPv4-mapped/.test(String((e as Error).message)),
         );
     });
@@ -501,7 +508,7 @@ describe("lockdown manifests: the internet ipBlocks", () => {
                 return blocks.some((b) => cidrContains(parseCidr(b.cidr), ip) && !b.except.some((e) => cidrContains(parseCidr(e), ip)));
             };
             for (const ip of ["169.254.169.254", "168.63.129.16", "0.1.2.3", "192.0.0.170", "198.18.0.1", "224.0.0.251", "240.0.0.1", "64:ff9b::a00:1", "64:ff9b:1::1", "2002:a00:1::1", "::ffff:10.0.0.1", "10.1.2.3", "172.20.0.1", "192.168.1.1", "100.100.100.200", "127.0.0.1", "fd00:ec2::254", "fe80::1", "::1"]) {
-                assert.strictEqual(inside(ip), false, `${ip} open with cluster CIDRs ${clusterCidrs}`);
+                assert.strictEqual(inside(ip), false, `${ip} open with cluster CIDRs ${clusterCidrs.join(",")}`);
             }
             assert.strictEqual(inside("93.184.216.34"), true);
             assert.strictEqual(inside("2606:2800:220:1:248:1893:25c8:1946"), true);

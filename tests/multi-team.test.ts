@@ -4,20 +4,20 @@
  */
 import * as assert from "assert";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
 import { CapturedResource, runProgram } from "../sdk/engine/mock-engine";
-import { EgressMode } from "../sdk/args";
+import { EgressMode, EgressRoutesArgs } from "../sdk/args";
 import { EgressGateway } from "../sdk/component";
 import { EgressRoutes } from "../sdk/routes";
 import { K8sObject, validateAll } from "../sdk/schema/validate";
 import { connectionAllowed } from "../sdk/analysis/netpol";
 import { evaluateAuthz } from "../sdk/analysis/authz";
+import { isRecord, num, recordAt, stringRecord, valueAt } from "../sdk/model/read";
 import { objectOf } from "./helpers/component";
 
 const objects = (rs: CapturedResource[]) => rs.map(objectOf).filter((o): o is K8sObject => o !== undefined);
 
 /** Runs a compiled example program (dist/examples/...) under the mock engine. */
-function runExample(rel: string, stackReferences?: Record<string, Record<string, any>>) {
+function runExample(rel: string, stackReferences?: Record<string, Record<string, unknown>>) {
     const entry = path.resolve(__dirname, "..", "examples", rel, "index.js");
     return runProgram(
         () => {
@@ -51,20 +51,20 @@ describe("multi-team: platform stack + team stack", function () {
         const gw = gatewaySide.find((o) => o.kind === "Gateway")!;
         // The platform's own selector label (issue 11, item 1): a Gateway on the chart's shared labels would also
         // configure other gateways.
-        assert.deepStrictEqual(gw.spec.selector, { "istio-egress.io/gateway": "istio-egress.egress-gateway" });
+        assert.deepStrictEqual(valueAt(gw, "spec", "selector"), { "istio-egress.io/gateway": "istio-egress.egress-gateway" });
         const dr = gatewaySide.find((o) => o.kind === "DestinationRule")!;
-        assert.strictEqual(dr.spec.host, "egress-gateway.istio-egress.svc.cluster.local");
-        assert.strictEqual(dr.spec.trafficPolicy, undefined, "the platform's DestinationRule owns the top-level policy");
+        assert.strictEqual(valueAt(dr, "spec", "host"), "egress-gateway.istio-egress.svc.cluster.local");
+        assert.strictEqual(valueAt(dr, "spec", "trafficPolicy"), undefined, "the platform's DestinationRule owns the top-level policy");
         const vs = gatewaySide.find((o) => o.kind === "VirtualService")!;
-        assert.deepStrictEqual(vs.spec.gateways, ["mesh", "istio-egress/payments-team-gateway"]);
+        assert.deepStrictEqual(valueAt(vs, "spec", "gateways"), ["mesh", "istio-egress/payments-team-gateway"]);
         const teamSide = teamObjects.filter((o) => o.metadata.namespace === "payments");
-        assert.ok(teamSide.some((o) => o.kind === "NetworkPolicy" && o.spec.podSelector && Object.keys(o.spec.podSelector).length === 0 && !o.spec.egress));
-        assert.ok(teamSide.some((o) => o.kind === "Sidecar" && o.spec.outboundTrafficPolicy.mode === "REGISTRY_ONLY"));
+        assert.ok(teamSide.some((o) => o.kind === "NetworkPolicy" && isRecord(valueAt(o, "spec", "podSelector")) && Object.keys(recordAt(o, "spec", "podSelector")).length === 0 && !valueAt(o, "spec", "egress")));
+        assert.ok(teamSide.some((o) => o.kind === "Sidecar" && valueAt(o, "spec", "outboundTrafficPolicy", "mode") === "REGISTRY_ONLY"));
 
         // Team-side lock-down waits for the routes on the gateway side, through the team's catalog.
-        const teamResources = team.resources.filter((r) => (r.inputs.metadata?.namespace ?? "") === "payments");
+        const teamResources = team.resources.filter((r) => (valueAt(r.inputs, "metadata", "namespace") ?? "") === "payments");
         const catalog = team.resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap")!;
-        const routeUrns = team.resources.filter((r) => r.inputs.metadata?.namespace === "istio-egress" && r.urn !== catalog.urn).map((r) => r.urn);
+        const routeUrns = team.resources.filter((r) => valueAt(r.inputs, "metadata", "namespace") === "istio-egress" && r.urn !== catalog.urn).map((r) => r.urn);
         for (const u of routeUrns) assert.ok(catalog.dependencies.includes(u), `the catalog waits for ${u.split("::").pop()}`);
         for (const r of teamResources) assert.ok(r.dependencies.includes(catalog.urn), `${r.name} waits for the catalog`);
     });
@@ -74,11 +74,13 @@ describe("multi-team: platform stack + team stack", function () {
         const team = await runExample("multi-team/team", { "organization/multi-team-platform/dev": platform.outputs });
         const all = [...objects(platform.resources), ...objects(team.resources)];
         // The labels the chart gives the platform's pods: its own app/istio and the component's selector label.
-        const gatewayPod = { namespace: "istio-egress", labels: { istio: "egress-gateway", app: "egress-gateway", ...platform.outputs.labels } };
+        const gatewayPod = { namespace: "istio-egress", labels: { istio: "egress-gateway", app: "egress-gateway", ...stringRecord(platform.outputs.labels) } };
         const checkout = { namespace: "payments", labels: { app: "checkout" } };
 
         // Network: payments pods reach the gateway pods on the TLS container port, and not the internet.
-        assert.ok(connectionAllowed(all, checkout, { pod: gatewayPod }, platform.outputs.containerPorts.tls).allowed);
+        const tlsPort = num(valueAt(platform.outputs, "containerPorts", "tls"));
+        assert.ok(tlsPort !== undefined, "the platform exports its TLS container port");
+        assert.ok(connectionAllowed(all, checkout, { pod: gatewayPod }, tlsPort).allowed);
         assert.ok(!connectionAllowed(all, checkout, { ip: "93.184.216.34" }, 443).allowed);
         // The platform's ingress admits every namespace on the mTLS listeners (issue 11, item 4; the team adds no
         // NetworkPolicy of its own there); identity decides below. No other port opens.
@@ -111,11 +113,11 @@ describe("multi-team: platform stack + team stack", function () {
                     hosts: [{ host: "api.stripe.com", mode: EgressMode.Tls, allow: [{ paths: ["/v1"] }] }],
                 });
             }),
-            /EgressRoutes "payments": invalid arguments:\n  - hosts\[0\]\.allow\[0\]: paths and methods need an HTTP-speaking mode/,
+            /EgressRoutes "payments": invalid arguments:\n {2}- hosts\[0\]\.allow\[0\]: paths and methods need an HTTP-speaking mode/,
         );
         await assert.rejects(
             runProgram(() => {
-                new EgressRoutes("payments", { hosts: [] } as any);
+                new EgressRoutes("payments", { hosts: [] } as unknown as EgressRoutesArgs);
             }),
             /gateway: is required/,
         );
@@ -132,7 +134,7 @@ describe("multi-team: platform stack + team stack", function () {
                 hosts: [{ host: "api.example.com", mode: EgressMode.Http, allow: [{ namespaces: ["team"] }] }],
                 namespaces: [{ name: "team" }],
             });
-            return {} as Record<string, pulumi.Output<any>>;
+            return {};
         });
         const all = objects(resources);
         const teamNp = all.find((o) => o.kind === "NetworkPolicy" && o.metadata.namespace === "team" && JSON.stringify(o.spec).includes('"istio-egress.io/gateway":"egress-gw.egress-gateway"'))!;
@@ -140,6 +142,6 @@ describe("multi-team: platform stack + team stack", function () {
         assert.ok(JSON.stringify(teamNp.spec).includes("8080"), "on the gateway's container port from the values");
         const vs = all.find((o) => o.kind === "VirtualService" && o.metadata.name === "team-team-host-api-example-com")!;
         assert.strictEqual(vs.metadata.namespace, "egress-gw");
-        assert.strictEqual(vs.spec.http[0].route[0].destination.host, "egress-gateway.egress-gw.svc.cluster.local");
+        assert.strictEqual(valueAt(vs, "spec", "http", 0, "route", 0, "destination", "host"), "egress-gateway.egress-gw.svc.cluster.local");
     });
 });

@@ -23,6 +23,8 @@ import { lockdownManifests } from "../sdk/manifests/lockdown";
 import { namespaceObject, releaseArgs, routesCatalog } from "../sdk/manifests/gateway";
 import { teamManifests } from "../sdk/manifests/team";
 import { NAME_LIMIT } from "../sdk/plan/names";
+import { errorMessage, stringAt, valueAt } from "../sdk/model/read";
+import { capturedResourcesOf } from "./helpers/captured";
 
 /** A host name long enough that its objects' Kubernetes names are shortened with a hash. */
 /** The platform gateway as a team references it (EgressGateway's outputs under the defaults, from the plan). */
@@ -71,7 +73,7 @@ function permutedArgs(): fc.Arbitrary<EgressGatewayArgs> {
     const host = (h: ExternalHostArgs) =>
         fc
             .record({ allow: rules(h.allow), deny: rules(h.deny), subjectAltNames: h.subjectAltNames ? perm(h.subjectAltNames) : fc.constant(undefined) })
-            .map((lists) => ({ ...h, ...Object.fromEntries(Object.entries(lists).filter(([, v]) => v !== undefined)) }) as ExternalHostArgs);
+            .map((lists) => ({ ...h, ...Object.fromEntries(Object.entries(lists).filter(([, v]) => v !== undefined)) }));
     return fc
         .record({
             hosts: fc.tuple(...HOSTS.map(host)).chain((hs) => perm(hs)),
@@ -213,9 +215,9 @@ describe("renaming with aliases keeps every child", function () {
                 new EgressGateway("platform-egress", args, { aliases: [{ name: "egress" }] });
             })
         ).resources;
-        const shortened = before.filter((r) => typeof r.inputs.metadata?.name === "string" && r.inputs.metadata.name.includes("---"));
+        const shortened = before.filter((r) => (stringAt(r.inputs, "metadata", "name") ?? "").includes("---"));
         assert.ok(shortened.length >= 8, `the case includes names shortened with a hash (${shortened.length})`);
-        assert.ok(shortened.every((r) => r.inputs.metadata.name.length <= NAME_LIMIT));
+        assert.ok(shortened.every((r) => (stringAt(r.inputs, "metadata", "name") ?? "").length <= NAME_LIMIT));
         const { adopted, orphans } = aliasCheck(before, after);
         assert.deepStrictEqual(orphans, [], "every new resource adopts exactly one old one");
         const oldUrns = before.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => r.urn);
@@ -223,7 +225,7 @@ describe("renaming with aliases keeps every child", function () {
         // The Helm release and the gateway's namespace keep their Kubernetes names: they are updated in place.
         const release = after.find((r) => r.type === "kubernetes:helm.sh/v3:Release")!;
         assert.strictEqual(release.inputs.name, before.find((r) => r.type === "kubernetes:helm.sh/v3:Release")!.inputs.name);
-        assert.ok(after.some((r) => r.type === "kubernetes:core/v1:Namespace" && r.inputs.metadata.name === "istio-egress"));
+        assert.ok(after.some((r) => r.type === "kubernetes:core/v1:Namespace" && valueAt(r.inputs, "metadata", "name") === "istio-egress"));
     });
 
     it("EgressGateway with namePrefix set to the old name: every child is the same resource (URN, Kubernetes name, inputs): nothing is replaced", async () => {
@@ -271,7 +273,7 @@ describe("renaming with aliases keeps every child", function () {
             });
         const before = (await team("payments")).resources;
         const after = (await team("payments-team", { aliases: [{ name: "payments" }] })).resources;
-        assert.ok(before.some((r) => String(r.inputs.metadata?.name ?? "").includes("---")), "shortened names among them");
+        assert.ok(before.some((r) => (stringAt(r.inputs, "metadata", "name") ?? "").includes("---")), "shortened names among them");
         const { adopted, orphans } = aliasCheck(before, after);
         assert.deepStrictEqual(orphans, []);
         assert.strictEqual(adopted.size, before.length - 1);
@@ -288,7 +290,7 @@ describe("one program: EgressRoutes given an EgressGateway waits for its release
                 gateway: fromGateway
                     ? platform
                     : // The same values, typed in: nothing ties the team to the platform's resources.
-                      (PLATFORM_REF as any),
+                      PLATFORM_REF,
                 hosts: [{ host: "api.stripe.com", mode: EgressMode.Tls, allow: [{ serviceAccounts: ["payments/checkout"] }] }],
                 namespaces: [{ name: "payments" }],
             });
@@ -298,14 +300,14 @@ describe("one program: EgressRoutes given an EgressGateway waits for its release
         const catalog = resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap" && r.parent === platformUrn)!;
         const teamUrn = resources.find((r) => r.type === "istio-egress:index:EgressRoutes")!.urn;
         const teamChildren = resources.filter((r) => r.parent === teamUrn);
-        const lockdown = teamChildren.filter((r) => r.inputs.metadata?.namespace === "payments");
+        const lockdown = teamChildren.filter((r) => valueAt(r.inputs, "metadata", "namespace") === "payments");
         return { release, catalog, teamChildren, lockdown };
     }
 
     it("every team object — its lock-down above all — depends on the gateway's release and routes catalog", async () => {
         const { release, catalog, teamChildren, lockdown } = await program(true);
         assert.ok(lockdown.length >= 3, `the team's lock-down objects: ${lockdown.map((r) => r.name).join(", ")}`);
-        assert.ok(lockdown.some((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && !r.inputs.spec?.egress), "deny-by-default among them");
+        assert.ok(lockdown.some((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && !valueAt(r.inputs, "spec", "egress")), "deny-by-default among them");
         for (const r of teamChildren) {
             assert.ok(r.dependencies.includes(release.urn), `${r.name} depends on the gateway's release`);
             assert.ok(r.dependencies.includes(catalog.urn), `${r.name} depends on the gateway's routes catalog`);
@@ -329,9 +331,9 @@ describe("gateway.values: an Output unknown in preview fails closed", function (
     it("in preview: refused with the field named, and no Helm release registered", async () => {
         await assert.rejects(
             runProgram(() => void new EgressGateway("egress", { gateway: { values: { podAnnotations: unknownInPreview() } } }), { preview: true, timeoutMs: 30000 }),
-            (err: any) => {
-                assert.match(err.message, /EgressGateway "egress": gateway\.values: holds an Output that is not known during preview/);
-                assert.ok(!err.capturedResources.some((r: CapturedResource) => r.type === "kubernetes:helm.sh/v3:Release"), "no release registered");
+            (err: unknown) => {
+                assert.match(errorMessage(err), /EgressGateway "egress": gateway\.values: holds an Output that is not known during preview/);
+                assert.ok(!capturedResourcesOf(err).some((r) => r.type === "kubernetes:helm.sh/v3:Release"), "no release registered");
                 return true;
             },
         );
@@ -340,18 +342,18 @@ describe("gateway.values: an Output unknown in preview fails closed", function (
     it("the same Output once known (pulumi up) is checked and installed", async () => {
         const { resources } = await runProgram(() => void new EgressGateway("egress", { gateway: { values: { podAnnotations: unknownInPreview() } } }));
         const release = resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release")!;
-        assert.deepStrictEqual(release.inputs.values.podAnnotations, { team: "payments" });
-        assert.strictEqual(release.inputs.values.service.type, "ClusterIP");
+        assert.deepStrictEqual(valueAt(release.inputs, "values", "podAnnotations"), { team: "payments" });
+        assert.strictEqual(valueAt(release.inputs, "values", "service", "type"), "ClusterIP");
     });
 
     it("an Output that resolves to a forbidden value fails the deployment naming the field, and registers no release", async () => {
         const resolved = pulumi.output({ annotations: { "sidecar.istio.io/inject": "false" } });
         await assert.rejects(
             runProgram(() => void new EgressGateway("egress", { gateway: { values: { podAnnotations: resolved.apply((r) => r.annotations) } } }), { timeoutMs: 30000 }),
-            (err: any) => {
-                assert.match(err.message, /once resolved/);
-                assert.match(err.message, /gateway\.values\.podAnnotations/);
-                assert.ok(!err.capturedResources.some((r: CapturedResource) => r.type === "kubernetes:helm.sh/v3:Release"), "no release registered");
+            (err: unknown) => {
+                assert.match(errorMessage(err), /once resolved/);
+                assert.match(errorMessage(err), /gateway\.values\.podAnnotations/);
+                assert.ok(!capturedResourcesOf(err).some((r) => r.type === "kubernetes:helm.sh/v3:Release"), "no release registered");
                 return true;
             },
         );

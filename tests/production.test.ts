@@ -7,12 +7,13 @@
  * values as the chart renders them into the Deployment.
  */
 import * as assert from "assert";
-import { EgressGatewayArgs, EgressMode, GatewayArgs, SpreadMode, TaintEffect, TolerationOperator } from "../sdk/args";
+import { EgressGatewayArgs, EgressMode, GatewayArgs, SpreadMode, TaintEffect, TolerationArgs, TolerationOperator } from "../sdk/args";
 import { ArgsError, buildPlan, buildTeamPlan, EgressPlan } from "../sdk/plan";
 import { routingManifests } from "../sdk/manifests/routing";
 import { teamManifests } from "../sdk/manifests/team";
 import { gatewayLegPort } from "../sdk/plan";
 import { effectiveRetry, effectiveTrafficPolicy, K8sObject, RETRY_CONDITIONS, resendingConditions, selectorMatches } from "../sdk/model";
+import { listAt, recordAt, stringAt, stringRecord, valueAt } from "../sdk/model/read";
 
 const ARGS: EgressGatewayArgs = {
     hosts: [
@@ -43,9 +44,9 @@ const gatewayArgs = (gateway: GatewayArgs): EgressGatewayArgs => ({ ...ARGS, gat
 /** The policies of the Envoy clusters each host's traffic goes through: sidecar → gateway subset, gateway → host. */
 function clusterPolicies(plan: EgressPlan, objects: K8sObject[]) {
     const drs = objects.filter((o) => o.kind === "DestinationRule");
-    const gatewayDr = drs.find((d) => d.spec.host === plan.gateway.serviceHost)!;
+    const gatewayDr = drs.find((d) => valueAt(d, "spec", "host") === plan.gateway.serviceHost)!;
     return plan.hosts.map((h) => {
-        const hostDr = drs.find((d) => d.spec.host === h.destinationHost);
+        const hostDr = drs.find((d) => valueAt(d, "spec", "host") === h.destinationHost);
         return {
             host: h,
             toGateway: effectiveTrafficPolicy(gatewayDr, h.subsetName, h.gatewayPort.port),
@@ -71,7 +72,7 @@ describe("production settings: outlier detection and connection pools on both ho
                 );
                 assert.deepStrictEqual(p!.connectionPool, { tcp: { tcpKeepalive: { time: "120s", interval: "30s", probes: 3 } } }, `${c.host.host} ${hop}`);
             }
-            if (c.host.origination) assert.strictEqual(c.toHost!.tls.mode, c.host.origination.mode);
+            if (c.host.origination) assert.strictEqual(valueAt(c.toHost, "tls", "mode"), c.host.origination.mode);
         }
     });
 
@@ -95,9 +96,9 @@ describe("production settings: outlier detection and connection pools on both ho
         const { plan, objects } = routing();
         for (const c of clusterPolicies(plan, objects)) {
             for (const p of [c.toGateway, c.toHost].filter((x) => x !== undefined)) {
-                assert.strictEqual(p!.outlierDetection.consecutive5xxErrors, 0);
-                assert.strictEqual(p!.outlierDetection.consecutiveGatewayErrors, undefined);
-                assert.strictEqual(p!.outlierDetection.splitExternalLocalOriginErrors, true);
+                assert.strictEqual(valueAt(p, "outlierDetection", "consecutive5xxErrors"), 0);
+                assert.strictEqual(valueAt(p, "outlierDetection", "consecutiveGatewayErrors"), undefined);
+                assert.strictEqual(valueAt(p, "outlierDetection", "splitExternalLocalOriginErrors"), true);
             }
         }
     });
@@ -116,8 +117,8 @@ describe("production settings: outlier detection and connection pools on both ho
             tcp: { connectTimeout: "2s", tcpKeepalive: { time: "120s", interval: "30s", probes: 3 } },
             http: { http1MaxPendingRequests: 100, http2MaxRequests: 1000 },
         });
-        assert.strictEqual(api.toGateway!.outlierDetection.consecutiveLocalOriginFailures, 3);
-        assert.strictEqual(api.toGateway!.outlierDetection.maxEjectionPercent, 34);
+        assert.strictEqual(valueAt(api.toGateway, "outlierDetection", "consecutiveLocalOriginFailures"), 3);
+        assert.strictEqual(valueAt(api.toGateway, "outlierDetection", "maxEjectionPercent"), 34);
         assert.deepStrictEqual(api.toHost!.connectionPool, { tcp: { maxConnections: 200 }, http: { maxRequestsPerConnection: 100, maxRetries: 10, idleTimeout: "5m" } });
         assert.strictEqual(api.toHost!.outlierDetection, undefined);
         assert.match(problems(gatewayArgs({ traffic: { toHost: { idleTimeout: "1.5s" } } })).join(), /gateway\.traffic\.toHost\.idleTimeout: must match pattern/);
@@ -131,15 +132,15 @@ describe("production settings: outlier detection and connection pools on both ho
         const plan = buildTeamPlan("team-a", { gateway: ref, hosts: [{ host: "api.example.com", mode: EgressMode.TlsOrigination, allow: [{}] }] }, ref);
         const t = teamManifests(plan);
         const h = plan.hosts[0];
-        const gwDr = t.gatewaySide.find((o) => o.kind === "DestinationRule" && o.spec.host === plan.gateway.serviceHost)!;
-        const hostDr = t.gatewaySide.find((o) => o.kind === "DestinationRule" && o.spec.host === "api.example.com")!;
-        assert.strictEqual(effectiveTrafficPolicy(gwDr, h.subsetName, h.gatewayPort.port)!.outlierDetection.consecutive5xxErrors, 0);
-        assert.strictEqual(effectiveTrafficPolicy(hostDr, undefined, gatewayLegPort(h))!.outlierDetection.splitExternalLocalOriginErrors, true);
+        const gwDr = t.gatewaySide.find((o) => o.kind === "DestinationRule" && valueAt(o, "spec", "host") === plan.gateway.serviceHost)!;
+        const hostDr = t.gatewaySide.find((o) => o.kind === "DestinationRule" && valueAt(o, "spec", "host") === "api.example.com")!;
+        assert.strictEqual(valueAt(effectiveTrafficPolicy(gwDr, h.subsetName, h.gatewayPort.port), "outlierDetection", "consecutive5xxErrors"), 0);
+        assert.strictEqual(valueAt(effectiveTrafficPolicy(hostDr, undefined, gatewayLegPort(h)), "outlierDetection", "splitExternalLocalOriginErrors"), true);
     });
 });
 
 describe("production settings: retries never re-send a request the upstream may have received", () => {
-    const httpRoutes = (objects: K8sObject[]) => objects.filter((o) => o.kind === "VirtualService").flatMap((vs) => (vs.spec.http ?? []).map((r: any) => ({ vs: vs.spec.hosts[0], r })));
+    const httpRoutes = (objects: K8sObject[]) => objects.filter((o) => o.kind === "VirtualService").flatMap((vs) => listAt(vs, "spec", "http").map((r) => ({ vs: stringAt(vs, "spec", "hosts", 0), r })));
 
     it("Istio's default retries gRPC `unavailable` and `cancelled` answers — after the upstream got the request", () => {
         assert.deepStrictEqual(resendingConditions(effectiveRetry({})), ["unavailable", "cancelled"]);
@@ -154,21 +155,24 @@ describe("production settings: retries never re-send a request the upstream may 
         for (const { vs, r } of routes) {
             for (const meshDefault of [undefined, { attempts: 5, retryOn: "5xx,reset" }]) {
                 const retry = effectiveRetry(r, meshDefault);
-                assert.deepStrictEqual(retry, { attempts: 2, retryOn: ["connect-failure", "refused-stream", "reset-before-request"], statusCodes: [] }, `${vs} ${r.name}`);
-                assert.deepStrictEqual(resendingConditions(retry), [], `${vs} ${r.name}`);
+                assert.deepStrictEqual(retry, { attempts: 2, retryOn: ["connect-failure", "refused-stream", "reset-before-request"], statusCodes: [] }, `${vs} ${stringAt(r, "name")}`);
+                assert.deepStrictEqual(resendingConditions(retry), [], `${vs} ${stringAt(r, "name")}`);
             }
             // Every condition is one Istio's validation accepts (pkg/config/validation supportedRetryOnPolicies).
-            for (const cond of r.retries.retryOn.split(",")) assert.ok(cond in RETRY_CONDITIONS, cond);
+            const retryOn = stringAt(r, "retries", "retryOn");
+            assert.ok(retryOn !== undefined, `${vs}: the route sets retries.retryOn`);
+            for (const cond of retryOn.split(",")) assert.ok(cond in RETRY_CONDITIONS, cond);
         }
         // TLS-wrapped hosts are TCP at the gateway: no HTTP retries exist there.
-        const tls = objects.find((o) => o.kind === "VirtualService" && o.spec.hosts[0] === "edition.cnn.com")!;
-        assert.strictEqual(tls.spec.http, undefined);
+        const tls = objects.find((o) => o.kind === "VirtualService" && valueAt(o, "spec", "hosts", 0) === "edition.cnn.com");
+        assert.ok(tls, "edition.cnn.com has a VirtualService");
+        assert.strictEqual(valueAt(tls, "spec", "http"), undefined);
     });
 
     it("attempts: 0 turns retries off on both legs (and keeps the mesh default from applying)", () => {
         const { objects } = routing(gatewayArgs({ traffic: { retries: { attempts: 0 } } }));
         for (const { r } of httpRoutes(objects)) {
-            assert.deepStrictEqual(r.retries, { attempts: 0 });
+            assert.deepStrictEqual(valueAt(r, "retries"), { attempts: 0 });
             assert.strictEqual(effectiveRetry(r, { attempts: 5, retryOn: "5xx" }), undefined);
         }
         assert.match(problems(gatewayArgs({ traffic: { retries: { attempts: 11 } } })).join(), /gateway\.traffic\.retries\.attempts/);
@@ -178,7 +182,7 @@ describe("production settings: retries never re-send a request the upstream may 
 describe("production settings: placement and drain of the gateway pods", () => {
     const values = (gateway: GatewayArgs = {}) => buildPlan("eg", gatewayArgs(gateway)).release!.values;
     /** The gateway pod as the chart renders its labels: the chart's selector labels plus values.labels. */
-    const gatewayPod = (v: Record<string, any>) => ({ app: "egress-gateway", istio: "egress-gateway", ...v.labels, "pod-template-hash": "5d8f" });
+    const gatewayPod = (v: Record<string, unknown>) => ({ app: "egress-gateway", istio: "egress-gateway", ...stringRecord(v.labels), "pod-template-hash": "5d8f" });
     /** The gateway's selector label, as the plan sets it. */
     const selector = buildPlan("eg", gatewayArgs({})).gateway.labels;
 
@@ -187,21 +191,21 @@ describe("production settings: placement and drain of the gateway pods", () => {
         assert.deepStrictEqual(v.topologySpreadConstraints, [
             { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } },
         ]);
-        const term = v.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0];
-        assert.strictEqual(term.podAffinityTerm.topologyKey, "kubernetes.io/hostname");
-        for (const selector of [v.topologySpreadConstraints[0].labelSelector, term.podAffinityTerm.labelSelector]) {
+        const term = valueAt(v, "affinity", "podAntiAffinity", "preferredDuringSchedulingIgnoredDuringExecution", 0);
+        assert.strictEqual(valueAt(term, "podAffinityTerm", "topologyKey"), "kubernetes.io/hostname");
+        for (const selector of [recordAt(v, "topologySpreadConstraints", 0, "labelSelector"), recordAt(term, "podAffinityTerm", "labelSelector")]) {
             assert.ok(selectorMatches(selector, gatewayPod(v)), "selects the gateway's pods");
             assert.ok(!selectorMatches(selector, { app: "web" }), "and no one else's");
         }
         // Extra pod labels never widen or replace the selector: it stays the gateway's own label.
         const custom = values({ labels: { team: "platform" } });
-        assert.deepStrictEqual(custom.topologySpreadConstraints[0].labelSelector, { matchLabels: selector });
+        assert.deepStrictEqual(valueAt(custom, "topologySpreadConstraints", 0, "labelSelector"), { matchLabels: selector });
     });
 
     it("spread can be required or off", () => {
         const required = values({ spread: { zones: SpreadMode.Required, nodes: SpreadMode.Required } });
-        assert.strictEqual(required.topologySpreadConstraints[0].whenUnsatisfiable, "DoNotSchedule");
-        assert.deepStrictEqual(required.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution, [{ labelSelector: { matchLabels: selector }, topologyKey: "kubernetes.io/hostname" }]);
+        assert.strictEqual(valueAt(required, "topologySpreadConstraints", 0, "whenUnsatisfiable"), "DoNotSchedule");
+        assert.deepStrictEqual(valueAt(required, "affinity", "podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution"), [{ labelSelector: { matchLabels: selector }, topologyKey: "kubernetes.io/hostname" }]);
         const off = values({ spread: { zones: SpreadMode.Off, nodes: SpreadMode.Off } });
         assert.strictEqual(off.topologySpreadConstraints, undefined);
         assert.strictEqual(off.affinity, undefined);
@@ -220,7 +224,7 @@ describe("production settings: placement and drain of the gateway pods", () => {
         ]);
         assert.strictEqual(values().nodeSelector, undefined, "no node pinning by default");
         // The tricks: tolerate everything (no key), in the typed args or through the raw values.
-        assert.match(problems(gatewayArgs({ tolerations: [{ operator: TolerationOperator.Exists } as any] })).join(), /gateway\.tolerations\[0\]\.key/);
+        assert.match(problems(gatewayArgs({ tolerations: [{ operator: TolerationOperator.Exists } as unknown as TolerationArgs] })).join(), /gateway\.tolerations\[0\]\.key/);
         assert.match(problems(gatewayArgs({ tolerations: [{ key: "", operator: TolerationOperator.Exists }] })).join(), /gateway\.tolerations\[0\]\.key: must not be empty/);
         assert.match(problems(gatewayArgs({ tolerations: [{ key: "not a key", operator: TolerationOperator.Exists }] })).join(), /gateway\.tolerations\[0\]\.key: must name the taint's key/);
         assert.match(problems(gatewayArgs({ values: { tolerations: [{ operator: "Exists" }] } })).join(), /gateway\.values\.tolerations\[0\]\.key: must name the taint's key/);
@@ -235,7 +239,7 @@ describe("production settings: placement and drain of the gateway pods", () => {
         assert.strictEqual(v.terminationGracePeriodSeconds, 60);
         assert.deepStrictEqual(v.env, { EXIT_ON_ZERO_ACTIVE_CONNECTIONS: "true", MINIMUM_DRAIN_DURATION: "5s" });
         const long = values({ drain: { terminationGracePeriodSeconds: 900, minimumDrainSeconds: 15 } });
-        assert.deepStrictEqual([long.terminationGracePeriodSeconds, long.env.MINIMUM_DRAIN_DURATION], [900, "15s"]);
+        assert.deepStrictEqual([long.terminationGracePeriodSeconds, valueAt(long, "env", "MINIMUM_DRAIN_DURATION")], [900, "15s"]);
         const fixed = values({ drain: { waitForConnections: false, terminationGracePeriodSeconds: 30 } });
         assert.strictEqual(fixed.env, undefined);
         assert.match(problems(gatewayArgs({ drain: { terminationGracePeriodSeconds: 10, minimumDrainSeconds: 10 } })).join(), /gateway\.drain\.minimumDrainSeconds: must be less than terminationGracePeriodSeconds/);
@@ -248,6 +252,6 @@ describe("production settings: placement and drain of the gateway pods", () => {
     it("values still override the typed placement (merged last), as for every other key", () => {
         const v = values({ values: { topologySpreadConstraints: [], affinity: { nodeAffinity: { x: 1 } } } });
         assert.deepStrictEqual(v.topologySpreadConstraints, []);
-        assert.ok(v.affinity.podAntiAffinity && v.affinity.nodeAffinity, "objects merge key by key");
+        assert.ok(valueAt(v, "affinity", "podAntiAffinity") && valueAt(v, "affinity", "nodeAffinity"), "objects merge key by key");
     });
 });
