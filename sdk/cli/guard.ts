@@ -16,7 +16,7 @@ let cached: GuardModule | undefined;
 export function loadGuard(): GuardModule {
     if (cached) return cached;
     try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the pack is an optional peer: loaded on first use, so that a missing package is a clear message, not a crash at startup
         cached = require("istio-egress-guard/lib") as GuardModule;
     } catch (e: unknown) {
         if (errorCode(e) === "MODULE_NOT_FOUND" && shown((e as { message?: unknown }).message).includes("istio-egress-guard")) {

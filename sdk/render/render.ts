@@ -99,7 +99,7 @@ async function renderNow(dir: string, options: RenderOptions): Promise<RenderRes
         let exported: unknown;
         const run = await runProgram(
             async () => {
-                // eslint-disable-next-line @typescript-eslint/no-require-imports
+                // eslint-disable-next-line @typescript-eslint/no-require-imports -- the user's program, loaded by path at run time through the CommonJS loader (and its TypeScript hook)
                 const mod: unknown = require(project.entry);
                 // A default-exported function is the program (its result the outputs); otherwise the exports are.
                 const main = fieldsOf(mod).default;
