@@ -12,6 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import { main } from "../sdk/cli/check";
 import { captureCli } from "./helpers/cli";
+import { listAt, recordAt, stringAt, valueAt } from "../sdk/model/read";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const FIX = path.join(ROOT, "tests", "fixtures", "policy", "check");
@@ -20,7 +21,13 @@ const BIN = path.join(ROOT, "dist", "sdk", "cli", "main.js");
 const THIRD_PARTY = path.resolve(ROOT, "..", "shared", "third-party");
 
 const run = (argv: string[]) => captureCli(main, argv);
-const brief = (out: string) => (JSON.parse(out) as any[]).map((v) => `${v.policy} ${v.resource.kind} ${v.resource.namespace ?? "-"}/${v.resource.name}`).sort();
+/** The findings `check --json` printed (read with the readers). */
+const findings = (out: string): unknown[] => listAt(JSON.parse(out));
+const brief = (out: string) =>
+    findings(out)
+        .map((v) => `${String(valueAt(v, "policy"))} ${String(valueAt(v, "resource", "kind"))} ${stringAt(v, "resource", "namespace") ?? "-"}/${String(valueAt(v, "resource", "name"))}`)
+        .sort();
+const ofPolicy = (out: string, policy: string) => findings(out).filter((v) => valueAt(v, "policy") === policy);
 
 describe("istio-egress check on real repositories", function () {
     this.timeout(120000);
@@ -59,32 +66,32 @@ describe("istio-egress check on real repositories", function () {
         const r = await run(["--json", path.join(REPO, "lists.yaml")]);
         assert.strictEqual(r.code, 1);
         assert.ok(brief(r.out).includes("no-proxy-escape-privileges DaemonSet shop/agent"), r.out);
-        const v = JSON.parse(r.out).find((x: any) => x.policy === "no-proxy-escape-privileges");
-        assert.deepStrictEqual(v.location, { file: path.join(REPO, "lists.yaml"), line: 8 });
-        assert.match(v.message, /hostNetwork: true/, "hostNetwork: yes is true to the API server");
+        const v = ofPolicy(r.out, "no-proxy-escape-privileges")[0];
+        assert.deepStrictEqual(valueAt(v, "location"), { file: path.join(REPO, "lists.yaml"), line: 8 });
+        assert.match(String(valueAt(v, "message")), /hostNetwork: true/, "hostNetwork: yes is true to the API server");
     });
 
     it("reads YAML 1.1 as the API server does: runAsUser 02471 is 1337, privileged: on is true", async function () {
         const r = await run(["--json", path.join(REPO, "yaml11.yaml")]);
-        const msgs = (JSON.parse(r.out) as any[]).filter((v) => v.policy === "no-proxy-escape-privileges").map((v) => v.message);
+        const msgs = ofPolicy(r.out, "no-proxy-escape-privileges").map((v) => String(valueAt(v, "message")));
         assert.ok(msgs.some((m) => /"a" runs with runAsUser 1337/.test(m)), msgs.join("\n"));
         assert.ok(msgs.some((m) => /"b" is privileged/.test(m)), msgs.join("\n"));
         // the same spellings quoted are strings (the API server rejects them; the pack still fails closed)
         const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "check-y11-"));
         fs.writeFileSync(path.join(tmp, "q.yaml"), fs.readFileSync(path.join(REPO, "yaml11.yaml"), "utf8").replace("02471", '"02471"').replace("privileged: on", 'privileged: "on"'));
         const q = await run(["--json", tmp]);
-        assert.strictEqual((JSON.parse(q.out) as any[]).filter((v) => v.policy === "no-proxy-escape-privileges").length, 2);
+        assert.strictEqual(ofPolicy(q.out, "no-proxy-escape-privileges").length, 2);
         // and a plain value that is no YAML 1.1 number or boolean passes
         fs.writeFileSync(path.join(tmp, "q.yaml"), fs.readFileSync(path.join(REPO, "yaml11.yaml"), "utf8").replace("02471", "2471").replace("privileged: on", "privileged: off"));
         const ok = await run(["--json", tmp]);
-        assert.deepStrictEqual((JSON.parse(ok.out) as any[]).filter((v) => v.policy === "no-proxy-escape-privileges"), []);
+        assert.deepStrictEqual(ofPolicy(ok.out, "no-proxy-escape-privileges"), []);
     });
 
     it("reads - (standard input); an input with no object is an error (helm template failed)", function () {
         const pod = fs.readFileSync(path.join(REPO, "yaml11.yaml"), "utf8");
         const r = spawnSync(process.execPath, [BIN, "check", "--json", "-"], { input: pod, encoding: "utf8" });
         assert.strictEqual(r.status, 1, r.stderr);
-        assert.strictEqual(JSON.parse(r.stdout)[0].location.file, "<stdin>");
+        assert.strictEqual(valueAt(JSON.parse(r.stdout), 0, "location", "file"), "<stdin>");
         const empty = spawnSync(process.execPath, [BIN, "check", "-"], { input: "", encoding: "utf8" });
         assert.strictEqual(empty.status, 2);
         assert.match(empty.stderr, /no Kubernetes objects in <stdin>/);
@@ -118,19 +125,21 @@ describe("istio-egress check on real repositories", function () {
     it("--format sarif writes SARIF 2.1.0 with the pack's policies as rules and each finding at its file:line", async function () {
         const r = await run(["--format", "sarif", path.join(REPO, "yaml11.yaml")]);
         assert.strictEqual(r.code, 1);
-        const log = JSON.parse(r.out);
-        assert.strictEqual(log.version, "2.1.0");
-        assert.match(log.$schema, /sarif-2\.1\.0/);
-        const driver = log.runs[0].tool.driver;
+        const log: unknown = JSON.parse(r.out);
+        assert.strictEqual(valueAt(log, "version"), "2.1.0");
+        assert.match(String(valueAt(log, "$schema")), /sarif-2\.1\.0/);
+        const driver = recordAt(log, "runs", 0, "tool", "driver");
         assert.strictEqual(driver.name, "istio-egress-guard");
-        assert.ok(driver.rules.some((x: any) => x.id === "no-proxy-escape-privileges" && x.shortDescription.text.length > 0));
-        const res = log.runs[0].results;
+        assert.ok(listAt(driver, "rules").some((x) => valueAt(x, "id") === "no-proxy-escape-privileges" && (stringAt(x, "shortDescription", "text") ?? "").length > 0));
+        const res = listAt(log, "runs", 0, "results");
         assert.strictEqual(res.length, 3);
         for (const x of res) {
-            assert.strictEqual(driver.rules[x.ruleIndex].id, x.ruleId);
-            assert.strictEqual(x.level, "error");
-            assert.match(x.locations[0].physicalLocation.artifactLocation.uri, /yaml11\.yaml$/);
-            assert.strictEqual(x.locations[0].physicalLocation.region.startLine, 2);
+            const ruleIndex = valueAt(x, "ruleIndex");
+            assert.ok(typeof ruleIndex === "number", "each result names its rule by index");
+            assert.strictEqual(valueAt(driver, "rules", ruleIndex, "id"), valueAt(x, "ruleId"));
+            assert.strictEqual(valueAt(x, "level"), "error");
+            assert.match(String(valueAt(x, "locations", 0, "physicalLocation", "artifactLocation", "uri")), /yaml11\.yaml$/);
+            assert.strictEqual(valueAt(x, "locations", 0, "physicalLocation", "region", "startLine"), 2);
         }
         assert.strictEqual((await run(["--format", "xml", REPO])).code, 2);
     });
@@ -199,7 +208,6 @@ describe("istio-egress check on ../shared/third-party (published repositories)",
     this.timeout(180000);
     before(function () {
         if (!fs.existsSync(THIRD_PARTY)) {
-            // eslint-disable-next-line no-console
             console.log(`      (skipped: ${THIRD_PARTY} is not present; these tests read the shared third-party manifests)`);
             this.skip();
         }

@@ -9,6 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { main } from "../sdk/cli/check";
 import { captureCli } from "./helpers/cli";
+import { isRecord, listAt, valueAt } from "../sdk/model/read";
 import { renderProgram, reportFor, writeRender } from "../sdk/render/render";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -26,8 +27,8 @@ describe("istio-egress check", function () {
         const lines = r.out.trim().split("\n");
         // Issue 9: each finding names its file:line; the rest of the line is as before.
         const findingLines = lines.filter((l) => /^[A-Z]+ {2}/.test(l));
-        assert.ok(findingLines.every((l) => /  \(.*bypass.*\.ya?ml:\d+\)$/.test(l)), findingLines.join("\n"));
-        assert.deepStrictEqual(findingLines.map((l) => l.replace(/  \([^)]*\)$/, "")).sort(), [
+        assert.ok(findingLines.every((l) => / {2}\(.*bypass.*\.ya?ml:\d+\)$/.test(l)), findingLines.join("\n"));
+        assert.deepStrictEqual(findingLines.map((l) => l.replace(/ {2}\([^)]*\)$/, "")).sort(), [
             "MANDATORY  no-proxy-escape-privileges  CronJob shop/export",
             "MANDATORY  no-traffic-capture-exclusions  Deployment shop/scraper",
             "MANDATORY  registry-only-outbound  Sidecar shop/default",
@@ -39,19 +40,23 @@ describe("istio-egress check", function () {
     it("prints JSON with --json", async function () {
         const r = await run(["--json", path.join(FIX, "bypass", "nested", "istio.yml"), path.join(FIX, "list.yaml")]);
         assert.strictEqual(r.code, 1);
-        const json = JSON.parse(r.out);
+        const json = listAt(JSON.parse(r.out));
         assert.deepStrictEqual(
             // Issue 9 added each finding's location (checked below); the other fields are as before.
-            json.map(({ location: _location, ...v }: any) => ({ ...v, message: typeof v.message })),
+            json.map((f) => {
+                assert.ok(isRecord(f));
+                const { location: _location, ...v } = f;
+                return { ...v, message: typeof v.message };
+            }),
             [
                 { policy: "registry-only-outbound", enforcementLevel: "mandatory", resource: { kind: "Sidecar", namespace: "shop", name: "default" }, message: "string" },
                 { policy: "no-proxy-escape-privileges", enforcementLevel: "mandatory", resource: { kind: "Pod", namespace: "shop", name: "debug" }, message: "string" },
                 { policy: "namespace-default-deny-egress", enforcementLevel: "mandatory", resource: { kind: "Pod", namespace: "shop", name: "debug" }, message: "string" },
             ],
         );
-        assert.match(json[0].message, /ALLOW_ANY.*REGISTRY_ONLY/);
-        assert.deepStrictEqual(json[0].location, { file: path.join(FIX, "bypass", "nested", "istio.yml"), line: 1 });
-        assert.strictEqual(json[1].location.file, path.join(FIX, "list.yaml"));
+        assert.match(String(valueAt(json, 0, "message")), /ALLOW_ANY.*REGISTRY_ONLY/);
+        assert.deepStrictEqual(valueAt(json, 0, "location"), { file: path.join(FIX, "bypass", "nested", "istio.yml"), line: 1 });
+        assert.strictEqual(valueAt(json, 1, "location", "file"), path.join(FIX, "list.yaml"));
     });
 
     it("exits 0 on a compliant namespace, and on advisory-only findings", async function () {
@@ -60,8 +65,8 @@ describe("istio-egress check", function () {
         assert.match(clean.out, /^no violations in 3 object\(s\) from 1 file\(s\)\n$/);
         const advisory = await run(["--config", path.join(FIX, "advisory.json"), "--json", path.join(FIX, "bypass")]);
         assert.strictEqual(advisory.code, 0);
-        const json = JSON.parse(advisory.out);
-        assert.deepStrictEqual(json.map((v: any) => `${v.enforcementLevel} ${v.policy}`).sort(), ["advisory no-proxy-escape-privileges", "advisory no-traffic-capture-exclusions"]);
+        const json = listAt(JSON.parse(advisory.out));
+        assert.deepStrictEqual(json.map((v) => `${String(valueAt(v, "enforcementLevel"))} ${String(valueAt(v, "policy"))}`).sort(), ["advisory no-proxy-escape-privileges", "advisory no-traffic-capture-exclusions"]);
     });
 
     it("exits 2 on usage errors, unreadable paths, YAML errors (file:line), bad config; skips documents without kind", async function () {
@@ -96,15 +101,15 @@ describe("istio-egress check", function () {
         const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "check-"));
         fs.writeFileSync(path.join(tmp, "cfg.json"), JSON.stringify({ "no-proxy-escape-privileges": { exemptNamespaces: ["shop"] } }));
         const r = await run(["--json", "--config", path.join(tmp, "cfg.json"), path.join(FIX, "bypass", "workloads.yaml")]);
-        const json = JSON.parse(r.out);
-        assert.deepStrictEqual(json.map((v: any) => v.policy), ["no-traffic-capture-exclusions"]);
+        const json = listAt(JSON.parse(r.out));
+        assert.deepStrictEqual(json.map((v) => valueAt(v, "policy")), ["no-traffic-capture-exclusions"]);
         assert.strictEqual(r.code, 1);
     });
 
     it("runs as the installed bin (node dist/sdk/cli/main.js check ...)", function () {
         const bad = spawnSync(process.execPath, [BIN, "check", "--json", path.join(FIX, "bypass")], { encoding: "utf8" });
         assert.strictEqual(bad.status, 1, bad.stderr);
-        assert.strictEqual(JSON.parse(bad.stdout).length, 3);
+        assert.strictEqual(listAt(JSON.parse(bad.stdout)).length, 3);
         const good = spawnSync(process.execPath, [BIN, "check", path.join(FIX, "clean")], { encoding: "utf8" });
         assert.strictEqual(good.status, 0, good.stderr);
         const broken = spawnSync(process.execPath, [BIN, "check", path.join(FIX, "broken.yaml")], { encoding: "utf8" });
@@ -128,7 +133,7 @@ describe("istio-egress check", function () {
             const bad = await run(["--json", dir]);
             assert.strictEqual(bad.code, 1);
             assert.deepStrictEqual(
-                JSON.parse(bad.out).map((v: any) => `${v.policy} ${v.resource.kind} ${v.resource.namespace}/${v.resource.name}`),
+                listAt(JSON.parse(bad.out)).map((v) => `${String(valueAt(v, "policy"))} ${String(valueAt(v, "resource", "kind"))} ${String(valueAt(v, "resource", "namespace"))}/${String(valueAt(v, "resource", "name"))}`),
                 ["egress-gateway-cluster-ip Release istio-egress/egress-gateway"],
             );
         } finally {

@@ -10,6 +10,7 @@ import { K8sObject } from "../sdk/schema/validate";
 import { egressAuditLogProvider, EGRESS_AUDIT_PROVIDER } from "../sdk/model";
 import { fromManifests, PolicyResource, runPolicies, Violation } from "istio-egress-guard/lib";
 import { componentOutput, FULL_ARGS, istiodRelease, packConfigFor } from "./fixtures/policy/component";
+import { valueAt } from "../sdk/model/read";
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const POLICY = "egress-gateway-access-log";
@@ -23,8 +24,8 @@ const GW_NS = audit.plan.gateway.namespace;
 const GW_LABELS = audit.plan.gateway.labels;
 const config = packConfigFor(audit.plan);
 
-const telemetry = (name: string, spec: Record<string, any>, ns = GW_NS): K8sObject => ({ apiVersion: "telemetry.istio.io/v1", kind: "Telemetry", metadata: { name, namespace: ns }, spec });
-const second = (accessLogging: any[], extra: Record<string, any> = {}, ns = GW_NS) => telemetry("second", { selector: { matchLabels: { ...GW_LABELS } }, accessLogging, ...extra }, ns);
+const telemetry = (name: string, spec: Record<string, unknown>, ns = GW_NS): K8sObject => ({ apiVersion: "telemetry.istio.io/v1", kind: "Telemetry", metadata: { name, namespace: ns }, spec });
+const second = (accessLogging: unknown[], extra: Record<string, unknown> = {}, ns = GW_NS) => telemetry("second", { selector: { matchLabels: { ...GW_LABELS } }, accessLogging, ...extra }, ns);
 
 async function run(resources: PolicyResource[]): Promise<Violation[]> {
     return (await runPolicies(resources, { config })).filter((v) => v.policy === POLICY);
@@ -37,7 +38,7 @@ describe("policy pack: the egress gateway's access log (egress-gateway-access-lo
 
     describe("rule 1: the provider the gateway's Telemetry names, against istiod's mesh config", function () {
         it("the component's audit provider with istiod defining it passes; without the definition it is reported", async function () {
-            assert.strictEqual(ours(audit).spec.accessLogging[0].providers[0].name, EGRESS_AUDIT_PROVIDER);
+            assert.strictEqual(valueAt(ours(audit), "spec", "accessLogging", 0, "providers", 0, "name"), EGRESS_AUDIT_PROVIDER);
             assert.deepStrictEqual(await run([...audit.resources, istiodRelease()]), []);
             const vs = await run([...audit.resources, istiodRelease({})]);
             assert.deepStrictEqual(brief(vs), [`mandatory ${GW_NS}/${ours(audit).metadata.name}`]);
@@ -46,7 +47,7 @@ describe("policy pack: the egress gateway's access log (egress-gateway-access-lo
         });
 
         it("the default provider (built-in envoy) with istiod's default format: the lines have no caller", async function () {
-            const vs = await run([...plain.resources, istiodRelease(undefined as any)]);
+            const vs = await run([...plain.resources, istiodRelease(undefined)]);
             assert.strictEqual(vs.length, 1);
             assert.match(vs[0].message, /provider "envoy" writes lines without %DOWNSTREAM_PEER_URI_SAN%/);
             // the same, with the mesh-wide format carrying the audit fields, passes

@@ -15,18 +15,18 @@ const INIT = { name: "istio-init", image: PROXY, args: ISTIO_INIT_ARGS, security
 const SIDECAR = { name: "istio-proxy", image: PROXY, args: ["proxy", "sidecar", "--domain", "$(POD_NAMESPACE).svc.cluster.local"], securityContext: { runAsUser: 1337, runAsGroup: 1337 } };
 const GW = { istio: "egressgateway" };
 
-async function check(objs: K8sObject[], config?: Record<string, any>, extra: PolicyResource[] = []): Promise<Violation[]> {
+async function check(objs: K8sObject[], config?: Record<string, unknown>, extra: PolicyResource[] = []): Promise<Violation[]> {
     return runPolicies([...fromManifests(objs), ...extra], { config });
 }
 const mandatory = (vs: Violation[]) => vs.filter((v) => v.enforcementLevel === "mandatory");
 /** The distinct (policy, object) pairs with a mandatory finding (one object may have several from one policy). */
 const brief = (vs: Violation[]) => [...new Set(mandatory(vs).map((v) => `${v.policy} ${v.resource.kind}/${v.resource.name}`))].sort();
 /** Mandatory findings for objects in "apps" (which gets its default-deny). */
-const inApps = async (objs: K8sObject[], config?: Record<string, any>) => brief(await check([...objs, defaultDeny("apps")], config));
-const pod = (spec: Record<string, any>, meta: { labels?: Record<string, string>; annotations?: Record<string, string> } = {}, name = "p", ns = "apps") =>
+const inApps = async (objs: K8sObject[], config?: Record<string, unknown>) => brief(await check([...objs, defaultDeny("apps")], config));
+const pod = (spec: Record<string, unknown>, meta: { labels?: Record<string, string>; annotations?: Record<string, string> } = {}, name = "p", ns = "apps") =>
     workload("Pod", name, ns, { ...meta, spec });
-const np = (name: string, ns: string, spec: Record<string, any>, apiVersion = "networking.k8s.io/v1", kind = "NetworkPolicy"): K8sObject => ({ apiVersion, kind, metadata: { name, namespace: ns }, spec });
-const cluster = (apiVersion: string, kind: string, name: string, spec: Record<string, any>): K8sObject => ({ apiVersion, kind, metadata: { name }, spec } as any);
+const np = (name: string, ns: string, spec: Record<string, unknown>, apiVersion = "networking.k8s.io/v1", kind = "NetworkPolicy"): K8sObject => ({ apiVersion, kind, metadata: { name, namespace: ns }, spec });
+const cluster = (apiVersion: string, kind: string, name: string, spec: Record<string, unknown>): K8sObject => ({ apiVersion, kind, metadata: { name }, spec });
 
 describe("policy pack v2: the attacker's tricks (issue 9)", function () {
     describe("the decoy chain: a gateway look-alike with its own internet NetworkPolicy in an application namespace", function () {
@@ -94,7 +94,7 @@ describe("policy pack v2: the attacker's tricks (issue 9)", function () {
     });
 
     describe("Istio's containers are exempt only in Istio's shape", function () {
-        const as1337 = (c: Record<string, any>) => pod({ containers: [{ name: "app", image: "app" }, { ...SIDECAR, ...c }] });
+        const as1337 = (c: Record<string, unknown>) => pod({ containers: [{ name: "app", image: "app" }, { ...SIDECAR, ...c }] });
         it("passes the injected shape (native sidecar too)", async function () {
             assert.deepStrictEqual(await inApps([pod({ initContainers: [INIT], containers: [{ name: "app", image: "app" }, SIDECAR] })]), []);
             assert.deepStrictEqual(await inApps([pod({ initContainers: [INIT, { ...SIDECAR, restartPolicy: "Always" }], containers: [{ name: "app", image: "app" }] })]), []);
@@ -186,7 +186,7 @@ describe("policy pack v2: the attacker's tricks (issue 9)", function () {
     });
 
     describe("the gateway is where it is", function () {
-        const gwNp = (podSelector: any) => np("gw", "istio-egress", { podSelector, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }] });
+        const gwNp = (podSelector: unknown) => np("gw", "istio-egress", { podSelector, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }] });
         it("flags a widened gateway selector in the gateway namespace; the exact one passes", async function () {
             assert.deepStrictEqual(brief(await check([gwNp({ matchLabels: GW })])), []);
             assert.deepStrictEqual(brief(await check([gwNp({ matchExpressions: [{ key: "istio", operator: "In", values: ["egressgateway"] }] })])), []);
@@ -202,7 +202,7 @@ describe("policy pack v2: the attacker's tricks (issue 9)", function () {
             assert.deepStrictEqual(vs.map((v) => v.resource.namespace).sort(), ["istio-egress", "istio-system"]);
             assert.match(vs[0].message, /and so does Deployment istio-(system|egress)\/istio-egressgateway/);
         });
-        const release = (values: Record<string, any>): PolicyResource => ({ type: "kubernetes:helm.sh/v3:Release", name: "egw", urn: "urn:pulumi:s::p::kubernetes:helm.sh/v3:Release::egw", props: { chart: "gateway", name: "istio-egressgateway", namespace: "istio-egress", values: { service: { type: "ClusterIP" }, ...values } } });
+        const release = (values: Record<string, unknown>): PolicyResource => ({ type: "kubernetes:helm.sh/v3:Release", name: "egw", urn: "urn:pulumi:s::p::kubernetes:helm.sh/v3:Release::egw", props: { chart: "gateway", name: "istio-egressgateway", namespace: "istio-egress", values: { service: { type: "ClusterIP" }, ...values } } });
         it("flags gateway release values that void the lock-down; the plain release passes", async function () {
             assert.deepStrictEqual(brief(await runPolicies([release({})])), []);
             for (const values of [{ global: { networkPolicy: { enabled: true } } }, { service: { type: "ClusterIP", externalIPs: ["203.0.113.9"] } }, { additionalContainers: [{ name: "curl", image: "curl" }] }, { podAnnotations: { "sidecar.istio.io/bootstrapOverride": "x" } }]) {
@@ -212,8 +212,8 @@ describe("policy pack v2: the attacker's tricks (issue 9)", function () {
     });
 
     describe("the gateway's control switched off", function () {
-        const obj = (apiVersion: string, kind: string, name: string, ns: string, spec: any): K8sObject => ({ apiVersion, kind, metadata: { name, namespace: ns }, spec });
-        const ap = (ns: string, spec: any) => obj("security.istio.io/v1", "AuthorizationPolicy", "ap", ns, spec);
+        const obj = (apiVersion: string, kind: string, name: string, ns: string, spec: unknown): K8sObject => ({ apiVersion, kind, metadata: { name, namespace: ns }, spec });
+        const ap = (ns: string, spec: unknown) => obj("security.istio.io/v1", "AuthorizationPolicy", "ap", ns, spec);
         const cases: [string, K8sObject, K8sObject][] = [
             ["an AuthorizationPolicy ALLOWing any source at the gateway", ap("istio-egress", { selector: { matchLabels: GW }, action: "ALLOW", rules: [{}] }), ap("istio-egress", { selector: { matchLabels: GW }, action: "ALLOW", rules: [{ from: [{ source: { namespaces: ["apps"] } }] }] })],
             ["an AuthorizationPolicy ALLOWing everything from the root namespace", ap("istio-system", { rules: [{ to: [{ operation: { ports: ["443"] } }] }] }), ap("istio-system", { action: "DENY", rules: [{}] })],
@@ -237,7 +237,7 @@ describe("policy pack v2: the attacker's tricks (issue 9)", function () {
     });
 
     describe("external hosts whatever they are called", function () {
-        const se = (spec: any): K8sObject => ({ apiVersion: "networking.istio.io/v1", kind: "ServiceEntry", metadata: { name: "se", namespace: "apps" }, spec: { hosts: ["db.apps.internal"], ports: [{ number: 443, name: "tls", protocol: "TLS" }], ...spec } });
+        const se = (spec: Record<string, unknown>): K8sObject => ({ apiVersion: "networking.istio.io/v1", kind: "ServiceEntry", metadata: { name: "se", namespace: "apps" }, spec: { hosts: ["db.apps.internal"], ports: [{ number: 443, name: "tls", protocol: "TLS" }], ...spec } });
         const routed = (vs: Violation[]) => brief(vs).filter((v) => v.startsWith("service-entry-via-egress-gateway"));
         it("a MESH_INTERNAL entry whose endpoints are public is external; loopback and in-cluster endpoints are not", async function () {
             assert.deepStrictEqual(routed(await check([se({ location: "MESH_INTERNAL", resolution: "STATIC", endpoints: [{ address: "198.51.100.7" }] })])), ["service-entry-via-egress-gateway ServiceEntry/se"]);
@@ -262,8 +262,8 @@ describe("policy pack v2: the attacker's tricks (issue 9)", function () {
 
     describe("the CNI's own policies", function () {
         const P = "no-external-egress-networkpolicy";
-        const cnp = (spec: any, ns = "apps") => np("c", ns, spec, "cilium.io/v2", "CiliumNetworkPolicy");
-        const calico = (spec: any, ns = "apps") => np("c", ns, spec, "projectcalico.org/v3", "NetworkPolicy");
+        const cnp = (spec: Record<string, unknown>, ns = "apps") => np("c", ns, spec, "cilium.io/v2", "CiliumNetworkPolicy");
+        const calico = (spec: Record<string, unknown>, ns = "apps") => np("c", ns, spec, "projectcalico.org/v3", "NetworkPolicy");
         const holes = async (o: K8sObject) => brief(await check([o])).filter((v) => v.startsWith(P));
         const cases: [string, K8sObject, K8sObject][] = [
             ["Cilium toEntities world", cnp({ endpointSelector: {}, egress: [{ toEntities: ["world"] }] }), cnp({ endpointSelector: {}, egress: [{ toEntities: ["cluster"] }] })],

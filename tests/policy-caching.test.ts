@@ -6,9 +6,23 @@
  */
 import * as assert from "assert";
 import { ResourceValidationPolicy, UnknownValueError, unknownCheckingProxy } from "@pulumi/policy";
-import { canUnwrapProxy, configReader, configSchema, fromManifests, knownProps, PolicyResource, readConfig, runPolicies, SYSTEM_NAMESPACES } from "istio-egress-guard/lib";
+import { canUnwrapProxy, configReader, configSchema, fromManifests, knownProps, readConfig, runPolicies, SYSTEM_NAMESPACES } from "istio-egress-guard/lib";
 import { gvkOfType, typeInfo } from "../sdk/model";
 import { defaultDeny, workload } from "./fixtures/policy/workloads";
+import { isRecord, valueAt } from "../sdk/model/read";
+
+/**
+ * @pulumi/policy's own proxy: the package exports it, but its declaration is stripped from the package's types
+ * (`@internal`), so it is typed here.
+ */
+const checkUnknowns = unknownCheckingProxy as <T extends object>(props: T) => T;
+
+/** Sets the field `path` ends with, in the object the rest of `path` leads to (which must be there). */
+function setAt(v: unknown, path: string[], value: unknown): void {
+    const parent = valueAt(v, ...path.slice(0, -1));
+    assert.ok(isRecord(parent), `no object at ${path.slice(0, -1).join(".")}`);
+    parent[path[path.length - 1]] = value;
+}
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
@@ -23,11 +37,11 @@ describe("policy pack: work done once, safely", function () {
             const cfg = readConfig("p", schema, given);
             assert.deepStrictEqual(cfg.exemptNamespaces, ["a"]);
             assert.notStrictEqual(cfg.exemptNamespaces, given.exemptNamespaces);
-            assert.throws(() => (cfg.exemptNamespaces as string[]).push("b"), TypeError);
+            assert.throws(() => cfg.exemptNamespaces.push("b"), TypeError);
             assert.throws(() => {
-                (cfg as any).gatewayLabels.istio = "x";
+                cfg.gatewayLabels.istio = "x";
             }, TypeError);
-            assert.throws(() => (cfg.gatewayNamespaces as string[]).push("b"), TypeError); // a default, not in the schema
+            assert.throws(() => cfg.gatewayNamespaces.push("b"), TypeError); // a default, not in the schema
             assert.deepStrictEqual(given, { exemptNamespaces: ["a"], gatewayLabels: { istio: "eg" } });
             assert.deepStrictEqual(SYSTEM_NAMESPACES, ["kube-system", "kube-public", "kube-node-lease", "istio-system"]);
         });
@@ -59,7 +73,7 @@ describe("policy pack: work done once, safely", function () {
                     seen[name].push([...c.exemptNamespaces]);
                     if (mutate) {
                         c.exemptNamespaces.push("added");
-                        (c as any).exemptNamespaces = ["replaced"]; // the top level is a fresh copy per call
+                        c.exemptNamespaces = ["replaced"]; // the top level is a fresh copy per call
                     }
                 },
             });
@@ -113,32 +127,32 @@ describe("policy pack: work done once, safely", function () {
         it("sees through @pulumi/policy's proxy when nothing is unknown, and keeps it otherwise", function () {
             assert.ok(canUnwrapProxy, "this @pulumi/policy's proxy internals were not found");
             const known = { metadata: { name: "a" }, spec: { containers: [{ name: "c", ports: [1, 2] }] } };
-            const proxied = unknownCheckingProxy(known);
+            const proxied = checkUnknowns(known);
             assert.strictEqual(knownProps(proxied), known);
             assert.strictEqual(knownProps(known), known, "a plain object is used as it is");
 
             const deep = { spec: { template: { spec: { containers: [{ name: "c", env: [{ value: UNKNOWN }] }] } } } };
-            const deepProxy = unknownCheckingProxy(deep);
+            const deepProxy = checkUnknowns(deep);
             assert.strictEqual(knownProps(deepProxy), deepProxy);
-            assert.throws(() => knownProps(deepProxy).spec.template.spec.containers[0].env[0].value, UnknownValueError);
+            assert.throws(() => knownProps(deepProxy).spec.template.spec.containers[0].env[0].value, (e: unknown) => e instanceof UnknownValueError);
 
             class Opaque {
                 constructor(public hidden: string) {}
             }
-            const opaque = unknownCheckingProxy({ a: new Opaque("x") });
+            const opaque = checkUnknowns({ a: new Opaque("x") });
             assert.strictEqual(knownProps(opaque), opaque, "anything but plain objects and arrays keeps the proxy");
         });
 
         it("an unknown value the rules never read still lets them judge the rest (as through the proxy)", async function () {
             const objs = fromManifests([workload("Deployment", "web", "apps", { spec: { hostNetwork: true } }), defaultDeny("apps")]);
-            const dep = objs[0] as PolicyResource;
-            dep.props.spec.replicas = UNKNOWN; // no rule reads replicas
+            const dep = objs[0];
+            setAt(dep.props, ["spec", "replicas"], UNKNOWN); // no rule reads replicas
             const vs = await runPolicies(objs);
             assert.deepStrictEqual(
                 vs.map((v) => [v.policy, v.enforcementLevel]),
                 [["no-proxy-escape-privileges", "mandatory"]],
             );
-            dep.props.spec.template.spec.hostNetwork = UNKNOWN; // read by the rule: the analyzer's advisory
+            setAt(dep.props, ["spec", "template", "spec", "hostNetwork"], UNKNOWN); // read by the rule: the analyzer's advisory
             const late = await runPolicies(objs);
             assert.deepStrictEqual(late.map((v) => [v.policy, v.enforcementLevel]), [["no-proxy-escape-privileges", "advisory"]]);
             assert.match(late[0].message, /can't run policy 'no-proxy-escape-privileges'.*\.spec\.template\.spec\.hostNetwork/);
@@ -146,10 +160,10 @@ describe("policy pack: work done once, safely", function () {
 
         it("a stack policy judges every resource when an unknown value sits where no rule reads", async function () {
             const objs = fromManifests([workload("Deployment", "web", "shop"), workload("Deployment", "api", "apps"), defaultDeny("apps")]);
-            (objs[1] as PolicyResource).props.metadata.labels = { team: UNKNOWN };
+            setAt(objs[1].props, ["metadata", "labels"], { team: UNKNOWN });
             const vs = (await runPolicies(objs)).filter((v) => v.policy === "namespace-default-deny-egress");
             assert.deepStrictEqual(vs.map((v) => [v.enforcementLevel, v.resource.name]), [["mandatory", "web"]]);
-            (objs[1] as PolicyResource).props.metadata.namespace = UNKNOWN; // read by every stack policy
+            setAt(objs[1].props, ["metadata", "namespace"], UNKNOWN); // read by every stack policy
             const late = (await runPolicies(objs)).filter((v) => v.policy === "namespace-default-deny-egress");
             assert.deepStrictEqual(late.map((v) => v.enforcementLevel).sort(), ["advisory", "mandatory"]);
         });

@@ -8,7 +8,7 @@ import { K8sObject } from "../sdk/schema/validate";
 import { fromManifests, originationProblems, runPolicies } from "istio-egress-guard/lib";
 import { componentOutput, packConfigFor } from "./fixtures/policy/component";
 
-const dr = (host: string, spec: Record<string, any>, ns = "istio-egress"): K8sObject => ({ apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: { name: "dr", namespace: ns }, spec: { host, ...spec } });
+const dr = (host: string, spec: Record<string, unknown>, ns = "istio-egress"): K8sObject => ({ apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: { name: "dr", namespace: ns }, spec: { host, ...spec } });
 const problems = (o: K8sObject) => originationProblems("DestinationRule", "networking.istio.io", o);
 const SKIP = { mode: "SIMPLE", insecureSkipVerify: true };
 
@@ -22,7 +22,7 @@ describe("policy pack: TLS origination verifies the host (egress-tls-origination
         assert.deepStrictEqual(vs.filter((v) => v.policy === "egress-tls-origination-verified"), []);
     });
 
-    const tricks: [string, Record<string, any>][] = [
+    const tricks: [string, Record<string, unknown>][] = [
         ["top-level trafficPolicy.tls", { trafficPolicy: { tls: SKIP } }],
         ["a port-level setting", { trafficPolicy: { portLevelSettings: [{ port: { number: 443 }, tls: SKIP }] } }],
         ["a subset", { subsets: [{ name: "s", trafficPolicy: { tls: SKIP } }] }],

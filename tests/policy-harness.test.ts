@@ -5,12 +5,14 @@
  */
 import * as assert from "assert";
 import * as k8s from "@pulumi/kubernetes";
-import { EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { runProgram } from "../sdk/engine/mock-engine";
 import { fromManifests, hasMandatory, policies, PolicyConfigError, PolicyResource, reconcileConfig, runPolicies, Violation } from "istio-egress-guard/lib";
 import { fromCaptured } from "../sdk/render/objects";
 import { K8sObject } from "../sdk/schema/validate";
 import { defaultDeny, workload } from "./fixtures/policy/workloads";
+import { asObject, isRecord } from "../sdk/model/read";
+import { EgressMode } from "../sdk/args";
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
@@ -90,7 +92,7 @@ describe("policy harness", function () {
             assert.deepStrictEqual(vs, [], "legacy is a gateway namespace now; kube-system stays exempt by default");
         });
         it("rejects what the CLI would reject, naming the policy and the property", function () {
-            assert.throws(() => reconcileConfig(policies, { "no-such-policy": "advisory" }), (e: any) => e instanceof PolicyConfigError && /no-such-policy/.test(e.message));
+            assert.throws(() => reconcileConfig(policies, { "no-such-policy": "advisory" }), (e: unknown) => e instanceof PolicyConfigError && /no-such-policy/.test(e.message));
             assert.throws(() => reconcileConfig(policies, { "no-proxy-escape-privileges": "strict" }), /"no-proxy-escape-privileges": enforcement level "strict"/);
             assert.throws(() => reconcileConfig(policies, { "no-proxy-escape-privileges": { exemptNamespaces: "kube-system" } }), /"no-proxy-escape-privileges": invalid config: exemptNamespaces must be array/);
             assert.throws(() => reconcileConfig(policies, { "egress-gateway-istio-mutual": { gatewayLabels: {} } }), /gatewayLabels must NOT have fewer than 1 properties/);
@@ -123,8 +125,10 @@ describe("policy harness", function () {
         });
         it("withholds a stack policy's findings while an object that could satisfy them is unknown (no false mandatory)", async function () {
             const np = fromManifests([defaultDeny("shop")])[0];
-            np.props = JSON.parse(JSON.stringify(np.props));
-            np.props.spec.policyTypes = UNKNOWN;
+            np.props = asObject(JSON.parse(JSON.stringify(np.props)));
+            const spec = np.props.spec;
+            assert.ok(isRecord(spec));
+            spec.policyTypes = UNKNOWN;
             const vs = byPolicy(await runPolicies([np, ...fromManifests([unprotected])]), "namespace-default-deny-egress");
             assert.deepStrictEqual(vs.map((v) => v.enforcementLevel), ["advisory"]);
             assert.match(vs[0].message, /NetworkPolicy::shop\/default-deny-egress \.spec\.policyTypes can't be known/);
@@ -135,8 +139,7 @@ describe("policy harness", function () {
 
     describe("analyzer semantics for any policy", function () {
         const typed = (): ResourceValidationPolicy => {
-            const fn: any = (args: any, report: any) => report(`saw ${args.type}`);
-            fn.__pulumiType = "kubernetes:core/v1:Pod";
+            const fn = Object.assign((args: ResourceValidationArgs, report: ReportViolation) => report(`saw ${args.type}`), { __pulumiType: "kubernetes:core/v1:Pod" });
             return { name: "typed", description: "Typed.", enforcementLevel: "advisory", validateResource: fn };
         };
         it("honours a validation's attached type, notApplicable(), the pack level and stack URNs", async function () {
@@ -213,10 +216,10 @@ describe("policy harness", function () {
                     () => {
                         new EgressGateway("egress", {
                             hosts: [
-                                { host: "httpbin.org", mode: "HTTP" as any, allow: [{ namespaces: ["app-b"] }] },
-                                { host: "api.example.com", mode: "TLS_ORIGINATION" as any, allow: [{ namespaces: ["app-b"] }] },
-                                { host: "*.wikipedia.org", mode: "TLS" as any, upstreamHost: "www.wikipedia.org", allow: [{ namespaces: ["app-a"] }] },
-                                { host: "partner.example.net", mode: "MUTUAL_TLS_ORIGINATION" as any, credentialName: "partner-client" },
+                                { host: "httpbin.org", mode: EgressMode.Http, allow: [{ namespaces: ["app-b"] }] },
+                                { host: "api.example.com", mode: EgressMode.TlsOrigination, allow: [{ namespaces: ["app-b"] }] },
+                                { host: "*.wikipedia.org", mode: EgressMode.Tls, upstreamHost: "www.wikipedia.org", allow: [{ namespaces: ["app-a"] }] },
+                                { host: "partner.example.net", mode: EgressMode.MutualTlsOrigination, credentialName: "partner-client" },
                             ],
                             lockdown: { namespaces: [{ name: "app-a" }, { name: "app-b" }] },
                         });
@@ -240,7 +243,7 @@ describe("policy harness", function () {
             const r = await runProgram(() => {
                 new EgressGateway("egress", {
                     gateway: { namespace: "edge", labels: { app: "corp-egress" } },
-                    hosts: [{ host: "api.example.com", mode: "TLS_ORIGINATION" as any, allow: [{ namespaces: ["shop"] }] }],
+                    hosts: [{ host: "api.example.com", mode: EgressMode.TlsOrigination, allow: [{ namespaces: ["shop"] }] }],
                     lockdown: { namespaces: [{ name: "shop" }] },
                 });
             });
@@ -260,7 +263,7 @@ describe("policy harness", function () {
     describe("fromManifests", function () {
         it("derives Pulumi type tokens and unique URNs; expands kind: List", function () {
             const objs: K8sObject[] = [
-                { apiVersion: "v1", kind: "List", metadata: { name: "" }, items: [workload("Pod", "a", "x"), workload("Pod", "a", "x")] } as any,
+                { apiVersion: "v1", kind: "List", metadata: { name: "" }, items: [workload("Pod", "a", "x"), workload("Pod", "a", "x")] },
                 { apiVersion: "networking.istio.io/v1beta1", kind: "ServiceEntry", metadata: { name: "se" }, spec: {} },
             ];
             const rs = fromManifests(objs);

@@ -14,7 +14,7 @@ const DNS = [
     { protocol: "UDP", port: 53 },
     { protocol: "TCP", port: 53 },
 ];
-const np = (egress: any[], name = "node-dns", ns = "apps"): K8sObject => ({
+const np = (egress: unknown[], name = "node-dns", ns = "apps"): K8sObject => ({
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
     metadata: { name, namespace: ns },
@@ -49,13 +49,13 @@ describe("policy pack: NodeLocal DNSCache NetworkPolicies (no-external-egress-ne
         assert.deepStrictEqual(holes(np([{ to: [{ ipBlock: { cidr: "169.254.20.10/32" } }], ports: [{ protocol: "UDP", port: 53 }] }])), []);
         assert.deepStrictEqual(holes(np([{ to: [{ ipBlock: { cidr: "169.254.20.10/32" } }], ports: [{ port: 53 }] }])), [], "protocol absent is TCP");
         // a private address with narrow inClusterCidrs (it would be flagged on any other port)
-        const narrow = { ...CFG, inClusterCidrs: ["10.0.0.0/16"] } as GuardConfig;
+        const narrow = { ...CFG, inClusterCidrs: ["10.0.0.0/16"] };
         assert.deepStrictEqual(holes(np([{ to: [{ ipBlock: { cidr: "10.96.0.10/32" } }], ports: DNS }]), narrow), []);
         assert.strictEqual(holes(np([{ to: [{ ipBlock: { cidr: "10.96.0.10/32" } }], ports: [{ protocol: "TCP", port: 443 }] }]), narrow).length, 1);
     });
 
     describe("the tricks: the same rule stays a finding", function () {
-        const cases: [string, any][] = [
+        const cases: [string, unknown][] = [
             ["the cloud metadata address on port 53", { to: [{ ipBlock: { cidr: "169.254.169.254/32" } }], ports: DNS }],
             ["the AWS VPC resolver (169.254.169.253)", { to: [{ ipBlock: { cidr: "169.254.169.253/32" } }], ports: DNS }],
             ["ECS task metadata / EKS Pod Identity (169.254.170.0/24)", { to: [{ ipBlock: { cidr: "169.254.170.23/32" } }], ports: DNS }],
@@ -99,7 +99,7 @@ describe("policy pack: NodeLocal DNSCache NetworkPolicies (no-external-egress-ne
         assert.strictEqual(networkPolicyProblems("CiliumNetworkPolicy", cilium, CFG, "cilium.io", "apps").length, 1);
         // without the trick: the rest of the shared address space, and an explicit allowedEgressCidrs entry
         assert.deepStrictEqual(holes(np([{ to: [{ ipBlock: { cidr: "100.64.0.0/10", except: ["100.100.100.200/32"] } }] }])), []);
-        assert.deepStrictEqual(holes(np([{ to: [{ ipBlock: { cidr: "100.100.100.200/32" } }] }]), { ...CFG, allowedEgressCidrs: ["100.100.100.200/32"] } as GuardConfig), []);
+        assert.deepStrictEqual(holes(np([{ to: [{ ipBlock: { cidr: "100.100.100.200/32" } }] }]), { ...CFG, allowedEgressCidrs: ["100.100.100.200/32"] }), []);
     });
 
     it("a DNS-cache rule makes nothing else exempt: the namespace still needs its default-deny, and a second rule is judged", async function () {

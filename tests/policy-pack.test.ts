@@ -10,19 +10,30 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { fromManifests, policies, PolicyResource, reconcileConfig, runPolicies } from "istio-egress-guard/lib";
+import type * as GrpcJs from "@grpc/grpc-js";
+import type * as AnalyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
+import type * as AnalyzerGrpcPb from "@pulumi/pulumi/proto/analyzer_grpc_pb";
+import type * as EmptyPb from "google-protobuf/google/protobuf/empty_pb";
+import type * as StructPb from "google-protobuf/google/protobuf/struct_pb";
 import { K8sObject } from "../sdk/schema/validate";
+import { stringAt, valueAt } from "../sdk/model/read";
 import { INJECTED_PROXY, defaultDeny, workload } from "./fixtures/policy/workloads";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const PACK = path.join(ROOT, "policy-pack");
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 const protoDir = path.dirname(require.resolve("@pulumi/pulumi/proto/analyzer_pb"));
-const analyzerpb: any = require(path.join(protoDir, "analyzer_pb"));
-const analyzergrpc: any = require(path.join(protoDir, "analyzer_grpc_pb"));
-const grpc: any = require(require.resolve("@grpc/grpc-js", { paths: [protoDir] }));
-const structpb: any = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [protoDir] }));
+
+/** A module as @pulumi/pulumi's generated proto code loads it (the same copy), typed by its declarations. */
+function requireFromProto<T>(id: string): T {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the path is resolved at run time from @pulumi/pulumi's proto directory (the copy its generated code uses), which no import statement can name
+    return require(require.resolve(id, { paths: [protoDir] })) as T;
+}
+const analyzerpb = requireFromProto<typeof AnalyzerPb>(path.join(protoDir, "analyzer_pb"));
+const analyzergrpc = requireFromProto<typeof AnalyzerGrpcPb>(path.join(protoDir, "analyzer_grpc_pb"));
+const grpc = requireFromProto<typeof GrpcJs>("@grpc/grpc-js");
+const structpb = requireFromProto<typeof StructPb>("google-protobuf/google/protobuf/struct_pb");
 
 const LEVEL_NAMES = ["advisory", "mandatory", "disabled", "remediate"];
 const LEVEL_ENUM: Record<string, number> = { advisory: 0, mandatory: 1, disabled: 2, remediate: 3 };
@@ -34,36 +45,47 @@ interface Diag {
     message: string;
 }
 
-function call(client: any, method: string, req: any): Promise<any> {
-    return new Promise((resolve, reject) => client[method](req, (err: any, resp: any) => (err ? reject(err) : resolve(resp))));
+type Client = AnalyzerGrpcPb.AnalyzerClient;
+type Callback<T> = (err: GrpcJs.ServiceError | null, resp: T) => void;
+
+/** One unary call: `start` makes it with the callback given. */
+function call<T>(start: (cb: Callback<T>) => unknown): Promise<T> {
+    return new Promise((resolve, reject) => start((err, resp) => (err ? reject(err) : resolve(resp))));
 }
 
-function options(): any {
+function options(): AnalyzerPb.AnalyzerResourceOptions {
     return new analyzerpb.AnalyzerResourceOptions();
 }
 
-function diags(resp: any, urn?: string): Diag[] {
-    return resp.getDiagnosticsList().map((d: any) => ({ policy: d.getPolicyname(), level: LEVEL_NAMES[d.getEnforcementlevel()], urn: d.getUrn() || urn || "", message: d.getMessage() }));
+/** Props as a protobuf Struct takes them (its JavaScriptValue is any value but undefined). */
+function struct(props: Record<string, unknown>): StructPb.Struct {
+    const fields: Record<string, StructPb.JavaScriptValue> = {};
+    for (const [k, v] of Object.entries(props)) if (v !== undefined) fields[k] = v;
+    return structpb.Struct.fromJavaScript(fields);
+}
+
+function diags(resp: AnalyzerPb.AnalyzeResponse, urn?: string): Diag[] {
+    return resp.getDiagnosticsList().map((d) => ({ policy: d.getPolicyname(), level: LEVEL_NAMES[d.getEnforcementlevel()], urn: d.getUrn() || urn || "", message: d.getMessage() }));
 }
 
 async function startPack(): Promise<{ proc: ChildProcess; port: number }> {
     const proc = spawn(process.execPath, ["-e", "require(process.cwd())"], { cwd: PACK, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
-    proc.stderr!.on("data", (d) => (stderr += d));
+    proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const port = await new Promise<number>((resolve, reject) => {
         let out = "";
-        proc.stdout!.on("data", (d) => {
-            out += d;
+        proc.stdout.on("data", (d: Buffer) => {
+            out += d.toString();
             const m = /^(\d+)\s*$/m.exec(out);
             if (m) resolve(Number(m[1]));
         });
-        proc.on("exit", (code) => reject(new Error(`policy pack exited (${code}): ${stderr}`)));
+        proc.on("exit", (code) => reject(new Error(`policy pack exited (${String(code)}): ${stderr}`)));
     });
     return { proc, port };
 }
 
 /** What the real analyzer server says about the resources, given the config the CLI would send. */
-async function serverDiagnostics(client: any, resources: PolicyResource[], userConfig: Record<string, any>): Promise<Diag[]> {
+async function serverDiagnostics(client: Client, resources: PolicyResource[], userConfig: Record<string, unknown>): Promise<Diag[]> {
     const reconciled = reconcileConfig(policies, userConfig);
     const creq = new analyzerpb.ConfigureAnalyzerRequest();
     const map = creq.getPolicyconfigMap();
@@ -71,19 +93,19 @@ async function serverDiagnostics(client: any, resources: PolicyResource[], userC
         const { enforcementLevel, ...props } = c;
         const pc = new analyzerpb.PolicyConfig();
         pc.setEnforcementlevel(LEVEL_ENUM[enforcementLevel ?? "advisory"]);
-        pc.setProperties(structpb.Struct.fromJavaScript(props));
+        pc.setProperties(struct(props));
         map.set(name, pc);
     }
-    await call(client, "configure", creq);
+    await call((cb) => client.configure(creq, cb));
     const out: Diag[] = [];
     for (const r of resources) {
         const req = new analyzerpb.AnalyzeRequest();
         req.setType(r.type);
         req.setName(r.name);
         req.setUrn(r.urn);
-        req.setProperties(structpb.Struct.fromJavaScript(r.props));
+        req.setProperties(struct(r.props));
         req.setOptions(options());
-        out.push(...diags(await call(client, "analyze", req), r.urn));
+        out.push(...diags(await call<AnalyzerPb.AnalyzeResponse>((cb) => client.analyze(req, cb)), r.urn));
     }
     const sreq = new analyzerpb.AnalyzeStackRequest();
     sreq.setResourcesList(
@@ -92,18 +114,18 @@ async function serverDiagnostics(client: any, resources: PolicyResource[], userC
             ar.setType(r.type);
             ar.setName(r.name);
             ar.setUrn(r.urn);
-            ar.setProperties(structpb.Struct.fromJavaScript(r.props));
+            ar.setProperties(struct(r.props));
             ar.setOptions(options());
             if (r.parent) ar.setParent(r.parent);
             return ar;
         }),
     );
-    out.push(...diags(await call(client, "analyzeStack", sreq)));
+    out.push(...diags(await call<AnalyzerPb.AnalyzeResponse>((cb) => client.analyzeStack(sreq, cb))));
     return out;
 }
 
 /** The harness's report in the analyzer's terms (the server prefixes a reported message with the description). */
-async function harnessDiagnostics(resources: PolicyResource[], userConfig: Record<string, any>): Promise<Diag[]> {
+async function harnessDiagnostics(resources: PolicyResource[], userConfig: Record<string, unknown>): Promise<Diag[]> {
     const vs = await runPolicies(resources, { config: userConfig });
     return vs.map((v) => ({
         policy: v.policy,
@@ -119,26 +141,28 @@ describe("policy pack as the Pulumi CLI runs it", function () {
     this.timeout(120000);
 
     it("PulumiPolicy.yaml and package.json are what `pulumi preview --policy-pack ./policy-pack` needs", function () {
-        const meta = parseYaml(fs.readFileSync(path.join(PACK, "PulumiPolicy.yaml"), "utf8"));
-        assert.strictEqual(meta.runtime.name, "nodejs");
-        assert.strictEqual(meta.runtime.options.typescript, false);
-        const pkg = JSON.parse(fs.readFileSync(path.join(PACK, "package.json"), "utf8"));
-        assert.match(pkg.version, /^\d+\.\d+\.\d+$/, "PolicyPack reads its version from package.json");
-        const main = path.resolve(PACK, pkg.main);
-        assert.ok(fs.existsSync(main), `${pkg.main} is built by npm run build`);
+        const meta: unknown = parseYaml(fs.readFileSync(path.join(PACK, "PulumiPolicy.yaml"), "utf8"));
+        assert.strictEqual(valueAt(meta, "runtime", "name"), "nodejs");
+        assert.strictEqual(valueAt(meta, "runtime", "options", "typescript"), false);
+        const pkg: unknown = JSON.parse(fs.readFileSync(path.join(PACK, "package.json"), "utf8"));
+        assert.match(String(valueAt(pkg, "version")), /^\d+\.\d+\.\d+$/, "PolicyPack reads its version from package.json");
+        const pkgMain = stringAt(pkg, "main");
+        assert.ok(pkgMain !== undefined, "the pack's package.json names its main");
+        const main = path.resolve(PACK, pkgMain);
+        assert.ok(fs.existsSync(main), `${pkgMain} is built by npm run build`);
         assert.match(fs.readFileSync(main, "utf8"), /new policy_1\.PolicyPack\(policies_1\.POLICY_PACK_NAME/);
-        assert.ok(!path.relative(PACK, main).startsWith(".."), `the pack's main (${pkg.main}) lies inside the pack, so it can be published alone`);
-        for (const dep of ["@pulumi/policy", "@pulumi/pulumi", "ajv"]) assert.ok(pkg.dependencies?.[dep], `the pack depends on ${dep} itself`);
+        assert.ok(!path.relative(PACK, main).startsWith(".."), `the pack's main (${pkgMain}) lies inside the pack, so it can be published alone`);
+        for (const dep of ["@pulumi/policy", "@pulumi/pulumi", "ajv"]) assert.ok(valueAt(pkg, "dependencies", dep), `the pack depends on ${dep} itself`);
     });
 
     // The args are validated by ajv's standalone code, compiled at build time (sdk/schema/args.validators.ts):
     // ajv stays a devDependency (issue 9 item 8).
     it("the component library does not load @pulumi/policy or ajv: only the CLI does, through the optional pack", function () {
-        const root = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+        const root: unknown = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
         for (const dep of ["@pulumi/policy", "ajv", "istio-egress-guard"]) {
-            assert.ok(!root.dependencies?.[dep], `${dep} is not a runtime dependency of the component library`);
+            assert.ok(!valueAt(root, "dependencies", dep), `${dep} is not a runtime dependency of the component library`);
         }
-        assert.strictEqual(root.peerDependenciesMeta?.["istio-egress-guard"]?.optional, true);
+        assert.strictEqual(valueAt(root, "peerDependenciesMeta", "istio-egress-guard", "optional"), true);
         const script = [
             "const before = new Set(Object.keys(require.cache));",
             `require(${JSON.stringify(path.join(ROOT, "dist", "sdk", "index.js"))});`,
@@ -156,7 +180,7 @@ describe("policy pack as the Pulumi CLI runs it", function () {
 
     describe("the served analyzer", function () {
         let pack: { proc: ChildProcess; port: number } | undefined;
-        let client: any;
+        let client: Client | undefined;
 
         before(async function () {
             pack = await startPack();
@@ -168,14 +192,17 @@ describe("policy pack as the Pulumi CLI runs it", function () {
         });
 
         it("announces the pack's name, version and policies", async function () {
-            const info = await call(client, "getAnalyzerInfo", new (require(require.resolve("google-protobuf/google/protobuf/empty_pb", { paths: [protoDir] })).Empty)());
+            const c = client;
+            assert.ok(c);
+            const empty = new (requireFromProto<typeof EmptyPb>("google-protobuf/google/protobuf/empty_pb").Empty)();
+            const info = await call<AnalyzerPb.AnalyzerInfo>((cb) => c.getAnalyzerInfo(empty, cb));
             assert.strictEqual(info.getName(), "istio-egress-guard");
-            assert.strictEqual(info.getVersion(), JSON.parse(fs.readFileSync(path.join(PACK, "package.json"), "utf8")).version);
-            const served = info.getPoliciesList().map((p: any) => [p.getName(), LEVEL_NAMES[p.getEnforcementlevel()]]);
+            assert.strictEqual(info.getVersion(), valueAt(JSON.parse(fs.readFileSync(path.join(PACK, "package.json"), "utf8")), "version"));
+            const served = info.getPoliciesList().map((p) => [p.getName(), LEVEL_NAMES[p.getEnforcementlevel()]]);
             assert.deepStrictEqual(served, policies.map((p) => [p.name, p.enforcementLevel]));
         });
 
-        const scenarios: { name: string; objects: () => PolicyResource[]; config: Record<string, any> }[] = [
+        const scenarios: { name: string; objects: () => PolicyResource[]; config: Record<string, unknown> }[] = [
             {
                 name: "bypasses of every kind, defaults",
                 config: {},
@@ -205,6 +232,7 @@ describe("policy pack as the Pulumi CLI runs it", function () {
         for (const s of scenarios) {
             it(`reports exactly what the harness reports: ${s.name}`, async function () {
                 const resources = s.objects();
+                assert.ok(client);
                 const server = (await serverDiagnostics(client, resources, s.config)).map(key).sort();
                 const harness = (await harnessDiagnostics(resources, s.config)).map(key).sort();
                 assert.ok(server.length >= 5, `scenario produces findings (${server.length})`);

@@ -16,7 +16,6 @@ describe("peer corpus (Kyverno, Gatekeeper, UDS core test cases)", function () {
     this.timeout(600000);
     it("agrees with every case's expected verdict", function () {
         if (!fs.existsSync(RUN)) {
-            // eslint-disable-next-line no-console
             console.log(`      (skipped: ${RUN} is not present; the peer corpus lives in the shared folder beside the checkout)`);
             this.skip();
         }

@@ -9,6 +9,7 @@ import { K8sObject } from "../sdk/schema/validate";
 import { gatewayReleaseName, ruleAllows, resolveClusterRole, clusterRoleView } from "../sdk/model";
 import { fromManifests, PolicyResource, runPolicies, Violation } from "istio-egress-guard/lib";
 import { componentOutput, FULL_ARGS, packConfigFor } from "./fixtures/policy/component";
+import { asObject } from "../sdk/model/read";
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const out = componentOutput(FULL_ARGS, { team: false });
@@ -19,20 +20,20 @@ const GW_SA = gatewayReleaseName(release.props, release.name);
 const config = packConfigFor(out.plan);
 const RBAC = "rbac.authorization.k8s.io/v1";
 
-const role = (name: string, rules: any[], ns = GW_NS): K8sObject => ({ apiVersion: RBAC, kind: "Role", metadata: { name, namespace: ns }, rules } as any);
-const clusterRole = (name: string, rules: any[], labels?: Record<string, string>, aggregationRule?: any): K8sObject =>
-    ({ apiVersion: RBAC, kind: "ClusterRole", metadata: { name, ...(labels ? { labels } : {}) }, rules, ...(aggregationRule ? { aggregationRule } : {}) } as any);
-const subjectsOf = (s: any[] | string) => (typeof s === "string" ? [{ kind: "ServiceAccount", name: s }] : s);
-const binding = (name: string, roleRef: { kind: string; name: string }, subjects: any[] | string, ns = GW_NS): K8sObject =>
-    ({ apiVersion: RBAC, kind: "RoleBinding", metadata: { name, namespace: ns }, roleRef: { apiGroup: "rbac.authorization.k8s.io", ...roleRef }, subjects: subjectsOf(subjects) } as any);
-const clusterBinding = (name: string, roleName: string, subjects: any[]): K8sObject =>
-    ({ apiVersion: RBAC, kind: "ClusterRoleBinding", metadata: { name }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: roleName }, subjects } as any);
+const role = (name: string, rules: unknown[], ns = GW_NS): K8sObject => ({ apiVersion: RBAC, kind: "Role", metadata: { name, namespace: ns }, rules });
+const clusterRole = (name: string, rules: unknown[], labels?: Record<string, string>, aggregationRule?: unknown): K8sObject =>
+    ({ apiVersion: RBAC, kind: "ClusterRole", metadata: { name, ...(labels ? { labels } : {}) }, rules, ...(aggregationRule ? { aggregationRule } : {}) });
+const subjectsOf = (s: unknown[] | string) => (typeof s === "string" ? [{ kind: "ServiceAccount", name: s }] : s);
+const binding = (name: string, roleRef: { kind: string; name: string }, subjects: unknown[] | string, ns = GW_NS): K8sObject =>
+    ({ apiVersion: RBAC, kind: "RoleBinding", metadata: { name, namespace: ns }, roleRef: { apiGroup: "rbac.authorization.k8s.io", ...roleRef }, subjects: subjectsOf(subjects) });
+const clusterBinding = (name: string, roleName: string, subjects: unknown[]): K8sObject =>
+    ({ apiVersion: RBAC, kind: "ClusterRoleBinding", metadata: { name }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: roleName }, subjects });
 const DEPLOYER = [{ kind: "ServiceAccount", name: "deployer", namespace: "ci" }];
 /** The istio/gateway chart's own Role and RoleBinding (templates/role.yaml), as `helm template` renders them. */
 const chartRole = role(GW_SA, [{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "watch", "list"] }]);
 const chartBinding = binding(GW_SA, { kind: "Role", name: GW_SA }, GW_SA);
 
-async function run(objs: K8sObject[], base: PolicyResource[] = out.resources, cfg: Record<string, any> = config): Promise<Violation[]> {
+async function run(objs: K8sObject[], base: PolicyResource[] = out.resources, cfg: Record<string, unknown> = config): Promise<Violation[]> {
     return (await runPolicies([...base, ...fromManifests(objs)], { config: cfg })).filter((v) => v.policy.endsWith("-rbac"));
 }
 const brief = (vs: Violation[]) => vs.map((v) => `${v.policy} ${v.enforcementLevel} ${v.resource.kind}/${v.resource.name}`).sort();
@@ -45,7 +46,7 @@ describe("policy pack: RBAC around the gateway's namespace (gateway-namespace-rb
     });
 
     it("`helm template` output (check, no Release): the gateway pods' service account is the chart's", async function () {
-        const deployment = (sa: string, containers: any[]): K8sObject => ({
+        const deployment = (sa: string, containers: unknown[]): K8sObject => ({
             apiVersion: "apps/v1",
             kind: "Deployment",
             metadata: { name: GW_SA, namespace: GW_NS },
@@ -96,7 +97,7 @@ describe("policy pack: RBAC around the gateway's namespace (gateway-namespace-rb
             assert.deepStrictEqual(await run([add(), binding("ops", { kind: "ClusterRole", name: "view" }, DEPLOYER)]), []);
         });
 
-        const rules: [string, any[], boolean][] = [
+        const rules: [string, unknown[], boolean][] = [
             ["pods/exec by */exec", [{ apiGroups: [""], resources: ["*/exec"], verbs: ["create"] }], true],
             ["pods/portforward with get (websocket)", [{ apiGroups: [""], resources: ["pods/portforward"], verbs: ["get"] }], true],
             ["ephemeral containers", [{ apiGroups: [""], resources: ["pods/ephemeralcontainers"], verbs: ["patch"] }], true],
@@ -178,7 +179,7 @@ describe("policy pack: RBAC around the gateway's namespace (gateway-namespace-rb
             assert.deepStrictEqual(await run([clusterBinding("ops", "cluster-admin", DEPLOYER)], [], {}), []);
         });
         it("can be made mandatory by config", async function () {
-            const cfg = { ...config, "gateway-cluster-rbac": { ...(config["gateway-cluster-rbac"] ?? {}), enforcementLevel: "mandatory" } };
+            const cfg = { ...config, "gateway-cluster-rbac": { ...asObject(config["gateway-cluster-rbac"]), enforcementLevel: "mandatory" } };
             const vs = await run([clusterBinding("ops", "cluster-admin", DEPLOYER)], out.resources, cfg);
             assert.deepStrictEqual(brief(vs), ["gateway-cluster-rbac mandatory ClusterRoleBinding/ops"]);
         });

@@ -9,6 +9,7 @@ import { parse as parseYaml } from "yaml";
 import { readManifests } from "../sdk/cli/check";
 import { Violation, fromManifests, runPolicies } from "istio-egress-guard/lib";
 import { K8sObject } from "../sdk/schema/validate";
+import { listAt, valueAt } from "../sdk/model/read";
 
 const REFERENCE = path.resolve(__dirname, "..", "..", "..", "shared", "reference");
 const DOCS = path.join(REFERENCE, "istio-docs");
@@ -23,7 +24,7 @@ function brief(vs: Violation[]): string[] {
     return vs.map((v) => `${v.policy} ${v.enforcementLevel} ${v.resource.kind} ${v.resource.namespace ?? ""}/${v.resource.name}`).sort();
 }
 
-async function findings(objs: K8sObject[], config?: Record<string, any>): Promise<string[]> {
+async function findings(objs: K8sObject[], config?: Record<string, unknown>): Promise<string[]> {
     return brief(await runPolicies(fromManifests(objs), { config }));
 }
 
@@ -45,7 +46,7 @@ describe("policy pack over Istio's reference YAML", function () {
         const gatewayApi = readManifests(docFile("02"));
         assert.deepStrictEqual(await findings([...se, ...gatewayApi]), []);
         // without the route that attaches to the ServiceEntry, sidecars go direct
-        const noLeg1 = gatewayApi.filter((o) => !(o.kind === "HTTPRoute" && (o.spec?.parentRefs ?? []).some((p: any) => p.kind === "ServiceEntry")));
+        const noLeg1 = gatewayApi.filter((o) => !(o.kind === "HTTPRoute" && listAt(o, "spec", "parentRefs").some((p) => valueAt(p, "kind") === "ServiceEntry")));
         assert.deepStrictEqual(await findings([...se, ...noLeg1]), ["service-entry-via-egress-gateway mandatory ServiceEntry default/cnn"]);
     });
 
@@ -66,7 +67,7 @@ describe("policy pack over Istio's reference YAML", function () {
         const objs = readManifests(docFile("06"));
         assert.deepStrictEqual(await findings(objs), ["service-entry-via-egress-gateway mandatory ServiceEntry istio-system/wildcard"]);
         const dr = objs.find((o) => o.kind === "DestinationRule")!;
-        const config = { "service-entry-via-egress-gateway": { gatewayServiceHosts: [dr.spec.host] } };
+        const config = { "service-entry-via-egress-gateway": { gatewayServiceHosts: [valueAt(dr, "spec", "host")] } };
         assert.deepStrictEqual(await findings(objs, config), []);
     });
 
@@ -93,13 +94,13 @@ describe("policy pack over Istio's reference YAML", function () {
     });
 
     it("istio/gateway chart: its default service.type is LoadBalancer, so a release that does not set ClusterIP is flagged", async function () {
-        const values = parseYaml(fs.readFileSync(path.join(REFERENCE, "istio-gateway-chart", "values.yaml"), "utf8"));
-        const defaults = values._internal_defaults_do_not_set ?? values;
-        assert.strictEqual(defaults.service.type, "LoadBalancer");
-        const release = (v: Record<string, any>) => [{ type: "kubernetes:helm.sh/v3:Release", name: "egw", urn: "urn:pulumi:dev::p::kubernetes:helm.sh/v3:Release::egw", props: { chart: "gateway", name: "istio-egressgateway", namespace: "istio-egress", values: v } }];
+        const values: unknown = parseYaml(fs.readFileSync(path.join(REFERENCE, "istio-gateway-chart", "values.yaml"), "utf8"));
+        const defaults = valueAt(values, "_internal_defaults_do_not_set") ?? values;
+        assert.strictEqual(valueAt(defaults, "service", "type"), "LoadBalancer");
+        const release = (v: Record<string, unknown>) => [{ type: "kubernetes:helm.sh/v3:Release", name: "egw", urn: "urn:pulumi:dev::p::kubernetes:helm.sh/v3:Release::egw", props: { chart: "gateway", name: "istio-egressgateway", namespace: "istio-egress", values: v } }];
         const P = "egress-gateway-cluster-ip";
         assert.strictEqual((await runPolicies(release({}))).filter((v) => v.policy === P).length, 1);
-        assert.strictEqual((await runPolicies(release({ service: { type: defaults.service.type } }))).filter((v) => v.policy === P).length, 1);
+        assert.strictEqual((await runPolicies(release({ service: { type: valueAt(defaults, "service", "type") } }))).filter((v) => v.policy === P).length, 1);
         assert.deepStrictEqual((await runPolicies(release({ service: { type: "ClusterIP" } }))).filter((v) => v.policy === P), []);
     });
 });

@@ -6,8 +6,9 @@ import * as assert from "assert";
 import { K8sObject } from "../sdk/schema/validate";
 import { Violation, fromManifests, hasMandatory, runPolicies } from "istio-egress-guard/lib";
 import { INJECTED_INIT, INJECTED_PROXY, WORKLOAD_KINDS, defaultDeny, workload } from "./fixtures/policy/workloads";
+import { isRecord, listAt, recordAt } from "../sdk/model/read";
 
-async function check(objs: K8sObject[], config?: Record<string, any>): Promise<Violation[]> {
+async function check(objs: K8sObject[], config?: Record<string, unknown>): Promise<Violation[]> {
     return runPolicies(fromManifests(objs), { config });
 }
 
@@ -16,7 +17,7 @@ function only(vs: Violation[], policy: string): Violation[] {
 }
 
 /** Findings of one policy for a workload placed in a namespace that has its default-deny. */
-async function findings(policy: string, obj: K8sObject, config?: Record<string, any>): Promise<Violation[]> {
+async function findings(policy: string, obj: K8sObject, config?: Record<string, unknown>): Promise<Violation[]> {
     const ns = obj.metadata.namespace ?? "default";
     return only(await check([obj, defaultDeny(ns)], config), policy);
 }
@@ -153,7 +154,7 @@ describe("policy rules", function () {
 
     describe("no-external-egress-networkpolicy", function () {
         const P = "no-external-egress-networkpolicy";
-        const np = (spec: Record<string, any>, namespace = "apps"): K8sObject => ({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "np", namespace }, spec });
+        const np = (spec: Record<string, unknown>, namespace = "apps"): K8sObject => ({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "np", namespace }, spec });
         it("flags an ipBlock reaching public addresses, even with private exceptions", async function () {
             const vs = only(await check([np({ podSelector: { matchLabels: { app: "web" } }, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] } }] }] })]), P);
             assert.strictEqual(vs.length, 1);
@@ -242,9 +243,10 @@ describe("policy rules", function () {
         it("does not count a policy that selects some pods, lacks Egress, or opens the internet", async function () {
             const base = defaultDeny("shop");
             // A policy selecting other pods (issue 9: one selecting all of this workload's pods isolates it, see below).
-            const partial = { ...base, spec: { ...base.spec, podSelector: { matchLabels: { app: "other" } } } };
+            const baseSpec = recordAt(base, "spec");
+            const partial = { ...base, spec: { ...baseSpec, podSelector: { matchLabels: { app: "other" } } } };
             const ingressOnly = { ...base, spec: { podSelector: {}, policyTypes: ["Ingress"] } };
-            const leaky = { ...base, spec: { ...base.spec, egress: [...base.spec.egress, { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }] } };
+            const leaky = { ...base, spec: { ...baseSpec, egress: [...listAt(baseSpec, "egress"), { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }] }] } };
             for (const np of [partial, ingressOnly, leaky]) {
                 assert.strictEqual(only(await check([workload("Deployment", "web", "shop"), np]), P).length, 1, JSON.stringify(np.spec));
             }
@@ -253,7 +255,7 @@ describe("policy rules", function () {
             // Issue 9: a gateway Release discovers its namespace; gateway-looking pods no longer do (a decoy pod used to).
             const release = fromManifests([]).concat([{ type: "kubernetes:helm.sh/v3:Release", name: "egw", urn: "urn:pulumi:s::p::kubernetes:helm.sh/v3:Release::egw", props: { chart: "gateway", name: "istio-egressgateway", namespace: "edge", values: { service: { type: "ClusterIP" } } } }]);
             const sidecar = workload("Deployment", "helper", "edge");
-            const run = (objs: K8sObject[], config?: Record<string, any>) => runPolicies([...fromManifests(objs), ...release], { config }).then((vs) => only(vs, P));
+            const run = (objs: K8sObject[], config?: Record<string, unknown>) => runPolicies([...fromManifests(objs), ...release], { config }).then((vs) => only(vs, P));
             assert.deepStrictEqual(await run([workload("DaemonSet", "agent", "kube-system"), sidecar]), []);
             // discovery can be switched off, and then "edge" is an application namespace like any other
             const vs = await run([sidecar], { [P]: { discoverGatewayNamespaces: false } });
@@ -292,7 +294,7 @@ describe("policy rules", function () {
 
     describe("no-open-service-entry", function () {
         const P = "no-open-service-entry";
-        const se = (spec: Record<string, any>): K8sObject => ({ apiVersion: "networking.istio.io/v1", kind: "ServiceEntry", metadata: { name: "se", namespace: "istio-egress" }, spec: { location: "MESH_EXTERNAL", ...spec } });
+        const se = (spec: Record<string, unknown>): K8sObject => ({ apiVersion: "networking.istio.io/v1", kind: "ServiceEntry", metadata: { name: "se", namespace: "istio-egress" }, spec: { location: "MESH_EXTERNAL", ...spec } });
         it('flags host "*"', async function () {
             const vs = only(await check([se({ hosts: ["*"], resolution: "DNS", ports: [{ number: 443, name: "tls", protocol: "TLS" }] })]), P);
             assert.strictEqual(vs.length, 1);
@@ -312,7 +314,7 @@ describe("policy rules", function () {
     describe("service-entry-via-egress-gateway (stack)", function () {
         const P = "service-entry-via-egress-gateway";
         const GW_HOST = "istio-egressgateway.istio-egress.svc.cluster.local";
-        const se = (host: string, extra: Record<string, any> = {}, namespace = "istio-egress"): K8sObject => ({ apiVersion: "networking.istio.io/v1", kind: "ServiceEntry", metadata: { name: host.replace(/\*/g, "wild").replace(/\./g, "-"), namespace }, spec: { hosts: [host], location: "MESH_EXTERNAL", resolution: "DNS", ports: [{ number: 443, name: "tls", protocol: "TLS" }], ...extra } });
+        const se = (host: string, extra: Record<string, unknown> = {}, namespace = "istio-egress"): K8sObject => ({ apiVersion: "networking.istio.io/v1", kind: "ServiceEntry", metadata: { name: host.replace(/\*/g, "wild").replace(/\./g, "-"), namespace }, spec: { hosts: [host], location: "MESH_EXTERNAL", resolution: "DNS", ports: [{ number: 443, name: "tls", protocol: "TLS" }], ...extra } });
         const gateway: K8sObject = { apiVersion: "networking.istio.io/v1", kind: "Gateway", metadata: { name: "egress", namespace: "istio-egress" }, spec: { selector: { istio: "egressgateway" }, servers: [{ port: { number: 443, name: "tls", protocol: "TLS" }, hosts: ["*"], tls: { mode: "ISTIO_MUTUAL" } }] } };
         const vs = (host: string, meshDest: string, gwDest: string, gwRef = "istio-egress/egress"): K8sObject => ({
             apiVersion: "networking.istio.io/v1",
@@ -343,7 +345,7 @@ describe("policy rules", function () {
             const noGw = only(await check([se("api.example.com"), gateway, vs("api.example.com", GW_HOST, "other.example.com")]), P);
             assert.strictEqual(noGw.length, 1);
             assert.match(noGw[0].message, /bound to the egress Gateway/);
-            const ingress: K8sObject = { ...gateway, metadata: { name: "ingress", namespace: "apps" }, spec: { ...gateway.spec, selector: { istio: "ingressgateway" } } };
+            const ingress: K8sObject = { ...gateway, metadata: { name: "ingress", namespace: "apps" }, spec: { ...recordAt(gateway, "spec"), selector: { istio: "ingressgateway" } } };
             const viaIngress = only(await check([se("api.example.com"), ingress, vs("api.example.com", GW_HOST, "api.example.com", "apps/ingress")]), P);
             assert.strictEqual(viaIngress.length, 1, "a gateway leg on an ingress Gateway does not count");
         });
@@ -361,12 +363,14 @@ describe("policy rules", function () {
         });
         it("needs the mesh leg to be visible wherever the ServiceEntry is (VirtualService exportTo)", async function () {
             const hidden = vs("api.example.com", GW_HOST, "api.example.com");
+            assert.ok(isRecord(hidden.spec));
             hidden.spec.exportTo = ["."];
             const vs1 = only(await check([se("api.example.com"), gateway, hidden]), P);
             assert.strictEqual(vs1.length, 1, "sidecars outside istio-egress do not see the VirtualService");
             assert.match(vs1[0].message, /from the mesh to the egress gateway's Service/);
             const narrowSe = se("api.example.com", { exportTo: [".", "shop"] });
             const vsShop = vs("api.example.com", GW_HOST, "api.example.com");
+            assert.ok(isRecord(vsShop.spec));
             vsShop.spec.exportTo = ["shop", "istio-egress", "other"];
             assert.deepStrictEqual(only(await check([narrowSe, gateway, vsShop]), P), []);
         });
@@ -401,7 +405,7 @@ describe("policy rules", function () {
 
     describe("egress-gateway-istio-mutual", function () {
         const P = "egress-gateway-istio-mutual";
-        const gw = (selector: Record<string, string>, tls?: Record<string, any>): K8sObject => ({ apiVersion: "networking.istio.io/v1beta1", kind: "Gateway", metadata: { name: "g", namespace: "istio-egress" }, spec: { selector, servers: [{ port: { number: 443, name: "tls", protocol: "TLS" }, hosts: ["api.example.com"], ...(tls ? { tls } : {}) }] } });
+        const gw = (selector: Record<string, string>, tls?: Record<string, unknown>): K8sObject => ({ apiVersion: "networking.istio.io/v1beta1", kind: "Gateway", metadata: { name: "g", namespace: "istio-egress" }, spec: { selector, servers: [{ port: { number: 443, name: "tls", protocol: "TLS" }, hosts: ["api.example.com"], ...(tls ? { tls } : {}) }] } });
         it("flags an egress Gateway server without ISTIO_MUTUAL (unset, PASSTHROUGH)", async function () {
             assert.strictEqual(only(await check([gw({ istio: "egressgateway" })]), P).length, 1);
             const vs = only(await check([gw({ istio: "egressgateway" }, { mode: "PASSTHROUGH" })]), P);
@@ -421,7 +425,7 @@ describe("policy rules", function () {
 
     describe("egress-gateway-cluster-ip", function () {
         const P = "egress-gateway-cluster-ip";
-        const release = (values: Record<string, any>, namespace = "istio-egress", name = "istio-egressgateway") => ({ type: "kubernetes:helm.sh/v3:Release", name, urn: `urn:pulumi:s::p::kubernetes:helm.sh/v3:Release::${name}`, props: { chart: "gateway", name, namespace, repositoryOpts: { repo: "https://istio-release.storage.googleapis.com/charts" }, values } });
+        const release = (values: Record<string, unknown>, namespace = "istio-egress", name = "istio-egressgateway") => ({ type: "kubernetes:helm.sh/v3:Release", name, urn: `urn:pulumi:s::p::kubernetes:helm.sh/v3:Release::${name}`, props: { chart: "gateway", name, namespace, repositoryOpts: { repo: "https://istio-release.storage.googleapis.com/charts" }, values } });
         it("flags a gateway release without service.type (the chart defaults to LoadBalancer) or with LoadBalancer/NodePort", async function () {
             const missing = only(await runPolicies([release({})]), P);
             assert.strictEqual(missing.length, 1);
@@ -484,9 +488,9 @@ describe("policy rules", function () {
     });
 
     describe("the reference's table of bypass vectors (each in-scope row)", function () {
-        const release = (chart: string, values: Record<string, any>) => ({ type: "kubernetes:helm.sh/v3:Release", name: chart, urn: `urn:pulumi:s::p::kubernetes:helm.sh/v3:Release::${chart}`, props: { chart, namespace: "istio-system", values } });
-        const np = (egress: any[]): K8sObject => ({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "np", namespace: "apps" }, spec: { podSelector: {}, policyTypes: ["Egress"], egress } });
-        const se = (spec: Record<string, any>): K8sObject => ({ apiVersion: "networking.istio.io/v1alpha3", kind: "ServiceEntry", metadata: { name: "se", namespace: "apps" }, spec });
+        const release = (chart: string, values: Record<string, unknown>) => ({ type: "kubernetes:helm.sh/v3:Release", name: chart, urn: `urn:pulumi:s::p::kubernetes:helm.sh/v3:Release::${chart}`, props: { chart, namespace: "istio-system", values } });
+        const np = (egress: unknown[]): K8sObject => ({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "np", namespace: "apps" }, spec: { podSelector: {}, policyTypes: ["Egress"], egress } });
+        const se = (spec: Record<string, unknown>): K8sObject => ({ apiVersion: "networking.istio.io/v1alpha3", kind: "ServiceEntry", metadata: { name: "se", namespace: "apps" }, spec });
         const rows: [string, () => Promise<Violation[]>, string][] = [
             ["inject label false", () => check([workload("Deployment", "w", "apps", { labels: { "sidecar.istio.io/inject": "false" } })]), "sidecar-injection-required"],
             ["inject annotation (deprecated form)", () => check([workload("Pod", "w", "apps", { annotations: { "sidecar.istio.io/inject": "false" } })]), "sidecar-injection-required"],

@@ -5,6 +5,7 @@
  * validates the file against it). Each policy declares only the properties it reads, with the defaults below.
  */
 import type { PolicyConfigSchema } from "@pulumi/policy";
+import { isRecord } from "../../sdk/model/read";
 import { DEFAULT_TRUSTED_PROXY_IMAGES } from "./istio";
 
 export const SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease", "istio-system"];
@@ -40,6 +41,9 @@ export interface GuardConfig {
 
 export type ConfigKey = keyof GuardConfig;
 
+/** One property's JSON schema, as a policy's `configSchema` holds it. */
+type PropertySchema = PolicyConfigSchema["properties"][string];
+
 const stringList = (description: string, def: string[]) => ({
     type: "array" as const,
     items: { type: "string" as const, minLength: 1 },
@@ -47,7 +51,7 @@ const stringList = (description: string, def: string[]) => ({
     description,
 });
 
-const PROPERTY_SCHEMAS: Record<ConfigKey, (def: any) => any> = {
+const PROPERTY_SCHEMAS: { [K in ConfigKey]: (def: GuardConfig[K]) => PropertySchema } = {
     exemptNamespaces: (def) => stringList("Namespaces this policy ignores.", def),
     gatewayNamespaces: (def) => stringList("Namespaces that host the egress gateway; workloads and NetworkPolicies there are not judged.", def),
     gatewayLabels: (def) => ({
@@ -98,11 +102,16 @@ export const COMMON_CONFIG: ConfigKey[] = ["exemptObjects"];
 
 /** A policy's `configSchema` for the given properties, with the defaults (optionally overridden per policy). */
 export function configSchema(keys: ConfigKey[], overrides: Partial<GuardConfig> = {}): PolicyConfigSchema {
-    const properties: Record<string, any> = {};
+    const properties: Record<string, PropertySchema> = {};
     for (const k of [...new Set([...keys, ...COMMON_CONFIG])]) {
-        properties[k] = PROPERTY_SCHEMAS[k](clone(overrides[k] ?? DEFAULTS[k]));
+        properties[k] = propertySchema(k, overrides);
     }
     return { properties };
+}
+
+function propertySchema<K extends ConfigKey>(k: K, overrides: Partial<GuardConfig>): PropertySchema {
+    const schemaOf: (def: GuardConfig[K]) => PropertySchema = PROPERTY_SCHEMAS[k];
+    return schemaOf(clone(overrides[k] ?? DEFAULTS[k]));
 }
 
 /**
@@ -112,26 +121,68 @@ export function configSchema(keys: ConfigKey[], overrides: Partial<GuardConfig> 
  * The result is a deep-frozen copy: it never shares an array or map with `given` or with the module's defaults, and
  * a rule cannot change it for the next resource (assigning to it throws in strict mode).
  */
-export function readConfig(policyName: string, schema: PolicyConfigSchema | undefined, given: Record<string, any>): GuardConfig {
-    const out: any = { ...FROZEN_DEFAULTS };
+export function readConfig(policyName: string, schema: PolicyConfigSchema | undefined, given: Record<string, unknown>): GuardConfig {
+    const out: GuardConfig = { ...FROZEN_DEFAULTS };
+    const givenFields = isRecord(given) ? given : {};
     for (const [k, s] of Object.entries(schema?.properties ?? {})) {
-        const v = given?.[k] !== undefined ? given[k] : (s as any).default;
+        const v: unknown = Object.prototype.hasOwnProperty.call(givenFields, k) && givenFields[k] !== undefined ? givenFields[k] : s.default;
         if (v === undefined) continue;
-        const t = (s as any).type;
+        const t = s.type;
         const ok =
             t === "array"
-                ? Array.isArray(v) && v.every((x) => typeof x === "string")
+                ? isStringList(v)
                 : t === "object"
-                  ? v !== null && typeof v === "object" && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string")
+                  ? isStringMap(v)
                   : typeof v === t;
-        if (!ok) {
+        if (!ok || !setField(out, k, v)) {
             throw new Error(
-                `policy "${policyName}": config property "${k}" must be ${t === "array" ? "a list of strings" : t === "object" ? "a map of strings" : `a ${t}`}`,
+                `policy "${policyName}": config property "${k}" must be ${t === "array" ? "a list of strings" : t === "object" ? "a map of strings" : `a ${String(t)}`}`,
             );
         }
-        out[k] = deepFreeze(clone(v));
     }
-    return Object.freeze(out) as GuardConfig;
+    return Object.freeze(out);
+}
+
+function isStringList(v: unknown): v is string[] {
+    return Array.isArray(v) && v.every((x) => typeof x === "string");
+}
+
+function isStringMap(v: unknown): v is Record<string, string> {
+    return isRecord(v) && Object.values(v).every((x) => typeof x === "string");
+}
+
+/** Per property of `GuardConfig`: is a value (already checked against the property's schema) of its type. */
+const IS_FIELD: { [K in ConfigKey]: (v: unknown) => v is GuardConfig[K] } = {
+    exemptNamespaces: isStringList,
+    gatewayNamespaces: isStringList,
+    gatewayLabels: isStringMap,
+    gatewayServiceHosts: isStringList,
+    inClusterCidrs: isStringList,
+    allowedEgressCidrs: isStringList,
+    discoverGatewayNamespaces: (v): v is boolean => typeof v === "boolean",
+    trustedProxyImages: isStringList,
+    exemptObjects: isStringList,
+    istioRootNamespace: (v): v is string => typeof v === "string",
+};
+
+function isConfigKey(k: string): k is ConfigKey {
+    return Object.prototype.hasOwnProperty.call(IS_FIELD, k);
+}
+
+/**
+ * Sets property `k` of `out` to a deep-frozen copy of `v` when `v` is of the property's type; false when it is not
+ * (the caller refuses the config). A schema property that is no `GuardConfig` property is no rule's concern: skipped.
+ */
+function setField(out: GuardConfig, k: string, v: unknown): boolean {
+    if (!isConfigKey(k)) return true;
+    return setKnownField(out, k, v);
+}
+
+function setKnownField<K extends ConfigKey>(out: GuardConfig, k: K, v: unknown): boolean {
+    const is: (v: unknown) => v is GuardConfig[K] = IS_FIELD[k];
+    if (!is(v)) return false;
+    out[k] = deepFreeze(clone(v));
+    return true;
 }
 
 /**
@@ -152,7 +203,7 @@ export function configReader(policyName: string, schema: PolicyConfigSchema | un
     };
 }
 
-function sameValues(prev: Map<string, unknown>, given: Record<string, any> | undefined): boolean {
+function sameValues(prev: Map<string, unknown>, given: Record<string, unknown> | undefined): boolean {
     if (!given || typeof given !== "object") return prev.size === 0;
     let n = 0;
     for (const k in given) {
@@ -163,14 +214,15 @@ function sameValues(prev: Map<string, unknown>, given: Record<string, any> | und
     return n === prev.size;
 }
 
+/** A deep copy of configuration data (the module's defaults, or a value `readConfig` checked): JSON in, the same JSON out. */
 function clone<T>(v: T): T {
-    return v === undefined ? v : JSON.parse(JSON.stringify(v));
+    return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
 }
 
 function deepFreeze<T>(v: T): T {
     if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
         Object.freeze(v);
-        for (const x of Object.values(v as any)) deepFreeze(x);
+        for (const x of Object.values(v)) deepFreeze(x);
     }
     return v;
 }

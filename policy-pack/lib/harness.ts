@@ -30,6 +30,7 @@ import {
     unknownCheckingProxy,
 } from "@pulumi/policy";
 import { K8sObject, gvkOfType, isHelmRelease, typeInfo, typeOfManifest, UNKNOWN_SENTINELS } from "../../sdk/model";
+import { asArray, asObject, errorMessage, isRecord, listAt, recordAt, shown, stringAt, valueAt } from "../../sdk/model/read";
 import { POLICY_PACK_NAME, policies as packPolicies } from "./policies";
 
 /** A resource as the analyzer receives it. */
@@ -37,7 +38,7 @@ export interface PolicyResource {
     type: string;
     name: string;
     urn: string;
-    props: Record<string, any>;
+    props: Record<string, unknown>;
     /** URN of the parent. */
     parent?: string;
     /** URNs of the dependencies. */
@@ -63,7 +64,7 @@ export interface Violation {
 
 export interface RunOptions {
     /** Policy pack configuration, as in a `--policy-pack-config` file. */
-    config?: Record<string, any>;
+    config?: Record<string, unknown>;
     stackTags?: Record<string, string>;
     /** The policies to run; default: the whole `istio-egress-guard` pack. */
     policies?: Policies;
@@ -76,30 +77,43 @@ export class PolicyConfigError extends Error {
     override name = "PolicyConfigError";
 }
 
-const LEVELS = new Set(["advisory", "mandatory", "remediate", "disabled"]);
+const LEVELS: ReadonlySet<unknown> = new Set<EnforcementLevel>(["advisory", "mandatory", "remediate", "disabled"]);
+
+function isLevel(v: unknown): v is EnforcementLevel {
+    return LEVELS.has(v);
+}
+
+/**
+ * @pulumi/policy's own proxy (the analyzer wraps every resource's props in it). The package exports it, but its
+ * declaration is stripped from the package's types (`@internal`), so it is typed here.
+ */
+const checkUnknowns = unknownCheckingProxy as (props: Record<string, unknown>) => Record<string, unknown>;
 
 /** The pack's version, from its package.json (compiled to `dist/policy-pack/lib/`, three levels below it). */
 function packVersion(): string {
     try {
-        return JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../../package.json"), "utf8")).version ?? "0.0.0";
+        return stringAt(JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../../package.json"), "utf8")), "version") ?? "0.0.0";
     } catch {
         return "0.0.0";
     }
 }
 
-type PolicyConfigMap = Record<string, { enforcementLevel?: EnforcementLevel } & Record<string, any>>;
+type PolicyConfigMap = Record<string, { enforcementLevel?: EnforcementLevel } & Record<string, unknown>>;
 
-function normalizeEntry(policy: string, v: any): { enforcementLevel?: EnforcementLevel; properties: Record<string, any> } {
+function normalizeEntry(policy: string, v: unknown): { enforcementLevel?: EnforcementLevel; properties: Record<string, unknown> } {
     if (typeof v === "string") {
-        if (!LEVELS.has(v)) throw new PolicyConfigError(`policy "${policy}": enforcement level "${v}" is not one of advisory, mandatory, remediate, disabled`);
-        return { enforcementLevel: v as EnforcementLevel, properties: {} };
+        if (!isLevel(v)) throw new PolicyConfigError(`policy "${policy}": enforcement level "${v}" is not one of advisory, mandatory, remediate, disabled`);
+        return { enforcementLevel: v, properties: {} };
     }
-    if (v === null || typeof v !== "object" || Array.isArray(v)) {
+    if (!isRecord(v)) {
         throw new PolicyConfigError(`policy "${policy}": config must be an enforcement level or an object`);
     }
     const { enforcementLevel, ...properties } = v;
-    if (enforcementLevel !== undefined && !LEVELS.has(enforcementLevel)) {
-        throw new PolicyConfigError(`policy "${policy}": enforcementLevel "${enforcementLevel}" is not one of advisory, mandatory, remediate, disabled`);
+    if (enforcementLevel === undefined) return { enforcementLevel, properties };
+    if (!isLevel(enforcementLevel)) {
+        throw new PolicyConfigError(
+            `policy "${policy}": enforcementLevel "${shown(enforcementLevel)}" is not one of advisory, mandatory, remediate, disabled`,
+        );
     }
     return { enforcementLevel, properties };
 }
@@ -108,7 +122,7 @@ const ajv = new Ajv({ allErrors: true, strict: false });
 const validators = new WeakMap<object, ValidateFunction>();
 
 /** What the CLI hands the analyzer's `configure` call: schema defaults, then `all`, then per-policy config, validated. */
-export function reconcileConfig(policies: Policies, config: Record<string, any> = {}): PolicyConfigMap {
+export function reconcileConfig(policies: Policies, config: Record<string, unknown> = {}): PolicyConfigMap {
     const byName = new Map(policies.map((p) => [p.name, p]));
     for (const key of Object.keys(config)) {
         if (key !== "all" && !byName.has(key)) {
@@ -118,9 +132,9 @@ export function reconcileConfig(policies: Policies, config: Record<string, any> 
     const all = config.all !== undefined ? normalizeEntry("all", config.all) : undefined;
     const out: PolicyConfigMap = {};
     for (const p of policies) {
-        const properties: Record<string, any> = {};
+        const properties: Record<string, unknown> = {};
         for (const [k, s] of Object.entries(p.configSchema?.properties ?? {})) {
-            if ((s as any).default !== undefined) properties[k] = JSON.parse(JSON.stringify((s as any).default));
+            if (s.default !== undefined) properties[k] = JSON.parse(JSON.stringify(s.default));
         }
         let level = p.enforcementLevel;
         if (all?.enforcementLevel) level = all.enforcementLevel;
@@ -143,7 +157,7 @@ export function reconcileConfig(policies: Policies, config: Record<string, any> 
         if (!validate(properties)) {
             const errs = (validate.errors ?? []).map((e) =>
                 e.keyword === "additionalProperties"
-                    ? `unknown property "${(e.params as any).additionalProperty}"`
+                    ? `unknown property "${String(valueAt(e.params, "additionalProperty"))}"`
                     : `${e.instancePath.replace(/^\//, "").replace(/\//g, ".") || "(config)"} ${e.message}`,
             );
             throw new PolicyConfigError(`policy "${p.name}": invalid config: ${errs.join("; ")}`);
@@ -154,16 +168,23 @@ export function reconcileConfig(policies: Policies, config: Record<string, any> 
 }
 
 /** As @pulumi/policy's (internal) `isResourcePolicy`: a validate function (or list of them) or a remediation. */
-function isResourcePolicy(p: any): p is ResourceValidationPolicy {
-    const v = p.validateResource;
+function isResourcePolicy(p: Policies[number]): p is ResourceValidationPolicy {
+    const v = propOf(p, "validateResource");
     if (typeof v === "function") return true;
     if (Array.isArray(v)) return v.every((f) => typeof f === "function");
-    return typeof p.remediateResource === "function";
+    return typeof propOf(p, "remediateResource") === "function";
 }
 
 /** As @pulumi/policy's (internal) `isStackPolicy`. */
-function isStackPolicy(p: any): p is StackValidationPolicy {
-    return typeof p.validateStack === "function";
+function isStackPolicy(p: Policies[number]): p is StackValidationPolicy {
+    return typeof propOf(p, "validateStack") === "function";
+}
+
+/** `obj[key]` of an object or a function (the prototype chain included, as `obj.key` reads it), else undefined. */
+function propOf(obj: unknown, key: string): unknown {
+    if ((typeof obj !== "object" || obj === null) && typeof obj !== "function") return undefined;
+    const v: unknown = Reflect.get(obj, key);
+    return v;
 }
 
 class NotApplicableError extends Error {
@@ -176,16 +197,16 @@ function throwNotApplicable(reason?: string): never {
     throw new NotApplicableError(reason);
 }
 
-function getPulumiType(obj: any): string | undefined {
-    const t = obj?.__pulumiType;
+function getPulumiType(obj: unknown): string | undefined {
+    const t = propOf(obj, "__pulumiType");
     return typeof t === "string" && t.length > 0 ? t : undefined;
 }
 
-function isTypeOf(type: string, resourceClass: any): boolean {
+function isTypeOf(type: string, resourceClass: unknown): boolean {
     const t = getPulumiType(resourceClass);
     if (t) return type === t;
-    const isInstance = resourceClass?.isInstance;
-    return typeof isInstance === "function" && isInstance({ __pulumiType: type }) === true;
+    const isInstance = propOf(resourceClass, "isInstance");
+    return typeof isInstance === "function" && Reflect.apply(isInstance, undefined, [{ __pulumiType: type }]) === true;
 }
 
 const DEFAULT_OPTS = {
@@ -197,21 +218,21 @@ const DEFAULT_OPTS = {
 };
 
 /** A fresh deep copy, as the analyzer deserialises the props anew for every validation. */
-function copyProps(props: Record<string, any>): Record<string, any> {
-    const copy = (v: any): any => {
-        if (Array.isArray(v)) return v.map(copy);
-        if (v && typeof v === "object") {
-            const o: Record<string, any> = {};
-            for (const k of Object.keys(v)) if (v[k] !== undefined) o[k] = copy(v[k]);
-            return o;
-        }
-        return v;
-    };
-    return copy(props);
+function copyProps(props: Record<string, unknown>): Record<string, unknown> {
+    const o: Record<string, unknown> = {};
+    for (const k of Object.keys(props)) if (props[k] !== undefined) o[k] = copyValue(props[k]);
+    return o;
 }
 
-function known(v: any): any {
-    return typeof v === "string" && UNKNOWN_SENTINELS.has(v) ? undefined : v;
+function copyValue(v: unknown): unknown {
+    if (Array.isArray(v)) return asArray(v).map(copyValue);
+    if (isRecord(v)) return copyProps(v);
+    return v;
+}
+
+/** A string that is not one of the engine's unknown-value sentinels (the empty string included), else undefined. */
+function knownString(v: unknown): string | undefined {
+    return typeof v === "string" && !UNKNOWN_SENTINELS.has(v) ? v : undefined;
 }
 
 /** Kind/namespace/name of a resource for reports, read without the proxy (unknowns become absent). */
@@ -219,17 +240,17 @@ export function describeResource(r: PolicyResource | undefined): ViolationResour
     if (!r) return { type: "pulumi:pulumi:Stack", kind: "Stack", name: "(stack)", urn: "" };
     const props = r.props ?? {};
     if (isHelmRelease(r.type)) {
-        return { type: r.type, kind: "Release", namespace: known(props.namespace) ?? "default", name: known(props.name) ?? r.name, urn: r.urn };
+        return { type: r.type, kind: "Release", namespace: knownString(props.namespace) ?? "default", name: knownString(props.name) ?? r.name, urn: r.urn };
     }
     const gvk = gvkOfType(r.type);
     const kind = gvk ? gvk.kind : r.type;
-    const meta = props.metadata && typeof props.metadata === "object" ? props.metadata : {};
+    const meta = recordAt(props, "metadata");
     const namespaced = gvk ? !typeInfo(r.type).clusterScoped : false;
     return {
         type: r.type,
         kind,
-        ...(namespaced ? { namespace: known(meta.namespace) ?? "default" } : {}),
-        name: known(meta.name) ?? r.name,
+        ...(namespaced ? { namespace: knownString(meta.namespace) ?? "default" } : {}),
+        name: knownString(meta.name) ?? r.name,
         urn: r.urn,
     };
 }
@@ -251,11 +272,12 @@ function onPolicyError(
             policy: p.name,
             enforcementLevel: "advisory",
             resource: describeResource(r),
-            message: `can't run ${policyFrom(p.name)} during preview: ${(e as Error).message}`,
+            message: `can't run ${policyFrom(p.name)} during preview: ${errorMessage(e)}`,
             description: p.description,
         });
     } else if (!(e instanceof NotApplicableError)) {
-        throw new Error(`Error validating ${what} with ${policyFrom(p.name)}: ${(e as any)?.stack ?? e}`);
+        const stack: unknown = e instanceof Error ? e.stack : propOf(e, "stack");
+        throw new Error(`Error validating ${what} with ${policyFrom(p.name)}: ${String(stack ?? e)}`);
     }
 }
 
@@ -271,19 +293,22 @@ export async function runPolicies(resources: PolicyResource[], options: RunOptio
 
     // As the analyzer: each policy's config is its own object for the run (the CLI's `configure` deserialises it once),
     // and `getConfig()` returns a shallow copy of its properties without `enforcementLevel` on every call.
-    const configOf = new Map<string, Record<string, any> | undefined>();
+    const configOf = new Map<string, Record<string, unknown> | undefined>();
     for (const p of policies) {
         const c = config[p.name];
         if (!c) continue;
         const { enforcementLevel: _ignored, ...properties } = c;
-        configOf.set(p.name, JSON.parse(JSON.stringify(properties)));
+        configOf.set(p.name, asObject(JSON.parse(JSON.stringify(properties))));
     }
-    const getConfigFor = (name: string) => () => {
-        const c = configOf.get(name);
-        return (c ? { ...c } : {}) as any;
-    };
+    // `getConfig<T>()` is typed by its caller; the pack's policies ask for `Record<string, unknown>` and check it.
+    const getConfigFor =
+        (name: string) =>
+        <T extends object>(): T => {
+            const c = configOf.get(name);
+            return (c ? { ...c } : {}) as T;
+        };
     const levelOf = (p: { name: string; enforcementLevel?: EnforcementLevel }): EnforcementLevel =>
-        (config[p.name]?.enforcementLevel || p.enforcementLevel || packLevel) as EnforcementLevel;
+        config[p.name]?.enforcementLevel || p.enforcementLevel || packLevel;
     const policyFrom = (name: string) => `policy '${name}' from policy pack '${POLICY_PACK_NAME}@v${version}'`;
 
     // analyze: every resource, every resource policy.
@@ -299,7 +324,7 @@ export async function runPolicies(resources: PolicyResource[], options: RunOptio
             }
             const validations = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
             for (const validation of validations) {
-                const props = unknownCheckingProxy(copyProps(r.props)) as Record<string, any>;
+                const props = checkUnknowns(copyProps(r.props));
                 const args: ResourceValidationArgs = {
                     type: r.type,
                     props,
@@ -307,8 +332,8 @@ export async function runPolicies(resources: PolicyResource[], options: RunOptio
                     name: r.name,
                     opts: { ...DEFAULT_OPTS, ...(r.parent ? { parent: r.parent } : {}) },
                     stackTags,
-                    isType: (cls: any) => isTypeOf(r.type, cls),
-                    asType: ((cls: any) => (isTypeOf(r.type, cls) ? props : undefined)) as any,
+                    isType: (cls: unknown) => isTypeOf(r.type, cls),
+                    asType: ((cls: unknown) => (isTypeOf(r.type, cls) ? props : undefined)) as ResourceValidationArgs["asType"],
                     getConfig: getConfigFor(p.name),
                     notApplicable: throwNotApplicable,
                 };
@@ -342,7 +367,7 @@ export async function runPolicies(resources: PolicyResource[], options: RunOptio
         };
         try {
             const intermediates = resources.map((r) => {
-                const props = unknownCheckingProxy(copyProps(r.props)) as Record<string, any>;
+                const props = checkUnknowns(copyProps(r.props));
                 const resource: PulumiPolicyResource = {
                     type: r.type,
                     props,
@@ -351,8 +376,8 @@ export async function runPolicies(resources: PolicyResource[], options: RunOptio
                     opts: { ...DEFAULT_OPTS, ...(r.parent ? { parent: r.parent } : {}) },
                     dependencies: [],
                     propertyDependencies: {},
-                    isType: (cls: any) => isTypeOf(r.type, cls),
-                    asType: ((cls: any) => (isTypeOf(r.type, cls) ? props : undefined)) as any,
+                    isType: (cls: unknown) => isTypeOf(r.type, cls),
+                    asType: ((cls: unknown) => (isTypeOf(r.type, cls) ? props : undefined)) as PulumiPolicyResource["asType"],
                 };
                 return { resource, parent: r.parent, dependencies: r.dependencies ?? [] };
             });
@@ -384,23 +409,23 @@ export function hasMandatory(violations: Violation[]): boolean {
  * (`apps/v1` `Deployment` → `kubernetes:apps/v1:Deployment`); `kind: List` objects are expanded.
  */
 export function fromManifests(objs: K8sObject[], stack = "check", project = "istio-egress"): PolicyResource[] {
-    const flat: K8sObject[] = [];
-    const expand = (o: any) => {
-        if (o && o.kind === "List" && Array.isArray(o.items)) o.items.forEach(expand);
+    const flat: unknown[] = [];
+    const expand = (o: unknown) => {
+        if (isRecord(o) && o.kind === "List" && Array.isArray(o.items)) listAt(o, "items").forEach(expand);
         else if (o) flat.push(o);
     };
     objs.forEach(expand);
     const seen = new Map<string, number>();
     return flat.map((o) => {
-        if (typeof o.apiVersion !== "string" || typeof o.kind !== "string") {
-            throw new Error(`object ${JSON.stringify(o?.metadata?.name ?? "?")} has no apiVersion/kind`);
+        if (!isRecord(o) || typeof o.apiVersion !== "string" || typeof o.kind !== "string") {
+            throw new Error(`object ${JSON.stringify(valueAt(o, "metadata", "name") ?? "?")} has no apiVersion/kind`);
         }
         const type = typeOfManifest(o.apiVersion, o.kind);
-        const ns = o.metadata?.namespace;
-        const base = `${ns ? `${ns}/` : ""}${o.metadata?.name ?? o.kind.toLowerCase()}`;
+        const ns = stringAt(o, "metadata", "namespace");
+        const base = `${ns ? `${ns}/` : ""}${stringAt(o, "metadata", "name") ?? o.kind.toLowerCase()}`;
         const n = seen.get(`${type}::${base}`) ?? 0;
         seen.set(`${type}::${base}`, n + 1);
         const name = n === 0 ? base : `${base}#${n}`;
-        return { type, name, urn: `urn:pulumi:${stack}::${project}::${type}::${name}`, props: o as Record<string, any> };
+        return { type, name, urn: `urn:pulumi:${stack}::${project}::${type}::${name}`, props: o };
     });
 }
