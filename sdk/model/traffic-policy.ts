@@ -22,8 +22,7 @@ import type { K8sObject } from "./object";
 import { isRecord, listAt, valueAt } from "./read";
 
 /** A DestinationRule's `trafficPolicy` (or a port-level setting of one), as read: fields not checked. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- compatible signature: callers outside sdk/model (tests/production.test.ts) read nested fields of effectiveTrafficPolicy's result; this module itself reads it as unknown
-export type TrafficPolicy = Record<string, any>;
+export type TrafficPolicy = Record<string, unknown>;
 
 /** GetPortLevelTrafficPolicy: the port-level setting for `port` (as a policy of its own), or the policy itself. */
 export function portLevelPolicy(policy: unknown, port: number): { policy: Record<string, unknown> | undefined; portLevel: boolean } {
