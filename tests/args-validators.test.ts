@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as fc from "fast-check";
 import * as pulumi from "@pulumi/pulumi";
-import Ajv from "ajv";
+import Ajv, { ErrorObject } from "ajv";
 import schema from "../sdk/schema/args.schema.json";
 import { VALIDATORS } from "../sdk/schema/args.validators";
 import { checkArgsShape, checkResolved } from "../sdk/schema/args";
@@ -16,7 +16,13 @@ import { mutatedArgs, validArgs } from "./helpers/args-fuzz";
 const GENERATED = path.resolve(__dirname, "../sdk/schema/args.validators.js");
 
 /** Plain data only (Outputs, Promises and functions dropped), as the validators see it after the Output walk. */
-const plainOf = (v: unknown) => JSON.parse(JSON.stringify(v, (_k, x) => (pulumi.Output.isInstance(x) || (x && typeof x.then === "function") ? undefined : x)) ?? "null");
+const plainOf = (v: unknown): unknown =>
+    JSON.parse(JSON.stringify(v, (_k, x: unknown) => (pulumi.Output.isInstance(x) || (x !== null && typeof x === "object" && typeof (x as { then?: unknown }).then === "function") ? undefined : x)) ?? "null");
+
+/** A generated validator (ajv's standalone code: a function with the `errors` of its last call). */
+type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+/** The generated module is untyped (`@ts-nocheck`): its validators by pointer. */
+const validators = VALIDATORS as Record<string, Validator | undefined>;
 
 describe("args validators: ajv's standalone code, compiled at build time", function () {
     this.timeout(60000);
@@ -30,22 +36,22 @@ describe("args validators: ajv's standalone code, compiled at build time", funct
 
     it("covers every definition and every node an Output may stand for", () => {
         const expected = Object.keys(schema.definitions).map((d) => `#/definitions/${d}`);
-        const walk = (node: any, pointer: string): void => {
+        const walk = (node: unknown, pointer: string): void => {
             if (!node || typeof node !== "object") return;
-            if (node["x-pulumi-input"] === true) expected.push(pointer);
+            if ("x-pulumi-input" in node && node["x-pulumi-input"] === true) expected.push(pointer);
             for (const [k, v] of Object.entries(node)) walk(v, `${pointer}/${k.replace(/~/g, "~0").replace(/\//g, "~1")}`);
         };
         walk(schema, "#");
-        for (const p of expected) assert.strictEqual(typeof (VALIDATORS as any)[p], "function", p);
+        for (const p of expected) assert.strictEqual(typeof validators[p], "function", p);
     });
 
     it("gives the verdicts and errors of ajv compiled at run time (300 valid and mutated args)", () => {
         const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictTuples: false });
         ajv.addKeyword({ keyword: "x-pulumi-input", schemaType: "boolean" });
-        ajv.addSchema(schema as any);
+        ajv.addSchema(schema);
         const reference = ajv.getSchema(`${schema.$id}#/definitions/EgressGatewayArgs`)!;
-        const compiled = (VALIDATORS as any)["#/definitions/EgressGatewayArgs"];
-        const errs = (e: any[] | null | undefined) => (e ?? []).map((x) => `${x.instancePath} ${x.keyword} ${JSON.stringify(x.params)}`).sort();
+        const compiled = validators["#/definitions/EgressGatewayArgs"]!;
+        const errs = (e: ErrorObject[] | null | undefined) => (e ?? []).map((x) => `${x.instancePath} ${x.keyword} ${JSON.stringify(x.params)}`).sort();
         let invalid = 0;
         const cases = [...fc.sample(validArgs, { numRuns: 50, seed: 5 }), ...fc.sample(mutatedArgs, { numRuns: 250, seed: 6 }).map((m) => m.args)];
         // Strings whose UTF-16 and code-point lengths differ (the `unicode: false` option) must not change anything.

@@ -49,8 +49,8 @@ describe("benchmark harness (bench/)", function () {
         it("the YAML for check holds the requested number of documents", () => {
             const docs = parseAllDocuments(syntheticYaml(37));
             assert.ok(Array.isArray(docs));
-            assert.strictEqual((docs as any[]).length, 37);
-            assert.deepStrictEqual((docs as any[])[5].toJS(), syntheticObjects(37)[5]);
+            assert.strictEqual(docs.length, 37);
+            assert.deepStrictEqual(docs[5].toJS(), syntheticObjects(37)[5]);
         });
 
         it("the floor registers what the component would: same objects, per host by shape", () => {

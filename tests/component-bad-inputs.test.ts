@@ -5,12 +5,14 @@
  */
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { EgressMode } from "../sdk/args";
+import { EgressGatewayArgs, EgressMode, EgressRoutesArgs } from "../sdk/args";
 import { EgressGateway } from "../sdk/component";
 import { EgressRoutes } from "../sdk/routes";
-import { runProgram } from "../sdk/engine/mock-engine";
+import { CapturedResource, runProgram } from "../sdk/engine/mock-engine";
+import { errorMessage } from "../sdk/model/read";
 
-type Case = [label: string, field: string, args: () => any, component?: "gateway" | "routes"];
+/** A case's args are deliberately wrong (typed `unknown`); they are handed to the component as its args type. */
+type Case = [label: string, field: string, args: () => unknown, component?: "gateway" | "routes"];
 
 const H = (extra: object = {}) => ({ host: "api.example.com", mode: EgressMode.Http, ...extra });
 const T = (extra: object = {}) => ({ host: "api.example.com", mode: EgressMode.Tls, ...extra });
@@ -166,7 +168,7 @@ const CASES: Case[] = [
     ["autoscaling enabled string", "gateway.autoscaling.enabled", () => gw({ autoscaling: { enabled: "true" } })],
     ["autoscaling max<min", "gateway.autoscaling.maxReplicas", () => gw({ autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 2 } })],
     ["autoscaling cpu 101", "gateway.autoscaling.targetCPUUtilizationPercentage", () => gw({ autoscaling: { enabled: true, targetCPUUtilizationPercentage: 101 } })],
-    ["values string", "gateway.values", () => values("x" as any)],
+    ["values string", "gateway.values", () => values("x" as unknown as object)],
     ["values Output", "gateway.values", () => gw({ values: pulumi.output({}) })],
     ["values internal defaults", "gateway.values._internal_defaults_do_not_set", () => values({ _internal_defaults_do_not_set: { service: { type: "LoadBalancer" } } })],
     ["values labels plain", "gateway.values.labels", () => values({ labels: { istio: "ingressgateway" } })],
@@ -186,7 +188,7 @@ const CASES: Case[] = [
     ["values templates", 'gateway.values.podAnnotations["inject.istio.io/templates"]', () => values({ podAnnotations: { "inject.istio.io/templates": "sidecar" } })],
     ["values proxy config", 'gateway.values.podAnnotations["proxy.istio.io/config"]', () => values({ podAnnotations: { "proxy.istio.io/config": "{}" } })],
     ["values exportTo", 'gateway.values.service.annotations["networking.istio.io/exportTo"]', () => values({ service: { annotations: { "networking.istio.io/exportTo": "." } } })],
-    ["values __proto__", "gateway.values.__proto__", () => values(JSON.parse('{"__proto__": {"polluted": true}}'))],
+    ["values __proto__", "gateway.values.__proto__", () => values(JSON.parse('{"__proto__": {"polluted": true}}') as object)],
     ["values ports Output", "gateway.values.service", () => values({ service: { ports: pulumi.output([]) } })],
     ["values ports missing 443", "gateway.values.service.ports", () => values({ service: { ports: [{ name: "http2", port: 80 }] } })],
     ["values ports named targetPort", "gateway.values.service.ports[0].targetPort", () => values({ service: { ports: [{ name: "http2", port: 80, targetPort: "http" }, { name: "https", port: 443 }] } })],
@@ -231,7 +233,7 @@ const CASES: Case[] = [
     ["extra public /24", "lockdown.extraEgressCidrs[0].cidr", () => cidr("8.8.8.0/24")],
     ["extra public v6 /64", "lockdown.extraEgressCidrs[0].cidr", () => cidr("2600:1f18::/64")],
     ["extra benchmarking", "lockdown.extraEgressCidrs[0].cidr", () => cidr("198.18.0.0/15")],
-    ["extra Output cidr", "lockdown.extraEgressCidrs[0].cidr", () => cidr(pulumi.output("10.0.0.0/24") as any)],
+    ["extra Output cidr", "lockdown.extraEgressCidrs[0].cidr", () => cidr(pulumi.output("10.0.0.0/24") as unknown as string)],
     // --- the component's name ---------------------------------------------------------------------------------------
     ["name upper", "name", () => ({}), "gateway"],
     // --- team components ------------------------------------------------------------------------------------------
@@ -257,24 +259,25 @@ describe("bad inputs: one ResourceError naming the field, nothing registered", f
     for (const [label, field, args, component] of CASES) {
         it(`${label} → ${field}`, async () => {
             const name = label === "name upper" ? "My_Egress" : "egress";
-            let error: any;
+            let error: unknown;
             try {
                 await runProgram(() => {
-                    if (component === "routes") new EgressRoutes(name, args());
-                    else new EgressGateway(name, args());
+                    if (component === "routes") new EgressRoutes(name, args() as EgressRoutesArgs);
+                    else new EgressGateway(name, args() as EgressGatewayArgs);
                 });
             } catch (err) {
                 error = err;
             }
             assert.ok(error, "expected an error");
-            assert.ok(error instanceof pulumi.ResourceError, `a ResourceError, not ${error?.constructor?.name}: ${error?.message}`);
+            assert.ok(error instanceof pulumi.ResourceError, `a ResourceError, not ${error instanceof Error ? error.constructor.name : typeof error}: ${errorMessage(error)}`);
             assert.match(error.message, /invalid arguments:/);
             const lines = String(error.message).split("\n").filter((l: string) => l.startsWith("  - "));
             assert.ok(
                 lines.some((l: string) => l.startsWith(`  - ${field}: `)),
                 `no problem on ${field}; got:\n${lines.join("\n")}`,
             );
-            const registered = ((error as any).capturedResources as { type: string }[]).filter((x) => x.type !== "pulumi:pulumi:Stack");
+            // The mock engine attaches what was registered before the error.
+            const registered = (error as pulumi.ResourceError & { capturedResources: CapturedResource[] }).capturedResources.filter((x) => x.type !== "pulumi:pulumi:Stack");
             assert.deepStrictEqual(registered, [], "nothing but the stack was registered");
         });
     }

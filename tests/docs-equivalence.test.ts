@@ -13,6 +13,7 @@ import * as path from "path";
 import { EgressMode, ExternalHostArgs } from "../sdk/args";
 import { routingManifests } from "../sdk/manifests/routing";
 import { buildPlan, EgressPlan } from "../sdk/plan";
+import { listAt, recordAt, valueAt } from "../sdk/model/read";
 import { K8sObject, schemaErrors } from "../sdk/schema/validate";
 import {
     effectiveTls,
@@ -82,7 +83,8 @@ interface Ours {
  */
 const NGINX_STAND_IN = "my-nginx.mesh-external.example.com";
 function ours(hosts: ExternalHostArgs[]): Ours {
-    const swap = (v: unknown, from: string, to: string) => JSON.parse(JSON.stringify(v).split(from).join(to));
+    // A round trip through JSON that only rewrites a host name: the value keeps its type.
+    const swap = <T>(v: T, from: string, to: string) => JSON.parse(JSON.stringify(v).split(from).join(to)) as T;
     const plan = buildPlan("egress", { hosts: swap(hosts, NGINX, NGINX_STAND_IN) });
     const m = routingManifests(plan);
     return { plan: swap(plan, NGINX_STAND_IN, NGINX), objects: swap([...m.shared, ...[...m.perHost.values()].flat()], NGINX_STAND_IN, NGINX) };
@@ -122,7 +124,7 @@ function routedPorts(f: HostFacets, entryPorts: PortFacet[]): PortFacet[] {
     const used = new Set<number>();
     for (const l of f.meshLegs) if (l.port !== undefined) used.add(l.port);
     for (const l of f.gatewayLegs) if (l.destination.host === f.host && l.destination.port !== undefined) used.add(l.destination.port);
-    return entryPorts.filter((p) => used.has(p.number));
+    return entryPorts.filter((p) => p.number !== undefined && used.has(p.number));
 }
 
 /**
@@ -197,7 +199,7 @@ describe("docs equivalence: the facet extractor", function () {
         assert.deepStrictEqual(bad.servers, []);
 
         const otherHost = objects.map((o) =>
-            o.kind === "Gateway" ? { ...o, spec: { ...o.spec, servers: o.spec.servers.map((s: any) => ({ ...s, hosts: ["other.example.com"] })) } } : o,
+            o.kind === "Gateway" ? { ...o, spec: { ...recordAt(o, "spec"), servers: listAt(o, "spec", "servers").map((s) => ({ ...recordAt(s), hosts: ["other.example.com"] })) } } : o,
         );
         assert.deepStrictEqual(only(facetsOf(otherHost, CNN).gatewayLegs, "gateway leg").servers, [], "a server must carry the host");
     });
@@ -216,13 +218,13 @@ describe("docs equivalence: the facet extractor", function () {
     it("recognises the gateway Service as leg 1's destination without keeping its name", function () {
         const { plan, objects } = ours([SCENARIOS.http]);
         const vs = objects.find((o) => o.kind === "VirtualService")!;
-        assert.strictEqual(vs.spec.http[0].route[0].destination.host, plan.gateway.serviceHost);
+        assert.strictEqual(valueAt(vs, "spec", "http", 0, "route", 0, "destination", "host"), plan.gateway.serviceHost);
         assert.strictEqual(only(facetsOf(objects, CNN).meshLegs, "mesh leg").toGatewayService, true);
 
         // A mesh leg that goes straight to the external host is not a gateway hop.
         const direct = objects.map((o) =>
             o.kind === "VirtualService"
-                ? { ...o, spec: { ...o.spec, http: [{ ...o.spec.http[0], route: [{ destination: { host: CNN, port: { number: 80 } } }] }, o.spec.http[1]] } }
+                ? { ...o, spec: { ...recordAt(o, "spec"), http: [{ ...recordAt(o, "spec", "http", 0), route: [{ destination: { host: CNN, port: { number: 80 } } }] }, valueAt(o, "spec", "http", 1)] } }
                 : o,
         );
         const leg = only(facetsOf(direct, CNN).meshLegs, "mesh leg");

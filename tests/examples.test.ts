@@ -9,6 +9,7 @@ import { AccessReport, AccessRow, buildAccessReport } from "../sdk/analysis/repo
 import { validateAll } from "../sdk/schema/validate";
 import { policies, runPolicies } from "istio-egress-guard/lib";
 import { fromCaptured } from "../sdk/render/objects";
+import { stringAt, stringRecord } from "../sdk/model/read";
 
 const repo = path.resolve(__dirname, "..", "..");
 const example = (name: string) => path.join(repo, "examples", name);
@@ -20,14 +21,16 @@ function row(report: AccessReport, namespace: string, host: string, port?: numbe
 }
 
 /** The pack's configuration for a stack that attaches to a gateway of another stack (its labels and Service). */
-function gatewayConfig(gateway: { labels: Record<string, string>; serviceHost: string }): Record<string, Record<string, any>> {
-    const known: Record<string, any> = { gatewayLabels: gateway.labels, gatewayServiceHosts: [gateway.serviceHost] };
+function gatewayConfig(gateway: { labels: Record<string, string>; serviceHost: string }): Record<string, Record<string, unknown>> {
+    const known: Record<string, unknown> = { gatewayLabels: gateway.labels, gatewayServiceHosts: [gateway.serviceHost] };
     return Object.fromEntries(
-        policies.map((p) => [p.name, Object.fromEntries(Object.entries(known).filter(([k]) => p.configSchema?.properties?.[k]))]).filter(([, c]) => Object.keys(c).length > 0),
+        policies
+            .map((p): [string, Record<string, unknown>] => [p.name, Object.fromEntries(Object.entries(known).filter(([k]) => p.configSchema?.properties?.[k]))])
+            .filter(([, c]) => Object.keys(c).length > 0),
     );
 }
 
-async function checkCommon(result: RenderResult, config?: Record<string, Record<string, any>>): Promise<void> {
+async function checkCommon(result: RenderResult, config?: Record<string, Record<string, unknown>>): Promise<void> {
     assert.deepStrictEqual(await validateAll(result.objects), [], "every rendered object validates against its schema");
     const violations = await runPolicies(fromCaptured(result.resources), config ? { config } : {});
     assert.deepStrictEqual(violations.map((v) => `${v.policy}: ${v.message}`), [], "the policy pack finds nothing");
@@ -166,7 +169,9 @@ describe("examples, rendered offline", function () {
             });
             // The team stack holds no gateway release the pack could discover: it is told the platform's gateway
             // (its own selector label and Service), as a team's policy-pack config would be.
-            await checkCommon(team, gatewayConfig(platform.outputs as any));
+            const serviceHost = stringAt(platform.outputs, "serviceHost");
+            assert.ok(serviceHost, `the platform exports its gateway's Service host: ${JSON.stringify(platform.outputs)}`);
+            await checkCommon(team, gatewayConfig({ labels: stringRecord(platform.outputs.labels), serviceHost }));
             const combined = buildAccessReport([...platform.objects, ...team.objects], {
                 helmReleases: platform.helmReleases.map((h) => ({ name: h.name, namespace: h.namespace, chart: h.chart, values: h.values })),
                 extraSources: [{ namespace: "payments", serviceAccount: "checkout", labels: { app: "checkout" }, origin: "extra" }],

@@ -5,7 +5,8 @@
  * chart's default `status-port` name fails it ("port "status-port" does not follow the Istio naming convention").
  */
 import * as assert from "assert";
-import { EgressMode } from "../sdk/args";
+import { EgressGatewayArgs, EgressMode } from "../sdk/args";
+import { listAt, stringAt, valueAt } from "../sdk/model/read";
 import { buildPlan } from "../sdk/plan";
 
 /** pkg/config/protocol/instance.go `Parse` (case-insensitive); anything else is `Unsupported`. */
@@ -32,21 +33,24 @@ describe("the gateway Service's ports pass istioctl validate's protocol selectio
         assert.match(istioctlPortProblem({ name: "http2", appProtocol: "kubernetes.io/h2c" })!, /not an Istio protocol/);
     });
 
-    for (const [label, args] of [
+    const cases: [string, EgressGatewayArgs][] = [
         ["defaults", {}],
         ["hosts of every mode", { hosts: [{ host: "a.example.com", mode: EgressMode.Tls }, { host: "b.example.com", mode: EgressMode.TlsOrigination }, { host: "c.example.com", mode: EgressMode.Http }] }],
         ["autoscaling and a revision", { gateway: { revision: "1-29", autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 4 } } }],
-    ] as const) {
+    ];
+    for (const [label, args] of cases) {
         it(`${label}: every port of values.service.ports`, () => {
-            const ports = buildPlan("egress", args as any).release!.values.service.ports as any[];
+            const ports = listAt(buildPlan("egress", args).release!.values, "service", "ports");
             assert.ok(ports.length >= 3);
             assert.deepStrictEqual(
-                ports.map((p) => [p.name, istioctlPortProblem(p)]).filter(([, problem]) => problem !== undefined),
+                ports
+                    .map((p) => [valueAt(p, "name"), istioctlPortProblem({ name: stringAt(p, "name"), protocol: stringAt(p, "protocol"), appProtocol: stringAt(p, "appProtocol") })])
+                    .filter(([, problem]) => problem !== undefined),
                 [],
             );
             // The routing's ports are unchanged: names and numbers as the chart has them.
             assert.deepStrictEqual(
-                ports.map((p) => [p.name, p.port, p.targetPort]),
+                ports.map((p) => [valueAt(p, "name"), valueAt(p, "port"), valueAt(p, "targetPort")]),
                 [
                     ["status-port", 15021, 15021],
                     ["http2", 80, 80],

@@ -2,6 +2,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { runProgram } from "../sdk/engine/mock-engine";
+import { errorMessage, valueAt } from "../sdk/model/read";
 
 class Parent extends pulumi.ComponentResource {
     constructor(name: string) {
@@ -28,7 +29,7 @@ describe("mock engine", () => {
         assert.strictEqual(cm.parent, parent.urn);
         assert.ok(cm.dependencies.includes(ns.urn), "dependsOn is recorded");
         assert.deepStrictEqual(cm.inputs.data, { k: "v" });
-        assert.strictEqual(cm.inputs.metadata.namespace, "a", "outputs of other resources resolve in inputs");
+        assert.strictEqual(valueAt(cm.inputs, "metadata", "namespace"), "a", "outputs of other resources resolve in inputs");
     });
 
     it("resolves stack config and returns the program's outputs, also in preview", async () => {
@@ -47,7 +48,7 @@ describe("mock engine", () => {
             runProgram(() => {
                 throw new pulumi.ResourceError("hosts[0].host: bad", undefined);
             }),
-            (err: any) => /hosts\[0\]\.host: bad/.test(err.message) && Array.isArray(err.capturedResources),
+            (err: unknown) => /hosts\[0\]\.host: bad/.test(errorMessage(err)) && Array.isArray(valueAt(err, "capturedResources")),
         );
     });
 });

@@ -1,5 +1,6 @@
 import * as assert from "assert";
 import { EgressGatewayArgs, EgressMode } from "../sdk/args";
+import { valueAt } from "../sdk/model/read";
 import { ArgsError, buildPlan, hostKey, hostNameProblem } from "../sdk/plan";
 
 /** Asserts that building the plan fails with a problem on `field` whose rule matches `rule`. */
@@ -7,7 +8,7 @@ function rejects(args: EgressGatewayArgs, field: string, rule: RegExp, name = "e
     assert.throws(
         () => buildPlan(name, args),
         (err: unknown) => {
-            assert.ok(err instanceof ArgsError, `expected ArgsError, got ${err}`);
+            assert.ok(err instanceof ArgsError, `expected ArgsError, got ${String(err)}`);
             const hit = err.problems.find((p) => p.field === field);
             assert.ok(hit, `no problem on ${field}; got ${JSON.stringify(err.problems)}`);
             assert.match(hit.rule, rule);
@@ -27,7 +28,7 @@ describe("plan: defaults", () => {
         assert.strictEqual(plan.gateway.serviceHost, "egress-gateway.istio-egress.svc.cluster.local");
         assert.deepStrictEqual(plan.gateway.labels, { "istio-egress.io/gateway": "istio-egress.egress-gateway" });
         assert.deepStrictEqual(plan.gateway.podLabels, { app: "egress-gateway", istio: "egress-gateway", "istio-egress.io/gateway": "istio-egress.egress-gateway", "sidecar.istio.io/inject": "true" });
-        assert.strictEqual(plan.release!.values.service.type, "ClusterIP");
+        assert.strictEqual(valueAt(plan.release!.values, "service", "type"), "ClusterIP");
         assert.deepStrictEqual(plan.release!.values.labels, { "istio-egress.io/gateway": "istio-egress.egress-gateway" });
         assert.strictEqual(plan.release!.values.replicaCount, 2);
         assert.deepStrictEqual(plan.release!.values.autoscaling, { enabled: false });

@@ -27,6 +27,7 @@ import { namespaceObject, releaseArgs, routesCatalog } from "../../sdk/manifests
 import { connectionAllowed, PodRef } from "../../sdk/analysis/netpol";
 import { evaluateAuthz } from "../../sdk/analysis/authz";
 import { cidrContains, formatCidr, gatewaySelector, HELM_RELEASE_TYPE, hostCovers, isWireSecret, tryParseCidr, type K8sObject } from "../../sdk/model";
+import { errorMessage, isRecord, listAt, recordAt, shown, stringAt, stringRecord, valueAt } from "../../sdk/model/read";
 import { objectOf } from "./component";
 
 // ---------------------------------------------------------------------------------------------------------
@@ -100,17 +101,18 @@ export const validArgs: fc.Arbitrary<EgressGatewayArgs> = fc
         accessLogs: fc.option(fc.boolean(), { nil: undefined }),
     })
     .map((r) => {
-        const gateway: Record<string, any> = {};
+        const gateway: Record<string, unknown> = {};
         if (r.gatewayNamespace) gateway.namespace = r.gatewayNamespace;
         if (r.labels) gateway.labels = { ...r.labels };
         if (r.replicas) gateway.replicas = r.replicas;
-        if (r.values) gateway.values = JSON.parse(JSON.stringify(r.values));
-        const lockdown: Record<string, any> = { namespaces: r.namespaces };
+        if (r.values) gateway.values = JSON.parse(JSON.stringify(r.values)) as typeof r.values;
+        const lockdown: Record<string, unknown> = { namespaces: r.namespaces };
         if (r.allowInCluster !== undefined) lockdown.allowInCluster = r.allowInCluster;
-        if (r.extra.length > 0) lockdown.extraEgressCidrs = JSON.parse(JSON.stringify(r.extra));
+        if (r.extra.length > 0) lockdown.extraEgressCidrs = JSON.parse(JSON.stringify(r.extra)) as typeof r.extra;
         if (r.clusterCidrs) lockdown.clusterCidrs = r.clusterCidrs;
         if (r.accessLogs !== undefined) lockdown.accessLogs = r.accessLogs;
-        return { hosts: JSON.parse(JSON.stringify(r.hosts)), lockdown, ...(Object.keys(gateway).length > 0 ? { gateway } : {}) } as EgressGatewayArgs;
+        const hosts = JSON.parse(JSON.stringify(r.hosts)) as typeof r.hosts;
+        return { hosts, lockdown, ...(Object.keys(gateway).length > 0 ? { gateway } : {}) };
     });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -253,11 +255,22 @@ const HELM_VALUES: (() => Record<string, unknown>)[] = [
 
 type Path = (string | number)[];
 
+/**
+ * A node of the tree being mutated, as JavaScript reads and writes it (`v[k]`): the mutations build malformed args
+ * on purpose (a string where a list goes, an Output, a Promise), so a node is whatever the last mutation put there.
+ */
+type Node = Record<string | number, unknown>;
+
+/** Whether `v` is a thenable (a Promise or a look-alike): an object or function with a `then` method. */
+function isThenable(v: unknown): boolean {
+    return ((v !== null && typeof v === "object") || typeof v === "function") && typeof (v as { then?: unknown }).then === "function";
+}
+
 /** Every node of a plain tree, with its path (Outputs and functions are leaves). */
 function nodes(root: unknown): Path[] {
     const out: Path[] = [[]];
     const walk = (v: unknown, path: Path) => {
-        if (v === null || typeof v !== "object" || pulumi.Output.isInstance(v) || typeof (v as any).then === "function") return;
+        if (v === null || typeof v !== "object" || pulumi.Output.isInstance(v) || isThenable(v)) return;
         const entries: [string | number, unknown][] = Array.isArray(v) ? v.map((x, i) => [i, x]) : Object.entries(v);
         for (const [k, x] of entries) {
             out.push([...path, k]);
@@ -268,14 +281,14 @@ function nodes(root: unknown): Path[] {
     return out;
 }
 
-function getAt(root: any, path: Path): any {
-    return path.reduce((v, k) => (v === null || v === undefined ? undefined : v[k]), root);
+function getAt(root: unknown, path: Path): unknown {
+    return path.reduce<unknown>((v, k) => (v === null || v === undefined ? undefined : (v as Node)[k]), root);
 }
 
-function setAt(root: any, path: Path, value: unknown): any {
+function setAt(root: unknown, path: Path, value: unknown): unknown {
     if (path.length === 0) return value;
     const parent = getAt(root, path.slice(0, -1));
-    if (parent !== null && typeof parent === "object") parent[path[path.length - 1]] = value;
+    if (parent !== null && typeof parent === "object") (parent as Node)[path[path.length - 1]] = value;
     return root;
 }
 
@@ -294,7 +307,7 @@ function typo(key: string, n: number): string {
 
 /** Applies the mutations, in order, to a copy of `args`. */
 export function mutate(args: EgressGatewayArgs, mutations: Mutation[]): unknown {
-    let root: any = JSON.parse(JSON.stringify(args));
+    let root: unknown = JSON.parse(JSON.stringify(args));
     for (const m of mutations) {
         const all = nodes(root);
         const path = all[m.pick % all.length];
@@ -307,14 +320,19 @@ export function mutate(args: EgressGatewayArgs, mutations: Mutation[]): unknown 
                 break;
             case "typoKey": {
                 const parent = getAt(root, path.slice(0, -1));
-                if (typeof key === "string" && parent && typeof parent === "object" && !Array.isArray(parent)) {
+                if (typeof key === "string" && isRecord(parent)) {
                     delete parent[key];
                     parent[typo(key, m.choice)] = value;
                 }
                 break;
             }
             case "stringForList":
-                if (Array.isArray(value)) root = setAt(root, path, typeof value[0] === "string" ? value[0] : m.choice % 2 === 0 ? String(value[0] ?? "x") : value.join(","));
+                if (Array.isArray(value)) {
+                    const items = value as unknown[];
+                    const first: unknown = items[0];
+                    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- "[object Object]" for a list of objects is the caller's mistake this mutation makes
+                    root = setAt(root, path, typeof first === "string" ? first : m.choice % 2 === 0 ? String(first ?? "x") : items.join(","));
+                }
                 break;
             case "emptyList":
                 if (Array.isArray(value)) root = setAt(root, path, []);
@@ -332,29 +350,34 @@ export function mutate(args: EgressGatewayArgs, mutations: Mutation[]): unknown 
                 const pool = semanticPool(key, parentKey);
                 if (pool) {
                     const v = pool[m.choice % pool.length];
-                    root = setAt(root, path, Array.isArray(value) && !Array.isArray(v) ? [v] : JSON.parse(JSON.stringify(v ?? null)));
+                    root = setAt(root, path, Array.isArray(value) && !Array.isArray(v) ? [v] : (JSON.parse(JSON.stringify(v ?? null)) as unknown));
                 }
                 break;
             }
             case "unknownKey":
-                if (value && typeof value === "object" && !Array.isArray(value)) value[["extra", "alow", "lockdwon", "namespace", "hostname", "enabled"][m.choice % 6]] = WRONG_TYPES[m.choice % WRONG_TYPES.length];
+                if (isRecord(value)) value[["extra", "alow", "lockdwon", "namespace", "hostname", "enabled"][m.choice % 6]] = WRONG_TYPES[m.choice % WRONG_TYPES.length];
                 break;
             case "deleteKey": {
                 const parent = getAt(root, path.slice(0, -1));
-                if (parent && typeof parent === "object" && path.length > 0) {
+                if (parent !== null && typeof parent === "object" && path.length > 0) {
                     if (Array.isArray(parent)) parent.splice(Number(key), 1);
-                    else delete parent[key];
+                    else delete (parent as Node)[key];
                 }
                 break;
             }
             case "duplicate":
-                if (Array.isArray(value) && value.length > 0) value.push(JSON.parse(JSON.stringify(value[m.choice % value.length])));
+                if (Array.isArray(value) && value.length > 0) {
+                    const items = value as unknown[];
+                    items.push(JSON.parse(JSON.stringify(items[m.choice % items.length])) as unknown);
+                }
                 break;
             case "helmValues": {
-                if (root === null || typeof root !== "object" || Array.isArray(root)) break;
-                root.gateway = root.gateway && typeof root.gateway === "object" && !pulumi.Output.isInstance(root.gateway) ? root.gateway : {};
+                if (!isRecord(root)) break;
+                // (An array or a Promise in `gateway` is kept, as before: it gets a `values` field.)
+                const gateway = root.gateway && typeof root.gateway === "object" && !pulumi.Output.isInstance(root.gateway) ? (root.gateway as Node) : {};
+                root.gateway = gateway;
                 const extra = HELM_VALUES[m.choice % HELM_VALUES.length]();
-                root.gateway.values = { ...(root.gateway.values && typeof root.gateway.values === "object" ? root.gateway.values : {}), ...extra };
+                gateway.values = { ...(gateway.values && typeof gateway.values === "object" ? gateway.values : {}), ...extra };
                 break;
             }
         }
@@ -373,7 +396,7 @@ export const mutatedArgs = fc
 
 /** Whether the (mutated) args hold an Output or a Promise anywhere. */
 export function holdsPending(v: unknown, seen = new Set<unknown>()): boolean {
-    if (pulumi.Output.isInstance(v) || (v !== null && typeof v === "object" && typeof (v as any).then === "function")) return true;
+    if (pulumi.Output.isInstance(v) || (v !== null && typeof v === "object" && isThenable(v))) return true;
     if (v === null || typeof v !== "object" || seen.has(v)) return false;
     seen.add(v);
     return Object.values(v).some((x) => holdsPending(x, seen));
@@ -434,20 +457,25 @@ interface Asked {
     /** Extra CIDRs the app pods may reach, on their ports. */
     extra: { cidr: string; ports: number[] }[];
     clusterCidrs: string[];
-    hosts: { host: string; mode: string; upstreamHost?: string; hasAllow: boolean }[];
+    hosts: { host: string | undefined; mode: string | undefined; upstreamHost?: string; hasAllow: boolean }[];
     trustDomain: string;
-    namespacesNamed: string[];
-    serviceAccountsNamed: string[];
+    /** What the rules' `namespaces` / `serviceAccounts` hold (the plan accepted them: strings). */
+    namespacesNamed: unknown[];
+    serviceAccountsNamed: unknown[];
 }
 
-function asked(args: any): Asked {
-    const gw = args?.gateway ?? {};
-    const lock = args?.lockdown ?? {};
-    const hosts = (args?.hosts ?? []) as any[];
-    const rules = hosts.flatMap((h) => [...(h.allow ?? []), ...(h.deny ?? [])]);
-    const gatewayNamespace: string = gw.namespace ?? "istio-egress";
-    const releaseName: string = gw.releaseName ?? "egress-gateway";
-    const labels: Record<string, string> = gw.labels ?? {};
+/**
+ * Read from args the plan accepted (safetyProblems judges accepted args only): fields have their types, but for
+ * Outputs inside `gateway.values`, which this does not read.
+ */
+function asked(args: unknown): Asked {
+    const gw = valueAt(args, "gateway");
+    const lock = valueAt(args, "lockdown");
+    const hosts = listAt(args, "hosts");
+    const rules = hosts.flatMap((h) => [...listAt(h, "allow"), ...listAt(h, "deny")]);
+    const gatewayNamespace = stringAt(gw, "namespace") ?? "istio-egress";
+    const releaseName = stringAt(gw, "releaseName") ?? "egress-gateway";
+    const labels = stringRecord(valueAt(gw, "labels"));
     const selector = gatewaySelector(gatewayNamespace, releaseName);
     return {
         gatewayNamespace,
@@ -455,14 +483,14 @@ function asked(args: any): Asked {
         selector,
         podLabels: { app: releaseName, istio: releaseName.replace(/^istio-/, ""), ...labels, ...selector },
         releaseName,
-        revision: typeof gw.revision === "string" ? gw.revision : undefined,
-        protected: (lock.namespaces ?? []).map((n: any) => ({ name: n.name, registryOnlySidecar: n.registryOnlySidecar !== false })),
-        extra: (lock.extraEgressCidrs ?? []).map((e: any) => ({ cidr: e.cidr, ports: e.ports })),
-        clusterCidrs: lock.clusterCidrs ?? [],
-        hosts: hosts.map((h) => ({ host: h.host, mode: h.mode, upstreamHost: h.upstreamHost, hasAllow: Array.isArray(h.allow) && h.allow.length > 0 })),
-        trustDomain: lock.trustDomain ?? "cluster.local",
-        namespacesNamed: rules.flatMap((r) => r.namespaces ?? []),
-        serviceAccountsNamed: rules.flatMap((r) => r.serviceAccounts ?? []),
+        revision: stringAt(gw, "revision"),
+        protected: listAt(lock, "namespaces").map((n) => ({ name: stringAt(n, "name") ?? "", registryOnlySidecar: valueAt(n, "registryOnlySidecar") !== false })),
+        extra: listAt(lock, "extraEgressCidrs").map((e) => ({ cidr: stringAt(e, "cidr") ?? "", ports: listAt(e, "ports").filter((p): p is number => typeof p === "number") })),
+        clusterCidrs: listAt(lock, "clusterCidrs").filter((c): c is string => typeof c === "string"),
+        hosts: hosts.map((h) => ({ host: stringAt(h, "host"), mode: stringAt(h, "mode"), upstreamHost: stringAt(h, "upstreamHost"), hasAllow: listAt(h, "allow").length > 0 })),
+        trustDomain: stringAt(lock, "trustDomain") ?? "cluster.local",
+        namespacesNamed: rules.flatMap((r) => valueAt(r, "namespaces") ?? []),
+        serviceAccountsNamed: rules.flatMap((r) => valueAt(r, "serviceAccounts") ?? []),
     };
 }
 
@@ -487,7 +515,7 @@ function pick<T>(xs: readonly T[], n: number, seed: number, full: boolean): T[] 
 export function safetyProblems(
     rawArgs: unknown,
     objects: K8sObject[],
-    helmValues: Record<string, any> | undefined,
+    helmValues: Record<string, unknown> | undefined,
     sni: (host: string) => string | undefined = () => undefined,
     probes: ProbeOptions = { full: true },
 ): string[] {
@@ -498,10 +526,10 @@ export function safetyProblems(
     const seed = probes.seed ?? 0;
     // The ports: the usual suspects plus every port the args name.
     const named = [
-        ...a.extra.flatMap((e) => (Array.isArray(e.ports) ? e.ports : [])),
-        ...((rawArgs as any)?.lockdown?.externalPorts ?? []),
-        ...((rawArgs as any)?.hosts ?? []).flatMap((h: any) => [h?.port, h?.targetPort]),
-    ].filter((p): p is number => Number.isInteger(p) && p > 0 && p < 65536);
+        ...a.extra.flatMap((e) => e.ports),
+        ...listAt(rawArgs, "lockdown", "externalPorts"),
+        ...listAt(rawArgs, "hosts").flatMap((h) => [valueAt(h, "port"), valueAt(h, "targetPort")]),
+    ].filter((p): p is number => typeof p === "number" && Number.isInteger(p) && p > 0 && p < 65536);
     const ports = [...new Set([80, 443, ...pick(PROBE_PORTS, 3, seed, full), ...pick(named, 3, seed, full)])];
     const appProbes = [...pick(PUBLIC_PROBES, 3, seed, full), ...pick(METADATA, 2, seed, full)];
     const gatewayNever = pick(NEVER_FROM_GATEWAY, 8, seed, full);
@@ -511,8 +539,8 @@ export function safetyProblems(
         if (JSON.stringify(o).includes("ALLOW_ANY")) problems.push(`${o.kind} ${o.metadata.namespace}/${o.metadata.name} says ALLOW_ANY`);
     }
     for (const p of a.protected.filter((n) => n.registryOnlySidecar)) {
-        const sidecar = objects.find((o) => o.kind === "Sidecar" && o.metadata.namespace === p.name && !o.spec?.workloadSelector);
-        if (sidecar?.spec?.outboundTrafficPolicy?.mode !== "REGISTRY_ONLY") problems.push(`namespace ${p.name}: no REGISTRY_ONLY Sidecar`);
+        const sidecar = objects.find((o) => o.kind === "Sidecar" && o.metadata.namespace === p.name && !valueAt(o, "spec", "workloadSelector"));
+        if (valueAt(sidecar, "spec", "outboundTrafficPolicy", "mode") !== "REGISTRY_ONLY") problems.push(`namespace ${p.name}: no REGISTRY_ONLY Sidecar`);
     }
 
     // NetworkPolicy: non-gateway pods never reach a public address (but an extra CIDR of the args, on its ports).
@@ -542,7 +570,7 @@ export function safetyProblems(
     const clusterProbe = a.clusterCidrs
         .map((c) => tryParseCidr(c))
         .filter((c) => c !== undefined)
-        .map((c) => formatCidr(c!).split("/")[0]);
+        .map((c) => formatCidr(c).split("/")[0]);
     for (const ip of [...gatewayNever, ...clusterProbe]) {
         for (const port of ports) {
             if (connectionAllowed(netpols, gatewayPod, { ip }, port).allowed) problems.push(`the gateway reaches ${ip}:${port}`);
@@ -555,15 +583,15 @@ export function safetyProblems(
     }
 
     // AuthorizationPolicy: no request for a host without allow rules is allowed, from anyone.
-    const namespaces = [...new Set(["default", "attacker", ...a.protected.map((p) => p.name), ...a.namespacesNamed.filter((n) => typeof n === "string")])];
+    const namespaces = [...new Set(["default", "attacker", ...a.protected.map((p) => p.name), ...a.namespacesNamed.filter((n): n is string => typeof n === "string")])];
     const principals = [
         undefined,
         ...namespaces.map((ns) => `${a.trustDomain}/ns/${ns}/sa/default`),
-        ...a.serviceAccountsNamed.filter((s) => typeof s === "string" && s.includes("/")).map((s) => `${a.trustDomain}/ns/${s.split("/")[0]}/sa/${s.split("/")[1]}`),
+        ...a.serviceAccountsNamed.filter((s): s is string => typeof s === "string" && s.includes("/")).map((s) => `${a.trustDomain}/ns/${s.split("/")[0]}/sa/${s.split("/")[1]}`),
     ];
     const allowed = a.hosts.filter((h) => h.hasAllow).map((h) => h.host);
     const coveredByAllowed = (name: string) => allowed.some((p) => typeof p === "string" && (hostCovers(p, name) || hostCovers(name, p)));
-    for (const h of a.hosts.filter((x) => !x.hasAllow && typeof x.host === "string")) {
+    for (const h of a.hosts.filter((x): x is Asked["hosts"][number] & { host: string } => !x.hasAllow && typeof x.host === "string")) {
         const names = [h.host.startsWith("*.") ? `sample${h.host.slice(1)}` : h.host, h.upstreamHost, sni(h.host)].filter((n): n is string => typeof n === "string" && !coveredByAllowed(n));
         for (const name of new Set(names)) {
             for (const principal of principals) {
@@ -584,17 +612,18 @@ export function safetyProblems(
     // Helm values: still ClusterIP, with the configured labels, nothing that exposes or renames the gateway.
     if (helmValues !== undefined) {
         const v = helmValues;
-        if (v.service?.type !== "ClusterIP") problems.push(`Helm values: service.type is ${JSON.stringify(v.service?.type)}`);
+        if (valueAt(v, "service", "type") !== "ClusterIP") problems.push(`Helm values: service.type is ${JSON.stringify(valueAt(v, "service", "type"))}`);
         const wanted = { ...a.labels, ...a.selector };
         for (const [k, x] of Object.entries(wanted)) {
-            if (v.labels?.[k] !== x) problems.push(`Helm values: labels.${k} is ${JSON.stringify(v.labels?.[k])}, not ${JSON.stringify(x)}`);
+            if (valueAt(v, "labels", k) !== x) problems.push(`Helm values: labels.${k} is ${JSON.stringify(valueAt(v, "labels", k))}, not ${JSON.stringify(x)}`);
         }
-        for (const k of Object.keys(v.labels ?? {})) {
+        for (const k of Object.keys(recordAt(v, "labels"))) {
             if (!(k in wanted)) problems.push(`Helm values: an extra label ${k}`);
         }
-        if (v.service?.externalIPs !== undefined || v.service?.loadBalancerIP !== undefined) problems.push("Helm values: the Service is exposed");
+        if (valueAt(v, "service", "externalIPs") !== undefined || valueAt(v, "service", "loadBalancerIP") !== undefined) problems.push("Helm values: the Service is exposed");
         if (v.name !== undefined) problems.push(`Helm values: name ${JSON.stringify(v.name)}`);
-        if (v.replicaCount !== undefined && !(v.replicaCount >= 1)) problems.push(`Helm values: replicaCount ${v.replicaCount}`);
+        // Number(x) >= 1 is how `x >= 1` compares a value of any type.
+        if (v.replicaCount !== undefined && !(Number(v.replicaCount) >= 1)) problems.push(`Helm values: replicaCount ${shown(v.replicaCount)}`);
         // (Keys the istio/gateway chart reads: templates/deployment.yaml; others, e.g. hostNetwork, it ignores.)
         for (const k of ["additionalContainers", "volumes", "volumeMounts", "initContainers", "lifecycle", "securityContext", "containerSecurityContext", "dnsPolicy", "dnsConfig", "serviceAccount", "networkGateway"]) {
             if (v[k] !== undefined) problems.push(`Helm values: ${k} set`);
@@ -611,8 +640,15 @@ export type Outcome = { kind: "refused"; message: string } | { kind: "accepted";
 /** A failure of the oracle: the case and what is wrong with it. */
 export class FuzzFailure extends Error {}
 
+/** The name of a thrown value's constructor (`ResourceError`, `TypeError`, ...), as `err?.constructor?.name` reads it. */
+function constructorName(err: unknown): string | undefined {
+    if (err === null || err === undefined) return undefined;
+    const name = (err as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof name === "string" ? name : undefined;
+}
+
 function describeError(err: unknown): string {
-    return `${(err as any)?.constructor?.name ?? typeof err}: ${String((err as any)?.message ?? err).split("\n").slice(0, 6).join(" | ")}`;
+    return `${constructorName(err) ?? typeof err}: ${errorMessage(err).split("\n").slice(0, 6).join(" | ")}`;
 }
 
 /**
@@ -632,7 +668,7 @@ export function checkPure(args: unknown, probes: ProbeOptions = { full: true }):
         return { kind: "refused", message: err.message };
     }
     let objects: K8sObject[];
-    let values: Record<string, any> | undefined;
+    let values: Record<string, unknown> | undefined;
     try {
         const routing = routingManifests(plan);
         const lockdown = lockdownManifests(plan);
@@ -646,7 +682,7 @@ export function checkPure(args: unknown, probes: ProbeOptions = { full: true }):
         ];
         // Values with Outputs are judged under the engine: building their checked input here would leave a
         // promise that rejects later, unhandled, in whatever runs next.
-        values = plan.release!.valuesPending ? undefined : (releaseArgs(plan).values as Record<string, any>);
+        values = plan.release!.valuesPending ? undefined : (releaseArgs(plan).values as Record<string, unknown>);
     } catch (err) {
         throw new FuzzFailure(`the manifests of an accepted plan threw ${describeError(err)}`);
     }
@@ -665,10 +701,12 @@ export async function checkEngine(args: unknown, preview = false, probes: ProbeO
     let resources: CapturedResource[];
     try {
         resources = (await runProgram(() => void new EgressGateway("egress", args as EgressGatewayArgs), { preview, timeoutMs: 30000 })).resources;
-    } catch (err: any) {
-        const message = String(err?.message ?? err);
-        const registered: CapturedResource[] = (err?.capturedResources ?? []).filter((r: CapturedResource) => r.type !== "pulumi:pulumi:Stack");
-        if (!(err instanceof pulumi.ResourceError) && !(err instanceof pulumi.RunError) && !/ResourceError/.test(String(err?.constructor?.name))) {
+    } catch (err) {
+        const message = errorMessage(err);
+        // The mock engine attaches what was registered before the error (sdk/engine/mock-engine.ts).
+        const captured = listAt(err, "capturedResources") as CapturedResource[];
+        const registered = captured.filter((r) => r.type !== "pulumi:pulumi:Stack");
+        if (!(err instanceof pulumi.ResourceError) && !(err instanceof pulumi.RunError) && !/ResourceError/.test(String(constructorName(err)))) {
             // The Pulumi runtime wraps a rejected input as a plain Error "error serializing property ...: <ResourceError message>".
             if (!/^error serializing property/.test(message)) throw new FuzzFailure(`the program failed with ${describeError(err)}`);
         }
@@ -682,17 +720,18 @@ export async function checkEngine(args: unknown, preview = false, probes: ProbeO
         }
         return { kind: "refused", message };
     }
+    // Unwrapping a secret keeps the object's shape.
     const objects = resources.map(objectOf).filter((o): o is K8sObject => o !== undefined).map((o) => unwrapSecrets(o) as K8sObject);
     const release = resources.find((r) => r.type === HELM_RELEASE_TYPE);
     if (!release) throw new FuzzFailure("accepted, but no Helm release was registered");
     // A secret inside the values makes the whole values secret (as Pulumi propagates secrecy): judge what is inside.
-    const problems = safetyProblems(args, objects, unwrapSecrets(release.inputs.values ?? {}), () => undefined, probes);
+    const problems = safetyProblems(args, objects, recordAt(unwrapSecrets(release.inputs.values ?? {})), () => undefined, probes);
     if (problems.length > 0) throw new FuzzFailure(`accepted but unsafe (under the engine):\n  ${problems.slice(0, 10).join("\n  ")}`);
     return { kind: "accepted", objects: objects.length };
 }
 
 /** Captured inputs with the wire format's secrets unwrapped (sdk/model/wire.ts). */
-function unwrapSecrets(v: any): any {
+function unwrapSecrets(v: unknown): unknown {
     if (isWireSecret(v)) return unwrapSecrets(v.value);
     if (Array.isArray(v)) return v.map(unwrapSecrets);
     if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
@@ -701,5 +740,5 @@ function unwrapSecrets(v: any): any {
 
 /** A case as text, for a failure report (Outputs shown as such). */
 export function showArgs(v: unknown): string {
-    return JSON.stringify(v, (_k, x) => (pulumi.Output.isInstance(x) ? "<Output>" : x && typeof x.then === "function" ? "<Promise>" : typeof x === "function" ? "<function>" : x === undefined ? "<undefined>" : x));
+    return JSON.stringify(v, (_k, x: unknown) => (pulumi.Output.isInstance(x) ? "<Output>" : isThenable(x) ? "<Promise>" : typeof x === "function" ? "<function>" : x === undefined ? "<undefined>" : x));
 }

@@ -10,13 +10,16 @@ export async function captureCli(main: (argv: string[]) => Promise<number>, argv
     const err: string[] = [];
     const so = process.stdout.write.bind(process.stdout);
     const se = process.stderr.write.bind(process.stderr);
-    (process.stdout as any).write = (s: any) => (out.push(String(s)), true);
-    (process.stderr as any).write = (s: any) => (err.push(String(s)), true);
+    // Only the chunk is kept (an encoding or callback argument is ignored, as before); the cast fits the one
+    // function to `write`'s overloads.
+    const into = (chunks: string[]) => ((s: string | Uint8Array) => (chunks.push(String(s)), true)) as typeof process.stdout.write;
+    process.stdout.write = into(out);
+    process.stderr.write = into(err);
     try {
         const code = await main(argv);
         return { code, out: out.join(""), err: err.join("") };
     } finally {
-        (process.stdout as any).write = so;
-        (process.stderr as any).write = se;
+        process.stdout.write = so;
+        process.stderr.write = se;
     }
 }

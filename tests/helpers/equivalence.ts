@@ -16,11 +16,13 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parseAllDocuments } from "yaml";
+import { Document, isMap, isNode, parseAllDocuments } from "yaml";
 import { hostCovers, type K8sObject } from "../../sdk/model";
+import { bool, listAt, num, shown, stringAt, valueAt } from "../../sdk/model/read";
 
 export interface PortFacet {
-    number: number;
+    /** Undefined when the entry's port has no number (no port Istio accepts). */
+    number: number | undefined;
     protocol: string;
     /** Where the host really listens, when the entry maps its port elsewhere (`targetPort`). */
     targetPort?: number;
@@ -47,7 +49,8 @@ export interface TlsFacet {
 
 /** A Gateway server carrying a host. */
 export interface ServerFacet {
-    port: number;
+    /** Undefined when the server's port has no number. */
+    port: number | undefined;
     protocol: string;
     /** `tls.mode`, undefined for a plain server. */
     tlsMode?: string;
@@ -83,7 +86,8 @@ export interface GatewayLegFacet {
     /** The servers of the referenced Gateways that carry the host (on the leg's port when it sets one). */
     servers: ServerFacet[];
     /** `endpointPort`: the port on the host where the traffic lands (the entry port's `targetPort`, else the port). */
-    destination: { host: string; port?: number; endpointPort?: number };
+    /** `host` is undefined when the route's destination names none. */
+    destination: { host: string | undefined; port?: number; endpointPort?: number };
     /** The ServiceEntry declaring the destination host, if any. */
     destinationEntry?: EntryFacet;
     /** Effective TLS of the destination host's DestinationRule at the destination port: TLS origination. */
@@ -100,6 +104,11 @@ export interface HostFacets {
 
 const DEFAULT_NAMESPACE = "default";
 const CLUSTER_SERVICE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\.[a-z0-9]([-a-z0-9]*[a-z0-9])?\.svc\.cluster\.local$/;
+
+/** The strings of the list `v` (hosts, gateways, sniHosts, subjectAltNames); other items are left out. */
+function strings(v: unknown): string[] {
+    return listAt(v).filter((x): x is string => typeof x === "string");
+}
 
 function nsOf(o: K8sObject): string {
     return o.metadata?.namespace ?? DEFAULT_NAMESPACE;
@@ -120,48 +129,63 @@ function serverHostCovers(entry: string, gatewayNs: string, vsNs: string, host: 
 }
 
 function entryFacet(se: K8sObject): EntryFacet {
-    const ports: PortFacet[] = (se.spec?.ports ?? []).map((p: any) => ({
-        number: p.number,
-        protocol: String(p.protocol ?? "").toUpperCase(),
-        ...(p.targetPort !== undefined && p.targetPort !== p.number ? { targetPort: p.targetPort } : {}),
-    }));
-    ports.sort((a, b) => a.number - b.number || a.protocol.localeCompare(b.protocol));
-    return { ports, resolution: se.spec?.resolution ?? "NONE", location: se.spec?.location ?? "MESH_EXTERNAL" };
+    const ports: PortFacet[] = listAt(se, "spec", "ports").map((p) => {
+        const number = num(valueAt(p, "number"));
+        const targetPort = num(valueAt(p, "targetPort"));
+        return {
+            number,
+            protocol: shown(valueAt(p, "protocol") ?? "").toUpperCase(),
+            ...(targetPort !== undefined && targetPort !== number ? { targetPort } : {}),
+        };
+    });
+    ports.sort((a, b) => (a.number ?? 0) - (b.number ?? 0) || a.protocol.localeCompare(b.protocol));
+    return { ports, resolution: stringAt(se, "spec", "resolution") ?? "NONE", location: stringAt(se, "spec", "location") ?? "MESH_EXTERNAL" };
 }
 
-function tlsFacet(tls: any): TlsFacet | undefined {
-    if (!tls || typeof tls !== "object" || tls.mode === undefined) return undefined;
-    const f: TlsFacet = { mode: tls.mode };
-    if (tls.sni !== undefined) f.sni = tls.sni;
-    if (tls.credentialName !== undefined) f.credentialName = tls.credentialName;
-    if (tls.subjectAltNames !== undefined) f.subjectAltNames = [...tls.subjectAltNames];
-    if (tls.caCertificates !== undefined) f.caCertificates = tls.caCertificates;
-    if (tls.insecureSkipVerify !== undefined) f.insecureSkipVerify = tls.insecureSkipVerify;
+function tlsFacet(tls: unknown): TlsFacet | undefined {
+    const mode = stringAt(tls, "mode");
+    if (mode === undefined) return undefined;
+    const f: TlsFacet = { mode };
+    const sni = stringAt(tls, "sni");
+    if (sni !== undefined) f.sni = sni;
+    const credentialName = stringAt(tls, "credentialName");
+    if (credentialName !== undefined) f.credentialName = credentialName;
+    if (valueAt(tls, "subjectAltNames") !== undefined) f.subjectAltNames = strings(valueAt(tls, "subjectAltNames"));
+    const caCertificates = stringAt(tls, "caCertificates");
+    if (caCertificates !== undefined) f.caCertificates = caCertificates;
+    const insecureSkipVerify = bool(valueAt(tls, "insecureSkipVerify"));
+    if (insecureSkipVerify !== undefined) f.insecureSkipVerify = insecureSkipVerify;
     return f;
 }
 
-function portLevelTls(policy: any, port: number | undefined): any {
+function portLevelTls(policy: unknown, port: number | undefined): unknown {
     if (!policy || port === undefined) return undefined;
-    const pls = (policy.portLevelSettings ?? []).find((s: any) => s?.port?.number === port);
-    return pls?.tls;
+    const pls = listAt(policy, "portLevelSettings").find((s) => valueAt(s, "port", "number") === port);
+    return valueAt(pls, "tls");
 }
 
 /**
  * The TLS a client applies towards `host` (optionally a subset, optionally a port), from the DestinationRules
  * in `objects`, with Istio's precedence: subset port-level > subset top-level > port-level > top-level.
  */
-export function effectiveTls(objects: K8sObject[], host: string, subset: string | undefined, port: number | undefined): { tls?: TlsFacet; subsetDefined: boolean } {
-    const drs = ofKind(objects, "DestinationRule").filter((d) => d.spec?.host === host);
-    const dr = (subset !== undefined ? drs.find((d) => (d.spec?.subsets ?? []).some((s: any) => s?.name === subset)) : undefined) ?? drs[0];
+export function effectiveTls(objects: K8sObject[], host: string | undefined, subset: string | undefined, port: number | undefined): { tls?: TlsFacet; subsetDefined: boolean } {
+    const drs = ofKind(objects, "DestinationRule").filter((d) => valueAt(d, "spec", "host") === host);
+    const definesSubset = (s: unknown) => valueAt(s, "name") === subset;
+    const dr = (subset !== undefined ? drs.find((d) => listAt(d, "spec", "subsets").some(definesSubset)) : undefined) ?? drs[0];
     if (!dr) return { subsetDefined: false };
-    const sub = subset !== undefined ? (dr.spec?.subsets ?? []).find((s: any) => s?.name === subset) : undefined;
-    const candidates = [portLevelTls(sub?.trafficPolicy, port), sub?.trafficPolicy?.tls, portLevelTls(dr.spec?.trafficPolicy, port), dr.spec?.trafficPolicy?.tls];
-    const tls = candidates.find((t) => t && t.mode !== undefined);
+    const sub = subset !== undefined ? listAt(dr, "spec", "subsets").find(definesSubset) : undefined;
+    const candidates = [
+        portLevelTls(valueAt(sub, "trafficPolicy"), port),
+        valueAt(sub, "trafficPolicy", "tls"),
+        portLevelTls(valueAt(dr, "spec", "trafficPolicy"), port),
+        valueAt(dr, "spec", "trafficPolicy", "tls"),
+    ];
+    const tls = candidates.find((t) => t && valueAt(t, "mode") !== undefined);
     return { tls: tlsFacet(tls), subsetDefined: sub !== undefined };
 }
 
 function findEntry(objects: K8sObject[], host: string): EntryFacet | undefined {
-    const se = ofKind(objects, "ServiceEntry").find((s) => (s.spec?.hosts ?? []).includes(host));
+    const se = ofKind(objects, "ServiceEntry").find((s) => listAt(s, "spec", "hosts").includes(host));
     return se ? entryFacet(se) : undefined;
 }
 
@@ -187,7 +211,7 @@ export function extractFacets(objects: K8sObject[]): Map<string, HostFacets> {
     };
     const seHosts = new Set<string>();
     for (const se of ofKind(objects, "ServiceEntry")) {
-        for (const h of se.spec?.hosts ?? []) {
+        for (const h of strings(valueAt(se, "spec", "hosts"))) {
             seHosts.add(h);
             facetsFor(h);
         }
@@ -195,29 +219,32 @@ export function extractFacets(objects: K8sObject[]): Map<string, HostFacets> {
 
     for (const vs of ofKind(objects, "VirtualService")) {
         const vsNs = nsOf(vs);
-        const vsHosts: string[] = vs.spec?.hosts ?? [];
-        const vsGateways: string[] = vs.spec?.gateways ?? ["mesh"];
+        const vsHosts = strings(valueAt(vs, "spec", "hosts"));
+        const vsGateways = strings(valueAt(vs, "spec", "gateways") ?? ["mesh"]);
         const bindsGateway = vsGateways.some((g) => g !== "mesh" && resolveGateway(objects, g, vsNs) !== undefined);
-        const isGatewayService = (destHost: string) =>
-            CLUSTER_SERVICE.test(destHost) && !seHosts.has(destHost) && !vsHosts.includes(destHost) && bindsGateway;
+        const isGatewayService = (destHost: string | undefined) =>
+            destHost !== undefined && CLUSTER_SERVICE.test(destHost) && !seHosts.has(destHost) && !vsHosts.includes(destHost) && bindsGateway;
 
         for (const kind of ["http", "tls", "tcp"] as RouteKind[]) {
-            for (const rule of vs.spec?.[kind] ?? []) {
-                const matches: any[] = rule.match && rule.match.length > 0 ? rule.match : [{}];
+            for (const rule of listAt(vs, "spec", kind)) {
+                const ruleMatches = listAt(rule, "match");
+                const matches: unknown[] = ruleMatches.length > 0 ? ruleMatches : [{}];
                 for (const m of matches) {
-                    const gateways: string[] = m.gateways && m.gateways.length > 0 ? m.gateways : vsGateways;
-                    const port: number | undefined = m.port;
-                    const sniHosts: string[] | undefined = m.sniHosts ? [...m.sniHosts] : undefined;
-                    for (const r of rule.route ?? []) {
-                        const d = r.destination ?? {};
-                        const destPort: number | undefined = d.port?.number;
+                    const gateways = listAt(m, "gateways").length > 0 ? strings(valueAt(m, "gateways")) : vsGateways;
+                    const port = num(valueAt(m, "port"));
+                    const sniHosts = valueAt(m, "sniHosts") ? strings(valueAt(m, "sniHosts")) : undefined;
+                    for (const r of listAt(rule, "route")) {
+                        const d = valueAt(r, "destination");
+                        const destHost = stringAt(d, "host");
+                        const destSubset = stringAt(d, "subset");
+                        const destPort = num(valueAt(d, "port", "number"));
                         for (const host of vsHosts) {
                             const f = facetsFor(host);
                             if (gateways.includes("mesh")) {
-                                const toGw = isGatewayService(d.host);
-                                const { tls, subsetDefined } = effectiveTls(objects, d.host, d.subset, destPort);
-                                const leg: MeshLegFacet = { route: kind, toGatewayService: toGw, subset: d.subset !== undefined, subsetDefined };
-                                if (!toGw) leg.otherHost = d.host;
+                                const toGw = isGatewayService(destHost);
+                                const { tls, subsetDefined } = effectiveTls(objects, destHost, destSubset, destPort);
+                                const leg: MeshLegFacet = { route: kind, toGatewayService: toGw, subset: valueAt(d, "subset") !== undefined, subsetDefined };
+                                if (!toGw) leg.otherHost = destHost;
                                 if (port !== undefined) leg.port = port;
                                 if (sniHosts) leg.sniHosts = sniHosts;
                                 if (destPort !== undefined) leg.destinationPort = destPort;
@@ -234,25 +261,26 @@ export function extractFacets(objects: K8sObject[]): Map<string, HostFacets> {
                                         unresolved.push(ref);
                                         continue;
                                     }
-                                    for (const s of gw.spec?.servers ?? []) {
-                                        if (port !== undefined && s.port?.number !== port) continue;
-                                        if (!(s.hosts ?? []).some((e: string) => serverHostCovers(e, nsOf(gw), vsNs, host))) continue;
-                                        const sf: ServerFacet = { port: s.port?.number, protocol: String(s.port?.protocol ?? "").toUpperCase() };
-                                        if (s.tls?.mode !== undefined) sf.tlsMode = s.tls.mode;
+                                    for (const s of listAt(gw, "spec", "servers")) {
+                                        if (port !== undefined && valueAt(s, "port", "number") !== port) continue;
+                                        if (!strings(valueAt(s, "hosts")).some((e) => serverHostCovers(e, nsOf(gw), vsNs, host))) continue;
+                                        const sf: ServerFacet = { port: num(valueAt(s, "port", "number")), protocol: shown(valueAt(s, "port", "protocol") ?? "").toUpperCase() };
+                                        const tlsMode = stringAt(s, "tls", "mode");
+                                        if (tlsMode !== undefined) sf.tlsMode = tlsMode;
                                         servers.push(sf);
                                     }
                                 }
-                                const leg: GatewayLegFacet = { route: kind, unresolvedGateways: unresolved, servers, destination: { host: d.host } };
+                                const leg: GatewayLegFacet = { route: kind, unresolvedGateways: unresolved, servers, destination: { host: destHost } };
                                 if (port !== undefined) leg.port = port;
                                 if (sniHosts) leg.sniHosts = sniHosts;
-                                const de = findEntry(objects, d.host);
+                                const de = destHost === undefined ? undefined : findEntry(objects, destHost);
                                 if (de) leg.destinationEntry = de;
                                 const endpointPort = destPort === undefined ? undefined : (de?.ports.find((p) => p.number === destPort)?.targetPort ?? destPort);
                                 if (destPort !== undefined) {
                                     leg.destination.port = destPort;
                                     leg.destination.endpointPort = endpointPort;
                                 }
-                                const { tls } = effectiveTls(objects, d.host, d.subset, destPort);
+                                const { tls } = effectiveTls(objects, destHost, destSubset, destPort);
                                 if (tls) leg.origination = { ...tls, ...(destPort !== undefined ? { port: destPort, endpointPort } : {}) };
                                 f.gatewayLegs.push(leg);
                             }
@@ -288,10 +316,10 @@ export interface ReferenceFile {
 const SECTION_MARK = /(?:^|[\s(-])([A-H])\)\s/m;
 
 /** The comment lines before a document's first key (the `yaml` package attaches them at one of three levels). */
-function leadingComment(doc: any): string {
+function leadingComment(doc: Document.Parsed): string {
     const contents = doc.contents;
-    const firstKey = contents?.items?.[0]?.key;
-    return [doc.commentBefore, contents?.commentBefore, firstKey?.commentBefore].filter((c) => typeof c === "string").join("\n");
+    const firstKey = isMap(contents) ? contents.items[0]?.key : undefined;
+    return [doc.commentBefore, contents?.commentBefore, isNode(firstKey) ? firstKey.commentBefore : undefined].filter((c) => typeof c === "string").join("\n");
 }
 
 /** Parses a multi-document reference file with the `yaml` package (never copied into the project). */

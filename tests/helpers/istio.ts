@@ -8,11 +8,13 @@
  * tests' evaluators.)
  */
 import type { K8sObject } from "../../sdk/model";
-import { hostsOverlap } from "../../sdk/model";
+import { hostsOverlap, listAt, num, recordAt, shown, stringAt, stringRecord, valueAt } from "../../sdk/model";
 
 const NETWORKING = "networking.istio.io";
 const isIstio = (o: K8sObject, kind: string) => o.kind === kind && String(o.apiVersion).startsWith(`${NETWORKING}/`);
 const nsOf = (o: K8sObject) => o.metadata.namespace ?? "default";
+/** The strings of the list at `keys` below `v` (hosts, gateways, exportTo); other items are left out. */
+const stringsAt = (v: unknown, ...keys: (string | number)[]): string[] => listAt(v, ...keys).filter((x): x is string => typeof x === "string");
 
 /** A gateway proxy: its pod's namespace (its config namespace) and labels. */
 export interface GatewayProxy {
@@ -30,7 +32,7 @@ export function gatewaysApplyingTo(objects: K8sObject[], proxy: GatewayProxy, op
     return objects.filter((g) => {
         if (!isIstio(g, "Gateway")) return false;
         if (opts.scopeGatewayToNamespace && nsOf(g) !== proxy.namespace) return false;
-        const selector: Record<string, string> = g.spec?.selector ?? {};
+        const selector = stringRecord(valueAt(g, "spec", "selector"));
         return Object.entries(selector).every(([k, v]) => proxy.labels[k] === v);
     });
 }
@@ -51,8 +53,8 @@ export function resolveGatewayName(ref: string, vsNamespace: string): string {
  * A server's `hosts` after pilot/pkg/model/gateway.go `sanitizeServerHostNamespace`: `./h` becomes
  * `<gateway namespace>/h`, `*\/h` becomes `h` (any namespace), a bare `h` stays (any namespace).
  */
-export function sanitizedServerHosts(server: any, gatewayNamespace: string): string[] {
-    return (server?.hosts ?? []).map((h: string) => {
+export function sanitizedServerHosts(server: unknown, gatewayNamespace: string): string[] {
+    return stringsAt(server, "hosts").map((h) => {
         if (!h.includes("/")) return h;
         const [ns, name] = h.split("/");
         if (ns === ".") return `${gatewayNamespace}/${name}`;
@@ -66,7 +68,7 @@ export function sanitizedServerHosts(server: any, gatewayNamespace: string): str
  * `pickMatchingGatewayHosts` (TCP/TLS) and pkg/config/host/names.go `NamesForNamespace` (HTTP): a `ns/host`
  * entry only for VirtualServices of `ns`, a bare host for every namespace.
  */
-export function serverHostsVisibleTo(server: any, gatewayNamespace: string, vsNamespace: string): string[] {
+export function serverHostsVisibleTo(server: unknown, gatewayNamespace: string, vsNamespace: string): string[] {
     return sanitizedServerHosts(server, gatewayNamespace).flatMap((h) => {
         if (!h.includes("/")) return [h];
         const [ns, name] = h.split("/");
@@ -75,12 +77,12 @@ export function serverHostsVisibleTo(server: any, gatewayNamespace: string, vsNa
 }
 
 /** Does the VirtualService `vs` attach to `server` of Gateway `gateway` (it binds the Gateway and a host overlaps)? */
-export function attachesToServer(vs: K8sObject, gateway: K8sObject, server: any): boolean {
+export function attachesToServer(vs: K8sObject, gateway: K8sObject, server: unknown): boolean {
     const gwName = `${nsOf(gateway)}/${gateway.metadata.name}`;
-    const bound = (vs.spec?.gateways ?? []).map((g: string) => resolveGatewayName(g, nsOf(vs)));
+    const bound = stringsAt(vs, "spec", "gateways").map((g) => resolveGatewayName(g, nsOf(vs)));
     if (!bound.includes(gwName)) return false;
     const visible = serverHostsVisibleTo(server, nsOf(gateway), nsOf(vs));
-    return (vs.spec?.hosts ?? []).some((h: string) => visible.some((s) => hostsOverlap(s, h)));
+    return stringsAt(vs, "spec", "hosts").some((h) => visible.some((s) => hostsOverlap(s, h)));
 }
 
 /**
@@ -92,13 +94,13 @@ export function attachesToServer(vs: K8sObject, gateway: K8sObject, server: any)
  */
 export function virtualServicesForGateway(objects: K8sObject[], gateway: K8sObject, proxyNamespace: string): K8sObject[] {
     const gwName = `${nsOf(gateway)}/${gateway.metadata.name}`;
-    const created = (o: K8sObject) => String((o.metadata as any).creationTimestamp ?? "");
+    const created = (o: K8sObject) => shown(o.metadata.creationTimestamp ?? "");
     const cmp = (a: K8sObject, b: K8sObject) =>
         created(a) < created(b) ? -1 : created(a) > created(b) ? 1 : a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : nsOf(a) < nsOf(b) ? -1 : nsOf(a) > nsOf(b) ? 1 : 0;
     const bound = objects
-        .filter((o) => isIstio(o, "VirtualService") && (o.spec?.gateways ?? []).map((g: string) => resolveGatewayName(g, nsOf(o))).includes(gwName))
+        .filter((o) => isIstio(o, "VirtualService") && stringsAt(o, "spec", "gateways").map((g) => resolveGatewayName(g, nsOf(o))).includes(gwName))
         .sort(cmp);
-    const exportTo = (o: K8sObject): string[] => (o.spec?.exportTo?.length ? o.spec.exportTo : ["*"]).map((e: string) => (e === "." ? nsOf(o) : e));
+    const exportTo = (o: K8sObject): string[] => (listAt(o, "spec", "exportTo").length ? stringsAt(o, "spec", "exportTo") : ["*"]).map((e) => (e === "." ? nsOf(o) : e));
     const scoped = bound.filter((o) => !exportTo(o).includes("*") && exportTo(o).includes(proxyNamespace));
     const pub = bound.filter((o) => exportTo(o).includes("*"));
     return [...scoped, ...pub];
@@ -111,18 +113,19 @@ export function virtualServicesForGateway(objects: K8sObject[], gateway: K8sObje
  * and that has a `tcp` route whose match fits the server's port and the Gateway (`l4MultiMatch`). Istio builds one
  * filter chain per server; the filter chain is chosen by SNI, its destination this way.
  */
-export function tcpServerDestination(objects: K8sObject[], gateway: K8sObject, server: any, proxyNamespace: string): { virtualService: string; destination: { host: string; port?: number } } | undefined {
+export function tcpServerDestination(objects: K8sObject[], gateway: K8sObject, server: unknown, proxyNamespace: string): { virtualService: string; destination: { host: string | undefined; port?: number } } | undefined {
     const gwName = `${nsOf(gateway)}/${gateway.metadata.name}`;
     for (const vs of virtualServicesForGateway(objects, gateway, proxyNamespace)) {
         const visible = serverHostsVisibleTo(server, nsOf(gateway), nsOf(vs));
-        if (!(vs.spec?.hosts ?? []).some((h: string) => visible.some((s) => hostsOverlap(s, h)))) continue;
-        for (const tcp of vs.spec?.tcp ?? []) {
-            const matches: any[] = tcp.match ?? [];
-            const fits = (m: any) =>
-                (!m.port || m.port === server.port?.number) && (!(m.gateways?.length > 0) || m.gateways.map((g: string) => resolveGatewayName(g, nsOf(vs))).includes(gwName));
-            if ((matches.length === 0 || matches.some(fits)) && (tcp.route ?? []).length > 0) {
-                const d = tcp.route[0].destination;
-                return { virtualService: `${nsOf(vs)}/${vs.metadata.name}`, destination: { host: d.host, port: d.port?.number } };
+        if (!stringsAt(vs, "spec", "hosts").some((h) => visible.some((s) => hostsOverlap(s, h)))) continue;
+        for (const tcp of listAt(vs, "spec", "tcp")) {
+            const matches = listAt(tcp, "match");
+            const fits = (m: unknown) =>
+                (!valueAt(m, "port") || valueAt(m, "port") === valueAt(server, "port", "number")) &&
+                (!(listAt(m, "gateways").length > 0) || stringsAt(m, "gateways").map((g) => resolveGatewayName(g, nsOf(vs))).includes(gwName));
+            if ((matches.length === 0 || matches.some(fits)) && listAt(tcp, "route").length > 0) {
+                const d = valueAt(tcp, "route", 0, "destination");
+                return { virtualService: `${nsOf(vs)}/${vs.metadata.name}`, destination: { host: stringAt(d, "host"), port: num(valueAt(d, "port", "number")) } };
             }
         }
     }
@@ -134,39 +137,44 @@ export function tcpServerDestination(objects: K8sObject[], gateway: K8sObject, s
  * pkg/config/validation/agent/validation.go `ValidateTLS` (the rules about credentialName, insecureSkipVerify
  * and MUTUAL's client certificate; the `configmap://` credential form is not modelled).
  */
-export function clientTlsErrors(tls: any): string[] {
+export function clientTlsErrors(tls: unknown): string[] {
     if (!tls) return [];
+    const t = recordAt(tls);
     const out: string[] = [];
-    const skip = tls.insecureSkipVerify === true;
-    if (skip && tls.mode === "SIMPLE" && (tls.caCertificates || tls.credentialName || tls.subjectAltNames)) {
+    const skip = t.insecureSkipVerify === true;
+    if (skip && t.mode === "SIMPLE" && (t.caCertificates || t.credentialName || t.subjectAltNames)) {
         out.push("cannot specify CaCertificates or CredentialName or SubjectAltNames when InsecureSkipVerify is set true");
     }
-    if (skip && tls.mode === "MUTUAL" && (tls.caCertificates || tls.subjectAltNames)) {
+    if (skip && t.mode === "MUTUAL" && (t.caCertificates || t.subjectAltNames)) {
         out.push("cannot specify CaCertificates or SubjectAltNames when InsecureSkipVerify is set true");
     }
-    if ((tls.mode === "SIMPLE" || tls.mode === "MUTUAL") && tls.credentialName) {
-        if (tls.clientCertificate || tls.caCertificates || tls.privateKey || tls.caCrl) {
+    if ((t.mode === "SIMPLE" || t.mode === "MUTUAL") && t.credentialName) {
+        if (t.clientCertificate || t.caCertificates || t.privateKey || t.caCrl) {
             out.push("cannot specify client certificates or CA certificate or CA CRL If credentialName is set");
         }
         return out;
     }
-    if (tls.mode === "MUTUAL") {
-        if (!tls.clientCertificate) out.push("client certificate required for mutual tls");
-        if (!tls.privateKey) out.push("private key required for mutual tls");
+    if (t.mode === "MUTUAL") {
+        if (!t.clientCertificate) out.push("client certificate required for mutual tls");
+        if (!t.privateKey) out.push("private key required for mutual tls");
     }
     return out;
 }
 
 /** Every ClientTLSSettings of a DestinationRule (top level, port level, subsets and their port levels), with where. */
-export function destinationRuleTls(dr: K8sObject): { at: string; tls: any }[] {
-    const out: { at: string; tls: any }[] = [];
-    const policy = (p: any, at: string) => {
+export function destinationRuleTls(dr: K8sObject): { at: string; tls: unknown }[] {
+    const out: { at: string; tls: unknown }[] = [];
+    const policy = (p: unknown, at: string) => {
         if (!p) return;
-        if (p.tls) out.push({ at: `${at}.tls`, tls: p.tls });
-        (p.portLevelSettings ?? []).forEach((s: any, i: number) => s.tls && out.push({ at: `${at}.portLevelSettings[${i}].tls`, tls: s.tls }));
+        const tls = valueAt(p, "tls");
+        if (tls) out.push({ at: `${at}.tls`, tls });
+        listAt(p, "portLevelSettings").forEach((s, i) => {
+            const portTls = valueAt(s, "tls");
+            if (portTls) out.push({ at: `${at}.portLevelSettings[${i}].tls`, tls: portTls });
+        });
     };
-    policy(dr.spec?.trafficPolicy, "spec.trafficPolicy");
-    (dr.spec?.subsets ?? []).forEach((s: any, i: number) => policy(s.trafficPolicy, `spec.subsets[${i}].trafficPolicy`));
+    policy(valueAt(dr, "spec", "trafficPolicy"), "spec.trafficPolicy");
+    listAt(dr, "spec", "subsets").forEach((s, i) => policy(valueAt(s, "trafficPolicy"), `spec.subsets[${i}].trafficPolicy`));
     return out;
 }
 
