@@ -32,8 +32,8 @@ export const isService = (o: K8sObject) => o?.kind === "Service" && o.apiVersion
  * usually share the same second, where the name decides, as Istio's tie-break does.
  */
 export function compareByCreation(a: K8sObject, b: K8sObject): number {
-    const ta = Date.parse(String(a.metadata?.creationTimestamp ?? ""));
-    const tb = Date.parse(String(b.metadata?.creationTimestamp ?? ""));
+    const ta = createdAt(a);
+    const tb = createdAt(b);
     const va = Number.isNaN(ta) ? Number.POSITIVE_INFINITY : Math.floor(ta / 1000);
     const vb = Number.isNaN(tb) ? Number.POSITIVE_INFINITY : Math.floor(tb / 1000);
     if (va !== vb) {
@@ -46,6 +46,13 @@ export function compareByCreation(a: K8sObject, b: K8sObject): number {
         return na < nb ? -1 : 1;
     }
     return ns(a) < ns(b) ? -1 : ns(a) > ns(b) ? 1 : 0;
+}
+
+/** `metadata.creationTimestamp` in ms (RFC 3339 text, or a Date where a YAML 1.1 parser made one); NaN when absent or not a time. */
+function createdAt(o: K8sObject): number {
+    const t = o.metadata?.creationTimestamp;
+    if (t instanceof Date) return t.getTime();
+    return typeof t === "string" ? Date.parse(t) : Number.NaN;
 }
 
 /** Whether the order between two objects rests on creation times the objects do not carry. */
