@@ -57,7 +57,10 @@ export function planOrThrow(componentType: string, name: string, build: () => Eg
         return build();
     } catch (err) {
         if (err instanceof ArgsError) throw argsResourceError(componentType, name, err, parent);
-        throw new pulumi.ResourceError(`${componentType} "${String(name)}": internal error while checking the arguments (please report): ${(err as Error)?.message ?? err}`, parent);
+        throw new pulumi.ResourceError(
+            `${componentType} "${String(name)}": internal error while checking the arguments (please report): ${(err as Error)?.message ?? err}`,
+            parent,
+        );
     }
 }
 

@@ -29,10 +29,4 @@ export { lockdownManifests } from "./manifests/lockdown";
 export { teamManifests, TeamManifests } from "./manifests/team";
 export { objectName, hostObjectName, pulumiName, decodeObjectName } from "./plan/names";
 export type { K8sObject } from "./model";
-export {
-    egressAuditLogProvider,
-    EGRESS_AUDIT_PROVIDER,
-    AUDIT_LOG_FIELDS,
-    accessLogProviderProblems,
-    resolveAccessLog,
-} from "./model/mesh-logging";
+export { egressAuditLogProvider, EGRESS_AUDIT_PROVIDER, AUDIT_LOG_FIELDS, accessLogProviderProblems, resolveAccessLog } from "./model/mesh-logging";

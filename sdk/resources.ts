@@ -50,7 +50,12 @@ export function registerObject(name: string, obj: K8sObject, opts: pulumi.Custom
  * Registers an object whose content is only known later (e.g. it names a namespace another stack owns).
  * `shape` fixes the kind; `value` gives the content, whose kind must stay the same.
  */
-export function registerObjectOutput(name: string, shape: K8sObject, value: pulumi.Output<K8sObject>, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+export function registerObjectOutput(
+    name: string,
+    shape: K8sObject,
+    value: pulumi.Output<K8sObject>,
+    opts: pulumi.CustomResourceOptions,
+): pulumi.CustomResource {
     const checked = value.apply((o) => {
         if (o.apiVersion !== shape.apiVersion || o.kind !== shape.kind) {
             throw new Error(`internal: ${name} changed kind from ${shape.apiVersion}/${shape.kind} to ${o.apiVersion}/${o.kind}`);

@@ -54,10 +54,13 @@ export class EgressRoutes extends pulumi.ComponentResource {
         const reference = pulumi.output(gatewayInput).apply((ref): GatewayReference => {
             const deferred = shape.deferred.find((d) => d.field === "gateway");
             const problems = [
-                ...(deferred ? checkResolved(deferred, ref) : checkResolved({ field: "gateway", schema: { $ref: "#/definitions/GatewayReferenceArgs" }, value: ref }, ref)),
+                ...(deferred
+                    ? checkResolved(deferred, ref)
+                    : checkResolved({ field: "gateway", schema: { $ref: "#/definitions/GatewayReferenceArgs" }, value: ref }, ref)),
             ];
             if (problems.length === 0) problems.push(...checkGatewayReference(ref));
-            if (problems.length > 0) throw argsResourceError(ROUTES_TYPE, name, new ArgsError(problems.map((p) => ({ ...p, rule: `${p.rule} (once resolved)` }))), this);
+            if (problems.length > 0)
+                throw argsResourceError(ROUTES_TYPE, name, new ArgsError(problems.map((p) => ({ ...p, rule: `${p.rule} (once resolved)` }))), this);
             return ref;
         });
         const resolved = reference.apply((ref) => planOrThrow(ROUTES_TYPE, name, () => buildTeamPlan(name, given as EgressRoutesArgs, ref), this));

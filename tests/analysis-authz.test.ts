@@ -21,7 +21,11 @@ function req(ns: string | undefined, extra: Partial<AuthzRequest> = {}): AuthzRe
 }
 
 // The ASM tutorial: any authenticated caller may use the gateway; demo-frontend may not reach www.aliyun.com.
-const allowAuthenticated = ap("istio-egress", "allow-authenticated", { selector: sel, action: "ALLOW", rules: [{ from: [{ source: { principals: ["*"] } }] }] });
+const allowAuthenticated = ap("istio-egress", "allow-authenticated", {
+    selector: sel,
+    action: "ALLOW",
+    rules: [{ from: [{ source: { principals: ["*"] } }] }],
+});
 const denyFrontend = ap("istio-egress", "deny-frontend-aliyun", {
     selector: sel,
     action: "DENY",
@@ -67,7 +71,11 @@ describe("analysis: AuthorizationPolicy semantics", () => {
         const feHttp = evaluateAuthz(httpPols, req("demo-frontend", { http: true, host: "www.aliyun.com", sni: undefined }));
         assert.strictEqual(feHttp.allowed, false);
         assert.strictEqual(feHttp.policy, "istio-egress/deny-frontend-aliyun-http");
-        assert.strictEqual(evaluateAuthz(httpPols, req("demo-frontend", { http: true, host: "WWW.ALIYUN.COM:80" })).allowed, false, "hosts are case-insensitive and match host:port");
+        assert.strictEqual(
+            evaluateAuthz(httpPols, req("demo-frontend", { http: true, host: "WWW.ALIYUN.COM:80" })).allowed,
+            false,
+            "hosts are case-insensitive and match host:port",
+        );
         assert.strictEqual(evaluateAuthz(httpPols, req("demo-backend", { http: true, host: "www.aliyun.com" })).allowed, true);
     });
 
@@ -116,7 +124,11 @@ describe("analysis: AuthorizationPolicy semantics", () => {
     });
 
     it("targetRefs policies are not evaluated for gateway deployments, and reported", () => {
-        const tr = ap("istio-egress", "waypoint-deny", { targetRefs: [{ kind: "ServiceEntry", group: "networking.istio.io", name: "x" }], action: "DENY", rules: [{}] });
+        const tr = ap("istio-egress", "waypoint-deny", {
+            targetRefs: [{ kind: "ServiceEntry", group: "networking.istio.io", name: "x" }],
+            action: "DENY",
+            rules: [{}],
+        });
         const d = evaluateAuthz([tr], req("x"));
         assert.strictEqual(d.allowed, true);
         assert.ok(d.ignored?.[0].startsWith("istio-egress/waypoint-deny: uses targetRef"));
@@ -152,11 +164,21 @@ describe("analysis: AuthorizationPolicy semantics", () => {
         assert.strictEqual(evaluateAuthz(p({ notMethods: ["GET"] }), h({})).allowed, false);
         assert.strictEqual(evaluateAuthz(p({ notPaths: ["/admin*"] }), h({})).allowed, true);
         assert.strictEqual(evaluateAuthz(p({ notHosts: ["api.example.com"] }), h({})).allowed, false);
-        assert.strictEqual(evaluateAuthz([ap("istio-egress", "two", { rules: [{ to: [{ operation: { methods: ["POST"] } }, { operation: { paths: ["/v1/items"] } }] }] })], h({})).allowed, true, "to entries are alternatives");
+        assert.strictEqual(
+            evaluateAuthz(
+                [ap("istio-egress", "two", { rules: [{ to: [{ operation: { methods: ["POST"] } }, { operation: { paths: ["/v1/items"] } }] }] })],
+                h({}),
+            ).allowed,
+            true,
+            "to entries are alternatives",
+        );
     });
 
     it("HTTP-only fields never match TCP/TLS in ALLOW rules", () => {
-        const p = ap("istio-egress", "hosts-allow", { selector: sel, rules: [{ from: [{ source: { principals: ["*"] } }], to: [{ operation: { hosts: ["www.aliyun.com"] } }] }] });
+        const p = ap("istio-egress", "hosts-allow", {
+            selector: sel,
+            rules: [{ from: [{ source: { principals: ["*"] } }], to: [{ operation: { hosts: ["www.aliyun.com"] } }] }],
+        });
         const tcp = evaluateAuthz([p], req("a"));
         assert.strictEqual(tcp.allowed, false, "TLS passthrough cannot be allowed by a hosts rule");
         assert.strictEqual(evaluateAuthz([p], req("a", { http: true, host: "www.aliyun.com" })).allowed, true);
@@ -185,8 +207,21 @@ describe("analysis: AuthorizationPolicy semantics", () => {
         assert.strictEqual(evaluateAuthz(w([{ key: "source.namespace", values: ["a"] }]), req("a")).allowed, true);
         assert.strictEqual(evaluateAuthz(w([{ key: "source.namespace", values: ["a"] }]), req("b")).allowed, false);
         assert.strictEqual(evaluateAuthz(w([{ key: "source.principal", values: ["cluster.local/ns/b/sa/default"] }]), req("b")).allowed, true);
-        assert.strictEqual(evaluateAuthz(w([{ key: "destination.port", values: ["443"] }, { key: "source.namespace", values: ["b"] }]), req("a")).allowed, false, "conditions AND");
-        assert.throws(() => evaluateAuthz(w([{ key: "source.nope", values: ["x"] }]), req("a")), /AuthorizationPolicy istio-egress\/w spec\.rules\[0\]\.when\[0\]\.key: unsupported condition key "source\.nope"/);
+        assert.strictEqual(
+            evaluateAuthz(
+                w([
+                    { key: "destination.port", values: ["443"] },
+                    { key: "source.namespace", values: ["b"] },
+                ]),
+                req("a"),
+            ).allowed,
+            false,
+            "conditions AND",
+        );
+        assert.throws(
+            () => evaluateAuthz(w([{ key: "source.nope", values: ["x"] }]), req("a")),
+            /AuthorizationPolicy istio-egress\/w spec\.rules\[0\]\.when\[0\]\.key: unsupported condition key "source\.nope"/,
+        );
     });
 
     it("CUSTOM is reported as not evaluated (fail closed) unless DENY/ALLOW already decide", () => {
@@ -203,7 +238,10 @@ describe("analysis: AuthorizationPolicy semantics", () => {
         const audit = ap("istio-egress", "audit", { action: "AUDIT", rules: [{}] });
         assert.strictEqual(evaluateAuthz([audit], req("a")).action, "NONE");
         assert.throws(() => evaluateAuthz([ap("istio-egress", "bad", { action: "REJECT" })], req("a")), /spec\.action: "REJECT"/);
-        assert.throws(() => evaluateAuthz([ap("istio-egress", "bad", { rules: [{ from: [{ source: { principal: ["x"] } }] }] })], req("a")), /spec\.rules\[0\]\.from\[0\]\.source: unknown field "principal"/);
+        assert.throws(
+            () => evaluateAuthz([ap("istio-egress", "bad", { rules: [{ from: [{ source: { principal: ["x"] } }] }] })], req("a")),
+            /spec\.rules\[0\]\.from\[0\]\.source: unknown field "principal"/,
+        );
     });
 
     // istiod refuses these policies, so in the cluster they do not exist; read as absent they would decide anyway
@@ -212,23 +250,52 @@ describe("analysis: AuthorizationPolicy semantics", () => {
     it("a field of the wrong type is refused, naming it, never read as absent", () => {
         const allowA = (rule: unknown) => [ap("istio-egress", "only-a", { selector: sel, rules: [rule] })];
         assert.strictEqual(evaluateAuthz(allowA({ from: [{ source: { namespaces: ["a"] } }] }), req("b")).allowed, false, "the well-typed policy denies b");
-        assert.throws(() => evaluateAuthz(allowA({ from: { source: { namespaces: ["a"] } } }), req("b")), /AuthorizationPolicy istio-egress\/only-a spec\.rules\[0\]\.from: must be a list/);
+        assert.throws(
+            () => evaluateAuthz(allowA({ from: { source: { namespaces: ["a"] } } }), req("b")),
+            /AuthorizationPolicy istio-egress\/only-a spec\.rules\[0\]\.from: must be a list/,
+        );
         assert.throws(() => evaluateAuthz(allowA({ from: ["a"] }), req("b")), /spec\.rules\[0\]\.from\[0\]: must be an object/);
-        assert.throws(() => evaluateAuthz(allowA({ from: [{ source: "namespaces: [a]" }] }), req("b")), /spec\.rules\[0\]\.from\[0\]\.source: must be an object/);
-        assert.throws(() => evaluateAuthz(allowA(5), req("b")), /spec\.rules\[0\]: must be an object/, "a rule 5 is not the empty rule (which matches everything)");
+        assert.throws(
+            () => evaluateAuthz(allowA({ from: [{ source: "namespaces: [a]" }] }), req("b")),
+            /spec\.rules\[0\]\.from\[0\]\.source: must be an object/,
+        );
+        assert.throws(
+            () => evaluateAuthz(allowA(5), req("b")),
+            /spec\.rules\[0\]: must be an object/,
+            "a rule 5 is not the empty rule (which matches everything)",
+        );
         assert.throws(() => evaluateAuthz(allowA({ to: { operation: { ports: ["443"] } } }), req("b")), /spec\.rules\[0\]\.to: must be a list/);
         assert.throws(() => evaluateAuthz(allowA({ when: { key: "source.namespace", values: ["a"] } }), req("b")), /spec\.rules\[0\]\.when: must be a list/);
         assert.throws(() => evaluateAuthz(allowA({ when: [{ key: 5, values: ["a"] }] }), req("b")), /spec\.rules\[0\]\.when\[0\]\.key: must be a string/);
-        assert.throws(() => evaluateAuthz(allowA({ from: [{ source: { notNamespaces: [{ name: "a" }] } }] }), req("b")), /source\.namespaces: must be a list of strings/, "an object item would match nothing, so notNamespaces everything");
+        assert.throws(
+            () => evaluateAuthz(allowA({ from: [{ source: { notNamespaces: [{ name: "a" }] } }] }), req("b")),
+            /source\.namespaces: must be a list of strings/,
+            "an object item would match nothing, so notNamespaces everything",
+        );
         assert.strictEqual(evaluateAuthz(allowA({ to: [{ operation: { ports: [443] } }] }), req("b")).allowed, true, "numbers are ports' text (ports: [443])");
 
         const denyB = { selector: sel, action: "DENY", rules: [{ from: [{ source: { namespaces: ["b"] } }] }] };
         assert.strictEqual(evaluateAuthz([ap("istio-egress", "deny-b", denyB)], req("b")).allowed, false, "the well-typed DENY denies b");
-        assert.throws(() => evaluateAuthz([ap("istio-egress", "deny-b", { ...denyB, rules: { from: [{ source: { namespaces: ["b"] } }] } })], req("b")), /AuthorizationPolicy istio-egress\/deny-b spec\.rules: must be a list/);
-        assert.throws(() => evaluateAuthz([ap("istio-egress", "deny-b", "DENY")], req("b")), /AuthorizationPolicy istio-egress\/deny-b spec: must be an object/);
-        assert.throws(() => evaluateAuthz([ap("istio-egress", "deny-b", { ...denyB, action: 5 })], req("b")), /spec\.action: 5 is not ALLOW, DENY, AUDIT or CUSTOM/);
-        assert.throws(() => evaluateAuthz([ap("istio-egress", "deny-b", { ...denyB, selector: "istio=egressgateway" })], req("b")), /deny-b spec\.selector: must be an object/);
-        assert.throws(() => evaluateAuthz([ap("istio-egress", "deny-b", { ...denyB, selector: { matchLabels: "istio=egressgateway" } })], req("b")), /deny-b spec\.selector\.matchLabels: must be an object/);
+        assert.throws(
+            () => evaluateAuthz([ap("istio-egress", "deny-b", { ...denyB, rules: { from: [{ source: { namespaces: ["b"] } }] } })], req("b")),
+            /AuthorizationPolicy istio-egress\/deny-b spec\.rules: must be a list/,
+        );
+        assert.throws(
+            () => evaluateAuthz([ap("istio-egress", "deny-b", "DENY")], req("b")),
+            /AuthorizationPolicy istio-egress\/deny-b spec: must be an object/,
+        );
+        assert.throws(
+            () => evaluateAuthz([ap("istio-egress", "deny-b", { ...denyB, action: 5 })], req("b")),
+            /spec\.action: 5 is not ALLOW, DENY, AUDIT or CUSTOM/,
+        );
+        assert.throws(
+            () => evaluateAuthz([ap("istio-egress", "deny-b", { ...denyB, selector: "istio=egressgateway" })], req("b")),
+            /deny-b spec\.selector: must be an object/,
+        );
+        assert.throws(
+            () => evaluateAuthz([ap("istio-egress", "deny-b", { ...denyB, selector: { matchLabels: "istio=egressgateway" } })], req("b")),
+            /deny-b spec\.selector\.matchLabels: must be an object/,
+        );
         assert.strictEqual(evaluateAuthz([ap("other-ns", "deny-b", "DENY")], req("b")).allowed, true, "a policy of another namespace is not read at all");
     });
 });

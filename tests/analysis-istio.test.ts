@@ -220,7 +220,11 @@ function rowsOf(report: AccessReport, ns: string, host: string, kind: AccessRow[
 
 function one(report: AccessReport, ns: string, host: string, kind: AccessRow["kind"] = "request"): AccessRow {
     const rows = rowsOf(report, ns, host, kind);
-    assert.strictEqual(rows.length, 1, `one ${kind} row for ${ns} → ${host}; got ${rows.map((r) => `${r.request ?? "*"}: ${r.verdict} ${r.path}`).join(" | ") || "none"}`);
+    assert.strictEqual(
+        rows.length,
+        1,
+        `one ${kind} row for ${ns} → ${host}; got ${rows.map((r) => `${r.request ?? "*"}: ${r.verdict} ${r.path}`).join(" | ") || "none"}`,
+    );
     return rows[0];
 }
 
@@ -280,7 +284,11 @@ describe("access report vs Istio: item 1, a stock egress gateway with the same l
         assert.strictEqual(b.gatewayDecision?.action, "NONE", "no policy applies to the stock pods");
         assert.strictEqual(b.upstream, "api.example.com:443");
         assert.strictEqual(b.logged, false, "our Telemetry selects only our namespace's pods");
-        assert.ok(r.findings.some((f) => f.severity === "critical" && /team-b\/client .* reaches api\.example\.com through the gateway pods istio-system/.test(f.message)));
+        assert.ok(
+            r.findings.some(
+                (f) => f.severity === "critical" && /team-b\/client .* reaches api\.example\.com through the gateway pods istio-system/.test(f.message),
+            ),
+        );
         const a = one(r, "team-a", "api.example.com", "alternate-gateway");
         assert.strictEqual(a.verdict, "denied");
         assert.strictEqual(a.path, "blocked-by-networkpolicy", "team-a's egress policy admits only istio-egress's gateway pods");
@@ -297,7 +305,11 @@ describe("access report vs Istio: item 1, a stock egress gateway with the same l
     });
 
     it("the setting is read from an istiod Helm release in the objects", () => {
-        const r = report(BASE + "---" + STOCK, { helmReleases: [{ name: "istiod", namespace: "istio-system", chart: "istiod", values: { pilot: { env: { PILOT_SCOPE_GATEWAY_TO_NAMESPACE: "true" } } } }] });
+        const r = report(BASE + "---" + STOCK, {
+            helmReleases: [
+                { name: "istiod", namespace: "istio-system", chart: "istiod", values: { pilot: { env: { PILOT_SCOPE_GATEWAY_TO_NAMESPACE: "true" } } } },
+            ],
+        });
         assert.deepStrictEqual(r.workloads.find((w) => w.id === "istio-system/Deployment/istio-egressgateway")!.gateways, []);
         assert.ok(r.warnings.some((w) => /PILOT_SCOPE_GATEWAY_TO_NAMESPACE=true from Helm release istio-system\/istiod/.test(w)));
     });
@@ -307,7 +319,18 @@ describe("access report vs Istio: item 1, a stock egress gateway with the same l
         assert.strictEqual(hypothetical(report(BASE)).length, 1);
         assert.strictEqual(hypothetical(report(BASE)).at(0)?.severity, "warning");
         assert.strictEqual(hypothetical(report(BASE, { scopeGatewayToNamespace: true })).length, 0);
-        assert.strictEqual(hypothetical(report(BASE.replace("  selector: {istio: egressgateway}\n  servers:", "  selector: {istio: egressgateway, egress.example.com/owner: platform}\n  servers:"))).length, 0, "a label the stock pods lack");
+        assert.strictEqual(
+            hypothetical(
+                report(
+                    BASE.replace(
+                        "  selector: {istio: egressgateway}\n  servers:",
+                        "  selector: {istio: egressgateway, egress.example.com/owner: platform}\n  servers:",
+                    ),
+                ),
+            ).length,
+            0,
+            "a label the stock pods lack",
+        );
         assert.strictEqual(hypothetical(report(BASE + "---" + STOCK)).length, 0, "the concrete finding replaces the hypothetical one");
     });
 
@@ -325,7 +348,9 @@ spec:
         const r = report(BASE + "---" + fake);
         assert.ok(r.sources.some((s) => s.workload === "Deployment/fake-gateway"));
         assert.ok(!r.workloads.some((w) => w.id === "team-b/Deployment/fake-gateway"));
-        assert.ok(r.warnings.some((w) => /fake-gateway carries the labels of Gateway istio-egress\/egress-gateway's selector but runs no gateway proxy/.test(w)));
+        assert.ok(
+            r.warnings.some((w) => /fake-gateway carries the labels of Gateway istio-egress\/egress-gateway's selector but runs no gateway proxy/.test(w)),
+        );
     });
 });
 
@@ -360,19 +385,43 @@ spec:
         assert.strictEqual(a.verdict, "allowed", "the gateway still authorizes team-a for the SNI");
         assert.strictEqual(a.upstream, "evil.example.net:443", "but forwards it where team-b's VirtualService says");
         assert.strictEqual(a.routes?.gateway, "VirtualService team-b/aaa-hijack tcp[0]");
-        assert.ok(r.findings.some((f) => f.severity === "critical" && /VirtualService team-b\/aaa-hijack .* routes api\.example\.com on Gateway istio-egress\/egress-gateway/.test(f.message)));
+        assert.ok(
+            r.findings.some(
+                (f) =>
+                    f.severity === "critical" &&
+                    /VirtualService team-b\/aaa-hijack .* routes api\.example\.com on Gateway istio-egress\/egress-gateway/.test(f.message),
+            ),
+        );
     });
 
     it("created after ours, it loses — and the report says the order decided it", () => {
-        const stamped = BASE.replace("metadata: {name: api, namespace: istio-egress}\nspec:\n  hosts: [api.example.com]\n  gateways", "metadata: {name: api, namespace: istio-egress, creationTimestamp: '2025-01-01T00:00:00Z'}\nspec:\n  hosts: [api.example.com]\n  gateways");
-        const r = report(stamped + "---" + HIJACK.replace("name: aaa-hijack, namespace: team-b}", "name: aaa-hijack, namespace: team-b, creationTimestamp: '2025-06-01T00:00:00Z'}"));
+        const stamped = BASE.replace(
+            "metadata: {name: api, namespace: istio-egress}\nspec:\n  hosts: [api.example.com]\n  gateways",
+            "metadata: {name: api, namespace: istio-egress, creationTimestamp: '2025-01-01T00:00:00Z'}\nspec:\n  hosts: [api.example.com]\n  gateways",
+        );
+        const r = report(
+            stamped +
+                "---" +
+                HIJACK.replace("name: aaa-hijack, namespace: team-b}", "name: aaa-hijack, namespace: team-b, creationTimestamp: '2025-06-01T00:00:00Z'}"),
+        );
         const a = one(r, "team-a", "api.example.com");
         assert.strictEqual(a.upstream, "api.example.com:443");
-        assert.ok(r.findings.some((f) => f.severity === "critical" && /VirtualService team-b\/aaa-hijack also claims api\.example\.com .* would send it to evil\.example\.net:443; istio-egress\/api wins by creation time, until it is recreated/.test(f.message)));
+        assert.ok(
+            r.findings.some(
+                (f) =>
+                    f.severity === "critical" &&
+                    /VirtualService team-b\/aaa-hijack also claims api\.example\.com .* would send it to evil\.example\.net:443; istio-egress\/api wins by creation time, until it is recreated/.test(
+                        f.message,
+                    ),
+            ),
+        );
     });
 
     it("with server hosts `istio-egress/api.example.com` it cannot attach", () => {
-        const bound = BASE.replace("    hosts: [api.example.com]\n    tls: {mode: ISTIO_MUTUAL}", "    hosts: [istio-egress/api.example.com]\n    tls: {mode: ISTIO_MUTUAL}");
+        const bound = BASE.replace(
+            "    hosts: [api.example.com]\n    tls: {mode: ISTIO_MUTUAL}",
+            "    hosts: [istio-egress/api.example.com]\n    tls: {mode: ISTIO_MUTUAL}",
+        );
         const r = report(bound + "---" + HIJACK);
         const a = one(r, "team-a", "api.example.com");
         assert.strictEqual(a.upstream, "api.example.com:443");
@@ -496,7 +545,16 @@ spec:
         assert.strictEqual(w.upstream, "api.example.com:443", "wildcard traffic lands on api.example.com");
         const a = one(r, "team-a", "api.example.com");
         assert.strictEqual(a.upstream, "api.example.com:443");
-        assert.ok(r.findings.some((f) => f.severity === "critical" && /^\*\.example\.com is forwarded by VirtualService istio-egress\/api \(written for api\.example\.com\) to api\.example\.com:443, not by its own istio-egress\/wildcard to www\.example\.com:443/.test(f.message)), r.findings.map((f) => f.message).join("\n"));
+        assert.ok(
+            r.findings.some(
+                (f) =>
+                    f.severity === "critical" &&
+                    /^\*\.example\.com is forwarded by VirtualService istio-egress\/api \(written for api\.example\.com\) to api\.example\.com:443, not by its own istio-egress\/wildcard to www\.example\.com:443/.test(
+                        f.message,
+                    ),
+            ),
+            r.findings.map((f) => f.message).join("\n"),
+        );
         assert.strictEqual(reportVerdict(r).pass, false);
     });
 
@@ -518,10 +576,23 @@ spec:
     it("hosts sharing an outer SNI share ALLOW rules: a connection.sni rule for one host opens the other", () => {
         // Both subsets set sni www.example.com: team-b's rule (meant for the wildcard) matches api.example.com too.
         const objs = scenario("wildcard", "api").map((o) =>
-            o.kind === "DestinationRule" ? { ...o, spec: { ...recordAt(o, "spec"), subsets: listAt(o, "spec", "subsets").map((s) => ({ ...recordAt(s), trafficPolicy: { tls: { mode: "ISTIO_MUTUAL", sni: "www.example.com" } } })) } } : o,
+            o.kind === "DestinationRule"
+                ? {
+                      ...o,
+                      spec: {
+                          ...recordAt(o, "spec"),
+                          subsets: listAt(o, "spec", "subsets").map((s) => ({
+                              ...recordAt(s),
+                              trafficPolicy: { tls: { mode: "ISTIO_MUTUAL", sni: "www.example.com" } },
+                          })),
+                      },
+                  }
+                : o,
         );
         const r = buildAccessReport(objs);
-        const teamB = r.rows.find((x) => x.namespace === "team-b" && x.workload === "Deployment/client" && x.host === "api.example.com" && x.kind === "request")!;
+        const teamB = r.rows.find(
+            (x) => x.namespace === "team-b" && x.workload === "Deployment/client" && x.host === "api.example.com" && x.kind === "request",
+        )!;
         assert.strictEqual(teamB.gatewayDecision?.allowed, true);
         assert.strictEqual(teamB.gatewayDecision?.ruleIndex, 1, "the wildcard's rule");
         assert.strictEqual(teamB.gatewayRequest?.sni, "www.example.com");
@@ -590,11 +661,22 @@ spec:
         assert.strictEqual(b.outcome, "tcp-timeout");
         assert.strictEqual(b.path, "direct (bypass!)");
         const w = r.workloads.find((x) => x.id === "istio-egress/Deployment/istio-egressgateway")!;
-        assert.deepStrictEqual(w.admits.find((x) => x.port === 8443), { port: 8443, namespaces: ["team-a"], otherNamespaces: false, isolatedBy: ["istio-egress/ingress-from-protected"] });
+        assert.deepStrictEqual(
+            w.admits.find((x) => x.port === 8443),
+            { port: 8443, namespaces: ["team-a"], otherNamespaces: false, isolatedBy: ["istio-egress/ingress-from-protected"] },
+        );
     });
 
     it("a namespace that is not among the objects (otherNamespace) times out the same way, and never fails the verdict", () => {
-        const r = report(BASE.replace(/metadata: \{name: client, namespace: team-b\}[\s\S]*$/, "metadata: {name: client, namespace: team-a-2}\nspec: {selector: {matchLabels: {app: x}}, template: {metadata: {labels: {app: x}}, spec: {containers: [{name: a, image: b}]}}}\n") + "---" + INGRESS, { otherNamespace: true });
+        const r = report(
+            BASE.replace(
+                /metadata: \{name: client, namespace: team-b\}[\s\S]*$/,
+                "metadata: {name: client, namespace: team-a-2}\nspec: {selector: {matchLabels: {app: x}}, template: {metadata: {labels: {app: x}}, spec: {containers: [{name: a, image: b}]}}}\n",
+            ) +
+                "---" +
+                INGRESS,
+            { otherNamespace: true },
+        );
         const o = r.rows.find((x) => x.namespace === "other-namespace" && x.host === "api.example.com" && x.kind === "request")!;
         assert.strictEqual(o.outcome, "tcp-timeout");
         assert.ok(!r.findings.some((f) => f.message.startsWith("other-namespace/")), "the stack does not govern namespaces it does not know");
@@ -623,7 +705,10 @@ spec:
         assert.ok(a.notes.some((n) => /drops the ALLOW rules that use HTTP-only fields/.test(n)));
         // On the HTTP host the same rule tells GET from the rest.
         const h = rowsOf(r, "team-a", "httpbin.org");
-        assert.deepStrictEqual(h.map((x) => [x.request, x.verdict]).sort(), [["GET", "allowed"], ["other methods (POST)", "denied"]]);
+        assert.deepStrictEqual(h.map((x) => [x.request, x.verdict]).sort(), [
+            ["GET", "allowed"],
+            ["other methods (POST)", "denied"],
+        ]);
     });
 
     it("a POST-only DENY on the TLS host denies every connection in its scope", () => {
@@ -644,7 +729,10 @@ spec:
         assert.deepStrictEqual(a.ruleRef, { kind: "AuthorizationPolicy", name: "istio-egress/deny-post", ruleIndex: 0 });
         assert.match(a.gatewayDecision!.reason, /widening the deny/);
         const h = rowsOf(r, "team-a", "httpbin.org");
-        assert.deepStrictEqual(h.map((x) => [x.request, x.verdict, x.outcome]).sort(), [["POST", "denied", "http-403"], ["other methods (GET)", "allowed", "connected"]]);
+        assert.deepStrictEqual(h.map((x) => [x.request, x.verdict, x.outcome]).sort(), [
+            ["POST", "denied", "http-403"],
+            ["other methods (GET)", "allowed", "connected"],
+        ]);
     });
 });
 
@@ -685,7 +773,10 @@ spec:
 `;
         const r = report(replaceDoc(BASE, "AuthorizationPolicy", "allow", tpl));
         const h = rowsOf(r, "team-a", "httpbin.org");
-        assert.deepStrictEqual(h.map((x) => [x.request, x.verdict]).sort(), [["any method /repos/{*}/issues", "allowed"], ["any method other paths (/istio-egress-report/other)", "denied"]]);
+        assert.deepStrictEqual(h.map((x) => [x.request, x.verdict]).sort(), [
+            ["any method /repos/{*}/issues", "allowed"],
+            ["any method other paths (/istio-egress-report/other)", "denied"],
+        ]);
     });
 });
 
@@ -700,7 +791,9 @@ describe("access report vs Istio: item 9, the verdict never passes a bypass", ()
     });
 
     it("the same stack with team-b locked down passes", () => {
-        const locked = BASE + `---
+        const locked =
+            BASE +
+            `---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: default-deny-egress, namespace: team-b}
@@ -731,7 +824,8 @@ spec:
     it("any public address on any port, UDP, metadata, NodeLocal DNS and the API server, symbolically", () => {
         const r = report(BASE + leaky);
         const probes = r.probes.filter((p) => p.source === "team-a/client (Deployment/client)");
-        const find = (target: string, protocol: string, ports?: string) => probes.find((p) => p.target === target && p.protocol === protocol && (ports === undefined || p.ports === ports))!;
+        const find = (target: string, protocol: string, ports?: string) =>
+            probes.find((p) => p.target === target && p.protocol === protocol && (ports === undefined || p.ports === ports))!;
         const tcp = find("public internet", "TCP");
         assert.strictEqual(tcp.allowed, true, "a public address on TCP 8443 (not a port of any host) is open");
         assert.match(tcp.reachable!, /on TCP 8443$/);
@@ -770,21 +864,39 @@ spec:
         assert.strictEqual(a.bypass, true);
         assert.strictEqual(a.path, "direct (bypass!)");
         // A rule opening one provider range is no internet-wide bypass, but the row says where the pod can go.
-        const narrow = one(report(BASE + sneaky.replace("{cidr: 0.0.0.0/0, except: [203.0.113.0/24, 10.0.0.0/8]}", "{cidr: 52.0.0.0/8}")), "team-a", "api.example.com");
+        const narrow = one(
+            report(BASE + sneaky.replace("{cidr: 0.0.0.0/0, except: [203.0.113.0/24, 10.0.0.0/8]}", "{cidr: 52.0.0.0/8}")),
+            "team-a",
+            "api.example.com",
+        );
         assert.strictEqual(narrow.bypass, false);
-        assert.ok(narrow.notes.some((n) => /can reach part of the internet directly on 443: 52\.0\.0\.0\/8 \(team-a\/sneaky\); if api\.example\.com resolves there/.test(n)), narrow.notes.join("\n"));
+        assert.ok(
+            narrow.notes.some((n) =>
+                /can reach part of the internet directly on 443: 52\.0\.0\.0\/8 \(team-a\/sneaky\); if api\.example\.com resolves there/.test(n),
+            ),
+            narrow.notes.join("\n"),
+        );
     });
 
     it("the API server's real endpoints can be given", () => {
         const r = report(BASE + leaky, { apiServer: ["10.0.0.1:443", "172.20.0.10:6443"] });
         const api = r.probes.filter((p) => p.source === "team-a/client (Deployment/client)" && p.target === "Kubernetes API server");
-        assert.deepStrictEqual(api.map((p) => [p.address.split(" ")[0], p.ports, p.allowed]), [["10.0.0.1", "443", false], ["172.20.0.10", "6443", false]]);
+        assert.deepStrictEqual(
+            api.map((p) => [p.address.split(" ")[0], p.ports, p.allowed]),
+            [
+                ["10.0.0.1", "443", false],
+                ["172.20.0.10", "6443", false],
+            ],
+        );
     });
 });
 
 describe("access report vs Istio: export scoping", () => {
     it("a ServiceEntry exported to team-a only is no host for team-b", () => {
-        const scoped = BASE.replace("  hosts: [api.example.com]\n  location: MESH_EXTERNAL\n  resolution: DNS\n", "  hosts: [api.example.com]\n  location: MESH_EXTERNAL\n  resolution: DNS\n  exportTo: [team-a, istio-egress]\n");
+        const scoped = BASE.replace(
+            "  hosts: [api.example.com]\n  location: MESH_EXTERNAL\n  resolution: DNS\n",
+            "  hosts: [api.example.com]\n  location: MESH_EXTERNAL\n  resolution: DNS\n  exportTo: [team-a, istio-egress]\n",
+        );
         const r = report(scoped);
         assert.strictEqual(rowsOf(r, "team-b", "api.example.com").length, 0);
         assert.strictEqual(one(r, "team-a", "api.example.com").verdict, "allowed");
@@ -792,7 +904,10 @@ describe("access report vs Istio: export scoping", () => {
     });
 
     it("the gateway's DestinationRule exported to its own namespace only: clients send no mTLS, the gateway closes the connection", () => {
-        const dr = BASE.replace("  host: " + GW_SVC + "\n  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}", "  host: " + GW_SVC + "\n  exportTo: [\".\"]\n  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}");
+        const dr = BASE.replace(
+            "  host: " + GW_SVC + "\n  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}",
+            "  host: " + GW_SVC + '\n  exportTo: ["."]\n  trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}',
+        );
         const r = report(dr);
         const a = one(r, "team-a", "api.example.com");
         assert.strictEqual(a.verdict, "denied");
@@ -826,7 +941,10 @@ spec:
 describe("access report steps, each alone", () => {
     it("collect: a gateway proxy is recognised by its injection template or router args, never by labels", () => {
         const inv = collectInventory(load(BASE + "---" + STOCK));
-        assert.deepStrictEqual(inv.gatewayPods.map((p) => p.id).sort(), ["istio-egress/Deployment/istio-egressgateway", "istio-system/Deployment/istio-egressgateway"]);
+        assert.deepStrictEqual(inv.gatewayPods.map((p) => p.id).sort(), [
+            "istio-egress/Deployment/istio-egressgateway",
+            "istio-system/Deployment/istio-egressgateway",
+        ]);
         assert.ok(!inv.sources.some((s) => s.workload === "Deployment/istio-egressgateway"));
     });
 
@@ -850,10 +968,20 @@ spec:
 
     it("resolve (sidecar): a VirtualService without a route for the port builds no virtual host; the host's own one applies", () => {
         // route.go buildSidecarVirtualHostsForVirtualService returns nothing when no route matches the listener port.
-        const objs = load(BASE.replace("  - match: [{gateways: [mesh], port: 80}]\n    route: [{destination: {host: " + GW_SVC + ", subset: httpbin", "  - match: [{gateways: [mesh], port: 8080}]\n    route: [{destination: {host: " + GW_SVC + ", subset: httpbin"));
+        const objs = load(
+            BASE.replace(
+                "  - match: [{gateways: [mesh], port: 80}]\n    route: [{destination: {host: " + GW_SVC + ", subset: httpbin",
+                "  - match: [{gateways: [mesh], port: 8080}]\n    route: [{destination: {host: " + GW_SVC + ", subset: httpbin",
+            ),
+        );
         const inv = collectInventory(objs);
         const src = inv.sources.find((x) => x.namespace === "team-a" && x.workload === "Deployment/client")!;
-        const leg = resolveMeshLeg(inv, sidecarScopeFor(inv, src), inv.hosts.find((h) => h.host === "httpbin.org")!, { host: "httpbin.org", method: "GET", path: "/" });
+        const leg = resolveMeshLeg(
+            inv,
+            sidecarScopeFor(inv, src),
+            inv.hosts.find((h) => h.host === "httpbin.org")!,
+            { host: "httpbin.org", method: "GET", path: "/" },
+        );
         assert.strictEqual(leg.kind, "default");
         assert.deepStrictEqual(leg.destinations, [{ host: "httpbin.org", port: 80, weight: 100 }]);
     });
@@ -861,7 +989,12 @@ spec:
     it("resolve (sidecar): REGISTRY_ONLY turns an unmatched SNI into the BlackHoleCluster", () => {
         const inv = collectInventory(load(BASE), { mesh: { outboundTrafficPolicy: "REGISTRY_ONLY" } });
         const src = inv.sources.find((x) => x.namespace === "team-a" && x.workload === "Deployment/client")!;
-        const leg = resolveMeshLeg(inv, sidecarScopeFor(inv, src), inv.hosts.find((h) => h.host === "api.example.com")!, { host: "unknown.example.org" });
+        const leg = resolveMeshLeg(
+            inv,
+            sidecarScopeFor(inv, src),
+            inv.hosts.find((h) => h.host === "api.example.com")!,
+            { host: "unknown.example.org" },
+        );
         assert.strictEqual(leg.kind, "blackhole");
     });
 
@@ -876,7 +1009,10 @@ spec:
     });
 
     it("classes: one class when nothing tells requests apart; named classes otherwise", () => {
-        assert.deepStrictEqual(requestClasses([], [], "h.example.com").map((c) => [c.method, c.path]), [["GET", "/"]]);
+        assert.deepStrictEqual(
+            requestClasses([], [], "h.example.com").map((c) => [c.method, c.path]),
+            [["GET", "/"]],
+        );
         const pol = load(`
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
@@ -884,8 +1020,17 @@ metadata: {name: p, namespace: istio-egress}
 spec: {rules: [{to: [{operation: {methods: [GET], paths: ["/a/*"]}}]}]}
 `);
         const classes = requestClasses(pol, [], "h.example.com");
-        assert.deepStrictEqual(classes.map((c) => `${c.method} ${c.path}`), ["GET /a/sample", "GET /istio-egress-report/other", "POST /a/sample", "POST /istio-egress-report/other"]);
-        assert.strictEqual(describeClasses(classes.filter((c) => c.method === "GET"), classes), "GET");
+        assert.deepStrictEqual(
+            classes.map((c) => `${c.method} ${c.path}`),
+            ["GET /a/sample", "GET /istio-egress-report/other", "POST /a/sample", "POST /istio-egress-report/other"],
+        );
+        assert.strictEqual(
+            describeClasses(
+                classes.filter((c) => c.method === "GET"),
+                classes,
+            ),
+            "GET",
+        );
         assert.strictEqual(describeClasses([classes[0]], classes), "GET /a/*");
     });
 

@@ -21,8 +21,22 @@ const allowToGateway = np("apps", "allow-to-gateway", {
     podSelector: {},
     policyTypes: ["Egress"],
     egress: [
-        { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-egress" } }, podSelector: { matchLabels: { istio: "egressgateway" } } }], ports: [{ port: 8443 }] },
-        { to: [{ namespaceSelector: {}, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }], ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] },
+        {
+            to: [
+                {
+                    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-egress" } },
+                    podSelector: { matchLabels: { istio: "egressgateway" } },
+                },
+            ],
+            ports: [{ port: 8443 }],
+        },
+        {
+            to: [{ namespaceSelector: {}, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+            ports: [
+                { port: 53, protocol: "UDP" },
+                { port: 53, protocol: "TCP" },
+            ],
+        },
     ],
 });
 
@@ -64,7 +78,10 @@ describe("analysis: label selectors", () => {
         assert.ok(!selectorMatches({ matchExpressions: [{ key: "zone", operator: "Exists" }] }, labels));
         assert.ok(selectorMatches({ matchExpressions: [{ key: "zone", operator: "DoesNotExist" }] }, labels));
         assert.ok(!selectorMatches({ matchExpressions: [{ key: "app", operator: "DoesNotExist" }] }, labels));
-        assert.throws(() => selectorMatches({ matchExpressions: [{ key: "a", operator: "Gt", values: ["1"] }] }, labels, "sel"), /sel\.matchExpressions\[0\]: unknown operator "Gt"/);
+        assert.throws(
+            () => selectorMatches({ matchExpressions: [{ key: "a", operator: "Gt", values: ["1"] }] }, labels, "sel"),
+            /sel\.matchExpressions\[0\]: unknown operator "Gt"/,
+        );
         assert.throws(() => selectorMatches({ matchExpressions: [{ key: "a", operator: "In", values: [] }] }, labels), /In needs a non-empty values list/);
     });
 });
@@ -122,14 +139,22 @@ describe("analysis: NetworkPolicy semantics", () => {
     });
 
     it("podSelector alone selects pods in the policy's namespace only", () => {
-        const pol = np("apps", "to-batch", { podSelector: { matchLabels: { app: "web" } }, policyTypes: ["Egress"], egress: [{ to: [{ podSelector: { matchLabels: { app: "batch" } } }] }] });
+        const pol = np("apps", "to-batch", {
+            podSelector: { matchLabels: { app: "web" } },
+            policyTypes: ["Egress"],
+            egress: [{ to: [{ podSelector: { matchLabels: { app: "batch" } } }] }],
+        });
         assert.strictEqual(egressAllowed([pol], app, { pod: other }, 80).allowed, true);
         assert.strictEqual(egressAllowed([pol], app, { pod: { ...other, namespace: "x" } }, 80).allowed, false);
         assert.strictEqual(egressAllowed([pol], other, { ip: PUBLIC }, 80).allowed, true, "batch is not selected");
     });
 
     it("namespaceSelector uses namespace labels (default kubernetes.io/metadata.name)", () => {
-        const pol = np("apps", "to-team", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: { matchLabels: { team: "blue" } } }] }] });
+        const pol = np("apps", "to-team", {
+            podSelector: {},
+            policyTypes: ["Egress"],
+            egress: [{ to: [{ namespaceSelector: { matchLabels: { team: "blue" } } }] }],
+        });
         const target: PodRef = { namespace: "blue-ns", labels: {}, namespaceLabels: { team: "blue" } };
         assert.strictEqual(egressAllowed([pol], app, { pod: target }, 1234).allowed, true);
         assert.strictEqual(egressAllowed([pol], app, { pod: { namespace: "blue-ns", labels: {} } }, 1234).allowed, false);
@@ -139,7 +164,14 @@ describe("analysis: NetworkPolicy semantics", () => {
         const pol = np("apps", "internet-but-private", {
             podSelector: {},
             policyTypes: ["Egress"],
-            egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "203.0.113.0/28"] } }, { ipBlock: { cidr: "2001:db8::/32", except: ["2001:db8:1::/48"] } }] }],
+            egress: [
+                {
+                    to: [
+                        { ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "203.0.113.0/28"] } },
+                        { ipBlock: { cidr: "2001:db8::/32", except: ["2001:db8:1::/48"] } },
+                    ],
+                },
+            ],
         });
         assert.strictEqual(egressAllowed([pol], app, { ip: "198.51.100.1" }, 443).allowed, true);
         assert.strictEqual(egressAllowed([pol], app, { ip: PUBLIC }, 443).allowed, false, "inside except");
@@ -167,7 +199,11 @@ describe("analysis: NetworkPolicy semantics", () => {
     });
 
     it("ports: protocol default TCP, endPort ranges, port-less protocol entries", () => {
-        const pol = np("apps", "ranges", { podSelector: {}, policyTypes: ["Egress"], egress: [{ ports: [{ port: 8000, endPort: 8100 }, { protocol: "UDP" }] }] });
+        const pol = np("apps", "ranges", {
+            podSelector: {},
+            policyTypes: ["Egress"],
+            egress: [{ ports: [{ port: 8000, endPort: 8100 }, { protocol: "UDP" }] }],
+        });
         assert.strictEqual(egressAllowed([pol], app, { ip: PUBLIC }, 8000).allowed, true);
         assert.strictEqual(egressAllowed([pol], app, { ip: PUBLIC }, 8100).allowed, true);
         assert.strictEqual(egressAllowed([pol], app, { ip: PUBLIC }, 8101).allowed, false);
@@ -188,7 +224,12 @@ describe("analysis: NetworkPolicy semantics", () => {
     it("ingress: the destination's policies decide; connectionAllowed needs both sides", () => {
         const gwIngress = np("istio-egress", "gw-ingress", {
             podSelector: { matchLabels: { istio: "egressgateway" } },
-            ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "apps" } }, podSelector: { matchLabels: { app: "web" } } }], ports: [{ port: 8443 }] }],
+            ingress: [
+                {
+                    from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "apps" } }, podSelector: { matchLabels: { app: "web" } } }],
+                    ports: [{ port: 8443 }],
+                },
+            ],
         });
         assert.strictEqual(ingressAllowed([gwIngress], gw, { pod: app }, 8443).allowed, true);
         assert.strictEqual(ingressAllowed([gwIngress], gw, { pod: other }, 8443).allowed, false);
@@ -218,8 +259,16 @@ describe("analysis: NetworkPolicy semantics", () => {
         assert.ok(pol, "the reference file holds the egress-gateway task's NetworkPolicy");
         const ns = pol.metadata.namespace!;
         const client: PodRef = { namespace: ns, labels: { app: "sleep" } };
-        const dns: PodRef = { namespace: "kube-system", labels: { "k8s-app": "kube-dns" }, namespaceLabels: { "kubernetes.io/metadata.name": "kube-system", "kube-system": "true" } };
-        const istiod: PodRef = { namespace: "istio-system", labels: { app: "istiod" }, namespaceLabels: { "kubernetes.io/metadata.name": "istio-system", istio: "system" } };
+        const dns: PodRef = {
+            namespace: "kube-system",
+            labels: { "k8s-app": "kube-dns" },
+            namespaceLabels: { "kubernetes.io/metadata.name": "kube-system", "kube-system": "true" },
+        };
+        const istiod: PodRef = {
+            namespace: "istio-system",
+            labels: { app: "istiod" },
+            namespaceLabels: { "kubernetes.io/metadata.name": "istio-system", istio: "system" },
+        };
         const egw: PodRef = { namespace: "istio-system", labels: { istio: "egressgateway" }, namespaceLabels: istiod.namespaceLabels };
         assert.strictEqual(egressAllowed(objs, client, { pod: dns }, 53, "UDP").allowed, true);
         assert.strictEqual(egressAllowed(objs, client, { pod: dns }, 53, "TCP").allowed, false, "the doc's policy opens UDP/53 only");

@@ -19,10 +19,14 @@ function obj(apiVersion: string, kind: string, namespace: string | undefined, na
     const { metadata, ...fields } = rest;
     return { apiVersion, kind, metadata: metadata ? { name, namespace, ...metadata } : { name, ...(namespace ? { namespace } : {}) }, ...fields };
 }
-const nsObj = (name: string, labels: Record<string, string> = { "istio-injection": "enabled" }) => obj("v1", "Namespace", undefined, name, { metadata: { labels } });
+const nsObj = (name: string, labels: Record<string, string> = { "istio-injection": "enabled" }) =>
+    obj("v1", "Namespace", undefined, name, { metadata: { labels } });
 const deploy = (namespace: string, name: string, sa: string, labels: Record<string, string> = { app: name }, extra: Record<string, unknown> = {}) =>
     obj("apps/v1", "Deployment", namespace, name, {
-        spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { serviceAccountName: sa, containers: [{ name: "app", image: "curl" }], ...extra } } },
+        spec: {
+            selector: { matchLabels: labels },
+            template: { metadata: { labels }, spec: { serviceAccountName: sa, containers: [{ name: "app", image: "curl" }], ...extra } },
+        },
     });
 const np = (namespace: string, name: string, spec: Record<string, unknown>) => obj("networking.k8s.io/v1", "NetworkPolicy", namespace, name, { spec });
 const istio = (kind: string, namespace: string, name: string, spec: Record<string, unknown>) =>
@@ -34,7 +38,15 @@ const allowGateway = (ns: string, port = 8443) =>
         podSelector: {},
         policyTypes: ["Egress"],
         egress: [
-            { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-egress" } }, podSelector: { matchLabels: { istio: "egressgateway" } } }], ports: [{ port, protocol: "TCP" }] },
+            {
+                to: [
+                    {
+                        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-egress" } },
+                        podSelector: { matchLabels: { istio: "egressgateway" } },
+                    },
+                ],
+                ports: [{ port, protocol: "TCP" }],
+            },
             { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }], ports: [{ port: 53, protocol: "UDP" }] },
         ],
     });
@@ -54,23 +66,48 @@ function asmScenario(): K8sObject[] {
         allowGateway("demo-frontend"),
         defaultDeny("demo-backend"),
         allowGateway("demo-backend"),
-        obj("v1", "Service", "istio-egress", "istio-egressgateway", { spec: { selector: { istio: "egressgateway" }, ports: [{ name: "tls", port: 443, targetPort: 8443 }] } }),
-        istio("ServiceEntry", "istio-egress", "aliyun", { hosts: ["www.aliyun.com"], ports: [{ number: 443, name: "tls", protocol: "TLS" }], resolution: "DNS", location: "MESH_EXTERNAL" }),
-        istio("Gateway", "istio-egress", "egress-gw", { selector: { istio: "egressgateway" }, servers: [{ port: { number: 443, name: "tls", protocol: "TLS" }, hosts: ["www.aliyun.com"], tls: { mode: "ISTIO_MUTUAL" } }] }),
-        istio("DestinationRule", "istio-egress", "egress-gw", { host: GW_SVC, subsets: [{ name: "aliyun", trafficPolicy: { tls: { mode: "ISTIO_MUTUAL", sni: "www.aliyun.com" } } }] }),
+        obj("v1", "Service", "istio-egress", "istio-egressgateway", {
+            spec: { selector: { istio: "egressgateway" }, ports: [{ name: "tls", port: 443, targetPort: 8443 }] },
+        }),
+        istio("ServiceEntry", "istio-egress", "aliyun", {
+            hosts: ["www.aliyun.com"],
+            ports: [{ number: 443, name: "tls", protocol: "TLS" }],
+            resolution: "DNS",
+            location: "MESH_EXTERNAL",
+        }),
+        istio("Gateway", "istio-egress", "egress-gw", {
+            selector: { istio: "egressgateway" },
+            servers: [{ port: { number: 443, name: "tls", protocol: "TLS" }, hosts: ["www.aliyun.com"], tls: { mode: "ISTIO_MUTUAL" } }],
+        }),
+        istio("DestinationRule", "istio-egress", "egress-gw", {
+            host: GW_SVC,
+            subsets: [{ name: "aliyun", trafficPolicy: { tls: { mode: "ISTIO_MUTUAL", sni: "www.aliyun.com" } } }],
+        }),
         istio("VirtualService", "istio-egress", "aliyun-through-gateway", {
             hosts: ["www.aliyun.com"],
             gateways: ["mesh", "egress-gw"],
-            tls: [{ match: [{ gateways: ["mesh"], port: 443, sniHosts: ["www.aliyun.com"] }], route: [{ destination: { host: GW_SVC, subset: "aliyun", port: { number: 443 } } }] }],
+            tls: [
+                {
+                    match: [{ gateways: ["mesh"], port: 443, sniHosts: ["www.aliyun.com"] }],
+                    route: [{ destination: { host: GW_SVC, subset: "aliyun", port: { number: 443 } } }],
+                },
+            ],
             tcp: [{ match: [{ gateways: ["egress-gw"], port: 443 }], route: [{ destination: { host: "www.aliyun.com", port: { number: 443 } } }] }],
         }),
-        istio("AuthorizationPolicy", "istio-egress", "allow-authenticated", { selector: { matchLabels: { istio: "egressgateway" } }, action: "ALLOW", rules: [{ from: [{ source: { principals: ["*"] } }] }] }),
+        istio("AuthorizationPolicy", "istio-egress", "allow-authenticated", {
+            selector: { matchLabels: { istio: "egressgateway" } },
+            action: "ALLOW",
+            rules: [{ from: [{ source: { principals: ["*"] } }] }],
+        }),
         istio("AuthorizationPolicy", "istio-egress", "deny-frontend-aliyun", {
             selector: { matchLabels: { istio: "egressgateway" } },
             action: "DENY",
             rules: [{ from: [{ source: { namespaces: ["demo-frontend"] } }], when: [{ key: "connection.sni", values: ["www.aliyun.com"] }] }],
         }),
-        istio("Telemetry", "istio-egress", "gateway-access-logs", { selector: { matchLabels: { istio: "egressgateway" } }, accessLogging: [{ providers: [{ name: "envoy" }] }] }),
+        istio("Telemetry", "istio-egress", "gateway-access-logs", {
+            selector: { matchLabels: { istio: "egressgateway" } },
+            accessLogging: [{ providers: [{ name: "envoy" }] }],
+        }),
     ];
 }
 
@@ -110,7 +147,10 @@ describe("analysis: egress access report", () => {
         assert.strictEqual(be.path, "gateway");
         assert.deepStrictEqual(be.ruleRef, { kind: "AuthorizationPolicy", name: "istio-egress/allow-authenticated", ruleIndex: 0 });
         assert.strictEqual(be.logged, true);
-        assert.deepStrictEqual(report.gateways.map((g) => g.gateway), ["istio-egress/egress-gw"]);
+        assert.deepStrictEqual(
+            report.gateways.map((g) => g.gateway),
+            ["istio-egress/egress-gw"],
+        );
     });
 
     it("a namespace without default-deny shows the direct bypass, unlogged", () => {
@@ -143,7 +183,11 @@ describe("analysis: egress access report", () => {
 
     it("blocked-by-networkpolicy when the source may not reach the gateway pods' container port", () => {
         // The Service maps 443 → 8443; a policy opening only 443 does not reach the pods.
-        const objs = asmScenario().map((o) => (o.kind === "NetworkPolicy" && o.metadata.namespace === "demo-backend" && o.metadata.name === "allow-egress-gateway" ? allowGateway("demo-backend", 443) : o));
+        const objs = asmScenario().map((o) =>
+            o.kind === "NetworkPolicy" && o.metadata.namespace === "demo-backend" && o.metadata.name === "allow-egress-gateway"
+                ? allowGateway("demo-backend", 443)
+                : o,
+        );
         const be = row(buildAccessReport(objs).rows, "demo-backend/backend (Deployment/backend)");
         assert.strictEqual(be.verdict, "denied");
         assert.strictEqual(be.path, "blocked-by-networkpolicy");
@@ -180,7 +224,10 @@ describe("analysis: egress access report", () => {
         // the gateway's filter chain is a VirtualService tls route matched on the SNI.
         const objs = asmScenario().map((o) => {
             if (o.kind === "Gateway") {
-                return istio("Gateway", "istio-egress", "egress-gw", { selector: { istio: "egressgateway" }, servers: [{ port: { number: 443, name: "tls", protocol: "TLS" }, hosts: ["www.aliyun.com"], tls: { mode: "PASSTHROUGH" } }] });
+                return istio("Gateway", "istio-egress", "egress-gw", {
+                    selector: { istio: "egressgateway" },
+                    servers: [{ port: { number: 443, name: "tls", protocol: "TLS" }, hosts: ["www.aliyun.com"], tls: { mode: "PASSTHROUGH" } }],
+                });
             }
             if (o.kind === "DestinationRule") {
                 return istio("DestinationRule", "istio-egress", "egress-gw", { host: GW_SVC, subsets: [{ name: "aliyun" }] });
@@ -190,8 +237,14 @@ describe("analysis: egress access report", () => {
                     hosts: ["www.aliyun.com"],
                     gateways: ["mesh", "egress-gw"],
                     tls: [
-                        { match: [{ gateways: ["mesh"], port: 443, sniHosts: ["www.aliyun.com"] }], route: [{ destination: { host: GW_SVC, subset: "aliyun", port: { number: 443 } } }] },
-                        { match: [{ gateways: ["egress-gw"], port: 443, sniHosts: ["www.aliyun.com"] }], route: [{ destination: { host: "www.aliyun.com", port: { number: 443 } } }] },
+                        {
+                            match: [{ gateways: ["mesh"], port: 443, sniHosts: ["www.aliyun.com"] }],
+                            route: [{ destination: { host: GW_SVC, subset: "aliyun", port: { number: 443 } } }],
+                        },
+                        {
+                            match: [{ gateways: ["egress-gw"], port: 443, sniHosts: ["www.aliyun.com"] }],
+                            route: [{ destination: { host: "www.aliyun.com", port: { number: 443 } } }],
+                        },
                     ],
                 });
             }
@@ -211,7 +264,12 @@ describe("analysis: egress access report", () => {
         // VirtualService tls routes bound to the Gateway (pilot/pkg/networking/core/gateway.go
         // buildGatewayNetworkFiltersFromTLSRoutes); the scenario only has a tcp route there.
         const objs = asmScenario().map((o) =>
-            o.kind === "Gateway" ? istio("Gateway", "istio-egress", "egress-gw", { selector: { istio: "egressgateway" }, servers: [{ port: { number: 443, name: "tls", protocol: "TLS" }, hosts: ["www.aliyun.com"], tls: { mode: "PASSTHROUGH" } }] }) : o,
+            o.kind === "Gateway"
+                ? istio("Gateway", "istio-egress", "egress-gw", {
+                      selector: { istio: "egressgateway" },
+                      servers: [{ port: { number: 443, name: "tls", protocol: "TLS" }, hosts: ["www.aliyun.com"], tls: { mode: "PASSTHROUGH" } }],
+                  })
+                : o,
         );
         const be = row(buildAccessReport(objs).rows, "demo-backend/backend (Deployment/backend)");
         assert.strictEqual(be.verdict, "denied");
@@ -225,8 +283,15 @@ describe("analysis: egress access report", () => {
         const objs: K8sObject[] = [
             nsObj("apps"),
             deploy("apps", "web", "web"),
-            istio("ServiceEntry", "istio-egress", "httpbin", { hosts: ["httpbin.org"], ports: [{ number: 80, name: "http", protocol: "HTTP" }], resolution: "DNS" }),
-            istio("Gateway", "istio-egress", "gw", { selector: { istio: "egressgateway" }, servers: [{ port: { number: 80, name: "https", protocol: "HTTPS" }, hosts: ["httpbin.org"], tls: { mode: "ISTIO_MUTUAL" } }] }),
+            istio("ServiceEntry", "istio-egress", "httpbin", {
+                hosts: ["httpbin.org"],
+                ports: [{ number: 80, name: "http", protocol: "HTTP" }],
+                resolution: "DNS",
+            }),
+            istio("Gateway", "istio-egress", "gw", {
+                selector: { istio: "egressgateway" },
+                servers: [{ port: { number: 80, name: "https", protocol: "HTTPS" }, hosts: ["httpbin.org"], tls: { mode: "ISTIO_MUTUAL" } }],
+            }),
             // The sidecar wraps the request in Istio mTLS only when a DestinationRule says so (gateway pods are not
             // auto-mTLS endpoints), with the SNI the server's filter chain matches.
             istio("DestinationRule", "istio-egress", "gw", { host: GW_SVC, trafficPolicy: { tls: { mode: "ISTIO_MUTUAL", sni: "httpbin.org" } } }),
@@ -238,7 +303,10 @@ describe("analysis: egress access report", () => {
                     { match: [{ gateways: ["gw"], port: 80 }], route: [{ destination: { host: "httpbin.org", port: { number: 80 } } }] },
                 ],
             }),
-            istio("AuthorizationPolicy", "istio-egress", "only-other-host", { selector: { matchLabels: { istio: "egressgateway" } }, rules: [{ to: [{ operation: { hosts: ["example.com"] } }] }] }),
+            istio("AuthorizationPolicy", "istio-egress", "only-other-host", {
+                selector: { matchLabels: { istio: "egressgateway" } },
+                rules: [{ to: [{ operation: { hosts: ["example.com"] } }] }],
+            }),
             istio("Telemetry", "istio-system", "mesh-default", { accessLogging: [{ providers: [{ name: "envoy" }] }] }),
         ];
         const web = row(buildAccessReport(objs).rows, "apps/web (Deployment/web)", "httpbin.org");
@@ -267,11 +335,19 @@ describe("analysis: egress access report", () => {
             nsObj("apps"),
             deploy("apps", "web", "web"),
             istio("ServiceEntry", "apps", "api", { hosts: ["api.example.com"], ports: [{ number: 443, name: "tls", protocol: "TLS" }], resolution: "DNS" }),
-            istio("ServiceEntry", "apps", "internal", { hosts: ["db.internal"], ports: [{ number: 5432, name: "tcp", protocol: "TCP" }], location: "MESH_INTERNAL" }),
+            istio("ServiceEntry", "apps", "internal", {
+                hosts: ["db.internal"],
+                ports: [{ number: 5432, name: "tcp", protocol: "TCP" }],
+                location: "MESH_INTERNAL",
+            }),
             istio("Telemetry", "apps", "apps-logs", { accessLogging: [{ providers: [{ name: "envoy" }] }] }),
         ];
         const report = buildAccessReport(objs);
-        assert.deepStrictEqual(report.hosts.map((h) => h.host), ["api.example.com"], "MESH_INTERNAL entries are not external hosts");
+        assert.deepStrictEqual(
+            report.hosts.map((h) => h.host),
+            ["api.example.com"],
+            "MESH_INTERNAL entries are not external hosts",
+        );
         const web = row(report.rows, "apps/web (Deployment/web)", "api.example.com");
         assert.strictEqual(web.path, "direct");
         assert.strictEqual(web.verdict, "allowed");
@@ -296,11 +372,17 @@ describe("analysis: egress access report", () => {
         const report = buildAccessReport(asmScenario());
         const table = formatReportTable(report);
         assert.match(table, /^SOURCE\s+HOST\s+VERDICT\s+PATH\s+RULE\s+LOGGED/);
-        assert.match(table, /demo-frontend\/frontend \(Deployment\/frontend\)\s+www\.aliyun\.com:443\s+denied\s+gateway\s+AuthorizationPolicy istio-egress\/deny-frontend-aliyun rule 0/);
+        assert.match(
+            table,
+            /demo-frontend\/frontend \(Deployment\/frontend\)\s+www\.aliyun\.com:443\s+denied\s+gateway\s+AuthorizationPolicy istio-egress\/deny-frontend-aliyun rule 0/,
+        );
         const mmd = reportToMermaid(report);
         assert.match(mmd, /^flowchart LR\n/);
         assert.match(mmd, /subgraph ns\d+\["namespace demo-frontend"\]/);
-        assert.match(mmd, /src\d+ --x\|"denied: www\.aliyun\.com:443 \(AuthorizationPolicy istio-egress\/deny-frontend-aliyun rule 0 \(DENY\)\), logged"\| gw\d+/);
+        assert.match(
+            mmd,
+            /src\d+ --x\|"denied: www\.aliyun\.com:443 \(AuthorizationPolicy istio-egress\/deny-frontend-aliyun rule 0 \(DENY\)\), logged"\| gw\d+/,
+        );
         assert.match(mmd, /src\d+ -->\|"allowed: www\.aliyun\.com:443, logged"\| gw\d+/);
         assert.match(mmd, /gw\d+ --> host\d+/);
         assert.match(mmd, /-\.->\|"allowed: BYPASS, direct/);
@@ -309,8 +391,7 @@ describe("analysis: egress access report", () => {
 
 describe("analysis: egress access report on Istio's reference YAML", () => {
     const refDir = path.resolve(__dirname, "../..", "../shared/reference/istio-docs");
-    const load = (file: string): K8sObject[] =>
-        yamlObjects(fs.readFileSync(path.join(refDir, file), "utf8"));
+    const load = (file: string): K8sObject[] => yamlObjects(fs.readFileSync(path.join(refDir, file), "utf8"));
     const client = deploy("default", "sleep", "sleep");
 
     beforeEach(function () {
@@ -335,7 +416,15 @@ describe("analysis: egress access report on Istio's reference YAML", () => {
     });
 
     it("TLS passthrough (docs task): the gateway sees only the SNI", () => {
-        const objs = [...load("03-egress-tls-passthrough-istio-apis.yaml"), client, np("default", "deny", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-system" } } }] }] })];
+        const objs = [
+            ...load("03-egress-tls-passthrough-istio-apis.yaml"),
+            client,
+            np("default", "deny", {
+                podSelector: {},
+                policyTypes: ["Egress"],
+                egress: [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-system" } } }] }],
+            }),
+        ];
         const r = row(buildAccessReport(objs).rows, "default/sleep (Deployment/sleep)", "edition.cnn.com");
         assert.strictEqual(r.path, "gateway");
         assert.strictEqual(r.verdict, "allowed");
@@ -346,12 +435,26 @@ describe("analysis: egress access report on Istio's reference YAML", () => {
     });
 
     it("TLS wrapped in ISTIO_MUTUAL (2023 blog): identity at the gateway, pods found via the Service namespace, mesh-wide logging", () => {
-        const objs = [...load("06-egress-istio-mutual-tls-wrapped-blog2023.yaml"), client, defaultDeny("default"), np("default", "to-gw", { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-egress" } } }] }] })];
+        const objs = [
+            ...load("06-egress-istio-mutual-tls-wrapped-blog2023.yaml"),
+            client,
+            defaultDeny("default"),
+            np("default", "to-gw", {
+                podSelector: {},
+                policyTypes: ["Egress"],
+                egress: [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-egress" } } }] }],
+            }),
+        ];
         const report = buildAccessReport(objs);
         const r = row(report.rows, "default/sleep (Deployment/sleep)", "*.wikipedia.org");
         assert.strictEqual(r.path, "gateway");
         assert.strictEqual(r.gateway, "istio-system/egressgateway");
-        assert.deepStrictEqual(report.gateways[0], { gateway: "istio-system/egressgateway", podNamespace: "istio-egress", podLabels: { istio: "egressgateway" }, service: "egressgateway.istio-egress.svc.cluster.local" });
+        assert.deepStrictEqual(report.gateways[0], {
+            gateway: "istio-system/egressgateway",
+            podNamespace: "istio-egress",
+            podLabels: { istio: "egressgateway" },
+            service: "egressgateway.istio-egress.svc.cluster.local",
+        });
         assert.strictEqual(r.gatewayRequest?.http, false);
         assert.strictEqual(r.gatewayRequest?.source.principal, "cluster.local/ns/default/sa/sleep");
         // No sni in the DestinationRule: istiod's default SNI for ISTIO_MUTUAL is the cluster's name
@@ -367,7 +470,10 @@ describe("analysis: egress access report, gateway port translation", () => {
         const withPorts = (port: string) =>
             asmScenario().map((o) =>
                 o.metadata.name === "allow-authenticated"
-                    ? istio("AuthorizationPolicy", "istio-egress", "allow-authenticated", { selector: { matchLabels: { istio: "egressgateway" } }, rules: [{ from: [{ source: { principals: ["*"] } }], to: [{ operation: { ports: [port] } }] }] })
+                    ? istio("AuthorizationPolicy", "istio-egress", "allow-authenticated", {
+                          selector: { matchLabels: { istio: "egressgateway" } },
+                          rules: [{ from: [{ source: { principals: ["*"] } }], to: [{ operation: { ports: [port] } }] }],
+                      })
                     : o,
             );
         const ok = row(buildAccessReport(withPorts("8443")).rows, "demo-backend/backend (Deployment/backend)");

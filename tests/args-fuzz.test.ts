@@ -67,13 +67,37 @@ describe("args fuzzing: mutated args are refused cleanly or accepted safe (by ev
     it("the oracle can fail: it catches an unsafe object set (a Sidecar set to ALLOW_ANY, an open NetworkPolicy, a LoadBalancer)", () => {
         const args = { hosts: [{ host: "api.example.com", mode: "TLS" }], lockdown: { namespaces: [{ name: "app-a" }] } };
         const bad = [
-            { apiVersion: "networking.istio.io/v1", kind: "Sidecar", metadata: { name: "s", namespace: "app-a" }, spec: { outboundTrafficPolicy: { mode: "ALLOW_ANY" } } },
-            { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "open", namespace: "app-a" }, spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{}] } },
-            { apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", metadata: { name: "all", namespace: "istio-egress" }, spec: { action: "ALLOW", rules: [{}] } },
+            {
+                apiVersion: "networking.istio.io/v1",
+                kind: "Sidecar",
+                metadata: { name: "s", namespace: "app-a" },
+                spec: { outboundTrafficPolicy: { mode: "ALLOW_ANY" } },
+            },
+            {
+                apiVersion: "networking.k8s.io/v1",
+                kind: "NetworkPolicy",
+                metadata: { name: "open", namespace: "app-a" },
+                spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{}] },
+            },
+            {
+                apiVersion: "security.istio.io/v1",
+                kind: "AuthorizationPolicy",
+                metadata: { name: "all", namespace: "istio-egress" },
+                spec: { action: "ALLOW", rules: [{}] },
+            },
         ];
         const problems = safetyProblems(args, bad, { service: { type: "LoadBalancer" }, labels: { istio: "egressgateway" } });
-        for (const p of [/ALLOW_ANY/, /no REGISTRY_ONLY Sidecar|says ALLOW_ANY/, /pod app-a\/.* reaches 93\.184\.216\.34/, /is allowed TLS to api\.example\.com/, /service\.type is "LoadBalancer"/]) {
-            assert.ok(problems.some((x) => p.test(x)), `${p} in\n${problems.slice(0, 20).join("\n")}`);
+        for (const p of [
+            /ALLOW_ANY/,
+            /no REGISTRY_ONLY Sidecar|says ALLOW_ANY/,
+            /pod app-a\/.* reaches 93\.184\.216\.34/,
+            /is allowed TLS to api\.example\.com/,
+            /service\.type is "LoadBalancer"/,
+        ]) {
+            assert.ok(
+                problems.some((x) => p.test(x)),
+                `${p} in\n${problems.slice(0, 20).join("\n")}`,
+            );
         }
     });
 });

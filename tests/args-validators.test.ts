@@ -17,7 +17,11 @@ const GENERATED = path.resolve(__dirname, "../sdk/schema/args.validators.js");
 
 /** Plain data only (Outputs, Promises and functions dropped), as the validators see it after the Output walk. */
 const plainOf = (v: unknown): unknown =>
-    JSON.parse(JSON.stringify(v, (_k, x: unknown) => (pulumi.Output.isInstance(x) || (x !== null && typeof x === "object" && typeof (x as { then?: unknown }).then === "function") ? undefined : x)) ?? "null");
+    JSON.parse(
+        JSON.stringify(v, (_k, x: unknown) =>
+            pulumi.Output.isInstance(x) || (x !== null && typeof x === "object" && typeof (x as { then?: unknown }).then === "function") ? undefined : x,
+        ) ?? "null",
+    );
 
 /** A generated validator (ajv's standalone code: a function with the `errors` of its last call). */
 type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
@@ -68,9 +72,10 @@ describe("args validators: ajv's standalone code, compiled at build time", funct
 
     it("checkArgsShape and checkResolved use them (fail closed for a schema the build did not compile)", () => {
         assert.match(JSON.stringify(checkArgsShape("EgressGatewayArgs", { lockdwon: {} }).problems), /lockdwon.*did you mean \\"lockdown\\"/);
-        assert.deepStrictEqual(checkResolved({ field: "gateway.chartVersion", schema: {}, pointer: "#/definitions/GatewayArgs/properties/chartVersion", value: 1 }, 5), [
-            { field: "gateway.chartVersion", rule: "must be a string; got a number (5)" },
-        ]);
+        assert.deepStrictEqual(
+            checkResolved({ field: "gateway.chartVersion", schema: {}, pointer: "#/definitions/GatewayArgs/properties/chartVersion", value: 1 }, 5),
+            [{ field: "gateway.chartVersion", rule: "must be a string; got a number (5)" }],
+        );
         assert.deepStrictEqual(checkResolved({ field: "gateway.resources", schema: { type: "object" }, value: 1 }, { limits: {} }), []);
         assert.throws(() => checkResolved({ field: "x", schema: { type: "string", minLength: 3 }, value: 1 }, "ab"), /internal: x: no precompiled validator/);
     });

@@ -66,17 +66,32 @@ describe("benchmark harness (bench/)", function () {
 
         it("the no-op pack mirrors the pack's policies and reports nothing; the real pack finds the planted violations", async () => {
             const noop = noopPolicies(policies);
-            assert.deepStrictEqual(noop.map((p) => p.name), policies.map((p) => p.name));
-            assert.deepStrictEqual(noop.map((p) => "validateStack" in p), policies.map((p) => "validateStack" in p));
+            assert.deepStrictEqual(
+                noop.map((p) => p.name),
+                policies.map((p) => p.name),
+            );
+            assert.deepStrictEqual(
+                noop.map((p) => "validateStack" in p),
+                policies.map((p) => "validateStack" in p),
+            );
             // Team 9 breaks the rules (no default-deny, internet egress, hostNetwork, capture exclusion, unrouted ServiceEntry).
             const stack = syntheticStack(5 + 10 * TEAM_SIZE, fromManifests);
             assert.deepStrictEqual(await runPolicies(stack, { policies: noop }), []);
             const found = await runPolicies(stack, {});
             const byPolicy = new Set(found.filter((v) => v.enforcementLevel === "mandatory").map((v) => v.policy));
-            for (const p of ["namespace-default-deny-egress", "no-external-egress-networkpolicy", "no-proxy-escape-privileges", "no-traffic-capture-exclusions", "service-entry-via-egress-gateway"]) {
+            for (const p of [
+                "namespace-default-deny-egress",
+                "no-external-egress-networkpolicy",
+                "no-proxy-escape-privileges",
+                "no-traffic-capture-exclusions",
+                "service-entry-via-egress-gateway",
+            ]) {
                 assert.ok(byPolicy.has(p), `${p} reports team 9 (found: ${[...byPolicy].join(", ")})`);
             }
-            assert.ok(found.every((v) => v.resource.namespace === "team-9"), "only team 9 breaks a rule");
+            assert.ok(
+                found.every((v) => v.resource.namespace === "team-9"),
+                "only team 9 breaks a rule",
+            );
         });
 
         it("median", () => {
@@ -93,7 +108,13 @@ describe("benchmark harness (bench/)", function () {
         });
 
         it("measures the component and its floor, with correct resource counts", () => {
-            assert.deepStrictEqual(report.component.map((r) => [r.hosts, r.namespaces]), [[2, 2], [5, 2]]);
+            assert.deepStrictEqual(
+                report.component.map((r) => [r.hosts, r.namespaces]),
+                [
+                    [2, 2],
+                    [5, 2],
+                ],
+            );
             for (const r of report.component) {
                 finitePositive(r.ratio, `component ratio ${r.hosts}x${r.namespaces}`);
                 finitePositive(r.component.ms, "component time");
@@ -111,18 +132,27 @@ describe("benchmark harness (bench/)", function () {
             const [two, five] = report.component;
             assert.strictEqual(two.perHostObjects, EXPECTED_PER_HOST.HTTP + EXPECTED_PER_HOST.TLS_ORIGINATION);
             assert.deepStrictEqual(five.perHostByShape, EXPECTED_PER_HOST);
-            assert.strictEqual(five.perHostObjects, HOST_SHAPES.reduce((n, s) => n + EXPECTED_PER_HOST[s], 0));
+            assert.strictEqual(
+                five.perHostObjects,
+                HOST_SHAPES.reduce((n, s) => n + EXPECTED_PER_HOST[s], 0),
+            );
             assert.strictEqual(two.shared, five.shared, "the shared objects do not grow with the hosts");
         });
 
         it("measures the pack against the no-op pack", () => {
             assert.ok(report.pack.available, "the pack section ran");
             if (!report.pack.available) return;
-            assert.deepStrictEqual(report.pack.rows.map((r) => r.size), [50, 100]);
+            assert.deepStrictEqual(
+                report.pack.rows.map((r) => r.size),
+                [50, 100],
+            );
             for (const r of report.pack.rows) {
                 finitePositive(r.ratio, `pack ratio ${r.size}`);
                 finitePositive(r.noop.rssMiB, "no-op RSS");
-                assert.strictEqual(Object.values(r.kinds).reduce((a, b) => a + b, 0), r.size);
+                assert.strictEqual(
+                    Object.values(r.kinds).reduce((a, b) => a + b, 0),
+                    r.size,
+                );
                 assert.ok(r.mandatory <= r.violations);
                 assert.strictEqual(r.policies, policies.length);
             }
@@ -166,7 +196,10 @@ describe("benchmark harness (bench/)", function () {
             for (const t of timings) {
                 finitePositive(t.ms, "CPU time");
                 finitePositive(t.wallMs, "wall time");
-                assert.ok(Math.abs(median(t.samples) - t.ms) <= 0.05 + 1e-9, "ms is the median of the (rounded to 0.1 ms) samples: each is off by at most 0.05, so is their median (plus float error)");
+                assert.ok(
+                    Math.abs(median(t.samples) - t.ms) <= 0.05 + 1e-9,
+                    "ms is the median of the (rounded to 0.1 ms) samples: each is off by at most 0.05, so is their median (plus float error)",
+                );
             }
         });
 

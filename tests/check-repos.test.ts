@@ -25,7 +25,10 @@ const run = (argv: string[]) => captureCli(main, argv);
 const findings = (out: string): unknown[] => listAt(JSON.parse(out));
 const brief = (out: string) =>
     findings(out)
-        .map((v) => `${String(valueAt(v, "policy"))} ${String(valueAt(v, "resource", "kind"))} ${stringAt(v, "resource", "namespace") ?? "-"}/${String(valueAt(v, "resource", "name"))}`)
+        .map(
+            (v) =>
+                `${String(valueAt(v, "policy"))} ${String(valueAt(v, "resource", "kind"))} ${stringAt(v, "resource", "namespace") ?? "-"}/${String(valueAt(v, "resource", "name"))}`,
+        )
         .sort();
 const ofPolicy = (out: string, policy: string) => findings(out).filter((v) => valueAt(v, "policy") === policy);
 
@@ -50,7 +53,8 @@ describe("istio-egress check on real repositories", function () {
     it("the attacker's template syntax outside a chart does not make a manifest skippable", async function () {
         const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "check-tpl-"));
         fs.mkdirSync(path.join(tmp, "templates"));
-        const pod = 'apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop, annotations: {x: "{{ y }}"}}\nspec: {hostNetwork: true, containers: [{name: a, image: a}]}\n';
+        const pod =
+            'apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop, annotations: {x: "{{ y }}"}}\nspec: {hostNetwork: true, containers: [{name: a, image: a}]}\n';
         fs.writeFileSync(path.join(tmp, "templates", "pod.yaml"), pod); // no Chart.yaml above it
         const r = await run(["--json", tmp]);
         assert.strictEqual(r.code, 1, r.err);
@@ -74,15 +78,27 @@ describe("istio-egress check on real repositories", function () {
     it("reads YAML 1.1 as the API server does: runAsUser 02471 is 1337, privileged: on is true", async function () {
         const r = await run(["--json", path.join(REPO, "yaml11.yaml")]);
         const msgs = ofPolicy(r.out, "no-proxy-escape-privileges").map((v) => String(valueAt(v, "message")));
-        assert.ok(msgs.some((m) => /"a" runs with runAsUser 1337/.test(m)), msgs.join("\n"));
-        assert.ok(msgs.some((m) => /"b" is privileged/.test(m)), msgs.join("\n"));
+        assert.ok(
+            msgs.some((m) => /"a" runs with runAsUser 1337/.test(m)),
+            msgs.join("\n"),
+        );
+        assert.ok(
+            msgs.some((m) => /"b" is privileged/.test(m)),
+            msgs.join("\n"),
+        );
         // the same spellings quoted are strings (the API server rejects them; the pack still fails closed)
         const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "check-y11-"));
-        fs.writeFileSync(path.join(tmp, "q.yaml"), fs.readFileSync(path.join(REPO, "yaml11.yaml"), "utf8").replace("02471", '"02471"').replace("privileged: on", 'privileged: "on"'));
+        fs.writeFileSync(
+            path.join(tmp, "q.yaml"),
+            fs.readFileSync(path.join(REPO, "yaml11.yaml"), "utf8").replace("02471", '"02471"').replace("privileged: on", 'privileged: "on"'),
+        );
         const q = await run(["--json", tmp]);
         assert.strictEqual(ofPolicy(q.out, "no-proxy-escape-privileges").length, 2);
         // and a plain value that is no YAML 1.1 number or boolean passes
-        fs.writeFileSync(path.join(tmp, "q.yaml"), fs.readFileSync(path.join(REPO, "yaml11.yaml"), "utf8").replace("02471", "2471").replace("privileged: on", "privileged: off"));
+        fs.writeFileSync(
+            path.join(tmp, "q.yaml"),
+            fs.readFileSync(path.join(REPO, "yaml11.yaml"), "utf8").replace("02471", "2471").replace("privileged: on", "privileged: off"),
+        );
         const ok = await run(["--json", tmp]);
         assert.deepStrictEqual(ofPolicy(ok.out, "no-proxy-escape-privileges"), []);
     });
@@ -117,7 +133,10 @@ describe("istio-egress check on real repositories", function () {
         assert.strictEqual((await run([app])).code, 0, "its default-deny covers it in default");
         const r = await run(["--json", "-n", "shop", app, path.join(REPO, "yaml11.yaml")]);
         // web and the default-deny move to shop, which then covers sneaky too
-        assert.deepStrictEqual(brief(r.out).filter((b) => b.startsWith("namespace-default-deny")), []);
+        assert.deepStrictEqual(
+            brief(r.out).filter((b) => b.startsWith("namespace-default-deny")),
+            [],
+        );
         const bad = await run(["--namespace", "Not_A_Namespace", app]);
         assert.strictEqual(bad.code, 2);
     });
@@ -130,7 +149,11 @@ describe("istio-egress check on real repositories", function () {
         assert.match(String(valueAt(log, "$schema")), /sarif-2\.1\.0/);
         const driver = recordAt(log, "runs", 0, "tool", "driver");
         assert.strictEqual(driver.name, "istio-egress-guard");
-        assert.ok(listAt(driver, "rules").some((x) => valueAt(x, "id") === "no-proxy-escape-privileges" && (stringAt(x, "shortDescription", "text") ?? "").length > 0));
+        assert.ok(
+            listAt(driver, "rules").some(
+                (x) => valueAt(x, "id") === "no-proxy-escape-privileges" && (stringAt(x, "shortDescription", "text") ?? "").length > 0,
+            ),
+        );
         const res = listAt(log, "runs", 0, "results");
         assert.strictEqual(res.length, 3);
         for (const x of res) {
@@ -194,9 +217,16 @@ const EXPECTED: Record<string, { args: string[]; options?: string[]; findings: s
         args: ["kube-prometheus"],
         findings: [
             "namespace-default-deny-egress Deployment monitoring/blackbox-exporter",
-            ...["alertmanager-main", "blackbox-exporter", "grafana", "kube-state-metrics", "node-exporter", "prometheus-adapter", "prometheus-k8s", "prometheus-operator"].map(
-                (n) => `no-external-egress-networkpolicy NetworkPolicy monitoring/${n}`,
-            ),
+            ...[
+                "alertmanager-main",
+                "blackbox-exporter",
+                "grafana",
+                "kube-state-metrics",
+                "node-exporter",
+                "prometheus-adapter",
+                "prometheus-k8s",
+                "prometheus-operator",
+            ].map((n) => `no-external-egress-networkpolicy NetworkPolicy monitoring/${n}`),
             "no-proxy-escape-privileges DaemonSet monitoring/node-exporter",
         ].sort(),
     },

@@ -27,13 +27,19 @@ describe("istio-egress check", function () {
         const lines = r.out.trim().split("\n");
         // Issue 9: each finding names its file:line; the rest of the line is as before.
         const findingLines = lines.filter((l) => /^[A-Z]+ {2}/.test(l));
-        assert.ok(findingLines.every((l) => / {2}\(.*bypass.*\.ya?ml:\d+\)$/.test(l)), findingLines.join("\n"));
+        assert.ok(
+            findingLines.every((l) => / {2}\(.*bypass.*\.ya?ml:\d+\)$/.test(l)),
+            findingLines.join("\n"),
+        );
         assert.deepStrictEqual(findingLines.map((l) => l.replace(/ {2}\([^)]*\)$/, "")).sort(), [
             "MANDATORY  no-proxy-escape-privileges  CronJob shop/export",
             "MANDATORY  no-traffic-capture-exclusions  Deployment shop/scraper",
             "MANDATORY  registry-only-outbound  Sidecar shop/default",
         ]);
-        assert.match(r.out, /\n {4}spec\.template\.metadata\.annotations traffic\.sidecar\.istio\.io\/excludeOutboundIPRanges: "0\.0\.0\.0\/0" .*remove it\.\n/);
+        assert.match(
+            r.out,
+            /\n {4}spec\.template\.metadata\.annotations traffic\.sidecar\.istio\.io\/excludeOutboundIPRanges: "0\.0\.0\.0\/0" .*remove it\.\n/,
+        );
         assert.match(lines[lines.length - 1], /^3 violation\(s\) \(3 mandatory, 0 advisory\) in 4 object\(s\) from 2 file\(s\)$/);
     });
 
@@ -49,9 +55,24 @@ describe("istio-egress check", function () {
                 return { ...v, message: typeof v.message };
             }),
             [
-                { policy: "registry-only-outbound", enforcementLevel: "mandatory", resource: { kind: "Sidecar", namespace: "shop", name: "default" }, message: "string" },
-                { policy: "no-proxy-escape-privileges", enforcementLevel: "mandatory", resource: { kind: "Pod", namespace: "shop", name: "debug" }, message: "string" },
-                { policy: "namespace-default-deny-egress", enforcementLevel: "mandatory", resource: { kind: "Pod", namespace: "shop", name: "debug" }, message: "string" },
+                {
+                    policy: "registry-only-outbound",
+                    enforcementLevel: "mandatory",
+                    resource: { kind: "Sidecar", namespace: "shop", name: "default" },
+                    message: "string",
+                },
+                {
+                    policy: "no-proxy-escape-privileges",
+                    enforcementLevel: "mandatory",
+                    resource: { kind: "Pod", namespace: "shop", name: "debug" },
+                    message: "string",
+                },
+                {
+                    policy: "namespace-default-deny-egress",
+                    enforcementLevel: "mandatory",
+                    resource: { kind: "Pod", namespace: "shop", name: "debug" },
+                    message: "string",
+                },
             ],
         );
         assert.match(String(valueAt(json, 0, "message")), /ALLOW_ANY.*REGISTRY_ONLY/);
@@ -66,7 +87,10 @@ describe("istio-egress check", function () {
         const advisory = await run(["--config", path.join(FIX, "advisory.json"), "--json", path.join(FIX, "bypass")]);
         assert.strictEqual(advisory.code, 0);
         const json = listAt(JSON.parse(advisory.out));
-        assert.deepStrictEqual(json.map((v) => `${String(valueAt(v, "enforcementLevel"))} ${String(valueAt(v, "policy"))}`).sort(), ["advisory no-proxy-escape-privileges", "advisory no-traffic-capture-exclusions"]);
+        assert.deepStrictEqual(json.map((v) => `${String(valueAt(v, "enforcementLevel"))} ${String(valueAt(v, "policy"))}`).sort(), [
+            "advisory no-proxy-escape-privileges",
+            "advisory no-traffic-capture-exclusions",
+        ]);
     });
 
     it("exits 2 on usage errors, unreadable paths, YAML errors (file:line), bad config; skips documents without kind", async function () {
@@ -102,7 +126,10 @@ describe("istio-egress check", function () {
         fs.writeFileSync(path.join(tmp, "cfg.json"), JSON.stringify({ "no-proxy-escape-privileges": { exemptNamespaces: ["shop"] } }));
         const r = await run(["--json", "--config", path.join(tmp, "cfg.json"), path.join(FIX, "bypass", "workloads.yaml")]);
         const json = listAt(JSON.parse(r.out));
-        assert.deepStrictEqual(json.map((v) => valueAt(v, "policy")), ["no-traffic-capture-exclusions"]);
+        assert.deepStrictEqual(
+            json.map((v) => valueAt(v, "policy")),
+            ["no-traffic-capture-exclusions"],
+        );
         assert.strictEqual(r.code, 1);
     });
 
@@ -133,7 +160,10 @@ describe("istio-egress check", function () {
             const bad = await run(["--json", dir]);
             assert.strictEqual(bad.code, 1);
             assert.deepStrictEqual(
-                listAt(JSON.parse(bad.out)).map((v) => `${String(valueAt(v, "policy"))} ${String(valueAt(v, "resource", "kind"))} ${String(valueAt(v, "resource", "namespace"))}/${String(valueAt(v, "resource", "name"))}`),
+                listAt(JSON.parse(bad.out)).map(
+                    (v) =>
+                        `${String(valueAt(v, "policy"))} ${String(valueAt(v, "resource", "kind"))} ${String(valueAt(v, "resource", "namespace"))}/${String(valueAt(v, "resource", "name"))}`,
+                ),
                 ["egress-gateway-cluster-ip Release istio-egress/egress-gateway"],
             );
         } finally {

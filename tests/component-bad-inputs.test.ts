@@ -126,7 +126,11 @@ const CASES: Case[] = [
     ["wildcard upstream outside", "hosts[0].upstreamHost", () => host(T({ host: "*.example.com", upstreamHost: "www.other.com" }))],
     ["wildcard upstream wildcard", "hosts[0].upstreamHost", () => host(T({ host: "*.example.com", upstreamHost: "*.a.example.com" }))],
     ["upstream on exact", "hosts[0].upstreamHost", () => host(T({ upstreamHost: "b.example.com" }))],
-    ["upstream listed too", "hosts[0].upstreamHost", () => ({ hosts: [T({ host: "*.example.com", upstreamHost: "www.example.com" }), T({ host: "www.example.com" })] })],
+    [
+        "upstream listed too",
+        "hosts[0].upstreamHost",
+        () => ({ hosts: [T({ host: "*.example.com", upstreamHost: "www.example.com" }), T({ host: "www.example.com" })] }),
+    ],
     ["origination same ports", "hosts[0].targetPort", () => host({ host: "a.example.com", mode: EgressMode.TlsOrigination, port: 443, targetPort: 443 })],
     ["sans empty", "hosts[0].subjectAltNames", () => host({ host: "a.example.com", mode: EgressMode.TlsOrigination, subjectAltNames: [] })],
     ["sans on HTTP", "hosts[0].subjectAltNames", () => host(H({ subjectAltNames: ["a"] }))],
@@ -155,7 +159,7 @@ const CASES: Case[] = [
     ["chart other repo chart", "gateway.chart", () => gw({ chart: "istio-gateway" })],
     ["chartVersion number", "gateway.chartVersion", () => gw({ chartVersion: 1.29 })],
     ["labels empty", "gateway.labels", () => gw({ labels: {} })],
-    ["labels number value", 'gateway.labels.istio', () => gw({ labels: { istio: 1 } })],
+    ["labels number value", "gateway.labels.istio", () => gw({ labels: { istio: 1 } })],
     ["labels bad key", 'gateway.labels["-x"]', () => gw({ labels: { "-x": "y" } })],
     ["labels Output", "gateway.labels", () => gw({ labels: pulumi.output({ a: "b" }) })],
     ["labels Map", "gateway.labels", () => gw({ labels: new Map([["a", "b"]]) })],
@@ -167,10 +171,18 @@ const CASES: Case[] = [
     ["autoscaling no enabled", "gateway.autoscaling.enabled", () => gw({ autoscaling: { minReplicas: 2 } })],
     ["autoscaling enabled string", "gateway.autoscaling.enabled", () => gw({ autoscaling: { enabled: "true" } })],
     ["autoscaling max<min", "gateway.autoscaling.maxReplicas", () => gw({ autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 2 } })],
-    ["autoscaling cpu 101", "gateway.autoscaling.targetCPUUtilizationPercentage", () => gw({ autoscaling: { enabled: true, targetCPUUtilizationPercentage: 101 } })],
+    [
+        "autoscaling cpu 101",
+        "gateway.autoscaling.targetCPUUtilizationPercentage",
+        () => gw({ autoscaling: { enabled: true, targetCPUUtilizationPercentage: 101 } }),
+    ],
     ["values string", "gateway.values", () => values("x" as unknown as object)],
     ["values Output", "gateway.values", () => gw({ values: pulumi.output({}) })],
-    ["values internal defaults", "gateway.values._internal_defaults_do_not_set", () => values({ _internal_defaults_do_not_set: { service: { type: "LoadBalancer" } } })],
+    [
+        "values internal defaults",
+        "gateway.values._internal_defaults_do_not_set",
+        () => values({ _internal_defaults_do_not_set: { service: { type: "LoadBalancer" } } }),
+    ],
     ["values labels plain", "gateway.values.labels", () => values({ labels: { istio: "ingressgateway" } })],
     ["values replicaCount", "gateway.values.replicaCount", () => values({ replicaCount: 3 })],
     ["values autoscaling", "gateway.values.autoscaling", () => values({ autoscaling: { enabled: false } })],
@@ -185,13 +197,33 @@ const CASES: Case[] = [
     ["values selectorLabels", "gateway.values.service.selectorLabels", () => values({ service: { selectorLabels: { istio: "x" } } })],
     ["values loadBalancerIP", "gateway.values.service.loadBalancerIP", () => values({ service: { loadBalancerIP: "1.2.3.4" } })],
     ["values revision", "gateway.values.revision", () => values({ revision: "canary" })],
-    ["values templates", 'gateway.values.podAnnotations["inject.istio.io/templates"]', () => values({ podAnnotations: { "inject.istio.io/templates": "sidecar" } })],
+    [
+        "values templates",
+        'gateway.values.podAnnotations["inject.istio.io/templates"]',
+        () => values({ podAnnotations: { "inject.istio.io/templates": "sidecar" } }),
+    ],
     ["values proxy config", 'gateway.values.podAnnotations["proxy.istio.io/config"]', () => values({ podAnnotations: { "proxy.istio.io/config": "{}" } })],
-    ["values exportTo", 'gateway.values.service.annotations["networking.istio.io/exportTo"]', () => values({ service: { annotations: { "networking.istio.io/exportTo": "." } } })],
+    [
+        "values exportTo",
+        'gateway.values.service.annotations["networking.istio.io/exportTo"]',
+        () => values({ service: { annotations: { "networking.istio.io/exportTo": "." } } }),
+    ],
     ["values __proto__", "gateway.values.__proto__", () => values(JSON.parse('{"__proto__": {"polluted": true}}') as object)],
     ["values ports Output", "gateway.values.service", () => values({ service: { ports: pulumi.output([]) } })],
     ["values ports missing 443", "gateway.values.service.ports", () => values({ service: { ports: [{ name: "http2", port: 80 }] } })],
-    ["values ports named targetPort", "gateway.values.service.ports[0].targetPort", () => values({ service: { ports: [{ name: "http2", port: 80, targetPort: "http" }, { name: "https", port: 443 }] } })],
+    [
+        "values ports named targetPort",
+        "gateway.values.service.ports[0].targetPort",
+        () =>
+            values({
+                service: {
+                    ports: [
+                        { name: "http2", port: 80, targetPort: "http" },
+                        { name: "https", port: 443 },
+                    ],
+                },
+            }),
+    ],
     // --- lock-down ------------------------------------------------------------------------------------------------
     ["lockdown string", "lockdown", () => ({ lockdown: "on" })],
     ["namespaces string", "lockdown.namespaces", () => lock({ namespaces: "app" })],
@@ -215,7 +247,17 @@ const CASES: Case[] = [
     ["extra name bad", "lockdown.extraEgressCidrs[0].name", () => lock({ extraEgressCidrs: [{ name: "A", cidr: "10.0.0.0/24", ports: [443] }] })],
     ["extra ports empty", "lockdown.extraEgressCidrs[0].ports", () => lock({ extraEgressCidrs: [{ name: "a", cidr: "10.0.0.0/24", ports: [] }] })],
     ["extra ports missing", "lockdown.extraEgressCidrs[0].ports", () => lock({ extraEgressCidrs: [{ name: "a", cidr: "10.0.0.0/24" }] })],
-    ["extra dup", "lockdown.extraEgressCidrs[1].name", () => lock({ extraEgressCidrs: [{ name: "a", cidr: "10.0.0.0/24", ports: [1] }, { name: "a", cidr: "10.1.0.0/24", ports: [1] }] })],
+    [
+        "extra dup",
+        "lockdown.extraEgressCidrs[1].name",
+        () =>
+            lock({
+                extraEgressCidrs: [
+                    { name: "a", cidr: "10.0.0.0/24", ports: [1] },
+                    { name: "a", cidr: "10.1.0.0/24", ports: [1] },
+                ],
+            }),
+    ],
     ["extra allowPublic string", "lockdown.extraEgressCidrs[0].allowPublicRange", () => cidr("8.8.8.0/24", { allowPublicRange: "true" })],
     ["extra 0/0", "lockdown.extraEgressCidrs[0].cidr", () => cidr("0.0.0.0/0")],
     ["extra ::/0", "lockdown.extraEgressCidrs[0].cidr", () => cidr("::/0")],
@@ -240,7 +282,12 @@ const CASES: Case[] = [
     ["team no gateway", "gateway", () => ({ hosts: [] }), "routes"],
     ["team no hosts", "hosts", () => ({ gateway: ref }), "routes"],
     ["team gateway typo", "gateway.namepsace", () => ({ ...team({}), gateway: { ...ref, namepsace: "x" } }), "routes"],
-    ["team gateway ports string", "gateway.containerPorts.http", () => ({ ...team({}), gateway: { ...ref, containerPorts: { http: "80", tls: 443 } } }), "routes"],
+    [
+        "team gateway ports string",
+        "gateway.containerPorts.http",
+        () => ({ ...team({}), gateway: { ...ref, containerPorts: { http: "80", tls: 443 } } }),
+        "routes",
+    ],
     ["team unknown key", "lockdown", () => team({ lockdown: {} }), "routes"],
     ["team namespaces empty name", "namespaces[0].name", () => team({ namespaces: [{ name: "" }] }), "routes"],
     ["team cidr metadata", "extraEgressCidrs[0].cidr", () => team({ extraEgressCidrs: [{ name: "m", cidr: "169.254.169.254/32", ports: [80] }] }), "routes"],
@@ -269,15 +316,22 @@ describe("bad inputs: one ResourceError naming the field, nothing registered", f
                 error = err;
             }
             assert.ok(error, "expected an error");
-            assert.ok(error instanceof pulumi.ResourceError, `a ResourceError, not ${error instanceof Error ? error.constructor.name : typeof error}: ${errorMessage(error)}`);
+            assert.ok(
+                error instanceof pulumi.ResourceError,
+                `a ResourceError, not ${error instanceof Error ? error.constructor.name : typeof error}: ${errorMessage(error)}`,
+            );
             assert.match(error.message, /invalid arguments:/);
-            const lines = String(error.message).split("\n").filter((l: string) => l.startsWith("  - "));
+            const lines = String(error.message)
+                .split("\n")
+                .filter((l: string) => l.startsWith("  - "));
             assert.ok(
                 lines.some((l: string) => l.startsWith(`  - ${field}: `)),
                 `no problem on ${field}; got:\n${lines.join("\n")}`,
             );
             // The mock engine attaches what was registered before the error.
-            const registered = (error as pulumi.ResourceError & { capturedResources: CapturedResource[] }).capturedResources.filter((x) => x.type !== "pulumi:pulumi:Stack");
+            const registered = (error as pulumi.ResourceError & { capturedResources: CapturedResource[] }).capturedResources.filter(
+                (x) => x.type !== "pulumi:pulumi:Stack",
+            );
             assert.deepStrictEqual(registered, [], "nothing but the stack was registered");
         });
     }

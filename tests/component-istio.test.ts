@@ -9,7 +9,16 @@ import { ArgsError, buildPlan, checkGatewayReference, EgressPlan } from "../sdk/
 import { routingManifests } from "../sdk/manifests/routing";
 import { lockdownManifests } from "../sdk/manifests/lockdown";
 import { GATEWAY_SELECTOR_LABEL, gatewayReleaseLabels, gatewaySelectorValue, K8sObject, selectorMatches } from "../sdk/model";
-import { attachesToServer, clientTlsErrors, destinationRuleTls, gatewayServerHostErrors, gatewaysApplyingTo, GatewayProxy, injectingRevisions, tcpServerDestination } from "./helpers/istio";
+import {
+    attachesToServer,
+    clientTlsErrors,
+    destinationRuleTls,
+    gatewayServerHostErrors,
+    gatewaysApplyingTo,
+    GatewayProxy,
+    injectingRevisions,
+    tcpServerDestination,
+} from "./helpers/istio";
 import { namespaceObject, resolvedValuesProblems } from "../sdk/manifests/gateway";
 import * as pulumi from "@pulumi/pulumi";
 import { listAt, recordAt, stringAt, stringRecord, valueAt } from "../sdk/model/read";
@@ -77,21 +86,32 @@ describe("issue 11 item 1: the gateway's objects select only its own pods", () =
     const stockIngress = chartPod("istio-system", "istio-ingressgateway");
 
     it("a stock egress (or ingress) gateway in istio-system gets none of our servers, so none of our routes", () => {
-        assert.deepStrictEqual(gatewaysApplyingTo(objects, stockEgress).map((g) => g.metadata.name), []);
-        assert.deepStrictEqual(gatewaysApplyingTo(objects, stockIngress).map((g) => g.metadata.name), []);
+        assert.deepStrictEqual(
+            gatewaysApplyingTo(objects, stockEgress).map((g) => g.metadata.name),
+            [],
+        );
+        assert.deepStrictEqual(
+            gatewaysApplyingTo(objects, stockIngress).map((g) => g.metadata.name),
+            [],
+        );
         // The same holds with istiod scoping Gateways to their namespace (the recommended setting).
         assert.deepStrictEqual(gatewaysApplyingTo(objects, stockEgress, { scopeGatewayToNamespace: true }), []);
     });
 
     it("our pods get our Gateway, and every policy that selects the gateway selects exactly them", () => {
-        assert.deepStrictEqual(gatewaysApplyingTo(objects, ours).map((g) => `${g.metadata.namespace}/${g.metadata.name}`), [plan.gateway.gatewayRef]);
+        assert.deepStrictEqual(
+            gatewaysApplyingTo(objects, ours).map((g) => `${g.metadata.namespace}/${g.metadata.name}`),
+            [plan.gateway.gatewayRef],
+        );
         const selecting = objects.filter((o) => o.metadata.namespace === plan.gateway.namespace && ["AuthorizationPolicy", "Telemetry"].includes(o.kind));
         assert.ok(selecting.length >= 3);
         for (const o of selecting) {
             assert.ok(selectorMatches(recordAt(o, "spec", "selector"), ours.labels), `${o.kind} ${o.metadata.name} selects our pods`);
             assert.deepStrictEqual(valueAt(o, "spec", "selector", "matchLabels"), { [GATEWAY_SELECTOR_LABEL]: "istio-egress.egress-gateway" });
         }
-        for (const np of objects.filter((o) => o.kind === "NetworkPolicy" && o.metadata.namespace === plan.gateway.namespace && valueAt(o, "spec", "podSelector", "matchLabels"))) {
+        for (const np of objects.filter(
+            (o) => o.kind === "NetworkPolicy" && o.metadata.namespace === plan.gateway.namespace && valueAt(o, "spec", "podSelector", "matchLabels"),
+        )) {
             assert.ok(selectorMatches(recordAt(np, "spec", "podSelector"), ours.labels), `NetworkPolicy ${np.metadata.name}`);
         }
     });
@@ -101,10 +121,20 @@ describe("issue 11 item 1: the gateway's objects select only its own pods", () =
             apiVersion: "networking.istio.io/v1",
             kind: "Gateway",
             metadata: { name: "istio-egressgateway", namespace: "istio-system" },
-            spec: { selector: { istio: "egressgateway" }, servers: [{ port: { number: 443, name: "tls", protocol: "TLS" }, hosts: ["*"], tls: { mode: "PASSTHROUGH" } }] },
+            spec: {
+                selector: { istio: "egressgateway" },
+                servers: [{ port: { number: 443, name: "tls", protocol: "TLS" }, hosts: ["*"], tls: { mode: "PASSTHROUGH" } }],
+            },
         };
-        assert.deepStrictEqual(gatewaysApplyingTo([...objects, theirs], ours).map((g) => g.metadata.name), ["egress-gateway"]);
-        assert.deepStrictEqual(gatewaysApplyingTo([...objects, theirs], stockEgress).map((g) => g.metadata.name), ["istio-egressgateway"], "the model is not vacuous");
+        assert.deepStrictEqual(
+            gatewaysApplyingTo([...objects, theirs], ours).map((g) => g.metadata.name),
+            ["egress-gateway"],
+        );
+        assert.deepStrictEqual(
+            gatewaysApplyingTo([...objects, theirs], stockEgress).map((g) => g.metadata.name),
+            ["istio-egressgateway"],
+            "the model is not vacuous",
+        );
     });
 
     it("the documented limit: a Gateway elsewhere that copies our label configures our pods unless istiod scopes Gateways", () => {
@@ -114,16 +144,30 @@ describe("issue 11 item 1: the gateway's objects select only its own pods", () =
             metadata: { name: "borrowed", namespace: "evil" },
             spec: { selector: { ...plan.gateway.labels }, servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts: ["evil/*"] }] },
         };
-        assert.deepStrictEqual(gatewaysApplyingTo([...objects, copied], ours).map((g) => g.metadata.namespace).sort(), ["evil", "istio-egress"]);
-        assert.deepStrictEqual(gatewaysApplyingTo([...objects, copied], ours, { scopeGatewayToNamespace: true }).map((g) => g.metadata.namespace), ["istio-egress"]);
+        assert.deepStrictEqual(
+            gatewaysApplyingTo([...objects, copied], ours)
+                .map((g) => g.metadata.namespace)
+                .sort(),
+            ["evil", "istio-egress"],
+        );
+        assert.deepStrictEqual(
+            gatewaysApplyingTo([...objects, copied], ours, { scopeGatewayToNamespace: true }).map((g) => g.metadata.namespace),
+            ["istio-egress"],
+        );
     });
 
     it("two components in two namespaces, with the same release name, do not select each other's pods", () => {
         const other = buildPlan("egress", { ...ARGS, gateway: { namespace: "egress-b" } });
         const otherPod = chartPod(other.gateway.namespace, other.gateway.releaseName, stringRecord(other.release!.values.labels));
         const both = [...objects, ...objectsOf(other)];
-        assert.deepStrictEqual(gatewaysApplyingTo(both, ours).map((g) => g.metadata.namespace), ["istio-egress"]);
-        assert.deepStrictEqual(gatewaysApplyingTo(both, otherPod).map((g) => g.metadata.namespace), ["egress-b"]);
+        assert.deepStrictEqual(
+            gatewaysApplyingTo(both, ours).map((g) => g.metadata.namespace),
+            ["istio-egress"],
+        );
+        assert.deepStrictEqual(
+            gatewaysApplyingTo(both, otherPod).map((g) => g.metadata.namespace),
+            ["egress-b"],
+        );
     });
 
     it("the selector label is one-to-one in (namespace, release), at most 63 characters, and cannot be set by hand", () => {
@@ -131,7 +175,11 @@ describe("issue 11 item 1: the gateway's objects select only its own pods", () =
         const long = gatewaySelectorValue("n".repeat(63), "r".repeat(63));
         assert.ok(long.length <= 63 && /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(long), long);
         assert.notStrictEqual(long, gatewaySelectorValue("n".repeat(63), `${"r".repeat(62)}s`));
-        rejects({ gateway: { labels: { [GATEWAY_SELECTOR_LABEL]: "istio-system.istio-egressgateway" } } }, `gateway.labels["${GATEWAY_SELECTOR_LABEL}"]`, /component's own selector label/);
+        rejects(
+            { gateway: { labels: { [GATEWAY_SELECTOR_LABEL]: "istio-system.istio-egressgateway" } } },
+            `gateway.labels["${GATEWAY_SELECTOR_LABEL}"]`,
+            /component's own selector label/,
+        );
         // Extra labels still reach the pods, and never widen the selector.
         const custom = buildPlan("egress", { gateway: { labels: { team: "platform" } } });
         assert.strictEqual(valueAt(custom.release!.values, "labels", "team"), "platform");
@@ -141,7 +189,10 @@ describe("issue 11 item 1: the gateway's objects select only its own pods", () =
     it("keeping istio-egress 0.1's release name (the stock gateway's labels) warns; the defaults do not", () => {
         const legacy = buildPlan("egress", { ...ARGS, gateway: { releaseName: "istio-egressgateway", chartVersion: "1.29.2" } });
         assert.strictEqual(legacy.gateway.podLabels.istio, "egressgateway", "the chart derives the stock labels from the name");
-        assert.ok(legacy.warnings.some((w) => /stock gateway .*PILOT_SCOPE_GATEWAY_TO_NAMESPACE/.test(w)), legacy.warnings.join("\n"));
+        assert.ok(
+            legacy.warnings.some((w) => /stock gateway .*PILOT_SCOPE_GATEWAY_TO_NAMESPACE/.test(w)),
+            legacy.warnings.join("\n"),
+        );
         // Even then our objects select only our pods; the stock gateway still gets nothing of ours.
         assert.deepStrictEqual(gatewaysApplyingTo(objectsOf(legacy), stockEgress), []);
         const current = buildPlan("egress", { ...ARGS, gateway: { chartVersion: "1.29.2" } });
@@ -151,7 +202,10 @@ describe("issue 11 item 1: the gateway's objects select only its own pods", () =
     it("a team attached by the chart's shared labels is refused: its Gateway would select the stock gateway too", () => {
         const ref = { namespace: "istio-egress", serviceName: "istio-egressgateway", containerPorts: { http: 80, tls: 443 } };
         const problems = checkGatewayReference({ ...ref, labels: { istio: "egressgateway" } });
-        assert.deepStrictEqual(problems.map((p) => p.field), [`gateway.labels["${GATEWAY_SELECTOR_LABEL}"]`]);
+        assert.deepStrictEqual(
+            problems.map((p) => p.field),
+            [`gateway.labels["${GATEWAY_SELECTOR_LABEL}"]`],
+        );
         assert.match(problems[0].rule, /upgrade it first/);
         assert.deepStrictEqual(checkGatewayReference({ ...ref, labels: { [GATEWAY_SELECTOR_LABEL]: "istio-egress.istio-egressgateway" } }), []);
         // A label of another gateway (mixed outputs) is refused as well.
@@ -164,7 +218,9 @@ describe("issue 11 item 2: a VirtualService in another namespace cannot attach t
     const objects = objectsOf(plan);
     const gateway = objects.find((o) => o.kind === "Gateway")!;
     const server = (port: number, host: string) =>
-        listAt(gateway, "spec", "servers").find((s) => valueAt(s, "port", "number") === port && listAt(s, "hosts").some((h) => typeof h === "string" && h.endsWith(host)));
+        listAt(gateway, "spec", "servers").find(
+            (s) => valueAt(s, "port", "number") === port && listAt(s, "hosts").some((h) => typeof h === "string" && h.endsWith(host)),
+        );
     const httpServer = server(80, "api.example.com");
     const tlsServer = server(443, "secure.example.com");
     /** The attacker's VirtualService: names our Gateway, takes an allowed host to a place of its choosing. */
@@ -175,7 +231,12 @@ describe("issue 11 item 2: a VirtualService in another namespace cannot attach t
         spec: {
             hosts: [host],
             gateways: [plan.gateway.gatewayRef],
-            [kind]: [{ match: [{ gateways: [plan.gateway.gatewayRef], port: kind === "http" ? 80 : 443 }], route: [{ destination: { host: "collector.evil.example.net", port: { number: 443 } } }] }],
+            [kind]: [
+                {
+                    match: [{ gateways: [plan.gateway.gatewayRef], port: kind === "http" ? 80 : 443 }],
+                    route: [{ destination: { host: "collector.evil.example.net", port: { number: 443 } } }],
+                },
+            ],
         },
     });
 
@@ -200,11 +261,22 @@ describe("issue 11 item 2: a VirtualService in another namespace cannot attach t
         assert.deepStrictEqual(tcpServerDestination([wide, ...ours], gateway, tlsServer, plan.gateway.namespace)?.destination.host, "secure.example.com");
         // The model is not vacuous: the same older route in the gateway's namespace would win.
         const inside = hijack(plan.gateway.namespace, "secure.example.com", "tcp");
-        assert.deepStrictEqual(tcpServerDestination([inside, ...ours], gateway, tlsServer, plan.gateway.namespace)?.destination.host, "collector.evil.example.net");
+        assert.deepStrictEqual(
+            tcpServerDestination([inside, ...ours], gateway, tlsServer, plan.gateway.namespace)?.destination.host,
+            "collector.evil.example.net",
+        );
     });
 
     it("every server host is namespace-qualified with `./`, which Istio's validation accepts", () => {
-        for (const p of [plan, buildPlan("egress", { hosts: [{ host: "*.wikipedia.org", mode: EgressMode.Tls, upstreamHost: "www.wikipedia.org" }, { host: "httpbin.org", mode: EgressMode.Http }] })]) {
+        for (const p of [
+            plan,
+            buildPlan("egress", {
+                hosts: [
+                    { host: "*.wikipedia.org", mode: EgressMode.Tls, upstreamHost: "www.wikipedia.org" },
+                    { host: "httpbin.org", mode: EgressMode.Http },
+                ],
+            }),
+        ]) {
             const gw = objectsOf(p).find((o) => o.kind === "Gateway")!;
             const servers = listAt(gw, "spec", "servers");
             assert.ok(servers.length > 0, "the Gateway has servers");
@@ -226,15 +298,32 @@ describe("issue 11 item 2: a VirtualService in another namespace cannot attach t
 describe("issue 11 item 3: TLS origination objects pass Istio's validation; mutual TLS names where its CA comes from", () => {
     const ORIGINATION: EgressGatewayArgs["hosts"] = [
         { host: "a.example.com", mode: EgressMode.TlsOrigination },
-        { host: "b.example.com", mode: EgressMode.TlsOrigination, caCertificates: "/etc/ssl/certs/ca-certificates.crt", subjectAltNames: ["b.example.com", "*.b.example.com"] },
+        {
+            host: "b.example.com",
+            mode: EgressMode.TlsOrigination,
+            caCertificates: "/etc/ssl/certs/ca-certificates.crt",
+            subjectAltNames: ["b.example.com", "*.b.example.com"],
+        },
         { host: "c.example.com", mode: EgressMode.MutualTlsOrigination, credentialName: "c-client" },
-        { host: "d.example.com", mode: EgressMode.MutualTlsOrigination, credentialName: "d-client", subjectAltNames: ["api.d.example.com"], port: 8080, targetPort: 8443 },
+        {
+            host: "d.example.com",
+            mode: EgressMode.MutualTlsOrigination,
+            credentialName: "d-client",
+            subjectAltNames: ["api.d.example.com"],
+            port: 8080,
+            targetPort: 8443,
+        },
         { host: "e.example.com", mode: EgressMode.Tls },
     ];
 
     it("every ClientTLSSettings the platform and a team emit is valid for Istio (ValidateTLS)", () => {
         const platform = objectsOf(buildPlan("egress", { hosts: ORIGINATION }));
-        const ref = { namespace: "istio-egress", serviceName: "egress-gateway", labels: { [GATEWAY_SELECTOR_LABEL]: "istio-egress.egress-gateway" }, containerPorts: { http: 80, tls: 443 } };
+        const ref = {
+            namespace: "istio-egress",
+            serviceName: "egress-gateway",
+            labels: { [GATEWAY_SELECTOR_LABEL]: "istio-egress.egress-gateway" },
+            containerPorts: { http: 80, tls: 443 },
+        };
         const team = teamManifests(buildTeamPlan("team", { gateway: ref, hosts: ORIGINATION }, ref)).gatewaySide;
         let checked = 0;
         for (const dr of [...platform, ...team].filter((o) => o.kind === "DestinationRule")) {
@@ -254,7 +343,13 @@ describe("issue 11 item 3: TLS origination objects pass Istio's validation; mutu
             for (const caCertificates of [undefined, "/etc/certs/ca.pem"]) {
                 for (const credentialName of [undefined, "client"]) {
                     for (const subjectAltNames of [undefined, ["x.example.com"]]) {
-                        const host = { host: "x.example.com", mode, ...(caCertificates ? { caCertificates } : {}), ...(credentialName ? { credentialName } : {}), ...(subjectAltNames ? { subjectAltNames } : {}) };
+                        const host = {
+                            host: "x.example.com",
+                            mode,
+                            ...(caCertificates ? { caCertificates } : {}),
+                            ...(credentialName ? { credentialName } : {}),
+                            ...(subjectAltNames ? { subjectAltNames } : {}),
+                        };
                         let plan: EgressPlan;
                         try {
                             plan = buildPlan("egress", { hosts: [host] });
@@ -265,7 +360,8 @@ describe("issue 11 item 3: TLS origination objects pass Istio's validation; mutu
                         }
                         accepted++;
                         for (const dr of objectsOf(plan).filter((o) => o.kind === "DestinationRule")) {
-                            for (const { at, tls } of destinationRuleTls(dr)) assert.deepStrictEqual(clientTlsErrors(tls), [], `${JSON.stringify(host)}: ${dr.metadata.name} ${at}`);
+                            for (const { at, tls } of destinationRuleTls(dr))
+                                assert.deepStrictEqual(clientTlsErrors(tls), [], `${JSON.stringify(host)}: ${dr.metadata.name} ${at}`);
                         }
                     }
                 }
@@ -281,7 +377,9 @@ describe("issue 11 item 3: TLS origination objects pass Istio's validation; mutu
             /cannot specify client certificates or CA certificate or CA CRL If credentialName is set.*ca\.crt \(or cacert\).*<credentialName>-cacert/,
         );
         // TLS_ORIGINATION keeps caCertificates: without credentialName, Istio reads the file.
-        assert.doesNotThrow(() => buildPlan("egress", { hosts: [{ host: "b.example.com", mode: EgressMode.TlsOrigination, caCertificates: "/etc/ssl/certs/ca-certificates.crt" }] }));
+        assert.doesNotThrow(() =>
+            buildPlan("egress", { hosts: [{ host: "b.example.com", mode: EgressMode.TlsOrigination, caCertificates: "/etc/ssl/certs/ca-certificates.crt" }] }),
+        );
     });
 
     it("the routes catalog tells operators which Secret keys Istio reads, CA included", () => {
@@ -292,7 +390,10 @@ describe("issue 11 item 3: TLS origination objects pass Istio's validation; mutu
         const c = hosts.find((h) => valueAt(h, "host") === "c.example.com");
         assert.deepStrictEqual(valueAt(c, "credential", "caSecrets"), ["istio-egress/c-client-cacert", "istio-egress/c-client"]);
         assert.deepStrictEqual(valueAt(c, "credential", "caKeys"), ["cacert", "ca.crt"]);
-        assert.deepStrictEqual(valueAt(c, "credential", "clientCertificateKeys"), [["cert", "key"], ["tls.crt", "tls.key"]]);
+        assert.deepStrictEqual(valueAt(c, "credential", "clientCertificateKeys"), [
+            ["cert", "key"],
+            ["tls.crt", "tls.key"],
+        ]);
         const a = hosts.find((h) => valueAt(h, "host") === "a.example.com");
         assert.ok(a !== undefined, "a.example.com is in the catalog");
         assert.strictEqual(valueAt(a, "credential"), undefined);
@@ -325,7 +426,9 @@ describe("issue 11 item 4: a caller in an unprotected namespace gets an answer b
         });
 
     it("the routes reach every namespace's sidecars (exported mesh-wide), so the gateway must admit every namespace", () => {
-        for (const o of objects.filter((x) => x.kind === "VirtualService" || (x.kind === "ServiceEntry" && !(stringAt(x, "spec", "hosts", 0) ?? "").startsWith("www.wiki")))) {
+        for (const o of objects.filter(
+            (x) => x.kind === "VirtualService" || (x.kind === "ServiceEntry" && !(stringAt(x, "spec", "hosts", 0) ?? "").startsWith("www.wiki")),
+        )) {
             const exportTo = valueAt(o, "spec", "exportTo");
             if (o.kind === "ServiceEntry" && exportTo) continue; // a wildcard's upstream, for the gateway only
             assert.ok(!exportTo || listAt(exportTo).includes("*"), `${o.kind} ${o.metadata.name} is exported mesh-wide`);
@@ -334,7 +437,8 @@ describe("issue 11 item 4: a caller in an unprotected namespace gets an answer b
             assert.strictEqual(connectionAllowed(objects, legacy, { pod: gatewayPod }, port).allowed, true, `legacy → gateway:${port}`);
         }
         // ...on those two ports only, and never to another pod of the gateway's namespace.
-        for (const port of [15000, 15020, 15090, 22]) assert.strictEqual(connectionAllowed(objects, legacy, { pod: gatewayPod }, port).allowed, false, `gateway:${port}`);
+        for (const port of [15000, 15020, 15090, 22])
+            assert.strictEqual(connectionAllowed(objects, legacy, { pod: gatewayPod }, port).allowed, false, `gateway:${port}`);
         assert.strictEqual(connectionAllowed(objects, legacy, { pod: { namespace: plan.gateway.namespace, labels: { app: "debug" } } }, 80).allowed, false);
     });
 
@@ -350,7 +454,10 @@ describe("issue 11 item 4: a caller in an unprotected namespace gets an answer b
     it("a gateway without protected namespaces is still reachable (before, the default deny cut everyone off)", () => {
         const p = buildPlan("asm", { hosts: ASM.hosts });
         const o = objectsOf(p);
-        assert.strictEqual(connectionAllowed(o, legacy, { pod: { namespace: p.gateway.namespace, labels: p.gateway.podLabels } }, p.gateway.httpPort.targetPort).allowed, true);
+        assert.strictEqual(
+            connectionAllowed(o, legacy, { pod: { namespace: p.gateway.namespace, labels: p.gateway.podLabels } }, p.gateway.httpPort.targetPort).allowed,
+            true,
+        );
     });
 
     it("the access report shows the unprotected namespace's traffic reaching the gateway and decided there by identity", () => {
@@ -359,7 +466,10 @@ describe("issue 11 item 4: a caller in an unprotected namespace gets an answer b
             extraSources: [{ namespace: "legacy", serviceAccount: "default", labels: legacy.labels, origin: "extra", sidecar: true }],
         });
         const row = (host: string) => report.rows.find((r) => r.namespace === "legacy" && r.host === host)!;
-        for (const [host, allowed] of [["www.aliyun.com", true], ["secure.example.com", false]] as const) {
+        for (const [host, allowed] of [
+            ["www.aliyun.com", true],
+            ["secure.example.com", false],
+        ] as const) {
             const r = row(host);
             assert.strictEqual(r.gateway, plan.gateway.gatewayRef, `${host}: routed to the gateway`);
             assert.strictEqual(r.gatewayDecision?.allowed, allowed, `${host}: the gateway decides by identity (${JSON.stringify(r.gatewayDecision)})`);
@@ -396,8 +506,23 @@ describe("issue 11 item 5: TLS hosts that overlap at the gateway are refused; th
         // What the gateway would get if both were routed (each planned alone, the Gateways' servers merged).
         const [pw, pe] = [buildPlan("egress", { hosts: [W] }), buildPlan("egress", { hosts: [E] })];
         const [ow, oe] = [objectsOf(pw), objectsOf(pe)];
-        const gateway = { ...ow.find((o) => o.kind === "Gateway")!, spec: { ...recordAt(ow.find((o) => o.kind === "Gateway"), "spec") } };
-        gateway.spec.servers = [...listAt(gateway.spec, "servers"), ...listAt(oe.find((o) => o.kind === "Gateway"), "spec", "servers")];
+        const gateway = {
+            ...ow.find((o) => o.kind === "Gateway")!,
+            spec: {
+                ...recordAt(
+                    ow.find((o) => o.kind === "Gateway"),
+                    "spec",
+                ),
+            },
+        };
+        gateway.spec.servers = [
+            ...listAt(gateway.spec, "servers"),
+            ...listAt(
+                oe.find((o) => o.kind === "Gateway"),
+                "spec",
+                "servers",
+            ),
+        ];
         const merged = [gateway, ...[...ow, ...oe].filter((o) => o.kind === "VirtualService")];
         const olderApi = tlsRoutes(createdInOrder(merged, ["api.example.com", "*.example.com"]), pw.gateway.namespace);
         assert.strictEqual(olderApi.get("*.example.com"), "api.example.com", "the wildcard's traffic goes to api.example.com");
@@ -417,7 +542,12 @@ describe("issue 11 item 5: TLS hosts that overlap at the gateway are refused; th
 
     it("refuses two wildcards sharing an upstream: one outer SNI, so one's ALLOW rule would open the other", () => {
         rejects(
-            { hosts: [{ ...W, upstreamHost: "www.eu.example.com" }, { host: "*.eu.example.com", mode: EgressMode.Tls, upstreamHost: "www.eu.example.com", allow: [{ namespaces: ["x"] }] }] },
+            {
+                hosts: [
+                    { ...W, upstreamHost: "www.eu.example.com" },
+                    { host: "*.eu.example.com", mode: EgressMode.Tls, upstreamHost: "www.eu.example.com", allow: [{ namespaces: ["x"] }] },
+                ],
+            },
             "hosts[1].upstreamHost",
             /share one outer SNI/,
         );
@@ -483,7 +613,10 @@ describe("issue 11 item 8: revisions and the chart version", () => {
     });
 
     it("warns, as a Pulumi warning, when gateway.chartVersion is not set (gateway/istiod skew); not when it is", async () => {
-        assert.match(buildPlan("egress", {}).warnings.join("\n"), /gateway\.chartVersion is not set: installing the istio\/gateway chart 1\.29\.2\. Set gateway\.chartVersion to your istiod's version/);
+        assert.match(
+            buildPlan("egress", {}).warnings.join("\n"),
+            /gateway\.chartVersion is not set: installing the istio\/gateway chart 1\.29\.2\. Set gateway\.chartVersion to your istiod's version/,
+        );
         assert.deepStrictEqual(buildPlan("egress", { gateway: { chartVersion: "1.28.3" } }).warnings, []);
         const logged: string[] = [];
         // The module's functions, as a mutable object (the namespace import types them read-only).

@@ -76,7 +76,11 @@ describe("EgressGateway component (mock engine)", function () {
         // HTTP: mesh:80 → gateway:80, gateway:80 → host:80.
         const h = vs("httpbin.org");
         assert.deepStrictEqual(valueAt(h, "spec", "http", 0, "match"), [{ gateways: ["mesh"], port: 80 }]);
-        assert.deepStrictEqual(valueAt(h, "spec", "http", 0, "route", 0, "destination"), { host: gwHost, subset: "egress-host-httpbin-org", port: { number: 80 } });
+        assert.deepStrictEqual(valueAt(h, "spec", "http", 0, "route", 0, "destination"), {
+            host: gwHost,
+            subset: "egress-host-httpbin-org",
+            port: { number: 80 },
+        });
         assert.deepStrictEqual(valueAt(h, "spec", "http", 1, "route", 0, "destination"), { host: "httpbin.org", port: { number: 80 } });
         // TLS origination: the entry's only port is the app's 80, landing on the host's 443 (targetPort); the
         // gateway originates SIMPLE TLS there, verifying the host. No port 443 is exposed to sidecars.
@@ -86,10 +90,13 @@ describe("EgressGateway component (mock engine)", function () {
         const orig = byKind(r.objects, "DestinationRule").find((o) => valueAt(o, "spec", "host") === "api.example.com")!;
         // (The port-level setting also carries the hop's connection pool and outlier detection: tests/production.test.ts.)
         const { port: origPort, tls: origTls } = recordAt(orig, "spec", "trafficPolicy", "portLevelSettings", 0);
-        assert.deepStrictEqual({ port: origPort, tls: origTls }, {
-            port: { number: 80 },
-            tls: { mode: "SIMPLE", sni: "api.example.com", subjectAltNames: ["api.example.com"], insecureSkipVerify: false },
-        });
+        assert.deepStrictEqual(
+            { port: origPort, tls: origTls },
+            {
+                port: { number: 80 },
+                tls: { mode: "SIMPLE", sni: "api.example.com", subjectAltNames: ["api.example.com"], insecureSkipVerify: false },
+            },
+        );
         // Mutual origination: client credential from the gateway's namespace.
         const mutual = byKind(r.objects, "DestinationRule").find((o) => valueAt(o, "spec", "host") === "partner.example.net")!;
         assert.strictEqual(mutual.metadata.namespace, "istio-egress");
@@ -108,8 +115,22 @@ describe("EgressGateway component (mock engine)", function () {
         const w = vs("*.wikipedia.org");
         assert.deepStrictEqual(valueAt(w, "spec", "tcp", 0, "route", 0, "destination"), { host: "www.wikipedia.org", port: { number: 443 } });
         const ses = byKind(r.objects, "ServiceEntry");
-        assert.strictEqual(valueAt(ses.find((o) => valueAt(o, "spec", "hosts", 0) === "*.wikipedia.org"), "spec", "resolution"), "NONE");
-        assert.strictEqual(valueAt(ses.find((o) => valueAt(o, "spec", "hosts", 0) === "www.wikipedia.org"), "spec", "resolution"), "DNS");
+        assert.strictEqual(
+            valueAt(
+                ses.find((o) => valueAt(o, "spec", "hosts", 0) === "*.wikipedia.org"),
+                "spec",
+                "resolution",
+            ),
+            "NONE",
+        );
+        assert.strictEqual(
+            valueAt(
+                ses.find((o) => valueAt(o, "spec", "hosts", 0) === "www.wikipedia.org"),
+                "spec",
+                "resolution",
+            ),
+            "DNS",
+        );
         for (const se of ses.filter((o) => !(stringAt(o, "spec", "hosts", 0) ?? "").startsWith("*"))) {
             assert.strictEqual(valueAt(se, "spec", "resolution"), "DNS", `${stringAt(se, "spec", "hosts", 0)} resolves by DNS (NONE would loop the gateway)`);
             assert.strictEqual(valueAt(se, "spec", "location"), "MESH_EXTERNAL");
@@ -123,7 +144,12 @@ describe("EgressGateway component (mock engine)", function () {
     });
 
     it("the schema check itself rejects a broken object", async () => {
-        const errors = await schemaErrors({ apiVersion: "networking.istio.io/v1", kind: "ServiceEntry", metadata: { name: "x" }, spec: { hosts: "a.com", resolution: "MAYBE" } });
+        const errors = await schemaErrors({
+            apiVersion: "networking.istio.io/v1",
+            kind: "ServiceEntry",
+            metadata: { name: "x" },
+            spec: { hosts: "a.com", resolution: "MAYBE" },
+        });
         assert.ok(errors.length > 0);
     });
 
@@ -158,7 +184,12 @@ describe("EgressGateway component (mock engine)", function () {
         const scenarios: EgressGatewayArgs[] = [
             {},
             oneOfEach,
-            { gateway: { autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 6, targetCPUUtilizationPercentage: 70 }, resources: { limits: { cpu: "1", memory: "512Mi" } } } },
+            {
+                gateway: {
+                    autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 6, targetCPUUtilizationPercentage: 70 },
+                    resources: { limits: { cpu: "1", memory: "512Mi" } },
+                },
+            },
             { gateway: { replicas: 1, values: { nodeSelector: { pool: "egress" }, tolerations: [{ key: "egress", operator: "Exists" }] } } },
             // The production settings (spread, dedicated nodes, drain) as the chart's own values.
             {
@@ -218,11 +249,15 @@ describe("EgressGateway component (mock engine)", function () {
         const release = r.release;
         const routes = r.children.filter((c) => c.type.startsWith(ISTIO_CR) && valueAt(c.inputs, "metadata", "namespace") === "istio-egress");
         const catalog = r.children.find((c) => c.type === "kubernetes:core/v1:ConfigMap")!;
-        const appLockdown = r.children.filter((c) => valueAt(c.inputs, "metadata", "namespace") === "app-a" || valueAt(c.inputs, "metadata", "namespace") === "app-b");
+        const appLockdown = r.children.filter(
+            (c) => valueAt(c.inputs, "metadata", "namespace") === "app-a" || valueAt(c.inputs, "metadata", "namespace") === "app-b",
+        );
         const gatewayLockdown = r.children.filter(
             (c) =>
                 valueAt(c.inputs, "metadata", "namespace") === "istio-egress" &&
-                (c.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" || c.type.startsWith("kubernetes:security.istio.io/") || c.type.startsWith("kubernetes:telemetry.istio.io/")),
+                (c.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" ||
+                    c.type.startsWith("kubernetes:security.istio.io/") ||
+                    c.type.startsWith("kubernetes:telemetry.istio.io/")),
         );
         assert.ok(appLockdown.length >= 2, "protected namespaces get policies");
         assert.ok(gatewayLockdown.length >= 5, "the gateway namespace gets policies");
@@ -257,7 +292,12 @@ describe("EgressGateway component (mock engine)", function () {
     it("rejects bad input with a ResourceError naming field and rule, before registering anything", async () => {
         try {
             await runProgram(() => {
-                new EgressGateway("egress", { hosts: [{ host: "*", mode: EgressMode.Tls }, { host: "a.example.com", mode: EgressMode.Http, port: 70000 }] });
+                new EgressGateway("egress", {
+                    hosts: [
+                        { host: "*", mode: EgressMode.Tls },
+                        { host: "a.example.com", mode: EgressMode.Http, port: 70000 },
+                    ],
+                });
             });
             assert.fail("expected an error");
         } catch (err: unknown) {

@@ -26,8 +26,23 @@ describe("--policy-config: one reader for render and check", () => {
     });
 
     it("refuses a mistyped level, a bad top-level list and a YAML alias bomb, naming the flag and the file", () => {
-        assert.throws(() => readPolicyConfigFile(write("l.yaml", "all: advisery\n")), (e: unknown) => e instanceof ConfigFileError && /--policy-config .*l\.yaml: all: must be one of advisory/.test(e.message));
-        assert.throws(() => readPolicyConfigFile(write("n.yaml", "exemptNamespaces: legacy\n"), "--config"), (e: unknown) => e instanceof ConfigFileError && /--config .*n\.yaml: exemptNamespaces must be a list/.test(e.message));
-        assert.throws(() => readPolicyConfigFile(write("b.yaml", "a: &a [x]\nb: [*a, *a, *a]\n".replace("[*a, *a, *a]", Array(200).fill("*a").join(", ").replace(/^/, "[").replace(/$/, "]")))), ConfigFileError);
+        assert.throws(
+            () => readPolicyConfigFile(write("l.yaml", "all: advisery\n")),
+            (e: unknown) => e instanceof ConfigFileError && /--policy-config .*l\.yaml: all: must be one of advisory/.test(e.message),
+        );
+        assert.throws(
+            () => readPolicyConfigFile(write("n.yaml", "exemptNamespaces: legacy\n"), "--config"),
+            (e: unknown) => e instanceof ConfigFileError && /--config .*n\.yaml: exemptNamespaces must be a list/.test(e.message),
+        );
+        assert.throws(
+            () =>
+                readPolicyConfigFile(
+                    write(
+                        "b.yaml",
+                        "a: &a [x]\nb: [*a, *a, *a]\n".replace("[*a, *a, *a]", Array(200).fill("*a").join(", ").replace(/^/, "[").replace(/$/, "]")),
+                    ),
+                ),
+            ConfigFileError,
+        );
     });
 });

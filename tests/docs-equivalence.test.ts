@@ -169,8 +169,12 @@ describe("docs equivalence: Istio's reference YAML", function () {
         assert.deepStrictEqual(kinds(section("08", "B")), ["DestinationRule", "Gateway", "ServiceEntry", "VirtualService"]);
         // A and B of 07 reuse the Gateway's name: only the split keeps the references unambiguous.
         assert.deepStrictEqual(
-            section("07", "A").filter((o) => o.kind === "Gateway").map((o) => o.metadata.name),
-            section("07", "B").filter((o) => o.kind === "Gateway").map((o) => o.metadata.name),
+            section("07", "A")
+                .filter((o) => o.kind === "Gateway")
+                .map((o) => o.metadata.name),
+            section("07", "B")
+                .filter((o) => o.kind === "Gateway")
+                .map((o) => o.metadata.name),
         );
     });
 });
@@ -199,7 +203,12 @@ describe("docs equivalence: the facet extractor", function () {
         assert.deepStrictEqual(bad.servers, []);
 
         const otherHost = objects.map((o) =>
-            o.kind === "Gateway" ? { ...o, spec: { ...recordAt(o, "spec"), servers: listAt(o, "spec", "servers").map((s) => ({ ...recordAt(s), hosts: ["other.example.com"] })) } } : o,
+            o.kind === "Gateway"
+                ? {
+                      ...o,
+                      spec: { ...recordAt(o, "spec"), servers: listAt(o, "spec", "servers").map((s) => ({ ...recordAt(s), hosts: ["other.example.com"] })) },
+                  }
+                : o,
         );
         assert.deepStrictEqual(only(facetsOf(otherHost, CNN).gatewayLegs, "gateway leg").servers, [], "a server must carry the host");
     });
@@ -224,7 +233,16 @@ describe("docs equivalence: the facet extractor", function () {
         // A mesh leg that goes straight to the external host is not a gateway hop.
         const direct = objects.map((o) =>
             o.kind === "VirtualService"
-                ? { ...o, spec: { ...recordAt(o, "spec"), http: [{ ...recordAt(o, "spec", "http", 0), route: [{ destination: { host: CNN, port: { number: 80 } } }] }, valueAt(o, "spec", "http", 1)] } }
+                ? {
+                      ...o,
+                      spec: {
+                          ...recordAt(o, "spec"),
+                          http: [
+                              { ...recordAt(o, "spec", "http", 0), route: [{ destination: { host: CNN, port: { number: 80 } } }] },
+                              valueAt(o, "spec", "http", 1),
+                          ],
+                      },
+                  }
                 : o,
         );
         const leg = only(facetsOf(direct, CNN).meshLegs, "mesh leg");
@@ -244,7 +262,12 @@ describe("docs equivalence: every object we emit is schema-valid", function () {
         });
     }
     it("all scenarios in one plan", async function () {
-        const { objects } = ours([SCENARIOS.tlsOrigination, SCENARIOS.mutualTlsOrigination, SCENARIOS.wildcard, { host: "api.github.com", mode: EgressMode.Tls }]);
+        const { objects } = ours([
+            SCENARIOS.tlsOrigination,
+            SCENARIOS.mutualTlsOrigination,
+            SCENARIOS.wildcard,
+            { host: "api.github.com", mode: EgressMode.Tls },
+        ]);
         for (const o of objects) {
             assert.deepStrictEqual(await schemaErrors(o), [], `${o.kind}/${o.metadata.name}`);
         }
@@ -274,7 +297,10 @@ describe("docs equivalence: HTTP (01-egress-http, gateway hop as 07 A)", functio
         const { facets } = oursFor(SCENARIOS.http);
         // 01's 443 HTTPS port is there for a later step of the task; nothing routes it through the gateway, so a
         // sidecar would send it straight out. We never declare a port that does not go through the gateway.
-        assert.deepStrictEqual(docs.entry!.ports, [{ number: 80, protocol: "HTTP" }, { number: 443, protocol: "HTTPS" }]);
+        assert.deepStrictEqual(docs.entry!.ports, [
+            { number: 80, protocol: "HTTP" },
+            { number: 443, protocol: "HTTPS" },
+        ]);
         assert.ok(!docs.meshLegs.some((l) => l.port === 443), "01 routes nothing on 443");
         assert.deepStrictEqual(facets.entry!.ports, [{ number: 80, protocol: "HTTP" }]);
     });
@@ -316,7 +342,10 @@ describe("docs equivalence: TLS_ORIGINATION (07 A, ServiceEntry of 01)", functio
         const { facets } = oursFor(SCENARIOS.tlsOrigination);
         // The docs declare 80 HTTP + 443 HTTPS mesh-wide; no mesh route covers 443, so a sidecar would pass the
         // app's own TLS on 443 straight to the host, skipping the gateway. We declare what the mesh leg routes.
-        assert.deepStrictEqual(doc01.entry!.ports, [{ number: 80, protocol: "HTTP" }, { number: 443, protocol: "HTTPS" }]);
+        assert.deepStrictEqual(doc01.entry!.ports, [
+            { number: 80, protocol: "HTTP" },
+            { number: 443, protocol: "HTTPS" },
+        ]);
         assert.deepStrictEqual(facets.entry, { ...doc01.entry, ports: [{ number: 80, protocol: "HTTP", targetPort: 443 }] });
     });
 
@@ -381,7 +410,12 @@ describe("docs equivalence: MUTUAL_TLS_ORIGINATION (07 B)", function () {
         assert.deepStrictEqual([mine.meshDestinationPort, mine.gatewayMatchPort, mine.servers.map((s) => s.port)], [http, http, [http]]);
         assert.strictEqual(http, 80);
         // Apart from the port number, the hop is the same.
-        const strip = (h: ReturnType<typeof gatewayHop>) => ({ ...h, meshDestinationPort: 0, gatewayMatchPort: 0, servers: h.servers.map((s) => ({ ...s, port: 0 })) });
+        const strip = (h: ReturnType<typeof gatewayHop>) => ({
+            ...h,
+            meshDestinationPort: 0,
+            gatewayMatchPort: 0,
+            servers: h.servers.map((s) => ({ ...s, port: 0 })),
+        });
         assert.deepStrictEqual(strip(mine), strip(docs));
     });
 
@@ -438,16 +472,28 @@ describe("docs equivalence: TLS, the app speaks TLS (external facets of 03, gate
         const { facets } = oursFor(SCENARIOS.tls);
         const d = gatewayHop(docs);
         const m = gatewayHop(facets);
-        assert.deepStrictEqual(m.servers.map((s) => [s.protocol, s.tlsMode]), d.servers.map((s) => [s.protocol, s.tlsMode]));
-        assert.deepStrictEqual(m.servers.map((s) => [s.protocol, s.tlsMode]), [["TLS", "ISTIO_MUTUAL"]]);
+        assert.deepStrictEqual(
+            m.servers.map((s) => [s.protocol, s.tlsMode]),
+            d.servers.map((s) => [s.protocol, s.tlsMode]),
+        );
+        assert.deepStrictEqual(
+            m.servers.map((s) => [s.protocol, s.tlsMode]),
+            [["TLS", "ISTIO_MUTUAL"]],
+        );
         assert.strictEqual(m.tls!.mode, d.tls!.mode);
         assert.strictEqual(m.gatewayRoute, d.gatewayRoute);
         const dm = only(docs.meshLegs, "docs mesh leg");
         const om = only(facets.meshLegs, "mesh leg");
         assert.deepStrictEqual([om.subset, om.subsetDefined, om.toGatewayService], [dm.subset, dm.subsetDefined, dm.toGatewayService]);
         // On both sides leg 2 matches the port of the server that carries the host (06: 8443 behind a 443→8443 Service).
-        assert.deepStrictEqual(d.servers.map((s) => s.port), [d.gatewayMatchPort]);
-        assert.deepStrictEqual(m.servers.map((s) => s.port), [m.gatewayMatchPort]);
+        assert.deepStrictEqual(
+            d.servers.map((s) => s.port),
+            [d.gatewayMatchPort],
+        );
+        assert.deepStrictEqual(
+            m.servers.map((s) => s.port),
+            [m.gatewayMatchPort],
+        );
     });
 
     it("DIFFERS deliberately from 06: we set the outer SNI on the subset and forward to the host (06 has a dummy destination and an EnvoyFilter)", function () {
@@ -475,8 +521,14 @@ describe("docs equivalence: wildcard *.wikipedia.org (08 B via the gateway, 08 A
         const { facets } = oursFor(SCENARIOS.wildcard);
         const protocolFree = (e: { ports: PortFacet[]; resolution: string; location: string }) => ({ ...e, ports: e.ports.map((p) => p.number) });
         assert.deepStrictEqual(protocolFree(facets.entry!), protocolFree(docA));
-        assert.deepStrictEqual(docA.ports.map((p) => p.protocol), ["HTTPS"]);
-        assert.deepStrictEqual(facets.entry!.ports.map((p) => p.protocol), ["TLS"]);
+        assert.deepStrictEqual(
+            docA.ports.map((p) => p.protocol),
+            ["HTTPS"],
+        );
+        assert.deepStrictEqual(
+            facets.entry!.ports.map((p) => p.protocol),
+            ["TLS"],
+        );
 
         const docB = only(facetsOf(section("08", "B"), WIKI).gatewayLegs, "docs gateway leg").destinationEntry!;
         const upstream = only(facets.gatewayLegs, "gateway leg").destinationEntry!;
@@ -508,9 +560,15 @@ describe("docs equivalence: wildcard *.wikipedia.org (08 B via the gateway, 08 A
         const docB = gatewayHop(facetsOf(section("08", "B"), WIKI));
         const doc06 = gatewayHop(facetsOf(reference("06").objects, WIKI));
         const mine = gatewayHop(oursFor(SCENARIOS.wildcard).facets);
-        assert.deepStrictEqual(docB.servers.map((s) => s.tlsMode), ["PASSTHROUGH"]);
+        assert.deepStrictEqual(
+            docB.servers.map((s) => s.tlsMode),
+            ["PASSTHROUGH"],
+        );
         assert.strictEqual(docB.tls, undefined);
-        assert.deepStrictEqual(mine.servers.map((s) => [s.protocol, s.tlsMode]), doc06.servers.map((s) => [s.protocol, s.tlsMode]));
+        assert.deepStrictEqual(
+            mine.servers.map((s) => [s.protocol, s.tlsMode]),
+            doc06.servers.map((s) => [s.protocol, s.tlsMode]),
+        );
         assert.strictEqual(mine.gatewayRoute, doc06.gatewayRoute);
         assert.deepStrictEqual(mine.tls, { mode: "ISTIO_MUTUAL", sni: WIKI_UPSTREAM });
     });
@@ -518,7 +576,13 @@ describe("docs equivalence: wildcard *.wikipedia.org (08 B via the gateway, 08 A
 
 describe("docs equivalence: all modes in one plan", function () {
     it("each host keeps the facets of its single-host scenario, in any order", function () {
-        const hosts = [SCENARIOS.tlsOrigination, SCENARIOS.mutualTlsOrigination, SCENARIOS.wildcard, { host: "api.github.com", mode: EgressMode.Tls }, { host: "httpbin.org", mode: EgressMode.Http }];
+        const hosts = [
+            SCENARIOS.tlsOrigination,
+            SCENARIOS.mutualTlsOrigination,
+            SCENARIOS.wildcard,
+            { host: "api.github.com", mode: EgressMode.Tls },
+            { host: "httpbin.org", mode: EgressMode.Http },
+        ];
         const together = extractFacets(ours(hosts).objects);
         const reversed = extractFacets(ours([...hosts].reverse()).objects);
         for (const h of hosts) {

@@ -16,7 +16,10 @@ const example = (name: string) => path.join(repo, "examples", name);
 
 function row(report: AccessReport, namespace: string, host: string, port?: number): AccessRow {
     const rows = report.rows.filter((r) => r.namespace === namespace && r.host === host && (port === undefined || r.port === port));
-    assert.ok(rows.length > 0, `no report row for ${namespace} → ${host}${port ? `:${port}` : ""}; rows: ${report.rows.map((r) => `${r.source}→${r.host}:${r.port}`).join(", ")}`);
+    assert.ok(
+        rows.length > 0,
+        `no report row for ${namespace} → ${host}${port ? `:${port}` : ""}; rows: ${report.rows.map((r) => `${r.source}→${r.host}:${r.port}`).join(", ")}`,
+    );
     return rows[0];
 }
 
@@ -33,7 +36,11 @@ function gatewayConfig(gateway: { labels: Record<string, string>; serviceHost: s
 async function checkCommon(result: RenderResult, config?: Record<string, Record<string, unknown>>): Promise<void> {
     assert.deepStrictEqual(await validateAll(result.objects), [], "every rendered object validates against its schema");
     const violations = await runPolicies(fromCaptured(result.resources), config ? { config } : {});
-    assert.deepStrictEqual(violations.map((v) => `${v.policy}: ${v.message}`), [], "the policy pack finds nothing");
+    assert.deepStrictEqual(
+        violations.map((v) => `${v.policy}: ${v.message}`),
+        [],
+        "the policy pack finds nothing",
+    );
 }
 
 describe("examples, rendered offline", function () {
@@ -99,7 +106,10 @@ describe("examples, rendered offline", function () {
                 assert.strictEqual(r.logged, true, `${r.source} → ${r.host}`);
                 assert.strictEqual(r.path, "gateway", `${r.source} → ${r.host}`);
             }
-            assert.ok(report.rows.every((r) => !r.bypass), "no direct path to the internet from a protected namespace");
+            assert.ok(
+                report.rows.every((r) => !r.bypass),
+                "no direct path to the internet from a protected namespace",
+            );
         });
 
         it("config changes the scenario (another namespace for A)", async () => {

@@ -20,8 +20,13 @@ describe("gateway chart inputs given as Outputs", () => {
         // The same args with a plain value: same release version (the trick is only the Output).
         const plain = await renderComponent({ gateway: { chartVersion: "1.27.1" }, hosts: [host] });
         assert.strictEqual(plain.release.inputs.version, "1.27.1");
-        assert.ok(!buildPlan("e", { gateway: { chartVersion: pulumi.output("1.27.1") }, hosts: [host] }).warnings.some((w) => /chartVersion is not set/.test(w)));
-        assert.ok(buildPlan("e", { hosts: [host] }).warnings.some((w) => /chartVersion is not set/.test(w)), "without it the warning stays");
+        assert.ok(
+            !buildPlan("e", { gateway: { chartVersion: pulumi.output("1.27.1") }, hosts: [host] }).warnings.some((w) => /chartVersion is not set/.test(w)),
+        );
+        assert.ok(
+            buildPlan("e", { hosts: [host] }).warnings.some((w) => /chartVersion is not set/.test(w)),
+            "without it the warning stays",
+        );
         assert.notStrictEqual(DEFAULT_CHART_VERSION, "1.27.1");
     });
 
@@ -29,7 +34,10 @@ describe("gateway chart inputs given as Outputs", () => {
         const local = await renderComponent({ gateway: { chart: pulumi.output("/charts/gateway") }, hosts: [host] });
         assert.strictEqual(local.release.inputs.chart, "/charts/gateway");
         assert.strictEqual(valueAt(local.release.inputs, "repositoryOpts", "repo"), undefined, JSON.stringify(local.release.inputs.repositoryOpts));
-        const repo = await renderComponent({ gateway: { chart: pulumi.output("gateway"), chartRepository: pulumi.output("https://charts.example.com/istio") }, hosts: [host] });
+        const repo = await renderComponent({
+            gateway: { chart: pulumi.output("gateway"), chartRepository: pulumi.output("https://charts.example.com/istio") },
+            hosts: [host],
+        });
         assert.strictEqual(repo.release.inputs.chart, "gateway");
         assert.strictEqual(valueAt(repo.release.inputs, "repositoryOpts", "repo"), "https://charts.example.com/istio");
     });
@@ -43,18 +51,13 @@ describe("gateway chart inputs given as Outputs", () => {
     });
 
     it("a resolved value of the wrong type fails the deployment, naming the field", async () => {
-        await assert.rejects(
-            renderComponent({ gateway: { chartVersion: pulumi.output(42 as unknown as string) }, hosts: [host] }),
-            (e: unknown) => /gateway\.chartVersion/.test(String(e)),
+        await assert.rejects(renderComponent({ gateway: { chartVersion: pulumi.output(42 as unknown as string) }, hosts: [host] }), (e: unknown) =>
+            /gateway\.chartVersion/.test(String(e)),
         );
-        await assert.rejects(
-            renderComponent({ gateway: { chart: pulumi.output("") }, hosts: [host] }),
-            (e: unknown) => /gateway\.chart\b/.test(String(e)),
-        );
+        await assert.rejects(renderComponent({ gateway: { chart: pulumi.output("") }, hosts: [host] }), (e: unknown) => /gateway\.chart\b/.test(String(e)));
         // The chart-name rule holds for a resolved Output as for a plain value (the pack knows the Release by it).
-        await assert.rejects(
-            renderComponent({ gateway: { chart: pulumi.output("/charts/gateway-chart") }, hosts: [host] }),
-            (e: unknown) => /gateway\.chart: .*must be named after the istio\/gateway chart/.test(String(e)),
+        await assert.rejects(renderComponent({ gateway: { chart: pulumi.output("/charts/gateway-chart") }, hosts: [host] }), (e: unknown) =>
+            /gateway\.chart: .*must be named after the istio\/gateway chart/.test(String(e)),
         );
     });
 });

@@ -35,7 +35,16 @@ describe("the gateway Service's ports pass istioctl validate's protocol selectio
 
     const cases: [string, EgressGatewayArgs][] = [
         ["defaults", {}],
-        ["hosts of every mode", { hosts: [{ host: "a.example.com", mode: EgressMode.Tls }, { host: "b.example.com", mode: EgressMode.TlsOrigination }, { host: "c.example.com", mode: EgressMode.Http }] }],
+        [
+            "hosts of every mode",
+            {
+                hosts: [
+                    { host: "a.example.com", mode: EgressMode.Tls },
+                    { host: "b.example.com", mode: EgressMode.TlsOrigination },
+                    { host: "c.example.com", mode: EgressMode.Http },
+                ],
+            },
+        ],
         ["autoscaling and a revision", { gateway: { revision: "1-29", autoscaling: { enabled: true, minReplicas: 2, maxReplicas: 4 } } }],
     ];
     for (const [label, args] of cases) {
@@ -44,7 +53,10 @@ describe("the gateway Service's ports pass istioctl validate's protocol selectio
             assert.ok(ports.length >= 3);
             assert.deepStrictEqual(
                 ports
-                    .map((p) => [valueAt(p, "name"), istioctlPortProblem({ name: stringAt(p, "name"), protocol: stringAt(p, "protocol"), appProtocol: stringAt(p, "appProtocol") })])
+                    .map((p) => [
+                        valueAt(p, "name"),
+                        istioctlPortProblem({ name: stringAt(p, "name"), protocol: stringAt(p, "protocol"), appProtocol: stringAt(p, "appProtocol") }),
+                    ])
                     .filter(([, problem]) => problem !== undefined),
                 [],
             );

@@ -47,7 +47,9 @@ const GATEWAY_POD = (() => {
 /** The provider the Telemetry selecting the gateway pods names (exactly one such Telemetry). */
 function gatewayProvider(args: EgressGatewayArgs): string {
     const objects: K8sObject[] = lockdownManifests(buildPlan("eg", args)).gatewayNamespace;
-    const telemetry = objects.filter((o) => o.kind === "Telemetry" && o.metadata.namespace === GATEWAY_POD.namespace && selectorMatches(recordAt(o, "spec", "selector"), GATEWAY_POD.labels));
+    const telemetry = objects.filter(
+        (o) => o.kind === "Telemetry" && o.metadata.namespace === GATEWAY_POD.namespace && selectorMatches(recordAt(o, "spec", "selector"), GATEWAY_POD.labels),
+    );
     assert.strictEqual(telemetry.length, 1);
     const providers = listAt(telemetry[0], "spec", "accessLogging").flatMap((l) => listAt(l, "providers").map((p) => valueAt(p, "name")));
     assert.strictEqual(providers.length, 1);
@@ -99,7 +101,19 @@ describe("access logs (issue 11, item 6): the gateway's lines carry the caller",
         const cases: [string, unknown][] = [
             ["file, default text", { extensionProviders: [{ name: "a", envoyFileAccessLog: { path: "/dev/stdout" } }] }],
             ["file, empty labels (Istio's JSON default)", { extensionProviders: [{ name: "a", envoyFileAccessLog: { logFormat: { labels: {} } } }] }],
-            ["file, caller cut to 10 characters", { extensionProviders: [{ name: "a", envoyFileAccessLog: { logFormat: { text: "%DOWNSTREAM_PEER_URI_SAN:10% %REQUESTED_SERVER_NAME% %REQ(:AUTHORITY)% %UPSTREAM_HOST% %RESPONSE_FLAGS%" } } }] }],
+            [
+                "file, caller cut to 10 characters",
+                {
+                    extensionProviders: [
+                        {
+                            name: "a",
+                            envoyFileAccessLog: {
+                                logFormat: { text: "%DOWNSTREAM_PEER_URI_SAN:10% %REQUESTED_SERVER_NAME% %REQ(:AUTHORITY)% %UPSTREAM_HOST% %RESPONSE_FLAGS%" },
+                            },
+                        },
+                    ],
+                },
+            ],
             ["a tracing provider", { extensionProviders: [{ name: "a", zipkin: { service: "zipkin.istio-system.svc.cluster.local", port: 9411 } }] }],
             ["otel, default body", { extensionProviders: [{ name: "a", envoyOtelAls: { service: "otel.observability.svc.cluster.local", port: 4317 } }] }],
         ];
@@ -108,11 +122,23 @@ describe("access logs (issue 11, item 6): the gateway's lines carry the caller",
             assert.ok(!(line(mesh, "a") ?? "").includes(CALLER), `${what}: the line must not have the caller`);
         }
         // The same provider with the fields, as text: passes.
-        const text = { extensionProviders: [{ name: "a", envoyFileAccessLog: { logFormat: { text: "%DOWNSTREAM_PEER_URI_SAN% %REQUESTED_SERVER_NAME% %REQ(:authority)% %UPSTREAM_HOST% %RESPONSE_FLAGS%" } } }] };
+        const text = {
+            extensionProviders: [
+                {
+                    name: "a",
+                    envoyFileAccessLog: {
+                        logFormat: { text: "%DOWNSTREAM_PEER_URI_SAN% %REQUESTED_SERVER_NAME% %REQ(:authority)% %UPSTREAM_HOST% %RESPONSE_FLAGS%" },
+                    },
+                },
+            ],
+        };
         assert.deepStrictEqual(accessLogProviderProblems(text, "a"), []);
         assert.ok(line(text, "a")!.startsWith(CALLER));
         // A structured gRPC access log carries every field.
-        assert.deepStrictEqual(accessLogProviderProblems({ extensionProviders: [{ name: "a", envoyHttpAls: { service: "als.obs.svc.cluster.local", port: 9000 } }] }, "a"), []);
+        assert.deepStrictEqual(
+            accessLogProviderProblems({ extensionProviders: [{ name: "a", envoyHttpAls: { service: "als.obs.svc.cluster.local", port: 9000 } }] }, "a"),
+            [],
+        );
     });
 
     it("the built-in envoy provider follows meshConfig.accessLogFormat / accessLogEncoding (a mesh-wide alternative), unless overridden", () => {
@@ -145,7 +171,10 @@ describe("access logs (issue 11, item 6): the gateway's lines carry the caller",
             }
         };
         assert.match(problems({ accessLogProvider: "bad name" }).join(), /lockdown\.accessLogProvider: must be the name of an extension provider/);
-        assert.match(problems({ accessLogs: false, accessLogProvider: "audit" }).join(), /lockdown\.accessLogProvider: names a provider while accessLogs is false/);
+        assert.match(
+            problems({ accessLogs: false, accessLogProvider: "audit" }).join(),
+            /lockdown\.accessLogProvider: names a provider while accessLogs is false/,
+        );
         assert.match(problems({ accessLogProvider: "" }).join(), /lockdown\.accessLogProvider/);
         assert.deepStrictEqual(problems({ accessLogProvider: "Audit_1.v2" }), []);
     });

@@ -19,7 +19,12 @@ const DEFAULT_GATEWAY = buildPlan("eg", {}).gateway;
 /** The gateway pod, with the labels the chart gives it (read from the plan, never assumed). */
 const GATEWAY: PodRef = { namespace: DEFAULT_GATEWAY.namespace, labels: DEFAULT_GATEWAY.podLabels, ip: "10.2.0.30" };
 /** The platform gateway as a team component references it (EgressGateway's outputs). */
-const GATEWAY_REF = { namespace: DEFAULT_GATEWAY.namespace, serviceName: DEFAULT_GATEWAY.serviceName, labels: DEFAULT_GATEWAY.labels, containerPorts: { http: 80, tls: 443 } };
+const GATEWAY_REF = {
+    namespace: DEFAULT_GATEWAY.namespace,
+    serviceName: DEFAULT_GATEWAY.serviceName,
+    labels: DEFAULT_GATEWAY.labels,
+    containerPorts: { http: 80, tls: 443 },
+};
 const APP: PodRef = { namespace: "shop", labels: { app: "web" }, ip: "10.1.0.5" };
 const OUTSIDER: PodRef = { namespace: "other", labels: { app: "web" }, ip: "10.1.9.9" };
 const PROMETHEUS: PodRef = { namespace: "monitoring", labels: { "app.kubernetes.io/name": "prometheus" }, ip: "10.3.0.9" };
@@ -58,8 +63,14 @@ describe("lock-down options (issue 11, item 7)", () => {
         // One port only, when asked.
         const only = objectsFor({ metricsScrapers: [{ namespace: "monitoring", labels: { "app.kubernetes.io/name": "prometheus" }, ports: [15090] }] });
         assert.deepStrictEqual([can(only, PROMETHEUS, GATEWAY, 15020), can(only, PROMETHEUS, GATEWAY, 15090)], [false, true]);
-        assert.match(problems({ metricsScrapers: [{ namespace: "monitoring", labels: { app: "p" }, ports: [443] }] }).join(), /metricsScrapers\[0\]\.ports: may only name the gateway's metrics ports 15020 and 15090/);
-        assert.match(problems({ metricsScrapers: [{ namespace: "istio-egress", labels: { app: "p" } }] }).join(), /metricsScrapers\[0\]\.namespace: must not be the gateway's namespace/);
+        assert.match(
+            problems({ metricsScrapers: [{ namespace: "monitoring", labels: { app: "p" }, ports: [443] }] }).join(),
+            /metricsScrapers\[0\]\.ports: may only name the gateway's metrics ports 15020 and 15090/,
+        );
+        assert.match(
+            problems({ metricsScrapers: [{ namespace: "istio-egress", labels: { app: "p" } }] }).join(),
+            /metricsScrapers\[0\]\.namespace: must not be the gateway's namespace/,
+        );
         assert.match(problems({ metricsScrapers: [{ namespace: "monitoring", labels: {} }] }).join(), /metricsScrapers\[0\]\.labels/);
     });
 
@@ -75,7 +86,10 @@ describe("lock-down options (issue 11, item 7)", () => {
             assert.strictEqual(can(objects, from, { ...COLLECTOR, labels: { app: "other" } }, 4317), false, "only the collector's pods");
             assert.strictEqual(can(objects, from, "93.184.216.34", 4317), false, "the collector's port is not opened to the internet");
         }
-        assert.match(problems({ telemetryCollectors: [{ namespace: "observability", labels: { app: "c" }, ports: [] }] }).join(), /telemetryCollectors\[0\]\.ports/);
+        assert.match(
+            problems({ telemetryCollectors: [{ namespace: "observability", labels: { app: "c" }, ports: [] }] }).join(),
+            /telemetryCollectors\[0\]\.ports/,
+        );
     });
 
     it("cert-manager istio-csr as the mesh CA: its pods on 6443 (the container port behind its Service's 443), besides istiod's 15012", () => {
@@ -156,7 +170,12 @@ describe("lock-down options (issue 11, item 7)", () => {
             assert.match(problems({ privateEndpoints: [{ name: "x", cidr, ports: [443] }] }).join(), why, cidr);
         }
         assert.match(
-            problems({ privateEndpoints: [{ name: "x", cidr: "10.20.30.40/32", ports: [443] }, { name: "x", cidr: "10.20.30.41/32", ports: [443] }] }).join(),
+            problems({
+                privateEndpoints: [
+                    { name: "x", cidr: "10.20.30.40/32", ports: [443] },
+                    { name: "x", cidr: "10.20.30.41/32", ports: [443] },
+                ],
+            }).join(),
             /privateEndpoints\[1\]\.name: duplicates privateEndpoints\[0\]/,
         );
         assert.match(problems({ privateEndpoints: [{ name: "x", cidr: "10.20.30.40/32", ports: [] }] }).join(), /privateEndpoints\[0\]\.ports/);
@@ -175,7 +194,15 @@ describe("lock-down options (issue 11, item 7)", () => {
         const team = teamManifests(
             buildTeamPlan(
                 "team-a",
-                { gateway: GATEWAY_REF, hosts: [], namespaces: [{ name: "team-a" }], allowInCluster: false, nodeLocalDns: {}, meshCa: {}, telemetryCollectors: lockdown.telemetryCollectors },
+                {
+                    gateway: GATEWAY_REF,
+                    hosts: [],
+                    namespaces: [{ name: "team-a" }],
+                    allowInCluster: false,
+                    nodeLocalDns: {},
+                    meshCa: {},
+                    telemetryCollectors: lockdown.telemetryCollectors,
+                },
                 GATEWAY_REF,
             ),
         );

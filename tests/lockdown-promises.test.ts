@@ -131,7 +131,11 @@ describe("lockdown promise 1: nothing bypasses the gateway (NetworkPolicy, evalu
         // Explicitly: the promise's examples.
         assert.strictEqual(connectionAllowed(objects, app("demo-frontend"), { ip: PUBLIC_V4 }, 443).allowed, false);
         assert.strictEqual(connectionAllowed(objects, app("demo-frontend"), { ip: METADATA }, 80).allowed, false);
-        assert.strictEqual(connectionAllowed(objects, app("demo-frontend"), { ip: "8.8.8.8" }, 53, "UDP").allowed, false, "no DNS to outside resolvers (tunnelling)");
+        assert.strictEqual(
+            connectionAllowed(objects, app("demo-frontend"), { ip: "8.8.8.8" }, 53, "UDP").allowed,
+            false,
+            "no DNS to outside resolvers (tunnelling)",
+        );
     });
 
     it("every protected namespace is locked, other namespaces are not touched, and every namespace reaches the gateway's listeners only", () => {
@@ -178,7 +182,16 @@ describe("lockdown promise 1: nothing bypasses the gateway (NetworkPolicy, evalu
     it("follows the gateway's container ports when the chart values move them", () => {
         const { objects } = objectsFor({
             ...ARGS,
-            gateway: { values: { service: { ports: [{ name: "http2", port: 80, targetPort: 8080 }, { name: "https", port: 443, targetPort: 8443 }] } } },
+            gateway: {
+                values: {
+                    service: {
+                        ports: [
+                            { name: "http2", port: 80, targetPort: 8080 },
+                            { name: "https", port: 443, targetPort: 8443 },
+                        ],
+                    },
+                },
+            },
         });
         const from = app("shop");
         assert.strictEqual(connectionAllowed(objects, from, { pod: GATEWAY }, 8080).allowed, true);
@@ -197,7 +210,10 @@ describe("lockdown promise 1: nothing bypasses the gateway (NetworkPolicy, evalu
         const ns = docs[0].metadata.namespace!;
         const { objects } = objectsFor({ ...ARGS, lockdown: { ...ARGS.lockdown, namespaces: [{ name: ns }], allowInCluster: false } });
         // The docs rely on manual namespace labels; give them those so the comparison is fair.
-        const labelled = (p: PodRef, extra: Record<string, string>): PodRef => ({ ...p, namespaceLabels: { "kubernetes.io/metadata.name": p.namespace, ...extra } });
+        const labelled = (p: PodRef, extra: Record<string, string>): PodRef => ({
+            ...p,
+            namespaceLabels: { "kubernetes.io/metadata.name": p.namespace, ...extra },
+        });
         const dns = labelled(DNS, { "kube-system": "true" });
         const istiodPod = labelled(ISTIOD, { istio: "system" });
         const ingressGw = labelled({ namespace: "istio-system", labels: { istio: "ingressgateway" } }, { istio: "system" });
@@ -282,7 +298,9 @@ describe("lockdown promise 2: per-host access by identity at the gateway, with D
     });
 
     it("an allow rule naming namespaces and service accounts admits either (from entries are ORed)", () => {
-        const { plan: p, objects: o } = objectsFor({ hosts: [{ host: "x.example.com", mode: EgressMode.Tls, allow: [{ namespaces: ["a"], serviceAccounts: ["b/robot"] }] }] });
+        const { plan: p, objects: o } = objectsFor({
+            hosts: [{ host: "x.example.com", mode: EgressMode.Tls, allow: [{ namespaces: ["a"], serviceAccounts: ["b/robot"] }] }],
+        });
         const at = (principal: string) => atGateway(p, o, { principal, sni: "x.example.com" }).allowed;
         assert.deepStrictEqual([at(sa("a", "anything")), at(sa("b", "robot")), at(sa("b", "other")), at(sa("c", "robot"))], [true, true, false, false]);
     });
@@ -313,7 +331,10 @@ describe("lockdown promise 3: all egress is monitored (Telemetry on the gateway,
 
     it("turning access logs off removes the Telemetry (the switch is real)", () => {
         const { objects } = objectsFor({ ...ARGS, lockdown: { ...ARGS.lockdown, accessLogs: false } });
-        assert.deepStrictEqual(objects.filter((o) => o.kind === "Telemetry"), []);
+        assert.deepStrictEqual(
+            objects.filter((o) => o.kind === "Telemetry"),
+            [],
+        );
     });
 
     it("follows the gateway's own selector label, not the chart's shared labels (issue 11, item 1)", () => {
@@ -345,9 +366,18 @@ describe("lockdown promise 4: impersonating another application fails (mTLS iden
         // The trick: a server without ISTIO_MUTUAL next to the namespace's STRICT PeerAuthentication admits
         // plaintext callers; the PeerAuthentication does not save it.
         const pa = objects.filter((o) => o.kind === "PeerAuthentication");
-        assert.deepStrictEqual(pa.map((o) => [o.metadata.namespace, valueAt(o, "spec", "selector"), valueAt(o, "spec", "mtls")]), [[plan.gateway.namespace, undefined, { mode: "STRICT" }]]);
+        assert.deepStrictEqual(
+            pa.map((o) => [o.metadata.namespace, valueAt(o, "spec", "selector"), valueAt(o, "spec", "mtls")]),
+            [[plan.gateway.namespace, undefined, { mode: "STRICT" }]],
+        );
         const gw = routingManifests(plan).shared.find((o) => o.kind === "Gateway")!;
-        const weakened = { ...gw, spec: { ...recordAt(gw, "spec"), servers: listAt(gw, "spec", "servers").map((s, i) => (i === 0 ? { ...recordAt(s), tls: { mode: "SIMPLE", credentialName: "x" } } : s)) } };
+        const weakened = {
+            ...gw,
+            spec: {
+                ...recordAt(gw, "spec"),
+                servers: listAt(gw, "spec", "servers").map((s, i) => (i === 0 ? { ...recordAt(s), tls: { mode: "SIMPLE", credentialName: "x" } } : s)),
+            },
+        };
         const firstPort = num(valueAt(gw, "spec", "servers", 0, "port", "number"));
         assert.ok(firstPort !== undefined, "the Gateway's first server has a port number");
         assert.strictEqual(callerWithoutCertificateAdmitted([...objects, weakened], GATEWAY, firstPort).admitted, true);

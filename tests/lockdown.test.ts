@@ -39,11 +39,32 @@ const SCENARIOS: Record<string, EgressGatewayArgs> = {
         lockdown: { namespaces: [{ name: "demo-frontend" }, { name: "demo-server" }] },
     },
     everything: {
-        gateway: { namespace: "egress", labels: { app: "egw", tier: "edge" }, values: { service: { ports: [{ name: "http2", port: 80, targetPort: 8080 }, { name: "https", port: 443, targetPort: 8443 }] } } },
+        gateway: {
+            namespace: "egress",
+            labels: { app: "egw", tier: "edge" },
+            values: {
+                service: {
+                    ports: [
+                        { name: "http2", port: 80, targetPort: 8080 },
+                        { name: "https", port: 443, targetPort: 8443 },
+                    ],
+                },
+            },
+        },
         hosts: [
-            { host: "api.example.com", mode: EgressMode.Http, allow: [{ namespaces: ["team-a"], paths: ["/v1/*"], methods: ["GET"] }], deny: [{ serviceAccounts: ["team-a/batch"] }] },
+            {
+                host: "api.example.com",
+                mode: EgressMode.Http,
+                allow: [{ namespaces: ["team-a"], paths: ["/v1/*"], methods: ["GET"] }],
+                deny: [{ serviceAccounts: ["team-a/batch"] }],
+            },
             { host: "billing.example.com", mode: EgressMode.TlsOrigination, allow: [{ serviceAccounts: ["team-b/payments"] }] },
-            { host: "secure.example.com", mode: EgressMode.Tls, allow: [{ namespaces: ["team-a", "team-b"], serviceAccounts: ["ops/robot"] }], deny: [{ namespaces: ["team-b"] }] },
+            {
+                host: "secure.example.com",
+                mode: EgressMode.Tls,
+                allow: [{ namespaces: ["team-a", "team-b"], serviceAccounts: ["ops/robot"] }],
+                deny: [{ namespaces: ["team-b"] }],
+            },
             { host: "partner.example.com", mode: EgressMode.MutualTlsOrigination, credentialName: "partner-client" },
             { host: "*.wikipedia.org", mode: EgressMode.Tls, upstreamHost: "en.wikipedia.org", allow: [{}] },
         ],
@@ -69,11 +90,26 @@ describe("lockdown manifests: exact objects", () => {
     it("renders the ASM tutorial scenario object for object", () => {
         const m = render(SCENARIOS.asm);
         const meta = (name: string, namespace: string) => ({ name, namespace, labels: MANAGED });
-        const dnsTo = [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }];
-        const istiodTo = [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-system" } }, podSelector: { matchLabels: { app: "istiod" } } }];
-        const dnsPorts = [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }];
-        const np = (name: string, namespace: string, spec: object) => ({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: meta(name, namespace), spec });
-        const gwPorts = [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 443 }];
+        const dnsTo = [
+            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } },
+        ];
+        const istiodTo = [
+            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-system" } }, podSelector: { matchLabels: { app: "istiod" } } },
+        ];
+        const dnsPorts = [
+            { protocol: "UDP", port: 53 },
+            { protocol: "TCP", port: 53 },
+        ];
+        const np = (name: string, namespace: string, spec: object) => ({
+            apiVersion: "networking.k8s.io/v1",
+            kind: "NetworkPolicy",
+            metadata: meta(name, namespace),
+            spec,
+        });
+        const gwPorts = [
+            { protocol: "TCP", port: 80 },
+            { protocol: "TCP", port: 443 },
+        ];
         const appNs = (ns: string) => [
             np(`eg-deny-egress`, ns, { podSelector: {}, policyTypes: ["Egress"] }),
             np(`eg-egress-dns`, ns, { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: dnsTo, ports: dnsPorts }] }),
@@ -81,7 +117,12 @@ describe("lockdown manifests: exact objects", () => {
             np(`eg-egress-gateway`, ns, {
                 podSelector: {},
                 policyTypes: ["Egress"],
-                egress: [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-egress" } }, podSelector: { matchLabels: GW } }], ports: gwPorts }],
+                egress: [
+                    {
+                        to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "istio-egress" } }, podSelector: { matchLabels: GW } }],
+                        ports: gwPorts,
+                    },
+                ],
             }),
             np(`eg-egress-in-cluster`, ns, { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: {} }] }] }),
             {
@@ -105,7 +146,11 @@ describe("lockdown manifests: exact objects", () => {
                 ingress: [{ from: [{ namespaceSelector: {} }], ports: gwPorts }],
             }),
             np("eg-egress-dns", "istio-egress", { podSelector: gwSel, policyTypes: ["Egress"], egress: [{ to: dnsTo, ports: dnsPorts }] }),
-            np("eg-egress-istiod", "istio-egress", { podSelector: gwSel, policyTypes: ["Egress"], egress: [{ to: istiodTo, ports: [{ protocol: "TCP", port: 15012 }] }] }),
+            np("eg-egress-istiod", "istio-egress", {
+                podSelector: gwSel,
+                policyTypes: ["Egress"],
+                egress: [{ to: istiodTo, ports: [{ protocol: "TCP", port: 15012 }] }],
+            }),
             np("eg-egress-internet", "istio-egress", {
                 podSelector: gwSel,
                 policyTypes: ["Egress"],
@@ -119,7 +164,12 @@ describe("lockdown manifests: exact objects", () => {
                     },
                 ],
             }),
-            { apiVersion: "security.istio.io/v1", kind: "PeerAuthentication", metadata: meta("eg-strict-mtls", "istio-egress"), spec: { mtls: { mode: "STRICT" } } },
+            {
+                apiVersion: "security.istio.io/v1",
+                kind: "PeerAuthentication",
+                metadata: meta("eg-strict-mtls", "istio-egress"),
+                spec: { mtls: { mode: "STRICT" } },
+            },
             { apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", metadata: meta("eg-default-deny", "istio-egress"), spec: { selector: gwSel } },
             {
                 apiVersion: "security.istio.io/v1",
@@ -150,20 +200,33 @@ describe("lockdown manifests: exact objects", () => {
         // Gateway container ports come from the Helm values' targetPorts.
         const toGw = valueAt(find(objs, "NetworkPolicy", "team-a", "eg-egress-gateway"), "spec", "egress", 0);
         assert.deepStrictEqual(valueAt(toGw, "to"), [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "egress" } }, podSelector: gwSel }]);
-        assert.deepStrictEqual(valueAt(toGw, "ports"), [{ protocol: "TCP", port: 8080 }, { protocol: "TCP", port: 8443 }]);
+        assert.deepStrictEqual(valueAt(toGw, "ports"), [
+            { protocol: "TCP", port: 8080 },
+            { protocol: "TCP", port: 8443 },
+        ]);
         assert.deepStrictEqual(valueAt(find(objs, "NetworkPolicy", "egress", "eg-ingress"), "spec", "ingress", 0, "ports"), valueAt(toGw, "ports"));
         assert.deepStrictEqual(valueAt(find(objs, "NetworkPolicy", "team-b", "eg-egress-dns"), "spec", "egress", 0, "to"), [
             { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "dns" } }, podSelector: { matchLabels: { "k8s-app": "coredns" } } },
         ]);
         assert.deepStrictEqual(valueAt(find(objs, "NetworkPolicy", "egress", "eg-egress-istiod"), "spec", "egress", 0, "to"), [
-            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "mesh" } }, podSelector: { matchLabels: { app: "istiod", "istio.io/rev": "stable" } } },
+            {
+                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "mesh" } },
+                podSelector: { matchLabels: { app: "istiod", "istio.io/rev": "stable" } },
+            },
         ]);
         // The internet: external ports of all hosts; cluster CIDRs outside the private ranges are excluded, canonically.
         const internet = recordAt(find(objs, "NetworkPolicy", "egress", "eg-egress-internet"), "spec");
         assert.deepStrictEqual(internet.podSelector, gwSel);
-        assert.deepStrictEqual(valueAt(internet, "egress", 0, "ports"), [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 443 }]);
+        assert.deepStrictEqual(valueAt(internet, "egress", 0, "ports"), [
+            { protocol: "TCP", port: 80 },
+            { protocol: "TCP", port: 443 },
+        ]);
         assert.deepStrictEqual(listAt(internet, "egress", 0, "to", 0, "ipBlock", "except").slice(-1), ["34.118.224.0/20"]);
-        assert.deepStrictEqual(valueAt(internet, "egress", 0, "to", 1, "ipBlock", "except"), internetIpBlocks([])[1].except, "fd00:10:96::/112 is inside fc00::/7");
+        assert.deepStrictEqual(
+            valueAt(internet, "egress", 0, "to", 1, "ipBlock", "except"),
+            internetIpBlocks([])[1].except,
+            "fd00:10:96::/112 is inside fc00::/7",
+        );
         // Extra CIDRs: one clearly named policy each, on their TCP ports only.
         assert.deepStrictEqual(valueAt(find(objs, "NetworkPolicy", "team-a", "eg-allow-cidr-kube--apiserver"), "spec"), {
             podSelector: {},
@@ -171,27 +234,30 @@ describe("lockdown manifests: exact objects", () => {
             egress: [{ to: [{ ipBlock: { cidr: "34.1.2.3/32" } }], ports: [{ protocol: "TCP", port: 443 }] }],
         });
         assert.deepStrictEqual(valueAt(find(objs, "NetworkPolicy", "team-b", "eg-allow-cidr-metrics--v6"), "spec", "egress"), [
-            { to: [{ ipBlock: { cidr: "fd12:3456::/64" } }], ports: [{ protocol: "TCP", port: 9090 }, { protocol: "TCP", port: 9091 }] },
+            {
+                to: [{ ipBlock: { cidr: "fd12:3456::/64" } }],
+                ports: [
+                    { protocol: "TCP", port: 9090 },
+                    { protocol: "TCP", port: 9091 },
+                ],
+            },
         ]);
         // allowInCluster: false → no in-cluster policy; registryOnlySidecar false for team-b only; accessLogs false → no Telemetry.
-        assert.deepStrictEqual(
-            ids(m.protectedNamespaces),
-            [
-                "NetworkPolicy team-a/eg-deny-egress",
-                "NetworkPolicy team-a/eg-egress-dns",
-                "NetworkPolicy team-a/eg-egress-istiod",
-                "NetworkPolicy team-a/eg-egress-gateway",
-                "NetworkPolicy team-a/eg-allow-cidr-kube--apiserver",
-                "NetworkPolicy team-a/eg-allow-cidr-metrics--v6",
-                "Sidecar team-a/eg-registry-only",
-                "NetworkPolicy team-b/eg-deny-egress",
-                "NetworkPolicy team-b/eg-egress-dns",
-                "NetworkPolicy team-b/eg-egress-istiod",
-                "NetworkPolicy team-b/eg-egress-gateway",
-                "NetworkPolicy team-b/eg-allow-cidr-kube--apiserver",
-                "NetworkPolicy team-b/eg-allow-cidr-metrics--v6",
-            ],
-        );
+        assert.deepStrictEqual(ids(m.protectedNamespaces), [
+            "NetworkPolicy team-a/eg-deny-egress",
+            "NetworkPolicy team-a/eg-egress-dns",
+            "NetworkPolicy team-a/eg-egress-istiod",
+            "NetworkPolicy team-a/eg-egress-gateway",
+            "NetworkPolicy team-a/eg-allow-cidr-kube--apiserver",
+            "NetworkPolicy team-a/eg-allow-cidr-metrics--v6",
+            "Sidecar team-a/eg-registry-only",
+            "NetworkPolicy team-b/eg-deny-egress",
+            "NetworkPolicy team-b/eg-egress-dns",
+            "NetworkPolicy team-b/eg-egress-istiod",
+            "NetworkPolicy team-b/eg-egress-gateway",
+            "NetworkPolicy team-b/eg-allow-cidr-kube--apiserver",
+            "NetworkPolicy team-b/eg-allow-cidr-metrics--v6",
+        ]);
         assert.ok(!m.gatewayNamespace.some((o) => o.kind === "Telemetry"));
     });
 
@@ -211,7 +277,10 @@ describe("lockdown manifests: exact objects", () => {
                     from: [{ source: { namespaces: ["team-a"] } }],
                     to: [{ operation: { hosts: ["api.example.com", "api.example.com:*"], ports: ["8080"], paths: ["/v1/*"], methods: ["GET"] } }],
                 },
-                { from: [{ source: { principals: ["corp.example/ns/team-b/sa/payments"] } }], to: [{ operation: { hosts: ["billing.example.com", "billing.example.com:*"], ports: ["8080"] } }] },
+                {
+                    from: [{ source: { principals: ["corp.example/ns/team-b/sa/payments"] } }],
+                    to: [{ operation: { hosts: ["billing.example.com", "billing.example.com:*"], ports: ["8080"] } }],
+                },
                 // partner.example.com has no allow rule: nobody reaches it.
                 {
                     from: [{ source: { namespaces: ["team-a", "team-b"] } }, { source: { principals: ["corp.example/ns/ops/sa/robot"] } }],
@@ -224,7 +293,10 @@ describe("lockdown manifests: exact objects", () => {
             selector: sel,
             action: "DENY",
             rules: [
-                { from: [{ source: { principals: ["corp.example/ns/team-a/sa/batch"] } }], to: [{ operation: { hosts: ["api.example.com", "api.example.com:*"], ports: ["8080"] } }] },
+                {
+                    from: [{ source: { principals: ["corp.example/ns/team-a/sa/batch"] } }],
+                    to: [{ operation: { hosts: ["api.example.com", "api.example.com:*"], ports: ["8080"] } }],
+                },
                 { from: [{ source: { namespaces: ["team-b"] } }], to: tlsTo, when: [{ key: "connection.sni", values: ["secure.example.com"] }] },
             ],
         });
@@ -298,33 +370,78 @@ describe("lockdown manifests: names and structure", () => {
         const count = (n: number) =>
             all(
                 render({
-                    hosts: Array.from({ length: n }, (_, i) => ({ host: `h${i}.example.com`, mode: EgressMode.Http, allow: [{ namespaces: [`ns${i}`] }], deny: [{ serviceAccounts: [`ns${i}/bad`] }] })),
+                    hosts: Array.from({ length: n }, (_, i) => ({
+                        host: `h${i}.example.com`,
+                        mode: EgressMode.Http,
+                        allow: [{ namespaces: [`ns${i}`] }],
+                        deny: [{ serviceAccounts: [`ns${i}/bad`] }],
+                    })),
                 }),
             ).filter((o) => o.kind === "AuthorizationPolicy");
         const one = count(1);
         const many = count(40);
         assert.deepStrictEqual(ids(many), ids(one));
-        assert.strictEqual(listAt(many.find((o) => valueAt(o, "spec", "action") === "ALLOW" && valueAt(o, "spec", "rules")), "spec", "rules").length, 40);
-        assert.strictEqual(listAt(many.find((o) => valueAt(o, "spec", "action") === "DENY"), "spec", "rules").length, 40);
+        assert.strictEqual(
+            listAt(
+                many.find((o) => valueAt(o, "spec", "action") === "ALLOW" && valueAt(o, "spec", "rules")),
+                "spec",
+                "rules",
+            ).length,
+            40,
+        );
+        assert.strictEqual(
+            listAt(
+                many.find((o) => valueAt(o, "spec", "action") === "DENY"),
+                "spec",
+                "rules",
+            ).length,
+            40,
+        );
     });
 
     it("gateway container ports are the Service targetPorts the routing uses, deduplicated", () => {
         assert.deepStrictEqual(gatewayContainerPorts(buildPlan("eg", {})), [80, 443]);
-        const plan = buildPlan("eg", { gateway: { values: { service: { ports: [{ name: "http2", port: 80, targetPort: 8080 }, { name: "https", port: 443, targetPort: 8443 }, { name: "extra", port: 9000 }] } } } });
+        const plan = buildPlan("eg", {
+            gateway: {
+                values: {
+                    service: {
+                        ports: [
+                            { name: "http2", port: 80, targetPort: 8080 },
+                            { name: "https", port: 443, targetPort: 8443 },
+                            { name: "extra", port: 9000 },
+                        ],
+                    },
+                },
+            },
+        });
         assert.deepStrictEqual(gatewayContainerPorts(plan), [8080, 8443], "only the HTTP and TLS listeners, not every Service port");
     });
 });
 
 describe("lockdown manifests: fail-closed defaults", () => {
     it("a host without allow rules gets no ALLOW rule; with no allow rule at all there is no ALLOW policy besides the default deny", () => {
-        const objs = all(render({ hosts: [{ host: "nobody.example.com", mode: EgressMode.Http }, { host: "tls.example.com", mode: EgressMode.Tls, deny: [{ namespaces: ["x"] }] }] }));
+        const objs = all(
+            render({
+                hosts: [
+                    { host: "nobody.example.com", mode: EgressMode.Http },
+                    { host: "tls.example.com", mode: EgressMode.Tls, deny: [{ namespaces: ["x"] }] },
+                ],
+            }),
+        );
         const authz = objs.filter((o) => o.kind === "AuthorizationPolicy");
         assert.deepStrictEqual(
             authz.map((o) => o.metadata.name),
             ["eg-default-deny", "eg-deny"],
         );
         assert.ok(!JSON.stringify(authz.filter((o) => (valueAt(o, "spec", "action") ?? "ALLOW") === "ALLOW")).includes("nobody.example.com"));
-        const partial = all(render({ hosts: [{ host: "nobody.example.com", mode: EgressMode.Http }, { host: "some.example.com", mode: EgressMode.Http, allow: [{}] }] }));
+        const partial = all(
+            render({
+                hosts: [
+                    { host: "nobody.example.com", mode: EgressMode.Http },
+                    { host: "some.example.com", mode: EgressMode.Http, allow: [{}] },
+                ],
+            }),
+        );
         assert.ok(!JSON.stringify(find(partial, "AuthorizationPolicy", "istio-egress", "eg-allow")).includes("nobody.example.com"));
     });
 
@@ -385,7 +502,9 @@ describe("lockdown manifests: fail-closed defaults", () => {
 
     it("the in-cluster allow selects pods only (namespaceSelector {}), and disappears with allowInCluster: false", () => {
         const on = render({ lockdown: { namespaces: [{ name: "app" }] } });
-        assert.deepStrictEqual(valueAt(find(on.protectedNamespaces, "NetworkPolicy", "app", "eg-egress-in-cluster"), "spec", "egress"), [{ to: [{ namespaceSelector: {} }] }]);
+        assert.deepStrictEqual(valueAt(find(on.protectedNamespaces, "NetworkPolicy", "app", "eg-egress-in-cluster"), "spec", "egress"), [
+            { to: [{ namespaceSelector: {} }] },
+        ]);
         const off = render({ lockdown: { namespaces: [{ name: "app" }], allowInCluster: false } });
         assert.ok(!off.protectedNamespaces.some((o) => o.metadata.name.endsWith("-in-cluster")));
     });
@@ -400,7 +519,20 @@ describe("lockdown manifests: fail-closed defaults", () => {
         const m = render({ hosts: [{ host: "a.example.com", mode: EgressMode.Http, allow: [{}] }] });
         assert.deepStrictEqual(m.protectedNamespaces, []);
         const ingress = m.gatewayNamespace.filter((o) => valueAt(o, "spec", "ingress"));
-        assert.deepStrictEqual(ingress.map((o) => valueAt(o, "spec", "ingress")), [[{ from: [{ namespaceSelector: {} }], ports: [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 443 }] }]]);
+        assert.deepStrictEqual(
+            ingress.map((o) => valueAt(o, "spec", "ingress")),
+            [
+                [
+                    {
+                        from: [{ namespaceSelector: {} }],
+                        ports: [
+                            { protocol: "TCP", port: 80 },
+                            { protocol: "TCP", port: 443 },
+                        ],
+                    },
+                ],
+            ],
+        );
         assert.deepStrictEqual(valueAt(find(m.gatewayNamespace, "NetworkPolicy", "istio-egress", "eg-deny-all"), "spec", "policyTypes"), ["Ingress", "Egress"]);
     });
 
@@ -408,7 +540,12 @@ describe("lockdown manifests: fail-closed defaults", () => {
         const plan = buildPlan("eg", SCENARIOS.everything);
         const pa = lockdownManifests(plan).gatewayNamespace.filter((o) => o.kind === "PeerAuthentication");
         assert.deepStrictEqual(pa, [
-            { apiVersion: "security.istio.io/v1", kind: "PeerAuthentication", metadata: { name: "eg-strict-mtls", namespace: "egress", labels: MANAGED }, spec: { mtls: { mode: "STRICT" } } },
+            {
+                apiVersion: "security.istio.io/v1",
+                kind: "PeerAuthentication",
+                metadata: { name: "eg-strict-mtls", namespace: "egress", labels: MANAGED },
+                spec: { mtls: { mode: "STRICT" } },
+            },
         ]);
     });
 
@@ -423,9 +560,15 @@ describe("lockdown manifests: fail-closed defaults", () => {
             return [];
         };
         const p1 = problems({ gateway: { namespace: "istio-system" } });
-        assert.ok(p1.some((p) => p.field === "gateway.namespace" && /istiod/.test(p.rule)), JSON.stringify(p1));
+        assert.ok(
+            p1.some((p) => p.field === "gateway.namespace" && /istiod/.test(p.rule)),
+            JSON.stringify(p1),
+        );
         const p2 = problems({ gateway: { namespace: "infra" }, lockdown: { dnsNamespace: "infra" } });
-        assert.ok(p2.some((p) => p.field === "gateway.namespace" && /DNS/.test(p.rule)), JSON.stringify(p2));
+        assert.ok(
+            p2.some((p) => p.field === "gateway.namespace" && /DNS/.test(p.rule)),
+            JSON.stringify(p2),
+        );
         assert.deepStrictEqual(problems({ gateway: { namespace: "infra" } }), []);
     });
 });
@@ -434,7 +577,9 @@ describe("lockdown manifests: the internet ipBlocks", () => {
     // Every special-purpose range (sdk/model/special-ranges.ts), in the table's order; the issue named these.
     const v4Base = SPECIAL_PURPOSE_IPV4.map((r) => r.cidr);
     // Not ::ffff:0:0/96: the API server refuses IPv4-mapped prefixes in an ipBlock (sdk/model/k8s-cidr.ts).
-    const v6Base = SPECIAL_PURPOSE_IPV6.map((r) => r.cidr).filter((c) => c !== "::/128" && c !== "::1/128" && c !== "fd00:ec2::254/128" && c !== "::ffff:0:0/96"); // inside ::/96, fc00::/7
+    const v6Base = SPECIAL_PURPOSE_IPV6.map((r) => r.cidr).filter(
+        (c) => c !== "::/128" && c !== "::1/128" && c !== "fd00:ec2::254/128" && c !== "::ffff:0:0/96",
+    ); // inside ::/96, fc00::/7
 
     function assertValid(blocks: { cidr: string; except: string[] }[]): void {
         for (const b of blocks) {
@@ -444,7 +589,10 @@ describe("lockdown manifests: the internet ipBlocks", () => {
                 const inner = parseCidr(e);
                 // k8s: each except must be a strict subset of cidr, and never IPv4-mapped (Go parses it as IPv4).
                 assert.ok(!isIPv4MappedCidr(e), `${e} is IPv4-mapped: the API server refuses it`);
-                assert.ok(inner.family === outer.family && inner.prefix > outer.prefix && cidrContains(outer, e.split("/")[0]), `${e} not strictly inside ${b.cidr}`);
+                assert.ok(
+                    inner.family === outer.family && inner.prefix > outer.prefix && cidrContains(outer, e.split("/")[0]),
+                    `${e} not strictly inside ${b.cidr}`,
+                );
                 for (const other of b.except) {
                     const o = parseCidr(other);
                     const covers = other !== e && o.family === inner.family && o.prefix <= inner.prefix && cidrContains(o, e.split("/")[0]);
@@ -460,7 +608,8 @@ describe("lockdown manifests: the internet ipBlocks", () => {
             { cidr: "0.0.0.0/0", except: v4Base.filter((c) => c !== "100.100.100.200/32") },
             { cidr: "::/0", except: v6Base },
         ]);
-        for (const named of ["0.0.0.0/8", "192.0.0.0/24", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4", "168.63.129.16/32"]) assert.ok(blocks[0].except.includes(named), named);
+        for (const named of ["0.0.0.0/8", "192.0.0.0/24", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4", "168.63.129.16/32"])
+            assert.ok(blocks[0].except.includes(named), named);
         for (const named of ["64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "fe80::/10", "fc00::/7"]) assert.ok(blocks[1].except.includes(named), named);
         assertValid(blocks);
     });
@@ -474,13 +623,25 @@ describe("lockdown manifests: the internet ipBlocks", () => {
         for (const named of ["64:ff9b::/96", "2002::/16", "2001::/23"]) assert.ok(blocks[1].except.includes(named), named);
         // A cluster CIDR written IPv4-mapped is refused by the plan, naming the field (the API server would refuse it later).
         assert.throws(
-            () => buildPlan("egress", { hosts: [{ host: "api.example.com", mode: EgressMode.Tls, allow: [{ namespaces: ["a"] }] }], lockdown: { namespaces: [{ name: "a" }], clusterCidrs: ["::ffff:10.0.0.0/104"] } }),
+            () =>
+                buildPlan("egress", {
+                    hosts: [{ host: "api.example.com", mode: EgressMode.Tls, allow: [{ namespaces: ["a"] }] }],
+                    lockdown: { namespaces: [{ name: "a" }], clusterCidrs: ["::ffff:10.0.0.0/104"] },
+                }),
             (e: unknown) => e instanceof ArgsError && /lockdown\.clusterCidrs\[0\].*IPv4-mapped/.test(String((e as Error).message)),
         );
     });
 
     it("adds cluster CIDRs outside those ranges, each once, canonically, per family", () => {
-        const blocks = internetIpBlocks(["10.96.0.0/12", "100.100.0.0/16", "34.118.230.7/20", "34.118.224.0/20", "2600:1900:4000:0000::/44", "fd00::/8", "169.254.169.254/32"]);
+        const blocks = internetIpBlocks([
+            "10.96.0.0/12",
+            "100.100.0.0/16",
+            "34.118.230.7/20",
+            "34.118.224.0/20",
+            "2600:1900:4000:0000::/44",
+            "fd00::/8",
+            "169.254.169.254/32",
+        ]);
         assert.deepStrictEqual(blocks, [
             { cidr: "0.0.0.0/0", except: [...v4Base.filter((c) => c !== "100.100.100.200/32"), "34.118.224.0/20"] },
             { cidr: "::/0", except: [...v6Base, "2600:1900:4000::/44"] },
@@ -490,13 +651,23 @@ describe("lockdown manifests: the internet ipBlocks", () => {
 
     it("a cluster CIDR that covers a built-in range replaces it (no range listed inside another)", () => {
         const blocks = internetIpBlocks(["10.0.0.0/7", "172.0.0.0/8"]);
-        assert.deepStrictEqual(blocks[0].except, [...v4Base.filter((c) => !["10.0.0.0/8", "100.100.100.200/32", "172.16.0.0/12"].includes(c)), "10.0.0.0/7", "172.0.0.0/8"]);
+        assert.deepStrictEqual(blocks[0].except, [
+            ...v4Base.filter((c) => !["10.0.0.0/8", "100.100.100.200/32", "172.16.0.0/12"].includes(c)),
+            "10.0.0.0/7",
+            "172.0.0.0/8",
+        ]);
         assertValid(blocks);
     });
 
     it("a family with every address excluded gets no block at all (an except equal to cidr is invalid)", () => {
-        assert.deepStrictEqual(internetIpBlocks(["0.0.0.0/0"]).map((b) => b.cidr), ["::/0"]);
-        assert.deepStrictEqual(internetIpBlocks(["::/0"]).map((b) => b.cidr), ["0.0.0.0/0"]);
+        assert.deepStrictEqual(
+            internetIpBlocks(["0.0.0.0/0"]).map((b) => b.cidr),
+            ["::/0"],
+        );
+        assert.deepStrictEqual(
+            internetIpBlocks(["::/0"]).map((b) => b.cidr),
+            ["0.0.0.0/0"],
+        );
     });
 
     it("the metadata endpoint and private addresses are never inside the gateway's internet", () => {
@@ -507,7 +678,27 @@ describe("lockdown manifests: the internet ipBlocks", () => {
                 const ip = wireAddress(parseIp(text)!);
                 return blocks.some((b) => cidrContains(parseCidr(b.cidr), ip) && !b.except.some((e) => cidrContains(parseCidr(e), ip)));
             };
-            for (const ip of ["169.254.169.254", "168.63.129.16", "0.1.2.3", "192.0.0.170", "198.18.0.1", "224.0.0.251", "240.0.0.1", "64:ff9b::a00:1", "64:ff9b:1::1", "2002:a00:1::1", "::ffff:10.0.0.1", "10.1.2.3", "172.20.0.1", "192.168.1.1", "100.100.100.200", "127.0.0.1", "fd00:ec2::254", "fe80::1", "::1"]) {
+            for (const ip of [
+                "169.254.169.254",
+                "168.63.129.16",
+                "0.1.2.3",
+                "192.0.0.170",
+                "198.18.0.1",
+                "224.0.0.251",
+                "240.0.0.1",
+                "64:ff9b::a00:1",
+                "64:ff9b:1::1",
+                "2002:a00:1::1",
+                "::ffff:10.0.0.1",
+                "10.1.2.3",
+                "172.20.0.1",
+                "192.168.1.1",
+                "100.100.100.200",
+                "127.0.0.1",
+                "fd00:ec2::254",
+                "fe80::1",
+                "::1",
+            ]) {
                 assert.strictEqual(inside(ip), false, `${ip} open with cluster CIDRs ${clusterCidrs.join(",")}`);
             }
             assert.strictEqual(inside("93.184.216.34"), true);

@@ -43,7 +43,7 @@ describe("model readers (unknown-typed, sdk/model/read.ts)", () => {
         }
     });
 
-    it("bool: booleans only; \"true\", 1 and \"on\" read as undefined", () => {
+    it('bool: booleans only; "true", 1 and "on" read as undefined', () => {
         assert.strictEqual(bool(true), true);
         assert.strictEqual(bool(false), false);
         for (const bad of ["true", "false", 1, 0, "on", null, undefined, {}]) {
@@ -52,7 +52,10 @@ describe("model readers (unknown-typed, sdk/model/read.ts)", () => {
     });
 
     it("stringRecord: keeps string values only (a label 1 or {} is left out, not stringified)", () => {
-        assert.deepStrictEqual(stringRecord({ app: "a", version: 1, on: true, nested: { x: "y" }, list: ["a"], empty: "", nil: null }), { app: "a", empty: "" });
+        assert.deepStrictEqual(stringRecord({ app: "a", version: 1, on: true, nested: { x: "y" }, list: ["a"], empty: "", nil: null }), {
+            app: "a",
+            empty: "",
+        });
         for (const bad of [undefined, null, "app=a", ["a"], 7]) {
             assert.deepStrictEqual(stringRecord(bad), {}, `stringRecord(${inspect(bad)})`);
         }
@@ -114,7 +117,7 @@ describe("model readers (unknown-typed, sdk/model/read.ts)", () => {
         assert.strictEqual(errorCode(null), undefined);
     });
 
-    it("shown: a primitive exactly as String shows it; an object or a list as JSON, never \"[object Object]\"", () => {
+    it('shown: a primitive exactly as String shows it; an object or a list as JSON, never "[object Object]"', () => {
         for (const v of ["a", "", 5, -0.5, true, null, undefined, 10n]) {
             assert.strictEqual(shown(v), String(v), `shown(${inspect(v)})`);
         }

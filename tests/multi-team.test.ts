@@ -58,13 +58,23 @@ describe("multi-team: platform stack + team stack", function () {
         const vs = gatewaySide.find((o) => o.kind === "VirtualService")!;
         assert.deepStrictEqual(valueAt(vs, "spec", "gateways"), ["mesh", "istio-egress/payments-team-gateway"]);
         const teamSide = teamObjects.filter((o) => o.metadata.namespace === "payments");
-        assert.ok(teamSide.some((o) => o.kind === "NetworkPolicy" && isRecord(valueAt(o, "spec", "podSelector")) && Object.keys(recordAt(o, "spec", "podSelector")).length === 0 && !valueAt(o, "spec", "egress")));
+        assert.ok(
+            teamSide.some(
+                (o) =>
+                    o.kind === "NetworkPolicy" &&
+                    isRecord(valueAt(o, "spec", "podSelector")) &&
+                    Object.keys(recordAt(o, "spec", "podSelector")).length === 0 &&
+                    !valueAt(o, "spec", "egress"),
+            ),
+        );
         assert.ok(teamSide.some((o) => o.kind === "Sidecar" && valueAt(o, "spec", "outboundTrafficPolicy", "mode") === "REGISTRY_ONLY"));
 
         // Team-side lock-down waits for the routes on the gateway side, through the team's catalog.
         const teamResources = team.resources.filter((r) => (valueAt(r.inputs, "metadata", "namespace") ?? "") === "payments");
         const catalog = team.resources.find((r) => r.type === "kubernetes:core/v1:ConfigMap")!;
-        const routeUrns = team.resources.filter((r) => valueAt(r.inputs, "metadata", "namespace") === "istio-egress" && r.urn !== catalog.urn).map((r) => r.urn);
+        const routeUrns = team.resources
+            .filter((r) => valueAt(r.inputs, "metadata", "namespace") === "istio-egress" && r.urn !== catalog.urn)
+            .map((r) => r.urn);
         for (const u of routeUrns) assert.ok(catalog.dependencies.includes(u), `the catalog waits for ${u.split("::").pop()}`);
         for (const r of teamResources) assert.ok(r.dependencies.includes(catalog.urn), `${r.name} waits for the catalog`);
     });
@@ -109,7 +119,12 @@ describe("multi-team: platform stack + team stack", function () {
         await assert.rejects(
             runProgram(() => {
                 new EgressRoutes("payments", {
-                    gateway: { namespace: "istio-egress", serviceName: "egress-gateway", labels: { "istio-egress.io/gateway": "istio-egress.egress-gateway" }, containerPorts: { http: 80, tls: 443 } },
+                    gateway: {
+                        namespace: "istio-egress",
+                        serviceName: "egress-gateway",
+                        labels: { "istio-egress.io/gateway": "istio-egress.egress-gateway" },
+                        containerPorts: { http: 80, tls: 443 },
+                    },
                     hosts: [{ host: "api.stripe.com", mode: EgressMode.Tls, allow: [{ paths: ["/v1"] }] }],
                 });
             }),
@@ -126,7 +141,18 @@ describe("multi-team: platform stack + team stack", function () {
     it("works with a gateway in a non-default namespace and ports, in one program too", async () => {
         const { resources } = await runProgram(() => {
             const platform = new EgressGateway("platform", {
-                gateway: { namespace: "egress-gw", labels: { egress: "yes" }, values: { service: { ports: [{ name: "http2", port: 80, targetPort: 8080 }, { name: "https", port: 443, targetPort: 8443 }] } } },
+                gateway: {
+                    namespace: "egress-gw",
+                    labels: { egress: "yes" },
+                    values: {
+                        service: {
+                            ports: [
+                                { name: "http2", port: 80, targetPort: 8080 },
+                                { name: "https", port: 443, targetPort: 8443 },
+                            ],
+                        },
+                    },
+                },
                 lockdown: { externalPorts: [443] },
             });
             new EgressRoutes("team", {
@@ -137,7 +163,12 @@ describe("multi-team: platform stack + team stack", function () {
             return {};
         });
         const all = objects(resources);
-        const teamNp = all.find((o) => o.kind === "NetworkPolicy" && o.metadata.namespace === "team" && JSON.stringify(o.spec).includes('"istio-egress.io/gateway":"egress-gw.egress-gateway"'))!;
+        const teamNp = all.find(
+            (o) =>
+                o.kind === "NetworkPolicy" &&
+                o.metadata.namespace === "team" &&
+                JSON.stringify(o.spec).includes('"istio-egress.io/gateway":"egress-gw.egress-gateway"'),
+        )!;
         assert.ok(teamNp, "the team's namespace may reach the gateway pods by the platform's selector label");
         assert.ok(JSON.stringify(teamNp.spec).includes("8080"), "on the gateway's container port from the values");
         const vs = all.find((o) => o.kind === "VirtualService" && o.metadata.name === "team-team-host-api-example-com")!;

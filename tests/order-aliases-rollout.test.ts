@@ -95,12 +95,19 @@ function permutedArgs(): fc.Arbitrary<EgressGatewayArgs> {
 
 const CANONICAL: EgressGatewayArgs = {
     hosts: HOSTS,
-    lockdown: { namespaces: NAMESPACES, extraEgressCidrs: EXTRA, clusterCidrs: ["10.0.0.0/14", "172.16.0.0/12", "fd00:10::/56"], externalPorts: [8443, 443, 9443] },
+    lockdown: {
+        namespaces: NAMESPACES,
+        extraEgressCidrs: EXTRA,
+        clusterCidrs: ["10.0.0.0/14", "172.16.0.0/12", "fd00:10::/56"],
+        externalPorts: [8443, 443, 9443],
+    },
 };
 
 /** Everything the engine is told, per resource, as text: type, name, URN, parent, inputs, dependencies. */
 function registrations(resources: CapturedResource[]): string[] {
-    return resources.map((r) => JSON.stringify({ urn: r.urn, parent: r.parent, inputs: r.inputs, dependencies: r.dependencies, propertyDependencies: r.propertyDependencies }));
+    return resources.map((r) =>
+        JSON.stringify({ urn: r.urn, parent: r.parent, inputs: r.inputs, dependencies: r.dependencies, propertyDependencies: r.propertyDependencies }),
+    );
 }
 
 function platformObjects(args: EgressGatewayArgs): string {
@@ -132,7 +139,10 @@ describe("order independence: the same sets in any order give identical objects"
     });
 
     it("the test can fail: a different set (one namespace fewer) gives different objects", () => {
-        assert.notStrictEqual(platformObjects({ ...CANONICAL, lockdown: { ...CANONICAL.lockdown, namespaces: NAMESPACES.slice(1) } }), platformObjects(CANONICAL));
+        assert.notStrictEqual(
+            platformObjects({ ...CANONICAL, lockdown: { ...CANONICAL.lockdown, namespaces: NAMESPACES.slice(1) } }),
+            platformObjects(CANONICAL),
+        );
     });
 
     it("under the mock engine: every registration (inputs, parents, dependencies) byte-identical, for 4 permutations", async () => {
@@ -149,7 +159,12 @@ describe("order independence: the same sets in any order give identical objects"
         // Reversing everything is one of the orders checked.
         samples.push({
             hosts: [...HOSTS].reverse(),
-            lockdown: { ...CANONICAL.lockdown, namespaces: [...NAMESPACES].reverse(), extraEgressCidrs: [...EXTRA].reverse(), clusterCidrs: [...CANONICAL.lockdown!.clusterCidrs!].reverse() },
+            lockdown: {
+                ...CANONICAL.lockdown,
+                namespaces: [...NAMESPACES].reverse(),
+                extraEgressCidrs: [...EXTRA].reverse(),
+                clusterCidrs: [...CANONICAL.lockdown!.clusterCidrs!].reverse(),
+            },
         });
         for (const args of samples) {
             const got = await run(args);
@@ -160,13 +175,22 @@ describe("order independence: the same sets in any order give identical objects"
 
     it("a team component too (EgressRoutes): hosts and namespaces in any order, pure and under the engine", async () => {
         const ref: GatewayReference = PLATFORM_REF;
-        const team = (hosts: ExternalHostArgs[], namespaces: typeof NAMESPACES): EgressRoutesArgs => ({ gateway: ref, hosts, namespaces, extraEgressCidrs: EXTRA });
+        const team = (hosts: ExternalHostArgs[], namespaces: typeof NAMESPACES): EgressRoutesArgs => ({
+            gateway: ref,
+            hosts,
+            namespaces,
+            extraEgressCidrs: EXTRA,
+        });
         const pure = (args: EgressRoutesArgs) => JSON.stringify(teamManifests(buildTeamPlan("payments", args, ref)));
         const expected = pure(team(HOSTS, NAMESPACES));
         fc.assert(
-            fc.property(fc.shuffledSubarray(HOSTS, { minLength: HOSTS.length }), fc.shuffledSubarray(NAMESPACES, { minLength: NAMESPACES.length }), (hosts, namespaces) => {
-                assert.strictEqual(pure(team(hosts, namespaces)), expected);
-            }),
+            fc.property(
+                fc.shuffledSubarray(HOSTS, { minLength: HOSTS.length }),
+                fc.shuffledSubarray(NAMESPACES, { minLength: NAMESPACES.length }),
+                (hosts, namespaces) => {
+                    assert.strictEqual(pure(team(hosts, namespaces)), expected);
+                },
+            ),
             { numRuns: 100, seed: 3 },
         );
         const engine = async (args: EgressRoutesArgs) =>
@@ -201,7 +225,10 @@ describe("renaming with aliases keeps every child", function () {
     const args: EgressGatewayArgs = {
         ...CANONICAL,
         hosts: [...HOSTS, { host: `*.${LONG}`, mode: EgressMode.Tls, upstreamHost: `edge.${LONG}` }],
-        lockdown: { ...CANONICAL.lockdown, extraEgressCidrs: [...EXTRA, { name: "a-database-with-a-rather-long-and-descriptive-name-here", cidr: "10.30.0.0/16", ports: [3306] }] },
+        lockdown: {
+            ...CANONICAL.lockdown,
+            extraEgressCidrs: [...EXTRA, { name: "a-database-with-a-rather-long-and-descriptive-name-here", cidr: "10.30.0.0/16", ports: [3306] }],
+        },
     };
 
     it("EgressGateway: each child (shortened names included) is registered with an alias resolving to its old URN", async () => {
@@ -235,19 +262,33 @@ describe("renaming with aliases keeps every child", function () {
                 .map((r) => ({ urn: r.urn, inputs: JSON.stringify(r.inputs) }))
                 .sort((a, b) => a.urn.localeCompare(b.urn));
         const before = (await runProgram(() => void new EgressGateway("egress", args))).resources;
-        const renamed = (await runProgram(() => void new EgressGateway("platform-egress", { ...args, namePrefix: "egress" }, { aliases: [{ name: "egress" }] }))).resources;
+        const renamed = (
+            await runProgram(() => void new EgressGateway("platform-egress", { ...args, namePrefix: "egress" }, { aliases: [{ name: "egress" }] }))
+        ).resources;
         assert.deepStrictEqual(children(renamed), children(before));
         // The component itself is adopted through its alias.
-        const { orphans } = aliasCheck(before, renamed.filter((r) => r.type === "istio-egress:index:EgressGateway"));
+        const { orphans } = aliasCheck(
+            before,
+            renamed.filter((r) => r.type === "istio-egress:index:EgressGateway"),
+        );
         assert.deepStrictEqual(orphans, []);
         // The check can fail: the rename without namePrefix changes the Kubernetes names.
         const plain = (await runProgram(() => void new EgressGateway("platform-egress", args, { aliases: [{ name: "egress" }] }))).resources;
-        assert.notDeepStrictEqual(children(plain).map((c) => c.inputs), children(before).map((c) => c.inputs));
+        assert.notDeepStrictEqual(
+            children(plain).map((c) => c.inputs),
+            children(before).map((c) => c.inputs),
+        );
     });
 
     it("namePrefix is checked like a component name, naming the field", () => {
-        assert.throws(() => buildPlan("egress", { ...args, namePrefix: "Not_A_Label" }), (e: unknown) => e instanceof ArgsError && e.problems.some((p) => p.field === "namePrefix" && /DNS-1123 label/.test(p.rule)));
-        assert.throws(() => buildPlan("egress", { ...args, namePrefix: 7 as unknown as string }), (e: unknown) => e instanceof ArgsError && e.problems.some((p) => p.field === "namePrefix"));
+        assert.throws(
+            () => buildPlan("egress", { ...args, namePrefix: "Not_A_Label" }),
+            (e: unknown) => e instanceof ArgsError && e.problems.some((p) => p.field === "namePrefix" && /DNS-1123 label/.test(p.rule)),
+        );
+        assert.throws(
+            () => buildPlan("egress", { ...args, namePrefix: 7 as unknown as string }),
+            (e: unknown) => e instanceof ArgsError && e.problems.some((p) => p.field === "namePrefix"),
+        );
         assert.strictEqual(buildPlan("Any Name At All", { ...args, namePrefix: "egress" }).name, "egress");
     });
 
@@ -265,7 +306,10 @@ describe("renaming with aliases keeps every child", function () {
                     name,
                     {
                         gateway: PLATFORM_REF,
-                        hosts: [{ host: "api.stripe.com", mode: EgressMode.Tls, allow: [{ namespaces: ["payments"] }] }, { host: LONG, mode: EgressMode.TlsOrigination }],
+                        hosts: [
+                            { host: "api.stripe.com", mode: EgressMode.Tls, allow: [{ namespaces: ["payments"] }] },
+                            { host: LONG, mode: EgressMode.TlsOrigination },
+                        ],
                         namespaces: [{ name: "payments" }],
                     },
                     opts,
@@ -273,7 +317,10 @@ describe("renaming with aliases keeps every child", function () {
             });
         const before = (await team("payments")).resources;
         const after = (await team("payments-team", { aliases: [{ name: "payments" }] })).resources;
-        assert.ok(before.some((r) => (stringAt(r.inputs, "metadata", "name") ?? "").includes("---")), "shortened names among them");
+        assert.ok(
+            before.some((r) => (stringAt(r.inputs, "metadata", "name") ?? "").includes("---")),
+            "shortened names among them",
+        );
         const { adopted, orphans } = aliasCheck(before, after);
         assert.deepStrictEqual(orphans, []);
         assert.strictEqual(adopted.size, before.length - 1);
@@ -307,7 +354,10 @@ describe("one program: EgressRoutes given an EgressGateway waits for its release
     it("every team object — its lock-down above all — depends on the gateway's release and routes catalog", async () => {
         const { release, catalog, teamChildren, lockdown } = await program(true);
         assert.ok(lockdown.length >= 3, `the team's lock-down objects: ${lockdown.map((r) => r.name).join(", ")}`);
-        assert.ok(lockdown.some((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && !valueAt(r.inputs, "spec", "egress")), "deny-by-default among them");
+        assert.ok(
+            lockdown.some((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && !valueAt(r.inputs, "spec", "egress")),
+            "deny-by-default among them",
+        );
         for (const r of teamChildren) {
             assert.ok(r.dependencies.includes(release.urn), `${r.name} depends on the gateway's release`);
             assert.ok(r.dependencies.includes(catalog.urn), `${r.name} depends on the gateway's routes catalog`);
@@ -326,11 +376,15 @@ describe("gateway.values: an Output unknown in preview fails closed", function (
     this.timeout(120000);
 
     /** An Output the mock engine never knows in preview: an output property the (simulated) provider does not report. */
-    const unknownInPreview = () => new k8s.core.v1.ConfigMap("source", { metadata: { name: "source" }, data: { a: "b" } }).binaryData.apply(() => ({ team: "payments" }));
+    const unknownInPreview = () =>
+        new k8s.core.v1.ConfigMap("source", { metadata: { name: "source" }, data: { a: "b" } }).binaryData.apply(() => ({ team: "payments" }));
 
     it("in preview: refused with the field named, and no Helm release registered", async () => {
         await assert.rejects(
-            runProgram(() => void new EgressGateway("egress", { gateway: { values: { podAnnotations: unknownInPreview() } } }), { preview: true, timeoutMs: 30000 }),
+            runProgram(() => void new EgressGateway("egress", { gateway: { values: { podAnnotations: unknownInPreview() } } }), {
+                preview: true,
+                timeoutMs: 30000,
+            }),
             (err: unknown) => {
                 assert.match(errorMessage(err), /EgressGateway "egress": gateway\.values: holds an Output that is not known during preview/);
                 assert.ok(!capturedResourcesOf(err).some((r) => r.type === "kubernetes:helm.sh/v3:Release"), "no release registered");
@@ -349,7 +403,9 @@ describe("gateway.values: an Output unknown in preview fails closed", function (
     it("an Output that resolves to a forbidden value fails the deployment naming the field, and registers no release", async () => {
         const resolved = pulumi.output({ annotations: { "sidecar.istio.io/inject": "false" } });
         await assert.rejects(
-            runProgram(() => void new EgressGateway("egress", { gateway: { values: { podAnnotations: resolved.apply((r) => r.annotations) } } }), { timeoutMs: 30000 }),
+            runProgram(() => void new EgressGateway("egress", { gateway: { values: { podAnnotations: resolved.apply((r) => r.annotations) } } }), {
+                timeoutMs: 30000,
+            }),
             (err: unknown) => {
                 assert.match(errorMessage(err), /once resolved/);
                 assert.match(errorMessage(err), /gateway\.values\.podAnnotations/);

@@ -27,7 +27,12 @@ describe("plan: defaults", () => {
         assert.strictEqual(plan.gateway.namespace, "istio-egress");
         assert.strictEqual(plan.gateway.serviceHost, "egress-gateway.istio-egress.svc.cluster.local");
         assert.deepStrictEqual(plan.gateway.labels, { "istio-egress.io/gateway": "istio-egress.egress-gateway" });
-        assert.deepStrictEqual(plan.gateway.podLabels, { app: "egress-gateway", istio: "egress-gateway", "istio-egress.io/gateway": "istio-egress.egress-gateway", "sidecar.istio.io/inject": "true" });
+        assert.deepStrictEqual(plan.gateway.podLabels, {
+            app: "egress-gateway",
+            istio: "egress-gateway",
+            "istio-egress.io/gateway": "istio-egress.egress-gateway",
+            "sidecar.istio.io/inject": "true",
+        });
         assert.strictEqual(valueAt(plan.release!.values, "service", "type"), "ClusterIP");
         assert.deepStrictEqual(plan.release!.values.labels, { "istio-egress.io/gateway": "istio-egress.egress-gateway" });
         assert.strictEqual(plan.release!.values.replicaCount, 2);
@@ -145,19 +150,35 @@ describe("plan: validation (field + rule, fail-closed)", () => {
     });
 
     it("rejects unknown modes", () => {
-        rejects({ hosts: [{ host: "a.example.com", mode: "PASSTHROUGH" as EgressMode }] }, "hosts[0].mode", /one of HTTP, TLS_ORIGINATION, TLS, MUTUAL_TLS_ORIGINATION/);
+        rejects(
+            { hosts: [{ host: "a.example.com", mode: "PASSTHROUGH" as EgressMode }] },
+            "hosts[0].mode",
+            /one of HTTP, TLS_ORIGINATION, TLS, MUTUAL_TLS_ORIGINATION/,
+        );
     });
 
     it("rejects mode/field combinations that cannot work", () => {
         rejects({ hosts: [tls("a.example.com", { allow: [{ paths: ["/x"] }] })] }, "hosts[0].allow[0]", /HTTP-speaking mode/);
         rejects({ hosts: [http("a.example.com", { credentialName: "c" })] }, "hosts[0].credentialName", /origination modes/);
-        rejects({ hosts: [{ host: "a.example.com", mode: EgressMode.TlsOrigination, credentialName: "c" }] }, "hosts[0].credentialName", /only for MUTUAL_TLS_ORIGINATION/);
+        rejects(
+            { hosts: [{ host: "a.example.com", mode: EgressMode.TlsOrigination, credentialName: "c" }] },
+            "hosts[0].credentialName",
+            /only for MUTUAL_TLS_ORIGINATION/,
+        );
         rejects({ hosts: [{ host: "a.example.com", mode: EgressMode.MutualTlsOrigination }] }, "hosts[0].credentialName", /required/);
-        rejects({ hosts: [{ host: "a.example.com", mode: EgressMode.MutualTlsOrigination, credentialName: "other-ns/secret" }] }, "hosts[0].credentialName", /gateway's namespace/);
+        rejects(
+            { hosts: [{ host: "a.example.com", mode: EgressMode.MutualTlsOrigination, credentialName: "other-ns/secret" }] },
+            "hosts[0].credentialName",
+            /gateway's namespace/,
+        );
         rejects({ hosts: [{ host: "a.example.com", mode: EgressMode.TlsOrigination, subjectAltNames: [] }] }, "hosts[0].subjectAltNames", /verify/);
         rejects({ hosts: [{ host: "a.example.com", mode: EgressMode.TlsOrigination, port: 443, targetPort: 443 }] }, "hosts[0].targetPort", /must differ/);
         rejects({ hosts: [http("a.example.com", { allow: [{ methods: ["get"] }] })] }, "hosts[0].allow[0].methods[0]", /uppercase/);
-        rejects({ hosts: [http("a.example.com", { allow: [{ serviceAccounts: ["just-a-name"] }] })] }, "hosts[0].allow[0].serviceAccounts[0]", /namespace\/serviceaccount/);
+        rejects(
+            { hosts: [http("a.example.com", { allow: [{ serviceAccounts: ["just-a-name"] }] })] },
+            "hosts[0].allow[0].serviceAccounts[0]",
+            /namespace\/serviceaccount/,
+        );
         rejects({ hosts: [http("a.example.com", { deny: [{ namespaces: ["Bad_NS"] }] })] }, "hosts[0].deny[0].namespaces[0]", /DNS-1123/);
     });
 
@@ -166,16 +187,16 @@ describe("plan: validation (field + rule, fail-closed)", () => {
         rejects({ hosts: [tls("*.example.com")] }, "hosts[0].upstreamHost", /required for a wildcard/);
         rejects({ hosts: [tls("*.example.com", { upstreamHost: "www.other.org" })] }, "hosts[0].upstreamHost", /under \*\.example\.com/);
         rejects({ hosts: [tls("api.example.com", { upstreamHost: "www.example.com" })] }, "hosts[0].upstreamHost", /only for wildcard/);
-        rejects(
-            { hosts: [tls("*.example.com", { upstreamHost: "www.example.com" }), tls("www.example.com")] },
-            "hosts[0].upstreamHost",
-            /also listed/,
-        );
+        rejects({ hosts: [tls("*.example.com", { upstreamHost: "www.example.com" }), tls("www.example.com")] }, "hosts[0].upstreamHost", /also listed/);
     });
 
     it("rejects duplicate hosts and conflicting protocols on one port", () => {
         rejects({ hosts: [http("a.example.com"), tls("a.example.com")] }, "hosts[1].host", /duplicates hosts\[0\]/);
-        rejects({ hosts: [http("a.example.com", { port: 8443 }), tls("b.example.com", { port: 8443 })] }, "hosts[1].port", /port 8443 is TLS for b\.example\.com but plain HTTP/);
+        rejects(
+            { hosts: [http("a.example.com", { port: 8443 }), tls("b.example.com", { port: 8443 })] },
+            "hosts[1].port",
+            /port 8443 is TLS for b\.example\.com but plain HTTP/,
+        );
         // An origination host exposes only its HTTP port to sidecars: the TLS port it lands on is no conflict.
         assert.doesNotThrow(() => buildPlan("egress", { hosts: [{ host: "a.example.com", mode: EgressMode.TlsOrigination }, tls("b.example.com")] }));
         rejects(

@@ -24,8 +24,14 @@ const GW_NS = audit.plan.gateway.namespace;
 const GW_LABELS = audit.plan.gateway.labels;
 const config = packConfigFor(audit.plan);
 
-const telemetry = (name: string, spec: Record<string, unknown>, ns = GW_NS): K8sObject => ({ apiVersion: "telemetry.istio.io/v1", kind: "Telemetry", metadata: { name, namespace: ns }, spec });
-const second = (accessLogging: unknown[], extra: Record<string, unknown> = {}, ns = GW_NS) => telemetry("second", { selector: { matchLabels: { ...GW_LABELS } }, accessLogging, ...extra }, ns);
+const telemetry = (name: string, spec: Record<string, unknown>, ns = GW_NS): K8sObject => ({
+    apiVersion: "telemetry.istio.io/v1",
+    kind: "Telemetry",
+    metadata: { name, namespace: ns },
+    spec,
+});
+const second = (accessLogging: unknown[], extra: Record<string, unknown> = {}, ns = GW_NS) =>
+    telemetry("second", { selector: { matchLabels: { ...GW_LABELS } }, accessLogging, ...extra }, ns);
 
 async function run(resources: PolicyResource[]): Promise<Violation[]> {
     return (await runPolicies(resources, { config })).filter((v) => v.policy === POLICY);
@@ -76,7 +82,10 @@ describe("policy pack: the egress gateway's access log (egress-gateway-access-lo
         it("withholds the finding while istiod's values are unknown (preview), and reports it once known", async function () {
             const unknown = { ...istiodRelease(), props: { ...istiodRelease().props, values: { meshConfig: UNKNOWN } } };
             const vs = await run([...plain.resources, unknown]);
-            assert.deepStrictEqual(vs.map((v) => v.enforcementLevel), ["advisory"]);
+            assert.deepStrictEqual(
+                vs.map((v) => v.enforcementLevel),
+                ["advisory"],
+            );
             assert.match(vs[0].message, /can't run policy 'egress-gateway-access-log' .* during preview/);
             assert.strictEqual((await run([...plain.resources, istiodRelease({})])).length, 1);
         });
@@ -92,13 +101,24 @@ describe("policy pack: the egress gateway's access log (egress-gateway-access-lo
         });
 
         it("disabled naming our provider, and a filter that drops lines, are reported", async function () {
-            const disabled = await run([...audit.resources, istiodRelease(), ...fromManifests([second([{ providers: [{ name: EGRESS_AUDIT_PROVIDER }], disabled: true }])])]);
+            const disabled = await run([
+                ...audit.resources,
+                istiodRelease(),
+                ...fromManifests([second([{ providers: [{ name: EGRESS_AUDIT_PROVIDER }], disabled: true }])]),
+            ]);
             assert.deepStrictEqual(brief(disabled), [`mandatory ${GW_NS}/second`]);
-            const filtered = await run([...audit.resources, istiodRelease(), ...fromManifests([second([{ providers: [{ name: EGRESS_AUDIT_PROVIDER }], filter: { expression: "response.code >= 400" } }])])]);
+            const filtered = await run([
+                ...audit.resources,
+                istiodRelease(),
+                ...fromManifests([second([{ providers: [{ name: EGRESS_AUDIT_PROVIDER }], filter: { expression: "response.code >= 400" } }])]),
+            ]);
             assert.deepStrictEqual(brief(filtered), [`mandatory ${GW_NS}/second`]);
             assert.match(filtered[0].message, /filters the egress gateway's access log/);
             // without the trick: the same provider named again, unfiltered
-            assert.deepStrictEqual(await run([...audit.resources, istiodRelease(), ...fromManifests([second([{ providers: [{ name: EGRESS_AUDIT_PROVIDER }] }])])]), []);
+            assert.deepStrictEqual(
+                await run([...audit.resources, istiodRelease(), ...fromManifests([second([{ providers: [{ name: EGRESS_AUDIT_PROVIDER }] }])])]),
+                [],
+            );
         });
 
         it("a provider swap: with istiod, the swapped-in provider is judged; without istiod, the two Telemetries are", async function () {
@@ -134,7 +154,10 @@ describe("policy pack: the egress gateway's access log (egress-gateway-access-lo
             ];
             assert.deepStrictEqual(await run([...audit.resources, istiodRelease(), ...fromManifests(notApplied)]), []);
             // the trick that does apply: the same entry in CLIENT mode
-            assert.deepStrictEqual(brief(await run([...audit.resources, istiodRelease(), ...fromManifests([second([{ disabled: true, match: { mode: "CLIENT" } }])])])), [`mandatory ${GW_NS}/second`]);
+            assert.deepStrictEqual(
+                brief(await run([...audit.resources, istiodRelease(), ...fromManifests([second([{ disabled: true, match: { mode: "CLIENT" } }])])])),
+                [`mandatory ${GW_NS}/second`],
+            );
         });
 
         it("without the component's Telemetry, the namespace-wide and root ones decide, and are judged", async function () {
@@ -158,7 +181,10 @@ describe("policy pack: the egress gateway's access log (egress-gateway-access-lo
         it("an unknown value in a second Telemetry withholds the findings (it could be the one that decides)", async function () {
             const unknown = fromManifests([second([{ providers: [{ name: UNKNOWN }] }])]);
             const vs = await run([...audit.resources, istiodRelease({}), ...unknown]);
-            assert.deepStrictEqual(vs.map((v) => v.enforcementLevel), ["advisory"]);
+            assert.deepStrictEqual(
+                vs.map((v) => v.enforcementLevel),
+                ["advisory"],
+            );
         });
     });
 });

@@ -105,14 +105,17 @@ describe("policy pack: work done once, safely", function () {
             const t = "kubernetes:apps/v1:DeploymentPatch";
             assert.strictEqual(typeInfo(t), typeInfo(t));
             assert.ok(Object.isFrozen(typeInfo(t)));
-            assert.deepStrictEqual({ ...typeInfo(t) }, {
-                gvk: { apiVersion: "apps/v1", group: "apps", version: "v1", kind: "DeploymentPatch" },
-                helm: false,
-                kind: "Deployment",
-                group: "apps",
-                patch: true,
-                clusterScoped: false,
-            });
+            assert.deepStrictEqual(
+                { ...typeInfo(t) },
+                {
+                    gvk: { apiVersion: "apps/v1", group: "apps", version: "v1", kind: "DeploymentPatch" },
+                    helm: false,
+                    kind: "Deployment",
+                    group: "apps",
+                    patch: true,
+                    clusterScoped: false,
+                },
+            );
             const g = gvkOfType(t)!;
             g.kind = "changed";
             assert.strictEqual(gvkOfType(t)!.kind, "DeploymentPatch");
@@ -134,7 +137,10 @@ describe("policy pack: work done once, safely", function () {
             const deep = { spec: { template: { spec: { containers: [{ name: "c", env: [{ value: UNKNOWN }] }] } } } };
             const deepProxy = checkUnknowns(deep);
             assert.strictEqual(knownProps(deepProxy), deepProxy);
-            assert.throws(() => knownProps(deepProxy).spec.template.spec.containers[0].env[0].value, (e: unknown) => e instanceof UnknownValueError);
+            assert.throws(
+                () => knownProps(deepProxy).spec.template.spec.containers[0].env[0].value,
+                (e: unknown) => e instanceof UnknownValueError,
+            );
 
             class Opaque {
                 constructor(public hidden: string) {}
@@ -154,7 +160,10 @@ describe("policy pack: work done once, safely", function () {
             );
             setAt(dep.props, ["spec", "template", "spec", "hostNetwork"], UNKNOWN); // read by the rule: the analyzer's advisory
             const late = await runPolicies(objs);
-            assert.deepStrictEqual(late.map((v) => [v.policy, v.enforcementLevel]), [["no-proxy-escape-privileges", "advisory"]]);
+            assert.deepStrictEqual(
+                late.map((v) => [v.policy, v.enforcementLevel]),
+                [["no-proxy-escape-privileges", "advisory"]],
+            );
             assert.match(late[0].message, /can't run policy 'no-proxy-escape-privileges'.*\.spec\.template\.spec\.hostNetwork/);
         });
 
@@ -162,7 +171,10 @@ describe("policy pack: work done once, safely", function () {
             const objs = fromManifests([workload("Deployment", "web", "shop"), workload("Deployment", "api", "apps"), defaultDeny("apps")]);
             setAt(objs[1].props, ["metadata", "labels"], { team: UNKNOWN });
             const vs = (await runPolicies(objs)).filter((v) => v.policy === "namespace-default-deny-egress");
-            assert.deepStrictEqual(vs.map((v) => [v.enforcementLevel, v.resource.name]), [["mandatory", "web"]]);
+            assert.deepStrictEqual(
+                vs.map((v) => [v.enforcementLevel, v.resource.name]),
+                [["mandatory", "web"]],
+            );
             setAt(objs[1].props, ["metadata", "namespace"], UNKNOWN); // read by every stack policy
             const late = (await runPolicies(objs)).filter((v) => v.policy === "namespace-default-deny-egress");
             assert.deepStrictEqual(late.map((v) => v.enforcementLevel).sort(), ["advisory", "mandatory"]);

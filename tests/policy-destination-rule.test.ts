@@ -8,7 +8,12 @@ import { K8sObject } from "../sdk/schema/validate";
 import { fromManifests, originationProblems, runPolicies } from "istio-egress-guard/lib";
 import { componentOutput, packConfigFor } from "./fixtures/policy/component";
 
-const dr = (host: string, spec: Record<string, unknown>, ns = "istio-egress"): K8sObject => ({ apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: { name: "dr", namespace: ns }, spec: { host, ...spec } });
+const dr = (host: string, spec: Record<string, unknown>, ns = "istio-egress"): K8sObject => ({
+    apiVersion: "networking.istio.io/v1",
+    kind: "DestinationRule",
+    metadata: { name: "dr", namespace: ns },
+    spec: { host, ...spec },
+});
 const problems = (o: K8sObject) => originationProblems("DestinationRule", "networking.istio.io", o);
 const SKIP = { mode: "SIMPLE", insecureSkipVerify: true };
 
@@ -19,15 +24,30 @@ describe("policy pack: TLS origination verifies the host (egress-tls-origination
         assert.ok(drs.some((d) => JSON.stringify(d.spec).includes('"mode":"MUTUAL"')) && drs.some((d) => JSON.stringify(d.spec).includes('"mode":"SIMPLE"')));
         for (const d of drs) assert.deepStrictEqual(problems(d), [], d.metadata.name);
         const vs = await runPolicies(out.resources, { config: packConfigFor(out.plan) });
-        assert.deepStrictEqual(vs.filter((v) => v.policy === "egress-tls-origination-verified"), []);
+        assert.deepStrictEqual(
+            vs.filter((v) => v.policy === "egress-tls-origination-verified"),
+            [],
+        );
     });
 
     const tricks: [string, Record<string, unknown>][] = [
         ["top-level trafficPolicy.tls", { trafficPolicy: { tls: SKIP } }],
         ["a port-level setting", { trafficPolicy: { portLevelSettings: [{ port: { number: 443 }, tls: SKIP }] } }],
         ["a subset", { subsets: [{ name: "s", trafficPolicy: { tls: SKIP } }] }],
-        ["a subset's port-level setting", { subsets: [{ name: "s", trafficPolicy: { portLevelSettings: [{ port: { number: 443 }, tls: { mode: "MUTUAL", credentialName: "c", insecureSkipVerify: true } }] } }] }],
-        ["the string \"true\" (fails closed)", { trafficPolicy: { tls: { mode: "SIMPLE", insecureSkipVerify: "true" } } }],
+        [
+            "a subset's port-level setting",
+            {
+                subsets: [
+                    {
+                        name: "s",
+                        trafficPolicy: {
+                            portLevelSettings: [{ port: { number: 443 }, tls: { mode: "MUTUAL", credentialName: "c", insecureSkipVerify: true } }],
+                        },
+                    },
+                ],
+            },
+        ],
+        ['the string "true" (fails closed)', { trafficPolicy: { tls: { mode: "SIMPLE", insecureSkipVerify: "true" } } }],
     ];
     for (const [where, spec] of tricks) {
         it(`insecureSkipVerify in ${where} is reported`, function () {
@@ -46,6 +66,9 @@ describe("policy pack: TLS origination verifies the host (egress-tls-origination
     });
     it("runs as a resource policy on DestinationRules in any namespace", async function () {
         const vs = await runPolicies(fromManifests([dr("api.example.com", { trafficPolicy: { tls: SKIP } }, "app-a")]));
-        assert.deepStrictEqual(vs.map((v) => `${v.policy} ${v.enforcementLevel} ${v.resource.namespace}/${v.resource.name}`), ["egress-tls-origination-verified mandatory app-a/dr"]);
+        assert.deepStrictEqual(
+            vs.map((v) => `${v.policy} ${v.enforcementLevel} ${v.resource.namespace}/${v.resource.name}`),
+            ["egress-tls-origination-verified mandatory app-a/dr"],
+        );
     });
 });

@@ -51,17 +51,45 @@ describe("policy pack: the gateway release's proxy environment and tolerations (
     });
 
     const envTricks: [string, (v: Record<string, unknown>) => void, RegExp][] = [
-        ["CA_ADDR: another CA signs the gateway's certificates", (v) => (mapIn(v, "env").CA_ADDR = "evil-ca.attacker.svc:15012"), /values\.env\.CA_ADDR sets the egress gateway proxy's environment/],
-        ["PROXY_CONFIG: a proxy config with another discovery address", (v) => (mapIn(v, "env").PROXY_CONFIG = '{"discoveryAddress":"evil.attacker.svc:15012"}'), /values\.env\.PROXY_CONFIG/],
+        [
+            "CA_ADDR: another CA signs the gateway's certificates",
+            (v) => (mapIn(v, "env").CA_ADDR = "evil-ca.attacker.svc:15012"),
+            /values\.env\.CA_ADDR sets the egress gateway proxy's environment/,
+        ],
+        [
+            "PROXY_CONFIG: a proxy config with another discovery address",
+            (v) => (mapIn(v, "env").PROXY_CONFIG = '{"discoveryAddress":"evil.attacker.svc:15012"}'),
+            /values\.env\.PROXY_CONFIG/,
+        ],
         ["XDS_ROOT_CA: trust another control plane", (v) => (mapIn(v, "env").XDS_ROOT_CA = "SYSTEM"), /values\.env\.XDS_ROOT_CA/],
-        ["ISTIO_META_*: node metadata istiod builds the config from", (v) => (mapIn(v, "env").ISTIO_META_DNS_CAPTURE = "false"), /values\.env\.ISTIO_META_DNS_CAPTURE/],
+        [
+            "ISTIO_META_*: node metadata istiod builds the config from",
+            (v) => (mapIn(v, "env").ISTIO_META_DNS_CAPTURE = "false"),
+            /values\.env\.ISTIO_META_DNS_CAPTURE/,
+        ],
         ["a look-alike of an allowed name (case differs)", (v) => (mapIn(v, "env").minimum_drain_duration = "5s"), /values\.env\.minimum_drain_duration/],
         ["env as a list (not the chart's map)", (v) => (v.env = [{ name: "CA_ADDR", value: "x" }]), /values\.env must be a map/],
-        ["an allowed name with a structured value", (v) => (mapIn(v, "env").MINIMUM_DRAIN_DURATION = { valueFrom: { secretKeyRef: { name: "s", key: "k" } } }), /values\.env\.MINIMUM_DRAIN_DURATION must be a plain value/],
-        ["envVarFrom: the environment from a Secret", (v) => (v.envVarFrom = [{ name: "CA_ADDR", valueFrom: { secretKeyRef: { name: "ca", key: "addr" } } }]), /values\.envVarFrom sets/],
-        ["networkGateway: ISTIO_META_REQUESTED_NETWORK_VIEW by the back door", (v) => (v.networkGateway = "network2"), /values\.networkGateway sets ISTIO_META_REQUESTED_NETWORK_VIEW/],
+        [
+            "an allowed name with a structured value",
+            (v) => (mapIn(v, "env").MINIMUM_DRAIN_DURATION = { valueFrom: { secretKeyRef: { name: "s", key: "k" } } }),
+            /values\.env\.MINIMUM_DRAIN_DURATION must be a plain value/,
+        ],
+        [
+            "envVarFrom: the environment from a Secret",
+            (v) => (v.envVarFrom = [{ name: "CA_ADDR", valueFrom: { secretKeyRef: { name: "ca", key: "addr" } } }]),
+            /values\.envVarFrom sets/,
+        ],
+        [
+            "networkGateway: ISTIO_META_REQUESTED_NETWORK_VIEW by the back door",
+            (v) => (v.networkGateway = "network2"),
+            /values\.networkGateway sets ISTIO_META_REQUESTED_NETWORK_VIEW/,
+        ],
         ["a key-less toleration (tolerates every taint)", (v) => listIn(v, "tolerations").push({ operator: "Exists" }), /values\.tolerations\[2\] has no key/],
-        ["a toleration with an empty key", (v) => listIn(v, "tolerations").push({ key: "", operator: "Exists", effect: "NoSchedule" }), /values\.tolerations\[2\] has no key/],
+        [
+            "a toleration with an empty key",
+            (v) => listIn(v, "tolerations").push({ key: "", operator: "Exists", effect: "NoSchedule" }),
+            /values\.tolerations\[2\] has no key/,
+        ],
         ["tolerations as a map", (v) => (v.tolerations = { key: "dedicated" }), /values\.tolerations must be a list/],
     ];
     for (const [trick, edit, expected] of envTricks) {
@@ -80,8 +108,15 @@ describe("policy pack: the gateway release's proxy environment and tolerations (
     });
 
     it("judges a release of another gateway's stack the same way (a release of the chart in a gateway namespace)", async function () {
-        const foreign: PolicyResource = { ...withValues((v) => (mapIn(v, "env").CA_ADDR = "x")), urn: "urn:pulumi:other::p::kubernetes:helm.sh/v3:Release::gw2", name: "gw2" };
+        const foreign: PolicyResource = {
+            ...withValues((v) => (mapIn(v, "env").CA_ADDR = "x")),
+            urn: "urn:pulumi:other::p::kubernetes:helm.sh/v3:Release::gw2",
+            name: "gw2",
+        };
         const vs = await runPolicies([foreign], { config });
-        assert.ok(vs.some((v) => v.policy === "egress-gateway-cluster-ip" && /CA_ADDR/.test(v.message)), JSON.stringify(vs));
+        assert.ok(
+            vs.some((v) => v.policy === "egress-gateway-cluster-ip" && /CA_ADDR/.test(v.message)),
+            JSON.stringify(vs),
+        );
     });
 });

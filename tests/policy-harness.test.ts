@@ -67,7 +67,10 @@ describe("policy harness", function () {
         });
         it("disables a policy, or makes it advisory, by config; `all` sets every level first", async function () {
             const objs = fromManifests([hostNetworkPod, defaultDeny("apps")]);
-            assert.deepStrictEqual(byPolicy(await runPolicies(objs, { config: { "no-proxy-escape-privileges": "disabled" } }), "no-proxy-escape-privileges"), []);
+            assert.deepStrictEqual(
+                byPolicy(await runPolicies(objs, { config: { "no-proxy-escape-privileges": "disabled" } }), "no-proxy-escape-privileges"),
+                [],
+            );
             const adv = await runPolicies(objs, { config: { "no-proxy-escape-privileges": { enforcementLevel: "advisory" } } });
             assert.strictEqual(adv.length, 1);
             assert.strictEqual(adv[0].enforcementLevel, "advisory");
@@ -75,7 +78,10 @@ describe("policy harness", function () {
             const all = await runPolicies(objs, { config: { all: "advisory" } });
             assert.strictEqual(all[0].enforcementLevel, "advisory");
             const allThenOne = await runPolicies(objs, { config: { all: "disabled", "no-proxy-escape-privileges": "mandatory" } });
-            assert.deepStrictEqual(allThenOne.map((v) => v.policy), ["no-proxy-escape-privileges"]);
+            assert.deepStrictEqual(
+                allThenOne.map((v) => v.policy),
+                ["no-proxy-escape-privileges"],
+            );
             assert.strictEqual(allThenOne[0].enforcementLevel, "mandatory");
         });
         it("reports `remediate` as mandatory: stack policies cannot remediate, nor can these resource policies", async function () {
@@ -83,19 +89,40 @@ describe("policy harness", function () {
                 config: { "namespace-default-deny-egress": "remediate", "no-proxy-escape-privileges": { enforcementLevel: "remediate" } },
             });
             assert.ok(vs.length >= 3);
-            assert.ok(vs.every((v) => v.enforcementLevel === "mandatory"), JSON.stringify(vs.map((v) => [v.policy, v.enforcementLevel])));
+            assert.ok(
+                vs.every((v) => v.enforcementLevel === "mandatory"),
+                JSON.stringify(vs.map((v) => [v.policy, v.enforcementLevel])),
+            );
             assert.strictEqual(byPolicy(vs, "namespace-default-deny-egress").length, 2);
         });
         it("keeps default properties the user does not override, per policy", async function () {
-            const objs = fromManifests([workload("Pod", "p", "legacy", { spec: { hostNetwork: true } }), workload("Pod", "s", "kube-system", { spec: { hostNetwork: true } })]);
-            const vs = byPolicy(await runPolicies(objs, { config: { "no-proxy-escape-privileges": { gatewayNamespaces: ["legacy"] } } }), "no-proxy-escape-privileges");
+            const objs = fromManifests([
+                workload("Pod", "p", "legacy", { spec: { hostNetwork: true } }),
+                workload("Pod", "s", "kube-system", { spec: { hostNetwork: true } }),
+            ]);
+            const vs = byPolicy(
+                await runPolicies(objs, { config: { "no-proxy-escape-privileges": { gatewayNamespaces: ["legacy"] } } }),
+                "no-proxy-escape-privileges",
+            );
             assert.deepStrictEqual(vs, [], "legacy is a gateway namespace now; kube-system stays exempt by default");
         });
         it("rejects what the CLI would reject, naming the policy and the property", function () {
-            assert.throws(() => reconcileConfig(policies, { "no-such-policy": "advisory" }), (e: unknown) => e instanceof PolicyConfigError && /no-such-policy/.test(e.message));
-            assert.throws(() => reconcileConfig(policies, { "no-proxy-escape-privileges": "strict" }), /"no-proxy-escape-privileges": enforcement level "strict"/);
-            assert.throws(() => reconcileConfig(policies, { "no-proxy-escape-privileges": { exemptNamespaces: "kube-system" } }), /"no-proxy-escape-privileges": invalid config: exemptNamespaces must be array/);
-            assert.throws(() => reconcileConfig(policies, { "egress-gateway-istio-mutual": { gatewayLabels: {} } }), /gatewayLabels must NOT have fewer than 1 properties/);
+            assert.throws(
+                () => reconcileConfig(policies, { "no-such-policy": "advisory" }),
+                (e: unknown) => e instanceof PolicyConfigError && /no-such-policy/.test(e.message),
+            );
+            assert.throws(
+                () => reconcileConfig(policies, { "no-proxy-escape-privileges": "strict" }),
+                /"no-proxy-escape-privileges": enforcement level "strict"/,
+            );
+            assert.throws(
+                () => reconcileConfig(policies, { "no-proxy-escape-privileges": { exemptNamespaces: "kube-system" } }),
+                /"no-proxy-escape-privileges": invalid config: exemptNamespaces must be array/,
+            );
+            assert.throws(
+                () => reconcileConfig(policies, { "egress-gateway-istio-mutual": { gatewayLabels: {} } }),
+                /gatewayLabels must NOT have fewer than 1 properties/,
+            );
             assert.throws(() => reconcileConfig(policies, { "registry-only-outbound": { exemptNamespace: ["x"] } }), /unknown property "exemptNamespace"/);
         });
     });
@@ -106,22 +133,47 @@ describe("policy harness", function () {
                 type: "kubernetes:apps/v1:Deployment",
                 name: "web",
                 urn: "urn:pulumi:dev::p::kubernetes:apps/v1:Deployment::web",
-                props: { metadata: { name: "web", namespace: "apps" }, spec: { template: { metadata: { annotations: { "traffic.sidecar.istio.io/excludeOutboundPorts": UNKNOWN } }, spec: { hostNetwork: true, containers: [{ name: "a", image: UNKNOWN }] } } } },
+                props: {
+                    metadata: { name: "web", namespace: "apps" },
+                    spec: {
+                        template: {
+                            metadata: { annotations: { "traffic.sidecar.istio.io/excludeOutboundPorts": UNKNOWN } },
+                            spec: { hostNetwork: true, containers: [{ name: "a", image: UNKNOWN }] },
+                        },
+                    },
+                },
             };
             const vs = await runPolicies([r, ...fromManifests([defaultDeny("apps")])]);
             const adv = byPolicy(vs, "no-traffic-capture-exclusions");
             assert.strictEqual(adv.length, 1);
             assert.strictEqual(adv[0].enforcementLevel, "advisory");
-            assert.match(adv[0].message, /^can't run policy 'no-traffic-capture-exclusions' from policy pack 'istio-egress-guard@v\d+\.\d+\.\d+' during preview: string value at \.spec\.template\.metadata\.annotations\.traffic\.sidecar\.istio\.io\/excludeOutboundPorts can't be known during preview$/);
+            assert.match(
+                adv[0].message,
+                /^can't run policy 'no-traffic-capture-exclusions' from policy pack 'istio-egress-guard@v\d+\.\d+\.\d+' during preview: string value at \.spec\.template\.metadata\.annotations\.traffic\.sidecar\.istio\.io\/excludeOutboundPorts can't be known during preview$/,
+            );
             // the rest of the resource is still judged by the other policies
             assert.strictEqual(byPolicy(vs, "no-proxy-escape-privileges").length, 1);
             assert.strictEqual(byPolicy(vs, "no-proxy-escape-privileges")[0].enforcementLevel, "mandatory");
         });
         it("a stack policy reports what it can and adds the advisory for the unknown resource", async function () {
-            const unknownNs: PolicyResource = { type: "kubernetes:apps/v1:Deployment", name: "late", urn: "urn:pulumi:dev::p::kubernetes:apps/v1:Deployment::late", props: { metadata: { name: "late", namespace: UNKNOWN }, spec: { template: { spec: { containers: [] } } } } };
+            const unknownNs: PolicyResource = {
+                type: "kubernetes:apps/v1:Deployment",
+                name: "late",
+                urn: "urn:pulumi:dev::p::kubernetes:apps/v1:Deployment::late",
+                props: { metadata: { name: "late", namespace: UNKNOWN }, spec: { template: { spec: { containers: [] } } } },
+            };
             const vs = byPolicy(await runPolicies([unknownNs, ...fromManifests([unprotected])]), "namespace-default-deny-egress");
-            assert.deepStrictEqual(vs.map((v) => [v.enforcementLevel, v.resource.name]), [["mandatory", "web"], ["advisory", "(stack)"]]);
-            assert.match(vs[1].message, /can't run policy 'namespace-default-deny-egress' .* during preview: string value at kubernetes:apps\/v1:Deployment::late \.metadata\.namespace/);
+            assert.deepStrictEqual(
+                vs.map((v) => [v.enforcementLevel, v.resource.name]),
+                [
+                    ["mandatory", "web"],
+                    ["advisory", "(stack)"],
+                ],
+            );
+            assert.match(
+                vs[1].message,
+                /can't run policy 'namespace-default-deny-egress' .* during preview: string value at kubernetes:apps\/v1:Deployment::late \.metadata\.namespace/,
+            );
         });
         it("withholds a stack policy's findings while an object that could satisfy them is unknown (no false mandatory)", async function () {
             const np = fromManifests([defaultDeny("shop")])[0];
@@ -130,7 +182,10 @@ describe("policy harness", function () {
             assert.ok(isRecord(spec));
             spec.policyTypes = UNKNOWN;
             const vs = byPolicy(await runPolicies([np, ...fromManifests([unprotected])]), "namespace-default-deny-egress");
-            assert.deepStrictEqual(vs.map((v) => v.enforcementLevel), ["advisory"]);
+            assert.deepStrictEqual(
+                vs.map((v) => v.enforcementLevel),
+                ["advisory"],
+            );
             assert.match(vs[0].message, /NetworkPolicy::shop\/default-deny-egress \.spec\.policyTypes can't be known/);
             // once known, the same stack is judged: the policy is a default-deny, so nothing to report
             assert.deepStrictEqual(byPolicy(await runPolicies(fromManifests([defaultDeny("shop"), unprotected])), "namespace-default-deny-egress"), []);
@@ -139,7 +194,9 @@ describe("policy harness", function () {
 
     describe("analyzer semantics for any policy", function () {
         const typed = (): ResourceValidationPolicy => {
-            const fn = Object.assign((args: ResourceValidationArgs, report: ReportViolation) => report(`saw ${args.type}`), { __pulumiType: "kubernetes:core/v1:Pod" });
+            const fn = Object.assign((args: ResourceValidationArgs, report: ReportViolation) => report(`saw ${args.type}`), {
+                __pulumiType: "kubernetes:core/v1:Pod",
+            });
             return { name: "typed", description: "Typed.", enforcementLevel: "advisory", validateResource: fn };
         };
         it("honours a validation's attached type, notApplicable(), the pack level and stack URNs", async function () {
@@ -166,8 +223,17 @@ describe("policy harness", function () {
             );
         });
         it("fails the run when a policy throws something other than an unknown value", async function () {
-            const broken: ResourceValidationPolicy = { name: "broken", description: "Broken.", validateResource: () => { throw new TypeError("boom"); } };
-            await assert.rejects(runPolicies([{ type: "kubernetes:core/v1:Pod", name: "a", urn: "urn:a", props: {} }], { policies: [broken] }), /Error validating resource with policy 'broken' from policy pack 'istio-egress-guard@v[^']+': TypeError: boom/);
+            const broken: ResourceValidationPolicy = {
+                name: "broken",
+                description: "Broken.",
+                validateResource: () => {
+                    throw new TypeError("boom");
+                },
+            };
+            await assert.rejects(
+                runPolicies([{ type: "kubernetes:core/v1:Pod", name: "a", urn: "urn:a", props: {} }], { policies: [broken] }),
+                /Error validating resource with policy 'broken' from policy pack 'istio-egress-guard@v[^']+': TypeError: boom/,
+            );
         });
     });
 
@@ -179,19 +245,33 @@ describe("policy harness", function () {
                     new k8s.yaml.ConfigGroup("bundle", {
                         objs: [
                             workload("Deployment", "web", "shop", { labels: { "sidecar.istio.io/inject": "false" } }),
-                            { apiVersion: "networking.istio.io/v1", kind: "ServiceEntry", metadata: { name: "anything", namespace: "shop" }, spec: { hosts: ["*"], resolution: "DNS", ports: [{ number: 443, name: "tls", protocol: "TLS" }] } },
+                            {
+                                apiVersion: "networking.istio.io/v1",
+                                kind: "ServiceEntry",
+                                metadata: { name: "anything", namespace: "shop" },
+                                spec: { hosts: ["*"], resolution: "DNS", ports: [{ number: 443, name: "tls", protocol: "TLS" }] },
+                            },
                         ],
                     });
                     // status is not known until the namespace exists: unknown in preview
                     new k8s.apps.v1.Deployment("late", {
                         metadata: { name: "late", namespace: "shop" },
-                        spec: { selector: { matchLabels: { app: "late" } }, template: { metadata: { labels: { app: "late" }, annotations: { "traffic.sidecar.istio.io/excludeOutboundPorts": ns.status.phase } }, spec: { containers: [{ name: "a", image: "x" }] } } },
+                        spec: {
+                            selector: { matchLabels: { app: "late" } },
+                            template: {
+                                metadata: { labels: { app: "late" }, annotations: { "traffic.sidecar.istio.io/excludeOutboundPorts": ns.status.phase } },
+                                spec: { containers: [{ name: "a", image: "x" }] },
+                            },
+                        },
                     });
                 },
                 { preview: true },
             );
             const input = fromCaptured(r.resources);
-            assert.ok(input.every((x) => !x.type.startsWith("pulumi:pulumi:Stack") && x.type !== "kubernetes:yaml:ConfigGroup"), "components are not analysed");
+            assert.ok(
+                input.every((x) => !x.type.startsWith("pulumi:pulumi:Stack") && x.type !== "kubernetes:yaml:ConfigGroup"),
+                "components are not analysed",
+            );
             const vs = await runPolicies(input);
             const brief = vs.map((v) => `${v.policy} ${v.enforcementLevel} ${v.resource.kind}/${v.resource.name}`).sort();
             assert.deepStrictEqual(brief, [
@@ -204,10 +284,19 @@ describe("policy harness", function () {
         });
         it("reads Helm releases as one resource: the istio/gateway chart's default LoadBalancer is caught", async function () {
             const r = await runProgram(() => {
-                new k8s.helm.v3.Release("egw", { name: "istio-egressgateway", chart: "gateway", namespace: "istio-egress", repositoryOpts: { repo: "https://istio-release.storage.googleapis.com/charts" }, values: { replicaCount: 2 } });
+                new k8s.helm.v3.Release("egw", {
+                    name: "istio-egressgateway",
+                    chart: "gateway",
+                    namespace: "istio-egress",
+                    repositoryOpts: { repo: "https://istio-release.storage.googleapis.com/charts" },
+                    values: { replicaCount: 2 },
+                });
             });
             const vs = await runPolicies(fromCaptured(r.resources));
-            assert.deepStrictEqual(vs.map((v) => `${v.policy} ${v.resource.kind} ${v.resource.namespace}/${v.resource.name}`), ["egress-gateway-cluster-ip Release istio-egress/istio-egressgateway"]);
+            assert.deepStrictEqual(
+                vs.map((v) => `${v.policy} ${v.resource.kind} ${v.resource.namespace}/${v.resource.name}`),
+                ["egress-gateway-cluster-ip Release istio-egress/istio-egressgateway"],
+            );
         });
         for (const preview of [false, true]) {
             it(`passes the EgressGateway component's own output with zero violations (${preview ? "preview" : "up"})`, async function () {
@@ -227,12 +316,20 @@ describe("policy harness", function () {
                     { preview },
                 );
                 const vs = await runPolicies(fromCaptured(r.resources));
-                assert.deepStrictEqual(vs.map((v) => `${v.policy}: ${v.resource.kind}/${v.resource.name}: ${v.message}`), []);
+                assert.deepStrictEqual(
+                    vs.map((v) => `${v.policy}: ${v.resource.kind}/${v.resource.name}: ${v.message}`),
+                    [],
+                );
                 // and the pack does notice when an application team adds a bypass next to it
-                const bypass = fromManifests([workload("Deployment", "leaky", "app-a", { annotations: { "traffic.sidecar.istio.io/excludeOutboundIPRanges": "0.0.0.0/0" } })]);
+                const bypass = fromManifests([
+                    workload("Deployment", "leaky", "app-a", { annotations: { "traffic.sidecar.istio.io/excludeOutboundIPRanges": "0.0.0.0/0" } }),
+                ]);
                 const withBypass = await runPolicies([...fromCaptured(r.resources), ...bypass]);
                 // app-a has the component's default-deny, so only the exclusion itself is reported
-                assert.deepStrictEqual(withBypass.map((v) => `${v.policy} ${v.resource.name}`), ["no-traffic-capture-exclusions leaky"]);
+                assert.deepStrictEqual(
+                    withBypass.map((v) => `${v.policy} ${v.resource.name}`),
+                    ["no-traffic-capture-exclusions leaky"],
+                );
             });
         }
     });
@@ -249,12 +346,17 @@ describe("policy harness", function () {
             });
             const unconfigured = await runPolicies(fromCaptured(r.resources));
             assert.ok(unconfigured.length > 0);
-            assert.ok(unconfigured.every((v) => v.resource.namespace === "edge"), JSON.stringify(unconfigured.map((v) => `${v.policy} ${v.resource.namespace}/${v.resource.name}: ${v.message}`)));
+            assert.ok(
+                unconfigured.every((v) => v.resource.namespace === "edge"),
+                JSON.stringify(unconfigured.map((v) => `${v.policy} ${v.resource.namespace}/${v.resource.name}: ${v.message}`)),
+            );
             // The component selects its pods by its own label, unique to (namespace, release), not by gateway.labels
             // (issue 11, item 1): that is what the pack must be told.
             const labels = { gatewayLabels: { "istio-egress.io/gateway": "edge.egress-gateway" }, gatewayNamespaces: ["edge"] };
             const config = Object.fromEntries(
-                policies.filter((p) => p.configSchema?.properties.gatewayLabels).map((p) => [p.name, p.configSchema?.properties.gatewayNamespaces ? labels : { gatewayLabels: labels.gatewayLabels }]),
+                policies
+                    .filter((p) => p.configSchema?.properties.gatewayLabels)
+                    .map((p) => [p.name, p.configSchema?.properties.gatewayNamespaces ? labels : { gatewayLabels: labels.gatewayLabels }]),
             );
             assert.deepStrictEqual(await runPolicies(fromCaptured(r.resources), { config }), []);
         });
@@ -267,7 +369,10 @@ describe("policy harness", function () {
                 { apiVersion: "networking.istio.io/v1beta1", kind: "ServiceEntry", metadata: { name: "se" }, spec: {} },
             ];
             const rs = fromManifests(objs);
-            assert.deepStrictEqual(rs.map((r) => r.type), ["kubernetes:core/v1:Pod", "kubernetes:core/v1:Pod", "kubernetes:networking.istio.io/v1beta1:ServiceEntry"]);
+            assert.deepStrictEqual(
+                rs.map((r) => r.type),
+                ["kubernetes:core/v1:Pod", "kubernetes:core/v1:Pod", "kubernetes:networking.istio.io/v1beta1:ServiceEntry"],
+            );
             assert.strictEqual(new Set(rs.map((r) => r.urn)).size, 3);
         });
     });

@@ -35,9 +35,15 @@ describe("policy pack: NodeLocal DNSCache NetworkPolicies (no-external-egress-ne
         const out = componentOutput();
         const nodeDns = out.objects.filter((o) => o.kind === "NetworkPolicy" && JSON.stringify(o.spec).includes("169.254.20.10"));
         // the gateway's, each protected namespace's and the team namespace's
-        assert.ok(nodeDns.length >= 1 + FULL_ARGS.lockdown!.namespaces!.length + 1, nodeDns.map((o) => `${o.metadata.namespace}/${o.metadata.name}`).join(", "));
+        assert.ok(
+            nodeDns.length >= 1 + FULL_ARGS.lockdown!.namespaces!.length + 1,
+            nodeDns.map((o) => `${o.metadata.namespace}/${o.metadata.name}`).join(", "),
+        );
         const vs = await runPolicies(out.resources, { config: packConfigFor(out.plan) });
-        assert.deepStrictEqual(vs.map((v) => `${v.policy} ${v.resource.kind} ${v.resource.namespace}/${v.resource.name}: ${v.message}`), []);
+        assert.deepStrictEqual(
+            vs.map((v) => `${v.policy} ${v.resource.kind} ${v.resource.namespace}/${v.resource.name}: ${v.message}`),
+            [],
+        );
         // the protected namespaces' node-dns policies are judged (they are not the gateway's), and they pass
         for (const o of nodeDns.filter((x) => x.metadata.namespace !== out.plan.gateway.namespace)) assert.deepStrictEqual(holes(o), [], o.metadata.name);
     });
@@ -66,15 +72,24 @@ describe("policy pack: NodeLocal DNSCache NetworkPolicies (no-external-egress-ne
             ["the link-local range instead of one address", { to: [{ ipBlock: { cidr: "169.254.0.0/16" } }], ports: DNS }],
             ["a /24 around the cache", { to: [{ ipBlock: { cidr: "169.254.20.0/24" } }], ports: DNS }],
             ["0.0.0.0/0 on port 53", { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: DNS }],
-            ["a range written as a single-address block with except", { to: [{ ipBlock: { cidr: "169.254.0.0/16", except: ["169.254.169.0/24"] } }], ports: DNS }],
+            [
+                "a range written as a single-address block with except",
+                { to: [{ ipBlock: { cidr: "169.254.0.0/16", except: ["169.254.169.0/24"] } }], ports: DNS },
+            ],
             ["another port next to 53", { to: [{ ipBlock: { cidr: "169.254.20.10/32" } }], ports: [...DNS, { protocol: "TCP", port: 443 }] }],
             ["no ports (every port)", { to: [{ ipBlock: { cidr: "169.254.20.10/32" } }] }],
             ["empty ports (every port)", { to: [{ ipBlock: { cidr: "169.254.20.10/32" } }], ports: [] }],
             ["a port range starting at 53", { to: [{ ipBlock: { cidr: "169.254.20.10/32" } }], ports: [{ protocol: "TCP", port: 53, endPort: 65535 }] }],
             ["SCTP 53", { to: [{ ipBlock: { cidr: "169.254.20.10/32" } }], ports: [{ protocol: "SCTP", port: 53 }] }],
-            ["a named port (cannot resolve on an address outside the cluster)", { to: [{ ipBlock: { cidr: "169.254.20.10/32" } }], ports: [{ protocol: "UDP", port: "dns" }] }],
+            [
+                "a named port (cannot resolve on an address outside the cluster)",
+                { to: [{ ipBlock: { cidr: "169.254.20.10/32" } }], ports: [{ protocol: "UDP", port: "dns" }] },
+            ],
             ["port 53 written as a string", { to: [{ ipBlock: { cidr: "169.254.20.10/32" } }], ports: [{ protocol: "UDP", port: "53" }] }],
-            ["the cache next to the metadata address in one rule", { to: [{ ipBlock: { cidr: "169.254.20.10/32" } }, { ipBlock: { cidr: "169.254.169.254/32" } }], ports: DNS }],
+            [
+                "the cache next to the metadata address in one rule",
+                { to: [{ ipBlock: { cidr: "169.254.20.10/32" } }, { ipBlock: { cidr: "169.254.169.254/32" } }], ports: DNS },
+            ],
         ];
         for (const [trick, rule] of cases) {
             it(trick, function () {
@@ -95,7 +110,12 @@ describe("policy pack: NodeLocal DNSCache NetworkPolicies (no-external-egress-ne
             assert.strictEqual(found.length, 1, cidr);
             assert.match(found[0], /100\.100\.100\.200\/32|fd00:ec2::254\/128/, found[0]);
         }
-        const cilium = { apiVersion: "cilium.io/v2", kind: "CiliumNetworkPolicy", metadata: { name: "c", namespace: "apps" }, spec: { endpointSelector: {}, egress: [{ toCIDR: ["100.100.100.200/32"] }] } };
+        const cilium = {
+            apiVersion: "cilium.io/v2",
+            kind: "CiliumNetworkPolicy",
+            metadata: { name: "c", namespace: "apps" },
+            spec: { endpointSelector: {}, egress: [{ toCIDR: ["100.100.100.200/32"] }] },
+        };
         assert.strictEqual(networkPolicyProblems("CiliumNetworkPolicy", cilium, CFG, "cilium.io", "apps").length, 1);
         // without the trick: the rest of the shared address space, and an explicit allowedEgressCidrs entry
         assert.deepStrictEqual(holes(np([{ to: [{ ipBlock: { cidr: "100.64.0.0/10", except: ["100.100.100.200/32"] } }] }])), []);
@@ -103,12 +123,32 @@ describe("policy pack: NodeLocal DNSCache NetworkPolicies (no-external-egress-ne
     });
 
     it("a DNS-cache rule makes nothing else exempt: the namespace still needs its default-deny, and a second rule is judged", async function () {
-        const deploy = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: "apps" }, spec: { selector: { matchLabels: { app: "web" } }, template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "web", image: "web" }] } } } };
+        const deploy = {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            metadata: { name: "web", namespace: "apps" },
+            spec: {
+                selector: { matchLabels: { app: "web" } },
+                template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "web", image: "web" }] } },
+            },
+        };
         const only = np([{ to: [{ ipBlock: { cidr: "169.254.20.10/32" } }], ports: DNS }]);
         // a podSelector: {} Egress policy opening only the cache is itself a default-deny for the namespace
-        assert.deepStrictEqual((await runPolicies(fromManifests([deploy, only]))).map((v) => v.policy), []);
-        const leaky = np([{ to: [{ ipBlock: { cidr: "169.254.20.10/32" } }], ports: DNS }, { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ port: 443 }] }], "leaky");
+        assert.deepStrictEqual(
+            (await runPolicies(fromManifests([deploy, only]))).map((v) => v.policy),
+            [],
+        );
+        const leaky = np(
+            [
+                { to: [{ ipBlock: { cidr: "169.254.20.10/32" } }], ports: DNS },
+                { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ port: 443 }] },
+            ],
+            "leaky",
+        );
         const vs = await runPolicies(fromManifests([deploy, leaky, defaultDeny("apps")]));
-        assert.deepStrictEqual(vs.map((v) => `${v.policy} ${v.message.slice(0, 40)}`), ["no-external-egress-networkpolicy spec.egress[1].to[0].ipBlock 0.0.0.0/0 o"]);
+        assert.deepStrictEqual(
+            vs.map((v) => `${v.policy} ${v.message.slice(0, 40)}`),
+            ["no-external-egress-networkpolicy spec.egress[1].to[0].ipBlock 0.0.0.0/0 o"],
+        );
     });
 });

@@ -65,7 +65,9 @@ function struct(props: Record<string, unknown>): StructPb.Struct {
 }
 
 function diags(resp: AnalyzerPb.AnalyzeResponse, urn?: string): Diag[] {
-    return resp.getDiagnosticsList().map((d) => ({ policy: d.getPolicyname(), level: LEVEL_NAMES[d.getEnforcementlevel()], urn: d.getUrn() || urn || "", message: d.getMessage() }));
+    return resp
+        .getDiagnosticsList()
+        .map((d) => ({ policy: d.getPolicyname(), level: LEVEL_NAMES[d.getEnforcementlevel()], urn: d.getUrn() || urn || "", message: d.getMessage() }));
 }
 
 async function startPack(): Promise<{ proc: ChildProcess; port: number }> {
@@ -199,7 +201,10 @@ describe("policy pack as the Pulumi CLI runs it", function () {
             assert.strictEqual(info.getName(), "istio-egress-guard");
             assert.strictEqual(info.getVersion(), valueAt(JSON.parse(fs.readFileSync(path.join(PACK, "package.json"), "utf8")), "version"));
             const served = info.getPoliciesList().map((p) => [p.getName(), LEVEL_NAMES[p.getEnforcementlevel()]]);
-            assert.deepStrictEqual(served, policies.map((p) => [p.name, p.enforcementLevel]));
+            assert.deepStrictEqual(
+                served,
+                policies.map((p) => [p.name, p.enforcementLevel]),
+            );
         });
 
         const scenarios: { name: string; objects: () => PolicyResource[]; config: Record<string, unknown> }[] = [
@@ -208,24 +213,89 @@ describe("policy pack as the Pulumi CLI runs it", function () {
                 config: {},
                 objects: () =>
                     fromManifests([
-                        workload("Deployment", "a", "shop", { labels: { "sidecar.istio.io/inject": "false" }, annotations: { "traffic.sidecar.istio.io/excludeOutboundPorts": "443" } }),
-                        workload("CronJob", "b", "shop", { spec: { hostNetwork: true, containers: [{ name: "c", image: "c", securityContext: { runAsUser: 1337, capabilities: { add: ["NET_ADMIN"] } } }, INJECTED_PROXY] } }),
+                        workload("Deployment", "a", "shop", {
+                            labels: { "sidecar.istio.io/inject": "false" },
+                            annotations: { "traffic.sidecar.istio.io/excludeOutboundPorts": "443" },
+                        }),
+                        workload("CronJob", "b", "shop", {
+                            spec: {
+                                hostNetwork: true,
+                                containers: [
+                                    { name: "c", image: "c", securityContext: { runAsUser: 1337, capabilities: { add: ["NET_ADMIN"] } } },
+                                    INJECTED_PROXY,
+                                ],
+                            },
+                        }),
                         workload("StatefulSet", "c", "other"),
-                        { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: "open", namespace: "shop" }, spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{}] } },
-                        { apiVersion: "networking.istio.io/v1", kind: "ServiceEntry", metadata: { name: "any", namespace: "shop" }, spec: { hosts: ["*", "db.example.com"], ports: [{ number: 5432, name: "pg", protocol: "TCP" }] } },
-                        { apiVersion: "networking.istio.io/v1", kind: "Sidecar", metadata: { name: "default", namespace: "istio-system" }, spec: { outboundTrafficPolicy: { mode: "ALLOW_ANY" } } },
-                        { apiVersion: "networking.istio.io/v1", kind: "Gateway", metadata: { name: "egress", namespace: "istio-egress" }, spec: { selector: { istio: "egressgateway" }, servers: [{ port: { number: 443, name: "tls", protocol: "TLS" }, hosts: ["*"], tls: { mode: "PASSTHROUGH" } }] } },
+                        {
+                            apiVersion: "networking.k8s.io/v1",
+                            kind: "NetworkPolicy",
+                            metadata: { name: "open", namespace: "shop" },
+                            spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{}] },
+                        },
+                        {
+                            apiVersion: "networking.istio.io/v1",
+                            kind: "ServiceEntry",
+                            metadata: { name: "any", namespace: "shop" },
+                            spec: { hosts: ["*", "db.example.com"], ports: [{ number: 5432, name: "pg", protocol: "TCP" }] },
+                        },
+                        {
+                            apiVersion: "networking.istio.io/v1",
+                            kind: "Sidecar",
+                            metadata: { name: "default", namespace: "istio-system" },
+                            spec: { outboundTrafficPolicy: { mode: "ALLOW_ANY" } },
+                        },
+                        {
+                            apiVersion: "networking.istio.io/v1",
+                            kind: "Gateway",
+                            metadata: { name: "egress", namespace: "istio-egress" },
+                            spec: {
+                                selector: { istio: "egressgateway" },
+                                servers: [{ port: { number: 443, name: "tls", protocol: "TLS" }, hosts: ["*"], tls: { mode: "PASSTHROUGH" } }],
+                            },
+                        },
                         defaultDeny("other"),
                     ] as K8sObject[]),
             },
             {
                 name: "levels and properties from config, unknown values in preview",
-                config: { all: "advisory", "no-proxy-escape-privileges": { enforcementLevel: "mandatory", exemptNamespaces: ["other"] }, "namespace-default-deny-egress": "remediate", "no-open-service-entry": "disabled" },
+                config: {
+                    all: "advisory",
+                    "no-proxy-escape-privileges": { enforcementLevel: "mandatory", exemptNamespaces: ["other"] },
+                    "namespace-default-deny-egress": "remediate",
+                    "no-open-service-entry": "disabled",
+                },
                 objects: () => [
-                    ...fromManifests([workload("Pod", "p", "other", { spec: { hostNetwork: true } }), workload("Job", "j", "shop", { spec: { hostNetwork: true } })]),
-                    { type: "kubernetes:apps/v1:Deployment", name: "late", urn: "urn:pulumi:dev::p::kubernetes:apps/v1:Deployment::late", props: { metadata: { name: "late", namespace: UNKNOWN }, spec: { template: { metadata: { annotations: { "traffic.sidecar.istio.io/excludeOutboundIPRanges": UNKNOWN } }, spec: { containers: [] } } } } },
-                    { type: "kubernetes:helm.sh/v3:Release", name: "egw", urn: "urn:pulumi:dev::p::kubernetes:helm.sh/v3:Release::egw", props: { chart: "gateway", name: "istio-egressgateway", namespace: "istio-egress", values: { service: { type: UNKNOWN } } } },
-                    { type: "kubernetes:networking.istio.io/v1:ServiceEntry", name: "x", urn: "urn:pulumi:dev::p::kubernetes:networking.istio.io/v1:ServiceEntry::x", props: { metadata: { name: "x", namespace: "shop" }, spec: { hosts: ["*"] } } },
+                    ...fromManifests([
+                        workload("Pod", "p", "other", { spec: { hostNetwork: true } }),
+                        workload("Job", "j", "shop", { spec: { hostNetwork: true } }),
+                    ]),
+                    {
+                        type: "kubernetes:apps/v1:Deployment",
+                        name: "late",
+                        urn: "urn:pulumi:dev::p::kubernetes:apps/v1:Deployment::late",
+                        props: {
+                            metadata: { name: "late", namespace: UNKNOWN },
+                            spec: {
+                                template: {
+                                    metadata: { annotations: { "traffic.sidecar.istio.io/excludeOutboundIPRanges": UNKNOWN } },
+                                    spec: { containers: [] },
+                                },
+                            },
+                        },
+                    },
+                    {
+                        type: "kubernetes:helm.sh/v3:Release",
+                        name: "egw",
+                        urn: "urn:pulumi:dev::p::kubernetes:helm.sh/v3:Release::egw",
+                        props: { chart: "gateway", name: "istio-egressgateway", namespace: "istio-egress", values: { service: { type: UNKNOWN } } },
+                    },
+                    {
+                        type: "kubernetes:networking.istio.io/v1:ServiceEntry",
+                        name: "x",
+                        urn: "urn:pulumi:dev::p::kubernetes:networking.istio.io/v1:ServiceEntry::x",
+                        props: { metadata: { name: "x", namespace: "shop" }, spec: { hosts: ["*"] } },
+                    },
                 ],
             },
         ];

@@ -21,13 +21,28 @@ const config = packConfigFor(out.plan);
 const RBAC = "rbac.authorization.k8s.io/v1";
 
 const role = (name: string, rules: unknown[], ns = GW_NS): K8sObject => ({ apiVersion: RBAC, kind: "Role", metadata: { name, namespace: ns }, rules });
-const clusterRole = (name: string, rules: unknown[], labels?: Record<string, string>, aggregationRule?: unknown): K8sObject =>
-    ({ apiVersion: RBAC, kind: "ClusterRole", metadata: { name, ...(labels ? { labels } : {}) }, rules, ...(aggregationRule ? { aggregationRule } : {}) });
+const clusterRole = (name: string, rules: unknown[], labels?: Record<string, string>, aggregationRule?: unknown): K8sObject => ({
+    apiVersion: RBAC,
+    kind: "ClusterRole",
+    metadata: { name, ...(labels ? { labels } : {}) },
+    rules,
+    ...(aggregationRule ? { aggregationRule } : {}),
+});
 const subjectsOf = (s: unknown[] | string) => (typeof s === "string" ? [{ kind: "ServiceAccount", name: s }] : s);
-const binding = (name: string, roleRef: { kind: string; name: string }, subjects: unknown[] | string, ns = GW_NS): K8sObject =>
-    ({ apiVersion: RBAC, kind: "RoleBinding", metadata: { name, namespace: ns }, roleRef: { apiGroup: "rbac.authorization.k8s.io", ...roleRef }, subjects: subjectsOf(subjects) });
-const clusterBinding = (name: string, roleName: string, subjects: unknown[]): K8sObject =>
-    ({ apiVersion: RBAC, kind: "ClusterRoleBinding", metadata: { name }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: roleName }, subjects });
+const binding = (name: string, roleRef: { kind: string; name: string }, subjects: unknown[] | string, ns = GW_NS): K8sObject => ({
+    apiVersion: RBAC,
+    kind: "RoleBinding",
+    metadata: { name, namespace: ns },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", ...roleRef },
+    subjects: subjectsOf(subjects),
+});
+const clusterBinding = (name: string, roleName: string, subjects: unknown[]): K8sObject => ({
+    apiVersion: RBAC,
+    kind: "ClusterRoleBinding",
+    metadata: { name },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: roleName },
+    subjects,
+});
 const DEPLOYER = [{ kind: "ServiceAccount", name: "deployer", namespace: "ci" }];
 /** The istio/gateway chart's own Role and RoleBinding (templates/role.yaml), as `helm template` renders them. */
 const chartRole = role(GW_SA, [{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "watch", "list"] }]);
@@ -50,13 +65,22 @@ describe("policy pack: RBAC around the gateway's namespace (gateway-namespace-rb
             apiVersion: "apps/v1",
             kind: "Deployment",
             metadata: { name: GW_SA, namespace: GW_NS },
-            spec: { selector: { matchLabels: out.plan.gateway.labels }, template: { metadata: { labels: { ...out.plan.gateway.labels, "sidecar.istio.io/inject": "true" } }, spec: { serviceAccountName: sa, containers } } },
+            spec: {
+                selector: { matchLabels: out.plan.gateway.labels },
+                template: {
+                    metadata: { labels: { ...out.plan.gateway.labels, "sidecar.istio.io/inject": "true" } },
+                    spec: { serviceAccountName: sa, containers },
+                },
+            },
         });
         const proxy = [{ name: "istio-proxy", image: "auto" }];
         assert.deepStrictEqual(await run([deployment(GW_SA, proxy), chartRole, chartBinding], []), []);
         // the trick: a pod that is not the gateway's shape does not make its service account the gateway's
         const vs = await run([deployment(GW_SA, [{ name: "app", image: "curl" }]), chartRole, chartBinding], []);
-        assert.ok(vs.some((v) => v.policy === "gateway-namespace-rbac" && /get\/list\/watch secrets/.test(v.message)), JSON.stringify(vs.map((v) => v.message)));
+        assert.ok(
+            vs.some((v) => v.policy === "gateway-namespace-rbac" && /get\/list\/watch secrets/.test(v.message)),
+            JSON.stringify(vs.map((v) => v.message)),
+        );
     });
 
     describe("the chart's own service account is excused for reading Secrets, and nothing else", function () {
@@ -89,8 +113,12 @@ describe("policy pack: RBAC around the gateway's namespace (gateway-namespace-rb
             assert.deepStrictEqual(await run([binding("ops", { kind: "ClusterRole", name: "view" }, DEPLOYER)]), []);
         });
         it("the trick: a stack ClusterRole aggregated into view adds write to view", async function () {
-            const add = (labels?: Record<string, string>) => clusterRole("sneaky", [{ apiGroups: ["networking.istio.io"], resources: ["virtualservices"], verbs: ["create"] }], labels);
-            const vs = await run([add({ "rbac.authorization.k8s.io/aggregate-to-view": "true" }), binding("ops", { kind: "ClusterRole", name: "view" }, DEPLOYER)]);
+            const add = (labels?: Record<string, string>) =>
+                clusterRole("sneaky", [{ apiGroups: ["networking.istio.io"], resources: ["virtualservices"], verbs: ["create"] }], labels);
+            const vs = await run([
+                add({ "rbac.authorization.k8s.io/aggregate-to-view": "true" }),
+                binding("ops", { kind: "ClusterRole", name: "view" }, DEPLOYER),
+            ]);
             assert.deepStrictEqual(brief(vs), ["gateway-namespace-rbac mandatory RoleBinding/ops"]);
             assert.match(vs[0].message, /create networking\.istio\.io\/virtualservices/);
             // without the aggregation label the role is not part of view
@@ -102,7 +130,11 @@ describe("policy pack: RBAC around the gateway's namespace (gateway-namespace-rb
             ["pods/portforward with get (websocket)", [{ apiGroups: [""], resources: ["pods/portforward"], verbs: ["get"] }], true],
             ["ephemeral containers", [{ apiGroups: [""], resources: ["pods/ephemeralcontainers"], verbs: ["patch"] }], true],
             ["patch on everything", [{ apiGroups: ["*"], resources: ["*"], verbs: ["patch"] }], true],
-            ["update on the gateway's Deployment only (resourceNames still grant)", [{ apiGroups: ["apps"], resources: ["deployments"], verbs: ["update"], resourceNames: ["egress-gateway"] }], true],
+            [
+                "update on the gateway's Deployment only (resourceNames still grant)",
+                [{ apiGroups: ["apps"], resources: ["deployments"], verbs: ["update"], resourceNames: ["egress-gateway"] }],
+                true,
+            ],
             ["AuthorizationPolicies", [{ apiGroups: ["security.istio.io"], resources: ["authorizationpolicies"], verbs: ["create"] }], true],
             ["Telemetries", [{ apiGroups: ["telemetry.istio.io"], resources: ["telemetries"], verbs: ["delete"] }], true],
             ["NetworkPolicies", [{ apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: ["*"] }], true],
@@ -112,7 +144,11 @@ describe("policy pack: RBAC around the gateway's namespace (gateway-namespace-rb
             ["Secrets read", [{ apiGroups: [""], resources: ["secrets"], verbs: ["list"] }], true],
             // without the trick
             ["pods/* (does not match pods/exec in Kubernetes' matching)", [{ apiGroups: [""], resources: ["pods/*"], verbs: ["create"] }], false],
-            ["read-only Istio objects", [{ apiGroups: ["networking.istio.io", "security.istio.io"], resources: ["*"], verbs: ["get", "list", "watch"] }], false],
+            [
+                "read-only Istio objects",
+                [{ apiGroups: ["networking.istio.io", "security.istio.io"], resources: ["*"], verbs: ["get", "list", "watch"] }],
+                false,
+            ],
             ["write on another group's objects", [{ apiGroups: ["monitoring.coreos.com"], resources: ["servicemonitors"], verbs: ["*"] }], false],
             ["write on pods in another API group", [{ apiGroups: ["metrics.k8s.io"], resources: ["pods"], verbs: ["create"] }], false],
             ["events", [{ apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] }], false],
@@ -129,14 +165,23 @@ describe("policy pack: RBAC around the gateway's namespace (gateway-namespace-rb
                 [binding("x", { kind: "Role", name: "custom" }, DEPLOYER)],
                 [role("custom", [], "app-a"), binding("x", { kind: "Role", name: "custom" }, DEPLOYER)],
                 [binding("x", { kind: "ClusterRole", name: "vendor-operator" }, DEPLOYER)],
-                [clusterRole("agg", [], undefined, { clusterRoleSelectors: [{ matchLabels: { "example.com/aggregate-to-agg": "true" } }] }), binding("x", { kind: "ClusterRole", name: "agg" }, DEPLOYER)],
+                [
+                    clusterRole("agg", [], undefined, { clusterRoleSelectors: [{ matchLabels: { "example.com/aggregate-to-agg": "true" } }] }),
+                    binding("x", { kind: "ClusterRole", name: "agg" }, DEPLOYER),
+                ],
             ]) {
                 const vs = await run(objs);
                 assert.deepStrictEqual(brief(vs), ["gateway-namespace-rbac mandatory RoleBinding/x"], JSON.stringify(objs.map((o) => o.kind)));
                 assert.match(vs[0].message, /the pack cannot see (what|all) it grants/);
             }
             // the same Role in the stack, in the binding's namespace, read-only: passes
-            assert.deepStrictEqual(await run([role("custom", [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }]), binding("x", { kind: "Role", name: "custom" }, DEPLOYER)]), []);
+            assert.deepStrictEqual(
+                await run([
+                    role("custom", [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }]),
+                    binding("x", { kind: "Role", name: "custom" }, DEPLOYER),
+                ]),
+                [],
+            );
         });
 
         it("only the gateway's namespaces: the same binding in an application namespace is not this rule's", async function () {
@@ -149,29 +194,47 @@ describe("policy pack: RBAC around the gateway's namespace (gateway-namespace-rb
 
         it("a discovered gateway namespace (the gateway Release's) is judged too", async function () {
             const moved = { ...release, props: { ...release.props, namespace: "edge" } };
-            const vs = await run([binding("ops", { kind: "ClusterRole", name: "edit" }, DEPLOYER, "edge")], [moved], packConfigFor(out.plan, { namespaces: false }));
+            const vs = await run(
+                [binding("ops", { kind: "ClusterRole", name: "edit" }, DEPLOYER, "edge")],
+                [moved],
+                packConfigFor(out.plan, { namespaces: false }),
+            );
             assert.deepStrictEqual(brief(vs), ["gateway-namespace-rbac mandatory RoleBinding/ops"]);
         });
     });
 
     describe("ClusterRoleBindings (advisory)", function () {
         it("cluster-admin for an operator's service account reaches the gateway's namespace", async function () {
-            const vs = await run([clusterBinding("argocd-application-controller", "cluster-admin", [{ kind: "ServiceAccount", name: "argocd-application-controller", namespace: "argocd" }])]);
+            const vs = await run([
+                clusterBinding("argocd-application-controller", "cluster-admin", [
+                    { kind: "ServiceAccount", name: "argocd-application-controller", namespace: "argocd" },
+                ]),
+            ]);
             assert.deepStrictEqual(brief(vs), ["gateway-cluster-rbac advisory ClusterRoleBinding/argocd-application-controller"]);
             assert.match(vs[0].message, new RegExp(`in every namespace, the egress gateway's "${GW_NS}" included`));
         });
         it("a stack ClusterRole with cluster-wide Secrets write, and an unknown ClusterRole", async function () {
             const vs = await run([
-                clusterRole("cert-manager-controller", [{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "watch", "create", "update", "delete"] }]),
+                clusterRole("cert-manager-controller", [
+                    { apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "watch", "create", "update", "delete"] },
+                ]),
                 clusterBinding("cert-manager", "cert-manager-controller", [{ kind: "ServiceAccount", name: "cert-manager", namespace: "cert-manager" }]),
                 clusterBinding("vendor", "vendor-operator", [{ kind: "ServiceAccount", name: "vendor", namespace: "vendor" }]),
             ]);
-            assert.deepStrictEqual(brief(vs), ["gateway-cluster-rbac advisory ClusterRoleBinding/cert-manager", "gateway-cluster-rbac advisory ClusterRoleBinding/vendor"]);
+            assert.deepStrictEqual(brief(vs), [
+                "gateway-cluster-rbac advisory ClusterRoleBinding/cert-manager",
+                "gateway-cluster-rbac advisory ClusterRoleBinding/vendor",
+            ]);
         });
         it("without the trick: view, system:auth-delegator and read-only roles pass", async function () {
             const sa = [{ kind: "ServiceAccount", name: "metrics-server", namespace: "kube-system" }];
             assert.deepStrictEqual(
-                await run([clusterBinding("a", "view", sa), clusterBinding("b", "system:auth-delegator", sa), clusterRole("reader", [{ apiGroups: ["*"], resources: ["pods", "services"], verbs: ["get", "list", "watch"] }]), clusterBinding("c", "reader", sa)]),
+                await run([
+                    clusterBinding("a", "view", sa),
+                    clusterBinding("b", "system:auth-delegator", sa),
+                    clusterRole("reader", [{ apiGroups: ["*"], resources: ["pods", "services"], verbs: ["get", "list", "watch"] }]),
+                    clusterBinding("c", "reader", sa),
+                ]),
                 [],
             );
         });
@@ -191,19 +254,36 @@ describe("policy pack: RBAC around the gateway's namespace (gateway-namespace-rb
         assert.deepStrictEqual(brief(vs), ["gateway-namespace-rbac advisory Stack/(stack)", "gateway-namespace-rbac mandatory RoleBinding/ops"].sort());
         const unknownRole = role("custom", [{ apiGroups: [""], resources: ["pods"], verbs: [UNKNOWN] }]);
         const ws = await run([unknownRole, binding("x", { kind: "Role", name: "custom" }, DEPLOYER)]);
-        assert.deepStrictEqual(ws.map((v) => v.enforcementLevel), ["advisory"]);
+        assert.deepStrictEqual(
+            ws.map((v) => v.enforcementLevel),
+            ["advisory"],
+        );
     });
 
     it("the RBAC model follows Kubernetes' matching and aggregation", function () {
-        assert.strictEqual(ruleAllows({ apiGroups: [""], resources: ["*/exec"], verbs: ["create"] }, { group: "", resource: "pods/exec", verb: "create" }), true);
-        assert.strictEqual(ruleAllows({ apiGroups: [""], resources: ["pods/*"], verbs: ["create"] }, { group: "", resource: "pods/exec", verb: "create" }), false);
-        assert.strictEqual(ruleAllows({ apiGroups: [""], resources: ["pods"], verbs: ["create"] }, { group: "", resource: "pods/exec", verb: "create" }), false);
+        assert.strictEqual(
+            ruleAllows({ apiGroups: [""], resources: ["*/exec"], verbs: ["create"] }, { group: "", resource: "pods/exec", verb: "create" }),
+            true,
+        );
+        assert.strictEqual(
+            ruleAllows({ apiGroups: [""], resources: ["pods/*"], verbs: ["create"] }, { group: "", resource: "pods/exec", verb: "create" }),
+            false,
+        );
+        assert.strictEqual(
+            ruleAllows({ apiGroups: [""], resources: ["pods"], verbs: ["create"] }, { group: "", resource: "pods/exec", verb: "create" }),
+            false,
+        );
         assert.strictEqual(ruleAllows({ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }, { group: "x", resource: "y/z", verb: "bind" }), true);
         const admin = resolveClusterRole("admin", [])!;
         assert.strictEqual(admin.open, false);
-        assert.ok(admin.rules.some((r) => ruleAllows(r, { group: "", resource: "pods/exec", verb: "create" })), "admin ⊇ edit");
+        assert.ok(
+            admin.rules.some((r) => ruleAllows(r, { group: "", resource: "pods/exec", verb: "create" })),
+            "admin ⊇ edit",
+        );
         assert.ok(admin.rules.some((r) => ruleAllows(r, { group: "rbac.authorization.k8s.io", resource: "rolebindings", verb: "create" })));
-        assert.ok(!resolveClusterRole("edit", [])!.rules.some((r) => ruleAllows(r, { group: "rbac.authorization.k8s.io", resource: "rolebindings", verb: "create" })));
+        assert.ok(
+            !resolveClusterRole("edit", [])!.rules.some((r) => ruleAllows(r, { group: "rbac.authorization.k8s.io", resource: "rolebindings", verb: "create" })),
+        );
         assert.ok(!resolveClusterRole("view", [])!.rules.some((r) => ruleAllows(r, { group: "", resource: "secrets", verb: "get" })));
         const custom = clusterRoleView({ metadata: { name: "agg" }, aggregationRule: { clusterRoleSelectors: [{ matchLabels: { a: "b" } }] } });
         assert.strictEqual(resolveClusterRole("agg", [custom])!.open, true);

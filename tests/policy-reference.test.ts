@@ -46,7 +46,9 @@ describe("policy pack over Istio's reference YAML", function () {
         const gatewayApi = readManifests(docFile("02"));
         assert.deepStrictEqual(await findings([...se, ...gatewayApi]), []);
         // without the route that attaches to the ServiceEntry, sidecars go direct
-        const noLeg1 = gatewayApi.filter((o) => !(o.kind === "HTTPRoute" && listAt(o, "spec", "parentRefs").some((p) => valueAt(p, "kind") === "ServiceEntry")));
+        const noLeg1 = gatewayApi.filter(
+            (o) => !(o.kind === "HTTPRoute" && listAt(o, "spec", "parentRefs").some((p) => valueAt(p, "kind") === "ServiceEntry")),
+        );
         assert.deepStrictEqual(await findings([...se, ...noLeg1]), ["service-entry-via-egress-gateway mandatory ServiceEntry default/cnn"]);
     });
 
@@ -58,7 +60,12 @@ describe("policy pack over Istio's reference YAML", function () {
         const objs = readManifests(docFile("05"));
         assert.deepStrictEqual(await findings(objs), []);
         const ns = objs[0].metadata.namespace!;
-        const app: K8sObject = { apiVersion: "v1", kind: "Pod", metadata: { name: "sleep", namespace: ns }, spec: { containers: [{ name: "sleep", image: "curlimages/curl" }] } };
+        const app: K8sObject = {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: { name: "sleep", namespace: ns },
+            spec: { containers: [{ name: "sleep", image: "curlimages/curl" }] },
+        };
         assert.deepStrictEqual(await findings([...objs, app]), [], "a workload next to it is covered");
         assert.deepStrictEqual(await findings([app]), [`namespace-default-deny-egress mandatory Pod ${ns}/sleep`]);
     });
@@ -89,7 +96,11 @@ describe("policy pack over Istio's reference YAML", function () {
         const objs = readManifests(docFile("09"));
         const se = objs.find((o) => o.kind === "ServiceEntry")!;
         assert.deepStrictEqual(await findings(objs), [`service-entry-via-egress-gateway mandatory ServiceEntry ${se.metadata.namespace}/${se.metadata.name}`]);
-        const ns: K8sObject = { apiVersion: "v1", kind: "Namespace", metadata: { name: se.metadata.namespace!, labels: { "istio.io/dataplane-mode": "ambient", "istio.io/use-waypoint": "waypoint" } } };
+        const ns: K8sObject = {
+            apiVersion: "v1",
+            kind: "Namespace",
+            metadata: { name: se.metadata.namespace!, labels: { "istio.io/dataplane-mode": "ambient", "istio.io/use-waypoint": "waypoint" } },
+        };
         assert.deepStrictEqual(await findings([...objs, ns]), []);
     });
 
@@ -97,10 +108,20 @@ describe("policy pack over Istio's reference YAML", function () {
         const values: unknown = parseYaml(fs.readFileSync(path.join(REFERENCE, "istio-gateway-chart", "values.yaml"), "utf8"));
         const defaults = valueAt(values, "_internal_defaults_do_not_set") ?? values;
         assert.strictEqual(valueAt(defaults, "service", "type"), "LoadBalancer");
-        const release = (v: Record<string, unknown>) => [{ type: "kubernetes:helm.sh/v3:Release", name: "egw", urn: "urn:pulumi:dev::p::kubernetes:helm.sh/v3:Release::egw", props: { chart: "gateway", name: "istio-egressgateway", namespace: "istio-egress", values: v } }];
+        const release = (v: Record<string, unknown>) => [
+            {
+                type: "kubernetes:helm.sh/v3:Release",
+                name: "egw",
+                urn: "urn:pulumi:dev::p::kubernetes:helm.sh/v3:Release::egw",
+                props: { chart: "gateway", name: "istio-egressgateway", namespace: "istio-egress", values: v },
+            },
+        ];
         const P = "egress-gateway-cluster-ip";
         assert.strictEqual((await runPolicies(release({}))).filter((v) => v.policy === P).length, 1);
         assert.strictEqual((await runPolicies(release({ service: { type: valueAt(defaults, "service", "type") } }))).filter((v) => v.policy === P).length, 1);
-        assert.deepStrictEqual((await runPolicies(release({ service: { type: "ClusterIP" } }))).filter((v) => v.policy === P), []);
+        assert.deepStrictEqual(
+            (await runPolicies(release({ service: { type: "ClusterIP" } }))).filter((v) => v.policy === P),
+            [],
+        );
     });
 });

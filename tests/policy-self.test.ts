@@ -30,8 +30,17 @@ async function render(preview: boolean): Promise<PolicyResource[]> {
         () => {
             const gw = new EgressGateway("egress", FULL_ARGS);
             const t = teamArgs(plan);
-            new EgressRoutes("team", { ...t, gateway: { namespace: gw.namespace, serviceName: gw.serviceName, labels: gw.labels, containerPorts: gw.containerPorts } });
-            new k8s.helm.v3.Release("istiod", { name: "istiod", chart: "istiod", namespace: "istio-system", repositoryOpts: { repo: "https://istio-release.storage.googleapis.com/charts" }, values: { meshConfig: { extensionProviders: [egressAuditLogProvider()] } } });
+            new EgressRoutes("team", {
+                ...t,
+                gateway: { namespace: gw.namespace, serviceName: gw.serviceName, labels: gw.labels, containerPorts: gw.containerPorts },
+            });
+            new k8s.helm.v3.Release("istiod", {
+                name: "istiod",
+                chart: "istiod",
+                namespace: "istio-system",
+                repositoryOpts: { repo: "https://istio-release.storage.googleapis.com/charts" },
+                values: { meshConfig: { extensionProviders: [egressAuditLogProvider()] } },
+            });
         },
         { preview },
     );
@@ -59,20 +68,50 @@ function recording<T extends object>(value: T, path: string, reads: Set<string>)
 const IDENTITY = /^(apiVersion|kind|metadata|metadata\.name|metadata\.namespace|name|namespace|__.*|[a-z]*Proxy.*)$/;
 
 /** The paths `policy` reads of `target` when it runs over `resources` (the analyzer's config for it). */
-async function readsOf(policy: (typeof policies)[number], target: PolicyResource, resources: PolicyResource[], cfg: ReturnType<typeof reconcileConfig>): Promise<string[]> {
+async function readsOf(
+    policy: (typeof policies)[number],
+    target: PolicyResource,
+    resources: PolicyResource[],
+    cfg: ReturnType<typeof reconcileConfig>,
+): Promise<string[]> {
     const { enforcementLevel: _l, ...properties } = cfg[policy.name] ?? {};
     const reads = new Set<string>();
     const copy = (r: PolicyResource) => asObject(JSON.parse(JSON.stringify(r.props)));
     const wrap = (r: PolicyResource) => (r === target ? recording(copy(r), "", reads) : copy(r));
     // getConfig<T>() is typed by its caller (the pack's policies ask for Record<string, unknown>), as in the harness.
-    const base = { getConfig: <T extends object>() => ({ ...properties }) as T, stackTags: new Map<string, string>(), notApplicable: () => { throw new Error("notApplicable"); } };
-    const opts: PolicyResourceOptions = { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] };
+    const base = {
+        getConfig: <T extends object>() => ({ ...properties }) as T,
+        stackTags: new Map<string, string>(),
+        notApplicable: () => {
+            throw new Error("notApplicable");
+        },
+    };
+    const opts: PolicyResourceOptions = {
+        protect: false,
+        ignoreChanges: [],
+        aliases: [],
+        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        additionalSecretOutputs: [],
+    };
     if ("validateResource" in policy && typeof policy.validateResource === "function") {
         const props = wrap(target);
-        await policy.validateResource({ ...base, type: target.type, props, urn: target.urn, name: target.name, opts, isType: () => false, asType: () => undefined }, () => undefined);
+        await policy.validateResource(
+            { ...base, type: target.type, props, urn: target.urn, name: target.name, opts, isType: () => false, asType: () => undefined },
+            () => undefined,
+        );
     } else {
         assert.ok("validateStack" in policy, `${policy.name} is a resource policy with one validate function, or a stack policy`);
-        const rs = resources.map((r) => ({ type: r.type, props: wrap(r), urn: r.urn, name: r.name, opts, dependencies: [], propertyDependencies: {}, isType: () => false, asType: () => undefined }));
+        const rs = resources.map((r) => ({
+            type: r.type,
+            props: wrap(r),
+            urn: r.urn,
+            name: r.name,
+            opts,
+            dependencies: [],
+            propertyDependencies: {},
+            isType: () => false,
+            asType: () => undefined,
+        }));
         await policy.validateStack({ ...base, resources: rs }, () => undefined);
     }
     return [...reads].filter((p) => !IDENTITY.test(p));
@@ -87,26 +126,53 @@ describe("policy pack: the component's own output, every option on", function ()
 
     it("renders every host mode, lock-down option, production setting and a team", function () {
         const kinds = new Set(up.map((r) => typeInfo(r.type).kind));
-        for (const k of ["Gateway", "VirtualService", "ServiceEntry", "DestinationRule", "AuthorizationPolicy", "PeerAuthentication", "Telemetry", "Sidecar", "NetworkPolicy", "Release", "Namespace"]) {
+        for (const k of [
+            "Gateway",
+            "VirtualService",
+            "ServiceEntry",
+            "DestinationRule",
+            "AuthorizationPolicy",
+            "PeerAuthentication",
+            "Telemetry",
+            "Sidecar",
+            "NetworkPolicy",
+            "Release",
+            "Namespace",
+        ]) {
             assert.ok(kinds.has(k), `no ${k} rendered`);
         }
         const gw = up.find((r) => r.props.chart === "gateway");
         const values = recordAt(gw?.props, "values");
         assert.ok(values.env && values.tolerations && values.topologySpreadConstraints && values.affinity && values.nodeSelector, "production values");
         const text = JSON.stringify(up.map((r) => r.props));
-        for (const needle of ["169.254.20.10", "cert-manager-istio-csr", "otel-collector", "172.31.5.0/28", "istio-egress-audit", "api.stripe.com", "MUTUAL", "outlierDetection"]) {
+        for (const needle of [
+            "169.254.20.10",
+            "cert-manager-istio-csr",
+            "otel-collector",
+            "172.31.5.0/28",
+            "istio-egress-audit",
+            "api.stripe.com",
+            "MUTUAL",
+            "outlierDetection",
+        ]) {
             assert.ok(text.includes(needle), needle);
         }
     });
 
     it("passes with zero violations (pulumi up)", async function () {
         const vs = await runPolicies(up, { config });
-        assert.deepStrictEqual(vs.map((v) => `${v.policy} ${v.enforcementLevel} ${v.resource.kind} ${v.resource.namespace}/${v.resource.name}: ${v.message}`), []);
+        assert.deepStrictEqual(
+            vs.map((v) => `${v.policy} ${v.enforcementLevel} ${v.resource.kind} ${v.resource.namespace}/${v.resource.name}: ${v.message}`),
+            [],
+        );
     });
 
     it("passes with zero violations in preview too (the component's values are known at preview time)", async function () {
         const vs = await runPolicies(await render(true), { config });
-        assert.deepStrictEqual(vs.map((v) => `${v.policy} ${v.enforcementLevel} ${v.resource.kind}/${v.resource.name}: ${v.message}`), []);
+        assert.deepStrictEqual(
+            vs.map((v) => `${v.policy} ${v.enforcementLevel} ${v.resource.kind}/${v.resource.name}: ${v.message}`),
+            [],
+        );
     });
 
     it("every object the component emits is judged by each rule that applies to its kind", async function () {
@@ -124,31 +190,88 @@ describe("policy pack: the component's own output, every option on", function ()
             for (const p of applicable) {
                 const reads = await readsOf(p, r, up, cfg);
                 const meta = recordAt(r.props, "metadata");
-                const id = r.props.chart !== undefined ? `${shown(r.props.namespace)}/${shown(r.props.name)}` : `${shown(meta.namespace ?? "-")}/${shown(meta.name)}`;
+                const id =
+                    r.props.chart !== undefined ? `${shown(r.props.namespace)}/${shown(r.props.name)}` : `${shown(meta.namespace ?? "-")}/${shown(meta.name)}`;
                 if (reads.length === 0) skipped.push(`${p.name} never reads ${kind} ${id}`);
             }
         }
         // Kinds no rule looks at: the routes catalog ConfigMap is read (by name) by registry-only-outbound only.
         assert.deepStrictEqual([...new Set(kindsWithoutRule)], []);
-        assert.deepStrictEqual(skipped.filter((s) => !EXPECTED_UNREAD.some((re) => re.test(s))), []);
+        assert.deepStrictEqual(
+            skipped.filter((s) => !EXPECTED_UNREAD.some((re) => re.test(s))),
+            [],
+        );
     });
 
     it("and the rules judge them: the component's objects with one trick each are reported", async function () {
         const tricks: [string, (r: PolicyResource) => boolean, (props: Record<string, unknown>) => void, string][] = [
             ["Gateway", (r) => r.props.kind === "Gateway", (p) => setAt(p, ["spec", "servers", 0, "tls", "mode"], "SIMPLE"), "egress-gateway-istio-mutual"],
             ["ServiceEntry", (r) => r.props.kind === "ServiceEntry", (p) => setAt(p, ["spec", "hosts"], ["*"]), "no-open-service-entry"],
-            ["VirtualService", (r) => r.props.kind === "VirtualService" && !!valueAt(r.props, "spec", "tls"), (p) => setAt(p, ["spec", "tls", 0, "route", 0, "destination", "host"], valueAt(p, "spec", "hosts", 0)), "service-entry-via-egress-gateway"],
-            ["DestinationRule", (r) => r.props.kind === "DestinationRule" && valueAt(r.props, "spec", "exportTo", 0) === ".", (p) => setAt(p, ["spec", "trafficPolicy", "portLevelSettings", 0, "tls", "insecureSkipVerify"], true), "egress-tls-origination-verified"],
-            ["AuthorizationPolicy", (r) => r.props.kind === "AuthorizationPolicy" && valueAt(r.props, "spec", "action") === "ALLOW", (p) => pushAt(p, ["spec", "rules"], { to: [{ operation: { ports: ["443"] } }] }), "egress-gateway-control"],
-            ["PeerAuthentication", (r) => r.props.kind === "PeerAuthentication", (p) => setAt(p, ["spec", "mtls", "mode"], "PERMISSIVE"), "egress-gateway-control"],
-            ["Telemetry", (r) => r.props.kind === "Telemetry", (p) => setAt(p, ["spec", "accessLogging", 0, "providers", 0, "name"], "envoy"), "egress-gateway-access-log"],
+            [
+                "VirtualService",
+                (r) => r.props.kind === "VirtualService" && !!valueAt(r.props, "spec", "tls"),
+                (p) => setAt(p, ["spec", "tls", 0, "route", 0, "destination", "host"], valueAt(p, "spec", "hosts", 0)),
+                "service-entry-via-egress-gateway",
+            ],
+            [
+                "DestinationRule",
+                (r) => r.props.kind === "DestinationRule" && valueAt(r.props, "spec", "exportTo", 0) === ".",
+                (p) => setAt(p, ["spec", "trafficPolicy", "portLevelSettings", 0, "tls", "insecureSkipVerify"], true),
+                "egress-tls-origination-verified",
+            ],
+            [
+                "AuthorizationPolicy",
+                (r) => r.props.kind === "AuthorizationPolicy" && valueAt(r.props, "spec", "action") === "ALLOW",
+                (p) => pushAt(p, ["spec", "rules"], { to: [{ operation: { ports: ["443"] } }] }),
+                "egress-gateway-control",
+            ],
+            [
+                "PeerAuthentication",
+                (r) => r.props.kind === "PeerAuthentication",
+                (p) => setAt(p, ["spec", "mtls", "mode"], "PERMISSIVE"),
+                "egress-gateway-control",
+            ],
+            [
+                "Telemetry",
+                (r) => r.props.kind === "Telemetry",
+                (p) => setAt(p, ["spec", "accessLogging", 0, "providers", 0, "name"], "envoy"),
+                "egress-gateway-access-log",
+            ],
             ["Sidecar", (r) => r.props.kind === "Sidecar", (p) => setAt(p, ["spec", "outboundTrafficPolicy", "mode"], "ALLOW_ANY"), "registry-only-outbound"],
-            ["NetworkPolicy", (r) => r.props.kind === "NetworkPolicy" && /egress-node-dns/.test(stringAt(r.props, "metadata", "name") ?? "") && valueAt(r.props, "metadata", "namespace") !== plan.gateway.namespace, (p) => pushAt(p, ["spec", "egress", 0, "ports"], { protocol: "TCP", port: 443 }), "no-external-egress-networkpolicy"],
+            [
+                "NetworkPolicy",
+                (r) =>
+                    r.props.kind === "NetworkPolicy" &&
+                    /egress-node-dns/.test(stringAt(r.props, "metadata", "name") ?? "") &&
+                    valueAt(r.props, "metadata", "namespace") !== plan.gateway.namespace,
+                (p) => pushAt(p, ["spec", "egress", 0, "ports"], { protocol: "TCP", port: 443 }),
+                "no-external-egress-networkpolicy",
+            ],
             ["Release", (r) => r.props.chart === "gateway", (p) => setAt(p, ["values", "env", "CA_ADDR"], "evil:15012"), "egress-gateway-cluster-ip"],
-            ["Gateway selecting other pods (routing)", (r) => r.props.kind === "Gateway" && valueAt(r.props, "metadata", "name") === plan.gateway.gatewayName, (p) => setAt(p, ["spec", "selector"], { app: "not-the-gateway" }), "service-entry-via-egress-gateway"],
-            ["VirtualService moved out of the gateway namespace", (r) => r.props.kind === "VirtualService", (p) => setAt(p, ["metadata", "namespace"], "app-a"), "egress-gateway-control"],
-            ["istiod Release without the audit provider", (r) => r.props.chart === "istiod", (p) => setAt(p, ["values", "meshConfig"], {}), "egress-gateway-access-log"],
-            ["Release with a key-less toleration", (r) => r.props.chart === "gateway", (p) => pushAt(p, ["values", "tolerations"], { operator: "Exists" }), "egress-gateway-cluster-ip"],
+            [
+                "Gateway selecting other pods (routing)",
+                (r) => r.props.kind === "Gateway" && valueAt(r.props, "metadata", "name") === plan.gateway.gatewayName,
+                (p) => setAt(p, ["spec", "selector"], { app: "not-the-gateway" }),
+                "service-entry-via-egress-gateway",
+            ],
+            [
+                "VirtualService moved out of the gateway namespace",
+                (r) => r.props.kind === "VirtualService",
+                (p) => setAt(p, ["metadata", "namespace"], "app-a"),
+                "egress-gateway-control",
+            ],
+            [
+                "istiod Release without the audit provider",
+                (r) => r.props.chart === "istiod",
+                (p) => setAt(p, ["values", "meshConfig"], {}),
+                "egress-gateway-access-log",
+            ],
+            [
+                "Release with a key-less toleration",
+                (r) => r.props.chart === "gateway",
+                (p) => pushAt(p, ["values", "tolerations"], { operator: "Exists" }),
+                "egress-gateway-cluster-ip",
+            ],
             ["Namespace", (r) => r.props.kind === "Namespace", (p) => setAt(p, ["metadata", "labels", "istio-injection"], "disabled"), ""],
         ];
         for (const [kind, pick, edit, policy] of tricks) {
@@ -156,14 +279,20 @@ describe("policy pack: the component's own output, every option on", function ()
             assert.ok(i >= 0, `no ${kind} to trick`);
             const props = asObject(JSON.parse(JSON.stringify(up[i].props)));
             edit(props);
-            const vs = await runPolicies(up.map((r, j) => (j === i ? { ...r, props } : r)), { config });
+            const vs = await runPolicies(
+                up.map((r, j) => (j === i ? { ...r, props } : r)),
+                { config },
+            );
             if (policy === "") {
                 // The gateway's own Namespace is trusted (gateway namespaces are exempt from the workload rules):
                 // without injection the chart's `image: auto` pods never start, which fails closed.
                 assert.deepStrictEqual(vs, [], kind);
                 continue;
             }
-            assert.ok(vs.some((v) => v.policy === policy && v.enforcementLevel === "mandatory"), `${kind}: ${policy} did not report the trick; got ${JSON.stringify(vs.map((v) => v.policy))}`);
+            assert.ok(
+                vs.some((v) => v.policy === policy && v.enforcementLevel === "mandatory"),
+                `${kind}: ${policy} did not report the trick; got ${JSON.stringify(vs.map((v) => v.policy))}`,
+            );
         }
     });
 });

@@ -60,14 +60,24 @@ describe("production settings: outlier detection and connection pools on both ho
         const { plan, objects } = routing();
         for (const c of clusterPolicies(plan, objects)) {
             assert.deepStrictEqual(c.toGateway?.tls, { mode: "ISTIO_MUTUAL", sni: c.host.sni }, c.host.host);
-            for (const [hop, p] of [["toGateway", c.toGateway], ["toHost", c.toHost]] as const) {
+            for (const [hop, p] of [
+                ["toGateway", c.toGateway],
+                ["toHost", c.toHost],
+            ] as const) {
                 if (hop === "toHost" && !c.host.origination) {
                     assert.strictEqual(p, undefined, `${c.host.host}: no DestinationRule at the gateway for ${c.host.mode}`);
                     continue;
                 }
                 assert.deepStrictEqual(
                     p!.outlierDetection,
-                    { consecutive5xxErrors: 0, splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 5, interval: "10s", baseEjectionTime: "30s", maxEjectionPercent: 50 },
+                    {
+                        consecutive5xxErrors: 0,
+                        splitExternalLocalOriginErrors: true,
+                        consecutiveLocalOriginFailures: 5,
+                        interval: "10s",
+                        baseEjectionTime: "30s",
+                        maxEjectionPercent: 50,
+                    },
                     `${c.host.host} ${hop}`,
                 );
                 assert.deepStrictEqual(p!.connectionPool, { tcp: { tcpKeepalive: { time: "120s", interval: "30s", probes: 3 } } }, `${c.host.host} ${hop}`);
@@ -83,12 +93,27 @@ describe("production settings: outlier detection and connection pools on both ho
             metadata: { name: "gw", namespace: "istio-egress" },
             spec: {
                 host: "gw.istio-egress.svc.cluster.local",
-                trafficPolicy: { tls: { mode: "ISTIO_MUTUAL" }, outlierDetection: { consecutive5xxErrors: 3 }, connectionPool: { tcp: { maxConnections: 10 } } },
-                subsets: [{ name: "a", trafficPolicy: { portLevelSettings: [{ port: { number: 443 }, tls: { mode: "ISTIO_MUTUAL", sni: "a.example.com" } }] } }, { name: "b" }],
+                trafficPolicy: {
+                    tls: { mode: "ISTIO_MUTUAL" },
+                    outlierDetection: { consecutive5xxErrors: 3 },
+                    connectionPool: { tcp: { maxConnections: 10 } },
+                },
+                subsets: [
+                    { name: "a", trafficPolicy: { portLevelSettings: [{ port: { number: 443 }, tls: { mode: "ISTIO_MUTUAL", sni: "a.example.com" } }] } },
+                    { name: "b" },
+                ],
             },
         };
-        assert.deepStrictEqual(effectiveTrafficPolicy(dr, "a", 443), { tls: { mode: "ISTIO_MUTUAL", sni: "a.example.com" } }, "outlier detection and pool gone");
-        assert.deepStrictEqual(effectiveTrafficPolicy(dr, "a", 80), { tls: { mode: "ISTIO_MUTUAL" }, outlierDetection: { consecutive5xxErrors: 3 }, connectionPool: { tcp: { maxConnections: 10 } } });
+        assert.deepStrictEqual(
+            effectiveTrafficPolicy(dr, "a", 443),
+            { tls: { mode: "ISTIO_MUTUAL", sni: "a.example.com" } },
+            "outlier detection and pool gone",
+        );
+        assert.deepStrictEqual(effectiveTrafficPolicy(dr, "a", 80), {
+            tls: { mode: "ISTIO_MUTUAL" },
+            outlierDetection: { consecutive5xxErrors: 3 },
+            connectionPool: { tcp: { maxConnections: 10 } },
+        });
         assert.deepStrictEqual(effectiveTrafficPolicy(dr, "b", 443)!.outlierDetection, { consecutive5xxErrors: 3 });
     });
 
@@ -107,8 +132,20 @@ describe("production settings: outlier detection and connection pools on both ho
         const { plan, objects } = routing(
             gatewayArgs({
                 traffic: {
-                    toGateway: { maxRequests: 1000, maxPendingRequests: 100, connectTimeout: "2s", outlierDetection: { consecutiveLocalOriginFailures: 3, maxEjectionPercent: 34 } },
-                    toHost: { maxConnections: 200, idleTimeout: "5m", maxConcurrentRetries: 10, maxRequestsPerConnection: 100, tcpKeepalive: { enabled: false }, outlierDetection: { enabled: false } },
+                    toGateway: {
+                        maxRequests: 1000,
+                        maxPendingRequests: 100,
+                        connectTimeout: "2s",
+                        outlierDetection: { consecutiveLocalOriginFailures: 3, maxEjectionPercent: 34 },
+                    },
+                    toHost: {
+                        maxConnections: 200,
+                        idleTimeout: "5m",
+                        maxConcurrentRetries: 10,
+                        maxRequestsPerConnection: 100,
+                        tcpKeepalive: { enabled: false },
+                        outlierDetection: { enabled: false },
+                    },
                 },
             }),
         );
@@ -119,10 +156,19 @@ describe("production settings: outlier detection and connection pools on both ho
         });
         assert.strictEqual(valueAt(api.toGateway, "outlierDetection", "consecutiveLocalOriginFailures"), 3);
         assert.strictEqual(valueAt(api.toGateway, "outlierDetection", "maxEjectionPercent"), 34);
-        assert.deepStrictEqual(api.toHost!.connectionPool, { tcp: { maxConnections: 200 }, http: { maxRequestsPerConnection: 100, maxRetries: 10, idleTimeout: "5m" } });
+        assert.deepStrictEqual(api.toHost!.connectionPool, {
+            tcp: { maxConnections: 200 },
+            http: { maxRequestsPerConnection: 100, maxRetries: 10, idleTimeout: "5m" },
+        });
         assert.strictEqual(api.toHost!.outlierDetection, undefined);
-        assert.match(problems(gatewayArgs({ traffic: { toHost: { idleTimeout: "1.5s" } } })).join(), /gateway\.traffic\.toHost\.idleTimeout: must match pattern/);
-        assert.match(problems(gatewayArgs({ traffic: { toHost: { outlierDetection: { enabled: false, interval: "5s" } } } })).join(), /gateway\.traffic\.toHost\.outlierDetection: sets outlier detection settings while enabled is false/);
+        assert.match(
+            problems(gatewayArgs({ traffic: { toHost: { idleTimeout: "1.5s" } } })).join(),
+            /gateway\.traffic\.toHost\.idleTimeout: must match pattern/,
+        );
+        assert.match(
+            problems(gatewayArgs({ traffic: { toHost: { outlierDetection: { enabled: false, interval: "5s" } } } })).join(),
+            /gateway\.traffic\.toHost\.outlierDetection: sets outlier detection settings while enabled is false/,
+        );
         assert.match(problems(gatewayArgs({ traffic: { toGateway: { maxConnections: 0 } } })).join(), /gateway\.traffic\.toGateway\.maxConnections/);
     });
 
@@ -140,7 +186,10 @@ describe("production settings: outlier detection and connection pools on both ho
 });
 
 describe("production settings: retries never re-send a request the upstream may have received", () => {
-    const httpRoutes = (objects: K8sObject[]) => objects.filter((o) => o.kind === "VirtualService").flatMap((vs) => listAt(vs, "spec", "http").map((r) => ({ vs: stringAt(vs, "spec", "hosts", 0), r })));
+    const httpRoutes = (objects: K8sObject[]) =>
+        objects
+            .filter((o) => o.kind === "VirtualService")
+            .flatMap((vs) => listAt(vs, "spec", "http").map((r) => ({ vs: stringAt(vs, "spec", "hosts", 0), r })));
 
     it("Istio's default retries gRPC `unavailable` and `cancelled` answers — after the upstream got the request", () => {
         assert.deepStrictEqual(resendingConditions(effectiveRetry({})), ["unavailable", "cancelled"]);
@@ -155,7 +204,11 @@ describe("production settings: retries never re-send a request the upstream may 
         for (const { vs, r } of routes) {
             for (const meshDefault of [undefined, { attempts: 5, retryOn: "5xx,reset" }]) {
                 const retry = effectiveRetry(r, meshDefault);
-                assert.deepStrictEqual(retry, { attempts: 2, retryOn: ["connect-failure", "refused-stream", "reset-before-request"], statusCodes: [] }, `${vs} ${stringAt(r, "name")}`);
+                assert.deepStrictEqual(
+                    retry,
+                    { attempts: 2, retryOn: ["connect-failure", "refused-stream", "reset-before-request"], statusCodes: [] },
+                    `${vs} ${stringAt(r, "name")}`,
+                );
                 assert.deepStrictEqual(resendingConditions(retry), [], `${vs} ${stringAt(r, "name")}`);
             }
             // Every condition is one Istio's validation accepts (pkg/config/validation supportedRetryOnPolicies).
@@ -182,7 +235,12 @@ describe("production settings: retries never re-send a request the upstream may 
 describe("production settings: placement and drain of the gateway pods", () => {
     const values = (gateway: GatewayArgs = {}) => buildPlan("eg", gatewayArgs(gateway)).release!.values;
     /** The gateway pod as the chart renders its labels: the chart's selector labels plus values.labels. */
-    const gatewayPod = (v: Record<string, unknown>) => ({ app: "egress-gateway", istio: "egress-gateway", ...stringRecord(v.labels), "pod-template-hash": "5d8f" });
+    const gatewayPod = (v: Record<string, unknown>) => ({
+        app: "egress-gateway",
+        istio: "egress-gateway",
+        ...stringRecord(v.labels),
+        "pod-template-hash": "5d8f",
+    });
     /** The gateway's selector label, as the plan sets it. */
     const selector = buildPlan("eg", gatewayArgs({})).gateway.labels;
 
@@ -205,7 +263,9 @@ describe("production settings: placement and drain of the gateway pods", () => {
     it("spread can be required or off", () => {
         const required = values({ spread: { zones: SpreadMode.Required, nodes: SpreadMode.Required } });
         assert.strictEqual(valueAt(required, "topologySpreadConstraints", 0, "whenUnsatisfiable"), "DoNotSchedule");
-        assert.deepStrictEqual(valueAt(required, "affinity", "podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution"), [{ labelSelector: { matchLabels: selector }, topologyKey: "kubernetes.io/hostname" }]);
+        assert.deepStrictEqual(valueAt(required, "affinity", "podAntiAffinity", "requiredDuringSchedulingIgnoredDuringExecution"), [
+            { labelSelector: { matchLabels: selector }, topologyKey: "kubernetes.io/hostname" },
+        ]);
         const off = values({ spread: { zones: SpreadMode.Off, nodes: SpreadMode.Off } });
         assert.strictEqual(off.topologySpreadConstraints, undefined);
         assert.strictEqual(off.affinity, undefined);
@@ -215,7 +275,10 @@ describe("production settings: placement and drain of the gateway pods", () => {
     it("dedicated egress nodes: nodeSelector and tolerations, each toleration naming its taint", () => {
         const v = values({
             nodeSelector: { "node-restriction.kubernetes.io/egress": "true" },
-            tolerations: [{ key: "dedicated", value: "egress", effect: TaintEffect.NoSchedule }, { key: "egress", operator: TolerationOperator.Exists, effect: TaintEffect.NoExecute, tolerationSeconds: 30 }],
+            tolerations: [
+                { key: "dedicated", value: "egress", effect: TaintEffect.NoSchedule },
+                { key: "egress", operator: TolerationOperator.Exists, effect: TaintEffect.NoExecute, tolerationSeconds: 30 },
+            ],
         });
         assert.deepStrictEqual(v.nodeSelector, { "node-restriction.kubernetes.io/egress": "true" });
         assert.deepStrictEqual(v.tolerations, [
@@ -224,12 +287,30 @@ describe("production settings: placement and drain of the gateway pods", () => {
         ]);
         assert.strictEqual(values().nodeSelector, undefined, "no node pinning by default");
         // The tricks: tolerate everything (no key), in the typed args or through the raw values.
-        assert.match(problems(gatewayArgs({ tolerations: [{ operator: TolerationOperator.Exists } as unknown as TolerationArgs] })).join(), /gateway\.tolerations\[0\]\.key/);
-        assert.match(problems(gatewayArgs({ tolerations: [{ key: "", operator: TolerationOperator.Exists }] })).join(), /gateway\.tolerations\[0\]\.key: must not be empty/);
-        assert.match(problems(gatewayArgs({ tolerations: [{ key: "not a key", operator: TolerationOperator.Exists }] })).join(), /gateway\.tolerations\[0\]\.key: must name the taint's key/);
-        assert.match(problems(gatewayArgs({ values: { tolerations: [{ operator: "Exists" }] } })).join(), /gateway\.values\.tolerations\[0\]\.key: must name the taint's key/);
-        assert.match(problems(gatewayArgs({ tolerations: [{ key: "a", operator: TolerationOperator.Exists, value: "x" }] })).join(), /gateway\.tolerations\[0\]\.value/);
-        assert.match(problems(gatewayArgs({ tolerations: [{ key: "a", tolerationSeconds: 5 }] })).join(), /gateway\.tolerations\[0\]\.tolerationSeconds: only applies to effect NoExecute/);
+        assert.match(
+            problems(gatewayArgs({ tolerations: [{ operator: TolerationOperator.Exists } as unknown as TolerationArgs] })).join(),
+            /gateway\.tolerations\[0\]\.key/,
+        );
+        assert.match(
+            problems(gatewayArgs({ tolerations: [{ key: "", operator: TolerationOperator.Exists }] })).join(),
+            /gateway\.tolerations\[0\]\.key: must not be empty/,
+        );
+        assert.match(
+            problems(gatewayArgs({ tolerations: [{ key: "not a key", operator: TolerationOperator.Exists }] })).join(),
+            /gateway\.tolerations\[0\]\.key: must name the taint's key/,
+        );
+        assert.match(
+            problems(gatewayArgs({ values: { tolerations: [{ operator: "Exists" }] } })).join(),
+            /gateway\.values\.tolerations\[0\]\.key: must name the taint's key/,
+        );
+        assert.match(
+            problems(gatewayArgs({ tolerations: [{ key: "a", operator: TolerationOperator.Exists, value: "x" }] })).join(),
+            /gateway\.tolerations\[0\]\.value/,
+        );
+        assert.match(
+            problems(gatewayArgs({ tolerations: [{ key: "a", tolerationSeconds: 5 }] })).join(),
+            /gateway\.tolerations\[0\]\.tolerationSeconds: only applies to effect NoExecute/,
+        );
         assert.match(problems(gatewayArgs({ nodeSelector: { "bad key!": "x" } })).join(), /gateway\.nodeSelector/);
         assert.deepStrictEqual(problems(gatewayArgs({ values: { tolerations: [{ key: "egress", operator: "Exists" }] } })), []);
     });
@@ -242,11 +323,20 @@ describe("production settings: placement and drain of the gateway pods", () => {
         assert.deepStrictEqual([long.terminationGracePeriodSeconds, valueAt(long, "env", "MINIMUM_DRAIN_DURATION")], [900, "15s"]);
         const fixed = values({ drain: { waitForConnections: false, terminationGracePeriodSeconds: 30 } });
         assert.strictEqual(fixed.env, undefined);
-        assert.match(problems(gatewayArgs({ drain: { terminationGracePeriodSeconds: 10, minimumDrainSeconds: 10 } })).join(), /gateway\.drain\.minimumDrainSeconds: must be less than terminationGracePeriodSeconds/);
-        assert.match(problems(gatewayArgs({ drain: { waitForConnections: false, minimumDrainSeconds: 3 } })).join(), /gateway\.drain\.minimumDrainSeconds: only applies with waitForConnections/);
+        assert.match(
+            problems(gatewayArgs({ drain: { terminationGracePeriodSeconds: 10, minimumDrainSeconds: 10 } })).join(),
+            /gateway\.drain\.minimumDrainSeconds: must be less than terminationGracePeriodSeconds/,
+        );
+        assert.match(
+            problems(gatewayArgs({ drain: { waitForConnections: false, minimumDrainSeconds: 3 } })).join(),
+            /gateway\.drain\.minimumDrainSeconds: only applies with waitForConnections/,
+        );
         // The proxy's environment is the component's: values.env / envVarFrom would reconfigure pilot-agent.
         assert.match(problems(gatewayArgs({ values: { env: { PROXY_CONFIG: "{binaryPath: /tmp/x}" } } })).join(), /gateway\.values\.env: must not be set/);
-        assert.match(problems(gatewayArgs({ values: { envVarFrom: [{ name: "CA_ADDR", valueFrom: { configMapKeyRef: { name: "x", key: "y" } } }] } })).join(), /gateway\.values\.envVarFrom: must not be set/);
+        assert.match(
+            problems(gatewayArgs({ values: { envVarFrom: [{ name: "CA_ADDR", valueFrom: { configMapKeyRef: { name: "x", key: "y" } } }] } })).join(),
+            /gateway\.values\.envVarFrom: must not be set/,
+        );
     });
 
     it("values still override the typed placement (merged last), as for every other key", () => {

@@ -116,7 +116,11 @@ describe("render: the asm fixture (hand-written NetworkPolicies and Authorizatio
         assert.strictEqual(valueAt(summary, "counts", "NetworkPolicy"), 4);
         assert.strictEqual(valueAt(summary, "counts", "HelmRelease"), 1);
         assert.strictEqual(valueAt(summary, "total"), objectFiles.length + 1);
-        assert.deepStrictEqual(valueAt(summary, "outputs"), { gatewayService: "istio-egressgateway.istio-egress.svc.cluster.local", frontendNamespace: "demo-frontend", releaseStatus: "deployed" });
+        assert.deepStrictEqual(valueAt(summary, "outputs"), {
+            gatewayService: "istio-egressgateway.istio-egress.svc.cluster.local",
+            frontendNamespace: "demo-frontend",
+            releaseStatus: "deployed",
+        });
         assert.deepStrictEqual(parseYaml(fs.readFileSync(path.join(out, "summary.yaml"), "utf8")), summary);
     });
 
@@ -129,7 +133,10 @@ describe("render: the asm fixture (hand-written NetworkPolicies and Authorizatio
         assert.strictEqual(valueAt(doc, "version"), "1.28.0", "from Pulumi.dev.yaml (the program's own default is 1.27.0)");
         assert.strictEqual(valueAt(doc, "namespace"), "istio-egress");
         assert.strictEqual(valueAt(doc, "release"), "istio-egressgateway");
-        assert.deepStrictEqual(valueAt(doc, "values", "service"), { type: "ClusterIP", ports: [{ name: "tls", port: 443, targetPort: 8443, protocol: "TCP" }] });
+        assert.deepStrictEqual(valueAt(doc, "values", "service"), {
+            type: "ClusterIP",
+            ports: [{ name: "tls", port: 443, targetPort: 8443, protocol: "TCP" }],
+        });
     });
 
     it("reports demo-frontend denied www.aliyun.com by the named DENY policy, demo-backend allowed via the gateway, legacy bypassing", () => {
@@ -153,7 +160,10 @@ describe("render: the asm fixture (hand-written NetworkPolicies and Authorizatio
         assert.strictEqual(legacy.logged, false);
         assert.ok(!rows.some((r) => r.namespace === "istio-egress"), "the gateway's namespace is not a source");
         const text = fs.readFileSync(path.join(out, "report.txt"), "utf8");
-        assert.match(text, /demo-frontend\/frontend \(Deployment\/frontend\)\s+www\.aliyun\.com:443\s+denied\s+gateway\s+AuthorizationPolicy istio-egress\/deny-frontend-aliyun rule 0/);
+        assert.match(
+            text,
+            /demo-frontend\/frontend \(Deployment\/frontend\)\s+www\.aliyun\.com:443\s+denied\s+gateway\s+AuthorizationPolicy istio-egress\/deny-frontend-aliyun rule 0/,
+        );
         const mmd = fs.readFileSync(path.join(out, "report.mmd"), "utf8");
         assert.match(mmd, /--x\|"denied: www\.aliyun\.com:443 \(AuthorizationPolicy istio-egress\/deny-frontend-aliyun/);
         assert.match(mmd, /-\.->\|"allowed: BYPASS, direct/);
@@ -181,7 +191,10 @@ describe("render: the asm fixture (hand-written NetworkPolicies and Authorizatio
         assert.ok(legacy, "a row for the moved legacy app");
         assert.strictEqual(legacy.verdict, "allowed", "it now goes through the gateway, where demo-backend is allowed");
         assert.strictEqual(legacy.path, "gateway");
-        assert.deepStrictEqual(j.violations.filter((x) => x.enforcementLevel === "mandatory"), []);
+        assert.deepStrictEqual(
+            j.violations.filter((x) => x.enforcementLevel === "mandatory"),
+            [],
+        );
         assert.match(r.stderr, /verdict: PASS/);
     });
 
@@ -193,7 +206,10 @@ describe("render: the asm fixture (hand-written NetworkPolicies and Authorizatio
         // The legacy namespace still reaches the internet around the gateway (its row says `direct (bypass!)`).
         assert.strictEqual(r.code, 1, r.stderr);
         assert.doesNotMatch(r.stdout, /verdict: PASS/);
-        assert.match(r.stdout, /verdict: FAIL \(access report: 1 critical finding, e\.g\. legacy\/default \(Deployment\/legacy-app\) can reach www\.aliyun\.com:443 around the gateway/);
+        assert.match(
+            r.stdout,
+            /verdict: FAIL \(access report: 1 critical finding, e\.g\. legacy\/default \(Deployment\/legacy-app\) can reach www\.aliyun\.com:443 around the gateway/,
+        );
         const moved = await cli([ASM, "--out", tmpDir(), "--policy-config", cfgFile, "--config", "legacyNamespace=demo-backend"]);
         assert.strictEqual(moved.code, 0, moved.stderr);
         assert.match(moved.stdout, /verdict: PASS/);
@@ -286,7 +302,16 @@ describe("render: failures and repeat runs", () => {
         const first = await cli([ASM, "--out", out, "--json"]);
         assert.ok(fs.existsSync(path.join(out, "deployment-legacy-legacy-app.yaml")));
         const manifest = readJson(path.join(out, MANIFEST_FILE));
-        assert.deepStrictEqual(listAt(manifest, "files").map((f) => valueAt(f, "file")).sort(), fs.readdirSync(out).filter((f) => f !== MANIFEST_FILE).sort(), "the manifest lists every other file");
+        assert.deepStrictEqual(
+            listAt(manifest, "files")
+                .map((f) => valueAt(f, "file"))
+                .sort(),
+            fs
+                .readdirSync(out)
+                .filter((f) => f !== MANIFEST_FILE)
+                .sort(),
+            "the manifest lists every other file",
+        );
         assert.deepStrictEqual([...renderJson(first.stdout).files].sort(), fs.readdirSync(out).sort(), "--json lists every file written");
         assert.deepStrictEqual(listAt(readJson(path.join(out, "summary.json")), "files").sort(), fs.readdirSync(out).sort(), "so does the summary");
         const second = await cli([ASM, "--out", out, "--json", "--config", "legacyNamespace=old-apps"]);
@@ -372,7 +397,11 @@ describe("render: the output directory is render's own", function () {
         const pristine = snapshot(out);
         const cases: [string, () => void, RegExp][] = [
             ["a foreign file", () => fs.writeFileSync(path.join(out, "notes.md"), "mine"), /holds files render did not write \(notes\.md\)/],
-            ["a changed file", () => fs.appendFileSync(path.join(out, "namespace-team-a.yaml"), "# edited\n"), /has files changed since render wrote them \(namespace-team-a\.yaml\)/],
+            [
+                "a changed file",
+                () => fs.appendFileSync(path.join(out, "namespace-team-a.yaml"), "# edited\n"),
+                /has files changed since render wrote them \(namespace-team-a\.yaml\)/,
+            ],
             ["a subdirectory", () => fs.mkdirSync(path.join(out, "keep")), /holds files render did not write \(keep\)/],
             [
                 "a manifest that claims a foreign file",
@@ -423,7 +452,11 @@ describe("render: the output directory is render's own", function () {
     });
 
     it("caps long object file names (a 253-character Kubernetes name) with a hash, keeping them apart", () => {
-        const long = (c: string) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `${"a".repeat(240)}${c}`.slice(0, 253), namespace: "n".repeat(63) } });
+        const long = (c: string) => ({
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: `${"a".repeat(240)}${c}`.slice(0, 253), namespace: "n".repeat(63) },
+        });
         const a = objectFileName(long("x".repeat(13)));
         const b = objectFileName(long("y".repeat(13)));
         assert.ok(a.length <= 200 && b.length <= 200, `${a.length}, ${b.length}`);
@@ -462,7 +495,10 @@ describe("render: a program that never finishes", function () {
 
     it("the bin, a program that keeps a timer running: --timeout ends it (exit 2) and the process exits", function () {
         const started = Date.now();
-        const r = spawnSync(process.execPath, [BIN, "render", KEEPS_RUNNING, "--out", path.join(tmpDir(), "out"), "--timeout", "1"], { encoding: "utf8", timeout: 60000 });
+        const r = spawnSync(process.execPath, [BIN, "render", KEEPS_RUNNING, "--out", path.join(tmpDir(), "out"), "--timeout", "1"], {
+            encoding: "utf8",
+            timeout: 60000,
+        });
         assert.strictEqual(r.signal, null, "it ended by itself (spawnSync's own timeout did not have to kill it)");
         assert.strictEqual(r.status, 2, r.stderr);
         assertOneLine(r, /did not finish within 1 s \(--timeout\)/);
@@ -472,7 +508,15 @@ describe("render: a program that never finishes", function () {
 
 describe("render: every bad invocation is one line and exit 2, never a stack trace", function () {
     this.timeout(120000);
-    const BOMB = ["a: &a [x, x, x, x, x, x, x, x, x]", ...["b", "c", "d", "e", "f", "g", "h", "i"].map((k, i, ks) => `${k}: &${k} [${Array(9).fill(`*${i === 0 ? "a" : ks[i - 1]}`).join(", ")}]`)].join("\n");
+    const BOMB = [
+        "a: &a [x, x, x, x, x, x, x, x, x]",
+        ...["b", "c", "d", "e", "f", "g", "h", "i"].map(
+            (k, i, ks) =>
+                `${k}: &${k} [${Array(9)
+                    .fill(`*${i === 0 ? "a" : ks[i - 1]}`)
+                    .join(", ")}]`,
+        ),
+    ].join("\n");
 
     it("flags and files", async () => {
         const dir = tmpDir();
@@ -500,13 +544,22 @@ describe("render: every bad invocation is one line and exit 2, never a stack tra
             [[PLAIN_JS, "--stack-reference", `org/p/s=${write("list.yaml", "- a\n- b\n")}`], /list\.yaml: must be a mapping/],
             [[PLAIN_JS, "--policy-config", path.join(dir, "nope.yaml")], /--policy-config .*nope\.yaml: no such file/],
             [[PLAIN_JS, "--policy-config", dir], /--policy-config .*: not a file/],
-            [[PLAIN_JS, "--policy-config", write("bomb.yaml", BOMB)], /--policy-config .*bomb\.yaml: not valid YAML: Excessive alias count .*\(at most 100 alias expansions\)/],
+            [
+                [PLAIN_JS, "--policy-config", write("bomb.yaml", BOMB)],
+                /--policy-config .*bomb\.yaml: not valid YAML: Excessive alias count .*\(at most 100 alias expansions\)/,
+            ],
             [[PLAIN_JS, "--policy-config", write("loop.yaml", "all: &a [*a]\n")], /recursive YAML alias/],
             [[PLAIN_JS, "--policy-config", write("dup.yaml", "all: advisory\nall: mandatory\n")], /dup\.yaml:2: not valid YAML: Map keys must be unique/],
             [[PLAIN_JS, "--policy-config", write("bad.json", "{all: advisory}")], /bad\.json: not valid JSON/],
-            [[PLAIN_JS, "--policy-config", write("level.yaml", "all: advisery\n")], /all: must be one of advisory, mandatory, remediate, disabled; got "advisery"/],
+            [
+                [PLAIN_JS, "--policy-config", write("level.yaml", "all: advisery\n")],
+                /all: must be one of advisory, mandatory, remediate, disabled; got "advisery"/,
+            ],
             [[PLAIN_JS, "--policy-config", write("entry.yaml", "all: [advisory]\n")], /all: must be an enforcement level/],
-            [[PLAIN_JS, "--policy-config", write("unknown.yaml", "no-such-policy: advisory\n")], /config names policy "no-such-policy", which is not in the pack/],
+            [
+                [PLAIN_JS, "--policy-config", write("unknown.yaml", "no-such-policy: advisory\n")],
+                /config names policy "no-such-policy", which is not in the pack/,
+            ],
             [[path.join(dir, "nothing-here")], /no Pulumi\.yaml/],
         ];
         for (const [argv, message] of cases) {
@@ -518,11 +571,25 @@ describe("render: every bad invocation is one line and exit 2, never a stack tra
 
     it("a YAML alias bomb, a recursive alias or a list where a mapping belongs in Pulumi.yaml or Pulumi.<stack>.yaml", async () => {
         const cases: [string, string, RegExp][] = [
-            ["Pulumi.dev.yaml", `config:\n${BOMB.split("\n").map((l) => `  ${l}`).join("\n")}\n`, /Pulumi\.dev\.yaml: not valid YAML: Excessive alias count/],
+            [
+                "Pulumi.dev.yaml",
+                `config:\n${BOMB.split("\n")
+                    .map((l) => `  ${l}`)
+                    .join("\n")}\n`,
+                /Pulumi\.dev\.yaml: not valid YAML: Excessive alias count/,
+            ],
             ["Pulumi.dev.yaml", "config:\n  x: &a [1, *a]\n", /Pulumi\.dev\.yaml: a recursive YAML alias/],
             ["Pulumi.dev.yaml", "config: [a, b]\n", /Pulumi\.dev\.yaml: config: must be a mapping/],
             ["Pulumi.dev.yaml", "config:\n  a: 1\n  a: 2\n", /Pulumi\.dev\.yaml:3: not valid YAML: Map keys must be unique/],
-            ["Pulumi.yaml", "name: x\nruntime: nodejs\nconfig:\n" + BOMB.split("\n").map((l) => `  ${l}`).join("\n") + "\n", /Pulumi\.yaml: not valid YAML: Excessive alias count/],
+            [
+                "Pulumi.yaml",
+                "name: x\nruntime: nodejs\nconfig:\n" +
+                    BOMB.split("\n")
+                        .map((l) => `  ${l}`)
+                        .join("\n") +
+                    "\n",
+                /Pulumi\.yaml: not valid YAML: Excessive alias count/,
+            ],
             ["Pulumi.yaml", "- name: x\n", /Pulumi\.yaml: expected a mapping with name and runtime/],
         ];
         for (const [file, text, message] of cases) {
@@ -541,7 +608,12 @@ describe("render: every bad invocation is one line and exit 2, never a stack tra
     it("the bin: an alias bomb and an unknown command are one line, exit 2", function () {
         const dir = projectDir();
         try {
-            fs.writeFileSync(path.join(dir, "Pulumi.dev.yaml"), `config:\n${BOMB.split("\n").map((l) => `  ${l}`).join("\n")}\n`);
+            fs.writeFileSync(
+                path.join(dir, "Pulumi.dev.yaml"),
+                `config:\n${BOMB.split("\n")
+                    .map((l) => `  ${l}`)
+                    .join("\n")}\n`,
+            );
             const r = spawnSync(process.execPath, [BIN, "render", dir, "--out", path.join(tmpDir(), "out")], { encoding: "utf8" });
             assert.strictEqual(r.status, 2);
             assertOneLine(r, /Excessive alias count/);

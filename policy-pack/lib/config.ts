@@ -128,12 +128,7 @@ export function readConfig(policyName: string, schema: PolicyConfigSchema | unde
         const v: unknown = Object.prototype.hasOwnProperty.call(givenFields, k) && givenFields[k] !== undefined ? givenFields[k] : s.default;
         if (v === undefined) continue;
         const t = s.type;
-        const ok =
-            t === "array"
-                ? isStringList(v)
-                : t === "object"
-                  ? isStringMap(v)
-                  : typeof v === t;
+        const ok = t === "array" ? isStringList(v) : t === "object" ? isStringMap(v) : typeof v === t;
         if (!ok || !setField(out, k, v)) {
             throw new Error(
                 `policy "${policyName}": config property "${k}" must be ${t === "array" ? "a list of strings" : t === "object" ? "a map of strings" : `a ${String(t)}`}`,

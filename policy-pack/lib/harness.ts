@@ -111,9 +111,7 @@ function normalizeEntry(policy: string, v: unknown): { enforcementLevel?: Enforc
     const { enforcementLevel, ...properties } = v;
     if (enforcementLevel === undefined) return { enforcementLevel, properties };
     if (!isLevel(enforcementLevel)) {
-        throw new PolicyConfigError(
-            `policy "${policy}": enforcementLevel "${shown(enforcementLevel)}" is not one of advisory, mandatory, remediate, disabled`,
-        );
+        throw new PolicyConfigError(`policy "${policy}": enforcementLevel "${shown(enforcementLevel)}" is not one of advisory, mandatory, remediate, disabled`);
     }
     return { enforcementLevel, properties };
 }

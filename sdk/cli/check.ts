@@ -70,7 +70,8 @@ function parseArgs(argv: string[]): Options | "help" {
             i = j;
         } else if (name === "--namespace" || a === "-n") {
             const [v, j] = value(i, a, name);
-            if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v) || v.length > 63) throw new InputError(`--namespace ${JSON.stringify(v)} is not a valid namespace name`);
+            if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v) || v.length > 63)
+                throw new InputError(`--namespace ${JSON.stringify(v)} is not a valid namespace name`);
             opts.namespace = v;
             i = j;
         } else if (a === "--") {
@@ -202,7 +203,9 @@ export function readInputs(file: string, text?: string, namespace?: string): Inp
         }
     }
     if (file !== "-" && helmTemplate(file)) {
-        res.notices.push(`${shown}:1: skipped: a Helm chart's template (the chart's Chart.yaml is next to templates/), not a manifest: run helm template and check its output`);
+        res.notices.push(
+            `${shown}:1: skipped: a Helm chart's template (the chart's Chart.yaml is next to templates/), not a manifest: run helm template and check its output`,
+        );
         return res;
     }
     let docs;
@@ -281,7 +284,11 @@ function formatText(findings: Finding[], objects: number, files: number, skipped
     }
     const mandatory = findings.filter((f) => f.v.enforcementLevel === "mandatory").length;
     const where = `in ${objects} object(s) from ${files} file(s)${skipped > 0 ? ` (${skipped} document(s) skipped)` : ""}`;
-    lines.push(findings.length === 0 ? `no violations ${where}` : `${findings.length} violation(s) (${mandatory} mandatory, ${findings.length - mandatory} advisory) ${where}`);
+    lines.push(
+        findings.length === 0
+            ? `no violations ${where}`
+            : `${findings.length} violation(s) (${mandatory} mandatory, ${findings.length - mandatory} advisory) ${where}`,
+    );
     return lines.join("\n") + "\n";
 }
 
@@ -306,9 +313,16 @@ export function toSarif(findings: Finding[], policies: { name: string; descripti
         locations: [
             {
                 ...(location
-                    ? { physicalLocation: { artifactLocation: { uri: location.file === "<stdin>" ? "stdin" : location.file.split(path.sep).join("/") }, region: { startLine: location.line } } }
+                    ? {
+                          physicalLocation: {
+                              artifactLocation: { uri: location.file === "<stdin>" ? "stdin" : location.file.split(path.sep).join("/") },
+                              region: { startLine: location.line },
+                          },
+                      }
                     : {}),
-                logicalLocations: [{ fullyQualifiedName: `${v.resource.kind}/${v.resource.namespace ? `${v.resource.namespace}/` : ""}${v.resource.name}`, kind: "resource" }],
+                logicalLocations: [
+                    { fullyQualifiedName: `${v.resource.kind}/${v.resource.namespace ? `${v.resource.namespace}/` : ""}${v.resource.name}`, kind: "resource" },
+                ],
             },
         ],
     }));
@@ -378,7 +392,9 @@ export async function main(argv: string[]): Promise<number> {
         const notices = inputs.flatMap((i) => i.notices);
         for (const n of notices) process.stderr.write(`istio-egress check: ${n}\n`);
         if (objects.length + releases.length === 0) {
-            throw new InputError(`no Kubernetes objects in ${opts.paths.map((p) => (p === "-" ? "<stdin>" : p)).join(", ")}${notices.length ? ` (${notices.length} document(s) skipped)` : ""}: nothing to check`);
+            throw new InputError(
+                `no Kubernetes objects in ${opts.paths.map((p) => (p === "-" ? "<stdin>" : p)).join(", ")}${notices.length ? ` (${notices.length} document(s) skipped)` : ""}: nothing to check`,
+            );
         }
         const resources = guard.fromManifests(objects);
         const byUrn = new Map<string, SourceLocation>();
@@ -391,7 +407,12 @@ export async function main(argv: string[]): Promise<number> {
         else process.stdout.write(formatText(findings, objects.length + releases.length, files.length, notices.length));
         return guard.hasMandatory(violations) ? 1 : 0;
     } catch (e: unknown) {
-        if (e instanceof InputError || e instanceof GuardMissingError || e instanceof ConfigFileError || (e as { name?: unknown } | null | undefined)?.name === "PolicyConfigError") {
+        if (
+            e instanceof InputError ||
+            e instanceof GuardMissingError ||
+            e instanceof ConfigFileError ||
+            (e as { name?: unknown } | null | undefined)?.name === "PolicyConfigError"
+        ) {
             process.stderr.write(`istio-egress check: ${(e as { message?: string }).message}\n`);
             return 2;
         }

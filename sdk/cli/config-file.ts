@@ -27,12 +27,19 @@ export function readPolicyConfigFile(file: string, flag = "--policy-config"): Re
         throw err;
     }
     for (const [policy, entry] of Object.entries(config)) {
-        const level = typeof entry === "string" ? entry : entry && typeof entry === "object" && !Array.isArray(entry) ? (entry as Record<string, unknown>).enforcementLevel : undefined;
+        const level =
+            typeof entry === "string"
+                ? entry
+                : entry && typeof entry === "object" && !Array.isArray(entry)
+                  ? (entry as Record<string, unknown>).enforcementLevel
+                  : undefined;
         if (typeof entry !== "string" && (entry === null || typeof entry !== "object" || Array.isArray(entry))) {
             throw new ConfigFileError(`${flag} ${file}: ${policy}: must be an enforcement level (${LEVELS.join(", ")}) or a mapping of the policy's settings`);
         }
         if (level !== undefined && !(typeof level === "string" && LEVELS.includes(level))) {
-            throw new ConfigFileError(`${flag} ${file}: ${policy}${typeof entry === "string" ? "" : ".enforcementLevel"}: must be one of ${LEVELS.join(", ")}; got ${JSON.stringify(level)}`);
+            throw new ConfigFileError(
+                `${flag} ${file}: ${policy}${typeof entry === "string" ? "" : ".enforcementLevel"}: must be one of ${LEVELS.join(", ")}; got ${JSON.stringify(level)}`,
+            );
         }
     }
     return config;

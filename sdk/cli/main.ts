@@ -49,7 +49,9 @@ function finish(code: number): void {
 if (require.main === module) {
     main(process.argv.slice(2)).then(finish, (err: unknown) => {
         const debug = process.env.ISTIO_EGRESS_DEBUG === "1";
-        process.stderr.write(`istio-egress: ${debug ? shown((err as { stack?: unknown } | null | undefined)?.stack ?? err) : errorMessage(err).split("\n")[0]}${debug ? "" : " (ISTIO_EGRESS_DEBUG=1 for details)"}\n`);
+        process.stderr.write(
+            `istio-egress: ${debug ? shown((err as { stack?: unknown } | null | undefined)?.stack ?? err) : errorMessage(err).split("\n")[0]}${debug ? "" : " (ISTIO_EGRESS_DEBUG=1 for details)"}\n`,
+        );
         finish(2);
     });
 }

@@ -291,19 +291,29 @@ export async function main(argv: string[]): Promise<number> {
     try {
         written = writeRender(outDir, result, report, { violations });
     } catch (err: unknown) {
-        fail(err instanceof OutputDirError ? err.message : `cannot write ${outDir}: ${shown((err as { code?: unknown } | null | undefined)?.code ?? "")} ${errorMessage(err)}`.replace(/\s+/, " "));
+        fail(
+            err instanceof OutputDirError
+                ? err.message
+                : `cannot write ${outDir}: ${shown((err as { code?: unknown } | null | undefined)?.code ?? "")} ${errorMessage(err)}`.replace(/\s+/, " "),
+        );
         return 2;
     }
     const rel = path.relative(process.cwd(), outDir) || ".";
 
-    say(`rendered ${result.project.name} (stack ${result.stack}): ${result.objects.length} object(s), ${result.helmReleases.length} Helm release(s) → ${rel}/\n`);
+    say(
+        `rendered ${result.project.name} (stack ${result.stack}): ${result.objects.length} object(s), ${result.helmReleases.length} Helm release(s) → ${rel}/\n`,
+    );
     for (const h of result.helmReleases) {
-        say(`  Helm release ${h.namespace}/${h.name}: chart ${h.chart}${h.version ? ` ${h.version}` : ""}${h.repository ? ` from ${h.repository}` : ""} (not rendered; values in ${written.helmReleases.find((w) => w.name === h.name && w.namespace === h.namespace)?.file})\n`);
+        say(
+            `  Helm release ${h.namespace}/${h.name}: chart ${h.chart}${h.version ? ` ${h.version}` : ""}${h.repository ? ` from ${h.repository}` : ""} (not rendered; values in ${written.helmReleases.find((w) => w.name === h.name && w.namespace === h.namespace)?.file})\n`,
+        );
     }
     for (const s of result.skipped) {
         say(`  skipped ${s.urn}: ${s.reason}\n`);
     }
-    say(`  wrote ${written.all.length} file(s), listed in ${path.join(rel, MANIFEST_FILE)}${written.removed.length > 0 ? `; removed ${written.removed.length} file(s) of the previous render: ${written.removed.join(", ")}` : ""}\n`);
+    say(
+        `  wrote ${written.all.length} file(s), listed in ${path.join(rel, MANIFEST_FILE)}${written.removed.length > 0 ? `; removed ${written.removed.length} file(s) of the previous render: ${written.removed.join(", ")}` : ""}\n`,
+    );
     say("\negress access report (source × external host):\n");
     say(formatReportTable(report));
     say(`(diagram: ${path.join(rel, "report.mmd")})\n\n`);

@@ -19,7 +19,8 @@ import { checkResolved } from "../schema/args";
  * namespace carries only `istio.io/rev`.
  */
 export function namespaceObject(plan: EgressPlan): K8sObject {
-    const injection: Record<string, string> = plan.gateway.revision !== undefined ? { "istio.io/rev": plan.gateway.revision } : { "istio-injection": "enabled" };
+    const injection: Record<string, string> =
+        plan.gateway.revision !== undefined ? { "istio.io/rev": plan.gateway.revision } : { "istio-injection": "enabled" };
     return {
         apiVersion: "v1",
         kind: "Namespace",
@@ -40,13 +41,20 @@ export function helmValues(plan: EgressPlan, resources?: Record<string, unknown>
  * The problems of resolved Helm values (the user's values merged with the component's, `resources` included):
  * the same checks as the plan's, and the chart's identity (ClusterIP, the configured labels) intact.
  */
-export function resolvedValuesProblems(release: ReleasePlan, resolved: Record<string, unknown>, resolvedResources?: unknown): { field: string; rule: string }[] {
+export function resolvedValuesProblems(
+    release: ReleasePlan,
+    resolved: Record<string, unknown>,
+    resolvedResources?: unknown,
+): { field: string; rule: string }[] {
     // `env` is the component's own (gateway.drain): the user's `values.env` is refused at plan time, where it is
     // always visible (a top-level key of a plain map), so the resolved one is the plan's.
     const { labels: _labels, autoscaling: _a, replicaCount: _r, podDisruptionBudget: _p, resources: _res, env: _env, revision: _rev, ...userPart } = resolved;
     const problems = [...helmValuesProblems(userPart).problems];
     if (resolved.revision !== release.revision) {
-        problems.push({ field: "gateway.values.revision", rule: `must not be set (set gateway.revision); the chart would get ${JSON.stringify(resolved.revision)}` });
+        problems.push({
+            field: "gateway.values.revision",
+            rule: `must not be set (set gateway.revision); the chart would get ${JSON.stringify(resolved.revision)}`,
+        });
     }
     if (recordAt(resolved.service).type !== "ClusterIP") problems.push({ field: "gateway.values.service.type", rule: "must stay ClusterIP" });
     for (const [k, v] of Object.entries(release.labels)) {
@@ -70,12 +78,19 @@ export function releaseValues(plan: EgressPlan, componentName: string): pulumi.I
     const raw = pulumi.output({ values: release.values, resources: release.resources });
     const fail = (message: string) => new pulumi.ResourceError(`istio-egress:index:EgressGateway "${componentName}": ${message}`, undefined);
     // An Output's `isKnown` / `promise()` are @internal in @pulumi/pulumi (output.ts): typed here as they are there.
-    const rawInternal = raw as unknown as { isKnown: Promise<boolean>; promise(): Promise<{ values: Record<string, unknown>; resources?: Record<string, unknown> }> };
+    const rawInternal = raw as unknown as {
+        isKnown: Promise<boolean>;
+        promise(): Promise<{ values: Record<string, unknown>; resources?: Record<string, unknown> }>;
+    };
     const checked = new Promise<void>((resolve, reject) => {
         rawInternal.isKnown.then(async (known: boolean) => {
             if (!known) {
                 if (pulumi.runtime.isDryRun()) {
-                    reject(fail("gateway.values: holds an Output that is not known during preview; the component checks Helm values before the release is created, so it refuses values it cannot see (fail closed). Use a value known at preview time (config, a StackReference output) or set it after the first deployment."));
+                    reject(
+                        fail(
+                            "gateway.values: holds an Output that is not known during preview; the component checks Helm values before the release is created, so it refuses values it cannot see (fail closed). Use a value known at preview time (config, a StackReference output) or set it after the first deployment.",
+                        ),
+                    );
                 } else {
                     reject(fail("gateway.values: holds an Output with no value; refusing to install a release whose values were not checked"));
                 }
@@ -124,7 +139,11 @@ export function releaseArgs(plan: EgressPlan, componentName = plan.name): k8s.he
     const repository = r.repository === undefined ? undefined : checkedInput(plan, componentName, "gateway.chartRepository", r.repository);
     // A chart known only once it resolves needs the repository only if it resolves to a repository chart's name.
     const repositoryOpts: pulumi.Input<k8s.types.input.helm.v3.RepositoryOpts> | undefined =
-        repository === undefined ? undefined : typeof chart === "string" ? { repo: repository } : pulumi.all([chart, repository]).apply(([c, repo]) => (chartNeedsRepository(c) ? { repo } : {}));
+        repository === undefined
+            ? undefined
+            : typeof chart === "string"
+              ? { repo: repository }
+              : pulumi.all([chart, repository]).apply(([c, repo]) => (chartNeedsRepository(c) ? { repo } : {}));
     return {
         name: r.name,
         chart,

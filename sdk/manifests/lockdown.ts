@@ -110,7 +110,10 @@ function clusterServiceRules(plan: EgressPlan): { purpose: "egress-node-dns" | "
         out.push({ purpose: "egress-mesh-ca", rules: [{ to: [podsIn(s.meshCa.namespace, s.meshCa.labels)], ports: tcpPorts([s.meshCa.port]) }] });
     }
     if (s.telemetryCollectors.length > 0) {
-        out.push({ purpose: "egress-collectors", rules: s.telemetryCollectors.map((t) => ({ to: [podsIn(t.namespace, t.labels)], ports: tcpPorts(t.ports) })) });
+        out.push({
+            purpose: "egress-collectors",
+            rules: s.telemetryCollectors.map((t) => ({ to: [podsIn(t.namespace, t.labels)], ports: tcpPorts(t.ports) })),
+        });
     }
     return out;
 }
@@ -139,8 +142,18 @@ function tcpPorts(ports: number[]): Record<string, unknown>[] {
  * kept for callers that name the namespace; names do not depend on it.
  */
 export function protectedNames(plan: EgressPlan, _ns?: string) {
-    const n = (p: "deny-egress" | "egress-dns" | "egress-istiod" | "egress-gateway" | "egress-in-cluster" | "registry-only" | "egress-node-dns" | "egress-mesh-ca" | "egress-collectors") =>
-        objectName(plan.name, plan.domain, p);
+    const n = (
+        p:
+            | "deny-egress"
+            | "egress-dns"
+            | "egress-istiod"
+            | "egress-gateway"
+            | "egress-in-cluster"
+            | "registry-only"
+            | "egress-node-dns"
+            | "egress-mesh-ca"
+            | "egress-collectors",
+    ) => objectName(plan.name, plan.domain, p);
     return {
         denyEgress: n("deny-egress"),
         nodeDns: n("egress-node-dns"),
@@ -159,7 +172,8 @@ export function protectedNames(plan: EgressPlan, _ns?: string) {
 export function protectedNamespaceObjects(plan: EgressPlan, ns: string, registryOnlySidecar: boolean): K8sObject[] {
     const names = protectedNames(plan, ns);
     const lock = plan.lockdown;
-    const egress = (name: string, rules: Record<string, unknown>[]) => networkPolicy(plan, name, ns, { podSelector: {}, policyTypes: ["Egress"], egress: rules });
+    const egress = (name: string, rules: Record<string, unknown>[]) =>
+        networkPolicy(plan, name, ns, { podSelector: {}, policyTypes: ["Egress"], egress: rules });
     const objects: K8sObject[] = [
         // Selects every pod for Egress and allows nothing: what the policies below do not allow is dropped.
         networkPolicy(plan, names.denyEgress, ns, { podSelector: {}, policyTypes: ["Egress"] }),
@@ -237,7 +251,8 @@ function gatewayNetworkPolicies(plan: EgressPlan): K8sObject[] {
         networkPolicy(plan, names.denyAll, gw.namespace, { podSelector: {}, policyTypes: ["Ingress", "Egress"] }),
         ...gatewayIngressPolicy(plan),
     ];
-    const egress = (name: string, rules: Record<string, unknown>[]) => networkPolicy(plan, name, gw.namespace, { podSelector: gwPods, policyTypes: ["Egress"], egress: rules });
+    const egress = (name: string, rules: Record<string, unknown>[]) =>
+        networkPolicy(plan, name, gw.namespace, { podSelector: gwPods, policyTypes: ["Egress"], egress: rules });
     objects.push(egress(names.dns, [dnsRule(plan)]), egress(names.istiod, [istiodRule(plan)]));
     for (const { purpose, rules } of clusterServiceRules(plan)) {
         objects.push(egress(objectName(plan.name, plan.domain, purpose), rules));

@@ -109,7 +109,9 @@ export function gatewayDestinationRule(plan: EgressPlan): K8sObject {
             subsets: plan.hosts.map((h) => ({
                 name: h.subsetName,
                 trafficPolicy: {
-                    portLevelSettings: [{ port: { number: h.gatewayPort.port }, tls: { mode: "ISTIO_MUTUAL", sni: h.sni }, ...hopPolicy(plan.traffic.toGateway) }],
+                    portLevelSettings: [
+                        { port: { number: h.gatewayPort.port }, tls: { mode: "ISTIO_MUTUAL", sni: h.sni }, ...hopPolicy(plan.traffic.toGateway) },
+                    ],
                 },
             })),
         },
@@ -165,8 +167,18 @@ export function virtualService(gw: GatewayPlan, h: HostPlan, traffic: TrafficPla
     const spec: Record<string, unknown> = { hosts: [h.host], gateways: ["mesh", gw.gatewayRef] };
     if (h.http) {
         spec.http = [
-            { name: "mesh-to-gateway", match: [{ gateways: ["mesh"], port: h.appPort }], route: [{ destination: toGateway, weight: 100 }], ...routeRetries(traffic) },
-            { name: "gateway-to-host", match: [{ gateways: [gw.gatewayRef], port: h.gatewayPort.port }], route: [{ destination: toHost, weight: 100 }], ...routeRetries(traffic) },
+            {
+                name: "mesh-to-gateway",
+                match: [{ gateways: ["mesh"], port: h.appPort }],
+                route: [{ destination: toGateway, weight: 100 }],
+                ...routeRetries(traffic),
+            },
+            {
+                name: "gateway-to-host",
+                match: [{ gateways: [gw.gatewayRef], port: h.gatewayPort.port }],
+                route: [{ destination: toHost, weight: 100 }],
+                ...routeRetries(traffic),
+            },
         ];
     } else {
         // The app's TLS travels inside Istio mTLS: sidecars match it by SNI; at the gateway, once the Istio mTLS is

@@ -37,14 +37,28 @@ export interface GatewayListenerDecision {
  * PILOT_SCOPE_GATEWAY_TO_NAMESPACE) make the listener; it is admitted when one of their servers on the port does
  * not require a client certificate. PeerAuthentications are deliberately not consulted (see the module comment).
  */
-export function callerWithoutCertificateAdmitted(objects: K8sObject[], pod: { namespace: string; labels: Record<string, string> }, port: number): GatewayListenerDecision {
+export function callerWithoutCertificateAdmitted(
+    objects: K8sObject[],
+    pod: { namespace: string; labels: Record<string, string> },
+    port: number,
+): GatewayListenerDecision {
     const servers = objects
         .filter((o) => o?.kind === "Gateway" && String(o.apiVersion ?? "").startsWith("networking.istio.io/"))
-        .filter((g) => selectorMatches({ matchLabels: (valueAt(g, "spec", "selector") ?? {}) as Record<string, string> }, pod.labels, `Gateway ${g.metadata?.namespace}/${g.metadata?.name} spec.selector`))
+        .filter((g) =>
+            selectorMatches(
+                { matchLabels: (valueAt(g, "spec", "selector") ?? {}) as Record<string, string> },
+                pod.labels,
+                `Gateway ${g.metadata?.namespace}/${g.metadata?.name} spec.selector`,
+            ),
+        )
         .flatMap((g) => listAt(g, "spec", "servers").map((s) => ({ s, g: `${g.metadata?.namespace}/${g.metadata?.name}` })))
         .filter(({ s }) => Number(valueAt(s, "port", "number")) === port);
     if (servers.length === 0) return { admitted: false, reason: `no Gateway server on port ${port}: no listener` };
     const open = servers.find(({ s }) => !serverRequiresClientCertificate(s));
-    if (open) return { admitted: true, reason: `Gateway ${open.g} server ${shown(valueAt(open.s, "port", "name") ?? port)} has tls.mode ${shown(valueAt(open.s, "tls", "mode") ?? "(none)")}: no client certificate required` };
+    if (open)
+        return {
+            admitted: true,
+            reason: `Gateway ${open.g} server ${shown(valueAt(open.s, "port", "name") ?? port)} has tls.mode ${shown(valueAt(open.s, "tls", "mode") ?? "(none)")}: no client certificate required`,
+        };
     return { admitted: false, reason: `every Gateway server on port ${port} is ISTIO_MUTUAL/MUTUAL: the handshake requires a client certificate` };
 }

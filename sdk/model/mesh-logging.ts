@@ -194,7 +194,9 @@ function labelsFormat(logFormat: unknown): Record<string, string> | undefined {
 export function resolveAccessLog(meshConfig: unknown, providerName: string): ResolvedAccessLog {
     if (meshConfig !== undefined && !isRecord(meshConfig)) return { kind: "none", reason: "the mesh config is not a map" };
     const providers = effectiveExtensionProviders(meshConfig);
-    const p = providers.find((x): x is Record<string, unknown> & { name: string } => typeof x.name === "string" && x.name.toLowerCase() === providerName.toLowerCase());
+    const p = providers.find(
+        (x): x is Record<string, unknown> & { name: string } => typeof x.name === "string" && x.name.toLowerCase() === providerName.toLowerCase(),
+    );
     if (!p) {
         return { kind: "none", reason: `no extension provider is named ${JSON.stringify(providerName)}: istiod writes no access log for it (silently)` };
     }
@@ -233,7 +235,12 @@ export function resolveAccessLog(meshConfig: unknown, providerName: string): Res
             return { kind: "format", provider: p.name, text: textFormat(lf) ?? ENVOY_TEXT_LOG_FORMAT };
         }
         case "envoyOtelAls":
-            return { kind: "format", provider: p.name, text: textFormat(c.logFormat) ?? ENVOY_TEXT_LOG_FORMAT, ...(labelsFormat(c.logFormat) ? { labels: labelsFormat(c.logFormat) } : {}) };
+            return {
+                kind: "format",
+                provider: p.name,
+                text: textFormat(c.logFormat) ?? ENVOY_TEXT_LOG_FORMAT,
+                ...(labelsFormat(c.logFormat) ? { labels: labelsFormat(c.logFormat) } : {}),
+            };
         case "envoyHttpAls":
         case "envoyTcpAls":
             return { kind: "structured", provider: p.name };
@@ -257,7 +264,12 @@ const OPERATOR = /%([A-Z][A-Z0-9_]*)(?:\(([^)]*)\))?(?::(\d+))?%/g;
 export function formatOperators(format: string): FormatOperator[] {
     const out: FormatOperator[] = [];
     for (const m of format.replace(/%%/g, "").matchAll(OPERATOR)) {
-        out.push({ name: m[1], ...(m[2] !== undefined ? { args: m[2].toUpperCase() } : {}), ...(m[3] !== undefined ? { maxLength: Number(m[3]) } : {}), raw: m[0] });
+        out.push({
+            name: m[1],
+            ...(m[2] !== undefined ? { args: m[2].toUpperCase() } : {}),
+            ...(m[3] !== undefined ? { maxLength: Number(m[3]) } : {}),
+            raw: m[0],
+        });
     }
     return out;
 }
@@ -293,7 +305,9 @@ export function accessLogProviderProblems(meshConfig: unknown, providerName: str
     if (missing.length === 0) return [];
     return [
         `provider ${JSON.stringify(log.provider)} writes lines without ${missing.map((f) => `${f.operator} (${f.what})`).join(", ")}` +
-            (log.provider === BUILTIN_ENVOY_PROVIDER ? "; the built-in envoy provider formats with meshConfig.accessLogFormat, whose default has no caller identity" : ""),
+            (log.provider === BUILTIN_ENVOY_PROVIDER
+                ? "; the built-in envoy provider formats with meshConfig.accessLogFormat, whose default has no caller identity"
+                : ""),
     ];
 }
 
@@ -309,7 +323,11 @@ export function formatAccessLogLine(log: ResolvedAccessLog, values: Record<strin
         const v = values[`${op.name}${op.args !== undefined ? `(${op.args})` : ""}`] ?? "-";
         return op.maxLength !== undefined ? v.slice(0, op.maxLength) : v;
     };
-    const render = (format: string) => format.replace(/%%/g, "\u0000").replace(OPERATOR, (raw) => value(formatOperators(raw)[0])).replaceAll("\u0000", "%");
+    const render = (format: string) =>
+        format
+            .replace(/%%/g, "\u0000")
+            .replace(OPERATOR, (raw) => value(formatOperators(raw)[0]))
+            .replaceAll("\u0000", "%");
     if (log.kind === "structured") {
         return Object.fromEntries(AUDIT_LOG_FIELDS.map((f) => [f.field, render(f.operator)]));
     }

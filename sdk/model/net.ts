@@ -82,7 +82,9 @@ export function parseCidr(text: string, where = "CIDR"): Cidr {
     if (!cidr) {
         const ip = parseIp(String(text).trim().split("/")[0]);
         throw new Error(
-            ip ? `${where}: "${text}" has an invalid prefix length (0-${bitsOf(ip.family)} for IPv${ip.family})` : `${where}: "${text}" is not an IPv4 or IPv6 CIDR`,
+            ip
+                ? `${where}: "${text}" has an invalid prefix length (0-${bitsOf(ip.family)} for IPv${ip.family})`
+                : `${where}: "${text}" is not an IPv4 or IPv6 CIDR`,
         );
     }
     return cidr;
@@ -145,7 +147,7 @@ function formatAddress(family: IpFamily, value: bigint): string {
     const groups = Array.from({ length: 8 }, (_, i) => Number((value >> BigInt(112 - 16 * i)) & 0xffffn));
     let best = -1;
     let bestLen = 1;
-    for (let i = 0; i < 8; ) {
+    for (let i = 0; i < 8;) {
         if (groups[i] !== 0) {
             i++;
             continue;

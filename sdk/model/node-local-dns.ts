@@ -31,16 +31,20 @@ export function nodeLocalDnsAddressProblem(address: string): { problem?: string;
     const text = address.includes("/") ? address : `${address}/${address.includes(":") ? 128 : 32}`;
     const c = tryParseCidr(text);
     if (!c) return { problem: `must be an IP address such as ${NODE_LOCAL_DNS_DEFAULT}; got ${JSON.stringify(address)}` };
-    if (c.prefix !== (c.family === 4 ? 32 : 128)) return { problem: `must be one address (the cache's listen address), not a range; got ${JSON.stringify(address)}` };
+    if (c.prefix !== (c.family === 4 ? 32 : 128))
+        return { problem: `must be one address (the cache's listen address), not a range; got ${JSON.stringify(address)}` };
     const canonical = formatCidr(c);
     const cloud = CLOUD_LINK_LOCAL_SERVICES.find((r) => overlaps(parseCidr(r), c));
-    if (cloud) return { problem: `is inside ${cloud}, where the clouds serve instance metadata, credentials and their resolver — never a node-local DNS cache` };
+    if (cloud)
+        return { problem: `is inside ${cloud}, where the clouds serve instance metadata, credentials and their resolver — never a node-local DNS cache` };
     const hits = specialRangesOverlapping(c);
     const linkLocal = hits.some((r) => r.use === "metadata" && (r.cidr === "169.254.0.0/16" || r.cidr === "fe80::/10"));
     const metadata = hits.filter((r) => r.use === "metadata" && r.cidr !== "169.254.0.0/16" && r.cidr !== "fe80::/10");
     if (metadata.length > 0) return { problem: `is ${metadata.map((r) => `${r.cidr} (${r.name})`).join(", ")}: metadata addresses are never opened` };
     if (!linkLocal && !isPrivateCidr(c)) {
-        return { problem: `must be a link-local (169.254.0.0/16, fe80::/10) or private address: a node-local cache listens on the node; got ${JSON.stringify(address)}` };
+        return {
+            problem: `must be a link-local (169.254.0.0/16, fe80::/10) or private address: a node-local cache listens on the node; got ${JSON.stringify(address)}`,
+        };
     }
     return { canonical };
 }

@@ -399,7 +399,10 @@ function servicePortsOf(c: Checker, rawPorts: unknown): ServicePortPlan[] {
         }
         const targetPort = p.targetPort ?? p.port;
         if (!isPort(targetPort)) {
-            c.fail(`${field}.targetPort`, `must be an integer port from 1 to 65535 (a named targetPort is not supported: the lock-down needs the number); got ${JSON.stringify(targetPort)}`);
+            c.fail(
+                `${field}.targetPort`,
+                `must be an integer port from 1 to 65535 (a named targetPort is not supported: the lock-down needs the number); got ${JSON.stringify(targetPort)}`,
+            );
             return;
         }
         // protocol passes through as given (the chart and the API server judge it).
@@ -429,10 +432,23 @@ export function chartNameProblem(chart: string): string | undefined {
 
 /** A chart reference that is a local path or an `oci://` reference needs no repository. */
 export function chartNeedsRepository(chart: string): boolean {
-    return !(chart.startsWith("oci://") || chart.startsWith("/") || chart.startsWith("./") || chart.startsWith("../") || chart.endsWith(".tgz") || chart.includes("/"));
+    return !(
+        chart.startsWith("oci://") ||
+        chart.startsWith("/") ||
+        chart.startsWith("./") ||
+        chart.startsWith("../") ||
+        chart.endsWith(".tgz") ||
+        chart.includes("/")
+    );
 }
 
-function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: DeferredInput[], warnings: string[]): { gateway: GatewayPlan; release: ReleasePlan } {
+function planGateway(
+    c: Checker,
+    name: string,
+    args: GatewayArgs,
+    deferred: DeferredInput[],
+    warnings: string[],
+): { gateway: GatewayPlan; release: ReleasePlan } {
     const namespace = args.namespace ?? DEFAULT_GATEWAY_NAMESPACE;
     c.dnsLabel("gateway.namespace", namespace);
     const releaseName = args.releaseName ?? DEFAULT_RELEASE_NAME;
@@ -442,7 +458,10 @@ function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: Defe
     for (const k of Object.keys(extraLabels).filter((key) => /^([a-z0-9.-]*\.)?istio\.io\//.test(key))) {
         // The chart sets sidecar.istio.io/inject and istio.io/rev itself (gateway.sidecarInjectionLabels); Istio reads
         // labels in its domains (injection, revision, network, canonical names), so they are not extra pod labels.
-        c.fail(`gateway.labels["${k}"]`, "is a label in Istio's domain (istio.io), which Istio reads (injection, revision, topology): it cannot be set here; set gateway.revision for the revision");
+        c.fail(
+            `gateway.labels["${k}"]`,
+            "is a label in Istio's domain (istio.io), which Istio reads (injection, revision, topology): it cannot be set here; set gateway.revision for the revision",
+        );
     }
     if (Object.prototype.hasOwnProperty.call(extraLabels, GATEWAY_SELECTOR_LABEL)) {
         c.fail(
@@ -459,12 +478,17 @@ function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: Defe
     const stock = STOCK_GATEWAY_LABELS.find((set) => Object.entries(set).every(([k, v]) => podLabels[k] === v));
     if (stock) {
         warnings.push(
-            `gateway: the gateway pods carry the labels of Istio's stock gateway (${Object.entries(stock).map(([k, v]) => `${k}: ${v}`).join(", ")}), derived by the istio/gateway chart from gateway.releaseName ${JSON.stringify(releaseName)}${args.labels ? " or set by gateway.labels" : ""}: Istio applies a Gateway's selector in every namespace, so Gateways written for the stock gateway also configure these pods. Use another releaseName (the default is ${DEFAULT_RELEASE_NAME}) or run istiod with PILOT_SCOPE_GATEWAY_TO_NAMESPACE=true (docs/lockdown.md, "Migration").`,
+            `gateway: the gateway pods carry the labels of Istio's stock gateway (${Object.entries(stock)
+                .map(([k, v]) => `${k}: ${v}`)
+                .join(
+                    ", ",
+                )}), derived by the istio/gateway chart from gateway.releaseName ${JSON.stringify(releaseName)}${args.labels ? " or set by gateway.labels" : ""}: Istio applies a Gateway's selector in every namespace, so Gateways written for the stock gateway also configure these pods. Use another releaseName (the default is ${DEFAULT_RELEASE_NAME}) or run istiod with PILOT_SCOPE_GATEWAY_TO_NAMESPACE=true (docs/lockdown.md, "Migration").`,
         );
     }
 
     const revision = args.revision;
-    if (revision !== undefined) c.dnsLabel("gateway.revision", revision, "an Istio revision or revision tag name (a DNS-1123 label, as istio.io/rev values are)");
+    if (revision !== undefined)
+        c.dnsLabel("gateway.revision", revision, "an Istio revision or revision tag name (a DNS-1123 label, as istio.io/rev values are)");
     // The chart's injection labels (manifests/charts/gateway/templates/_helpers.tpl gateway.sidecarInjectionLabels).
     podLabels["sidecar.istio.io/inject"] = "true";
     if (revision !== undefined) podLabels["istio.io/rev"] = revision;
@@ -491,10 +515,7 @@ function planGateway(c: Checker, name: string, args: GatewayArgs, deferred: Defe
     }
     const pdb = args.podDisruptionBudgetMinAvailable ?? (minReplicas >= 2 ? 1 : undefined);
     if (pdb !== undefined && pdb >= minReplicas) {
-        c.fail(
-            "gateway.podDisruptionBudgetMinAvailable",
-            `must be from 0 to replicas-1 (${minReplicas - 1}); otherwise no gateway pod could ever be evicted`,
-        );
+        c.fail("gateway.podDisruptionBudgetMinAvailable", `must be from 0 to replicas-1 (${minReplicas - 1}); otherwise no gateway pod could ever be evicted`);
     }
 
     const base: Record<string, unknown> = {
@@ -585,7 +606,10 @@ function planRule(c: Checker, field: string, rule: AccessRuleArgs, http: boolean
     }
     methods.forEach((m, i) => {
         if (!HTTP_METHODS.includes(m)) {
-            c.fail(`${field}.methods[${i}]`, `must be an HTTP method (${HTTP_METHODS.join(", ")}), uppercase as Istio matches them; got ${JSON.stringify(m)}${didYouMean(m.toUpperCase(), HTTP_METHODS)}`);
+            c.fail(
+                `${field}.methods[${i}]`,
+                `must be an HTTP method (${HTTP_METHODS.join(", ")}), uppercase as Istio matches them; got ${JSON.stringify(m)}${didYouMean(m.toUpperCase(), HTTP_METHODS)}`,
+            );
         }
     });
     paths.forEach((p, i) => {
@@ -685,7 +709,10 @@ function planHost(c: Checker, i: number, h: ExternalHostArgs, ctx: HostContext):
             if (h.credentialName === undefined) {
                 c.fail(`${field}.credentialName`, `is required for ${mode}: the client certificate Secret (in namespace ${ctx.gw.namespace})`);
             } else if (!DNS_SUBDOMAIN.test(h.credentialName) || h.credentialName.length > 253) {
-                c.fail(`${field}.credentialName`, "must be a Secret name (DNS-1123 subdomain) in the gateway's namespace; a namespace/name reference is not supported");
+                c.fail(
+                    `${field}.credentialName`,
+                    "must be a Secret name (DNS-1123 subdomain) in the gateway's namespace; a namespace/name reference is not supported",
+                );
             }
         } else if (h.credentialName !== undefined) {
             c.fail(`${field}.credentialName`, `is only for ${EgressMode.MutualTlsOrigination}`);
@@ -755,9 +782,7 @@ export interface ServiceEntryPortPlan {
 export function serviceEntryPorts(h: HostPlan): ServiceEntryPortPlan[] {
     switch (h.mode) {
         case EgressMode.Http:
-            return h.appPort === h.targetPort
-                ? [{ number: h.appPort, protocol: "HTTP" }]
-                : [{ number: h.appPort, protocol: "HTTP", targetPort: h.targetPort }];
+            return h.appPort === h.targetPort ? [{ number: h.appPort, protocol: "HTTP" }] : [{ number: h.appPort, protocol: "HTTP", targetPort: h.targetPort }];
         case EgressMode.TlsOrigination:
         case EgressMode.MutualTlsOrigination:
             return [{ number: h.appPort, protocol: "HTTP", targetPort: h.targetPort }];
@@ -789,7 +814,9 @@ export function extraCidrProblem(cidr: string, allowPublicRange: boolean): { pro
     }
     const canonical = formatCidr(c);
     if (c.prefix < (c.family === 4 ? PRIVATE_CIDR_MAX_IPV4 : PRIVATE_CIDR_MAX_IPV6)) {
-        return { problem: `is too wide: an extra CIDR this large would let pods skip the egress gateway (at most /${PRIVATE_CIDR_MAX_IPV4} for IPv4, /${PRIVATE_CIDR_MAX_IPV6} for IPv6)` };
+        return {
+            problem: `is too wide: an extra CIDR this large would let pods skip the egress gateway (at most /${PRIVATE_CIDR_MAX_IPV4} for IPv4, /${PRIVATE_CIDR_MAX_IPV6} for IPv6)`,
+        };
     }
     if (hostBitsSet(cidr)) {
         const address = cidr.trim().split("/")[0];
@@ -800,16 +827,22 @@ export function extraCidrProblem(cidr: string, allowPublicRange: boolean): { pro
     const hits = specialRangesOverlapping(c);
     const metadata = hits.filter((r) => r.use === "metadata");
     if (metadata.length > 0) {
-        return { problem: `touches ${metadata.map((r) => `${r.cidr} (${r.name}, ${r.source})`).join(", ")}: link-local and cloud metadata addresses are never opened` };
+        return {
+            problem: `touches ${metadata.map((r) => `${r.cidr} (${r.name}, ${r.source})`).join(", ")}: link-local and cloud metadata addresses are never opened`,
+        };
     }
     const refused = hits.filter((r) => r.use === "refused");
     if (refused.length > 0) {
-        return { problem: `touches ${refused.map((r) => `${r.cidr} (${r.name}, ${r.source})`).join(", ")}: no pod needs to reach it directly (translation prefixes would reach IPv4 space, private ranges included, around every IPv4 rule)` };
+        return {
+            problem: `touches ${refused.map((r) => `${r.cidr} (${r.name}, ${r.source})`).join(", ")}: no pod needs to reach it directly (translation prefixes would reach IPv4 space, private ranges included, around every IPv4 rule)`,
+        };
     }
     if (isPrivateCidr(c)) {
         const max = c.family === 4 ? PRIVATE_CIDR_MAX_IPV4 : PRIVATE_CIDR_MAX_IPV6;
         if (c.prefix < max) {
-            return { problem: `is too wide: an extra CIDR this large would let pods skip the egress gateway (at most /${PRIVATE_CIDR_MAX_IPV4} for IPv4, /${PRIVATE_CIDR_MAX_IPV6} for IPv6)` };
+            return {
+                problem: `is too wide: an extra CIDR this large would let pods skip the egress gateway (at most /${PRIVATE_CIDR_MAX_IPV4} for IPv4, /${PRIVATE_CIDR_MAX_IPV6} for IPv6)`,
+            };
         }
         return { canonical };
     }
@@ -904,10 +937,16 @@ function planLockdown(c: Checker, args: LockdownInput, gatewayNamespace: string 
     c.labels(at("dnsLabels"), dnsLabels);
     // The gateway's namespace is default-deny for every pod in it: istiod or the cluster DNS there would be cut off.
     if (gatewayNamespace !== undefined && istiodNamespace === gatewayNamespace) {
-        c.fail("gateway.namespace", `must not be istiod's namespace (${istiodNamespace}): the gateway's namespace is default-deny for every pod in it, which would cut istiod off`);
+        c.fail(
+            "gateway.namespace",
+            `must not be istiod's namespace (${istiodNamespace}): the gateway's namespace is default-deny for every pod in it, which would cut istiod off`,
+        );
     }
     if (gatewayNamespace !== undefined && dnsNamespace === gatewayNamespace) {
-        c.fail("gateway.namespace", `must not be the cluster DNS's namespace (${dnsNamespace}): the gateway's namespace is default-deny for every pod in it, which would cut DNS off`);
+        c.fail(
+            "gateway.namespace",
+            `must not be the cluster DNS's namespace (${dnsNamespace}): the gateway's namespace is default-deny for every pod in it, which would cut DNS off`,
+        );
     }
     const trustDomain = args.trustDomain ?? CLUSTER_DOMAIN;
     if (!DNS_SUBDOMAIN.test(trustDomain) || trustDomain.length > 253) {
@@ -945,7 +984,10 @@ function planHosts(c: Checker, hostArgs: ExternalHostArgs[], ctx: HostContext): 
     });
     for (const h of hosts) {
         if (h.upstreamHost && byHost.has(h.upstreamHost)) {
-            c.fail(`hosts[${byHost.get(h.host)}].upstreamHost`, `${h.upstreamHost} is also listed as a host; route it once (drop the wildcard's upstream or the host)`);
+            c.fail(
+                `hosts[${byHost.get(h.host)}].upstreamHost`,
+                `${h.upstreamHost} is also listed as a host; route it once (drop the wildcard's upstream or the host)`,
+            );
         }
     }
     overlapProblems(c, hosts, byHost);
@@ -1064,7 +1106,8 @@ function withShapeProblems<T>(name: string, shape: { problems: ArgsProblem[] }, 
         // Anything else: the rest of the args was too broken to check further; the shape problems say why.
     }
     const named = before.map((p) => p.field);
-    const related = (f: string) => named.some((n) => f === n || f.startsWith(`${n}.`) || f.startsWith(`${n}[`) || n.startsWith(`${f}.`) || n.startsWith(`${f}[`));
+    const related = (f: string) =>
+        named.some((n) => f === n || f.startsWith(`${n}.`) || f.startsWith(`${n}[`) || n.startsWith(`${f}.`) || n.startsWith(`${f}[`));
     throw new ArgsError([...before, ...semantic.filter((p) => !related(p.field))]);
 }
 
@@ -1075,7 +1118,13 @@ function planPlatform(name: string, args: EgressGatewayArgs, deferred: DeferredI
     const { gateway, release } = planGateway(c, name, args.gateway ?? {}, checked.deferred, warnings);
     const lockdownArgs: LockdownArgs = args.lockdown ?? {};
     const trustDomain = lockdownArgs.trustDomain ?? CLUSTER_DOMAIN;
-    const knownNamespaces = [gateway.namespace, ...(lockdownArgs.namespaces ?? []).map((n) => n.name), lockdownArgs.istiodNamespace ?? "istio-system", lockdownArgs.dnsNamespace ?? "kube-system", ...SYSTEM_NAMESPACES];
+    const knownNamespaces = [
+        gateway.namespace,
+        ...(lockdownArgs.namespaces ?? []).map((n) => n.name),
+        lockdownArgs.istiodNamespace ?? "istio-system",
+        lockdownArgs.dnsNamespace ?? "kube-system",
+        ...SYSTEM_NAMESPACES,
+    ];
     const hosts = planHosts(c, args.hosts ?? [], {
         component: name,
         domain: "platform",
@@ -1089,7 +1138,18 @@ function planPlatform(name: string, args: EgressGatewayArgs, deferred: DeferredI
     if (c.problems.length > 0) {
         throw new ArgsError(c.problems);
     }
-    return { name, domain: "platform", gateway, release, hosts, lockdown, traffic, names: gatewayObjectNames(name, "platform"), deferred: checked.deferred, warnings };
+    return {
+        name,
+        domain: "platform",
+        gateway,
+        release,
+        hosts,
+        lockdown,
+        traffic,
+        names: gatewayObjectNames(name, "platform"),
+        deferred: checked.deferred,
+        warnings,
+    };
 }
 
 /** The platform gateway a team attaches to, once its reference has resolved. */
@@ -1144,7 +1204,13 @@ function planTeam(name: string, args: EgressRoutesArgs, deferred: DeferredInput[
         servicePorts: [httpPort, tlsPort],
     };
     const trustDomain = args.trustDomain ?? CLUSTER_DOMAIN;
-    const knownNamespaces = [...(resolved ? [gatewayRef.namespace] : []), ...(args.namespaces ?? []).map((n) => n.name), args.istiodNamespace ?? "istio-system", args.dnsNamespace ?? "kube-system", ...SYSTEM_NAMESPACES];
+    const knownNamespaces = [
+        ...(resolved ? [gatewayRef.namespace] : []),
+        ...(args.namespaces ?? []).map((n) => n.name),
+        args.istiodNamespace ?? "istio-system",
+        args.dnsNamespace ?? "kube-system",
+        ...SYSTEM_NAMESPACES,
+    ];
     const hosts = planHosts(c, args.hosts ?? [], {
         component: name,
         domain: "team",
@@ -1178,7 +1244,17 @@ function planTeam(name: string, args: EgressRoutesArgs, deferred: DeferredInput[
         throw new ArgsError(c.problems);
     }
     // A team takes no traffic args: its subsets and origination DestinationRules get the defaults.
-    return { name, domain: "team", gateway, hosts, lockdown, traffic: planTraffic(c, undefined), names: gatewayObjectNames(name, "team"), deferred: checked.deferred, warnings: [] };
+    return {
+        name,
+        domain: "team",
+        gateway,
+        hosts,
+        lockdown,
+        traffic: planTraffic(c, undefined),
+        names: gatewayObjectNames(name, "team"),
+        deferred: checked.deferred,
+        warnings: [],
+    };
 }
 
 /** Checks a resolved gateway reference (from another stack's outputs): the problems, field-named. */

@@ -5,7 +5,17 @@
  */
 import type { Checker } from "./index";
 import { extraCidrProblem } from "./index";
-import { BUILTIN_ENVOY_PROVIDER, Cidr, cidrCovers, DNS_PORT, formatCidr, isPrivateCidr, NODE_LOCAL_DNS_DEFAULT, nodeLocalDnsAddressProblem, parseCidr } from "../model";
+import {
+    BUILTIN_ENVOY_PROVIDER,
+    Cidr,
+    cidrCovers,
+    DNS_PORT,
+    formatCidr,
+    isPrivateCidr,
+    NODE_LOCAL_DNS_DEFAULT,
+    nodeLocalDnsAddressProblem,
+    parseCidr,
+} from "../model";
 
 // The NodeLocal DNSCache address rules live in the shared model (the policy pack applies the same ones).
 export { CLOUD_LINK_LOCAL_SERVICES, DNS_PORT, NODE_LOCAL_DNS_DEFAULT, nodeLocalDnsAddressProblem } from "../model";
@@ -18,7 +28,10 @@ export function planAccessLogProvider(c: Checker, args: { accessLogs?: boolean; 
     const provider = args.accessLogProvider;
     if (provider === undefined) return BUILTIN_ENVOY_PROVIDER;
     if (!PROVIDER_NAME.test(provider)) {
-        c.fail(at("accessLogProvider"), `must be the name of an extension provider of istiod's mesh config (letters, digits, '-', '_', '.'); got ${JSON.stringify(provider)}`);
+        c.fail(
+            at("accessLogProvider"),
+            `must be the name of an extension provider of istiod's mesh config (letters, digits, '-', '_', '.'); got ${JSON.stringify(provider)}`,
+        );
     }
     if (args.accessLogs === false) {
         c.fail(at("accessLogProvider"), "names a provider while accessLogs is false: turn access logs on, or drop the provider");
@@ -78,7 +91,10 @@ const overlaps = (a: Cidr, b: Cidr) => cidrCovers(a, b) || cidrCovers(b, a);
 /** Pods of another namespace the lock-down opens a path to (or from): the namespace may not be the gateway's own. */
 function podPeer(c: Checker, field: string, namespace: string, labels: Record<string, string>, gatewayNamespace: string | undefined, what: string): void {
     if (c.dnsLabel(`${field}.namespace`, namespace, "a namespace name (DNS-1123 label)") && namespace === gatewayNamespace) {
-        c.fail(`${field}.namespace`, `must not be the gateway's namespace (${gatewayNamespace}): its default deny cuts every other pod there off, ${what} included`);
+        c.fail(
+            `${field}.namespace`,
+            `must not be the gateway's namespace (${gatewayNamespace}): its default deny cuts every other pod there off, ${what} included`,
+        );
     }
     c.labels(`${field}.labels`, labels);
 }
@@ -93,7 +109,13 @@ function canonicalPeers(peers: PodPeerPlan[]): PodPeerPlan[] {
 }
 
 /** Plans the cluster-service options (shared by the platform and team components). */
-export function planClusterServices(c: Checker, args: ClusterServicesInput, gatewayNamespace: string | undefined, clusterCidrs: string[], at: (f: string) => string): ClusterServicesPlan {
+export function planClusterServices(
+    c: Checker,
+    args: ClusterServicesInput,
+    gatewayNamespace: string | undefined,
+    clusterCidrs: string[],
+    at: (f: string) => string,
+): ClusterServicesPlan {
     const dnsPorts = sortedPorts(args.dnsPorts ?? [DNS_PORT]);
 
     let nodeLocalDns: ClusterServicesPlan["nodeLocalDns"];
@@ -131,7 +153,10 @@ export function planClusterServices(c: Checker, args: ClusterServicesInput, gate
             const ports = sortedPorts(m.ports ?? [...METRICS_PORTS]);
             ports.forEach((p) => {
                 if (!(METRICS_PORTS as readonly number[]).includes(p)) {
-                    c.fail(`${field}.ports`, `may only name the gateway's metrics ports ${METRICS_PORTS.join(" and ")}; ${p} would let the scraper's pods reach another listener of the gateway`);
+                    c.fail(
+                        `${field}.ports`,
+                        `may only name the gateway's metrics ports ${METRICS_PORTS.join(" and ")}; ${p} would let the scraper's pods reach another listener of the gateway`,
+                    );
                 }
             });
             return [{ namespace: m.namespace, labels: { ...m.labels }, ports }];

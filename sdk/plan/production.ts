@@ -7,17 +7,7 @@
  * under the user's `gateway.values`.
  */
 import type { Checker } from "./index";
-import {
-    DrainArgs,
-    HopTrafficArgs,
-    OutlierDetectionArgs,
-    SpreadArgs,
-    SpreadMode,
-    TaintEffect,
-    TolerationArgs,
-    TolerationOperator,
-    TrafficArgs,
-} from "../args";
+import { DrainArgs, HopTrafficArgs, OutlierDetectionArgs, SpreadArgs, SpreadMode, TaintEffect, TolerationArgs, TolerationOperator, TrafficArgs } from "../args";
 
 // ---------------------------------------------------------------------------------------------------------
 // Traffic
@@ -143,7 +133,10 @@ export function placementValues(c: Checker, args: PlacementInput, selector: Reco
     const labelSelector = { matchLabels: { ...selector } };
     const zones = args.spread?.zones ?? SpreadMode.Preferred;
     const nodes = args.spread?.nodes ?? SpreadMode.Preferred;
-    for (const [f, v] of [["zones", zones], ["nodes", nodes]] as const) {
+    for (const [f, v] of [
+        ["zones", zones],
+        ["nodes", nodes],
+    ] as const) {
         if (!MODES.includes(v)) c.fail(`gateway.spread.${f}`, `must be one of ${MODES.join(", ")}; got ${JSON.stringify(v)}`);
     }
     if (zones !== SpreadMode.Off) {
@@ -154,7 +147,9 @@ export function placementValues(c: Checker, args: PlacementInput, selector: Reco
     if (nodes === SpreadMode.Required) {
         values.affinity = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector, topologyKey: HOSTNAME }] } };
     } else if (nodes === SpreadMode.Preferred) {
-        values.affinity = { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { labelSelector, topologyKey: HOSTNAME } }] } };
+        values.affinity = {
+            podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { labelSelector, topologyKey: HOSTNAME } }] },
+        };
     }
     if (args.nodeSelector !== undefined) {
         c.labels("gateway.nodeSelector", args.nodeSelector);
@@ -169,7 +164,10 @@ export function placementValues(c: Checker, args: PlacementInput, selector: Reco
     if (drain.waitForConnections ?? true) {
         const min = drain.minimumDrainSeconds ?? 5;
         if (min >= grace) {
-            c.fail("gateway.drain.minimumDrainSeconds", `must be less than terminationGracePeriodSeconds (${grace}): Kubernetes kills the pod at the grace period`);
+            c.fail(
+                "gateway.drain.minimumDrainSeconds",
+                `must be less than terminationGracePeriodSeconds (${grace}): Kubernetes kills the pod at the grace period`,
+            );
         }
         // pilot-agent reads both from its environment (pilot/cmd/pilot-agent/options/options.go); the chart puts
         // `env` on the istio-proxy container. No proxy.istio.io/config annotation is needed (the component refuses
@@ -188,7 +186,10 @@ const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9]
 function planToleration(c: Checker, field: string, t: TolerationArgs): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     if (typeof t?.key !== "string" || t.key === "" || !LABEL_KEY.test(t.key)) {
-        c.fail(`${field}.key`, `must name the taint's key (a label key): a key-less toleration tolerates every taint, the control plane's included; got ${JSON.stringify(t?.key)}`);
+        c.fail(
+            `${field}.key`,
+            `must name the taint's key (a label key): a key-less toleration tolerates every taint, the control plane's included; got ${JSON.stringify(t?.key)}`,
+        );
     }
     out.key = t?.key;
     const operator = t?.operator ?? TolerationOperator.Equal;

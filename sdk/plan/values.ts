@@ -24,17 +24,26 @@ export const REFUSED_VALUES: ReadonlyArray<{ path: string; why: string }> = [
     { path: "podDisruptionBudget", why: "set gateway.podDisruptionBudgetMinAvailable" },
     { path: "resources", why: "set gateway.resources" },
     { path: "serviceAccount", why: "changes the gateway's identity: its service account names its mTLS principal" },
-    { path: "revision", why: "moves the gateway to another control-plane revision without labelling its namespace for that revision's injector; set gateway.revision" },
+    {
+        path: "revision",
+        why: "moves the gateway to another control-plane revision without labelling its namespace for that revision's injector; set gateway.revision",
+    },
     { path: "networkGateway", why: "turns the gateway into a multi-network gateway, exposing other ports (15443, istiod's 15012)" },
     { path: "networkGatewayPorts", why: "exposes multi-network gateway ports" },
-    { path: "additionalContainers", why: "adds containers to the gateway pod: they share its network, so they get its internet access without its identity checks and logs" },
+    {
+        path: "additionalContainers",
+        why: "adds containers to the gateway pod: they share its network, so they get its internet access without its identity checks and logs",
+    },
     { path: "initContainers", why: "adds containers to the gateway pod, with its network access" },
     { path: "volumes", why: "changes the gateway pod's contents" },
     { path: "volumeMounts", why: "changes the gateway container's contents" },
     { path: "lifecycle", why: "runs commands in the gateway container, with its internet access" },
     { path: "readinessProbe.exec", why: "runs a command in the gateway container, with its internet access" },
     { path: "securityContext", why: "replaces the chart's pod security context" },
-    { path: "containerSecurityContext", why: "replaces the chart's hardened container security context (no capabilities, no privilege escalation, read-only root)" },
+    {
+        path: "containerSecurityContext",
+        why: "replaces the chart's hardened container security context (no capabilities, no privilege escalation, read-only root)",
+    },
     {
         path: "env",
         why: "sets the gateway proxy's environment, which pilot-agent reads its configuration from (CA_ADDR, PROXY_CONFIG, ISTIO_META_*, XDS_ROOT_CA, ...: where its certificates and config come from); set gateway.drain for the drain variables",
@@ -124,7 +133,10 @@ export function helmValuesProblems(values: unknown, field = "gateway.values"): V
     const service = at("service");
     if (service.present) {
         if (containsPending(service.value)) {
-            problems.push({ field: `${field}.service`, rule: "must be plain values, not Outputs: the lock-down derives the gateway's container ports from service.ports" });
+            problems.push({
+                field: `${field}.service`,
+                rule: "must be plain values, not Outputs: the lock-down derives the gateway's container ports from service.ports",
+            });
         } else if (!isPlainObject(service.value)) {
             problems.push({ field: `${field}.service`, rule: "must be a map" });
         } else if (service.value.type !== undefined && service.value.type !== "ClusterIP") {
@@ -144,7 +156,10 @@ export function helmValuesProblems(values: unknown, field = "gateway.values"): V
             tolerations.value.forEach((t, i) => {
                 if (isPending(t) || (isPlainObject(t) && isPending(t.key))) pending = true;
                 else if (!isPlainObject(t) || typeof t.key !== "string" || t.key === "") {
-                    problems.push({ field: `${field}.tolerations[${i}].key`, rule: "must name the taint's key: a key-less toleration tolerates every taint, the control plane's included (or set gateway.tolerations)" });
+                    problems.push({
+                        field: `${field}.tolerations[${i}].key`,
+                        rule: "must name the taint's key: a key-less toleration tolerates every taint, the control plane's included (or set gateway.tolerations)",
+                    });
                 }
             });
         }

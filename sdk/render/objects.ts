@@ -36,7 +36,6 @@ export interface ConvertedObjects {
     urns: string[];
 }
 
-
 /** What a secret value is written as unless secrets are shown (valid base64 too, so `Secret.data` still validates). */
 export const REDACTED = "REDACTED";
 
@@ -45,7 +44,11 @@ function redact(v: unknown): unknown {
         return v.map(redact);
     }
     if (v && typeof v === "object") {
-        return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, redact(x)]));
+        return Object.fromEntries(
+            Object.entries(v)
+                .filter(([, x]) => x !== undefined)
+                .map(([k, x]) => [k, redact(x)]),
+        );
     }
     return v === null || v === undefined ? v : REDACTED;
 }

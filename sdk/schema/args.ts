@@ -84,7 +84,10 @@ export interface CheckedArgs<T> {
 
 /** An Output or a Promise (or any thenable): a value not known yet. */
 export function isPending(v: unknown): boolean {
-    return pulumi.Output.isInstance(v) || (v !== null && (typeof v === "object" || typeof v === "function") && typeof (v as { then?: unknown }).then === "function");
+    return (
+        pulumi.Output.isInstance(v) ||
+        (v !== null && (typeof v === "object" || typeof v === "function") && typeof (v as { then?: unknown }).then === "function")
+    );
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -147,7 +150,10 @@ function walk(node: SchemaNode, pointer: string, value: unknown, field: string, 
     if (n.type === "object" && (n.properties || n.additionalProperties !== undefined)) {
         if (value === undefined || value === null || typeof value !== "object" || Array.isArray(value)) return value; // ajv reports the type
         if (!isPlainObject(value)) {
-            problems.push({ field: field || "args", rule: `must be a plain object (an object literal); got an instance of ${shown((value as { constructor?: { name?: unknown } }).constructor?.name ?? "a class")}` });
+            problems.push({
+                field: field || "args",
+                rule: `must be a plain object (an object literal); got an instance of ${shown((value as { constructor?: { name?: unknown } }).constructor?.name ?? "a class")}`,
+            });
             return undefined;
         }
         const out: Record<string, unknown> = {};
@@ -159,7 +165,10 @@ function walk(node: SchemaNode, pointer: string, value: unknown, field: string, 
             const childPointer = own ? `${base}/properties/${escapePointer(key)}` : `${base}/additionalProperties`;
             if (v === undefined && def === "AccessRuleArgs") {
                 // A computed list that came out undefined would widen the rule to every caller (or every path).
-                problems.push({ field: fieldPath(field, key), rule: "is undefined: a rule without it matches more callers or requests; omit the key if that is what you mean" });
+                problems.push({
+                    field: fieldPath(field, key),
+                    rule: "is undefined: a rule without it matches more callers or requests; omit the key if that is what you mean",
+                });
                 continue;
             }
             if (v === undefined) continue;
@@ -253,7 +262,10 @@ function ajvProblem(e: ValidationError, base: string): ArgsProblem {
         }
         case "minItems": {
             const key = e.instancePath.split("/").pop() ?? "";
-            return { field: at(field), rule: `must not be empty: ${EMPTY_LIST_WHY[key] ?? "an empty list here would widen what it allows"} (a list computed by the program that came out empty?)` };
+            return {
+                field: at(field),
+                rule: `must not be empty: ${EMPTY_LIST_WHY[key] ?? "an empty list here would widen what it allows"} (a list computed by the program that came out empty?)`,
+            };
         }
         case "minProperties":
             return { field: at(field), rule: "must be a non-empty map" };
@@ -291,7 +303,10 @@ export interface ShapeCheck<T> extends CheckedArgs<T> {
 }
 
 function unset(root: unknown, pointer: string): void {
-    const parts = pointer.split("/").slice(1).map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));
+    const parts = pointer
+        .split("/")
+        .slice(1)
+        .map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));
     let cur: unknown = root;
     for (const part of parts.slice(0, -1)) {
         if (cur === null || typeof cur !== "object") return;
@@ -318,7 +333,8 @@ export function checkArgsShape<T>(type: ArgsTypeName, args: unknown): ShapeCheck
     const validate = validatorFor(type);
     problems.push(...ajvProblems(validate, plain, "", new Set(deferred.map((d) => d.field))));
     for (const e of validate.errors ?? []) {
-        if (e.keyword === "additionalProperties") unset(plain, `${e.instancePath}/${shown(e.params.additionalProperty).replace(/~/g, "~0").replace(/\//g, "~1")}`);
+        if (e.keyword === "additionalProperties")
+            unset(plain, `${e.instancePath}/${shown(e.params.additionalProperty).replace(/~/g, "~0").replace(/\//g, "~1")}`);
         else if (e.keyword !== "required") unset(plain, e.instancePath);
     }
     return { problems, plain: plain as T, deferred };

@@ -31,7 +31,10 @@ async function loadModel(apiVersion: string, kind: string): Promise<ModelClass |
             model = mod[kind] ?? null;
         } else {
             // eslint-disable-next-line @typescript-eslint/no-require-imports -- the model module is picked per object at run time (kind and version from the manifest); kubernetes-models is CommonJS
-            const mod = require(group === "" ? `kubernetes-models/${version}/${kind}` : `kubernetes-models/${group}/${version}/${kind}`) as Record<string, ModelClass | undefined>;
+            const mod = require(group === "" ? `kubernetes-models/${version}/${kind}` : `kubernetes-models/${group}/${version}/${kind}`) as Record<
+                string,
+                ModelClass | undefined
+            >;
             model = mod[kind] ?? null;
         }
     } catch {

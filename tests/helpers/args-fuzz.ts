@@ -33,7 +33,16 @@ import { objectOf } from "./component";
 // ---------------------------------------------------------------------------------------------------------
 // Valid arguments
 
-const HOST_POOL = ["httpbin.org", "api.example.com", "edition.cnn.com", "www.aliyun.com", "pypi.org", "registry.npmjs.org", "api.stripe.com", "a-very-long-subdomain-name-for-testing.service.example-company.com"];
+const HOST_POOL = [
+    "httpbin.org",
+    "api.example.com",
+    "edition.cnn.com",
+    "www.aliyun.com",
+    "pypi.org",
+    "registry.npmjs.org",
+    "api.stripe.com",
+    "a-very-long-subdomain-name-for-testing.service.example-company.com",
+];
 const NAMESPACE_POOL = ["app-a", "app-b", "shop", "ops"];
 const SA_POOL = ["app-a/web", "shop/checkout", "ops/runner", "app-b/default"];
 
@@ -89,15 +98,29 @@ const EXTRA_POOL = [
 /** Valid EgressGateway args (the plan accepts them; the fuzz test checks that too). */
 export const validArgs: fc.Arbitrary<EgressGatewayArgs> = fc
     .record({
-        hosts: fc.tuple(sub(HOST_POOL, 1, 4).chain((hs) => fc.tuple(...hs.map(hostArb))), fc.option(wildcardArb, { nil: undefined })).map(([hs, w]) => (w ? [...hs, w] : hs)),
-        namespaces: sub(NAMESPACE_POOL, 0, 3).chain((ns) => fc.tuple(...ns.map((name) => fc.record({ name: fc.constant(name), registryOnlySidecar: fc.boolean() }, { requiredKeys: ["name"] })))),
+        hosts: fc
+            .tuple(
+                sub(HOST_POOL, 1, 4).chain((hs) => fc.tuple(...hs.map(hostArb))),
+                fc.option(wildcardArb, { nil: undefined }),
+            )
+            .map(([hs, w]) => (w ? [...hs, w] : hs)),
+        namespaces: sub(NAMESPACE_POOL, 0, 3).chain((ns) =>
+            fc.tuple(...ns.map((name) => fc.record({ name: fc.constant(name), registryOnlySidecar: fc.boolean() }, { requiredKeys: ["name"] }))),
+        ),
         allowInCluster: fc.option(fc.boolean(), { nil: undefined }),
         extra: sub(EXTRA_POOL, 0, 2),
         clusterCidrs: fc.option(sub(["10.0.0.0/14", "34.118.224.0/20", "fd00:10::/56"], 1, 3), { nil: undefined }),
         gatewayNamespace: fc.option(fc.constantFrom("istio-egress", "egress-gw"), { nil: undefined }),
         labels: fc.option(fc.constantFrom({ istio: "egressgateway" }, { egress: "yes", team: "platform" }), { nil: undefined }),
         replicas: fc.option(fc.integer({ min: 2, max: 4 }), { nil: undefined }),
-        values: fc.option(fc.constantFrom({ podAnnotations: { "prometheus.io/scrape": "true" } }, { nodeSelector: { pool: "egress" } }, { tolerations: [{ key: "egress", operator: "Exists" }] }), { nil: undefined }),
+        values: fc.option(
+            fc.constantFrom(
+                { podAnnotations: { "prometheus.io/scrape": "true" } },
+                { nodeSelector: { pool: "egress" } },
+                { tolerations: [{ key: "egress", operator: "Exists" }] },
+            ),
+            { nil: undefined },
+        ),
         accessLogs: fc.option(fc.boolean(), { nil: undefined }),
     })
     .map((r) => {
@@ -140,7 +163,31 @@ export interface Mutation {
     choice: number;
 }
 
-const WRONG_TYPES: unknown[] = [0, -1, 1.5, 1e20, NaN, Infinity, true, false, null, undefined, "", "x", "false", "true", "0", [], {}, ["a"], [1], [[]], [null], { a: 1 }, () => 1];
+const WRONG_TYPES: unknown[] = [
+    0,
+    -1,
+    1.5,
+    1e20,
+    NaN,
+    Infinity,
+    true,
+    false,
+    null,
+    undefined,
+    "",
+    "x",
+    "false",
+    "true",
+    "0",
+    [],
+    {},
+    ["a"],
+    [1],
+    [[]],
+    [null],
+    { a: 1 },
+    () => 1,
+];
 
 const SEMANTIC: Record<string, unknown[]> = {
     host: [
@@ -211,7 +258,8 @@ function semanticPool(key: string | number | undefined, parentKey: string | numb
     if (k === "host" || k === "upstreamHost") return SEMANTIC.host;
     if (k === "cidr" || k === "clusterCidrs") return SEMANTIC.cidr;
     if (k === "port" || k === "targetPort" || k === "ports" || k === "externalPorts" || k === "replicas") return SEMANTIC.port;
-    if (k === "name" || k === "namespace" || k === "namespaces" || k === "istiodNamespace" || k === "dnsNamespace" || k === "releaseName") return SEMANTIC.namespace;
+    if (k === "name" || k === "namespace" || k === "namespaces" || k === "istiodNamespace" || k === "dnsNamespace" || k === "releaseName")
+        return SEMANTIC.namespace;
     if (k === "serviceAccounts") return SEMANTIC.serviceAccount;
     if (k === "methods") return SEMANTIC.method;
     if (k === "paths") return SEMANTIC.path;
@@ -355,7 +403,8 @@ export function mutate(args: EgressGatewayArgs, mutations: Mutation[]): unknown 
                 break;
             }
             case "unknownKey":
-                if (isRecord(value)) value[["extra", "alow", "lockdwon", "namespace", "hostname", "enabled"][m.choice % 6]] = WRONG_TYPES[m.choice % WRONG_TYPES.length];
+                if (isRecord(value))
+                    value[["extra", "alow", "lockdwon", "namespace", "hostname", "enabled"][m.choice % 6]] = WRONG_TYPES[m.choice % WRONG_TYPES.length];
                 break;
             case "deleteKey": {
                 const parent = getAt(root, path.slice(0, -1));
@@ -385,7 +434,22 @@ export function mutate(args: EgressGatewayArgs, mutations: Mutation[]): unknown 
     return root;
 }
 
-const KINDS: MutationKind[] = ["wrongType", "typoKey", "stringForList", "emptyList", "output", "secret", "promise", "semantic", "semantic", "semantic", "unknownKey", "deleteKey", "duplicate", "helmValues"];
+const KINDS: MutationKind[] = [
+    "wrongType",
+    "typoKey",
+    "stringForList",
+    "emptyList",
+    "output",
+    "secret",
+    "promise",
+    "semantic",
+    "semantic",
+    "semantic",
+    "unknownKey",
+    "deleteKey",
+    "duplicate",
+    "helmValues",
+];
 
 export const mutationArb: fc.Arbitrary<Mutation> = fc.record({ kind: fc.constantFrom(...KINDS), pick: fc.nat(), choice: fc.nat() });
 
@@ -484,10 +548,21 @@ function asked(args: unknown): Asked {
         podLabels: { app: releaseName, istio: releaseName.replace(/^istio-/, ""), ...labels, ...selector },
         releaseName,
         revision: stringAt(gw, "revision"),
-        protected: listAt(lock, "namespaces").map((n) => ({ name: stringAt(n, "name") ?? "", registryOnlySidecar: valueAt(n, "registryOnlySidecar") !== false })),
-        extra: listAt(lock, "extraEgressCidrs").map((e) => ({ cidr: stringAt(e, "cidr") ?? "", ports: listAt(e, "ports").filter((p): p is number => typeof p === "number") })),
+        protected: listAt(lock, "namespaces").map((n) => ({
+            name: stringAt(n, "name") ?? "",
+            registryOnlySidecar: valueAt(n, "registryOnlySidecar") !== false,
+        })),
+        extra: listAt(lock, "extraEgressCidrs").map((e) => ({
+            cidr: stringAt(e, "cidr") ?? "",
+            ports: listAt(e, "ports").filter((p): p is number => typeof p === "number"),
+        })),
         clusterCidrs: listAt(lock, "clusterCidrs").filter((c): c is string => typeof c === "string"),
-        hosts: hosts.map((h) => ({ host: stringAt(h, "host"), mode: stringAt(h, "mode"), upstreamHost: stringAt(h, "upstreamHost"), hasAllow: listAt(h, "allow").length > 0 })),
+        hosts: hosts.map((h) => ({
+            host: stringAt(h, "host"),
+            mode: stringAt(h, "mode"),
+            upstreamHost: stringAt(h, "upstreamHost"),
+            hasAllow: listAt(h, "allow").length > 0,
+        })),
         trustDomain: stringAt(lock, "trustDomain") ?? "cluster.local",
         namespacesNamed: rules.flatMap((r) => valueAt(r, "namespaces") ?? []),
         serviceAccountsNamed: rules.flatMap((r) => valueAt(r, "serviceAccounts") ?? []),
@@ -583,16 +658,22 @@ export function safetyProblems(
     }
 
     // AuthorizationPolicy: no request for a host without allow rules is allowed, from anyone.
-    const namespaces = [...new Set(["default", "attacker", ...a.protected.map((p) => p.name), ...a.namespacesNamed.filter((n): n is string => typeof n === "string")])];
+    const namespaces = [
+        ...new Set(["default", "attacker", ...a.protected.map((p) => p.name), ...a.namespacesNamed.filter((n): n is string => typeof n === "string")]),
+    ];
     const principals = [
         undefined,
         ...namespaces.map((ns) => `${a.trustDomain}/ns/${ns}/sa/default`),
-        ...a.serviceAccountsNamed.filter((s): s is string => typeof s === "string" && s.includes("/")).map((s) => `${a.trustDomain}/ns/${s.split("/")[0]}/sa/${s.split("/")[1]}`),
+        ...a.serviceAccountsNamed
+            .filter((s): s is string => typeof s === "string" && s.includes("/"))
+            .map((s) => `${a.trustDomain}/ns/${s.split("/")[0]}/sa/${s.split("/")[1]}`),
     ];
     const allowed = a.hosts.filter((h) => h.hasAllow).map((h) => h.host);
     const coveredByAllowed = (name: string) => allowed.some((p) => typeof p === "string" && (hostCovers(p, name) || hostCovers(name, p)));
     for (const h of a.hosts.filter((x): x is Asked["hosts"][number] & { host: string } => !x.hasAllow && typeof x.host === "string")) {
-        const names = [h.host.startsWith("*.") ? `sample${h.host.slice(1)}` : h.host, h.upstreamHost, sni(h.host)].filter((n): n is string => typeof n === "string" && !coveredByAllowed(n));
+        const names = [h.host.startsWith("*.") ? `sample${h.host.slice(1)}` : h.host, h.upstreamHost, sni(h.host)].filter(
+            (n): n is string => typeof n === "string" && !coveredByAllowed(n),
+        );
         for (const name of new Set(names)) {
             for (const principal of principals) {
                 for (const http of [true, false]) {
@@ -603,7 +684,10 @@ export function safetyProblems(
                         ...(http ? { host: name, path: "/", method: "GET" } : { sni: name }),
                         port: http ? 80 : 443,
                     });
-                    if (d.allowed) problems.push(`${principal ?? "anonymous"} is allowed ${http ? "HTTP" : "TLS"} to ${name} (host ${h.host} has no allow rules): ${d.reason}`);
+                    if (d.allowed)
+                        problems.push(
+                            `${principal ?? "anonymous"} is allowed ${http ? "HTTP" : "TLS"} to ${name} (host ${h.host} has no allow rules): ${d.reason}`,
+                        );
                 }
             }
         }
@@ -615,21 +699,36 @@ export function safetyProblems(
         if (valueAt(v, "service", "type") !== "ClusterIP") problems.push(`Helm values: service.type is ${JSON.stringify(valueAt(v, "service", "type"))}`);
         const wanted = { ...a.labels, ...a.selector };
         for (const [k, x] of Object.entries(wanted)) {
-            if (valueAt(v, "labels", k) !== x) problems.push(`Helm values: labels.${k} is ${JSON.stringify(valueAt(v, "labels", k))}, not ${JSON.stringify(x)}`);
+            if (valueAt(v, "labels", k) !== x)
+                problems.push(`Helm values: labels.${k} is ${JSON.stringify(valueAt(v, "labels", k))}, not ${JSON.stringify(x)}`);
         }
         for (const k of Object.keys(recordAt(v, "labels"))) {
             if (!(k in wanted)) problems.push(`Helm values: an extra label ${k}`);
         }
-        if (valueAt(v, "service", "externalIPs") !== undefined || valueAt(v, "service", "loadBalancerIP") !== undefined) problems.push("Helm values: the Service is exposed");
+        if (valueAt(v, "service", "externalIPs") !== undefined || valueAt(v, "service", "loadBalancerIP") !== undefined)
+            problems.push("Helm values: the Service is exposed");
         if (v.name !== undefined) problems.push(`Helm values: name ${JSON.stringify(v.name)}`);
         // Number(x) >= 1 is how `x >= 1` compares a value of any type.
         if (v.replicaCount !== undefined && !(Number(v.replicaCount) >= 1)) problems.push(`Helm values: replicaCount ${shown(v.replicaCount)}`);
         // (Keys the istio/gateway chart reads: templates/deployment.yaml; others, e.g. hostNetwork, it ignores.)
-        for (const k of ["additionalContainers", "volumes", "volumeMounts", "initContainers", "lifecycle", "securityContext", "containerSecurityContext", "dnsPolicy", "dnsConfig", "serviceAccount", "networkGateway"]) {
+        for (const k of [
+            "additionalContainers",
+            "volumes",
+            "volumeMounts",
+            "initContainers",
+            "lifecycle",
+            "securityContext",
+            "containerSecurityContext",
+            "dnsPolicy",
+            "dnsConfig",
+            "serviceAccount",
+            "networkGateway",
+        ]) {
             if (v[k] !== undefined) problems.push(`Helm values: ${k} set`);
         }
         if (v.revision !== a.revision) problems.push(`Helm values: revision ${JSON.stringify(v.revision)}, asked ${JSON.stringify(a.revision)}`);
-        if (JSON.stringify(v.podAnnotations ?? {}).match(/sidecar\.istio\.io\/inject|traffic\.sidecar\.istio\.io/)) problems.push("Helm values: annotations that turn injection or capture off");
+        if (JSON.stringify(v.podAnnotations ?? {}).match(/sidecar\.istio\.io\/inject|traffic\.sidecar\.istio\.io/))
+            problems.push("Helm values: annotations that turn injection or capture off");
     }
     return problems;
 }
@@ -662,7 +761,10 @@ export function checkPure(args: unknown, probes: ProbeOptions = { full: true }):
         plan = buildPlan("egress", args as EgressGatewayArgs);
     } catch (err) {
         if (!(err instanceof ArgsError)) throw new FuzzFailure(`buildPlan threw ${describeError(err)}`);
-        if (err.problems.length === 0 || err.problems.some((p) => typeof p.field !== "string" || p.field.length === 0 || typeof p.rule !== "string" || p.rule.length === 0)) {
+        if (
+            err.problems.length === 0 ||
+            err.problems.some((p) => typeof p.field !== "string" || p.field.length === 0 || typeof p.rule !== "string" || p.rule.length === 0)
+        ) {
             throw new FuzzFailure(`an ArgsError without field/rule: ${JSON.stringify(err.problems)}`);
         }
         return { kind: "refused", message: err.message };
@@ -691,7 +793,6 @@ export function checkPure(args: unknown, probes: ProbeOptions = { full: true }):
     return plan.release!.valuesPending ? { kind: "deferred" } : { kind: "accepted", objects: objects.length };
 }
 
-
 /**
  * Under the mock engine (`pulumi up`, or preview): refused as a `ResourceError` naming fields with nothing registered
  * (not even the component), or — only for args holding an Output — failing the deployment with no Helm release
@@ -710,18 +811,25 @@ export async function checkEngine(args: unknown, preview = false, probes: ProbeO
             // The Pulumi runtime wraps a rejected input as a plain Error "error serializing property ...: <ResourceError message>".
             if (!/^error serializing property/.test(message)) throw new FuzzFailure(`the program failed with ${describeError(err)}`);
         }
-        if (/internal error|TypeError|Cannot read propert|is not a function|is not iterable/.test(message)) throw new FuzzFailure(`an internal error: ${describeError(err)}`);
+        if (/internal error|TypeError|Cannot read propert|is not a function|is not iterable/.test(message))
+            throw new FuzzFailure(`an internal error: ${describeError(err)}`);
         if (!/EgressGateway "egress": /.test(message)) throw new FuzzFailure(`an error that does not name the component: ${describeError(err)}`);
         if (!/\n {2}- [^:]+: |gateway\.values: holds an Output/.test(message)) throw new FuzzFailure(`an error that names no field: ${describeError(err)}`);
         if (registered.length > 0) {
-            if (!holdsPending(args)) throw new FuzzFailure(`refused after registering ${registered.length} resource(s), without an Output in the args: ${describeError(err)}`);
-            if (registered.some((r) => r.type === HELM_RELEASE_TYPE)) throw new FuzzFailure(`a Helm release was registered although the values were refused: ${describeError(err)}`);
-            if (!/once resolved|not known during preview|with no value/.test(message)) throw new FuzzFailure(`a late refusal that does not say it judged a resolved value: ${describeError(err)}`);
+            if (!holdsPending(args))
+                throw new FuzzFailure(`refused after registering ${registered.length} resource(s), without an Output in the args: ${describeError(err)}`);
+            if (registered.some((r) => r.type === HELM_RELEASE_TYPE))
+                throw new FuzzFailure(`a Helm release was registered although the values were refused: ${describeError(err)}`);
+            if (!/once resolved|not known during preview|with no value/.test(message))
+                throw new FuzzFailure(`a late refusal that does not say it judged a resolved value: ${describeError(err)}`);
         }
         return { kind: "refused", message };
     }
     // Unwrapping a secret keeps the object's shape.
-    const objects = resources.map(objectOf).filter((o): o is K8sObject => o !== undefined).map((o) => unwrapSecrets(o) as K8sObject);
+    const objects = resources
+        .map(objectOf)
+        .filter((o): o is K8sObject => o !== undefined)
+        .map((o) => unwrapSecrets(o) as K8sObject);
     const release = resources.find((r) => r.type === HELM_RELEASE_TYPE);
     if (!release) throw new FuzzFailure("accepted, but no Helm release was registered");
     // A secret inside the values makes the whole values secret (as Pulumi propagates secrecy): judge what is inside.
@@ -740,5 +848,7 @@ function unwrapSecrets(v: unknown): unknown {
 
 /** A case as text, for a failure report (Outputs shown as such). */
 export function showArgs(v: unknown): string {
-    return JSON.stringify(v, (_k, x: unknown) => (pulumi.Output.isInstance(x) ? "<Output>" : isThenable(x) ? "<Promise>" : typeof x === "function" ? "<function>" : x === undefined ? "<undefined>" : x));
+    return JSON.stringify(v, (_k, x: unknown) =>
+        pulumi.Output.isInstance(x) ? "<Output>" : isThenable(x) ? "<Promise>" : typeof x === "function" ? "<function>" : x === undefined ? "<undefined>" : x,
+    );
 }

@@ -38,20 +38,23 @@ export function objectOf(r: CapturedResource): K8sObject | undefined {
 }
 
 export async function renderComponent(args: EgressGatewayArgs, name = "egress", preview = false): Promise<Rendered> {
-    const { resources, outputs } = await runProgram(() => {
-        const c = new EgressGateway(name, args);
-        return {
-            namespace: c.namespace,
-            serviceHost: c.serviceHost,
-            serviceName: c.serviceName,
-            labels: c.labels,
-            gatewayRef: c.gatewayRef,
-            containerPorts: c.containerPorts,
-            releaseStatus: c.releaseStatus,
-            hosts: c.hosts,
-            protectedNamespaces: c.protectedNamespaces,
-        } satisfies { [K in keyof GatewayOutputs]: pulumi.Output<GatewayOutputs[K]> };
-    }, { preview });
+    const { resources, outputs } = await runProgram(
+        () => {
+            const c = new EgressGateway(name, args);
+            return {
+                namespace: c.namespace,
+                serviceHost: c.serviceHost,
+                serviceName: c.serviceName,
+                labels: c.labels,
+                gatewayRef: c.gatewayRef,
+                containerPorts: c.containerPorts,
+                releaseStatus: c.releaseStatus,
+                hosts: c.hosts,
+                protectedNamespaces: c.protectedNamespaces,
+            } satisfies { [K in keyof GatewayOutputs]: pulumi.Output<GatewayOutputs[K]> };
+        },
+        { preview },
+    );
     const component = resources.find((r) => r.type === "istio-egress:index:EgressGateway" && r.name === name)!;
     const children = resources.filter((r) => r.parent === component.urn);
     const objects = children.map(objectOf).filter((o): o is K8sObject => o !== undefined);

@@ -168,7 +168,12 @@ function portLevelTls(policy: unknown, port: number | undefined): unknown {
  * The TLS a client applies towards `host` (optionally a subset, optionally a port), from the DestinationRules
  * in `objects`, with Istio's precedence: subset port-level > subset top-level > port-level > top-level.
  */
-export function effectiveTls(objects: K8sObject[], host: string | undefined, subset: string | undefined, port: number | undefined): { tls?: TlsFacet; subsetDefined: boolean } {
+export function effectiveTls(
+    objects: K8sObject[],
+    host: string | undefined,
+    subset: string | undefined,
+    port: number | undefined,
+): { tls?: TlsFacet; subsetDefined: boolean } {
     const drs = ofKind(objects, "DestinationRule").filter((d) => valueAt(d, "spec", "host") === host);
     const definesSubset = (s: unknown) => valueAt(s, "name") === subset;
     const dr = (subset !== undefined ? drs.find((d) => listAt(d, "spec", "subsets").some(definesSubset)) : undefined) ?? drs[0];
@@ -264,7 +269,10 @@ export function extractFacets(objects: K8sObject[]): Map<string, HostFacets> {
                                     for (const s of listAt(gw, "spec", "servers")) {
                                         if (port !== undefined && valueAt(s, "port", "number") !== port) continue;
                                         if (!strings(valueAt(s, "hosts")).some((e) => serverHostCovers(e, nsOf(gw), vsNs, host))) continue;
-                                        const sf: ServerFacet = { port: num(valueAt(s, "port", "number")), protocol: shown(valueAt(s, "port", "protocol") ?? "").toUpperCase() };
+                                        const sf: ServerFacet = {
+                                            port: num(valueAt(s, "port", "number")),
+                                            protocol: shown(valueAt(s, "port", "protocol") ?? "").toUpperCase(),
+                                        };
                                         const tlsMode = stringAt(s, "tls", "mode");
                                         if (tlsMode !== undefined) sf.tlsMode = tlsMode;
                                         servers.push(sf);
@@ -275,7 +283,8 @@ export function extractFacets(objects: K8sObject[]): Map<string, HostFacets> {
                                 if (sniHosts) leg.sniHosts = sniHosts;
                                 const de = destHost === undefined ? undefined : findEntry(objects, destHost);
                                 if (de) leg.destinationEntry = de;
-                                const endpointPort = destPort === undefined ? undefined : (de?.ports.find((p) => p.number === destPort)?.targetPort ?? destPort);
+                                const endpointPort =
+                                    destPort === undefined ? undefined : (de?.ports.find((p) => p.number === destPort)?.targetPort ?? destPort);
                                 if (destPort !== undefined) {
                                     leg.destination.port = destPort;
                                     leg.destination.endpointPort = endpointPort;

@@ -96,11 +96,30 @@ export function virtualServicesForGateway(objects: K8sObject[], gateway: K8sObje
     const gwName = `${nsOf(gateway)}/${gateway.metadata.name}`;
     const created = (o: K8sObject) => shown(o.metadata.creationTimestamp ?? "");
     const cmp = (a: K8sObject, b: K8sObject) =>
-        created(a) < created(b) ? -1 : created(a) > created(b) ? 1 : a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : nsOf(a) < nsOf(b) ? -1 : nsOf(a) > nsOf(b) ? 1 : 0;
+        created(a) < created(b)
+            ? -1
+            : created(a) > created(b)
+              ? 1
+              : a.metadata.name < b.metadata.name
+                ? -1
+                : a.metadata.name > b.metadata.name
+                  ? 1
+                  : nsOf(a) < nsOf(b)
+                    ? -1
+                    : nsOf(a) > nsOf(b)
+                      ? 1
+                      : 0;
     const bound = objects
-        .filter((o) => isIstio(o, "VirtualService") && stringsAt(o, "spec", "gateways").map((g) => resolveGatewayName(g, nsOf(o))).includes(gwName))
+        .filter(
+            (o) =>
+                isIstio(o, "VirtualService") &&
+                stringsAt(o, "spec", "gateways")
+                    .map((g) => resolveGatewayName(g, nsOf(o)))
+                    .includes(gwName),
+        )
         .sort(cmp);
-    const exportTo = (o: K8sObject): string[] => (listAt(o, "spec", "exportTo").length ? stringsAt(o, "spec", "exportTo") : ["*"]).map((e) => (e === "." ? nsOf(o) : e));
+    const exportTo = (o: K8sObject): string[] =>
+        (listAt(o, "spec", "exportTo").length ? stringsAt(o, "spec", "exportTo") : ["*"]).map((e) => (e === "." ? nsOf(o) : e));
     const scoped = bound.filter((o) => !exportTo(o).includes("*") && exportTo(o).includes(proxyNamespace));
     const pub = bound.filter((o) => exportTo(o).includes("*"));
     return [...scoped, ...pub];
@@ -113,7 +132,12 @@ export function virtualServicesForGateway(objects: K8sObject[], gateway: K8sObje
  * and that has a `tcp` route whose match fits the server's port and the Gateway (`l4MultiMatch`). Istio builds one
  * filter chain per server; the filter chain is chosen by SNI, its destination this way.
  */
-export function tcpServerDestination(objects: K8sObject[], gateway: K8sObject, server: unknown, proxyNamespace: string): { virtualService: string; destination: { host: string | undefined; port?: number } } | undefined {
+export function tcpServerDestination(
+    objects: K8sObject[],
+    gateway: K8sObject,
+    server: unknown,
+    proxyNamespace: string,
+): { virtualService: string; destination: { host: string | undefined; port?: number } } | undefined {
     const gwName = `${nsOf(gateway)}/${gateway.metadata.name}`;
     for (const vs of virtualServicesForGateway(objects, gateway, proxyNamespace)) {
         const visible = serverHostsVisibleTo(server, nsOf(gateway), nsOf(vs));
@@ -122,10 +146,16 @@ export function tcpServerDestination(objects: K8sObject[], gateway: K8sObject, s
             const matches = listAt(tcp, "match");
             const fits = (m: unknown) =>
                 (!valueAt(m, "port") || valueAt(m, "port") === valueAt(server, "port", "number")) &&
-                (!(listAt(m, "gateways").length > 0) || stringsAt(m, "gateways").map((g) => resolveGatewayName(g, nsOf(vs))).includes(gwName));
+                (!(listAt(m, "gateways").length > 0) ||
+                    stringsAt(m, "gateways")
+                        .map((g) => resolveGatewayName(g, nsOf(vs)))
+                        .includes(gwName));
             if ((matches.length === 0 || matches.some(fits)) && listAt(tcp, "route").length > 0) {
                 const d = valueAt(tcp, "route", 0, "destination");
-                return { virtualService: `${nsOf(vs)}/${vs.metadata.name}`, destination: { host: stringAt(d, "host"), port: num(valueAt(d, "port", "number")) } };
+                return {
+                    virtualService: `${nsOf(vs)}/${vs.metadata.name}`,
+                    destination: { host: stringAt(d, "host"), port: num(valueAt(d, "port", "number")) },
+                };
             }
         }
     }
