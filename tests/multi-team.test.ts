@@ -22,7 +22,7 @@ function runExample(rel: string, stackReferences?: Record<string, Record<string,
     return runProgram(
         () => {
             delete require.cache[entry];
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            // eslint-disable-next-line @typescript-eslint/no-require-imports -- the compiled example is loaded afresh per run (its cache entry deleted above), by a path known only at run time
             return { ...require(entry) };
         },
         { stackReferences },

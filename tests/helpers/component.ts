@@ -1,4 +1,6 @@
 /** Runs the component under the mock engine and hands back what it registered, as resources and as objects. */
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { CapturedResource, runProgram } from "../../sdk/engine/mock-engine";
 import { EgressGatewayArgs } from "../../sdk/args";
@@ -69,10 +71,6 @@ export function byKind(objects: K8sObject[], kind: string): K8sObject[] {
 
 /** Where ../shared/reference is (CI and the developers' machines); undefined in a user's clone. */
 export function referenceDir(): string | undefined {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const fs = require("fs") as typeof import("fs");
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const path = require("path") as typeof import("path");
     // dist/tests/helpers → repo root is three levels up.
     const dir = path.resolve(__dirname, "..", "..", "..", "..", "shared", "reference");
     return fs.existsSync(dir) ? dir : undefined;
