@@ -33,6 +33,20 @@ export function groupOfApiVersion(apiVersion: string): string {
     return i < 0 ? "" : apiVersion.slice(0, i);
 }
 
+/** Calico's cluster-scoped kinds: the same under its API server's group and under its CRDs' group. */
+const CALICO_CLUSTER_SCOPED = [
+    "GlobalNetworkPolicy",
+    "GlobalNetworkSet",
+    "HostEndpoint",
+    "IPPool",
+    "FelixConfiguration",
+    "BGPConfiguration",
+    "BGPPeer",
+    "ClusterInformation",
+    "Tier",
+    "StagedGlobalNetworkPolicy",
+];
+
 /**
  * Cluster-scoped kinds, by API group. Everything else is namespaced (and lands in `default` without
  * `metadata.namespace`, as `kubectl apply` puts it). Sources: `kubectl api-resources --namespaced=false` of
@@ -70,30 +84,8 @@ const CLUSTER_SCOPED: ReadonlyMap<string, ReadonlySet<string>> = new Map(
             "CiliumLoadBalancerIPPool",
             "CiliumClusterwideEnvoyConfig",
         ],
-        "projectcalico.org": [
-            "GlobalNetworkPolicy",
-            "GlobalNetworkSet",
-            "HostEndpoint",
-            "IPPool",
-            "FelixConfiguration",
-            "BGPConfiguration",
-            "BGPPeer",
-            "ClusterInformation",
-            "Tier",
-            "StagedGlobalNetworkPolicy",
-        ],
-        "crd.projectcalico.org": [
-            "GlobalNetworkPolicy",
-            "GlobalNetworkSet",
-            "HostEndpoint",
-            "IPPool",
-            "FelixConfiguration",
-            "BGPConfiguration",
-            "BGPPeer",
-            "ClusterInformation",
-            "Tier",
-            "StagedGlobalNetworkPolicy",
-        ],
+        "projectcalico.org": CALICO_CLUSTER_SCOPED,
+        "crd.projectcalico.org": CALICO_CLUSTER_SCOPED,
         "cert-manager.io": ["ClusterIssuer"],
     }).map(([g, kinds]) => [g, new Set(kinds)]),
 );
