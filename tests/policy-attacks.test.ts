@@ -374,6 +374,45 @@ describe("policy pack v2: the attacker's tricks (issue 9)", function () {
                 obj("networking.istio.io/v1alpha3", "EnvoyFilter", "ef", "istio-system", { workloadSelector: { labels: { app: "web" } }, configPatches: [] }),
             ],
             [
+                "a WasmPlugin selecting the gateway's pods",
+                obj("extensions.istio.io/v1alpha1", "WasmPlugin", "wp", "istio-egress", { selector: { matchLabels: GW }, url: "oci://example/plugin" }),
+                obj("extensions.istio.io/v1alpha1", "WasmPlugin", "wp", "apps", { selector: { matchLabels: { app: "web" } }, url: "oci://example/plugin" }),
+            ],
+            [
+                "a root-namespace WasmPlugin without a selector (every proxy, the gateway's too)",
+                obj("extensions.istio.io/v1alpha1", "WasmPlugin", "wp", "istio-system", { url: "oci://example/plugin" }),
+                obj("extensions.istio.io/v1alpha1", "WasmPlugin", "wp", "istio-system", {
+                    selector: { matchLabels: { app: "web" } },
+                    url: "oci://example/plugin",
+                }),
+            ],
+            [
+                "a root-namespace WasmPlugin whose selector names the gateway's labels (it applies in every namespace)",
+                obj("extensions.istio.io/v1alpha1", "WasmPlugin", "wp", "istio-system", { selector: { matchLabels: GW }, url: "oci://example/plugin" }),
+                obj("extensions.istio.io/v1alpha1", "WasmPlugin", "wp", "apps", { selector: { matchLabels: GW }, url: "oci://example/plugin" }),
+            ],
+            [
+                "a WasmPlugin attached to the egress gateway by its deprecated singular targetRef",
+                obj("extensions.istio.io/v1alpha1", "WasmPlugin", "wp", "istio-egress", {
+                    targetRef: { kind: "Service", name: "istio-egressgateway" },
+                    url: "oci://example/plugin",
+                }),
+                obj("extensions.istio.io/v1alpha1", "WasmPlugin", "wp", "apps", { targetRef: { kind: "Service", name: "web" }, url: "oci://example/plugin" }),
+            ],
+            [
+                "a Lua TrafficExtension on every workload of the gateway namespace",
+                obj("extensions.istio.io/v1alpha1", "TrafficExtension", "te", "istio-egress", { lua: { inlineCode: "function envoy_on_request(h) end" } }),
+                obj("extensions.istio.io/v1alpha1", "TrafficExtension", "te", "apps", { lua: { inlineCode: "function envoy_on_request(h) end" } }),
+            ],
+            [
+                "a TrafficExtension whose selector is not a label map (read as no selector: every workload)",
+                obj("extensions.istio.io/v1alpha1", "TrafficExtension", "te", "istio-egress", { selector: "istio=egressgateway", lua: { inlineCode: "x" } }),
+                obj("extensions.istio.io/v1alpha1", "TrafficExtension", "te", "istio-egress", {
+                    selector: { matchLabels: { app: "web" } },
+                    lua: { inlineCode: "x" },
+                }),
+            ],
+            [
                 "a VirtualService from an application namespace bound to the egress Gateway",
                 obj("networking.istio.io/v1", "VirtualService", "vs", "apps", {
                     hosts: ["x.example.com"],

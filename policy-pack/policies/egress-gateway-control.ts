@@ -20,6 +20,7 @@ import {
     labelsMatch,
     listAt,
     podTemplatesOf,
+    ISTIO_EXTENSIONS,
     ISTIO_SECURITY,
     ISTIO_NETWORKING,
     recordAt,
@@ -132,6 +133,25 @@ function envoyFilterFindings(o: StackObject, cfg: GuardConfig, facts: GatewayFac
     ];
 }
 
+/**
+ * A WasmPlugin or TrafficExtension (extensions.istio.io): Wasm or Lua code that Istio loads into every proxy it
+ * selects, able to rewrite, answer or pass on the gateway's traffic before its authorization and logging see it.
+ * Istio selects them as it does EnvoyFilters: the proxy's own namespace and the root namespace, by `selector` or
+ * `targetRefs` (pilot/pkg/model/push_context.go `TrafficExtensionsByListenerInfo`, with the root namespace's
+ * selectors applying in every namespace); a WasmPlugin is translated into a TrafficExtension, its deprecated
+ * singular `targetRef` used where `targetRefs` is empty (pilot/pkg/config/kube/extensions/translate.go).
+ */
+function extensionFindings(o: StackObject, cfg: GuardConfig, facts: GatewayFacts): string[] {
+    const spec = recordAt(o.props, "spec");
+    const refs = listAt(spec, "targetRefs");
+    const targetRefs = refs.length > 0 ? refs : spec.targetRef !== undefined ? [spec.targetRef] : undefined;
+    const where = reachesGateway(o.namespace ?? "default", spec.selector, targetRefs, cfg, facts, true);
+    if (!where) return [];
+    return [
+        `${o.kind} loads its own code into the egress gateway's proxy, because ${where}: it can rewrite or answer the gateway's traffic before the gateway's authorization and logging see it; remove it or select other workloads.`,
+    ];
+}
+
 function gatewayRef(ref: string, vsNamespace: string): { namespace: string; name: string } {
     const i = ref.indexOf("/");
     return i >= 0 ? { namespace: ref.slice(0, i), name: ref.slice(i + 1) } : { namespace: vsNamespace, name: ref };
@@ -163,6 +183,7 @@ export function gatewayControlFindings(objects: StackObject[], cfg: GuardConfig,
         if (o.group === ISTIO_SECURITY && o.kind === "AuthorizationPolicy") push(o, authorizationFindings(o, cfg, facts));
         else if (o.group === ISTIO_SECURITY && o.kind === "PeerAuthentication") push(o, peerAuthenticationFindings(o, cfg, facts));
         else if (o.group === ISTIO_NETWORKING && o.kind === "EnvoyFilter") push(o, envoyFilterFindings(o, cfg, facts));
+        else if (o.group === ISTIO_EXTENSIONS && EXTENSION_KINDS.has(o.kind)) push(o, extensionFindings(o, cfg, facts));
         else if (o.group === ISTIO_NETWORKING && o.kind === "VirtualService") {
             for (const ref of boundGateways(valueAt(o.props, "spec"))) {
                 const { namespace, name } = gatewayRef(ref, o.namespace);
@@ -199,17 +220,19 @@ export function gatewayControlFindings(objects: StackObject[], cfg: GuardConfig,
     return out;
 }
 
-const KINDS = new Set(["AuthorizationPolicy", "PeerAuthentication", "EnvoyFilter", "VirtualService", "Gateway", "Release", "Service"]);
+/** The extensions.istio.io kinds that load code into the proxies they select. */
+const EXTENSION_KINDS: ReadonlySet<string> = new Set(["WasmPlugin", "TrafficExtension"]);
+const KINDS = new Set(["AuthorizationPolicy", "PeerAuthentication", "EnvoyFilter", ...EXTENSION_KINDS, "VirtualService", "Gateway", "Release", "Service"]);
 
 export const egressGatewayControl = stackPolicy({
     name: "egress-gateway-control",
     appliesTo: (k) => KINDS.has(k) || isWorkloadKind(k),
     subjects: (k) => k !== "Gateway" && k !== "Release",
     description:
-        "Nothing may switch off the egress gateway's control: no ALLOW-any AuthorizationPolicy, non-STRICT PeerAuthentication or EnvoyFilter reaching it, no VirtualService from another namespace bound to the egress Gateway, no second workload carrying its labels.",
+        "Nothing may switch off the egress gateway's control: no ALLOW-any AuthorizationPolicy, non-STRICT PeerAuthentication, EnvoyFilter, WasmPlugin or TrafficExtension reaching it, no VirtualService from another namespace bound to the egress Gateway, no second workload carrying its labels.",
     enforcementLevel: "mandatory",
     remediationSteps:
-        "Give AuthorizationPolicy rules at the gateway a from; keep PeerAuthentication STRICT for the gateway; remove EnvoyFilters that select the gateway (or sit in the root namespace without a selector); define gateway-bound VirtualServices in the gateway's namespace; keep one workload per gateway label set.",
+        "Give AuthorizationPolicy rules at the gateway a from; keep PeerAuthentication STRICT for the gateway; remove EnvoyFilters, WasmPlugins and TrafficExtensions that select the gateway (or sit in the root namespace without a selector); define gateway-bound VirtualServices in the gateway's namespace; keep one workload per gateway label set.",
     config: ["exemptNamespaces", "gatewayNamespaces", "gatewayLabels", "gatewayServiceHosts", "discoverGatewayNamespaces", "istioRootNamespace"],
     configDefaults: { exemptNamespaces: [] },
     check: (objects, cfg) =>
