@@ -261,6 +261,11 @@ describe("policy pack v2: the attacker's tricks (issue 9)", function () {
             ["sidecar.istio.io/discoveryAddress", "evil-istiod.apps.svc:15012"],
             ["proxy.istio.io/config", "binaryPath: /tmp/curl"],
             ["proxy.istio.io/config", '{"interceptionMode": "NONE"}'],
+            ["proxy.istio.io/config", "proxyMetadata:\n  ISTIO_EXCLUDE_INTERFACES: eth0"],
+            ["proxy.istio.io/config", "proxyMetadata:\n  ISTIO_SERVICE_EXCLUDE_CIDR: 0.0.0.0/0"],
+            ["proxy.istio.io/config", "proxyMetadata:\n  SKIP_RULE_APPLY: 'true'"],
+            ["proxy.istio.io/config", "proxyMetadata:\n  ISTIO_BOOTSTRAP_OVERRIDE: /etc/istio/custom-bootstrap/custom_bootstrap.json"],
+            ["proxy.istio.io/config", "proxyMetadata: ISTIO_EXCLUDE_INTERFACES=eth0"],
             ["proxy.istio.io/overrides", '{"containers":[{"name":"istio-proxy","command":["sh"]}]}'],
             ["inject.istio.io/templates", "gateway"],
             ["istio.io/reroute-virtual-interfaces", "eth1"],
@@ -275,10 +280,66 @@ describe("policy pack v2: the attacker's tricks (issue 9)", function () {
             for (const [ann, value] of [
                 ["sidecar.istio.io/proxyImage", "docker.io/istio/proxyv2:1.29.0"],
                 ["proxy.istio.io/config", "concurrency: 2"],
+                ["proxy.istio.io/config", "proxyMetadata:\n  ISTIO_META_DNS_CAPTURE: 'true'\n  ISTIO_META_DNS_AUTO_ALLOCATE: 'true'"],
+                ["proxy.istio.io/config", "proxyMetadata:\n  ISTIO_SERVICE_CIDR: '*'\n  ISTIO_META_REQUESTED_NETWORK_VIEW: net1"],
                 ["inject.istio.io/templates", "sidecar"],
             ]) {
                 assert.deepStrictEqual(await inApps([pod({ containers: [{ name: "app", image: "app" }] }, { annotations: { [ann]: value } })]), [], ann);
             }
+        });
+    });
+
+    describe("ProxyConfig resources: proxyMetadata injected into pods the manifests do not show", function () {
+        const proxyConfig = (ns: string, spec: Record<string, unknown>, apiVersion = "networking.istio.io/v1beta1"): K8sObject => ({
+            apiVersion,
+            kind: "ProxyConfig",
+            metadata: { name: "pc", namespace: ns },
+            spec,
+        });
+        const capture = async (objs: K8sObject[]) => (await inApps(objs)).filter((v) => v.startsWith("no-traffic-capture-exclusions"));
+        it("flags a namespace's ProxyConfig whose variables exclude traffic from istio-iptables' capture; harmless ones pass", async function () {
+            for (const env of [
+                { ISTIO_EXCLUDE_INTERFACES: "eth0" },
+                { ISTIO_LOCAL_OUTBOUND_PORTS_EXCLUDE: "443" },
+                { ISTIO_SERVICE_CIDR: "10.0.0.0/8" },
+                { PROXY_CONFIG: "{}" },
+                { ISTIO_EXCLUDE_INTERFACES: 1 },
+            ]) {
+                assert.deepStrictEqual(
+                    await capture([proxyConfig("apps", { environmentVariables: env })]),
+                    ["no-traffic-capture-exclusions ProxyConfig/pc"],
+                    JSON.stringify(env),
+                );
+            }
+            for (const env of [{ ISTIO_META_DNS_CAPTURE: "true" }, { ISTIO_SERVICE_CIDR: "*" }, { CUSTOM_LOG_LEVEL: "debug" }]) {
+                assert.deepStrictEqual(await capture([proxyConfig("apps", { environmentVariables: env })]), [], JSON.stringify(env));
+            }
+            assert.deepStrictEqual(await capture([proxyConfig("apps", { concurrency: 2 })]), []);
+        });
+        it("flags one in the root namespace (exempt from workload rules, but mesh-wide) and one whose variables are not a map", async function () {
+            assert.deepStrictEqual(await capture([proxyConfig("istio-system", { environmentVariables: { ISTIO_EXCLUDE_INTERFACES: "eth0" } })]), [
+                "no-traffic-capture-exclusions ProxyConfig/pc",
+            ]);
+            assert.deepStrictEqual(await capture([proxyConfig("apps", { environmentVariables: "ISTIO_EXCLUDE_INTERFACES=eth0" })]), [
+                "no-traffic-capture-exclusions ProxyConfig/pc",
+            ]);
+            assert.deepStrictEqual(
+                await capture([proxyConfig("apps", { environmentVariables: { ISTIO_EXCLUDE_INTERFACES: "eth0" } }, "example.com/v1")]),
+                [],
+                "not Istio's kind",
+            );
+        });
+        it("flags the same variables in the istiod values' mesh-wide defaultConfig.proxyMetadata", async function () {
+            const istiod = (proxyMetadata: Record<string, string>): PolicyResource => ({
+                type: "kubernetes:helm.sh/v3:Release",
+                name: "istiod",
+                urn: "urn:pulumi:s::p::kubernetes:helm.sh/v3:Release::istiod",
+                props: { chart: "istiod", namespace: "istio-system", values: { meshConfig: { defaultConfig: { proxyMetadata } } } },
+            });
+            const run = async (r: PolicyResource) =>
+                brief(await check([defaultDeny("apps")], undefined, [r])).filter((v) => v.startsWith("no-traffic-capture-exclusions"));
+            assert.deepStrictEqual(await run(istiod({ ISTIO_EXCLUDE_INTERFACES: "eth0" })), ["no-traffic-capture-exclusions Release/istiod"]);
+            assert.deepStrictEqual(await run(istiod({ ISTIO_META_DNS_CAPTURE: "true" })), []);
         });
     });
 
@@ -410,6 +471,19 @@ describe("policy pack v2: the attacker's tricks (issue 9)", function () {
                 obj("extensions.istio.io/v1alpha1", "TrafficExtension", "te", "istio-egress", {
                     selector: { matchLabels: { app: "web" } },
                     lua: { inlineCode: "x" },
+                }),
+            ],
+            [
+                "a ProxyConfig giving the gateway namespace's proxies another CA",
+                obj("networking.istio.io/v1beta1", "ProxyConfig", "pc", "istio-egress", { environmentVariables: { CA_ADDR: "evil-ca.apps.svc:15012" } }),
+                obj("networking.istio.io/v1beta1", "ProxyConfig", "pc", "istio-egress", { environmentVariables: { MINIMUM_DRAIN_DURATION: "30s" } }),
+            ],
+            [
+                "a root-namespace ProxyConfig without a selector setting proxy metadata mesh-wide",
+                obj("networking.istio.io/v1beta1", "ProxyConfig", "pc", "istio-system", { environmentVariables: { ISTIO_META_CLUSTER_ID: "other" } }),
+                obj("networking.istio.io/v1beta1", "ProxyConfig", "pc", "istio-system", {
+                    selector: { matchLabels: GW },
+                    environmentVariables: { ISTIO_META_CLUSTER_ID: "other" },
                 }),
             ],
             [

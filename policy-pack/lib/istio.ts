@@ -174,6 +174,44 @@ function proxyArgsOk(args: string[], modes: ReadonlySet<string>): boolean {
     return parsed !== undefined;
 }
 
+/**
+ * DNS proxying's switches: they make the sidecar capture more (DNS too), never less, and Istio's docs set them
+ * through proxyMetadata (istio.io "DNS Proxying"), so they are not capture exclusions.
+ */
+const DNS_CAPTURE_ENV: ReadonlySet<string> = new Set(["ISTIO_META_DNS_CAPTURE", "ISTIO_META_DNS_AUTO_ALLOCATE"]);
+
+/** The env names istio-iptables reads for flags whose value istio-iptables' own shape pins (IPTABLES_EXACT). */
+const IPTABLES_EXACT_ENV: ReadonlyMap<string, (v: string) => boolean> = new Map(
+    Object.entries(IPTABLES_EXACT).map(([f, ok]) => [f.toUpperCase().replace(/[-.]/g, "_"), ok]),
+);
+
+/**
+ * Problems with a proxyMetadata map (a ProxyConfig's `proxyMetadata`, a ProxyConfig resource's
+ * `environmentVariables`). The injector copies every entry into the environment of istio-init / istio-validation
+ * and of istio-proxy (istio-discovery chart `files/injection-template.yaml`: `range .ProxyConfig.ProxyMetadata`
+ * under both), where istio-iptables takes a flag from its variable whenever the template does not pass the flag
+ * (pkg/flag/flag.go `BindEnv`; the template passes `-c`, `-k`, `-o`, `-q` only with their annotations), so
+ * `ISTIO_EXCLUDE_INTERFACES: eth0` there takes the pod's traffic around the sidecar without an annotation on the
+ * pod. Flagged: every istio-iptables variable except DNS capture and a flag set to the value the proxy's shape pins,
+ * a custom bootstrap and a PROXY_CONFIG (pilot-agent's whole configuration); a value that is not a map of strings
+ * fails closed.
+ */
+export function proxyMetadataProblems(meta: unknown, where: string): string[] {
+    if (meta === undefined || meta === null) return [];
+    if (typeof meta !== "object" || Array.isArray(meta)) return [`${where} is not a map of variables`];
+    const out: string[] = [];
+    for (const [k, v] of Object.entries(meta)) {
+        if (typeof v !== "string") out.push(`${where}.${k} is not a string`);
+        else if (DNS_CAPTURE_ENV.has(k)) continue;
+        else if (IPTABLES_EXACT_ENV.has(k)) {
+            if (!IPTABLES_EXACT_ENV.get(k)?.(v)) out.push(`${where}.${k} changes istio-iptables' capture`);
+        } else if (IPTABLES_ENV.has(k)) out.push(`${where}.${k} changes istio-iptables' capture`);
+        else if (k === "ISTIO_BOOTSTRAP" || k === "ISTIO_BOOTSTRAP_OVERRIDE") out.push(`${where}.${k} replaces the proxy's bootstrap`);
+        else if (k === "PROXY_CONFIG") out.push(`${where}.${k} replaces pilot-agent's configuration`);
+    }
+    return out;
+}
+
 /** ProxyConfig fields that replace what runs as the proxy, where it gets its config, or how it captures. */
 export function proxyConfigProblems(config: unknown): string[] {
     let parsed: unknown = config;
@@ -194,6 +232,7 @@ export function proxyConfigProblems(config: unknown): string[] {
     if (da !== undefined && (typeof da !== "string" || !/^istiod(-[a-z0-9-]+)?\.istio-system\.svc(\.cluster\.local)?:15012$/.test(da))) {
         out.push(`sets discoveryAddress ${JSON.stringify(pc.discoveryAddress)}`);
     }
+    out.push(...proxyMetadataProblems(pc.proxyMetadata, "proxyMetadata"));
     return out;
 }
 

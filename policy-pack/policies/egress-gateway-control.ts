@@ -11,11 +11,13 @@
  * the gateway's labels becomes part of the egress gateway.
  */
 import { GuardConfig } from "../lib/config";
+import { ALLOWED_GATEWAY_ENV } from "./egress-gateway-cluster-ip";
 import { stackPolicy } from "../lib/policy";
 import { GatewayFacts, StackFinding, StackObject, carriesGatewayIdentity, gatewayFacts, isGatewayRelease, selectsEgressGateway } from "../lib/facts";
 import {
     GATEWAY_SELECTOR_LABEL,
     gatewayReleaseLabels,
+    isRecord,
     isWorkloadKind,
     labelsMatch,
     listAt,
@@ -152,6 +154,27 @@ function extensionFindings(o: StackObject, cfg: GuardConfig, facts: GatewayFacts
     ];
 }
 
+/**
+ * A ProxyConfig resource's environmentVariables become the proxy environment of the pods it selects at injection
+ * (pilot/pkg/model/proxy_config.go; the gateway's pods are injected with the gateway template, which copies them
+ * into istio-proxy's env: istio-discovery chart files/gateway-injection-template.yaml). For the egress gateway that
+ * is the same power as the chart's `values.env`, so the same rule: only the drain settings (egress-gateway-cluster-ip
+ * ALLOWED_GATEWAY_ENV). Istio reads a root-namespace ProxyConfig with a selector for the root namespace's own pods
+ * only (mergedWorkloadConfig looks in the pod's namespace), so only a selector-less one there is mesh-wide.
+ */
+function proxyConfigFindings(o: StackObject, cfg: GuardConfig, facts: GatewayFacts): string[] {
+    const spec = recordAt(o.props, "spec");
+    const env = spec.environmentVariables;
+    if (env === undefined || env === null) return [];
+    const where = reachesGateway(o.namespace ?? "default", spec.selector, undefined, cfg, facts, false);
+    if (!where) return [];
+    const keys = isRecord(env) ? Object.keys(env).filter((k) => !ALLOWED_GATEWAY_ENV.has(k)) : [shown(env)];
+    if (keys.length === 0) return [];
+    return [
+        `ProxyConfig sets the egress gateway proxy's environment (${keys.join(", ")}), because ${where}: pilot-agent reads where its certificates and configuration come from there (PROXY_CONFIG, CA_ADDR, XDS_ROOT_CA, ISTIO_META_*); remove it or select other workloads; only ${[...ALLOWED_GATEWAY_ENV].join(" and ")} (the drain settings) may be set.`,
+    ];
+}
+
 function gatewayRef(ref: string, vsNamespace: string): { namespace: string; name: string } {
     const i = ref.indexOf("/");
     return i >= 0 ? { namespace: ref.slice(0, i), name: ref.slice(i + 1) } : { namespace: vsNamespace, name: ref };
@@ -184,6 +207,7 @@ export function gatewayControlFindings(objects: StackObject[], cfg: GuardConfig,
         else if (o.group === ISTIO_SECURITY && o.kind === "PeerAuthentication") push(o, peerAuthenticationFindings(o, cfg, facts));
         else if (o.group === ISTIO_NETWORKING && o.kind === "EnvoyFilter") push(o, envoyFilterFindings(o, cfg, facts));
         else if (o.group === ISTIO_EXTENSIONS && EXTENSION_KINDS.has(o.kind)) push(o, extensionFindings(o, cfg, facts));
+        else if (o.group === ISTIO_NETWORKING && o.kind === "ProxyConfig") push(o, proxyConfigFindings(o, cfg, facts));
         else if (o.group === ISTIO_NETWORKING && o.kind === "VirtualService") {
             for (const ref of boundGateways(valueAt(o.props, "spec"))) {
                 const { namespace, name } = gatewayRef(ref, o.namespace);
@@ -222,14 +246,24 @@ export function gatewayControlFindings(objects: StackObject[], cfg: GuardConfig,
 
 /** The extensions.istio.io kinds that load code into the proxies they select. */
 const EXTENSION_KINDS: ReadonlySet<string> = new Set(["WasmPlugin", "TrafficExtension"]);
-const KINDS = new Set(["AuthorizationPolicy", "PeerAuthentication", "EnvoyFilter", ...EXTENSION_KINDS, "VirtualService", "Gateway", "Release", "Service"]);
+const KINDS = new Set([
+    "AuthorizationPolicy",
+    "PeerAuthentication",
+    "EnvoyFilter",
+    ...EXTENSION_KINDS,
+    "ProxyConfig",
+    "VirtualService",
+    "Gateway",
+    "Release",
+    "Service",
+]);
 
 export const egressGatewayControl = stackPolicy({
     name: "egress-gateway-control",
     appliesTo: (k) => KINDS.has(k) || isWorkloadKind(k),
     subjects: (k) => k !== "Gateway" && k !== "Release",
     description:
-        "Nothing may switch off the egress gateway's control: no ALLOW-any AuthorizationPolicy, non-STRICT PeerAuthentication, EnvoyFilter, WasmPlugin or TrafficExtension reaching it, no VirtualService from another namespace bound to the egress Gateway, no second workload carrying its labels.",
+        "Nothing may switch off the egress gateway's control: no ALLOW-any AuthorizationPolicy, non-STRICT PeerAuthentication, EnvoyFilter, WasmPlugin, TrafficExtension or proxy environment (ProxyConfig) reaching it, no VirtualService from another namespace bound to the egress Gateway, no second workload carrying its labels.",
     enforcementLevel: "mandatory",
     remediationSteps:
         "Give AuthorizationPolicy rules at the gateway a from; keep PeerAuthentication STRICT for the gateway; remove EnvoyFilters, WasmPlugins and TrafficExtensions that select the gateway (or sit in the root namespace without a selector); define gateway-bound VirtualServices in the gateway's namespace; keep one workload per gateway label set.",

@@ -2,8 +2,8 @@
 import { GuardConfig } from "../lib/config";
 import { resourcePolicy, WORKLOAD_CONFIG } from "../lib/policy";
 import { templateMeta } from "../lib/facts";
-import { isTrustedProxyImage, proxyConfigProblems } from "../lib/istio";
-import { chartName, containerRefs, isWorkloadKind, listAt, podTemplatesOf, recordAt, shown, valueAt } from "../../sdk/model";
+import { isTrustedProxyImage, proxyConfigProblems, proxyMetadataProblems } from "../lib/istio";
+import { chartName, containerRefs, ISTIO_NETWORKING, isWorkloadKind, listAt, podTemplatesOf, recordAt, shown, valueAt } from "../../sdk/model";
 
 const EXCLUSION_ANNOTATIONS: Record<string, string> = {
     "traffic.sidecar.istio.io/excludeOutboundIPRanges": "sends traffic to these ranges around the sidecar",
@@ -70,9 +70,22 @@ function overrideProblems(annotations: Record<string, unknown>, spec: unknown, w
 
 const EXCLUSION_ENTRIES = Object.entries(EXCLUSION_ANNOTATIONS);
 
-/** Pod annotations, and istiod Helm values, that exclude outbound traffic from the sidecar's capture. */
-export function captureExclusionProblems(kind: string, obj: unknown, cfg: GuardConfig): string[] {
+/** Pod annotations, ProxyConfig resources and istiod Helm values that exclude outbound traffic from the sidecar's capture. */
+export function captureExclusionProblems(kind: string, obj: unknown, cfg: GuardConfig, group?: string): string[] {
     const out: string[] = [];
+    if (kind === "ProxyConfig") {
+        // A ProxyConfig resource's environmentVariables become the proxyMetadata of every pod it selects, injected
+        // after it exists (its namespace's pods; the root namespace's, without a selector, every pod of the mesh):
+        // pilot/pkg/model/proxy_config.go toMeshConfigProxyConfig, read by the injector in pkg/kube/inject/webhook.go
+        // (GetProxyConfigOrDefault). Another group's ProxyConfig is no Istio object; the default group is Istio's.
+        if (group !== undefined && group !== ISTIO_NETWORKING) return out;
+        const problems = proxyMetadataProblems(valueAt(obj, "spec", "environmentVariables"), "spec.environmentVariables");
+        if (problems.length > 0)
+            out.push(
+                `ProxyConfig ${problems.join(", ")}: the injector puts these variables into istio-init's and istio-proxy's environment in every pod the ProxyConfig selects, which changes how the pod's traffic is captured or what configures its proxy: remove ${problems.length > 1 ? "them" : "it"}.`,
+            );
+        return out;
+    }
     if (kind === "Release") {
         if (chartName(valueAt(obj, "chart")) !== "istiod") return out;
         const proxy = recordAt(obj, "values", "global", "proxy");
@@ -86,6 +99,14 @@ export function captureExclusionProblems(kind: string, obj: unknown, cfg: GuardC
                 out.push(`values.global.proxy.${k}: "${shown(proxy[k])}" exempts outbound traffic from capture mesh-wide: remove it.`);
             }
         }
+        const meta = proxyMetadataProblems(
+            valueAt(obj, "values", "meshConfig", "defaultConfig", "proxyMetadata"),
+            "values.meshConfig.defaultConfig.proxyMetadata",
+        );
+        if (meta.length > 0)
+            out.push(
+                `${meta.join(", ")}: the injector puts these variables into istio-init's and istio-proxy's environment in every pod of the mesh: remove ${meta.length > 1 ? "them" : "it"}.`,
+            );
         return out;
     }
     for (const t of podTemplatesOf(kind, obj)) {
@@ -111,14 +132,15 @@ export function captureExclusionProblems(kind: string, obj: unknown, cfg: GuardC
 
 export const noTrafficCaptureExclusions = resourcePolicy({
     name: "no-traffic-capture-exclusions",
-    appliesTo: (k) => isWorkloadKind(k) || k === "Release",
-    meshWide: (k) => k === "Release",
+    appliesTo: (k) => isWorkloadKind(k) || k === "Release" || k === "ProxyConfig",
+    // A ProxyConfig in the root namespace (istio-system, exempt by default) applies to every pod of the mesh.
+    meshWide: (k) => k === "Release" || k === "ProxyConfig",
     description:
-        "Outbound traffic must not be excluded from the sidecar's capture (IP ranges, ports, interfaces), and the proxy must not be replaced or reconfigured by pod annotations.",
+        "Outbound traffic must not be excluded from the sidecar's capture (IP ranges, ports, interfaces), and the proxy must not be replaced or reconfigured by pod annotations, ProxyConfig resources or proxyMetadata.",
     enforcementLevel: "mandatory",
     remediationSteps:
-        "Remove the traffic.sidecar.istio.io/* outbound exclusion annotations and Istio's proxy override annotations (proxyImage, bootstrapOverride, discoveryAddress, proxy.istio.io/config, proxy.istio.io/overrides, inject.istio.io/templates) from pod templates, and global.proxy include/exclude settings from the istiod values.",
+        "Remove the traffic.sidecar.istio.io/* outbound exclusion annotations and Istio's proxy override annotations (proxyImage, bootstrapOverride, discoveryAddress, proxy.istio.io/config, proxy.istio.io/overrides, inject.istio.io/templates) from pod templates, and global.proxy include/exclude settings from the istiod values; keep istio-iptables' variables, ISTIO_BOOTSTRAP* and PROXY_CONFIG out of proxyMetadata and ProxyConfig environmentVariables.",
     config: [...WORKLOAD_CONFIG, "trustedProxyImages"],
     scopeByNamespace: "workloads",
-    check: (o, cfg) => captureExclusionProblems(o.kind, o.props, cfg),
+    check: (o, cfg) => captureExclusionProblems(o.kind, o.props, cfg, o.group),
 });
