@@ -538,6 +538,10 @@ describe("policy pack v2: the attacker's tricks (issue 9)", function () {
             for (const address of ["127.0.0.1", "10.1.2.3", "db.apps.svc.cluster.local"]) {
                 assert.deepStrictEqual(routed(await check([se({ resolution: "STATIC", endpoints: [{ address }] })])), [], address);
             }
+            // An address that is not a string (the CRD refuses it) leads outside: fail closed, not "no address".
+            assert.deepStrictEqual(routed(await check([se({ location: "MESH_INTERNAL", resolution: "STATIC", endpoints: [{ address: 3325256711 }] })])), [
+                "service-entry-via-egress-gateway ServiceEntry/se",
+            ]);
         });
         it("an ExternalName Service pointing outside is an unrouted external host; one pointing in-cluster is not", async function () {
             const svc = (externalName: string): K8sObject => ({

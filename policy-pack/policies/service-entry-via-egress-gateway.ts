@@ -1,9 +1,8 @@
 /** Policy `service-entry-via-egress-gateway`: its rule (pure functions over Kubernetes objects) next to its declaration. */
 import { GuardConfig } from "../lib/config";
 import { stackPolicy, ROUTING_KINDS } from "../lib/policy";
-import { isClusterLocalHost, ISTIO_NET, StackFinding, StackObject, GatewayFacts, gatewayFacts, selectsEgressGateway } from "../lib/facts";
-import { fqdn, hostCovers, isWorkloadKind, listAt, recordAt, str, stringAt, outsideRanges, valueAt, CLUSTER_DOMAIN } from "../../sdk/model";
-import { isIP } from "net";
+import { isClusterLocalHost, ISTIO_NET, leadsOutsideCluster, StackFinding, StackObject, GatewayFacts, gatewayFacts, selectsEgressGateway } from "../lib/facts";
+import { fqdn, hostCovers, isWorkloadKind, listAt, recordAt, str, stringAt, valueAt, CLUSTER_DOMAIN } from "../../sdk/model";
 
 /** A ServiceEntry, or a Service of type ExternalName judged as one (with the external name it points at). */
 type RoutedObject = StackObject & { externalName?: string };
@@ -87,29 +86,7 @@ function gatewayRef(ref: string, vsNamespace: string): { namespace: string; name
     return i >= 0 ? { namespace: ref.slice(0, i), name: ref.slice(i + 1) } : { namespace: vsNamespace, name: ref };
 }
 
-const LOOPBACK = ["127.0.0.0/8", "::1/128"];
-
 const clusterLocal = isClusterLocalHost;
-
-/** Does an endpoint or address lead outside the cluster (not loopback, not in the in-cluster ranges, not a cluster-local name)? */
-function addressExternal(address: unknown, cfg: GuardConfig): boolean {
-    if (typeof address !== "string" || address === "") return false;
-    if (address.startsWith("unix://")) return false;
-    if (isIP(address) || address.includes("/")) {
-        try {
-            return (
-                outsideRanges(
-                    address.includes("/") ? address : `${address}/${isIP(address) === 6 ? 128 : 32}`,
-                    [],
-                    [...cfg.inClusterCidrs, ...cfg.allowedEgressCidrs, ...LOOPBACK],
-                ).length > 0
-            );
-        } catch {
-            return true;
-        }
-    }
-    return !clusterLocal(address);
-}
 
 /**
  * Does a ServiceEntry lead outside the cluster, whatever its `location` says? Its endpoints decide when it has
@@ -120,10 +97,10 @@ function addressExternal(address: unknown, cfg: GuardConfig): boolean {
 export function isExternalServiceEntry(spec: unknown, cfg: GuardConfig): boolean {
     if (valueAt(spec, "workloadSelector") !== undefined) return false;
     const endpoints = listAt(spec, "endpoints");
-    if (endpoints.length > 0) return endpoints.some((e) => addressExternal(valueAt(e, "address"), cfg));
+    if (endpoints.length > 0) return endpoints.some((e) => leadsOutsideCluster(valueAt(e, "address"), cfg));
     const addresses = listAt(spec, "addresses");
     const resolution = valueAt(spec, "resolution") ?? "NONE";
-    if (addresses.length > 0 && resolution !== "DNS" && resolution !== "DNS_ROUND_ROBIN") return addresses.some((a) => addressExternal(a, cfg));
+    if (addresses.length > 0 && resolution !== "DNS" && resolution !== "DNS_ROUND_ROBIN") return addresses.some((a) => leadsOutsideCluster(a, cfg));
     // No endpoints or addresses: the hosts are resolved (DNS) or passed through. A MESH_INTERNAL entry's names under a
     // private-use suffix (RFC 6762 `.local`, `.internal`, `.home.arpa`, ...) are taken as inside; public names never are.
     const internal = valueAt(spec, "location") === "MESH_INTERNAL";
@@ -139,7 +116,7 @@ function externalNameEntries(objects: StackObject[], cfg: GuardConfig): RoutedOb
         if (o.kind !== "Service" || o.group !== "" || o.patch || o.namespace === undefined) continue;
         const spec = valueAt(o.props, "spec");
         const externalName = valueAt(spec, "externalName");
-        if (valueAt(spec, "type") !== "ExternalName" || typeof externalName !== "string" || !addressExternal(externalName, cfg)) continue;
+        if (valueAt(spec, "type") !== "ExternalName" || typeof externalName !== "string" || !leadsOutsideCluster(externalName, cfg)) continue;
         const host = `${o.name}.${o.namespace}.svc.${CLUSTER_DOMAIN}`;
         out.push({ ...o, kind: "ServiceEntry", group: ISTIO_NET, props: { metadata: valueAt(o.props, "metadata"), spec: { hosts: [host] } }, externalName });
     }
