@@ -39,6 +39,7 @@ describe("policy harness", function () {
                 "registry-only-outbound",
                 "no-open-service-entry",
                 "service-entry-via-egress-gateway",
+                "no-external-service-endpoints",
                 "egress-gateway-istio-mutual",
                 "egress-gateway-cluster-ip",
                 "egress-gateway-control",

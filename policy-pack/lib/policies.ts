@@ -14,6 +14,7 @@ import { namespaceDefaultDenyEgress } from "../policies/namespace-default-deny-e
 import { registryOnlyOutbound } from "../policies/registry-only-outbound";
 import { noOpenServiceEntry } from "../policies/no-open-service-entry";
 import { serviceEntryViaEgressGateway } from "../policies/service-entry-via-egress-gateway";
+import { noExternalServiceEndpoints } from "../policies/no-external-service-endpoints";
 import { egressGatewayIstioMutual } from "../policies/egress-gateway-istio-mutual";
 import { egressGatewayClusterIp } from "../policies/egress-gateway-cluster-ip";
 import { egressGatewayControl } from "../policies/egress-gateway-control";
@@ -34,6 +35,7 @@ export {
     registryOnlyOutbound,
     noOpenServiceEntry,
     serviceEntryViaEgressGateway,
+    noExternalServiceEndpoints,
     egressGatewayIstioMutual,
     egressGatewayClusterIp,
     egressGatewayControl,
@@ -54,6 +56,7 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     registryOnlyOutbound,
     noOpenServiceEntry,
     serviceEntryViaEgressGateway,
+    noExternalServiceEndpoints,
     egressGatewayIstioMutual,
     egressGatewayClusterIp,
     egressGatewayControl,

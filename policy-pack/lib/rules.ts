@@ -15,6 +15,7 @@ export { defaultDenyFindings } from "../policies/namespace-default-deny-egress";
 export { allowAnyProblems } from "../policies/registry-only-outbound";
 export { openServiceEntryProblems } from "../policies/no-open-service-entry";
 export { serviceEntryRoutingFindings } from "../policies/service-entry-via-egress-gateway";
+export { externalEndpointProblems } from "../policies/no-external-service-endpoints";
 export { gatewayTlsProblems } from "../policies/egress-gateway-istio-mutual";
 export { gatewayServiceProblems } from "../policies/egress-gateway-cluster-ip";
 export { gatewayControlFindings } from "../policies/egress-gateway-control";
