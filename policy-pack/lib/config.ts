@@ -6,6 +6,7 @@
  */
 import type { PolicyConfigSchema } from "@pulumi/policy";
 import { isRecord } from "../../sdk/model/read";
+import { DEFAULT_IN_CLUSTER_CIDRS } from "../../sdk/model/outside";
 import { DEFAULT_TRUSTED_PROXY_IMAGES } from "./istio";
 
 export const SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease", "istio-system"];
@@ -13,8 +14,8 @@ export const DEFAULT_GATEWAY_NAMESPACES = ["istio-egress"];
 export const DEFAULT_GATEWAY_LABELS: Record<string, string> = { istio: "egressgateway" };
 /** The component's default, and the name Istio's own profiles give an egress gateway in istio-system. */
 export const DEFAULT_GATEWAY_SERVICE_HOSTS = ["istio-egressgateway.istio-egress.svc.cluster.local", "istio-egressgateway.istio-system.svc.cluster.local"];
-/** RFC 1918, RFC 6598 (100.64.0.0/10) and IPv6 unique-local: where pod, service and node ranges live. */
-export const DEFAULT_IN_CLUSTER_CIDRS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"];
+/** RFC 1918, RFC 6598 (100.64.0.0/10) and IPv6 unique-local: where pod, service and node ranges live (shared with the access report). */
+export { DEFAULT_IN_CLUSTER_CIDRS };
 
 export interface GuardConfig {
     /** Namespaces the policy ignores. */

@@ -5,10 +5,8 @@
  */
 import { GuardConfig } from "./config";
 import { isIstioContainer } from "./istio";
-import { isIP } from "net";
 import {
     chartName,
-    CLUSTER_DOMAIN,
     containerRefs,
     DNS_PORT,
     formatRange,
@@ -75,45 +73,9 @@ export function templateMeta(path: string): string {
     return where ? `${where}.metadata` : "metadata";
 }
 
-/** A cluster-local name: a single label (not `*`), `*.svc`, `*.svc.cluster.local`, `*.cluster.local`. */
-export function isClusterLocalHost(host: string): boolean {
-    const h = host.toLowerCase().replace(/\.$/, "");
-    if (h.includes("*")) return h.endsWith(".svc") || h.endsWith(`.${CLUSTER_DOMAIN}`);
-    return !h.includes(".") || h.endsWith(".svc") || h.endsWith(`.${CLUSTER_DOMAIN}`);
-}
-
-const LOOPBACK = ["127.0.0.0/8", "::1/128"];
-
-/**
- * Does an endpoint address lead outside the cluster? An IP or CIDR does unless it lies in the configured in-cluster
- * ranges, `allowedEgressCidrs` or loopback (a container in the same pod); a name does unless it is cluster-local
- * (`isClusterLocalHost`); a `unix://` socket never does. Only the operator's config exempts an address, never the
- * manifest. No address (undefined, null, "") leads nowhere: the caller decides what an entry without one means (an
- * Istio endpoint with only a `network` goes through that network's gateway). Anything else that is not a string
- * (the API server refuses it) leads outside: fail closed.
- *
- * The one copy of this judgement: ServiceEntry endpoints and addresses (service-entry-via-egress-gateway), an
- * ExternalName, Endpoints and EndpointSlice addresses (no-external-service-endpoints).
- */
-export function leadsOutsideCluster(address: unknown, cfg: Pick<GuardConfig, "inClusterCidrs" | "allowedEgressCidrs">): boolean {
-    if (address === undefined || address === null || address === "") return false;
-    if (typeof address !== "string") return true;
-    if (address.startsWith("unix://")) return false;
-    if (isIP(address) || address.includes("/")) {
-        try {
-            return (
-                outsideRanges(
-                    address.includes("/") ? address : `${address}/${isIP(address) === 6 ? 128 : 32}`,
-                    [],
-                    [...cfg.inClusterCidrs, ...cfg.allowedEgressCidrs, ...LOOPBACK],
-                ).length > 0
-            );
-        } catch {
-            return true;
-        }
-    }
-    return !isClusterLocalHost(address);
-}
+// The "leads outside the cluster" judgement (isClusterLocalHost, leadsOutsideCluster) lives in sdk/model/outside.ts,
+// shared with the access report; the policies import it from here.
+export { isClusterLocalHost, leadsOutsideCluster } from "../../sdk/model";
 
 // ------------------------------------------------------------------------------------------------------------
 // The egress gateway

@@ -1,8 +1,8 @@
 /** Policy `service-entry-via-egress-gateway`: its rule (pure functions over Kubernetes objects) next to its declaration. */
 import { GuardConfig } from "../lib/config";
 import { stackPolicy, ROUTING_KINDS } from "../lib/policy";
-import { isClusterLocalHost, ISTIO_NET, leadsOutsideCluster, StackFinding, StackObject, GatewayFacts, gatewayFacts, selectsEgressGateway } from "../lib/facts";
-import { fqdn, hostCovers, isWorkloadKind, listAt, recordAt, str, stringAt, valueAt, CLUSTER_DOMAIN } from "../../sdk/model";
+import { ISTIO_NET, leadsOutsideCluster, StackFinding, StackObject, GatewayFacts, gatewayFacts, selectsEgressGateway } from "../lib/facts";
+import { fqdn, hostCovers, isExternalServiceEntry, isWorkloadKind, listAt, recordAt, str, stringAt, valueAt, CLUSTER_DOMAIN } from "../../sdk/model";
 
 /** A ServiceEntry, or a Service of type ExternalName judged as one (with the external name it points at). */
 type RoutedObject = StackObject & { externalName?: string };
@@ -86,28 +86,8 @@ function gatewayRef(ref: string, vsNamespace: string): { namespace: string; name
     return i >= 0 ? { namespace: ref.slice(0, i), name: ref.slice(i + 1) } : { namespace: vsNamespace, name: ref };
 }
 
-const clusterLocal = isClusterLocalHost;
-
-/**
- * Does a ServiceEntry lead outside the cluster, whatever its `location` says? Its endpoints decide when it has
- * them (a loopback endpoint, e.g. a container in the same pod, or an in-cluster address is not external); a
- * `workloadSelector` selects mesh workloads; otherwise its addresses, else its hosts (resolved by DNS, or passed
- * through to the address the application resolved).
- */
-export function isExternalServiceEntry(spec: unknown, cfg: GuardConfig): boolean {
-    if (valueAt(spec, "workloadSelector") !== undefined) return false;
-    const endpoints = listAt(spec, "endpoints");
-    if (endpoints.length > 0) return endpoints.some((e) => leadsOutsideCluster(valueAt(e, "address"), cfg));
-    const addresses = listAt(spec, "addresses");
-    const resolution = valueAt(spec, "resolution") ?? "NONE";
-    if (addresses.length > 0 && resolution !== "DNS" && resolution !== "DNS_ROUND_ROBIN") return addresses.some((a) => leadsOutsideCluster(a, cfg));
-    // No endpoints or addresses: the hosts are resolved (DNS) or passed through. A MESH_INTERNAL entry's names under a
-    // private-use suffix (RFC 6762 `.local`, `.internal`, `.home.arpa`, ...) are taken as inside; public names never are.
-    const internal = valueAt(spec, "location") === "MESH_INTERNAL";
-    return listAt(spec, "hosts").some((h) => typeof h === "string" && !clusterLocal(h) && !(internal && PRIVATE_SUFFIX.test(h)));
-}
-
-const PRIVATE_SUFFIX = /\.(internal|local|localdomain|lan|corp|intranet|home\.arpa)\.?$/i;
+// The ServiceEntry judgement is sdk/model/outside.ts's, shared with the access report.
+export { isExternalServiceEntry };
 
 /** `ExternalName` Services whose name points outside the cluster, as pseudo ServiceEntries for their Service host. */
 function externalNameEntries(objects: StackObject[], cfg: GuardConfig): RoutedObject[] {

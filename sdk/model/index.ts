@@ -23,3 +23,4 @@ export * from "./gateway-identity";
 export * from "./node-local-dns";
 export * from "./rbac";
 export * from "./k8s-cidr";
+export * from "./outside";
