@@ -4,6 +4,7 @@
  * and which pods run an Istio gateway proxy. Nothing here decides a path; `path.ts` does.
  */
 import {
+    DEFAULT_IN_CLUSTER_CIDRS,
     gatewayReleaseLabels,
     gatewayReleaseName,
     isRecord,
@@ -50,6 +51,8 @@ export interface ResolvedOptions {
     exportDefaults: ExportDefaults;
     otherNamespace: boolean;
     clusterCidrs: string[];
+    /** Where an address may lead without leaving the cluster (`ReportOptions.inClusterCidrs`). */
+    inClusterCidrs: string[];
     apiServer: string[];
     /** Where each setting came from, for notes. */
     settingsFrom: string[];
@@ -174,6 +177,7 @@ export function resolveOptions(options: ReportOptions): ResolvedOptions {
         exportDefaults,
         otherNamespace: options.otherNamespace === true,
         clusterCidrs: options.clusterCidrs ?? [],
+        inClusterCidrs: options.inClusterCidrs ?? DEFAULT_IN_CLUSTER_CIDRS,
         apiServer: options.apiServer ?? [],
         settingsFrom,
     };

@@ -19,6 +19,7 @@
 import { isRecord, listAt, shown, valueAt, type K8sObject } from "../model/index.js";
 import { id, ns } from "./config.js";
 import { alternateRows, gatewayPodRef, rowsForSourceHost } from "./decide.js";
+import { disguisedExternalFindings } from "./disguised.js";
 import { gatewaysSelecting, mergeServers } from "./gateway.js";
 import { collectInventory, type GatewayPods, type Inventory, memo, namespaceLabels } from "./inventory.js";
 import { ingressAllowed, isolatingPolicies } from "./netpol.js";
@@ -166,6 +167,8 @@ export function buildAccessReport(objects: K8sObject[], options: ReportOptions =
             }
         }
     }
+    // External destinations dressed as in-cluster ones: the rows take them for in-cluster Services.
+    findings.push(...disguisedExternalFindings(inv));
     const probes: DirectProbe[] = [];
     for (const src of inv.sources) {
         probes.push(

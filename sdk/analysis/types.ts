@@ -258,6 +258,12 @@ export interface ReportOptions {
     otherNamespace?: boolean;
     /** Pod and Service CIDRs, excluded from "public internet" in the probes. */
     clusterCidrs?: string[];
+    /**
+     * The ranges inside the cluster, where an ExternalName, a non-`MESH_EXTERNAL` ServiceEntry's endpoints or an
+     * Endpoints / EndpointSlice address may lead without a finding (default: the policy pack's `inClusterCidrs`
+     * default, `DEFAULT_IN_CLUSTER_CIDRS`).
+     */
+    inClusterCidrs?: string[];
     /** The API server's addresses as `ip:port` (default: probe private ranges on TCP 443 and 6443). */
     apiServer?: string[];
 }
