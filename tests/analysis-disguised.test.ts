@@ -170,6 +170,10 @@ describe("access report: external destinations dressed as in-cluster", () => {
                 ],
             });
             assert.strictEqual(judge([list]).disguised.length, 1);
+            // A List whose items the report cannot read (not a list, an item that is not an object) fails closed too.
+            assert.strictEqual(judge([obj("v1", "EndpointsList", "team-a", "eps", { items: "198.51.100.20" })]).disguised.length, 1);
+            assert.strictEqual(judge([obj("v1", "EndpointsList", "team-a", "eps", { items: ["198.51.100.20"] })]).disguised.length, 1);
+            assert.strictEqual(judge([obj("v1", "EndpointsList", "team-a", "eps", { items: [] })]).disguised.length, 0);
         });
         it("inClusterCidrs widens what is inside, as the pack's config does", () => {
             const objects = [selectorless, endpoints([{ addresses: [{ ip: "198.51.100.20" }] }])];

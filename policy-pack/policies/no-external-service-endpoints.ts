@@ -31,9 +31,7 @@ import { isIP } from "net";
 import { GuardConfig } from "../lib/config";
 import { leadsOutsideCluster } from "../lib/facts";
 import { resourcePolicy } from "../lib/policy";
-import { isRecord, shown, str, valueAt } from "../../sdk/model";
-
-const DISCOVERY = "discovery.k8s.io";
+import { endpointAddresses, shown, str, valueAt } from "../../sdk/model";
 
 /** One address field: a problem when it is not an IP (wrong type, a name: the API server refuses both) or leads outside. */
 function addressProblem(address: unknown, where: string, what: string, cfg: Pick<GuardConfig, "inClusterCidrs" | "allowedEgressCidrs">): string[] {
@@ -49,22 +47,7 @@ function addressProblem(address: unknown, where: string, what: string, cfg: Pick
     ];
 }
 
-/** A list field that must be a list when set: absent reads as empty; any other type is one problem (fail closed). */
-function listOrProblem(v: unknown, where: string, what: string, out: string[]): unknown[] {
-    if (v === undefined || v === null) return [];
-    if (Array.isArray(v)) return v as unknown[];
-    out.push(`${what}: ${where} is ${shown(v)}, not a list, so the pack cannot tell which addresses it holds (judged as outside the cluster): fix it.`);
-    return [];
-}
-
-/** An item that must be an object: anything else is one problem (fail closed). */
-function recordOrProblem(v: unknown, where: string, what: string, out: string[]): v is Record<string, unknown> {
-    if (isRecord(v)) return true;
-    out.push(`${what}: ${where} is ${shown(v)}, not an object, so the pack cannot tell which address it holds (judged as outside the cluster): fix it.`);
-    return false;
-}
-
-/** The addresses of an `Endpoints` or `EndpointSlice` that lead outside the cluster, or that the pack cannot read. */
+/** The addresses of an `Endpoints` or `EndpointSlice` (or a List of them) that lead outside the cluster, or that the pack cannot read. */
 export function externalEndpointProblems(
     kind: string,
     group: string,
@@ -72,42 +55,26 @@ export function externalEndpointProblems(
     cfg: Pick<GuardConfig, "inClusterCidrs" | "allowedEgressCidrs"> & Partial<Pick<GuardConfig, "exemptNamespaces">>,
     name = str(valueAt(obj, "metadata", "name")) ?? "?",
 ): string[] {
+    const exempt = cfg.exemptNamespaces ?? [];
     const out: string[] = [];
-    // A `...List` resource (kubernetes:core/v1:EndpointsList, kubernetes:discovery.k8s.io/v1:EndpointSliceList): each
-    // item as the object it creates; an item in an exempt namespace (the operator's config) is skipped like the object.
-    if ((kind === "EndpointsList" && group === "") || (kind === "EndpointSliceList" && group === DISCOVERY)) {
-        const exempt = cfg.exemptNamespaces ?? [];
-        listOrProblem(valueAt(obj, "items"), "items", `${kind} ${name}`, out).forEach((item, i) => {
-            if (!recordOrProblem(item, `items[${i}]`, `${kind} ${name}`, out)) return;
-            const ns = str(valueAt(item, "metadata", "namespace"));
-            if (ns !== undefined && exempt.includes(ns)) return;
-            const itemName = str(valueAt(item, "metadata", "name")) ?? `items[${i}]`;
-            out.push(...externalEndpointProblems(kind.slice(0, -"List".length), group, item, cfg, itemName).map((m) => `${kind} ${name}, ${m}`));
-        });
-    } else if (kind === "Endpoints" && group === "") {
-        const what = `Endpoints ${name} (of the Service ${name})`;
-        listOrProblem(valueAt(obj, "subsets"), "subsets", what, out).forEach((subset, i) => {
-            if (!recordOrProblem(subset, `subsets[${i}]`, what, out)) return;
-            // notReadyAddresses too: the mirroring controller copies them (ready: false), and a Service publishing
-            // not-ready addresses, or Istio's unhealthy-endpoint support, sends traffic to them.
-            for (const field of ["addresses", "notReadyAddresses"]) {
-                listOrProblem(subset[field], `subsets[${i}].${field}`, what, out).forEach((a, j) => {
-                    const where = `subsets[${i}].${field}[${j}]`;
-                    if (recordOrProblem(a, where, what, out)) out.push(...addressProblem(a.ip, `${where}.ip`, what, cfg));
-                });
-            }
-        });
-    } else if (kind === "EndpointSlice" && group === DISCOVERY) {
-        // Istio skips FQDN slices (see the module comment); only the exact value the API server accepts counts.
-        if (valueAt(obj, "addressType") === "FQDN") return [];
-        const service = str(valueAt(obj, "metadata", "labels", "kubernetes.io/service-name"));
-        const what = `EndpointSlice ${name}${service ? ` (of the Service ${service})` : ""}`;
-        listOrProblem(valueAt(obj, "endpoints"), "endpoints", what, out).forEach((e, i) => {
-            if (!recordOrProblem(e, `endpoints[${i}]`, what, out)) return;
-            listOrProblem(e.addresses, `endpoints[${i}].addresses`, what, out).forEach((a, j) => {
-                out.push(...addressProblem(a, `endpoints[${i}].addresses[${j}]`, what, cfg));
-            });
-        });
+    for (const a of endpointAddresses(kind, group, obj)) {
+        // A `...List` resource (kubernetes:core/v1:EndpointsList, kubernetes:discovery.k8s.io/v1:EndpointSliceList):
+        // each item as the object it creates; an item in an exempt namespace (the operator's config) is skipped like the object.
+        if (a.item?.namespace !== undefined && exempt.includes(a.item.namespace)) continue;
+        const n = a.item ? (a.item.name ?? `items[${a.item.index}]`) : name;
+        const own = a.kind === "Endpoints" ? `Endpoints ${n} (of the Service ${n})` : `EndpointSlice ${n}${a.service ? ` (of the Service ${a.service})` : ""}`;
+        const what = a.ofList ? `${kind} ${name}` : a.item ? `${kind} ${name}, ${own}` : own;
+        if (a.unreadable === "a list") {
+            out.push(
+                `${what}: ${a.where} is ${shown(a.value)}, not a list, so the pack cannot tell which addresses it holds (judged as outside the cluster): fix it.`,
+            );
+        } else if (a.unreadable === "an object") {
+            out.push(
+                `${what}: ${a.where} is ${shown(a.value)}, not an object, so the pack cannot tell which address it holds (judged as outside the cluster): fix it.`,
+            );
+        } else {
+            out.push(...addressProblem(a.value, a.where, what, cfg));
+        }
     }
     return out;
 }

@@ -11,7 +11,18 @@
  * Where an address leads is sdk/model/outside.ts's judgement, the policy pack's own.
  */
 import { isIP } from "net";
-import { isRecord, leadsOutsideCluster, listAt, serviceEntryOutside, shown, stringAt, valueAt, type InClusterRanges, type K8sObject } from "../model/index.js";
+import {
+    endpointAddresses,
+    groupOfApiVersion,
+    leadsOutsideCluster,
+    listAt,
+    serviceEntryOutside,
+    shown,
+    valueAt,
+    type EndpointAddress,
+    type InClusterRanges,
+    type K8sObject,
+} from "../model/index.js";
 import { exportedTo, exportText, id, ns } from "./config.js";
 import type { Inventory } from "./inventory.js";
 import type { AccessSource, Finding } from "./types.js";
@@ -43,64 +54,10 @@ function outsideAddress(v: unknown, ranges: InClusterRanges): boolean {
     return typeof v !== "string" || isIP(v) === 0 || leadsOutsideCluster(v, ranges);
 }
 
-/** A list field as written: absent reads as empty; anything else that is not a list is one unreadable value. */
-function listOrValue(v: unknown): unknown[] {
-    if (v === undefined || v === null) return [];
-    return Array.isArray(v) ? (v as unknown[]) : [v];
-}
-
-interface EndpointAddress {
-    object: string;
-    namespace: string;
-    service?: string;
-    where: string;
-    value: unknown;
-}
-
-/** The addresses of an Endpoints or EndpointSlice (each with where it sits), items of a `...List` included. */
-function endpointAddresses(o: K8sObject): EndpointAddress[] {
-    const out: EndpointAddress[] = [];
-    const walk = (kind: string, item: unknown, object: string) => {
-        const namespace = stringAt(item, "metadata", "namespace") ?? ns(o);
-        if (kind === "Endpoints") {
-            const service = stringAt(item, "metadata", "name");
-            listOrValue(valueAt(item, "subsets")).forEach((subset, i) => {
-                if (!isRecord(subset)) {
-                    out.push({ object, namespace, service, where: `subsets[${i}]`, value: subset });
-                    return;
-                }
-                for (const field of ["addresses", "notReadyAddresses"]) {
-                    listOrValue(subset[field]).forEach((a, j) =>
-                        out.push({ object, namespace, service, where: `subsets[${i}].${field}[${j}].ip`, value: isRecord(a) ? a.ip : a }),
-                    );
-                }
-            });
-        } else {
-            // Istio and kube-proxy skip FQDN slices (policy-pack/policies/no-external-service-endpoints.ts).
-            if (valueAt(item, "addressType") === "FQDN") return;
-            const service = stringAt(item, "metadata", "labels", "kubernetes.io/service-name");
-            listOrValue(valueAt(item, "endpoints")).forEach((e, i) => {
-                if (!isRecord(e)) {
-                    out.push({ object, namespace, service, where: `endpoints[${i}]`, value: e });
-                    return;
-                }
-                listOrValue(e.addresses).forEach((a, j) => out.push({ object, namespace, service, where: `endpoints[${i}].addresses[${j}]`, value: a }));
-            });
-        }
-    };
-    const apiVersion = String(o.apiVersion ?? "");
-    const core = apiVersion === "v1";
-    const discovery = apiVersion.startsWith("discovery.k8s.io/");
-    if ((o.kind === "Endpoints" && core) || (o.kind === "EndpointSlice" && discovery)) {
-        walk(o.kind, o, `${o.kind} ${id(o)}`);
-    } else if ((o.kind === "EndpointsList" && core) || (o.kind === "EndpointSliceList" && discovery)) {
-        const kind = o.kind.slice(0, -"List".length);
-        listOrValue(valueAt(o, "items")).forEach((item, i) => {
-            const name = stringAt(item, "metadata", "name") ?? `items[${i}]`;
-            walk(kind, item, `${o.kind} ${id(o)}, ${kind} ${stringAt(item, "metadata", "namespace") ?? ns(o)}/${name}`);
-        });
-    }
-    return out;
+/** The object (or List item) an address belongs to, as the findings name it. */
+function holder(o: K8sObject, a: EndpointAddress): string {
+    if (!a.item) return `${o.kind} ${id(o)}`;
+    return `${o.kind} ${id(o)}, ${a.kind} ${a.item.namespace ?? ns(o)}/${a.item.name ?? `items[${a.item.index}]`}`;
 }
 
 /** The critical findings for external destinations dressed as in-cluster ones (see the module comment). */
@@ -126,10 +83,16 @@ export function disguisedExternalFindings(inv: Inventory): Finding[] {
         );
     }
     for (const o of inv.objects) {
-        for (const a of endpointAddresses(o).filter((x) => outsideAddress(x.value, ranges))) {
-            const what = typeof a.value === "string" && isIP(a.value) !== 0 ? "is outside the cluster" : "is not an IP address (judged as outside the cluster)";
+        for (const a of endpointAddresses(o.kind, groupOfApiVersion(String(o.apiVersion ?? "")), o)) {
+            if (!a.unreadable && !outsideAddress(a.value, ranges)) continue;
+            const what = a.unreadable
+                ? `is not ${a.unreadable} (judged as outside the cluster)`
+                : typeof a.value === "string" && isIP(a.value) !== 0
+                  ? "is outside the cluster"
+                  : "is not an IP address (judged as outside the cluster)";
+            const namespace = a.item?.namespace ?? ns(o);
             critical(
-                `${a.object}${a.service ? ` (of the Service ${a.namespace}/${a.service})` : ""}: ${a.where} ${shown(a.value)} ${what}: the report takes the Service for an in-cluster one, but ${BYPASS}; seen by ${everyPod(inv)}`,
+                `${holder(o, a)}${a.service ? ` (of the Service ${namespace}/${a.service})` : ""}: ${a.where} ${shown(a.value)} ${what}: the report takes the Service for an in-cluster one, but ${BYPASS}; seen by ${everyPod(inv)}`,
             );
         }
     }

@@ -24,3 +24,4 @@ export * from "./node-local-dns";
 export * from "./rbac";
 export * from "./k8s-cidr";
 export * from "./outside";
+export * from "./endpoints";
