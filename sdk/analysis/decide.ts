@@ -265,18 +265,12 @@ export function decideAtGateway(
         });
     }
     const upstreamText = `${upstream.host}${upstream.port ? `:${upstream.port}` : ""}`;
+    /** The gateway allowed the request and forwarded it: the row that says where it got. */
+    const connected = (outcomeText: string) =>
+        draft({ ...common, verdict: "allowed", path: "gateway", rule: ruleText, ruleRef, outcome: "connected", outcomeText, upstream: upstreamText });
     if (upstream.kind === "in-cluster") {
         notes.push(`the gateway forwards to ${upstream.text}; the report does not follow it further`);
-        return draft({
-            ...common,
-            verdict: "allowed",
-            path: "gateway",
-            rule: ruleText,
-            ruleRef,
-            outcome: "connected",
-            outcomeText: `reaches ${upstream.text}`,
-            upstream: upstreamText,
-        });
+        return connected(`reaches ${upstream.text}`);
     }
     const out = inv.options.publicIpExplicit
         ? connectionAllowed(inv.netpols, gwPod, { ip: inv.options.publicIp }, upstream.port ?? listenerPort)
@@ -295,16 +289,7 @@ export function decideAtGateway(
             upstream: upstreamText,
         });
     }
-    return draft({
-        ...common,
-        verdict: "allowed",
-        path: "gateway",
-        rule: ruleText,
-        ruleRef,
-        outcome: "connected",
-        outcomeText: `reaches ${upstreamText} through ${pods.id}`,
-        upstream: upstreamText,
-    });
+    return connected(`reaches ${upstreamText} through ${pods.id}`);
 }
 
 /**
